@@ -1,0 +1,95 @@
+"""The `kaohe` command line: a thin click layer over the library (spec: cli.md).
+
+Commands live in `kaohe.commands`, one module each exposing `command`; they are found
+here so that every feature adds its command without touching this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import traceback
+
+import click
+
+from kaohe import commands as commands_pkg
+from kaohe.config import load_config, parse_overrides
+from kaohe.errors import KaoheError
+
+
+class Context:
+    """What every command receives: the settings and where the store is."""
+
+    def __init__(self, db: str | None, config_path: str | None, lang: str | None,
+                 debug: bool, overrides: tuple[str, ...] = ()) -> None:
+        self.debug = debug
+        self.config = load_config(config_path, db=db, lang=lang,
+                                  overrides=parse_overrides(overrides))
+
+    @property
+    def lang(self) -> str:
+        return self.config.lang
+
+    def open_store(self, read_only: bool = False):  # noqa: ANN201
+        from kaohe.store import Store
+
+        return Store(self.config.db, read_only=read_only)
+
+
+class KaoheGroup(click.Group):
+    """Turns KaoheError into one clear line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        debug = "--debug" in sys.argv
+        try:
+            return super().invoke(ctx)
+        except KaoheError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"错误 / error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last resort: no traceback without --debug
+            if debug:
+                raise
+            click.echo(f"内部错误 / internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug for details)", err=True)
+            ctx.exit(70)
+
+
+@click.group(cls=KaoheGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="KAOHE_DB", default=None,
+              help="DuckDB store (default ./kaohe.duckdb or $KAOHE_DB)")
+@click.option("--config", "config_path", default=None, help="settings file (default ./kaohe.toml)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="label language")
+@click.option("--debug", is_flag=True, help="show tracebacks")
+@click.version_option(package_name="kaohe")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config_path: str | None, lang: str | None,
+        debug: bool) -> None:
+    """kaohe 考核 — 电商客服绩效考核 / customer-service assessment."""
+    try:
+        ctx.obj = Context(db, config_path, lang, debug)
+    except KaoheError as exc:
+        click.echo(f"错误 / error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"kaohe.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    cli(prog_name="kaohe")

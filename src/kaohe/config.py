@@ -1,0 +1,76 @@
+"""Settings from `kaohe.toml`, the environment and `--set key=value` overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kaohe.errors import ConfigError
+
+DEFAULT_DB = "kaohe.duckdb"
+DEFAULT_CONFIG = "kaohe.toml"
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+@dataclass
+class Config:
+    db: str = DEFAULT_DB
+    zone: str = DEFAULT_ZONE
+    lang: str = "zh"
+    # metric parameter overrides: {"metric_id.param" or "param": value}
+    params: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value: TOML scalar syntax when it parses, else the string itself."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {pair!r}", field="--set")
+        overrides[key.strip()] = parse_value(value.strip())
+    return overrides
+
+
+def load_config(path: str | None = None, db: str | None = None, lang: str | None = None,
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Read the config file (explicit path, or ./kaohe.toml when present)."""
+    raw: dict[str, Any] = {}
+    chosen = path or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
+    if path and not Path(path).exists():
+        raise ConfigError("config file not found", file=path)
+    if chosen:
+        try:
+            raw = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            raise ConfigError(str(exc), file=chosen, line=line) from None
+    store = raw.get("store", {}) if isinstance(raw.get("store"), dict) else {}
+    params = dict(raw.get("metrics", {}).get("params", {})) if isinstance(
+        raw.get("metrics"), dict) else {}
+    params.update(overrides or {})
+    return Config(
+        db=db or os.environ.get("KAOHE_DB") or store.get("db", DEFAULT_DB),
+        zone=str(raw.get("time", {}).get("zone", DEFAULT_ZONE)) if isinstance(
+            raw.get("time"), dict) else DEFAULT_ZONE,
+        lang=lang or str(raw.get("lang", "zh")),
+        params=params,
+        raw=raw,
+        path=chosen,
+    )

@@ -1,0 +1,35 @@
+"""Errors a user can act on, each with the exit code of the CLI contract (spec: cli.md)."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_NOT_FOUND = 2
+EXIT_REJECTED = 3
+
+
+class KaoheError(Exception):
+    """An error shown to the user as one clear line, never as a traceback."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(KaoheError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(KaoheError):
+    """A configuration or data-file error; the message names file, line and field."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        parts = [p for p in (where, f"field {field!r}" if field else None) if p]
+        super().__init__(f"{', '.join(parts)}: {message}" if parts else message)
+        self.file, self.line, self.field = file, line, field
+
+
+class NotFoundError(KaoheError):
+    exit_code = EXIT_NOT_FOUND

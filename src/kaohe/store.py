@@ -1,0 +1,145 @@
+"""The embedded DuckDB store: every table of the data model, the import log, the quarantine
+and a schema version with forward migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from kaohe.schema import TABLES, Table
+
+SCHEMA_VERSION = 2
+
+IMPORT_LOG_SQL = """
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id BIGINT PRIMARY KEY,
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    table_name VARCHAR,
+    preset VARCHAR,
+    rows_read BIGINT,
+    rows_inserted BIGINT,
+    rows_updated BIGINT,
+    rows_rejected BIGINT
+)"""
+
+QUARANTINE_SQL = """
+CREATE TABLE IF NOT EXISTS quarantine (
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    "row" BIGINT NOT NULL,
+    "column" VARCHAR NOT NULL,
+    value VARCHAR,
+    reason VARCHAR NOT NULL,
+    table_name VARCHAR,
+    import_id BIGINT,
+    PRIMARY KEY (sha256, "row", "column")
+)"""
+
+
+def table_ddl(table: Table) -> str:
+    cols = [f'"{c.name}" {c.sql_type}' for c in table.columns]
+    cols += [f'"{name}" {sql_type}' for name, sql_type in table.extra_sql]
+    cols += ["import_id BIGINT", "source_row BIGINT"]
+    key = ", ".join(f'"{k}"' for k in table.key)
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)}, PRIMARY KEY ({key}))'
+
+
+def _migrate_1(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 1: every table of the data model, import log and quarantine."""
+    for table in TABLES.values():
+        con.execute(table_ddl(table))
+    con.execute(IMPORT_LOG_SQL)
+    con.execute(QUARANTINE_SQL)
+    con.execute("CREATE SEQUENCE IF NOT EXISTS import_id_seq START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS message_seq START 1")
+
+
+def _migrate_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2: indexes the engine reads by (thread order, order lookup)."""
+    con.execute("CREATE INDEX IF NOT EXISTS messages_thread ON messages (shop, buyer, time)")
+    con.execute("CREATE INDEX IF NOT EXISTS orders_buyer ON orders (shop, buyer)")
+
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _migrate_1,
+    2: _migrate_2,
+}
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
+    """Apply every migration above the store's version, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    current = schema_version(con)
+    for version in range(current + 1, target + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            MIGRATIONS[version](con)
+            con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return max(current, target)
+
+
+class Store:
+    """A DuckDB file (or ':memory:') with the kaohe schema, migrated on open."""
+
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False,
+                 memory_limit: str | None = None) -> None:
+        self.path = str(path)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
+        self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        if not read_only:
+            migrate(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: used per imported file, so a crash leaves the store as before."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def count(self, table: str) -> int:
+        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def ibis(self):  # noqa: ANN201 - ibis backend type
+        """An Ibis connection on the same DuckDB database."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con)
+
+
+def open_store(path: str | Path, read_only: bool = False) -> Store:
+    return Store(path, read_only=read_only)
