@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,8 @@ def load_config(path: str | None = None, db: str | None = None, lang: str | None
         try:
             raw = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
+            found = re.search(r"line (\d+)", str(exc))
+            line = int(found.group(1)) if found else None
             raise ConfigError(str(exc), file=chosen, line=line) from None
     store = raw.get("store", {}) if isinstance(raw.get("store"), dict) else {}
     params = dict(raw.get("metrics", {}).get("params", {})) if isinstance(
