@@ -1,0 +1,40 @@
+"""`kaohe demo`: a realistic sample, imported and reported end to end."""
+
+from __future__ import annotations
+
+import click
+
+from kaohe.demo.run import DemoResult, run_demo
+
+
+def _summary(result: DemoResult) -> list[str]:
+    db = result.db
+    lines = ["", f"完成 / done in {result.seconds:.1f} s", "数据 / rows:"]
+    lines += [f"  {table:<15} {n:>8,}" for table, n in result.counts.items() if n]
+    if result.rejected:
+        lines.append(f"拒收 / rejected: {result.rejected} 行 — 示例数据中故意放入的坏行"
+                     f"（时间无法解析、负金额、付款早于下单），已进入隔离区 / quarantine "
+                     "(intentional: the demo includes bad rows on purpose)")
+    for err in result.errors:
+        lines.append(f"导入失败 / import failed: {err}")
+    if result.kpi_rows is None:
+        lines.append(f"指标 / KPIs: {result.kpi_note}")
+    else:
+        lines.append(f"指标 / KPIs: {len(result.kpi_rows)} 行 (per agent)")
+    lines += ["报告 / reports:", f"  {result.reports['xlsx']}", f"  {result.reports['html']}",
+              "下一步 / try next:",
+              f"  kaohe --db {db} quarantine",
+              f"  kaohe --db {db} kpi --by agent",
+              f"  kaohe --db {db} kpi --by shop --format csv"]
+    return lines
+
+
+@click.command("demo")
+@click.option("--dir", "base_dir", type=click.Path(file_okay=False), default="kaohe_demo",
+              show_default=True, help="where the sample, store and reports go")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed")
+def command(base_dir: str, seed: int) -> None:
+    """示例 — generate a sample, import it, compute KPIs and write the reports."""
+    result = run_demo(base_dir, seed=seed, say=click.echo)
+    for line in _summary(result):
+        click.echo(line)

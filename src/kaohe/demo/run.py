@@ -1,0 +1,279 @@
+"""The demo: generate a realistic sample as real-looking exports, import it into a fresh
+store, compute what the installed parts can, and write the Excel and HTML reports.
+
+The exports exercise the importers on purpose: one shop's chats are a GBK CSV with Chinese
+headers and labels, orders are an XLSX with Chinese headers, refunds/agents use Chinese
+headers, and a handful of deliberately bad rows land in quarantine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+DEMO_MESSAGES = 36_000
+DEMO_DAYS = 35
+GBK_SHOP = "云朵拼多多店"
+TIME_FMT = "%Y-%m-%d %H:%M:%S"
+
+MSG_HEADERS = {"shop": "店铺", "platform": "平台", "buyer": "买家", "agent": "客服",
+               "sender": "发送方", "time": "时间", "text": "内容", "msg_id": "消息ID",
+               "auto_reply": "自动回复", "msg_type": "消息类型"}
+ORDER_HEADERS = {"order_id": "订单编号", "shop": "店铺名称", "platform": "平台",
+                 "buyer": "买家会员名", "created_at": "订单创建时间", "paid_at": "付款时间",
+                 "amount": "实付金额", "items": "宝贝总数量", "status": "订单状态", "sku": "商品",
+                 "shipped_at": "发货时间", "delivered_at": "签收时间", "cancelled_at": "取消时间",
+                 "region_tier": "地区类型", "error": "处理差错"}
+REFUND_HEADERS = {"refund_id": "退款编号", "order_id": "订单编号", "shop": "店铺",
+                  "buyer": "买家", "type": "售后类型", "applied_at": "申请时间",
+                  "first_response_at": "商家首次处理时间", "agreed_at": "同意时间",
+                  "rejected_at": "拒绝时间", "return_received_at": "退货签收时间",
+                  "completed_at": "完结时间", "status": "退款状态", "amount": "退款金额",
+                  "platform_intervened": "平台介入", "merchant_liable": "商责",
+                  "agent": "处理客服", "reason": "退款原因"}
+AGENT_HEADERS = {"agent": "客服", "name": "姓名", "shops": "店铺", "team": "组", "role": "岗位",
+                 "level": "级别", "hired_on": "入职日期", "level_since": "定级日期",
+                 "base_salary": "底薪", "region": "地区", "active": "在职"}
+LABELS: dict[str, dict[str, str]] = {
+    "sender": {"buyer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"},
+    "msg_type": {"text": "文本", "image": "图片", "card": "卡片", "order": "订单",
+                 "withdrawn": "撤回", "handoff": "转人工"},
+    "platform": {"tmall": "天猫", "jd": "京东", "pdd": "拼多多", "douyin": "抖音",
+                 "kuaishou": "快手", "taobao": "淘宝"},
+    "order_status": {"created": "等待买家付款", "paid": "买家已付款", "shipped": "卖家已发货",
+                     "completed": "交易成功", "closed": "交易关闭"},
+    "region_tier": {"city": "市区", "county": "县城", "town": "乡镇"},
+    "refund_type": {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货",
+                    "repair": "维修", "reship": "补发"},
+    "refund_status": {"success": "退款成功", "closed": "退款关闭", "pending": "处理中"},
+    "rating_level": {"5": "非常满意", "4": "满意", "3": "一般", "2": "不满意", "1": "非常不满意"},
+    "rating_source": {"invited": "客服邀评", "active": "主动评价", "system": "系统推送"},
+    "role": {"presales": "售前", "aftersales": "售后", "general": "综合"},
+    "level": {"trainee": "见习", "regular": "正式", "senior": "资深", "lead": "组长",
+              "supervisor": "主管"},
+    "kind": {"email": "邮件", "complaint": "投诉"},
+    "bool": {"true": "是", "false": "否"},
+}
+# file stem -> table it is imported as
+FILE_TABLES = {"messages": "messages", "messages_gbk": "messages", "orders": "orders",
+               "refunds": "refunds", "ratings": "ratings", "agents": "agents",
+               "agent_status": "agent_status", "service_orders": "service_orders",
+               "tickets": "tickets"}
+IMPORT_ORDER = ["agents", "messages", "messages_gbk", "orders", "refunds", "ratings",
+                "agent_status", "service_orders", "tickets"]
+
+
+# ------------------------------------------------------------------ import-ready files
+
+def _label(frame: pl.DataFrame, column: str, labels: str) -> pl.DataFrame:
+    mapping = LABELS[labels]
+    expr = pl.col(column).cast(pl.String)
+    if frame.schema[column] == pl.Boolean:
+        expr = pl.col(column).cast(pl.String).str.to_lowercase()
+    return frame.with_columns(expr.replace(mapping).alias(column))
+
+
+def _csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
+    text = frame.write_csv(datetime_format=TIME_FMT, date_format="%Y-%m-%d")
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _bad_row(frame: pl.DataFrame, row: int, values: dict[str, Any]) -> pl.DataFrame:
+    """A copy of `row` with some cells replaced (as strings), appended at the end."""
+    bad = frame.slice(row, 1).cast(pl.String)
+    bad = bad.with_columns([pl.lit(v, pl.String).alias(k) for k, v in values.items()])
+    return pl.concat([frame.cast(pl.String), bad])
+
+
+def write_messages(table: pa.Table, out: Path) -> dict[str, Path]:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    gbk = frame.filter(pl.col("shop") == GBK_SHOP)
+    rest = frame.filter(pl.col("shop") != GBK_SHOP)
+    for column, labels in (("sender", "sender"), ("msg_type", "msg_type"),
+                           ("platform", "platform"), ("auto_reply", "bool")):
+        gbk = _label(gbk, column, labels)
+    gbk = gbk.rename(MSG_HEADERS)
+    rest = _bad_row(rest.with_columns(pl.col("time").dt.strftime(TIME_FMT)), 0,
+                    {"time": "2026-13-45 99:61:00", "msg_id": "M-BAD-TIME"})
+    return {"messages": _csv(rest, out / "messages.csv"),
+            "messages_gbk": _csv(gbk, out / "messages_pdd_gbk.csv", "gbk")}
+
+
+def write_orders(table: pa.Table, out: Path) -> Path:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    for column, labels in (("status", "order_status"), ("platform", "platform"),
+                           ("region_tier", "region_tier"), ("error", "bool")):
+        frame = _label(frame, column, labels)
+    first = frame.row(0, named=True)
+    bad = pl.DataFrame([
+        {**first, "order_id": "O-BAD-NEG", "amount": -50.0},
+        {**first, "order_id": "O-BAD-PAID", "paid_at": first["created_at"],
+         "created_at": first["paid_at"] or first["created_at"]},
+    ], schema=frame.schema)
+    if bad["paid_at"][1] == bad["created_at"][1]:
+        bad = bad.with_columns(pl.when(pl.col("order_id") == "O-BAD-PAID")
+                               .then(pl.col("paid_at") - pl.duration(hours=1))
+                               .otherwise(pl.col("paid_at")).alias("paid_at"))
+    frame = pl.concat([frame, bad]).rename(ORDER_HEADERS)
+    path = out / "orders.xlsx"
+    _xlsx(frame, path, "订单")
+    return path
+
+
+def _xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        ws = book.add_worksheet(sheet)
+        bold = book.add_format({"bold": True})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        ws.write_row(0, 0, frame.columns, bold)
+        for j, column in enumerate(frame.columns):
+            is_time = isinstance(frame.schema[column], pl.Datetime)
+            for i, value in enumerate(frame[column].to_list(), start=1):
+                if value is None:
+                    continue
+                if is_time:
+                    ws.write_datetime(i, j, value, when)
+                else:
+                    ws.write(i, j, value)
+
+
+def write_refunds(table: pa.Table, out: Path) -> Path:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    for column, labels in (("type", "refund_type"), ("status", "refund_status"),
+                           ("platform_intervened", "bool"), ("merchant_liable", "bool")):
+        frame = _label(frame, column, labels)
+    frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime(TIME_FMT))
+    frame = _bad_row(frame, 0, {"refund_id": "RF-BAD-TIME", "applied_at": "上周三下午"})
+    return _csv(frame.rename(REFUND_HEADERS), out / "refunds.csv")
+
+
+def write_small(tables: dict[str, pa.Table], out: Path) -> dict[str, Path]:
+    ratings = pl.from_arrow(tables["ratings"])
+    ratings = _label(_label(ratings, "level", "rating_level"), "source", "rating_source")
+    agents = pl.from_arrow(tables["agents"])
+    agents = _label(_label(agents, "role", "role"), "level", "level").rename(AGENT_HEADERS)
+    tickets = _label(pl.from_arrow(tables["tickets"]), "kind", "kind")
+    status = pl.from_arrow(tables["agent_status"])
+    return {
+        "ratings": _csv(ratings, out / "ratings.csv"),
+        "agents": _csv(agents, out / "agents.csv", "utf-8-sig"),
+        "agent_status": _csv(status, out / "agent_status.csv"),
+        "service_orders": _csv(pl.from_arrow(tables["service_orders"]),
+                               out / "jd_service_orders.csv"),
+        "tickets": _csv(tickets, out / "tickets.csv"),
+    }
+
+
+def write_mix(tables: dict[str, pa.Table], out: Path) -> dict[str, Path]:
+    """Write the generated tables as import-ready exports; returns file stem -> path."""
+    paths = write_messages(tables["messages"], out)
+    paths["orders"] = write_orders(tables["orders"], out)
+    paths["refunds"] = write_refunds(tables["refunds"], out)
+    paths.update(write_small(tables, out))
+    return paths
+
+
+# ------------------------------------------------------------------ the run
+
+@dataclass
+class DemoResult:
+    dir: Path
+    db: Path
+    files: dict[str, Path]
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    kpi_rows: list[dict[str, Any]] | None = None
+    kpi_note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    reports: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def fresh_store_path(base: Path) -> Path:
+    db = base / "kaohe.duckdb"
+    for path in (db, base / "kaohe.duckdb.wal"):
+        if path.exists():
+            path.unlink()
+    return db
+
+
+def import_all(store: Any, files: dict[str, Path], result: DemoResult,
+               say: Callable[[str], None]) -> None:
+    from kaohe.errors import KaoheError
+    from kaohe.ingest import import_file
+
+    for stem in IMPORT_ORDER:
+        path = files[stem]
+        try:
+            res = import_file(store, path, table=FILE_TABLES[stem])
+        except KaoheError as exc:
+            result.errors.append(f"{path.name}: {exc}")
+            say(f"  ! {path.name}: {exc}")
+            continue
+        row = {"file": path.name, "table": res.table, "read": res.read,
+               "inserted": res.inserted, "updated": res.updated, "rejected": res.rejected}
+        result.imports.append(row)
+        result.rejected += res.rejected
+        say(f"  {path.name:<24} → {res.table:<15} 读取 {res.read:>6}  新增 {res.inserted:>6}"
+            f"  拒收 {res.rejected}")
+
+
+def compute_kpis(store: Any) -> tuple[list[dict[str, Any]] | None, str]:
+    """The optional metric-engine hook: KPI rows per agent, or None and why not."""
+    try:
+        from kaohe import engine
+    except ImportError:
+        return None, "指标引擎未安装 / metric engine not installed"
+    hook = getattr(engine, "compute_kpis", None)
+    if hook is None:
+        return None, "指标引擎未提供 compute_kpis"
+    try:
+        rows = hook(store, by=("agent",), period=None)
+    except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
+        return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
+    return [dict(r) for r in rows], ""
+
+
+def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
+             say: Callable[[str], None] = lambda _s: None) -> DemoResult:
+    """Generate, import, compute and report; see the module docstring."""
+    from kaohe.demo.generate import generate
+    from kaohe.reports import collect
+    from kaohe.reports.excel import write_excel
+    from kaohe.reports.html import write_html
+    from kaohe.store import Store
+
+    began = time.perf_counter()
+    base = Path(base_dir)
+    data_dir = base / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = fresh_store_path(base)
+    say(f"生成示例数据 / generating sample data → {data_dir}")
+    files = generate(data_dir, messages=messages, seed=seed, days=DEMO_DAYS, fmt="xlsx-mix")
+    result = DemoResult(base, db, files)
+    say("导入 / importing")
+    with Store(db) as store:
+        import_all(store, files, result, say)
+        say("计算指标 / computing KPIs")
+        result.kpi_rows, result.kpi_note = compute_kpis(store)
+        data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
+        result.counts = data["counts_by_table"]
+    reports = base / "reports"
+    reports.mkdir(exist_ok=True)
+    result.reports = {"xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
+                      "html": write_html(data, reports / "kaohe_report.html")}
+    result.seconds = time.perf_counter() - began
+    return result

@@ -1,0 +1,160 @@
+"""Report data for the Excel and HTML reports: an overview of the store computed with plain
+DuckDB SQL, plus KPI rows from the metric engine when it is available."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kaohe.schema import TABLES
+
+QUARANTINE_LIMIT = 500
+PLATFORM_LABELS = {"tmall": "天猫", "taobao": "淘宝", "jd": "京东", "pdd": "拼多多",
+                   "douyin": "抖音", "kuaishou": "快手", "other": "其他"}
+
+BY_SHOP_SQL = """
+WITH m AS (
+  SELECT shop, any_value(platform) AS platform, count(*) AS messages,
+         count(DISTINCT buyer) AS buyers,
+         count(*) FILTER (WHERE sender = 'buyer') AS buyer_messages,
+         count(*) FILTER (WHERE sender = 'agent' AND NOT coalesce(auto_reply, false)
+                          AND coalesce(msg_type, 'text') <> 'withdrawn') AS agent_messages
+  FROM messages GROUP BY shop),
+o AS (
+  SELECT shop, count(*) AS orders, count(paid_at) AS paid_orders,
+         coalesce(sum(amount) FILTER (WHERE paid_at IS NOT NULL), 0) AS paid_amount
+  FROM orders GROUP BY shop),
+r AS (SELECT shop, count(*) AS refunds FROM refunds GROUP BY shop)
+SELECT coalesce(m.shop, o.shop) AS shop, m.platform, coalesce(m.messages, 0) AS messages,
+       coalesce(m.buyers, 0) AS buyers, coalesce(m.buyer_messages, 0) AS buyer_messages,
+       coalesce(m.agent_messages, 0) AS agent_messages, coalesce(o.orders, 0) AS orders,
+       coalesce(o.paid_orders, 0) AS paid_orders, coalesce(o.paid_amount, 0) AS paid_amount,
+       coalesce(r.refunds, 0) AS refunds
+FROM m FULL JOIN o USING (shop) LEFT JOIN r ON r.shop = coalesce(m.shop, o.shop)
+ORDER BY messages DESC
+"""
+
+ROSTER_SQL = """
+SELECT a.agent, a.name, a.shops, a.team, a.role, a.level, a.hired_on, a.base_salary,
+       coalesce(c.replies, 0) AS replies, coalesce(c.buyers, 0) AS buyers
+FROM agents a LEFT JOIN (
+  SELECT agent, count(*) AS replies, count(DISTINCT shop || chr(31) || buyer) AS buyers
+  FROM messages WHERE sender = 'agent' AND NOT coalesce(auto_reply, false)
+  GROUP BY agent) c USING (agent)
+ORDER BY a.shops, a.role, a.agent
+"""
+
+DAILY_SQL = """
+SELECT CAST(time AS DATE) AS day, shop, count(*) AS messages
+FROM messages GROUP BY ALL ORDER BY ALL
+"""
+
+HOURLY_SQL = """
+SELECT hour(time) AS hour, count(*) AS buyer_messages
+FROM messages WHERE sender = 'buyer' GROUP BY 1 ORDER BY 1
+"""
+
+IMPORTS_SQL = """
+SELECT import_id, file, table_name, preset, rows_read, rows_inserted, rows_updated,
+       rows_rejected, imported_at
+FROM import_log ORDER BY import_id
+"""
+
+QUARANTINE_SQL = f"""
+SELECT file, "row", "column", value, reason, table_name
+FROM quarantine ORDER BY file, "row", "column" LIMIT {QUARANTINE_LIMIT}
+"""
+
+
+def rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def table_counts(con: Any) -> list[dict[str, Any]]:
+    out = []
+    for table in TABLES.values():
+        n = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]
+        out.append({"table": table.name, "label": table.label, "rows": int(n)})
+    return out
+
+
+def daily_pivot(con: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """Messages per day (rows) and shop (columns)."""
+    data = rows(con, DAILY_SQL)
+    shops = sorted({r["shop"] for r in data})
+    days: dict[Any, dict[str, Any]] = {}
+    for r in data:
+        day = days.setdefault(r["day"], {"day": r["day"], "total": 0})
+        day[r["shop"]] = r["messages"]
+        day["total"] += r["messages"]
+    return shops, [days[d] for d in sorted(days)]
+
+
+def kpi_labels(columns: list[str]) -> dict[str, str]:
+    labels = {"agent": "客服", "team": "组", "shop": "店铺", "platform": "平台", "day": "日期"}
+    try:
+        from kaohe.engine import registry
+    except ImportError:
+        return labels
+    for column in columns:
+        try:
+            labels.setdefault(column, str(getattr(registry.get(column), "zh", column)))
+        except Exception:  # noqa: BLE001 - an unknown id keeps its id as label
+            labels.setdefault(column, column)
+    return labels
+
+
+def kpi_block(kpi_rows: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    if not kpi_rows:
+        return None
+    columns: list[str] = []
+    for row in kpi_rows:
+        columns += [c for c in row if c not in columns]
+    return {"columns": columns, "labels": kpi_labels(columns), "rows": kpi_rows}
+
+
+def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: str = "",
+            imports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything the reports show, as plain Python values."""
+    con = store.con
+    counts = table_counts(con)
+    shops, daily = daily_pivot(con)
+    quarantine_total = int(con.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+    return {
+        "generated_at": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "counts": counts,
+        "counts_by_table": {c["table"]: c["rows"] for c in counts},
+        "imports": rows(con, IMPORTS_SQL),
+        "quarantine": rows(con, QUARANTINE_SQL),
+        "quarantine_total": quarantine_total,
+        "roster": rows(con, ROSTER_SQL),
+        "by_shop": [{**r, "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"])}
+                    for r in rows(con, BY_SHOP_SQL)],
+        "daily_shops": shops,
+        "daily": daily,
+        "hourly": rows(con, HOURLY_SQL),
+        "kpi": kpi_block(kpi_rows),
+        "kpi_note": kpi_note,
+    }
+
+
+def is_rate(column: str) -> bool:
+    return column.endswith("_rate") or column in {"reply_rate", "answer_ratio"}
+
+
+def fmt_value(column: str, value: Any) -> str:
+    """A value as the reports show it: rates as percents, floats with two decimals."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and value != value:
+        return "—"
+    if is_rate(column) and isinstance(value, (int, float)) and column != "answer_ratio":
+        return f"{value * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)

@@ -1,0 +1,113 @@
+"""The Excel report (xlsxwriter): 概览, 导入记录, 隔离区, 客服名单 and, when the metric engine
+is available, 客服指标. Headers are Chinese; rates are percent-formatted cells."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kaohe.reports import is_rate
+
+IMPORT_COLUMNS = [("file", "文件"), ("table_name", "表"), ("preset", "映射"),
+                  ("rows_read", "读取"), ("rows_inserted", "新增"), ("rows_updated", "更新"),
+                  ("rows_rejected", "拒收"), ("imported_at", "导入时间")]
+QUARANTINE_COLUMNS = [("file", "文件"), ("row", "行号"), ("column", "列"), ("value", "值"),
+                      ("reason", "原因"), ("table_name", "表")]
+ROSTER_COLUMNS = [("agent", "客服"), ("name", "姓名"), ("shops", "店铺"), ("team", "组"),
+                  ("role", "岗位"), ("level", "级别"), ("hired_on", "入职日期"),
+                  ("base_salary", "底薪"), ("replies", "有效回复数"), ("buyers", "接待买家数")]
+SHOP_COLUMNS = [("shop", "店铺"), ("platform", "平台"), ("messages", "消息数"),
+                ("buyers", "买家数"), ("buyer_messages", "买家消息数"),
+                ("agent_messages", "客服消息数"), ("orders", "订单数"),
+                ("paid_orders", "付款订单数"),
+                ("paid_amount", "付款金额"), ("refunds", "售后单数")]
+
+
+class Book:
+    """A workbook with the formats every sheet uses."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path))
+        self.head = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.pct = self.wb.add_format({"num_format": "0.0%"})
+        self.money = self.wb.add_format({"num_format": "#,##0.00"})
+        self.when = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+
+    def cell(self, ws: Any, r: int, c: int, key: str, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, Decimal):
+            value = float(value)
+        if isinstance(value, datetime):
+            ws.write_datetime(r, c, value, self.when)
+        elif isinstance(value, date):
+            ws.write_datetime(r, c, datetime(value.year, value.month, value.day), self.day)
+        elif isinstance(value, float) and value != value:
+            return
+        elif isinstance(value, float) and is_rate(key) and key != "answer_ratio":
+            ws.write_number(r, c, value, self.pct)
+        elif isinstance(value, float):
+            ws.write_number(r, c, value, self.money)
+        elif isinstance(value, (int, bool, str)):
+            ws.write(r, c, value)
+        else:
+            ws.write(r, c, str(value))
+
+    def table(self, ws: Any, top: int, columns: list[tuple[str, str]],
+              data: list[dict[str, Any]]) -> int:
+        for c, (_key, label) in enumerate(columns):
+            ws.write(top, c, label, self.head)
+            ws.set_column(c, c, max(12, len(label) * 2 + 2))
+        for r, row in enumerate(data, start=top + 1):
+            for c, (key, _label) in enumerate(columns):
+                self.cell(ws, r, c, key, row.get(key))
+        return top + len(data) + 2
+
+    def sheet(self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]],
+              note: str = "") -> None:
+        ws = self.wb.add_worksheet(name)
+        top = 0
+        if note:
+            ws.write(0, 0, note)
+            top = 2
+        self.table(ws, top, columns, data)
+        ws.freeze_panes(top + 1, 0)
+
+
+def overview_sheet(book: Book, data: dict[str, Any]) -> None:
+    ws = book.wb.add_worksheet("概览")
+    ws.write(0, 0, "kaohe 考核 — 数据概览", book.title)
+    ws.write(1, 0, f"生成时间 {data['generated_at']}")
+    top = book.table(ws, 3, [("label", "数据表"), ("table", "表名"), ("rows", "行数")],
+                     data["counts"])
+    ws.write(top, 0, f"隔离区 {data['quarantine_total']} 行（被拒收的行，见「隔离区」）")
+    top = book.table(ws, top + 2, SHOP_COLUMNS, data["by_shop"])
+    hours = [{"hour": r["hour"], "n": r["buyer_messages"]} for r in data["hourly"]]
+    top = book.table(ws, top, [("hour", "小时"), ("n", "买家消息数")], hours)
+    daily_cols = [("day", "日期"), ("total", "合计")] + [(s, s) for s in data["daily_shops"]]
+    book.table(ws, top, daily_cols, data["daily"])
+    ws.set_column(0, 0, 22)
+
+
+def write_excel(data: dict[str, Any], path: str | Path) -> Path:
+    """Write the report workbook; returns its path."""
+    out = Path(path)
+    book = Book(out)
+    overview_sheet(book, data)
+    book.sheet("导入记录", IMPORT_COLUMNS, data["imports"])
+    note = (f"共 {data['quarantine_total']} 行被拒收（显示前 {len(data['quarantine'])} 行）"
+            if data["quarantine_total"] else "没有被拒收的行")
+    book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note)
+    book.sheet("客服名单", ROSTER_COLUMNS, data["roster"])
+    kpi = data.get("kpi")
+    if kpi:
+        columns = [(c, kpi["labels"].get(c, c)) for c in kpi["columns"]]
+        book.sheet("客服指标", columns, kpi["rows"])
+    book.wb.close()
+    return out

@@ -1,0 +1,89 @@
+"""`kaohe demo` end to end: generate, import, compute, report."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kaohe.cli import cli
+
+
+def _importer_available() -> bool:
+    try:
+        from kaohe.ingest import import_file  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _importer_available(),
+                                reason="kaohe.ingest.import_file is not available yet")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    base = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(base), "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return base, result.output
+
+
+def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
+    base, output = demo_dir
+    xlsx = base / "reports" / "kaohe_report.xlsx"
+    html = base / "reports" / "kaohe_report.html"
+    assert xlsx.exists() and html.exists()
+    assert str(xlsx) in output and str(html) in output
+    with zipfile.ZipFile(xlsx) as z:
+        workbook = z.read("xl/workbook.xml").decode("utf-8")
+    for sheet in ("概览", "导入记录", "隔离区", "客服名单"):
+        assert sheet in workbook
+    page = html.read_text(encoding="utf-8")
+    assert "隔离区" in page and "客服名单" in page
+    assert "http://" not in page.split("<body>")[0] and "cdn" not in page.lower()
+
+
+def test_demo_quarantines_its_bad_rows_and_says_so(demo_dir: tuple[Path, str]) -> None:
+    base, output = demo_dir
+    assert "隔离区" in output and "quarantine" in output
+    import duckdb
+
+    con = duckdb.connect(str(base / "kaohe.duckdb"), read_only=True)
+    reasons = con.execute("SELECT count(*), count(DISTINCT file) FROM quarantine").fetchone()
+    assert reasons[0] >= 4 and reasons[1] >= 3
+    assert con.execute("SELECT count(*) FROM messages").fetchone()[0] > 30_000
+    shops = con.execute("SELECT count(DISTINCT shop) FROM messages").fetchone()[0]
+    assert shops == 5  # the GBK file with Chinese headers imported too
+    gbk = con.execute("SELECT count(*) FROM messages WHERE platform = 'pdd' "
+                      "AND sender = 'buyer'").fetchone()[0]
+    assert gbk > 0
+    assert con.execute("SELECT count(*) FROM orders").fetchone()[0] > 500
+    con.close()
+
+
+def test_demo_exports_look_like_real_exports(demo_dir: tuple[Path, str]) -> None:
+    base, _ = demo_dir
+    gbk = (base / "data" / "messages_pdd_gbk.csv").read_bytes()
+    header = gbk.split(b"\n")[0].decode("gbk")
+    assert header.startswith("店铺,平台,买家,客服,发送方,时间,内容")
+    with pytest.raises(UnicodeDecodeError):
+        gbk.decode("utf-8")
+    assert (base / "data" / "orders.xlsx").exists()
+
+
+def test_demo_rerun_replaces_the_store_and_reports_without_engine(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaohe.demo import run
+
+    monkeypatch.setattr(run, "compute_kpis", lambda store: (None, "engine skipped in test"))
+    first = run.run_demo(tmp_path, seed=2, messages=3000)
+    second = run.run_demo(tmp_path, seed=2, messages=3000)
+    assert first.counts["messages"] == second.counts["messages"] == 3000
+    assert second.kpi_rows is None
+    page = second.reports["html"].read_text(encoding="utf-8")
+    assert "engine skipped in test" in page
+    with zipfile.ZipFile(second.reports["xlsx"]) as z:
+        assert "客服指标" not in z.read("xl/workbook.xml").decode("utf-8")
