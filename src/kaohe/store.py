@@ -45,8 +45,12 @@ def table_ddl(table: Table) -> str:
     cols = [f'"{c.name}" {c.sql_type}' for c in table.columns]
     cols += [f'"{name}" {sql_type}' for name, sql_type in table.extra_sql]
     cols += ["import_id BIGINT", "source_row BIGINT"]
-    key = ", ".join(f'"{k}"' for k in table.key)
-    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)}, PRIMARY KEY ({key}))'
+    if table.upsert:
+        key = ", ".join(f'"{k}"' for k in table.key)
+        cols.append(f"PRIMARY KEY ({key})")
+    # Messages are append-only and de-duplicated by an anti-join on msg_key at import: an
+    # ART index over tens of millions of md5 keys would cost more than the import itself.
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)})'
 
 
 def _migrate_1(con: duckdb.DuckDBPyConnection) -> None:
@@ -60,8 +64,7 @@ def _migrate_1(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _migrate_2(con: duckdb.DuckDBPyConnection) -> None:
-    """Version 2: indexes the engine reads by (thread order, order lookup)."""
-    con.execute("CREATE INDEX IF NOT EXISTS messages_thread ON messages (shop, buyer, time)")
+    """Version 2: the order lookup by buyer (credit, drill-down)."""
     con.execute("CREATE INDEX IF NOT EXISTS orders_buyer ON orders (shop, buyer)")
 
 
