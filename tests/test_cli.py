@@ -31,3 +31,22 @@ def test_python_dash_m_entry_point_works(tmp_path: Path) -> None:
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
     assert "0.1.0" in result.stdout
+
+
+def test_platform_report_without_date_takes_the_period_option(tmp_path: Path) -> None:
+    report = tmp_path / "pdd.csv"
+    report.write_text(
+        "序号,客服账号,咨询人数,询单人数\n1,拼多多店:小红,120,80\n2,拼多多店:小蓝,100,延迟统计\n"
+        "汇总,,220,80\n", encoding="utf-8")
+    db = str(tmp_path / "k.duckdb")
+    result = CliRunner().invoke(cli, ["--db", db, "import", str(report), "--period", "2026-10"])
+    assert result.exit_code == 0, result.output
+    import duckdb
+
+    rows = duckdb.connect(db).execute(
+        "SELECT subject, metric, value, provisional FROM metric_values "
+        "WHERE period = '2026-10' ORDER BY subject, metric").fetchall()
+    assert rows == [("拼多多店:小红", "consult_buyers", 120.0, False),
+                    ("拼多多店:小红", "inquiry_buyers", 80.0, False),
+                    ("拼多多店:小蓝", "consult_buyers", 100.0, False),
+                    ("拼多多店:小蓝", "inquiry_buyers", None, True)]

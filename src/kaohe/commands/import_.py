@@ -67,14 +67,18 @@ def _report_agents(results: list[ImportResult], lang: str) -> None:
 @click.option("--preset", default=None, help="mapping preset id or a mapping .yaml file")
 @click.option("--platform", default=None, help="platform for rows without one")
 @click.option("--shop", default=None, help="shop for rows without one")
+@click.option("--period", default=None,
+              help="period of a platform report without a 日期 column, e.g. 2026-10")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--out", default=None, help="write the report to FILE")
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], table: str | None, preset: str | None,
-            platform: str | None, shop: str | None, fmt: str, out: str | None) -> None:
+            platform: str | None, shop: str | None, period: str | None, fmt: str,
+            out: str | None) -> None:
     """导入数据文件 / import export files (CSV, XLSX, JSON Lines, Parquet, chat text)."""
     _check_args(files, table)
-    options = {"table": table, "preset": preset, "platform": platform, "shop": shop}
+    options = {"table": table, "preset": preset, "platform": platform, "shop": shop,
+               "period": period}
     results = _run(ctx, files, options)
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
     rows = [r.as_dict() for r in results]

@@ -67,7 +67,7 @@ def _chat_frame(raw: RawFile, platform: str | None, shop: str | None,
 
 
 def map_frame(raw: RawFile, table: str | None, preset: str | None, platform: str | None,
-              shop: str | None) -> tuple[Table, str, pl.DataFrame]:
+              shop: str | None, period: str | None = None) -> tuple[Table, str, pl.DataFrame]:
     """The target table, the preset id and the canonical all-text frame."""
     from kaohe.ingest.presets import apply_preset, detect_preset, load_preset
 
@@ -84,7 +84,7 @@ def map_frame(raw: RawFile, table: str | None, preset: str | None, platform: str
     chosen = load_preset(preset, table) if preset else detect_preset(headers, table)
     if table is not None and chosen.table != table:
         raise UsageError(f"preset {chosen.id!r} is for table {chosen.table}, not {table}")
-    frame = apply_preset(chosen, raw.frame, platform=platform, shop=shop)
+    frame = apply_preset(chosen, raw.frame, platform=platform, shop=shop, period=period)
     return schema.TABLES[chosen.table], chosen.id, frame
 
 
@@ -319,11 +319,12 @@ def write_rows(con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame
 def import_file(store: Store, path: str | Path, *, table: str | None = None,
                 preset: str | None = None, platform: str | None = None,
                 shop: str | None = None, zone: str = "Asia/Shanghai",
-                progress: Progress | None = None) -> ImportResult:
-    """Import one file in one transaction; see the module docstring."""
+                progress: Progress | None = None, period: str | None = None) -> ImportResult:
+    """Import one file in one transaction; see the module docstring. `period` dates a
+    platform report export that has no 日期 column."""
     _step(progress, "read")
     raw = read_raw(path)
-    tbl, preset_id, frame = map_frame(raw, table, preset, platform, shop)
+    tbl, preset_id, frame = map_frame(raw, table, preset, platform, shop, period)
     check_columns(tbl, frame, raw.path)
     _step(progress, "validate")
     typed, rejects = validate(tbl, frame, zone)
