@@ -36,8 +36,8 @@ def test_python_dash_m_entry_point_works(tmp_path: Path) -> None:
 def test_platform_report_without_date_takes_the_period_option(tmp_path: Path) -> None:
     report = tmp_path / "pdd.csv"
     report.write_text(
-        "序号,客服账号,咨询人数,询单人数\n1,拼多多店:小红,120,80\n2,拼多多店:小蓝,100,延迟统计\n"
-        "汇总,,220,80\n", encoding="utf-8")
+        "序号,客服账号,咨询人数,询单人数,3分钟人工回复率(8-23点)\n1,拼多多店:小红,120,80,95.5%\n"
+        "2,拼多多店:小蓝,100,延迟统计,90%\n汇总,,220,80,93%\n", encoding="utf-8")
     db = str(tmp_path / "k.duckdb")
     result = CliRunner().invoke(cli, ["--db", db, "import", str(report), "--period", "2026-10"])
     assert result.exit_code == 0, result.output
@@ -45,7 +45,7 @@ def test_platform_report_without_date_takes_the_period_option(tmp_path: Path) ->
 
     rows = duckdb.connect(db).execute(
         "SELECT subject, metric, value, provisional FROM metric_values "
-        "WHERE period = '2026-10' ORDER BY subject, metric").fetchall()
+        "WHERE period = '2026-10' AND metric LIKE '%buyers' ORDER BY subject, metric").fetchall()
     assert rows == [("拼多多店:小红", "consult_buyers", 120.0, False),
                     ("拼多多店:小红", "inquiry_buyers", 80.0, False),
                     ("拼多多店:小蓝", "consult_buyers", 100.0, False),
