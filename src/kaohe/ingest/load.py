@@ -331,9 +331,15 @@ def import_file(store: Store, path: str | Path, *, table: str | None = None,
     result = ImportResult(raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0,
                           rejects["row"].n_unique())
     _step(progress, "write")
-    with store.transaction() as con:
-        _write_all(con, tbl, raw, typed, rejects, result)
-        _test_pause()
+    # Row order is carried by seq/source_row; letting DuckDB write out of order makes the
+    # commit of a million-row file ~0.6 s faster on 2 cores (benchmarks/import_bench.py).
+    store.con.execute("SET preserve_insertion_order = false")
+    try:
+        with store.transaction() as con:
+            _write_all(con, tbl, raw, typed, rejects, result)
+            _test_pause()
+    finally:
+        store.con.execute("RESET preserve_insertion_order")
     _step(progress, "done")
     return result
 
