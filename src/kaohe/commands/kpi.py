@@ -1,0 +1,110 @@
+"""`kaohe kpi`: metric values for a period, grouped (spec: cli.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from kaohe.config import parse_overrides
+from kaohe.engine.compute import make_request, settled
+from kaohe.engine.periods import Period, period_from_args
+from kaohe.engine.registry import Metric
+from kaohe.errors import NotFoundError
+from kaohe.output import emit
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """[metrics.params] with nested tables (`jd_first_30s_rate = {seconds = 20}`) as dotted
+    keys."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def data_span(store: Any, period: Period | None) -> tuple[str, str]:
+    """The period's dates, or the store's first and last message day; exit 2 when empty."""
+    if period is None:
+        lo, hi = store.con.execute(
+            "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages").fetchone()
+        if lo is None:
+            raise NotFoundError("no messages in the store")
+        return lo.isoformat(), hi.isoformat()
+    n = store.con.execute(
+        "SELECT count(*) FROM messages WHERE CAST(time AS DATE) BETWEEN ? AND ?",
+        [period.start, period.end]).fetchone()[0]
+    if not n:
+        raise NotFoundError(f"no messages in period {period.label}")
+    return period.start.isoformat(), period.end.isoformat()
+
+
+def display(value: Any, metric: Metric | None) -> Any:
+    if value is None or metric is None:
+        return value
+    if metric.unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return value
+
+
+KEY_LABELS = {"agent": ("客服", "Agent"), "team": ("组", "Team"), "shop": ("店铺", "Shop"),
+              "platform": ("平台", "Platform"), "day": ("日期", "Day")}
+
+
+@click.command("kpi")
+@click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05, last30")
+@click.option("--from", "start", default=None, help="first local date (YYYY-MM-DD)")
+@click.option("--to", "end", default=None, help="last local date (YYYY-MM-DD)")
+@click.option("--by", default="agent", show_default=True,
+              help="agent,team,shop,platform,day or all")
+@click.option("--metrics", "-m", default=None, help="comma-separated metric ids")
+@click.option("--agent", "agents", multiple=True, help="only these agents")
+@click.option("--set", "sets", multiple=True, help="parameter override key=value")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None, help="output file")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True)
+@click.option("--master", default="local[2]", show_default=True, help="Spark master URL")
+@click.option("--no-facts", is_flag=True, help="compute from messages, not the facts table")
+@click.pass_obj
+def command(obj: Any, period: str | None, start: str | None, end: str | None, by: str,
+            metrics: str | None, agents: tuple[str, ...], sets: tuple[str, ...], fmt: str,
+            out: str | None, engine: str, master: str, no_facts: bool) -> None:
+    """指标 / metric values for a period."""
+    from kaohe.engine.explain import agent_known
+    from kaohe.engine.facts import answer
+
+    chosen = period_from_args(period, start, end)
+    overrides = {**flatten(obj.config.params), **parse_overrides(sets)}
+    ids = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    request = make_request(by, chosen, ids, overrides, agents or None)
+    with obj.open_store(read_only=False) as store:
+        for agent in agents:
+            if not agent_known(store, agent):
+                raise NotFoundError(f"unknown agent {agent!r}")
+        first, last = data_span(store, chosen)
+        if engine == "spark":
+            from kaohe.engine.spark import run_on_spark
+
+            rows = run_on_spark(store, request, master=master)
+        else:
+            rows = answer(store, request, use_facts=not no_facts)
+    payload = {"from": first, "to": last, "by": list(request.by),
+               "settled": settled(chosen, overrides), "rows": rows}
+    columns = [*request.by, *(m.id for m in request.metrics)]
+    lang = obj.lang
+    index = 1 if lang == "en" else 0
+    headers = [KEY_LABELS[k][index] for k in request.by] + [m.label(lang)
+                                                            for m in request.metrics]
+    if fmt == "table":
+        by_id = {m.id: m for m in request.metrics}
+        rows = [{c: display(r.get(c), by_id.get(c)) for c in columns} for r in rows]
+    emit(payload, rows, columns, fmt, out, headers, title=f"KPI {first} – {last}")

@@ -1,0 +1,245 @@
+"""Building blocks (spec: metrics.md): threads, valid replies, agent assignment, the filter,
+sessions, rounds with the reply horizon and bot hand-off, transfers and concurrency.
+
+Every block is an Ibis expression, portable between DuckDB and PySpark: no asof joins, no
+ordered first/last; forward fill and session ids use cumulative sums of flags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from kaohe.engine.params import BlockParams, Window
+
+THREAD = ("shop", "buyer")
+CONV = ("shop", "buyer", "agent")  # one buyer with one agent of one shop
+ORDER = ("time", "seq")
+# windows partition by small integer ids of threads / conversations, not by the strings:
+# sorting on them is much faster and fits a 1 GB DuckDB memory limit at 10M messages
+THREAD_ID = ("tid",)
+CONV_ID = ("cid",)
+ROUND_ITERATIONS = 3  # unanswered runs longer than this many horizons end as one round
+
+
+def _cum(group_by: tuple[str, ...] | list[str], desc: bool = False) -> Any:
+    order = [ibis.desc(c) for c in ORDER] if desc else list(ORDER)
+    return ibis.window(group_by=list(group_by), order_by=order, rows=(None, 0))
+
+
+def with_id(m: ir.Table, keys: tuple[str, ...], name: str) -> ir.Table:
+    """Number the distinct `keys` (1, 2, …) and attach the number as column `name`."""
+    ids = m.select(*keys).distinct()
+    ids = ids.mutate(**{name: ibis.row_number().over(ibis.window(order_by=list(keys)))})
+    return m.join(ids, list(keys))
+
+
+def delta_ms(later: ir.Value, earlier: ir.Value) -> ir.IntegerValue:
+    return later.delta(earlier, unit="millisecond")
+
+
+def seconds_of_day(t: ir.TimestampValue) -> ir.IntegerValue:
+    return t.hour() * 3600 + t.minute() * 60 + t.second()
+
+
+def in_window(t: ir.TimestampValue, window: Window | None) -> ir.BooleanValue:
+    """Daily service hours; a window whose end is before its start crosses midnight."""
+    if window is None:
+        return t.notnull()
+    sod = seconds_of_day(t)
+    if window.crosses_midnight:
+        return (sod >= window.start_s) | (sod < window.end_s)
+    return (sod >= window.start_s) & (sod < window.end_s)
+
+
+def valid_reply(m: ir.Table, auto_reply_counts: bool) -> ir.BooleanValue:
+    """An agent message that is not automatic, not from a bot or the system, not withdrawn."""
+    cond = (m.sender == "agent") & (m.msg_type.fill_null("text") != "withdrawn")
+    if not auto_reply_counts:
+        cond = cond & ~m.auto_reply.fill_null(False)
+    return cond
+
+
+def _fill(m: ir.Table, source: ir.Value, desc: bool) -> ir.Table:
+    """Carry `source` forward (desc=False) or backward (desc=True) along the thread."""
+    name = "_bf" if desc else "_ff"
+    m = m.mutate(_src=source)
+    m = m.mutate(_grp=m._src.notnull().cast("int64").sum().over(_cum(THREAD_ID, desc)))
+    m = m.mutate(**{name: m._src.max().over(ibis.window(group_by=[*THREAD_ID, "_grp"]))})
+    return m.drop("_src", "_grp")
+
+
+def assign_agents(m: ir.Table) -> ir.Table:
+    """Every row gets the agent it belongs to: a row naming its agent keeps it (agent rows
+    always do); otherwise the next human agent of the thread, else the previous one. Only
+    threads holding such rows pay for the two fills. `m` carries the thread id `tid`."""
+    need = m.filter(m.agent.isnull() & (m.sender != "agent")).select(*THREAD_ID).distinct()
+    done = m.anti_join(need, list(THREAD_ID))
+    todo = m.semi_join(need, list(THREAD_ID))
+    human = ibis.ifelse(todo.sender == "agent", todo.agent, ibis.null("string"))
+    todo = _fill(_fill(todo, human, desc=True), human, desc=False)
+    todo = todo.mutate(agent=ibis.coalesce(todo.agent, todo._bf, todo._ff)).drop("_bf", "_ff")
+    return ibis.union(done, todo)
+
+
+def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool) -> ir.Table:
+    """All messages with their assigned agent and thread / conversation ids (the text only
+    when the ad filter needs it: windows carry every column)."""
+    m = con.table("messages").select(
+        "shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type",
+        "auto_reply", "seq")
+    m = m.mutate(seq=m.seq.fill_null(0), chars=m.text.fill_null("").length())
+    if not keep_text:
+        m = m.drop("text")
+    if exclude_buyers:
+        m = m.filter(~m.buyer.isin(list(exclude_buyers)))
+    m = assign_agents(with_id(m, THREAD, "tid"))
+    return with_id(m.filter(m.agent.notnull()), CONV, "cid")
+
+
+def assigned(m: ir.Table, auto_reply_counts: bool) -> ir.Table:
+    """The assigned messages with flags, local day, reply runs and the previous time."""
+    m = m.mutate(
+        is_buyer=m.sender == "buyer",
+        is_reply=valid_reply(m, auto_reply_counts),
+        is_handoff=m.msg_type.fill_null("") == "handoff",
+        day=m.time.date(),
+    )
+    # one sort serves both: runs between valid replies, and the previous message's time
+    m = m.mutate(seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
+                 prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID),
+                                                         order_by=list(ORDER))))
+    return m.drop("sender", "msg_type", "auto_reply")
+
+
+def thread(m: ir.Table, bp: BlockParams) -> ir.Table:
+    """The assigned messages with session ids, after the ad / spam filter."""
+    m = with_session_ids(m, bp.session_gap_ms)
+    if bp.ad_patterns:
+        m = _drop_ad_sessions(m, bp.ad_patterns)
+    return m
+
+
+def with_session_ids(m: ir.Table, gap_ms: int) -> ir.Table:
+    """Session id per (shop, buyer, agent): a new session when the gap exceeds `gap_ms`."""
+    if "prev_time" not in m.columns:
+        prev = m.time.lag().over(ibis.window(group_by=list(CONV_ID), order_by=list(ORDER)))
+        m = m.mutate(prev_time=prev)
+    new = m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap_ms)
+    m = m.mutate(session_start_row=new)
+    return m.mutate(sid=m.session_start_row.cast("int64").sum().over(_cum(CONV_ID)))
+
+
+def _drop_ad_sessions(m: ir.Table, patterns: tuple[str, ...]) -> ir.Table:
+    """The ad / spam filter hook: sessions whose buyer messages match a rule are excluded."""
+    pattern = "|".join(f"(?:{p})" for p in patterns)
+    hit = m.is_buyer & m.text.fill_null("").re_search(pattern)
+    m = m.mutate(_ad=hit.cast("int64").max().over(ibis.window(group_by=[*CONV_ID, "sid"])))
+    return m.filter(m._ad == 0).drop("_ad")
+
+
+def sessions(m: ir.Table) -> ir.Table:
+    """One row per session that has at least one buyer message."""
+    s = m.group_by([*CONV, "sid"]).agg(
+        platform=m.platform.max(),
+        start=m.time.min(),
+        end=m.time.max(),
+        buyer_messages=m.is_buyer.cast("int64").sum(),
+        by_buyer=(m.session_start_row & m.is_buyer).cast("int64").max(),
+    )
+    s = s.filter(s.buyer_messages > 0)
+    return s.mutate(day=s.start.date(), duration_ms=delta_ms(s.end, s.start),
+                    by_buyer=s.by_buyer == 1)
+
+
+def _round_starts(b: ir.Table, horizon_ms: int) -> ir.Table:
+    """Split each run of buyer messages between two valid replies into rounds: a round stays
+    open until its reply or until the horizon after its start has passed. Runs shorter than
+    the horizon (nearly all) are one round; only the others are split, iteratively."""
+    keys = [*CONV, "seg"]
+    span = b.group_by(keys).agg(_first=b.time.min(), _last=b.time.max())
+    b = b.join(span, keys)
+    short = delta_ms(b._last, b._first) <= horizon_ms
+    parts = [b.filter(short).mutate(round_start=b._first).drop("_first", "_last")]
+    rest = b.filter(~short).drop("_first", "_last")
+    for _ in range(ROUND_ITERATIONS):
+        starts = rest.group_by(keys).agg(round_start=rest.time.min())
+        joined = rest.join(starts, keys)
+        inside = delta_ms(joined.time, joined.round_start) <= horizon_ms
+        parts.append(joined.filter(inside))
+        rest = joined.filter(~inside).drop("round_start")
+    parts.append(rest.mutate(round_start=rest.time.min().over(ibis.window(group_by=keys))))
+    return ibis.union(*parts)
+
+
+def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """Buyer messages with their round's start, the valid replies and the hand-offs, each
+    with its run number `seg` (runs of buyer messages between two valid replies)."""
+    stream = m.filter(m.is_buyer | m.is_reply | m.is_handoff)
+    buyers = stream.filter(stream.is_buyer).select(*CONV, "platform", "seg", "time", "seq")
+    replies = stream.filter(stream.is_reply).select(
+        *CONV, reply_seg=stream.seg - 1, reply_time=stream.time)
+    handoffs = stream.filter(stream.is_handoff).select(*CONV, h_seg=stream.seg, h_time=stream.time)
+    return _round_starts(buyers, horizon_ms), replies, handoffs
+
+
+def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,
+           horizon_ms: int) -> ir.Table:
+    """One row per round: start, effective start (after a bot hand-off), reply, response."""
+    r = started.group_by([*CONV, "seg", "round_start"]).agg(
+        platform=started.platform.max(), buyer_messages=started.time.count())
+    r = r.left_join(replies, [r[c] == replies[c] for c in CONV] + [r.seg == replies.reply_seg])
+    r = r.select(*CONV, "seg", "round_start", "platform", "buyer_messages", "reply_time")
+    r = _apply_handoffs(r, handoffs, horizon_ms)
+    span = delta_ms(r.reply_time, r.round_start)
+    answered = r.reply_time.notnull() & (span <= horizon_ms)
+    response = ibis.ifelse(answered, delta_ms(r.reply_time, r.start).cast("float64") / 1000.0,
+                           ibis.null("float64"))
+    return r.mutate(day=r.round_start.date(), answered=answered.fill_null(False),
+                    response_s=response)
+
+
+def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
+    """A hand-off inside an open round moves the round's start (the human is not charged for
+    the bot's time)."""
+    j = r.join(h, [r[c] == h[c] for c in CONV] + [r.seg == h.h_seg])
+    j = j.filter((j.h_time >= j.round_start) & (delta_ms(j.h_time, j.round_start) <= horizon_ms))
+    last = j.group_by([*CONV, "round_start"]).agg(handoff=j.h_time.max())
+    out = r.left_join(last, [*CONV, "round_start"])
+    out = out.select(*r.columns, "handoff")
+    return out.mutate(start=ibis.coalesce(out.handoff, out.round_start))
+
+
+def first_rounds(m: ir.Table, s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
+    """Sessions started by a buyer, each with the round that holds its first buyer message."""
+    s = s.filter(s.by_buyer)
+    first = m.filter(m.is_buyer & m.session_start_row).select(*CONV, "sid", "time", "seq")
+    first = first.join(started.select(*CONV, "time", "seq", "round_start"),
+                       [*CONV, "time", "seq"])
+    fs = s.join(first.select(*CONV, "sid", "round_start"), [*CONV, "sid"])
+    rr = r.select(*CONV, "round_start", "answered", "response_s")
+    j = fs.join(rr, [*CONV, "round_start"])
+    return j.select(*CONV, "sid", "platform", "start", "day", "answered", "response_s")
+
+
+def transfers(m: ir.Table, gap_ms: int) -> ir.Table:
+    """Hand-overs between agents inside one thread within a session gap: from_agent, agent."""
+    w = ibis.window(group_by=list(THREAD_ID), order_by=list(ORDER))
+    t = m.mutate(from_agent=m.agent.lag().over(w), prev_time=m.time.lag().over(w))
+    moved = (t.from_agent.notnull() & (t.from_agent != t.agent)
+             & (delta_ms(t.time, t.prev_time) <= gap_ms))
+    return t.filter(moved).select("shop", "platform", "buyer", "agent", "from_agent", "day")
+
+
+def concurrency(s: ir.Table) -> ir.Table:
+    """Sweep over session starts (+1) and ends (-1) per agent: open sessions at each start."""
+    ups = s.select("agent", "shop", "platform", t=s.start, step=ibis.literal(1), o=ibis.literal(0))
+    downs = s.select("agent", "shop", "platform", t=s.end, step=ibis.literal(-1),
+                     o=ibis.literal(1))
+    ev = ibis.union(ups, downs)
+    w = ibis.window(group_by=["agent"], order_by=["t", "o"], rows=(None, 0))
+    ev = ev.mutate(open=ev.step.sum().over(w))
+    ev = ev.filter(ev.step == 1)
+    return ev.select("agent", "shop", "platform", "open", day=ev.t.date())

@@ -1,0 +1,291 @@
+"""Compile registered metrics into grouped Ibis queries and evaluate them on any backend."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ibis.expr.types as ir
+
+from kaohe.engine import blocks as B
+from kaohe.engine.params import BlockParams, resolve
+from kaohe.engine.periods import Period
+from kaohe.engine.registry import Metric, Part, select
+from kaohe.errors import UsageError
+
+GROUP_KEYS = ("agent", "team", "shop", "platform", "day")
+BUYER_DAY = ("shop", "buyer", "day")
+Row = dict[str, Any]
+GroupKey = tuple[Any, ...]
+
+
+def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    if by is None:
+        return ("agent",)
+    items = [b.strip() for b in (by.split(",") if isinstance(by, str) else by) if b.strip()]
+    if items in ([], ["all"]):
+        return ()
+    unknown = [b for b in items if b not in GROUP_KEYS]
+    if unknown:
+        raise UsageError(f"unknown --by {unknown} (use {', '.join(GROUP_KEYS)}, all)")
+    return tuple(dict.fromkeys(items))
+
+
+@dataclass
+class Blocks:
+    """The building blocks for one set of block parameters, built lazily and cached."""
+
+    con: Any
+    bp: BlockParams
+    window: tuple[date, date] | None
+    cache: bool = True
+    _built: dict[str, ir.Table] = field(default_factory=dict)
+    temps: list[str] = field(default_factory=list)
+    cached: list[ir.Table] = field(default_factory=list)
+    shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
+
+    def _keep(self, t: ir.Table) -> ir.Table:
+        """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
+        dropped afterwards: it lives in the store's buffer pool and can be evicted to disk
+        under a memory limit, where a TEMP table cannot."""
+        if not self.cache:
+            return t
+        if getattr(self.con, "name", "") != "duckdb":
+            cached = t.cache()
+            self.cached.append(cached)
+            return cached
+        name = f"_kaohe_tmp_{uuid.uuid4().hex[:12]}"
+        self.con.create_table(name, t)
+        self.temps.append(name)
+        return self.con.table(name)
+
+    def close(self) -> None:
+        for cached in self.cached:
+            cached.release()
+        self.cached.clear()
+        for name in self.temps:
+            self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        self.temps.clear()
+
+    def get(self, name: str) -> ir.Table:
+        if name not in self._built:
+            self._built[name] = getattr(self, f"_{name}")()
+        return self._built[name]
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.bp.exclude_buyers, self.bp.auto_reply_counts, bool(self.bp.ad_patterns),
+                self.bp.reply_horizon_ms)
+
+    def _assigned(self) -> ir.Table:
+        key = self._key()
+        if key not in self.shared:
+            con = _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
+            base = self._keep(B.assigned_base(con, self.bp.exclude_buyers, key[2]))
+            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts))
+        return self.shared[key]
+
+    def _thread(self) -> ir.Table:
+        return self._keep(B.thread(self.get("assigned"), self.bp))
+
+    def _round_base(self) -> tuple[Any, ...]:
+        """Rounds do not depend on the session gap: shared unless the ad filter (which works
+        on sessions) removed messages."""
+        key = ("rounds", *self._key(), self.bp.ad_patterns, self.bp.session_gap_ms
+               if self.bp.ad_patterns else None)
+        if key not in self.shared:
+            source = self.get("thread") if self.bp.ad_patterns else self.get("assigned")
+            started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms)
+            started = self._keep(started)
+            r = self._keep(B.rounds(started, replies, handoffs, self.bp.reply_horizon_ms))
+            self.shared[key] = (started, r)  # type: ignore[assignment]
+        return self.shared[key]  # type: ignore[return-value]
+
+    def _buyer_messages(self) -> ir.Table:
+        m = self.get("thread")
+        return m.filter(m.is_buyer)
+
+    def _replies(self) -> ir.Table:
+        m = self.get("thread")
+        return m.filter(m.is_reply)
+
+    def _started(self) -> ir.Table:
+        return self._round_base()[0]
+
+    def _rounds(self) -> ir.Table:
+        return self._round_base()[1]
+
+    def _sessions(self) -> ir.Table:
+        return self._keep(B.sessions(self.get("thread")))
+
+    def _first_rounds(self) -> ir.Table:
+        return B.first_rounds(self.get("thread"), self.get("sessions"), self.get("started"),
+                              self.get("rounds"))
+
+    def _transfers_in(self) -> ir.Table:
+        return self._keep(B.transfers(self.get("thread"), self.bp.session_gap_ms))
+
+    def _transfers_out(self) -> ir.Table:
+        t = self.get("transfers_in")
+        return t.mutate(agent=t.from_agent)
+
+    def _concurrency(self) -> ir.Table:
+        return B.concurrency(self.get("sessions"))
+
+
+class _Scoped:
+    """A connection whose `messages` only holds the days a period needs (plus margins)."""
+
+    def __init__(self, con: Any, window: tuple[date, date] | None, horizon_ms: int) -> None:
+        self.con, self.window, self.horizon_ms = con, window, horizon_ms
+
+    def table(self, name: str) -> ir.Table:
+        t = self.con.table(name)
+        if name != "messages" or self.window is None:
+            return t
+        margin = timedelta(milliseconds=self.horizon_ms) + timedelta(days=1)
+        lo = datetime.combine(self.window[0], datetime.min.time()) - margin
+        hi = datetime.combine(self.window[1], datetime.min.time()) + margin + timedelta(days=1)
+        return t.filter((t.time >= lo) & (t.time < hi))
+
+
+@dataclass
+class Request:
+    metrics: list[Metric]
+    by: tuple[str, ...]
+    period: Period | None
+    overrides: Mapping[str, Any]
+    agents: tuple[str, ...] | None = None
+
+    def params(self, metric: Metric) -> dict[str, Any]:
+        return resolve(metric.id, metric.params, metric.fixed, self.overrides)
+
+
+class Evaluator:
+    """Evaluates parts for a request on one Ibis backend connection."""
+
+    def __init__(self, con: Any, request: Request, cache: bool = True) -> None:
+        self.con, self.req, self.cache = con, request, cache
+        self._blocks: dict[BlockParams, Blocks] = {}
+        self._shared: dict[Any, ir.Table] = {}
+        window = (request.period.start, request.period.end) if request.period else None
+        self._window = window
+
+    def close(self) -> None:
+        for blocks in self._blocks.values():
+            blocks.close()
+
+    def blocks(self, bp: BlockParams) -> Blocks:
+        if bp not in self._blocks:
+            self._blocks[bp] = Blocks(self.con, bp, self._window, self.cache,
+                                      shared=self._shared)
+        return self._blocks[bp]
+
+    def source(self, bp: BlockParams, name: str) -> ir.Table:
+        t = self.blocks(bp).get(name)
+        if self.req.period is not None:
+            t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
+        if self.req.agents:
+            t = t.filter(t.agent.isin(list(self.req.agents)))
+        if "team" in self.req.by:
+            roster = self.con.table("agents").select("agent", "team")
+            t = t.left_join(roster, "agent").select(*t.columns, "team")
+        return t
+
+    def evaluate(self, metrics: Iterable[Metric] | None = None,
+                 only: str | None = None) -> dict[GroupKey, dict[str, dict[str, Any]]]:
+        """{group key: {metric id: {part name: value}}}; `only`: "additive" or "other"."""
+        buckets: dict[tuple[BlockParams, str, str], list[tuple[str, Part, dict]]] = (
+            defaultdict(list))
+        for metric in metrics if metrics is not None else self.req.metrics:
+            params = self.req.params(metric)
+            bp = BlockParams.from_params(params)
+            for part in metric.parts_for(params):
+                if only == "additive" and part.combine is None:
+                    continue
+                if only == "other" and part.combine is not None:
+                    continue
+                buckets[(bp, part.source, part.level)].append((metric.id, part, params))
+        out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+        for (bp, source, level), parts in buckets.items():
+            rel = self.source(bp, source)
+            for key, values in self._aggregate(rel, level, parts):
+                for (metric_id, part, _), value in zip(parts, values, strict=True):
+                    out[key][metric_id][part.name] = value
+        return out
+
+    def _aggregate(self, rel: ir.Table, level: str,
+                   parts: list[tuple[str, Part, dict]]) -> list[tuple[GroupKey, list[Any]]]:
+        keys = list(self.req.by)
+        names = [f"p{i}" for i in range(len(parts))]
+        if level == "buyer_day":
+            inner = list(dict.fromkeys(keys + list(BUYER_DAY)))
+            flags = {n: part.agg(rel, params).fill_null(False).cast("int64").max()
+                     for n, (_, part, params) in zip(names, parts, strict=True)}
+            rel = rel.group_by(inner).agg(**flags)
+            aggs = {n: rel[n].sum() for n in names}
+        else:
+            aggs = {n: part.agg(rel, params) for n, (_, part, params) in
+                    zip(names, parts, strict=True)}
+        expr = rel.group_by(keys).agg(**aggs) if keys else rel.agg(**aggs)
+        rows = expr.to_pyarrow().to_pylist()
+        return [(tuple(r[k] for k in keys), [_clean(r[n]) for n in names]) for r in rows]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def finish(request: Request, parts: Mapping[GroupKey, Mapping[str, Mapping[str, Any]]],
+           ) -> list[Row]:
+    """Apply each metric's formula to its parts; one output row per group."""
+    keys = set(parts)
+    if request.agents and request.by == ("agent",):
+        keys |= {(a,) for a in request.agents}
+    if not request.by:
+        keys |= {()}
+    rows: list[Row] = []
+    for key in sorted(keys, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+        row: Row = {k: _key_value(v) for k, v in zip(request.by, key, strict=True)}
+        for metric in request.metrics:
+            got = parts.get(key, {}).get(metric.id, {})
+            row[metric.id] = metric.value(got, request.params(metric))
+        rows.append(row)
+    return rows
+
+
+def _key_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def run(con: Any, request: Request, cache: bool = True) -> list[Row]:
+    """Evaluate a request on an Ibis connection (DuckDB or PySpark)."""
+    evaluator = Evaluator(con, request, cache)
+    try:
+        return finish(request, evaluator.evaluate())
+    finally:
+        evaluator.close()
+
+
+def make_request(by: str | Sequence[str] | None = ("agent",), period: Period | None = None,
+                 metrics: Sequence[str] | None = None, params: Mapping[str, Any] | None = None,
+                 agents: Sequence[str] | None = None) -> Request:
+    return Request(select(list(metrics) if metrics else None), parse_by(by), period,
+                   dict(params or {}), tuple(agents) if agents else None)
+
+
+def settled(period: Period | None, overrides: Mapping[str, Any] | None,
+            now: datetime | None = None) -> bool:
+    """Response metrics are final once the reply horizon after the period's last day passed."""
+    if period is None:
+        return False
+    horizon_h = float({**{"reply_horizon": 24}, **(overrides or {})}["reply_horizon"])
+    due = datetime.combine(period.end + timedelta(days=1), datetime.min.time())
+    return (now or datetime.now()) >= due + timedelta(hours=horizon_h)
+

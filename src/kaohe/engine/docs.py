@@ -1,0 +1,65 @@
+"""docs/metrics.md, generated from the registry (`python -m kaohe.engine.docs` rewrites it)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from kaohe.engine.params import GLOBAL_DEFAULTS, GLOBAL_DOCS
+from kaohe.engine.registry import all_metrics
+
+DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
+
+HEADER = """# Metric catalogue (generated)
+
+<!-- Generated from kaohe.engine.registry by `python -m kaohe.engine.docs`; do not edit.
+     tests/engine/test_docs.py fails when this file is stale. -->
+
+Every metric: id (the column / JSON key), 中文 name, English name, unit, direction, grain,
+parameters with defaults, source and definition. Ratios are fractions; an empty denominator
+gives null. Buyer counts are buyer-days, distinct per group per day. Override a parameter in
+`kaohe.toml` under `[metrics.params]` or with `--set`: `param=value` for every metric that
+has it (named instances keep theirs), `metric_id.param=value` for one metric.
+"""
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _params(params: dict[str, Any]) -> str:
+    return "<br>".join(f"`{k}`={_value(v)}" for k, v in params.items()) or "—"
+
+
+def render() -> str:
+    lines = [HEADER, "## Global parameters (building blocks)", "",
+             "| parameter | default | meaning |", "|---|---|---|"]
+    for key, default in GLOBAL_DEFAULTS.items():
+        lines.append(f"| `{key}` | {_value(default) if default != [] else '[]'} | "
+                     f"{GLOBAL_DOCS[key]} |")
+    sections: dict[str, list[str]] = {}
+    for m in all_metrics():
+        row = (f"| `{m.id}` | {m.zh} | {m.en} | {m.unit} | {m.direction} | {m.grain} | "
+               f"{_params(dict(m.params))} | {m.source if m.base is None else m.source} | "
+               f"{m.formula if m.base is None else f'{m.base}: {m.formula}'} |")
+        sections.setdefault(m.section, []).append(row)
+    for title, rows in sections.items():
+        lines += ["", f"## {title}", "",
+                  "| id | 中文 | English | unit | direction | grain | parameters | source | "
+                  "definition |", "|---|---|---|---|---|---|---|---|---|", *rows]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path = DOC_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write(Path(sys.argv[1]) if len(sys.argv) > 1 else DOC_PATH))

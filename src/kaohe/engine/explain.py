@@ -1,0 +1,78 @@
+"""`kaohe explain`: formula, parameters, numerator, denominator and the rows behind a value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kaohe.engine.compute import Evaluator, finish, make_request
+from kaohe.engine.params import BlockParams
+from kaohe.engine.periods import Period
+from kaohe.engine.registry import get
+from kaohe.errors import NotFoundError
+
+SHOWN: dict[str, tuple[str, ...]] = {
+    "rounds": ("shop", "buyer", "round_start", "start", "reply_time", "buyer_messages",
+               "answered", "response_s"),
+    "first_rounds": ("shop", "buyer", "start", "answered", "response_s"),
+    "sessions": ("shop", "buyer", "start", "end", "buyer_messages", "duration_ms"),
+    "buyer_messages": ("shop", "buyer", "time", "chars"),
+    "replies": ("shop", "buyer", "time", "chars"),
+    "transfers_out": ("shop", "buyer", "from_agent", "agent", "day"),
+    "transfers_in": ("shop", "buyer", "from_agent", "agent", "day"),
+    "concurrency": ("shop", "day", "open"),
+}
+ORDER = {"rounds": "round_start", "first_rounds": "start", "sessions": "start",
+         "buyer_messages": "time", "replies": "time", "transfers_out": "day",
+         "transfers_in": "day", "concurrency": "open"}
+
+
+def agent_known(store: Any, agent: str) -> bool:
+    sql = ("SELECT (SELECT count(*) FROM messages WHERE agent = ?) + "
+           "(SELECT count(*) FROM agents WHERE agent = ?)")
+    return bool(store.con.execute(sql, [agent, agent]).fetchone()[0])
+
+
+def explain(store: Any, metric_id: str, agent: str, period: Period | None,
+            overrides: Mapping[str, Any] | None = None, limit: int = 10) -> dict[str, Any]:
+    metric = get(metric_id)
+    if not agent_known(store, agent):
+        raise NotFoundError(f"unknown agent {agent!r}")
+    request = make_request(("agent",), period, [metric_id], overrides, [agent])
+    params = request.params(metric)
+    evaluator = Evaluator(store.ibis(), request)
+    try:
+        parts = evaluator.evaluate()
+        value = finish(request, parts)[0][metric_id]
+        got = dict(parts.get((agent,), {}).get(metric_id, {}))
+        part_list = metric.parts_for(params)
+        source = part_list[0].source
+        rows = _rows(evaluator, BlockParams.from_params(params), source, limit)
+    finally:
+        evaluator.close()
+    num, den = _num_den(metric, params, got, [p.name for p in part_list])
+    return {
+        "metric": metric.id, "zh": metric.zh, "en": metric.en, "agent": agent,
+        "from": period.start.isoformat() if period else None,
+        "to": period.end.isoformat() if period else None,
+        "formula": metric.formula, "base": metric.base, "params": params,
+        "parts": got, "numerator": num, "denominator": den, "value": value,
+        "source": source, "rows": rows,
+    }
+
+
+def _num_den(metric: Any, params: Mapping[str, Any], got: Mapping[str, Any],
+             names: list[str]) -> tuple[Any, Any]:
+    if params.get("level") == "buyer" and "bad_buyer_days" in got:
+        den = got.get("buyer_days") or 0
+        return den - (got.get("bad_buyer_days") or 0), den
+    if len(names) == 2 and metric.unit in ("ratio", "seconds", "minutes"):
+        return got.get(names[0]), got.get(names[1])
+    return (got.get(names[0]) if names else None), None
+
+
+def _rows(evaluator: Evaluator, bp: BlockParams, source: str, limit: int) -> list[dict]:
+    t = evaluator.source(bp, source)
+    cols = [c for c in SHOWN[source] if c in t.columns]
+    t = t.order_by(ORDER[source]).limit(limit).select(*cols)
+    return t.to_pyarrow().to_pylist()

@@ -1,0 +1,179 @@
+"""Per-day facts: the additive parts of every metric per agent-day and per shop-day.
+
+`refresh_facts(store, days)` recomputes only the given days (each widened by one day either
+side, since a round can be answered after midnight); `answer()` serves a request from the
+facts when every needed part is additive and computed with default parameters, refreshing
+stale days first (a day is stale when its message count changed since it was computed), and
+computes the rest on demand (medians, P90, team grouping, overridden parameters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from kaohe.engine.compute import Evaluator, GroupKey, Request, finish, run
+from kaohe.engine.periods import Period
+from kaohe.engine.registry import Metric, all_metrics
+
+FACTS_VERSION = "1"
+GRAINS: dict[str, tuple[str, ...]] = {"agent": ("agent", "day"),
+                                      "shop": ("shop", "platform", "day")}
+# the request groupings each grain can answer (buyer-days stay distinct per group per day)
+SERVES: dict[frozenset[str], str] = {
+    frozenset({"agent"}): "agent", frozenset({"agent", "day"}): "agent",
+    frozenset({"shop"}): "shop", frozenset({"shop", "day"}): "shop",
+    frozenset({"platform"}): "shop", frozenset({"platform", "day"}): "shop",
+    frozenset({"shop", "platform"}): "shop", frozenset({"shop", "platform", "day"}): "shop",
+    frozenset({"day"}): "shop", frozenset(): "shop",
+}
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS metric_facts (
+        grain VARCHAR NOT NULL, agent VARCHAR, shop VARCHAR, platform VARCHAR,
+        day DATE NOT NULL, metric VARCHAR NOT NULL, part VARCHAR NOT NULL,
+        combine VARCHAR NOT NULL, value DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS metric_facts_days (
+        day DATE PRIMARY KEY, messages BIGINT NOT NULL, fingerprint VARCHAR NOT NULL)""",
+)
+
+
+def fingerprint() -> str:
+    spec = {m.id: {k: repr(v) for k, v in m.params.items()} for m in all_metrics()}
+    text = json.dumps([FACTS_VERSION, spec], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _ensure(store: Any) -> None:
+    for ddl in DDL:
+        store.con.execute(ddl)
+
+
+def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
+    sql = "SELECT CAST(time AS DATE) AS d, count(*) FROM messages"
+    args: list[Any] = []
+    if period is not None:
+        sql += " WHERE CAST(time AS DATE) BETWEEN ? AND ?"
+        args = [period.start, period.end]
+    return dict(store.con.execute(sql + " GROUP BY d", args).fetchall())
+
+
+def stale_days(store: Any, period: Period | None = None) -> list[date]:
+    _ensure(store)
+    current = _message_days(store, period)
+    done = dict(((d, (n, f)) for d, n, f in store.con.execute(
+        "SELECT day, messages, fingerprint FROM metric_facts_days").fetchall()))
+    fp = fingerprint()
+    return sorted(d for d, n in current.items() if done.get(d) != (n, fp))
+
+
+def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
+    """Recompute the facts of `days` (None: every day with messages); returns the days
+    rewritten."""
+    _ensure(store)
+    wanted = set(days) if days is not None else set(_message_days(store))
+    if not wanted:
+        return []
+    widened = sorted({d + timedelta(days=k) for d in wanted for k in (-1, 0, 1)})
+    period = Period(widened[0], widened[-1], "facts")
+    counts = _message_days(store, period)
+    rows = [row for grain in GRAINS for row in _grain_rows(store, grain, period, widened)]
+    with store.transaction() as con:
+        con.executemany("DELETE FROM metric_facts WHERE day = ?", [[d] for d in widened])
+        con.executemany("DELETE FROM metric_facts_days WHERE day = ?", [[d] for d in widened])
+        if rows:
+            con.executemany("INSERT INTO metric_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        fp = fingerprint()
+        con.executemany("INSERT INTO metric_facts_days VALUES (?, ?, ?)",
+                        [[d, counts[d], fp] for d in widened if d in counts])
+    return widened
+
+
+def _grain_rows(store: Any, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
+    metrics = [m for m in all_metrics() if any(p.combine for p in m.parts_for(m.params))]
+    request = Request(metrics, GRAINS[grain], period, {})
+    evaluator = Evaluator(store.ibis(), request)
+    try:
+        parts = evaluator.evaluate(only="additive")
+    finally:
+        evaluator.close()
+    keep = set(days)
+    combine = {(m.id, p.name): p.combine for m in metrics for p in m.parts_for(m.params)}
+    out = []
+    for key, by_metric in parts.items():
+        named = dict(zip(GRAINS[grain], key, strict=True))
+        if named["day"] not in keep:
+            continue
+        for metric_id, values in by_metric.items():
+            for part, value in values.items():
+                out.append([grain, named.get("agent"), named.get("shop"), named.get("platform"),
+                            named["day"], metric_id, part, combine[(metric_id, part)],
+                            None if value is None else float(value)])
+    return out
+
+
+def _from_facts(metric: Metric, request: Request) -> bool:
+    params = request.params(metric)
+    defaults = request.__class__([metric], (), None, {}).params(metric)
+    return metric.additive(params) and params == defaults
+
+
+def answer(store: Any, request: Request, use_facts: bool = True) -> list[dict[str, Any]]:
+    """The request's rows, from the facts where possible, the rest on demand."""
+    grain = SERVES.get(frozenset(request.by))
+    if request.agents and grain != "agent":
+        grain = None
+    cached = [m for m in request.metrics if _from_facts(m, request)] if use_facts else []
+    if grain is None or not cached or not _writable_fresh(store, request.period):
+        return run(store.ibis(), request)
+    other = [m for m in request.metrics if m not in cached]
+    parts = _read(store, grain, request, [m.id for m in cached])
+    if other:
+        evaluator = Evaluator(store.ibis(), request)
+        try:
+            for key, values in evaluator.evaluate(other).items():
+                parts.setdefault(key, {}).update(values)
+        finally:
+            evaluator.close()
+    return finish(request, parts)
+
+
+def _writable_fresh(store: Any, period: Period | None) -> bool:
+    """Bring the facts of the period up to date; False when the store cannot be written."""
+    try:
+        stale = stale_days(store, period)
+        if stale:
+            refresh_facts(store, stale)
+    except Exception as exc:  # noqa: BLE001 - a read-only store answers on demand
+        if "read-only" in str(exc).lower() or "read only" in str(exc).lower():
+            return False
+        raise
+    return True
+
+
+def _read(store: Any, grain: str, request: Request,
+          metric_ids: list[str]) -> dict[GroupKey, dict[str, dict[str, Any]]]:
+    keys = list(request.by)
+    cols = ", ".join(keys)
+    where = ["grain = ?", f"metric IN ({', '.join('?' * len(metric_ids))})"]
+    args: list[Any] = [grain, *metric_ids]
+    if request.period is not None:
+        where.append("day BETWEEN ? AND ?")
+        args += [request.period.start, request.period.end]
+    if request.agents:
+        where.append(f"agent IN ({', '.join('?' * len(request.agents))})")
+        args += list(request.agents)
+    sql = (f"SELECT {cols + ', ' if cols else ''}metric, part, "
+           "CASE WHEN any_value(combine) = 'max' THEN max(value) ELSE sum(value) END "
+           f"FROM metric_facts WHERE {' AND '.join(where)} "
+           f"GROUP BY {cols + ', ' if cols else ''}metric, part")
+    out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    for row in store.con.execute(sql, args).fetchall():
+        key, (metric, part, value) = tuple(row[:len(keys)]), row[len(keys):]
+        out[key][metric][part] = value
+    return out
+

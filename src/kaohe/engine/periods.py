@@ -1,0 +1,71 @@
+"""Periods: 2026-10 (month), 2026-W43 (ISO week), 2026-10-05 (day), last30, --from/--to."""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from kaohe.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive local date
+    end: date  # inclusive local date
+    label: str
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def parse_period(text: str, today: date | None = None) -> Period:
+    text = text.strip()
+    today = today or date.today()
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise UsageError(f"bad month in period {text!r}")
+        return Period(date(year, month, 1), date(year, month, monthrange(year, month)[1]), text)
+    if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text, flags=re.I):
+        try:
+            start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            raise UsageError(f"bad ISO week in period {text!r}") from None
+        return Period(start, start + timedelta(days=6), text)
+    if m := re.fullmatch(r"last(\d+)", text, flags=re.I):
+        days = int(m[1])
+        if days < 1:
+            raise UsageError("lastN needs N >= 1")
+        end = today - timedelta(days=1)
+        return Period(end - timedelta(days=days - 1), end, text)
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        day = _parse_date(text)
+        return Period(day, day, text)
+    raise UsageError(f"unknown period {text!r} (use 2026-10, 2026-W43, 2026-10-05, last30)")
+
+
+def period_from_args(period: str | None, start: str | None, end: str | None,
+                     today: date | None = None) -> Period | None:
+    """--period P or --from D --to D; None means all data."""
+    if period and (start or end):
+        raise UsageError("give --period or --from/--to, not both")
+    if period:
+        return parse_period(period, today)
+    if start or end:
+        if not (start and end):
+            raise UsageError("--from and --to go together")
+        first, last = _parse_date(start), _parse_date(end)
+        if last < first:
+            raise UsageError("--to is before --from")
+        return Period(first, last, f"{first}..{last}")
+    return None

@@ -1,0 +1,140 @@
+"""The metric registry: every metric declared once, as data (spec: metrics.md).
+
+A metric names its parts — Ibis aggregates over one building block — and a formula that
+combines the parts. Additive parts (sums, counts, buyer-days, maxima) are what the facts
+table stores per agent-day and shop-day; a part with `combine=None` (median, P90) is always
+computed from the block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from kaohe.errors import UsageError
+
+Source = Literal["buyer_messages", "replies", "rounds", "sessions", "first_rounds",
+                 "transfers_out", "transfers_in", "concurrency"]
+Formula = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+Agg = Callable[[Any, Mapping[str, Any]], Any]  # (block table, params) -> ibis scalar
+
+
+@dataclass(frozen=True)
+class Part:
+    """One aggregate of a metric over a block, per group.
+
+    level="row": `agg` is an aggregate over the block's rows.
+    level="buyer_day": `agg` is a boolean row flag; the part counts the group's distinct
+    (shop, buyer, day) with the flag true on at least one row.
+    """
+
+    name: str
+    source: Source
+    agg: Agg
+    level: Literal["row", "buyer_day"] = "row"
+    combine: Literal["sum", "max"] | None = "sum"
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    zh: str
+    en: str
+    unit: str  # count, ratio, seconds, minutes
+    direction: Literal["higher", "lower", "neutral"]
+    grain: str
+    parts: tuple[Part, ...] | Callable[[Mapping[str, Any]], tuple[Part, ...]]
+    value: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]  # (parts, params) -> value
+    formula: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fixed: frozenset[str] = frozenset()  # parameters a named instance fixes
+    source: str = "kaohe"
+    section: str = "Reception and workload"
+    base: str | None = None  # for named platform instances
+
+    def label(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    def parts_for(self, params: Mapping[str, Any]) -> tuple[Part, ...]:
+        return self.parts(params) if callable(self.parts) else self.parts
+
+    def additive(self, params: Mapping[str, Any]) -> bool:
+        return all(p.combine is not None for p in self.parts_for(params))
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(*metrics: Metric) -> None:
+    for metric in metrics:
+        if metric.id in REGISTRY:
+            raise ValueError(f"metric {metric.id} registered twice")
+        REGISTRY[metric.id] = metric
+
+
+def instance(base: str, id: str, zh: str, en: str, source: str,
+             **params: Any) -> Metric:
+    """A named platform instance of a parametric metric, with its parameters fixed."""
+    metric = REGISTRY[base]
+    unknown = set(params) - set(metric.params) - {"session_gap"}
+    if unknown:
+        raise ValueError(f"{id}: {base} has no parameters {sorted(unknown)}")
+    return replace(metric, id=id, zh=zh, en=en, source=source, base=base,
+                   params={**metric.params, **params}, fixed=frozenset(params),
+                   section="Named platform instances")
+
+
+def get(metric_id: str) -> Metric:
+    _load()
+    try:
+        return REGISTRY[metric_id]
+    except KeyError:
+        raise UsageError(f"unknown metric {metric_id!r}; `kaohe explain --list` or "
+                         "docs/metrics.md lists them") from None
+
+
+def all_metrics() -> list[Metric]:
+    _load()
+    return list(REGISTRY.values())
+
+
+def select(ids: list[str] | tuple[str, ...] | None) -> list[Metric]:
+    return all_metrics() if not ids else [get(i) for i in ids]
+
+
+def _load() -> None:
+    if not REGISTRY:
+        from kaohe.engine import workload  # noqa: F401, I001 - registers first
+        from kaohe.engine import response  # noqa: F401 - registers
+
+
+# formulas --------------------------------------------------------------------------------
+
+def ratio(num: str, den: str) -> Formula:
+    def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
+        n, d = p.get(num), p.get(den)
+        if d is None or d == 0 or n is None:
+            return None
+        return float(n) / float(d)
+    return value
+
+
+def count(name: str) -> Formula:
+    def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
+        v = p.get(name)
+        return 0 if v is None else int(v)
+    return value
+
+
+def difference(a: str, b: str) -> Formula:
+    def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
+        return int(p.get(a) or 0) - int(p.get(b) or 0)
+    return value
+
+
+def direct(name: str) -> Formula:
+    def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
+        v = p.get(name)
+        return None if v is None else float(v)
+    return value

@@ -1,0 +1,54 @@
+"""Run the same Ibis metric definitions on PySpark, over Parquet exported from the store."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kaohe.engine.compute import Request, run
+
+EXPORTED = ("messages", "agents")
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    """A SparkSession for kaohe: no UI, 2 shuffle partitions, UTC session time zone (stored
+    times are local and naive, so no conversion may happen)."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master(master).appName("kaohe")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.memory", "4g")
+               .config("spark.driver.extraJavaOptions", "-Xss16m")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def export_parquet(store: Any, directory: str | Path) -> dict[str, Path]:
+    paths: dict[str, Path] = {}
+    for name in EXPORTED:
+        path = Path(directory) / f"{name}.parquet"
+        store.con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{path}' (FORMAT parquet)")
+        paths[name] = path
+    return paths
+
+
+def spark_connection(session: Any, paths: dict[str, Path]) -> Any:
+    import ibis
+
+    con = ibis.pyspark.connect(session)
+    for name, path in paths.items():
+        con.read_parquet(str(path), table_name=name)
+    return con
+
+
+def run_on_spark(store: Any, request: Request, master: str = "local[2]",
+                 session: Any = None) -> list[dict[str, Any]]:
+    session = session or spark_session(master)
+    with tempfile.TemporaryDirectory(prefix="kaohe-spark-") as tmp:
+        con = spark_connection(session, export_parquet(store, tmp))
+        return run(con, request)

@@ -1,0 +1,102 @@
+"""`kaohe kpi` and `kaohe explain` through the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kaohe.cli import cli
+from kaohe.store import Store
+from tests.engine import fixtures as F
+from tests.engine.conftest import fill
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    path = str(tmp_path / "k.duckdb")
+    with Store(path) as store:
+        fill(store, F.ALL, F.ROSTER)
+    return path
+
+
+def kaohe(db: str, *args: str):
+    return CliRunner().invoke(cli, ["--db", db, *args])
+
+
+def test_kpi_json_shape(db):
+    res = kaohe(db, "kpi", "--period", "2026-10", "--format", "json",
+                "--metrics", "rounds,reply_rate,taobao_avg_response_s")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["from"] == "2026-10-01" and data["to"] == "2026-10-31"
+    assert data["by"] == ["agent"]
+    assert data["settled"] is True
+    rows = {r["agent"]: r for r in data["rows"]}
+    assert rows["a3"]["taobao_avg_response_s"] == 420.0
+    assert set(rows["a1"]) == {"agent", "rounds", "reply_rate", "taobao_avg_response_s"}
+
+
+def test_kpi_csv_by_shop_day_and_set(db):
+    res = kaohe(db, "kpi", "--from", "2026-10-05", "--to", "2026-10-05", "--by", "shop,day",
+                "--metrics", "avg_response_s", "--set", "avg_response_s.cap_s=100",
+                "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    assert rows[0].keys() == {"shop", "day", "avg_response_s"}
+    s3 = [r for r in rows if r["shop"] == "s3"][0]
+    assert s3["avg_response_s"] == ""  # its only round that day is unanswered: null
+
+
+def test_kpi_table_and_xlsx(db, tmp_path):
+    res = kaohe(db, "kpi", "--period", "2026-10-05", "--metrics", "reply_rate")
+    assert res.exit_code == 0, res.output
+    assert "回复率" in res.output and "%" in res.output
+    out = tmp_path / "k.xlsx"
+    res = kaohe(db, "kpi", "--period", "2026-W41", "--format", "xlsx", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 0
+
+
+def test_kpi_errors(db):
+    res = kaohe(db, "kpi", "--period", "2025-01")
+    assert res.exit_code == 2 and "no messages" in res.output
+    res = kaohe(db, "kpi", "--agent", "nobody")
+    assert res.exit_code == 2 and "unknown agent" in res.output
+    res = kaohe(db, "kpi", "--metrics", "no_such_metric")
+    assert res.exit_code == 1 and "unknown metric" in res.output
+
+
+def test_explain(db):
+    res = kaohe(db, "explain", "taobao_avg_response_s", "--agent", "a3", "--period", "2026-10",
+                "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["numerator"] == 1260.0 and data["denominator"] == 3
+    assert data["value"] == 420.0
+    assert data["params"]["cap_s"] == 600
+    assert len(data["rows"]) == 4
+    res = kaohe(db, "explain", "reply_rate", "--agent", "a1", "--period", "2026-10")
+    assert res.exit_code == 0, res.output
+    assert "received_buyers / consult_buyers" in res.output
+
+
+def test_explain_errors(db):
+    assert kaohe(db, "explain", "nope", "--agent", "a1").exit_code == 1
+    assert kaohe(db, "explain", "rounds", "--agent", "zz", "--period", "2026-10").exit_code == 2
+
+
+def test_params_from_kaohe_toml(db, tmp_path):
+    config = tmp_path / "kaohe.toml"
+    config.write_text('[metrics.params]\ntaobao_avg_response_s = { cap_s = 100 }\n'
+                      'slow_s = 50\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["--db", db, "--config", str(config), "kpi", "--format",
+                                   "json", "--metrics", "taobao_avg_response_s,slow_rounds",
+                                   "--agent", "a3"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)["rows"][0]
+    assert row["taobao_avg_response_s"] == (60 + 100 + 100) / 3
+    assert row["slow_rounds"] == 2  # 60 s and 900 s are slower than 50 s (07:00 round: 30 s)
