@@ -62,29 +62,40 @@ def valid_reply(m: ir.Table, auto_reply_counts: bool) -> ir.BooleanValue:
     return cond
 
 
-def _fill(m: ir.Table, source: ir.Value, desc: bool) -> ir.Table:
-    """Carry `source` forward (desc=False) or backward (desc=True) along the thread."""
-    name = "_bf" if desc else "_ff"
-    m = m.mutate(_src=source)
-    m = m.mutate(_grp=m._src.notnull().cast("int64").sum().over(_cum(THREAD_ID, desc)))
-    m = m.mutate(**{name: m._src.max().over(ibis.window(group_by=[*THREAD_ID, "_grp"]))})
-    return m.drop("_src", "_grp")
+def _fill(m: ir.Table, sources: dict[str, ir.Value], flag: ir.BooleanValue,
+          desc: bool) -> ir.Table:
+    """Carry each of `sources` from the rows where `flag` holds forward (desc=False) or
+    backward (desc=True) along the thread, into columns named by the keys."""
+    m = m.mutate(_grp=flag.cast("int64").sum().over(_cum(THREAD_ID, desc)),
+                 **{f"_src_{k}": v for k, v in sources.items()})
+    spread = ibis.window(group_by=[*THREAD_ID, "_grp"])
+    m = m.mutate(**{k: m[f"_src_{k}"].max().over(spread) for k in sources})
+    return m.drop("_grp", *[f"_src_{k}" for k in sources])
 
 
-def assign_agents(m: ir.Table) -> ir.Table:
+def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False) -> ir.Table:
     """Every row gets the agent it belongs to: a row naming its agent keeps it (agent rows
-    always do); otherwise the next human agent of the thread, else the previous one. Only
-    threads holding such rows pay for the two fills. `m` carries the thread id `tid`."""
+    always do); otherwise the agent of the next valid reply of the thread within the reply
+    horizon, else of the previous agent message. Only threads holding such rows pay for
+    the fills. `m` carries the thread id `tid`."""
     need = m.filter(m.agent.isnull() & (m.sender != "agent")).select(*THREAD_ID).distinct()
     done = m.anti_join(need, list(THREAD_ID))
     todo = m.semi_join(need, list(THREAD_ID))
-    human = ibis.ifelse(todo.sender == "agent", todo.agent, ibis.null("string"))
-    todo = _fill(_fill(todo, human, desc=True), human, desc=False)
-    todo = todo.mutate(agent=ibis.coalesce(todo.agent, todo._bf, todo._ff)).drop("_bf", "_ff")
-    return ibis.union(done, todo)
+    reply = valid_reply(todo, auto_reply_counts)
+    todo = _fill(todo, {"_bf": ibis.ifelse(reply, todo.agent, ibis.null("string")),
+                        "_bf_t": ibis.ifelse(reply, todo.time, ibis.null("timestamp"))},
+                 reply, desc=True)
+    agent_row = todo.sender == "agent"
+    todo = _fill(todo, {"_ff": ibis.ifelse(agent_row, todo.agent, ibis.null("string"))},
+                 agent_row, desc=False)
+    next_in_horizon = ibis.ifelse(delta_ms(todo._bf_t, todo.time) <= horizon_ms, todo._bf,
+                                  ibis.null("string"))
+    todo = todo.mutate(agent=ibis.coalesce(todo.agent, next_in_horizon, todo._ff))
+    return ibis.union(done, todo.drop("_bf", "_bf_t", "_ff"))
 
 
-def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool) -> ir.Table:
+def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
+                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False) -> ir.Table:
     """All messages with their assigned agent and thread / conversation ids (the text only
     when the ad filter needs it: windows carry every column)."""
     m = con.table("messages").select(
@@ -95,7 +106,7 @@ def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool) ->
         m = m.drop("text")
     if exclude_buyers:
         m = m.filter(~m.buyer.isin(list(exclude_buyers)))
-    m = assign_agents(with_id(m, THREAD, "tid"))
+    m = assign_agents(with_id(m, THREAD, "tid"), horizon_ms, auto_reply_counts)
     return with_id(m.filter(m.agent.notnull()), CONV, "cid")
 
 

@@ -85,7 +85,9 @@ class Blocks:
         key = self._key()
         if key not in self.shared:
             con = _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
-            base = self._keep(B.assigned_base(con, self.bp.exclude_buyers, key[2]))
+            base = self._keep(B.assigned_base(con, self.bp.exclude_buyers, key[2],
+                                                  self.bp.reply_horizon_ms,
+                                                  self.bp.auto_reply_counts))
             self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts))
         return self.shared[key]
 

@@ -1,0 +1,37 @@
+"""Agent assignment of buyer rows without an agent (spec: data-model.md, messages)."""
+
+from kaohe.engine import compute_kpis
+from tests.engine.conftest import msg
+
+
+def by_agent(store, metrics):
+    return {r["agent"]: r for r in compute_kpis(store, by="agent", metrics=metrics)}
+
+
+def test_buyer_row_goes_to_the_next_valid_reply_within_the_horizon(make_store) -> None:
+    # b1 writes without an agent; an automatic reply from A comes first (not a valid
+    # reply), then B answers 2 minutes later: the buyer-day belongs to B.
+    store = make_store([
+        msg("b1", "A", "agent", "2026-10-05 09:00:00"),
+        msg("b1", None, "buyer", "2026-10-05 10:00:00"),
+        msg("b1", "A", "agent", "2026-10-05 10:00:01", auto=True),
+        msg("b1", "B", "agent", "2026-10-05 10:02:00"),
+    ])
+    rows = by_agent(store, ["consult_buyers", "received_buyers"])
+    assert rows["B"]["consult_buyers"] == 1
+    assert rows["B"]["received_buyers"] == 1
+    assert rows.get("A", {}).get("consult_buyers") in (None, 0)
+
+
+def test_next_reply_beyond_the_horizon_falls_back_to_the_previous_agent(make_store) -> None:
+    # A talked to b1 the day before; b1 writes again and B only answers 25 h later:
+    # beyond the 24 h horizon, so the buyer row goes to A (previous agent message).
+    store = make_store([
+        msg("b1", None, "buyer", "2026-10-04 09:00:00"),
+        msg("b1", "A", "agent", "2026-10-04 09:00:30"),
+        msg("b1", None, "buyer", "2026-10-05 10:00:00"),
+        msg("b1", "B", "agent", "2026-10-06 11:00:00"),
+    ])
+    rows = by_agent(store, ["consult_buyers"])
+    assert rows["A"]["consult_buyers"] == 2  # 10-04 and 10-05
+    assert rows.get("B", {}).get("consult_buyers") in (None, 0)
