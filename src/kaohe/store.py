@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -68,9 +68,21 @@ def _migrate_2(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX IF NOT EXISTS orders_buyer ON orders (shop, buyer)")
 
 
+def _migrate_3(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: the engine's per-day facts (additive metric parts per agent-day and
+    shop-day) and the message count each fact day was computed from."""
+    con.execute("""CREATE TABLE IF NOT EXISTS metric_facts (
+        grain VARCHAR NOT NULL, agent VARCHAR, shop VARCHAR, platform VARCHAR,
+        day DATE NOT NULL, metric VARCHAR NOT NULL, part VARCHAR NOT NULL,
+        combine VARCHAR NOT NULL, value DOUBLE)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS metric_facts_days (
+        day DATE PRIMARY KEY, messages BIGINT NOT NULL, fingerprint VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
+    3: _migrate_3,
 }
 
 

@@ -32,25 +32,11 @@ SERVES: dict[frozenset[str], str] = {
     frozenset({"day"}): "shop", frozenset(): "shop",
 }
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS metric_facts (
-        grain VARCHAR NOT NULL, agent VARCHAR, shop VARCHAR, platform VARCHAR,
-        day DATE NOT NULL, metric VARCHAR NOT NULL, part VARCHAR NOT NULL,
-        combine VARCHAR NOT NULL, value DOUBLE)""",
-    """CREATE TABLE IF NOT EXISTS metric_facts_days (
-        day DATE PRIMARY KEY, messages BIGINT NOT NULL, fingerprint VARCHAR NOT NULL)""",
-)
-
 
 def fingerprint() -> str:
     spec = {m.id: {k: repr(v) for k, v in m.params.items()} for m in all_metrics()}
     text = json.dumps([FACTS_VERSION, spec], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _ensure(store: Any) -> None:
-    for ddl in DDL:
-        store.con.execute(ddl)
 
 
 def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
@@ -63,7 +49,6 @@ def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
 
 
 def stale_days(store: Any, period: Period | None = None) -> list[date]:
-    _ensure(store)
     current = _message_days(store, period)
     done = dict(((d, (n, f)) for d, n, f in store.con.execute(
         "SELECT day, messages, fingerprint FROM metric_facts_days").fetchall()))
@@ -74,7 +59,6 @@ def stale_days(store: Any, period: Period | None = None) -> list[date]:
 def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
     """Recompute the facts of `days` (None: every day with messages); returns the days
     rewritten."""
-    _ensure(store)
     wanted = set(days) if days is not None else set(_message_days(store))
     if not wanted:
         return []
