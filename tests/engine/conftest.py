@@ -32,6 +32,15 @@ def fill(store: Store, rows: Sequence[dict[str, Any]], roster: Sequence[tuple] =
     return store
 
 
+def fill_table(store: Store, table: str, rows: Sequence[dict[str, Any]]) -> Store:
+    """Insert hand-built rows into any store table (columns named by the dicts' keys)."""
+    for row in rows:
+        cols = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
+        store.con.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
+    return store
+
+
 @pytest.fixture
 def make_store() -> Callable[..., Store]:
     stores: list[Store] = []

@@ -15,13 +15,28 @@ import ibis.expr.types as ir
 from kaohe.engine import blocks as B
 from kaohe.engine.params import BlockParams, resolve
 from kaohe.engine.periods import Period
-from kaohe.engine.registry import Metric, Part, select
+from kaohe.engine.registry import SOURCES, Metric, Part, select
 from kaohe.errors import UsageError
 
 GROUP_KEYS = ("agent", "team", "shop", "platform", "day")
 BUYER_DAY = ("shop", "buyer", "day")
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
+
+
+def source_key(name: str, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The cache key of a registered source: its name and the parameters that shape it."""
+    if name not in SOURCES:
+        return (name,)
+    return (name, *(_hashable(params.get(k)) for k in SOURCES[name].params))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -72,10 +87,25 @@ class Blocks:
             self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         self.temps.clear()
 
-    def get(self, name: str) -> ir.Table:
+    def get(self, name: str, params: Mapping[str, Any] | None = None) -> ir.Table:
+        """A message block by name, or a registered source built for `params`."""
+        if name in SOURCES:
+            source = SOURCES[name]
+            key = source_key(name, params or {})
+            if key not in self._built:
+                self._built[key] = source.build(self, params or {})
+            return self._built[key]
         if name not in self._built:
             self._built[name] = getattr(self, f"_{name}")()
         return self._built[name]
+
+    def table(self, name: str) -> ir.Table:
+        """A store table, as the backend sees it."""
+        return self.con.table(name)
+
+    def keep(self, t: ir.Table) -> ir.Table:
+        """Materialise a table several parts read (a registered source may call this)."""
+        return self._keep(t)
 
     def _key(self) -> tuple[Any, ...]:
         return (self.bp.exclude_buyers, self.bp.auto_reply_counts, bool(self.bp.ad_patterns),
@@ -187,8 +217,9 @@ class Evaluator:
                                       shared=self._shared)
         return self._blocks[bp]
 
-    def source(self, bp: BlockParams, name: str) -> ir.Table:
-        t = self.blocks(bp).get(name)
+    def source(self, bp: BlockParams, name: str,
+               params: Mapping[str, Any] | None = None) -> ir.Table:
+        t = self.blocks(bp).get(name, params)
         if self.req.period is not None:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
         if self.req.agents:
@@ -201,8 +232,8 @@ class Evaluator:
     def evaluate(self, metrics: Iterable[Metric] | None = None,
                  only: str | None = None) -> dict[GroupKey, dict[str, dict[str, Any]]]:
         """{group key: {metric id: {part name: value}}}; `only`: "additive" or "other"."""
-        buckets: dict[tuple[BlockParams, str, str], list[tuple[str, Part, dict]]] = (
-            defaultdict(list))
+        buckets: dict[tuple[BlockParams, tuple[Any, ...], str],
+                      list[tuple[str, Part, dict]]] = defaultdict(list)
         for metric in metrics if metrics is not None else self.req.metrics:
             params = self.req.params(metric)
             bp = BlockParams.from_params(params)
@@ -211,10 +242,11 @@ class Evaluator:
                     continue
                 if only == "other" and part.combine is not None:
                     continue
-                buckets[(bp, part.source, part.level)].append((metric.id, part, params))
+                key = (bp, source_key(part.source, params), part.level)
+                buckets[key].append((metric.id, part, params))
         out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
-        for (bp, source, level), parts in buckets.items():
-            rel = self.source(bp, source)
+        for (bp, (source, *_), level), parts in buckets.items():
+            rel = self.source(bp, source, parts[0][2])
             for key, values in self._aggregate(rel, level, parts):
                 for (metric_id, part, _), value in zip(parts, values, strict=True):
                     out[key][metric_id][part.name] = value

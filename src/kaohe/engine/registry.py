@@ -14,8 +14,11 @@ from typing import Any, Literal
 
 from kaohe.errors import UsageError
 
-Source = Literal["buyer_messages", "replies", "rounds", "sessions", "first_rounds",
-                 "transfers_out", "transfers_in", "concurrency"]
+# the message blocks built by compute.Blocks; other sources are registered with
+# register_source by the metric family that needs them
+MESSAGE_SOURCES = ("buyer_messages", "replies", "rounds", "sessions", "first_rounds",
+                   "transfers_out", "transfers_in", "concurrency")
+Source = str
 Formula = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 Agg = Callable[[Any, Mapping[str, Any]], Any]  # (block table, params) -> ibis scalar
 
@@ -66,6 +69,33 @@ class Metric:
 REGISTRY: dict[str, Metric] = {}
 
 
+@dataclass(frozen=True)
+class SourceDef:
+    """A source other than the message blocks: a table with the columns `agent` (null for
+    shop-level rows), `shop`, `platform`, `day` (and `buyer` for buyer-day parts).
+
+    `build(blocks, params)` returns the Ibis table; `blocks` is a compute.Blocks, giving
+    `blocks.table(name)` (a store table), `blocks.get(block)` (a message block),
+    `blocks.window` (the period's first and last day, or None). `params` are the metric's
+    resolved parameters; only those named in `params` shape the source (its cache key).
+    `tables` are the store tables it reads (exported to Spark, watched by the facts)."""
+
+    name: str
+    build: Callable[[Any, Mapping[str, Any]], Any]
+    params: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    margin_days: int = 0  # facts: a change on day d can move values up to this many days
+
+
+SOURCES: dict[str, SourceDef] = {}
+
+
+def register_source(source: SourceDef) -> None:
+    if source.name in SOURCES or source.name in MESSAGE_SOURCES:
+        raise ValueError(f"source {source.name} registered twice")
+    SOURCES[source.name] = source
+
+
 def register(*metrics: Metric) -> None:
     for metric in metrics:
         if metric.id in REGISTRY:
@@ -105,8 +135,15 @@ def select(ids: list[str] | tuple[str, ...] | None) -> list[Metric]:
 
 def _load() -> None:
     if not REGISTRY:
-        from kaohe.engine import workload  # noqa: F401, I001 - registers first
-        from kaohe.engine import response  # noqa: F401 - registers
+        import importlib
+
+        for family in FAMILIES:
+            importlib.import_module(f"kaohe.engine.{family}")
+
+
+# metric families, one module each, registered in this order (docs/metrics.md follows it)
+FAMILIES = ("workload", "response", "attribution", "sales", "satisfaction", "online",
+            "aftersales", "operations")
 
 
 # formulas --------------------------------------------------------------------------------

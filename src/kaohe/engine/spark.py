@@ -7,8 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from kaohe.engine.compute import Request, run
+from kaohe.engine.registry import SOURCES, all_metrics
 
 EXPORTED = ("messages", "agents")
+
+
+def exported_tables() -> tuple[str, ...]:
+    """The store tables the registered metrics read."""
+    all_metrics()  # registers the sources
+    tables = [t for source in SOURCES.values() for t in source.tables]
+    return tuple(dict.fromkeys([*EXPORTED, *tables]))
 
 
 def spark_session(master: str = "local[2]") -> Any:
@@ -30,7 +38,7 @@ def spark_session(master: str = "local[2]") -> Any:
 
 def export_parquet(store: Any, directory: str | Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
-    for name in EXPORTED:
+    for name in exported_tables():
         path = Path(directory) / f"{name}.parquet"
         store.con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{path}' (FORMAT parquet)")
         paths[name] = path

@@ -1,0 +1,3 @@
+"""After-sales metrics (spec: metrics.md, "After-sales")."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Online-time metrics from agent_status (spec: metrics.md, "Online time")."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Sales, conversion and attribution metrics (spec: metrics.md, "Sales, …")."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Satisfaction metrics (spec: metrics.md, "Satisfaction")."""
+
+from __future__ import annotations
