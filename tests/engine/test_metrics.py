@@ -61,6 +61,18 @@ def test_reply_after_the_session_gap(make_store):
     assert row["slow_buyers"] == 1
 
 
+def test_a_long_unanswered_run_is_one_round_per_horizon(make_store):
+    # a1 greets, then b1 writes every 25 h for five days and is never answered: each message
+    # comes more than the 24 h horizon after the open round's start, so each starts a new
+    # round: 5 unanswered rounds (more than the inline split passes handle).
+    rows = [msg("b1", "a1", "agent", "2026-10-01 09:00:00")]
+    rows += [msg("b1", "a1", "buyer", f"2026-10-0{d + 1} {10 + d}:00:00") for d in range(5)]
+    row = one(make_store(rows), "a1")
+    assert row["rounds"] == 5
+    assert row["unanswered_rounds"] == 5
+    assert row["consult_buyers"] == 5
+
+
 def test_unanswered_round(make_store):
     row = one(make_store(F.UNANSWERED), "a1")
     assert row["rounds"] == 1

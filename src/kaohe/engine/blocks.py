@@ -7,6 +7,7 @@ ordered first/last; forward fill and session ids use cumulative sums of flags.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -14,6 +15,7 @@ import ibis.expr.types as ir
 
 from kaohe.engine.params import BlockParams, Window
 
+Keep = Callable[[ir.Table], ir.Table]  # materialises a table (compute.Blocks.keep)
 THREAD = ("shop", "buyer")
 CONV = ("shop", "buyer", "agent")  # one buyer with one agent of one shop
 ORDER = ("time", "seq")
@@ -21,7 +23,9 @@ ORDER = ("time", "seq")
 # sorting on them is much faster and fits a 1 GB DuckDB memory limit at 10M messages
 THREAD_ID = ("tid",)
 CONV_ID = ("cid",)
-ROUND_ITERATIONS = 3  # unanswered runs longer than this many horizons end as one round
+ROUND_ITERATIONS = 3  # split passes inline; longer unanswered runs are split in a loop
+MAX_ROUND_PASSES = 10_000  # a run of 10,000 unanswered horizons (27 years of daily messages)
+AGENT_SLOTS = 1 << 24  # conversation id = thread id × AGENT_SLOTS + agent number
 
 
 def _cum(group_by: tuple[str, ...] | list[str], desc: bool = False) -> Any:
@@ -97,7 +101,8 @@ def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False)
 def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
                   horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False) -> ir.Table:
     """All messages with their assigned agent and thread / conversation ids (the text only
-    when the ad filter needs it: windows carry every column)."""
+    when the ad filter needs it: windows carry every column). Rows no agent could be assigned
+    to keep a null agent: they count for the shop, not for any agent (data-model.md)."""
     m = con.table("messages").select(
         "shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type",
         "auto_reply", "seq")
@@ -107,27 +112,56 @@ def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
     if exclude_buyers:
         m = m.filter(~m.buyer.isin(list(exclude_buyers)))
     m = assign_agents(with_id(m, THREAD, "tid"), horizon_ms, auto_reply_counts)
-    return with_id(m.filter(m.agent.notnull()), CONV, "cid")
+    return with_conversation_id(m)
 
 
-def assigned(m: ir.Table, auto_reply_counts: bool) -> ir.Table:
-    """The assigned messages with flags, local day, reply runs and the previous time."""
+def with_conversation_id(m: ir.Table) -> ir.Table:
+    """cid = tid × AGENT_SLOTS + the agent's number (0 for no agent): numbering the few
+    distinct agents is far cheaper than numbering every (shop, buyer, agent)."""
+    agents = m.select("agent").distinct()
+    agents = agents.filter(agents.agent.notnull())
+    agents = agents.mutate(_aid=ibis.row_number().over(ibis.window(order_by="agent")) + 1)
+    m = m.left_join(agents, "agent").select(*m.columns, "_aid")
+    cid = m.tid * AGENT_SLOTS + m._aid.fill_null(0)
+    return m.mutate(cid=cid).drop("_aid")
+
+
+def gap_columns(gap_ms: int) -> tuple[str, str]:
+    """The session-start flag and session id columns `assigned` adds for one session gap."""
+    return f"_new_{gap_ms}", f"_sid_{gap_ms}"
+
+
+def assigned(m: ir.Table, auto_reply_counts: bool, gaps_ms: tuple[int, ...] = ()) -> ir.Table:
+    """The assigned messages with flags, local day, reply runs, the previous time and the
+    session ids for every session gap in `gaps_ms` — all windows over one sort."""
     m = m.mutate(
         is_buyer=m.sender == "buyer",
         is_reply=valid_reply(m, auto_reply_counts),
         is_handoff=m.msg_type.fill_null("") == "handoff",
         day=m.time.date(),
     )
-    # one sort serves both: runs between valid replies, and the previous message's time
     m = m.mutate(seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
                  prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID),
                                                          order_by=list(ORDER))))
+    starts = {}
+    for gap in gaps_ms:
+        new, _ = gap_columns(gap)
+        starts[new] = m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap)
+    m = m.mutate(**starts)
+    if gaps_ms:
+        m = m.mutate(**{gap_columns(g)[1]: m[gap_columns(g)[0]].cast("int64").sum()
+                        .over(_cum(CONV_ID)) for g in gaps_ms})
     return m.drop("sender", "msg_type", "auto_reply")
 
 
 def thread(m: ir.Table, bp: BlockParams) -> ir.Table:
-    """The assigned messages with session ids, after the ad / spam filter."""
-    m = with_session_ids(m, bp.session_gap_ms)
+    """The assigned messages with the session ids of `bp`'s gap, after the ad / spam filter."""
+    new, sid = gap_columns(bp.session_gap_ms)
+    if sid not in m.columns:
+        m = with_session_ids(m, bp.session_gap_ms)
+    else:
+        m = m.mutate(session_start_row=m[new], sid=m[sid])
+    m = m.drop(*[c for c in m.columns if c.startswith(("_new_", "_sid_"))])
     if bp.ad_patterns:
         m = _drop_ad_sessions(m, bp.ad_patterns)
     return m
@@ -135,9 +169,6 @@ def thread(m: ir.Table, bp: BlockParams) -> ir.Table:
 
 def with_session_ids(m: ir.Table, gap_ms: int) -> ir.Table:
     """Session id per (shop, buyer, agent): a new session when the gap exceeds `gap_ms`."""
-    if "prev_time" not in m.columns:
-        prev = m.time.lag().over(ibis.window(group_by=list(CONV_ID), order_by=list(ORDER)))
-        m = m.mutate(prev_time=prev)
     new = m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap_ms)
     m = m.mutate(session_start_row=new)
     return m.mutate(sid=m.session_start_row.cast("int64").sum().over(_cum(CONV_ID)))
@@ -153,7 +184,7 @@ def _drop_ad_sessions(m: ir.Table, patterns: tuple[str, ...]) -> ir.Table:
 
 def sessions(m: ir.Table) -> ir.Table:
     """One row per session that has at least one buyer message."""
-    s = m.group_by([*CONV, "sid"]).agg(
+    s = m.group_by([*CONV, "cid", "sid"]).agg(
         platform=m.platform.max(),
         start=m.time.min(),
         end=m.time.max(),
@@ -165,44 +196,61 @@ def sessions(m: ir.Table) -> ir.Table:
                     by_buyer=s.by_buyer == 1)
 
 
-def _round_starts(b: ir.Table, horizon_ms: int) -> ir.Table:
+def _round_starts(b: ir.Table, horizon_ms: int, keep: Keep | None = None) -> ir.Table:
     """Split each run of buyer messages between two valid replies into rounds: a round stays
     open until its reply or until the horizon after its start has passed. Runs shorter than
-    the horizon (nearly all) are one round; only the others are split, iteratively."""
-    keys = [*CONV, "seg"]
+    the horizon (nearly all) are one round; the others are split pass by pass: a few passes
+    inline, then, on the (tiny) materialised rest, until nothing is left."""
+    keys = ["cid", "seg"]
     span = b.group_by(keys).agg(_first=b.time.min(), _last=b.time.max())
     b = b.join(span, keys)
     short = delta_ms(b._last, b._first) <= horizon_ms
     parts = [b.filter(short).mutate(round_start=b._first).drop("_first", "_last")]
     rest = b.filter(~short).drop("_first", "_last")
-    for _ in range(ROUND_ITERATIONS):
+    # rounds start more than a horizon apart: runs no longer than ROUND_ITERATIONS horizons
+    # are fully split by the inline passes, so the loop is only needed when a longer one exists
+    longest = ROUND_ITERATIONS * horizon_ms
+    if keep is not None and not span.filter(delta_ms(span._last, span._first) > longest).count(
+            ).execute():
+        keep = None
+    for i in range(MAX_ROUND_PASSES):
+        if i >= ROUND_ITERATIONS:
+            if keep is None:
+                break
+            rest = keep(rest)
+            if not rest.count().execute():
+                return ibis.union(*parts)
         starts = rest.group_by(keys).agg(round_start=rest.time.min())
         joined = rest.join(starts, keys)
         inside = delta_ms(joined.time, joined.round_start) <= horizon_ms
         parts.append(joined.filter(inside))
         rest = joined.filter(~inside).drop("round_start")
+    # without materialisation (or after MAX_ROUND_PASSES): what is left is one round per run
     parts.append(rest.mutate(round_start=rest.time.min().over(ibis.window(group_by=keys))))
     return ibis.union(*parts)
 
 
-def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir.Table]:
+def round_messages(m: ir.Table, horizon_ms: int, keep: Keep | None = None,
+                   ) -> tuple[ir.Table, ir.Table, ir.Table]:
     """Buyer messages with their round's start, the valid replies and the hand-offs, each
     with its run number `seg` (runs of buyer messages between two valid replies)."""
     stream = m.filter(m.is_buyer | m.is_reply | m.is_handoff)
-    buyers = stream.filter(stream.is_buyer).select(*CONV, "platform", "seg", "time", "seq")
+    buyers = stream.filter(stream.is_buyer).select(*CONV, "cid", "platform", "seg", "time",
+                                                   "seq")
     replies = stream.filter(stream.is_reply).select(
-        *CONV, reply_seg=stream.seg - 1, reply_time=stream.time)
-    handoffs = stream.filter(stream.is_handoff).select(*CONV, h_seg=stream.seg, h_time=stream.time)
-    return _round_starts(buyers, horizon_ms), replies, handoffs
+        r_cid=stream.cid, reply_seg=stream.seg - 1, reply_time=stream.time)
+    handoffs = stream.filter(stream.is_handoff).select(h_cid=stream.cid, h_seg=stream.seg,
+                                                       h_time=stream.time)
+    return _round_starts(buyers, horizon_ms, keep), replies, handoffs
 
 
 def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,
            horizon_ms: int) -> ir.Table:
     """One row per round: start, effective start (after a bot hand-off), reply, response."""
-    r = started.group_by([*CONV, "seg", "round_start"]).agg(
+    r = started.group_by([*CONV, "cid", "seg", "round_start"]).agg(
         platform=started.platform.max(), buyer_messages=started.time.count())
-    r = r.left_join(replies, [r[c] == replies[c] for c in CONV] + [r.seg == replies.reply_seg])
-    r = r.select(*CONV, "seg", "round_start", "platform", "buyer_messages", "reply_time")
+    r = r.left_join(replies, [r.cid == replies.r_cid, r.seg == replies.reply_seg])
+    r = r.select(*CONV, "cid", "seg", "round_start", "platform", "buyer_messages", "reply_time")
     r = _apply_handoffs(r, handoffs, horizon_ms)
     span = delta_ms(r.reply_time, r.round_start)
     answered = r.reply_time.notnull() & (span <= horizon_ms)
@@ -215,10 +263,10 @@ def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,
 def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
     """A hand-off inside an open round moves the round's start (the human is not charged for
     the bot's time)."""
-    j = r.join(h, [r[c] == h[c] for c in CONV] + [r.seg == h.h_seg])
+    j = r.join(h, [r.cid == h.h_cid, r.seg == h.h_seg])
     j = j.filter((j.h_time >= j.round_start) & (delta_ms(j.h_time, j.round_start) <= horizon_ms))
-    last = j.group_by([*CONV, "round_start"]).agg(handoff=j.h_time.max())
-    out = r.left_join(last, [*CONV, "round_start"])
+    last = j.group_by(["cid", "round_start"]).agg(handoff=j.h_time.max())
+    out = r.left_join(last, ["cid", "round_start"])
     out = out.select(*r.columns, "handoff")
     return out.mutate(start=ibis.coalesce(out.handoff, out.round_start))
 
@@ -226,12 +274,12 @@ def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
 def first_rounds(m: ir.Table, s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
     """Sessions started by a buyer, each with the round that holds its first buyer message."""
     s = s.filter(s.by_buyer)
-    first = m.filter(m.is_buyer & m.session_start_row).select(*CONV, "sid", "time", "seq")
-    first = first.join(started.select(*CONV, "time", "seq", "round_start"),
-                       [*CONV, "time", "seq"])
-    fs = s.join(first.select(*CONV, "sid", "round_start"), [*CONV, "sid"])
-    rr = r.select(*CONV, "round_start", "answered", "response_s")
-    j = fs.join(rr, [*CONV, "round_start"])
+    first = m.filter(m.is_buyer & m.session_start_row).select("cid", "sid", "time", "seq")
+    first = first.join(started.select("cid", "time", "seq", "round_start"),
+                       ["cid", "time", "seq"])
+    fs = s.join(first.select("cid", "sid", "round_start"), ["cid", "sid"])
+    rr = r.select("cid", "round_start", "answered", "response_s")
+    j = fs.join(rr, ["cid", "round_start"])
     return j.select(*CONV, "sid", "platform", "start", "day", "answered", "response_s")
 
 

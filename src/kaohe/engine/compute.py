@@ -51,6 +51,11 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def shared_key(bp: BlockParams) -> tuple[Any, ...]:
+    """Blocks whose parameters differ only in the session gap share the assigned messages."""
+    return (bp.exclude_buyers, bp.auto_reply_counts, bool(bp.ad_patterns), bp.reply_horizon_ms)
+
+
 @dataclass
 class Blocks:
     """The building blocks for one set of block parameters, built lazily and cached."""
@@ -63,6 +68,7 @@ class Blocks:
     temps: list[str] = field(default_factory=list)
     cached: list[ir.Table] = field(default_factory=list)
     shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
+    gaps: dict[Any, set[int]] = field(default_factory=dict)  # session gaps per shared key
 
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
@@ -108,21 +114,21 @@ class Blocks:
         return self._keep(t)
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.bp.exclude_buyers, self.bp.auto_reply_counts, bool(self.bp.ad_patterns),
-                self.bp.reply_horizon_ms)
+        return shared_key(self.bp)
 
     def _assigned(self) -> ir.Table:
         key = self._key()
         if key not in self.shared:
             con = _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
-            base = self._keep(B.assigned_base(con, self.bp.exclude_buyers, key[2],
-                                                  self.bp.reply_horizon_ms,
-                                                  self.bp.auto_reply_counts))
-            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts))
+            base = B.assigned_base(con, self.bp.exclude_buyers, key[2],
+                                   self.bp.reply_horizon_ms, self.bp.auto_reply_counts)
+            gaps = tuple(sorted(self.gaps.get(key, {self.bp.session_gap_ms})))
+            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts, gaps))
         return self.shared[key]
 
     def _thread(self) -> ir.Table:
-        return self._keep(B.thread(self.get("assigned"), self.bp))
+        t = B.thread(self.get("assigned"), self.bp)
+        return self._keep(t) if self.bp.ad_patterns else t
 
     def _round_base(self) -> tuple[Any, ...]:
         """Rounds do not depend on the session gap: shared unless the ad filter (which works
@@ -131,7 +137,8 @@ class Blocks:
                if self.bp.ad_patterns else None)
         if key not in self.shared:
             source = self.get("thread") if self.bp.ad_patterns else self.get("assigned")
-            started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms)
+            started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms,
+                                                          self._keep)
             started = self._keep(started)
             r = self._keep(B.rounds(started, replies, handoffs, self.bp.reply_horizon_ms))
             self.shared[key] = (started, r)  # type: ignore[assignment]
@@ -204,6 +211,10 @@ class Evaluator:
         self.con, self.req, self.cache = con, request, cache
         self._blocks: dict[BlockParams, Blocks] = {}
         self._shared: dict[Any, ir.Table] = {}
+        self._gaps: dict[Any, set[int]] = defaultdict(set)
+        for metric in request.metrics:
+            bp = BlockParams.from_params(request.params(metric))
+            self._gaps[shared_key(bp)].add(bp.session_gap_ms)
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
 
@@ -214,7 +225,7 @@ class Evaluator:
     def blocks(self, bp: BlockParams) -> Blocks:
         if bp not in self._blocks:
             self._blocks[bp] = Blocks(self.con, bp, self._window, self.cache,
-                                      shared=self._shared)
+                                      shared=self._shared, gaps=self._gaps)
         return self._blocks[bp]
 
     def source(self, bp: BlockParams, name: str,
@@ -224,6 +235,8 @@ class Evaluator:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
         if self.req.agents:
             t = t.filter(t.agent.isin(list(self.req.agents)))
+        elif "agent" in self.req.by or "team" in self.req.by:
+            t = t.filter(t.agent.notnull())  # unassigned rows count for the shop only
         if "team" in self.req.by:
             roster = self.con.table("agents").select("agent", "team")
             t = t.left_join(roster, "agent").select(*t.columns, "team")
@@ -314,12 +327,25 @@ def make_request(by: str | Sequence[str] | None = ("agent",), period: Period | N
                    dict(params or {}), tuple(agents) if agents else None)
 
 
-def settled(period: Period | None, overrides: Mapping[str, Any] | None,
-            now: datetime | None = None) -> bool:
-    """Response metrics are final once the reply horizon after the period's last day passed."""
+def settled(period: Period | None, overrides: Mapping[str, Any] | None = None,
+            now: datetime | None = None,
+            metrics: Sequence[Metric | str] | None = None) -> bool:
+    """Whether a period's values are final. Response metrics are once the reply horizon after
+    the period's last day passed; conversion and sales metrics need window + pay_horizon more,
+    net figures (refund_amount, net_sales, refund_rate) clawback_days on top. Without
+    `metrics`, only the reply horizon counts (the response metrics)."""
     if period is None:
         return False
-    horizon_h = float({**{"reply_horizon": 24}, **(overrides or {})}["reply_horizon"])
-    due = datetime.combine(period.end + timedelta(days=1), datetime.min.time())
-    return (now or datetime.now()) >= due + timedelta(hours=horizon_h)
+    from kaohe.engine.params import GLOBAL_DEFAULTS
+    from kaohe.engine.registry import get
 
+    chosen = [get(m) if isinstance(m, str) else m for m in metrics or ()]
+    hours = float({**GLOBAL_DEFAULTS, **(overrides or {})}["reply_horizon"])
+    if chosen:
+        from kaohe.engine.sales import settle_hours
+
+        hours = max(float(params["reply_horizon"]) + settle_hours(metric, params)
+                    for metric in chosen
+                    for params in [resolve(metric.id, metric.params, metric.fixed, overrides)])
+    due = datetime.combine(period.end + timedelta(days=1), datetime.min.time())
+    return (now or datetime.now()) >= due + timedelta(hours=hours)
