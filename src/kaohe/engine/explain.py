@@ -8,7 +8,7 @@ from typing import Any
 from kaohe.engine.compute import Evaluator, finish, make_request
 from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
-from kaohe.engine.registry import get
+from kaohe.engine.registry import Part, get
 from kaohe.errors import NotFoundError
 
 SHOWN: dict[str, tuple[str, ...]] = {
@@ -47,7 +47,8 @@ def explain(store: Any, metric_id: str, agent: str, period: Period | None,
         got = dict(parts.get((agent,), {}).get(metric_id, {}))
         part_list = metric.parts_for(params)
         source = part_list[0].source
-        rows = _rows(evaluator, BlockParams.from_params(params), source, limit)
+        rows = _rows(evaluator, BlockParams.from_params(params), source, limit,
+                     [p for p in part_list if p.source == source], params)
     finally:
         evaluator.close()
     num, den = _num_den(metric, params, got, [p.name for p in part_list])
@@ -71,8 +72,15 @@ def _num_den(metric: Any, params: Mapping[str, Any], got: Mapping[str, Any],
     return (got.get(names[0]) if names else None), None
 
 
-def _rows(evaluator: Evaluator, bp: BlockParams, source: str, limit: int) -> list[dict]:
-    t = evaluator.source(bp, source)
-    cols = [c for c in SHOWN[source] if c in t.columns]
-    t = t.order_by(ORDER[source]).limit(limit).select(*cols)
+def _rows(evaluator: Evaluator, bp: BlockParams, source: str, limit: int,
+          parts: list[Part], params: Mapping[str, Any]) -> list[dict]:
+    """The first rows of the source, each with what it contributes to every part: a flag
+    (counted or not) for counting parts, the value for summing parts."""
+    t = evaluator.source(bp, source, params)
+    cols = [c for c in SHOWN.get(source, ()) if c in t.columns] or [
+        c for c in t.columns if not c.startswith("_")][:8]
+    contributions = {f"→{p.name}": p.row_value()(t, params) for p in parts if p.row_value()}
+    t = t.mutate(**contributions) if contributions else t
+    order = ORDER.get(source, cols[0])
+    t = t.order_by(order).limit(limit).select(*cols, *contributions)
     return t.to_pyarrow().to_pylist()

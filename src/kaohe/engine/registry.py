@@ -37,6 +37,22 @@ class Part:
     agg: Agg
     level: Literal["row", "buyer_day"] = "row"
     combine: Literal["sum", "max"] | None = "sum"
+    row: Agg | None = None  # the per-row value the aggregate sums or counts (for explain)
+
+    def row_value(self) -> Agg | None:
+        """What one source row contributes: a buyer-day part's flag, else `row`."""
+        return self.agg if self.level == "buyer_day" else self.row
+
+
+def counting(name: str, source: Source, cond: Agg, **kw: Any) -> Part:
+    """A part counting the rows where `cond` holds."""
+    return Part(name, source, lambda t, p: cond(t, p).fill_null(False).cast("int64").sum(),
+                row=lambda t, p: cond(t, p).fill_null(False), **kw)
+
+
+def summing(name: str, source: Source, value: Agg, **kw: Any) -> Part:
+    """A part summing `value` over the rows."""
+    return Part(name, source, lambda t, p: value(t, p).sum(), row=value, **kw)
 
 
 @dataclass(frozen=True)

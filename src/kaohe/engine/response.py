@@ -13,10 +13,12 @@ from kaohe.engine.registry import (
     Metric,
     Part,
     count,
+    counting,
     direct,
     instance,
     ratio,
     register,
+    summing,
 )
 
 SECTION = "Response"
@@ -26,17 +28,13 @@ def _win(t: Any, p: Mapping[str, Any], key: str = "window") -> Any:
     return in_window(t.round_start, parse_window(p.get(key)))
 
 
-def _n(cond: Any) -> Any:
-    return cond.fill_null(False).cast("int64").sum()
-
-
 def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str, parts: Any,
        value: Any, formula: str, **params: Any) -> Metric:
     return Metric(id, zh, en, unit, direction, grain, parts, value, formula,
                   params={"window": None, **params}, section=SECTION, source="metrics.md")
 
 
-ROUNDS = Part("rounds", "rounds", lambda t, p: _n(_win(t, p)))
+ROUNDS = counting("rounds", "rounds", _win)
 
 
 def _within(t: Any, p: Mapping[str, Any]) -> Any:
@@ -47,19 +45,19 @@ def _slow(t: Any, p: Mapping[str, Any]) -> Any:
     return t.answered & (t.response_s > float(p["slow_s"]))
 
 
-def _capped_sum(t: Any, p: Mapping[str, Any]) -> Any:
+def _capped_value(t: Any, p: Mapping[str, Any]) -> Any:
     cap = p.get("cap_s")
     resp = t.response_s if cap is None else ibis.least(t.response_s, float(cap))
     unanswered = ibis.literal(float(cap)) if cap is not None and p.get(
         "unanswered_as_cap") else ibis.null("float64")
     value = ibis.ifelse(t.answered, resp, unanswered)
-    return ibis.ifelse(_win(t, p), value, ibis.null("float64")).sum()
+    return ibis.ifelse(_win(t, p), value, ibis.null("float64"))
 
 
-def _capped_count(t: Any, p: Mapping[str, Any]) -> Any:
+def _capped_counted(t: Any, p: Mapping[str, Any]) -> Any:
     counted = t.answered | ibis.literal(bool(p.get("cap_s") is not None
                                              and p.get("unanswered_as_cap")))
-    return _n(_win(t, p) & counted)
+    return _win(t, p) & counted
 
 
 def _mean(num: str, den: str) -> Any:
@@ -77,7 +75,7 @@ def _within_parts(p: Mapping[str, Any]) -> tuple[Part, ...]:
         from kaohe.errors import ConfigError
 
         raise ConfigError(f"level must be round or buyer, got {p['level']!r}", field="level")
-    return (Part("within", "rounds", lambda t, q: _n(_win(t, q) & _within(t, q))), ROUNDS)
+    return (counting("within", "rounds", lambda t, q: _win(t, q) & _within(t, q)), ROUNDS)
 
 
 def _within_value(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -97,8 +95,8 @@ register(
        "rounds started in the period (and window)"),
     _m("avg_response_s", "平均响应时长(秒)", "Average response (s)", "seconds", "lower",
        "round",
-       (Part("response_sum", "rounds", _capped_sum),
-        Part("responses", "rounds", _capped_count)),
+       (summing("response_sum", "rounds", _capped_value),
+        counting("responses", "rounds", _capped_counted)),
        _mean("response_sum", "responses"),
        "Σ min(response, cap_s) over answered rounds (+ cap_s per unanswered round when "
        "unanswered_as_cap) / those rounds", cap_s=None, unanswered_as_cap=False),
@@ -115,13 +113,13 @@ register(
        direct("p90"), "90th percentile response time of answered rounds"),
     _m("first_response_s", "首次响应时长(秒)", "First response (s)", "seconds", "lower",
        "session",
-       (Part("first_sum", "first_rounds",
-             lambda t, p: ibis.ifelse(t.answered, t.response_s, ibis.null("float64")).sum()),
-        Part("first_answered", "first_rounds", lambda t, p: _n(t.answered))),
+       (summing("first_sum", "first_rounds",
+                lambda t, p: ibis.ifelse(t.answered, t.response_s, ibis.null("float64"))),
+        counting("first_answered", "first_rounds", lambda t, p: t.answered)),
        ratio("first_sum", "first_answered"),
        "mean response time of the first round of sessions started by a buyer"),
     _m("slow_rounds", "慢响应次数", "Slow rounds", "count", "lower", "round",
-       (Part("slow_rounds", "rounds", lambda t, p: _n(_win(t, p) & _slow(t, p))),),
+       (counting("slow_rounds", "rounds", lambda t, p: _win(t, p) & _slow(t, p)),),
        count("slow_rounds"),
        "answered rounds slower than `slow_s` seconds (Taobao's 100 s reminder)", slow_s=100),
     _m("slow_buyers", "慢响应人数", "Slow buyers", "count", "lower", "buyer-day",
@@ -129,7 +127,7 @@ register(
              level="buyer_day"),),
        count("slow_buyers"), "buyer-days with ≥1 slow or unanswered round", slow_s=100),
     _m("unanswered_rounds", "未回复轮次", "Unanswered rounds", "count", "lower", "round",
-       (Part("unanswered", "rounds", lambda t, p: _n(_win(t, p) & ~t.answered)),),
+       (counting("unanswered", "rounds", lambda t, p: _win(t, p) & ~t.answered),),
        count("unanswered"), "rounds without a valid reply within the horizon"),
     _m("reply_within_rate", "N秒回复率", "Reply-within-N-seconds rate", "ratio", "higher",
        "round or buyer-day", _within_parts, _within_value,
@@ -138,10 +136,10 @@ register(
        seconds=180, level="round"),
     Metric("first_within_rate", "首次N秒应答率", "First reply within N seconds rate", "ratio",
            "higher", "session",
-           (Part("first_within", "first_rounds",
-                 lambda t, p: _n(_first_in(t, p) & t.answered
-                                 & (t.response_s <= float(p["seconds"])))),
-            Part("first_sessions", "first_rounds", lambda t, p: _n(_first_in(t, p)))),
+           (counting("first_within", "first_rounds",
+                     lambda t, p: _first_in(t, p) & t.answered
+                     & (t.response_s <= float(p["seconds"]))),
+            counting("first_sessions", "first_rounds", _first_in)),
            ratio("first_within", "first_sessions"),
            "sessions whose first round was answered within `seconds` / sessions started by a "
            "buyer (starts inside `exclude_start` left out)",

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from kaohe.engine.registry import Metric, Part, count, difference, ratio, register
+from kaohe.engine.registry import (
+    Metric,
+    Part,
+    count,
+    counting,
+    difference,
+    ratio,
+    register,
+    summing,
+)
 
 SECTION = "Reception and workload"
 
 CONSULT = Part("consult_buyers", "buyer_messages", lambda t, p: t.buyer.notnull(),
                level="buyer_day")
 RECEIVED = Part("received_buyers", "rounds", lambda t, p: t.answered, level="buyer_day")
-BUYER_MSGS = Part("buyer_messages", "buyer_messages", lambda t, p: t.count())
-AGENT_MSGS = Part("agent_messages", "replies", lambda t, p: t.count())
-SESSIONS = Part("sessions", "sessions", lambda t, p: t.count())
-SESSION_MS = Part("session_ms", "sessions", lambda t, p: t.duration_ms.sum())
+BUYER_MSGS = counting("buyer_messages", "buyer_messages", lambda t, p: t.time.notnull())
+AGENT_MSGS = counting("agent_messages", "replies", lambda t, p: t.time.notnull())
+SESSIONS = counting("sessions", "sessions", lambda t, p: t.start.notnull())
+SESSION_MS = summing("session_ms", "sessions", lambda t, p: t.duration_ms)
 
 
 def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str, parts: tuple,
@@ -44,7 +53,7 @@ register(
        (AGENT_MSGS, BUYER_MSGS), ratio("agent_messages", "buyer_messages"),
        "agent_messages / buyer_messages"),
     _m("agent_chars", "客服字数", "Agent characters", "count", "neutral", "message",
-       (Part("agent_chars", "replies", lambda t, p: t.chars.sum()),),
+       (summing("agent_chars", "replies", lambda t, p: t.chars),),
        count("agent_chars"), "characters in valid replies"),
     _m("max_concurrent", "最大同时接待", "Max concurrent sessions", "count", "neutral",
        "agent-moment",
@@ -57,9 +66,8 @@ register(
        float(parts["session_ms"]) / 60_000.0 / float(parts["sessions"]),
        "Σ session duration / sessions"),
     _m("long_sessions", "长接待人数", "Long sessions", "count", "neutral", "session",
-       (Part("long_sessions", "sessions",
-             lambda t, p: (t.duration_ms > float(p["long_session"]) * 60_000).cast("int64")
-             .sum()),),
+       (counting("long_sessions", "sessions",
+                 lambda t, p: t.duration_ms > float(p["long_session"]) * 60_000),),
        count("long_sessions"), "sessions longer than `long_session` minutes", long_session=30),
     _m("transfers_out", "转出人数", "Transfers out", "count", "neutral", "buyer-day",
        (Part("transfers_out", "transfers_out", lambda t, p: t.buyer.notnull(),
