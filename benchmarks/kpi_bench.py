@@ -36,8 +36,16 @@ class SpillWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(0.2):
-            size = sum(f.stat().st_size for f in self.directory.glob("**/*") if f.is_file())
-            self.peak = max(self.peak, size)
+            self.peak = max(self.peak, self.size())
+
+    def size(self) -> int:
+        total = 0
+        for f in self.directory.glob("**/*"):
+            try:
+                total += f.stat().st_size if f.is_file() else 0
+            except FileNotFoundError:  # DuckDB removed it meanwhile
+                pass
+        return total
 
     def stop(self) -> int:
         self.done.set()
