@@ -99,7 +99,8 @@ def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False)
 
 
 def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
-                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False) -> ir.Table:
+                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False,
+                  keep: Keep | None = None) -> ir.Table:
     """All messages with their assigned agent and thread / conversation ids (the text only
     when the ad filter needs it: windows carry every column). Rows no agent could be assigned
     to keep a null agent: they count for the shop, not for any agent (data-model.md)."""
@@ -111,7 +112,10 @@ def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
         m = m.drop("text")
     if exclude_buyers:
         m = m.filter(~m.buyer.isin(list(exclude_buyers)))
-    m = assign_agents(with_id(m, THREAD, "tid"), horizon_ms, auto_reply_counts)
+    m = with_id(m, THREAD, "tid")
+    # assignment reads the numbered messages three times: number them once
+    m = keep(m) if keep is not None else m
+    m = assign_agents(m, horizon_ms, auto_reply_counts)
     return with_conversation_id(m)
 
 
@@ -196,42 +200,49 @@ def sessions(m: ir.Table) -> ir.Table:
                     by_buyer=s.by_buyer == 1)
 
 
-def _round_starts(b: ir.Table, horizon_ms: int, keep: Keep | None = None) -> ir.Table:
+def _round_starts(b: ir.Table, horizon_ms: int) -> ir.Table:
     """Split each run of buyer messages between two valid replies into rounds: a round stays
     open until its reply or until the horizon after its start has passed. Runs shorter than
-    the horizon (nearly all) are one round; the others are split pass by pass: a few passes
-    inline, then, on the (tiny) materialised rest, until nothing is left."""
+    the horizon (nearly all) are one round; the others are split in a few passes. Rows of
+    runs longer still are marked `_unsplit` for `split_long_runs`."""
     keys = ["cid", "seg"]
     span = b.group_by(keys).agg(_first=b.time.min(), _last=b.time.max())
     b = b.join(span, keys)
     short = delta_ms(b._last, b._first) <= horizon_ms
-    parts = [b.filter(short).mutate(round_start=b._first).drop("_first", "_last")]
+    done = ibis.literal(False)
+    parts = [b.filter(short).mutate(round_start=b._first, _unsplit=done).drop("_first", "_last")]
     rest = b.filter(~short).drop("_first", "_last")
-    # rounds start more than a horizon apart: runs no longer than ROUND_ITERATIONS horizons
-    # are fully split by the inline passes, so the loop is only needed when a longer one exists
-    longest = ROUND_ITERATIONS * horizon_ms
-    if keep is not None and not span.filter(delta_ms(span._last, span._first) > longest).count(
-            ).execute():
-        keep = None
-    for i in range(MAX_ROUND_PASSES):
-        if i >= ROUND_ITERATIONS:
-            if keep is None:
-                break
-            rest = keep(rest)
-            if not rest.count().execute():
-                return ibis.union(*parts)
+    for _ in range(ROUND_ITERATIONS):
+        starts = rest.group_by(keys).agg(round_start=rest.time.min())
+        joined = rest.join(starts, keys)
+        inside = delta_ms(joined.time, joined.round_start) <= horizon_ms
+        parts.append(joined.filter(inside).mutate(_unsplit=done))
+        rest = joined.filter(~inside).drop("round_start")
+    parts.append(rest.mutate(round_start=rest.time.min().over(ibis.window(group_by=keys)),
+                             _unsplit=ibis.literal(True)))
+    return ibis.union(*parts)
+
+
+def split_long_runs(started: ir.Table, horizon_ms: int, keep: Keep | None) -> ir.Table:
+    """Finish the split of `_round_starts` on the (materialised, usually empty) rest: one
+    pass per further round, each on the rows still left, until none are."""
+    if keep is None or not started.filter(started._unsplit).count().execute():
+        return started.drop("_unsplit")
+    keys = ["cid", "seg"]
+    parts = [started.filter(~started._unsplit).drop("_unsplit")]
+    rest = keep(started.filter(started._unsplit).drop("round_start", "_unsplit"))
+    for _ in range(MAX_ROUND_PASSES):
+        if not rest.count().execute():
+            break
         starts = rest.group_by(keys).agg(round_start=rest.time.min())
         joined = rest.join(starts, keys)
         inside = delta_ms(joined.time, joined.round_start) <= horizon_ms
         parts.append(joined.filter(inside))
-        rest = joined.filter(~inside).drop("round_start")
-    # without materialisation (or after MAX_ROUND_PASSES): what is left is one round per run
-    parts.append(rest.mutate(round_start=rest.time.min().over(ibis.window(group_by=keys))))
-    return ibis.union(*parts)
+        rest = keep(joined.filter(~inside).drop("round_start"))
+    return keep(ibis.union(*parts))
 
 
-def round_messages(m: ir.Table, horizon_ms: int, keep: Keep | None = None,
-                   ) -> tuple[ir.Table, ir.Table, ir.Table]:
+def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir.Table]:
     """Buyer messages with their round's start, the valid replies and the hand-offs, each
     with its run number `seg` (runs of buyer messages between two valid replies)."""
     stream = m.filter(m.is_buyer | m.is_reply | m.is_handoff)
@@ -241,7 +252,7 @@ def round_messages(m: ir.Table, horizon_ms: int, keep: Keep | None = None,
         r_cid=stream.cid, reply_seg=stream.seg - 1, reply_time=stream.time)
     handoffs = stream.filter(stream.is_handoff).select(h_cid=stream.cid, h_seg=stream.seg,
                                                        h_time=stream.time)
-    return _round_starts(buyers, horizon_ms, keep), replies, handoffs
+    return _round_starts(buyers, horizon_ms), replies, handoffs
 
 
 def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,

@@ -121,7 +121,8 @@ class Blocks:
         if key not in self.shared:
             con = _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
             base = B.assigned_base(con, self.bp.exclude_buyers, key[2],
-                                   self.bp.reply_horizon_ms, self.bp.auto_reply_counts)
+                                   self.bp.reply_horizon_ms, self.bp.auto_reply_counts,
+                                   self._keep)
             gaps = tuple(sorted(self.gaps.get(key, {self.bp.session_gap_ms})))
             self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts, gaps))
         return self.shared[key]
@@ -137,9 +138,9 @@ class Blocks:
                if self.bp.ad_patterns else None)
         if key not in self.shared:
             source = self.get("thread") if self.bp.ad_patterns else self.get("assigned")
-            started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms,
-                                                          self._keep)
-            started = self._keep(started)
+            started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms)
+            started = B.split_long_runs(self._keep(started), self.bp.reply_horizon_ms,
+                                        self._keep if self.cache else None)
             r = self._keep(B.rounds(started, replies, handoffs, self.bp.reply_horizon_ms))
             self.shared[key] = (started, r)  # type: ignore[assignment]
         return self.shared[key]  # type: ignore[return-value]
