@@ -66,15 +66,22 @@ def valid_reply(m: ir.Table, auto_reply_counts: bool) -> ir.BooleanValue:
     return cond
 
 
-def _fill(m: ir.Table, sources: dict[str, ir.Value], flag: ir.BooleanValue,
-          desc: bool) -> ir.Table:
-    """Carry each of `sources` from the rows where `flag` holds forward (desc=False) or
-    backward (desc=True) along the thread, into columns named by the keys."""
-    m = m.mutate(_grp=flag.cast("int64").sum().over(_cum(THREAD_ID, desc)),
-                 **{f"_src_{k}": v for k, v in sources.items()})
-    spread = ibis.window(group_by=[*THREAD_ID, "_grp"])
-    m = m.mutate(**{k: m[f"_src_{k}"].max().over(spread) for k in sources})
-    return m.drop("_grp", *[f"_src_{k}" for k in sources])
+EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+MS_DIGITS, SEQ_DIGITS = 15, 12  # widths of the packed sort key
+
+
+def _packed(m: ir.Table, value: ir.StringValue) -> ir.StringValue:
+    """`value` behind a fixed-width (time in ms, seq) prefix: the running max / min of packed
+    strings along the thread is the value of the latest / next such row — a forward or
+    backward fill in one ordered window, on any backend."""
+    ms = delta_ms(m.time, EPOCH).cast("string").lpad(MS_DIGITS, "0")
+    return ms.concat(m.seq.cast("string").lpad(SEQ_DIGITS, "0"), value)
+
+
+def _unpack(packed: ir.StringValue) -> tuple[ir.IntegerValue, ir.StringValue]:
+    """(time in ms, value) of a packed string."""
+    return (packed.substr(0, MS_DIGITS).cast("int64"),
+            packed.substr(MS_DIGITS + SEQ_DIGITS))
 
 
 def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False) -> ir.Table:
@@ -86,16 +93,17 @@ def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False)
     done = m.anti_join(need, list(THREAD_ID))
     todo = m.semi_join(need, list(THREAD_ID))
     reply = valid_reply(todo, auto_reply_counts)
-    todo = _fill(todo, {"_bf": ibis.ifelse(reply, todo.agent, ibis.null("string")),
-                        "_bf_t": ibis.ifelse(reply, todo.time, ibis.null("timestamp"))},
-                 reply, desc=True)
-    agent_row = todo.sender == "agent"
-    todo = _fill(todo, {"_ff": ibis.ifelse(agent_row, todo.agent, ibis.null("string"))},
-                 agent_row, desc=False)
-    next_in_horizon = ibis.ifelse(delta_ms(todo._bf_t, todo.time) <= horizon_ms, todo._bf,
-                                  ibis.null("string"))
-    todo = todo.mutate(agent=ibis.coalesce(todo.agent, next_in_horizon, todo._ff))
-    return ibis.union(done, todo.drop("_bf", "_bf_t", "_ff"))
+    none = ibis.null("string")
+    following = ibis.window(group_by=list(THREAD_ID), order_by=list(ORDER), rows=(0, None))
+    todo = todo.mutate(
+        _next=ibis.ifelse(reply, _packed(todo, todo.agent), none).min().over(following),
+        _prev=ibis.ifelse(todo.sender == "agent", _packed(todo, todo.agent), none)
+        .max().over(_cum(THREAD_ID)))
+    next_ms, next_agent = _unpack(todo._next)
+    in_horizon = (next_ms - delta_ms(todo.time, EPOCH)) <= horizon_ms
+    todo = todo.mutate(agent=ibis.coalesce(
+        todo.agent, ibis.ifelse(in_horizon, next_agent, none), _unpack(todo._prev)[1]))
+    return ibis.union(done, todo.drop("_next", "_prev"))
 
 
 def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
@@ -130,14 +138,9 @@ def with_conversation_id(m: ir.Table) -> ir.Table:
     return m.mutate(cid=cid).drop("_aid")
 
 
-def gap_columns(gap_ms: int) -> tuple[str, str]:
-    """The session-start flag and session id columns `assigned` adds for one session gap."""
-    return f"_new_{gap_ms}", f"_sid_{gap_ms}"
-
-
-def assigned(m: ir.Table, auto_reply_counts: bool, gaps_ms: tuple[int, ...] = ()) -> ir.Table:
-    """The assigned messages with flags, local day, reply runs, the previous time and the
-    session ids for every session gap in `gaps_ms` — all windows over one sort."""
+def assigned(m: ir.Table, auto_reply_counts: bool) -> ir.Table:
+    """The assigned messages with flags, local day, reply runs `seg`, the previous message's
+    time and the running count of buyer messages `nb` — every window over one sort."""
     m = m.mutate(
         is_buyer=m.sender == "buyer",
         is_reply=valid_reply(m, auto_reply_counts),
@@ -145,36 +148,27 @@ def assigned(m: ir.Table, auto_reply_counts: bool, gaps_ms: tuple[int, ...] = ()
         day=m.time.date(),
     )
     m = m.mutate(seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
+                 nb=m.is_buyer.cast("int64").sum().over(_cum(CONV_ID)),
                  prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID),
                                                          order_by=list(ORDER))))
-    starts = {}
-    for gap in gaps_ms:
-        new, _ = gap_columns(gap)
-        starts[new] = m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap)
-    m = m.mutate(**starts)
-    if gaps_ms:
-        m = m.mutate(**{gap_columns(g)[1]: m[gap_columns(g)[0]].cast("int64").sum()
-                        .over(_cum(CONV_ID)) for g in gaps_ms})
     return m.drop("sender", "msg_type", "auto_reply")
 
 
 def thread(m: ir.Table, bp: BlockParams) -> ir.Table:
-    """The assigned messages with the session ids of `bp`'s gap, after the ad / spam filter."""
-    new, sid = gap_columns(bp.session_gap_ms)
-    if sid not in m.columns:
-        m = with_session_ids(m, bp.session_gap_ms)
-    else:
-        m = m.mutate(session_start_row=m[new], sid=m[sid])
-    m = m.drop(*[c for c in m.columns if c.startswith(("_new_", "_sid_"))])
-    if bp.ad_patterns:
-        m = _drop_ad_sessions(m, bp.ad_patterns)
-    return m
+    """The assigned messages after the ad / spam filter, which works on sessions and so
+    numbers them per row (`sid`); without ad rules, sessions come from their first rows."""
+    if not bp.ad_patterns:
+        return m
+    return _drop_ad_sessions(with_session_ids(m, bp.session_gap_ms), bp.ad_patterns)
+
+
+def session_start(m: ir.Table, gap_ms: int) -> ir.BooleanValue:
+    return m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap_ms)
 
 
 def with_session_ids(m: ir.Table, gap_ms: int) -> ir.Table:
     """Session id per (shop, buyer, agent): a new session when the gap exceeds `gap_ms`."""
-    new = m.prev_time.isnull() | (delta_ms(m.time, m.prev_time) > gap_ms)
-    m = m.mutate(session_start_row=new)
+    m = m.mutate(session_start_row=session_start(m, gap_ms))
     return m.mutate(sid=m.session_start_row.cast("int64").sum().over(_cum(CONV_ID)))
 
 
@@ -186,18 +180,42 @@ def _drop_ad_sessions(m: ir.Table, patterns: tuple[str, ...]) -> ir.Table:
     return m.filter(m._ad == 0).drop("_ad")
 
 
-def sessions(m: ir.Table) -> ir.Table:
-    """One row per session that has at least one buyer message."""
+def sessions(m: ir.Table, gap_ms: int) -> ir.Table:
+    """One row per session that has at least one buyer message: start (and the first row's
+    seq), end, buyer messages, whether the buyer opened it."""
+    s = _sessions_by_id(m) if "sid" in m.columns else _sessions_from_starts(m, gap_ms)
+    s = s.filter(s.buyer_messages > 0)
+    return s.mutate(day=s.start.date(), duration_ms=delta_ms(s.end, s.start))
+
+
+def _sessions_from_starts(m: ir.Table, gap_ms: int) -> ir.Table:
+    """Sessions from their first rows alone: a session ends where the next one's first row
+    says the previous message was, and holds the buyer messages counted in between."""
+    first = m.filter(session_start(m, gap_ms))
+    first = first.select(*CONV, "cid", "platform", "prev_time", start=first.time,
+                         start_seq=first.seq, by_buyer=first.is_buyer,
+                         before=first.nb - first.is_buyer.cast("int64"))
+    w = ibis.window(group_by=list(CONV_ID), order_by=["start", "start_seq"])
+    first = first.mutate(_next_prev=first.prev_time.lead().over(w),
+                         _next_before=first.before.lead().over(w))
+    totals = m.group_by(CONV_ID).agg(_last=m.time.max(), _buyers=m.nb.max())
+    s = first.join(totals, list(CONV_ID))
+    return s.select(*CONV, "cid", "platform", "start", "start_seq", "by_buyer",
+                    end=ibis.coalesce(s._next_prev, s._last),
+                    buyer_messages=ibis.coalesce(s._next_before, s._buyers) - s.before)
+
+
+def _sessions_by_id(m: ir.Table) -> ir.Table:
+    first_row = m.session_start_row
     s = m.group_by([*CONV, "cid", "sid"]).agg(
         platform=m.platform.max(),
         start=m.time.min(),
+        start_seq=ibis.ifelse(first_row, m.seq, ibis.null("int64")).max(),
         end=m.time.max(),
         buyer_messages=m.is_buyer.cast("int64").sum(),
-        by_buyer=(m.session_start_row & m.is_buyer).cast("int64").max(),
+        by_buyer=(first_row & m.is_buyer).cast("int64").max(),
     )
-    s = s.filter(s.buyer_messages > 0)
-    return s.mutate(day=s.start.date(), duration_ms=delta_ms(s.end, s.start),
-                    by_buyer=s.by_buyer == 1)
+    return s.mutate(by_buyer=s.by_buyer == 1).drop("sid")
 
 
 def _round_starts(b: ir.Table, horizon_ms: int) -> ir.Table:
@@ -282,16 +300,16 @@ def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
     return out.mutate(start=ibis.coalesce(out.handoff, out.round_start))
 
 
-def first_rounds(m: ir.Table, s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
+def first_rounds(s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
     """Sessions started by a buyer, each with the round that holds its first buyer message."""
     s = s.filter(s.by_buyer)
-    first = m.filter(m.is_buyer & m.session_start_row).select("cid", "sid", "time", "seq")
-    first = first.join(started.select("cid", "time", "seq", "round_start"),
-                       ["cid", "time", "seq"])
-    fs = s.join(first.select("cid", "sid", "round_start"), ["cid", "sid"])
+    st = started.select(_cid=started.cid, _time=started.time, _seq=started.seq,
+                        round_start=started.round_start)
+    fs = s.join(st, [s.cid == st._cid, s.start == st._time, s.start_seq == st._seq])
+    fs = fs.select(*CONV, "cid", "platform", "start", "day", "round_start")
     rr = r.select("cid", "round_start", "answered", "response_s")
     j = fs.join(rr, ["cid", "round_start"])
-    return j.select(*CONV, "sid", "platform", "start", "day", "answered", "response_s")
+    return j.select(*CONV, "platform", "start", "day", "answered", "response_s")
 
 
 def transfers(m: ir.Table, gap_ms: int) -> ir.Table:

@@ -68,7 +68,6 @@ class Blocks:
     temps: list[str] = field(default_factory=list)
     cached: list[ir.Table] = field(default_factory=list)
     shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
-    gaps: dict[Any, set[int]] = field(default_factory=dict)  # session gaps per shared key
 
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
@@ -123,8 +122,7 @@ class Blocks:
             base = B.assigned_base(con, self.bp.exclude_buyers, key[2],
                                    self.bp.reply_horizon_ms, self.bp.auto_reply_counts,
                                    self._keep)
-            gaps = tuple(sorted(self.gaps.get(key, {self.bp.session_gap_ms})))
-            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts, gaps))
+            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts))
         return self.shared[key]
 
     def _thread(self) -> ir.Table:
@@ -160,11 +158,10 @@ class Blocks:
         return self._round_base()[1]
 
     def _sessions(self) -> ir.Table:
-        return self._keep(B.sessions(self.get("thread")))
+        return self._keep(B.sessions(self.get("thread"), self.bp.session_gap_ms))
 
     def _first_rounds(self) -> ir.Table:
-        return B.first_rounds(self.get("thread"), self.get("sessions"), self.get("started"),
-                              self.get("rounds"))
+        return B.first_rounds(self.get("sessions"), self.get("started"), self.get("rounds"))
 
     def _transfers_in(self) -> ir.Table:
         return self._keep(B.transfers(self.get("thread"), self.bp.session_gap_ms))
@@ -212,10 +209,6 @@ class Evaluator:
         self.con, self.req, self.cache = con, request, cache
         self._blocks: dict[BlockParams, Blocks] = {}
         self._shared: dict[Any, ir.Table] = {}
-        self._gaps: dict[Any, set[int]] = defaultdict(set)
-        for metric in request.metrics:
-            bp = BlockParams.from_params(request.params(metric))
-            self._gaps[shared_key(bp)].add(bp.session_gap_ms)
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
 
@@ -226,7 +219,7 @@ class Evaluator:
     def blocks(self, bp: BlockParams) -> Blocks:
         if bp not in self._blocks:
             self._blocks[bp] = Blocks(self.con, bp, self._window, self.cache,
-                                      shared=self._shared, gaps=self._gaps)
+                                      shared=self._shared)
         return self._blocks[bp]
 
     def source(self, bp: BlockParams, name: str,

@@ -150,11 +150,12 @@ def select(ids: list[str] | tuple[str, ...] | None) -> list[Metric]:
 
 
 def _load() -> None:
-    if not REGISTRY:
-        import importlib
+    """Import every metric family (each registers its metrics on import; importing one
+    family directly must not hide the others)."""
+    import importlib
 
-        for family in FAMILIES:
-            importlib.import_module(f"kaohe.engine.{family}")
+    for family in FAMILIES:
+        importlib.import_module(f"kaohe.engine.{family}")
 
 
 # metric families, one module each, registered in this order (docs/metrics.md follows it)
