@@ -1,3 +1,129 @@
-"""Online-time metrics from agent_status (spec: metrics.md, "Online time")."""
+"""Online-time metrics from agent_status intervals (spec: metrics.md, "Online time").
+
+An interval crossing midnight is split at each midnight: each piece is dated by its own day.
+Status rows have no shop: an agent-day is counted under the shop (and its platform) where the
+agent sent messages that day (the greatest shop name if several), else under no shop.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from kaohe.engine.blocks import delta_ms
+from kaohe.engine.registry import Metric, Part, SourceDef, count, register, register_source
+from kaohe.engine.satisfaction import with_platform
+
+SECTION = "Online time"
+STATUS_DAYS = "status_days"
+WORKDAYS = "workdays"
+ONLINE = ("online", "busy")
+MAX_SPAN_DAYS = 62  # an interval is counted on at most this many days after its start
+HOUR_MS = 3_600_000
+
+
+def day_offsets(n: int) -> ir.Table:
+    """The integers 0 … n − 1 in column `k` (joined to spread a row over following days)."""
+    return ibis.memtable(pa.table({"k": pa.array(range(n), pa.int64())}))
+
+
+def plus_days(day: ir.DateValue, k: ir.IntegerValue) -> ir.TimestampValue:
+    """Midnight starting the day `k` days after `day`."""
+    return day.cast("timestamp") + ibis.interval(days=1) * k
+
+
+def agent_day_shops(blocks: Any) -> ir.Table:
+    """(agent, day) → the shop the agent sent messages in that day, with its platform."""
+    m = blocks.table("messages")
+    m = m.filter((m.sender == "agent") & m.agent.notnull())
+    shops = m.group_by(["agent", m.time.date().name("day")]).agg(shop=m.shop.max())
+    return with_platform(shops, blocks)
+
+
+def _status_days(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """One row per status interval and day it covers: `ms` on that day, `first` on the
+    interval's first day, `full_ms` of the whole interval."""
+    s = blocks.table("agent_status")
+    s = s.select("agent", "status", "start", "end", first_day=s.start.date(),
+                 span=s.end.date().delta(s.start.date(), unit="day"))
+    k = day_offsets(MAX_SPAN_DAYS)
+    j = s.join(k, k.k <= s.span)
+    midnight = plus_days(j.first_day, j.k)
+    piece_start = ibis.greatest(j.start, midnight)
+    piece_end = ibis.least(j.end, midnight + ibis.interval(days=1))
+    pieces = j.select("agent", "status", day=midnight.date(), first=j.k == 0,
+                      ms=delta_ms(piece_end, piece_start),
+                      full_ms=delta_ms(j.end, j.start))
+    pieces = pieces.view()  # without it ibis 12 rejects the join below (IntegrityError)
+    shops = agent_day_shops(blocks)
+    return pieces.left_join(shops, ["agent", "day"]).select(*pieces.columns, "shop",
+                                                             "platform")
+
+
+def _workdays(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """One row per agent-day with online time or a valid reply."""
+    s = blocks.get(STATUS_DAYS)
+    online = s.filter(s.status.isin(ONLINE) & (s.ms > 0)).select("agent", "day")
+    replies = blocks.get("replies")
+    replies = replies.filter(replies.agent.notnull()).select("agent", "day")
+    days = ibis.union(online, replies, distinct=True)
+    shops = agent_day_shops(blocks)
+    return days.left_join(shops, ["agent", "day"]).select(*days.columns, "shop", "platform")
+
+
+register_source(SourceDef(STATUS_DAYS, _status_days, tables=("agent_status", "messages")))
+register_source(SourceDef(WORKDAYS, _workdays, tables=("agent_status", "messages")))
+
+
+def _ms(t: ir.Table, statuses: tuple[str, ...]) -> Any:
+    return ibis.ifelse(t.status.isin(statuses), t.ms, 0).sum()
+
+
+ONLINE_MS = Part("online_ms", STATUS_DAYS, lambda t, p: _ms(t, ONLINE))
+HANGUP_MS = Part("hangup_ms", STATUS_DAYS, lambda t, p: _ms(t, ("hangup",)))
+DAYS = Part("workdays", WORKDAYS, lambda t, p: t.count())
+
+
+def hours(name: str, per: str | None = None) -> Any:
+    """Milliseconds as hours (per day of `per` when given; null without such days)."""
+    def value(parts: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
+        total, days = parts.get(name), (parts.get(per) if per else 1)
+        if not days:
+            return None
+        return float(total or 0) / HOUR_MS / float(days)
+    return value
+
+
+def _long_hangups(t: ir.Table, p: Mapping[str, Any]) -> Any:
+    limit_ms = float(p["hangup_minutes"]) * 60_000
+    return (t.first & (t.status == "hangup") & (t.full_ms > limit_ms)).cast("int64").sum()
+
+
+def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str,
+       parts: tuple[Part, ...], value: Any, formula: str, source: str = "metrics.md",
+       **params: Any) -> Metric:
+    return Metric(id, zh, en, unit, direction, grain, parts, value, formula, params=params,
+                  section=SECTION, source=source)
+
+
+register(
+    _m("online_hours", "在线时长", "Online hours", "hours", "higher", "agent-day",
+       (ONLINE_MS,), hours("online_ms"),
+       "Σ online + busy time, split at midnight: each day gets its own part"),
+    _m("hangup_hours", "挂起时长", "Hang-up hours", "hours", "lower", "agent-day",
+       (HANGUP_MS,), hours("hangup_ms"), "Σ hang-up time, split at midnight"),
+    _m("hangups_over_15min", "挂起超15分钟次数", "Hang-ups over 15 minutes", "count", "lower",
+       "status interval",
+       (Part("long_hangups", STATUS_DAYS, _long_hangups),), count("long_hangups"),
+       "hang-up intervals longer than `hangup_minutes` (exactly 15 min is not over); dated by "
+       "the interval's start", source="京东 挂起不超过15分钟 (seed 004)", hangup_minutes=15),
+    _m("workdays", "上班天数", "Workdays", "count", "neutral", "agent-day", (DAYS,),
+       count("workdays"), "agent-days with online or busy time or a valid reply"),
+    _m("avg_daily_online_hours", "平均日服务时长", "Average daily online hours", "hours",
+       "higher", "agent-day", (ONLINE_MS, DAYS), hours("online_ms", "workdays"),
+       "online_hours / workdays"),
+)

@@ -140,9 +140,16 @@ def get(metric_id: str) -> Metric:
                          "docs/metrics.md lists them") from None
 
 
+SECTIONS = ("Reception and workload", "Response", "Named platform instances",
+            "Sales, conversion and attribution", "Satisfaction", "Online time", "After-sales",
+            "Operations, complaints, call centre")
+
+
 def all_metrics() -> list[Metric]:
+    """Every metric, in catalogue order (whichever family module was imported first)."""
     _load()
-    return list(REGISTRY.values())
+    rank = {s: i for i, s in enumerate(SECTIONS)}
+    return sorted(REGISTRY.values(), key=lambda m: rank.get(m.section, len(SECTIONS)))
 
 
 def select(ids: list[str] | tuple[str, ...] | None) -> list[Metric]:
