@@ -178,26 +178,3 @@ def test_every_metric_is_non_null_on_the_parity_rows(make_store):
     missing = [i for i in ids if total[i] is None or (isinstance(total[i], float)
                                                       and math.isnan(total[i]))]
     assert not missing
-
-
-@pytest.mark.spark
-@pytest.mark.parametrize("by", ["agent", "shop,day"])
-def test_duckdb_and_spark_agree_on_the_part2b_metrics(make_store, spark, by):
-    from kaohe.engine.compute import make_request, run
-    from kaohe.engine.periods import parse_period
-    from kaohe.engine.spark import run_on_spark
-
-    ids = [m.id for m in all_metrics() if m.section in SECTIONS]
-    store = F.load(make_store([]), F.PARITY)
-    request = make_request(by, parse_period("2026-10"), ids, {})
-    duck = run(store.ibis(), request)
-    assert any(r["intervention_rate"] for r in duck)
-    got = run_on_spark(store, request, session=spark)
-    assert len(duck) == len(got)
-    for x, y in zip(duck, got, strict=True):
-        assert x.keys() == y.keys()
-        for key, value in x.items():
-            if isinstance(value, float) and isinstance(y[key], float):
-                assert math.isclose(value, y[key], rel_tol=1e-9, abs_tol=1e-9), (x, key)
-            else:
-                assert value == y[key], (x, key, y[key])

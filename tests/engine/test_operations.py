@@ -10,8 +10,6 @@ import ibis
 import pytest
 
 from kaohe.engine import compute_kpis
-from kaohe.engine.compute import make_request, run
-from kaohe.engine.periods import parse_period
 from kaohe.engine.registry import all_metrics, get
 from tests.engine import fixtures_part2c as F
 from tests.engine.conftest import fill_table
@@ -242,14 +240,3 @@ def _same(a: list[dict], b: list[dict]) -> None:
                 assert math.isclose(value, y[key], rel_tol=1e-9, abs_tol=1e-9), (x, key)
             else:
                 assert value == y[key], (x, key, y[key])
-
-
-@pytest.mark.spark
-def test_duckdb_and_spark_agree_on_operations(store, spark):
-    from kaohe.engine.spark import run_on_spark
-
-    for key in ("agent", "shop,day"):
-        request = make_request(key, parse_period("2026-10"), IDS, {})
-        duck = run(store.ibis(), request)
-        assert duck
-        _same(duck, run_on_spark(store, request, session=spark))

@@ -272,17 +272,3 @@ def test_all_scenarios_by_agent_and_shop(make_store):
     shop = run(store.ibis(), make_request("shop", parse_period("2026-10"), SALES_IDS, {}))[0]
     assert shop["silent_orders"] == 1 and shop["silent_sales"] == 80.0
     assert shop["silent_followed_orders"] == 1 and shop["sales_amount"] == 160.0
-
-
-@pytest.mark.spark
-@pytest.mark.parametrize("by", ["agent", "shop,day"])
-def test_duckdb_and_spark_agree_on_sales(make_store, spark, by):
-    from kaohe.engine.spark import run_on_spark
-    from tests.engine.test_spark_parity import _same
-
-    store = _all_scenarios(make_store)
-    for params in ({}, {"anchor": "order_first", "touch": "first"}):
-        request = make_request(by, parse_period("2026-10"), SALES_IDS, params)
-        duck = run(store.ibis(), request)
-        assert duck and any(r["sales_amount"] for r in duck)
-        _same(duck, run_on_spark(store, request, session=spark))
