@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -79,10 +79,18 @@ def _migrate_3(con: duckdb.DuckDBPyConnection) -> None:
         day DATE PRIMARY KEY, messages BIGINT NOT NULL, fingerprint VARCHAR NOT NULL)""")
 
 
+def _migrate_4(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 4: what each table held per day when the facts were last refreshed (row count
+    and a checksum of the rows), so a change to orders, refunds, ratings… refreshes them."""
+    con.execute("""CREATE TABLE IF NOT EXISTS metric_facts_sources (
+        tbl VARCHAR NOT NULL, day DATE, rows BIGINT NOT NULL, checksum HUGEINT)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
     3: _migrate_3,
+    4: _migrate_4,
 }
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kaohe.engine import compute_kpis
-from kaohe.engine.facts import refresh_facts, stale_days
+from kaohe.engine.facts import margins, refresh_facts, stale_days
 from kaohe.engine.periods import parse_period
 from tests.engine import fixtures as F
 from tests.engine.conftest import fill, msg
@@ -29,9 +29,16 @@ def test_refresh_only_touched_days(make_store):
     assert stale_days(store) == []
     fill(store, [msg("n1", "a1", "buyer", "2026-10-09 10:00:00"),
                  msg("n1", "a1", "agent", "2026-10-09 10:00:30")])
-    assert stale_days(store) == [date(2026, 10, 9)]
+    # F.MULTI's facts cover 10-04..10-06 (its day 10-05 ± 1); a new message day is stale
+    # itself, and computed days within the messages' margin (a reply can be credited to an
+    # order paid days later) are stale with it
+    reach = margins()["messages"]
+    computed = [date(2026, 10, 4), date(2026, 10, 5), date(2026, 10, 6)]
+    near = [d for d in computed if abs((d - date(2026, 10, 9)).days) <= reach]
+    assert stale_days(store) == [*near, date(2026, 10, 9)]
     rewritten = refresh_facts(store, [date(2026, 10, 9)])
     assert rewritten == [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
+    assert stale_days(store) == []
     rows = compute_kpis(store, by="agent", metrics=["rounds", "avg_response_s"])
     assert rows == [{"agent": "a1", "rounds": 2, "avg_response_s": 45.0}]
 
@@ -41,3 +48,22 @@ def test_overridden_parameters_compute_on_demand(make_store):
     refresh_facts(store)
     rows = compute_kpis(store, metrics=["avg_response_s"], params={"cap_s": 100})
     assert rows == [{"agent": "a3", "avg_response_s": (60 + 100 + 30) / 3}]
+
+
+def test_a_changed_order_refreshes_the_facts(make_store):
+    # an order paid after the facts were computed must show in sales read from the facts
+    from tests.engine.conftest import fill_table
+
+    store = make_store([msg("b1", "a1", "buyer", "2026-10-05 10:00:00"),
+                        msg("b1", "a1", "agent", "2026-10-05 10:00:30")])
+    assert compute_kpis(store, metrics=["sales_amount"]) == []  # facts computed: no sales
+    fill_table(store, "orders", [{"order_id": "o1", "shop": "s1", "platform": "taobao",
+                                  "buyer": "b1", "created_at": "2026-10-05 10:05:00",
+                                  "paid_at": "2026-10-05 10:06:00", "amount": 88.0,
+                                  "items": 1, "status": "paid"}])
+    assert date(2026, 10, 5) in stale_days(store)
+    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1",
+                                                              "sales_amount": 88.0}]
+    store.con.execute("UPDATE orders SET amount = 99.0")  # an update, same row count
+    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1",
+                                                              "sales_amount": 99.0}]

@@ -98,7 +98,7 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
         else:
             rows = answer(store, request, use_facts=not no_facts)
     payload = {"from": first, "to": last, "by": list(request.by),
-               "settled": settled(chosen, overrides), "rows": rows}
+               "settled": settled(chosen, overrides, metrics=request.metrics), "rows": rows}
     columns = [*request.by, *(m.id for m in request.metrics)]
     lang = obj.lang
     index = 1 if lang == "en" else 0

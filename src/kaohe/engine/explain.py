@@ -21,16 +21,27 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "transfers_out": ("shop", "buyer", "from_agent", "agent", "day"),
     "transfers_in": ("shop", "buyer", "from_agent", "agent", "day"),
     "concurrency": ("shop", "day", "open"),
+    "sales_credited": ("order_id", "shop", "buyer", "created_at", "paid_time", "amount", "items",
+                       "refund_amount"),
+    "sales_shop": ("order_id", "buyer", "paid_time", "amount", "silent", "silent_at_creation",
+                   "followed"),
+    "sales_assists": ("order_id", "buyer", "agent", "kind", "day"),
+    "inquiries": ("shop", "buyer", "first", "last", "inquiry", "ordered", "paid"),
 }
 ORDER = {"rounds": "round_start", "first_rounds": "start", "sessions": "start",
          "buyer_messages": "time", "replies": "time", "transfers_out": "day",
-         "transfers_in": "day", "concurrency": "open"}
+         "transfers_in": "day", "concurrency": "open", "sales_credited": "paid_time",
+         "sales_shop": "paid_time", "sales_assists": "day", "inquiries": "first"}
+
+
+AGENT_TABLES = ("agents", "messages", "ratings", "agent_status", "refunds", "service_orders",
+                "tickets", "calls", "qa_reviews")
 
 
 def agent_known(store: Any, agent: str) -> bool:
-    sql = ("SELECT (SELECT count(*) FROM messages WHERE agent = ?) + "
-           "(SELECT count(*) FROM agents WHERE agent = ?)")
-    return bool(store.con.execute(sql, [agent, agent]).fetchone()[0])
+    """Whether any table names the agent (the roster, chats, calls, tickets…)."""
+    sql = " UNION ALL ".join(f'SELECT 1 FROM "{t}" WHERE agent = ?' for t in AGENT_TABLES)
+    return store.con.execute(f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)).fetchone()[0]
 
 
 def explain(store: Any, metric_id: str, agent: str, period: Period | None,

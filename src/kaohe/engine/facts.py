@@ -18,7 +18,7 @@ from typing import Any
 
 from kaohe.engine.compute import Evaluator, GroupKey, Request, finish, run
 from kaohe.engine.periods import Period
-from kaohe.engine.registry import Metric, all_metrics
+from kaohe.engine.registry import SOURCES, Metric, all_metrics
 
 FACTS_VERSION = "1"
 GRAINS: dict[str, tuple[str, ...]] = {"agent": ("agent", "day"),
@@ -39,6 +39,50 @@ def fingerprint() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# the column (SQL) that dates each watched table's rows; None: the table as a whole
+TABLE_DAYS: dict[str, str | None] = {
+    "messages": "time", "orders": "created_at", "refunds": "applied_at", "ratings": "time",
+    "agent_status": "start", "service_orders": "applied_at", "tickets": "received_at",
+    "calls": "offered_at", "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
+    "metric_values": None, "agents": None,
+}
+Signature = dict[tuple[str, date | None], tuple[int, int | None]]
+
+
+def margins() -> dict[str, int]:
+    """Each watched table with the days a change on one of its days can move metric values
+    (a reply is credited to orders paid days later, a refund nets a sale days before)."""
+    all_metrics()  # registers the sources
+    out = {"messages": 1}
+    for source in SOURCES.values():
+        for table in source.tables:
+            out[table] = max(out.get(table, 1), source.margin_days or 1)
+    return out
+
+
+def signatures(store: Any) -> Signature:
+    """Per watched table and day: the row count, and for tables other than messages (which
+    are only ever added) a checksum of the rows, so that an update shows."""
+    out: Signature = {}
+    for table in margins():
+        column = TABLE_DAYS.get(table)
+        day = f"CAST({column} AS DATE)" if column else "NULL::DATE"
+        checksum = "NULL::HUGEINT" if table == "messages" else f'sum(hash("{table}"))'
+        sql = f'SELECT {day} AS d, count(*), {checksum} FROM "{table}" GROUP BY d'
+        for d, n, check in store.con.execute(sql).fetchall():
+            out[(table, d)] = (int(n), None if check is None else int(check))
+    return out
+
+
+def _stored_signatures(store: Any) -> Signature:
+    rows = store.con.execute("SELECT tbl, day, rows, checksum FROM metric_facts_sources")
+    return {(t, d): (int(n), None if c is None else int(c)) for t, d, n, c in rows.fetchall()}
+
+
+def _data_days(current: Signature) -> set[date]:
+    return {d for (_, d) in current if d is not None}
+
+
 def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
     sql = "SELECT CAST(time AS DATE) AS d, count(*) FROM messages"
     args: list[Any] = []
@@ -49,17 +93,37 @@ def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
 
 
 def stale_days(store: Any, period: Period | None = None) -> list[date]:
-    current = _message_days(store, period)
-    done = dict(((d, (n, f)) for d, n, f in store.con.execute(
-        "SELECT day, messages, fingerprint FROM metric_facts_days").fetchall()))
+    """Days whose facts must be (re)computed: every day within a table's margin of a day
+    whose rows changed since the last refresh; and, within the period, days never computed
+    or computed by other metric definitions."""
+    current, stored = signatures(store), _stored_signatures(store)
+    reach = margins()
+    data_days = _data_days(current)
+    stale: set[date] = set()
+    for key in set(current) | set(stored):
+        if current.get(key) == stored.get(key):
+            continue
+        table, day = key
+        if day is None:
+            stale |= data_days
+        else:
+            stale |= {day + timedelta(days=k) for k in range(-reach[table], reach[table] + 1)}
+    done = dict(store.con.execute("SELECT day, fingerprint FROM metric_facts_days").fetchall())
     fp = fingerprint()
-    return sorted(d for d, n in current.items() if done.get(d) != (n, fp))
+    stale |= {d for d in data_days if done.get(d) != fp}
+    if period is not None:
+        wide = max(reach.values())
+        lo, hi = period.start - timedelta(days=wide), period.end + timedelta(days=wide)
+        changed = {d for d in stale if d in done}  # rows changed under computed facts
+        stale = {d for d in stale if lo <= d <= hi} | changed
+    return sorted(d for d in stale if d in data_days or d in done)
 
 
 def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
-    """Recompute the facts of `days` (None: every day with messages); returns the days
+    """Recompute the facts of `days` (None: every day with data); returns the days
     rewritten."""
-    wanted = set(days) if days is not None else set(_message_days(store))
+    current = signatures(store)
+    wanted = set(days) if days is not None else _data_days(current)
     if not wanted:
         return []
     widened = sorted({d + timedelta(days=k) for d in wanted for k in (-1, 0, 1)})
@@ -73,7 +137,10 @@ def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
             con.executemany("INSERT INTO metric_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         fp = fingerprint()
         con.executemany("INSERT INTO metric_facts_days VALUES (?, ?, ?)",
-                        [[d, counts[d], fp] for d in widened if d in counts])
+                        [[d, counts.get(d, 0), fp] for d in widened])
+        con.execute("DELETE FROM metric_facts_sources")
+        con.executemany("INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
+                        [[t, d, n, c] for (t, d), (n, c) in current.items()])
     return widened
 
 
