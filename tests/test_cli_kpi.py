@@ -104,3 +104,28 @@ def test_params_from_kaohe_toml(db, tmp_path):
     row = json.loads(res.output)["rows"][0]
     assert row["taobao_avg_response_s"] == (60 + 100 + 100) / 3
     assert row["slow_rounds"] == 2  # 60 s and 900 s are slower than 50 s (07:00 round: 30 s)
+
+
+def test_compare_platform(db):
+    # the platform's report says a3 averaged 400 s in October and had 3 + 2 rounds on two
+    # days; kaohe computes 420 s (60 / 900→600 / unanswered 600) and 4 rounds
+    with Store(db) as store:
+        store.con.executemany(
+            "INSERT INTO metric_values (period, subject, metric, value, source) "
+            "VALUES (?, ?, ?, ?, 'platform:taobao')",
+            [["2026-10", "a3", "taobao_avg_response_s", 400.0],
+             ["2026-10-05", "a3", "rounds", 3.0], ["2026-10-06", "a3", "rounds", 2.0],
+             ["2026-10-05", "a3", "reply_rate", 0.5]])  # a single day's ratio: not summed
+    res = kaohe(db, "kpi", "--period", "2026-10", "--format", "json", "--compare-platform",
+                "--metrics", "taobao_avg_response_s,rounds,reply_rate")
+    assert res.exit_code == 0, res.output
+    a3 = {r["agent"]: r for r in json.loads(res.output)["rows"]}["a3"]
+    assert a3["taobao_avg_response_s"] == 420.0
+    assert a3["taobao_avg_response_s_platform"] == 400.0
+    assert a3["taobao_avg_response_s_diff"] == 20.0
+    assert a3["rounds"] == 4 and a3["rounds_platform"] == 5.0 and a3["rounds_diff"] == -1.0
+    assert a3["reply_rate_platform"] is None and a3["reply_rate_diff"] is None
+    res = kaohe(db, "kpi", "--period", "2026-10", "--compare-platform", "--metrics", "rounds")
+    assert res.exit_code == 0 and "平台" in res.output
+    assert kaohe(db, "kpi", "--by", "day", "--period", "2026-10",
+                 "--compare-platform").exit_code == 1

@@ -11,7 +11,7 @@ from kaohe.config import parse_overrides
 from kaohe.engine.compute import make_request, settled
 from kaohe.engine.periods import Period, period_from_args
 from kaohe.engine.registry import Metric
-from kaohe.errors import NotFoundError
+from kaohe.errors import NotFoundError, UsageError
 from kaohe.output import emit
 
 
@@ -74,10 +74,13 @@ KEY_LABELS = {"agent": ("客服", "Agent"), "team": ("组", "Team"), "shop": ("�
               show_default=True)
 @click.option("--master", default="local[2]", show_default=True, help="Spark master URL")
 @click.option("--no-facts", is_flag=True, help="compute from messages, not the facts table")
+@click.option("--compare-platform", is_flag=True,
+              help="show the platform's own figures (imported reports) and the difference")
 @click.pass_obj
 def command(obj: Any, period: str | None, start: str | None, end: str | None, by: str,
             metrics: str | None, agents: tuple[str, ...], sets: tuple[str, ...], fmt: str,
-            out: str | None, engine: str, master: str, no_facts: bool) -> None:
+            out: str | None, engine: str, master: str, no_facts: bool,
+            compare_platform: bool) -> None:
     """指标 / metric values for a period."""
     from kaohe.engine.explain import agent_known
     from kaohe.engine.facts import answer
@@ -86,6 +89,8 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
     overrides = {**flatten(obj.config.params), **parse_overrides(sets)}
     ids = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     request = make_request(by, chosen, ids, overrides, agents or None)
+    if compare_platform:
+        _check_comparable(request.by, chosen)
     with obj.open_store(read_only=False) as store:
         for agent in agents:
             if not agent_known(store, agent):
@@ -97,14 +102,49 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
             rows = run_on_spark(store, request, master=master)
         else:
             rows = answer(store, request, use_facts=not no_facts)
+        if compare_platform:
+            rows = _compared(store, rows, request, chosen)
     payload = {"from": first, "to": last, "by": list(request.by),
                "settled": settled(chosen, overrides, metrics=request.metrics), "rows": rows}
-    columns = [*request.by, *(m.id for m in request.metrics)]
     lang = obj.lang
     index = 1 if lang == "en" else 0
-    headers = [KEY_LABELS[k][index] for k in request.by] + [m.label(lang)
-                                                            for m in request.metrics]
+    columns = [*request.by, *_metric_columns(request.metrics, compare_platform)]
+    headers = [KEY_LABELS[k][index] for k in request.by] + _metric_headers(
+        request.metrics, compare_platform, lang)
     if fmt == "table":
-        by_id = {m.id: m for m in request.metrics}
+        by_id = {c: m for m in request.metrics for c in _metric_columns([m], compare_platform)}
         rows = [{c: display(r.get(c), by_id.get(c)) for c in columns} for r in rows]
     emit(payload, rows, columns, fmt, out, headers, title=f"KPI {first} – {last}")
+
+
+def _check_comparable(by: tuple[str, ...], period: Period | None) -> None:
+    if by not in (("agent",), ("shop",)):
+        raise UsageError("--compare-platform needs --by agent or --by shop (the platform "
+                         "reports are per agent or per shop)")
+    if period is None:
+        raise UsageError("--compare-platform needs a period (--period 2026-10 or --from/--to)")
+
+
+def _compared(store: Any, rows: list[dict[str, Any]], request: Any,
+              period: Period | None) -> list[dict[str, Any]]:
+    from kaohe.engine.compare import platform_values, with_platform
+
+    key = request.by[0]
+    values = platform_values(store, period, request.metrics, [r[key] for r in rows])
+    return with_platform(rows, key, request.metrics, values)
+
+
+def _metric_columns(metrics: list[Metric], compare: bool) -> list[str]:
+    from kaohe.engine.compare import DIFF, PLATFORM
+
+    if not compare:
+        return [m.id for m in metrics]
+    return [c for m in metrics for c in (m.id, m.id + PLATFORM, m.id + DIFF)]
+
+
+def _metric_headers(metrics: list[Metric], compare: bool, lang: str) -> list[str]:
+    if not compare:
+        return [m.label(lang) for m in metrics]
+    platform, diff = ("platform", "diff") if lang == "en" else ("平台", "差异")
+    return [h for m in metrics for h in (m.label(lang), f"{m.label(lang)}({platform})",
+                                          f"{m.label(lang)}({diff})")]
