@@ -17,10 +17,12 @@ from kaohe.engine.params import BlockParams, Window
 
 Keep = Callable[[ir.Table], ir.Table]  # materialises a table (compute.Blocks.keep)
 THREAD = ("shop", "buyer")
-CONV = ("shop", "buyer", "agent")  # one buyer with one agent of one shop
 ORDER = ("time", "seq")
-# windows partition by small integer ids of threads / conversations, not by the strings:
-# sorting on them is much faster and fits a 1 GB DuckDB memory limit at 10M messages
+# The blocks carry no strings: a thread (shop, buyer) is a number `tid`, an agent a number
+# `aid` (0: none), a conversation (thread × agent) `cid` = tid × AGENT_SLOTS + aid. Windows
+# and materialised tables are then narrow — several times faster at 10M messages — and
+# `dress` joins the names back for the metrics.
+CONV = ("tid", "aid", "cid")
 THREAD_ID = ("tid",)
 CONV_ID = ("cid",)
 ROUND_ITERATIONS = 3  # split passes inline; longer unanswered runs are split in a loop
@@ -31,13 +33,6 @@ AGENT_SLOTS = 1 << 24  # conversation id = thread id × AGENT_SLOTS + agent numb
 def _cum(group_by: tuple[str, ...] | list[str], desc: bool = False) -> Any:
     order = [ibis.desc(c) for c in ORDER] if desc else list(ORDER)
     return ibis.window(group_by=list(group_by), order_by=order, rows=(None, 0))
-
-
-def with_id(m: ir.Table, keys: tuple[str, ...], name: str) -> ir.Table:
-    """Number the distinct `keys` (1, 2, …) and attach the number as column `name`."""
-    ids = m.select(*keys).distinct()
-    ids = ids.mutate(**{name: ibis.row_number().over(ibis.window(order_by=list(keys)))})
-    return m.join(ids, list(keys))
 
 
 def delta_ms(later: ir.Value, earlier: ir.Value) -> ir.IntegerValue:
@@ -84,74 +79,87 @@ def _unpack(packed: ir.StringValue) -> tuple[ir.IntegerValue, ir.StringValue]:
             packed.substr(MS_DIGITS + SEQ_DIGITS))
 
 
-def assign_agents(m: ir.Table, horizon_ms: int, auto_reply_counts: bool = False) -> ir.Table:
+def assign_agents(m: ir.Table, horizon_ms: int) -> ir.Table:
     """Every row gets the agent it belongs to: a row naming its agent keeps it (agent rows
     always do); otherwise the agent of the next valid reply of the thread within the reply
     horizon, else of the previous agent message. Only threads holding such rows pay for
-    the fills. `m` carries the thread id `tid`."""
-    need = m.filter(m.agent.isnull() & (m.sender != "agent")).select(*THREAD_ID).distinct()
+    the fills. `m` carries the thread id `tid`, the agent number `aid` (0: none) and the
+    flags `is_agent`, `is_reply`."""
+    need = m.filter((m.aid == 0) & ~m.is_agent).select(*THREAD_ID).distinct()
     done = m.anti_join(need, list(THREAD_ID))
     todo = m.semi_join(need, list(THREAD_ID))
-    reply = valid_reply(todo, auto_reply_counts)
     none = ibis.null("string")
+    aid = todo.aid.cast("string")
     following = ibis.window(group_by=list(THREAD_ID), order_by=list(ORDER), rows=(0, None))
     todo = todo.mutate(
-        _next=ibis.ifelse(reply, _packed(todo, todo.agent), none).min().over(following),
-        _prev=ibis.ifelse(todo.sender == "agent", _packed(todo, todo.agent), none)
+        _next=ibis.ifelse(todo.is_reply, _packed(todo, aid), none).min().over(following),
+        _prev=ibis.ifelse(todo.is_agent & (todo.aid != 0), _packed(todo, aid), none)
         .max().over(_cum(THREAD_ID)))
-    next_ms, next_agent = _unpack(todo._next)
+    next_ms, next_aid = _unpack(todo._next)
     in_horizon = (next_ms - delta_ms(todo.time, EPOCH)) <= horizon_ms
-    todo = todo.mutate(agent=ibis.coalesce(
-        todo.agent, ibis.ifelse(in_horizon, next_agent, none), _unpack(todo._prev)[1]))
+    found = ibis.coalesce(ibis.ifelse(in_horizon, next_aid, none), _unpack(todo._prev)[1])
+    todo = todo.mutate(aid=ibis.ifelse(todo.aid != 0, todo.aid,
+                                       found.cast("int64").fill_null(0)))
     return ibis.union(done, todo.drop("_next", "_prev"))
 
 
-def assigned_base(con: Any, exclude_buyers: tuple[str, ...], keep_text: bool,
-                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False,
-                  keep: Keep | None = None) -> ir.Table:
-    """All messages with their assigned agent and thread / conversation ids (the text only
-    when the ad filter needs it: windows carry every column). Rows no agent could be assigned
-    to keep a null agent: they count for the shop, not for any agent (data-model.md)."""
-    m = con.table("messages").select(
-        "shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type",
-        "auto_reply", "seq")
-    m = m.mutate(seq=m.seq.fill_null(0), chars=m.text.fill_null("").length())
-    if not keep_text:
-        m = m.drop("text")
-    if exclude_buyers:
-        m = m.filter(~m.buyer.isin(list(exclude_buyers)))
-    m = with_id(m, THREAD, "tid")
-    # assignment reads the numbered messages three times: number them once
-    m = keep(m) if keep is not None else m
-    m = assign_agents(m, horizon_ms, auto_reply_counts)
-    return with_conversation_id(m)
-
-
-def with_conversation_id(m: ir.Table) -> ir.Table:
-    """cid = tid × AGENT_SLOTS + the agent's number (0 for no agent): numbering the few
-    distinct agents is far cheaper than numbering every (shop, buyer, agent)."""
+def dimensions(con: Any, exclude_buyers: tuple[str, ...]) -> tuple[ir.Table, ir.Table]:
+    """The numbered threads (tid, shop, buyer, platform) and agents (aid, agent)."""
+    m = _messages(con, exclude_buyers)
+    threads = m.group_by(list(THREAD)).agg(platform=m.platform.max())
+    threads = threads.mutate(tid=ibis.row_number().over(ibis.window(order_by=list(THREAD))))
     agents = m.select("agent").distinct()
     agents = agents.filter(agents.agent.notnull())
-    agents = agents.mutate(_aid=ibis.row_number().over(ibis.window(order_by="agent")) + 1)
-    m = m.left_join(agents, "agent").select(*m.columns, "_aid")
-    cid = m.tid * AGENT_SLOTS + m._aid.fill_null(0)
-    return m.mutate(cid=cid).drop("_aid")
+    agents = agents.mutate(aid=ibis.row_number().over(ibis.window(order_by="agent")) + 1)
+    return threads, agents
 
 
-def assigned(m: ir.Table, auto_reply_counts: bool) -> ir.Table:
-    """The assigned messages with flags, local day, reply runs `seg`, the previous message's
+def _messages(con: Any, exclude_buyers: tuple[str, ...]) -> ir.Table:
+    m = con.table("messages")
+    return m.filter(~m.buyer.isin(list(exclude_buyers))) if exclude_buyers else m
+
+
+def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
+                  exclude_buyers: tuple[str, ...], keep_text: bool,
+                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False,
+                  ) -> ir.Table:
+    """All messages as numbers and flags, with their assigned agent (the text only when the
+    ad filter needs it). Rows no agent could be assigned to keep aid 0: they count for the
+    shop, not for any agent (data-model.md)."""
+    m = _messages(con, exclude_buyers)
+    m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
+    m = m.left_join(agents, "agent").select(*m.columns, "aid")
+    flags = {
+        "time": m.time, "seq": m.seq.fill_null(0), "tid": m.tid, "aid": m.aid.fill_null(0),
+        "chars": m.text.fill_null("").length(), "is_agent": m.sender == "agent",
+        "is_buyer": m.sender == "buyer", "is_reply": valid_reply(m, auto_reply_counts),
+        "is_handoff": m.msg_type.fill_null("") == "handoff",
+    }
+    if keep_text:
+        flags["text"] = m.text
+    m = assign_agents(m.select(**flags), horizon_ms)
+    return m.mutate(cid=m.tid * AGENT_SLOTS + m.aid)
+
+
+def assigned(m: ir.Table) -> ir.Table:
+    """The assigned messages with the local day, reply runs `seg`, the previous message's
     time and the running count of buyer messages `nb` — every window over one sort."""
-    m = m.mutate(
-        is_buyer=m.sender == "buyer",
-        is_reply=valid_reply(m, auto_reply_counts),
-        is_handoff=m.msg_type.fill_null("") == "handoff",
-        day=m.time.date(),
-    )
-    m = m.mutate(seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
+    m = m.mutate(day=m.time.date(),
+                 seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
                  nb=m.is_buyer.cast("int64").sum().over(_cum(CONV_ID)),
                  prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID),
                                                          order_by=list(ORDER))))
-    return m.drop("sender", "msg_type", "auto_reply")
+    return m.drop("is_agent")
+
+
+def dress(t: ir.Table, threads: ir.Table, agents: ir.Table) -> ir.Table:
+    """A block with the names back: shop, buyer, platform from `tid`, agent from `aid`."""
+    t = t.join(threads, "tid")
+    t = t.left_join(agents, "aid").select(*t.columns, "agent")
+    if "from_aid" in t.columns:
+        named = agents.select(from_aid=agents.aid, from_agent=agents.agent)
+        t = t.left_join(named, "from_aid").select(*t.columns, "from_agent")
+    return t
 
 
 def thread(m: ir.Table, bp: BlockParams) -> ir.Table:
@@ -192,7 +200,7 @@ def _sessions_from_starts(m: ir.Table, gap_ms: int) -> ir.Table:
     """Sessions from their first rows alone: a session ends where the next one's first row
     says the previous message was, and holds the buyer messages counted in between."""
     first = m.filter(session_start(m, gap_ms))
-    first = first.select(*CONV, "cid", "platform", "prev_time", start=first.time,
+    first = first.select(*CONV, "prev_time", start=first.time,
                          start_seq=first.seq, by_buyer=first.is_buyer,
                          before=first.nb - first.is_buyer.cast("int64"))
     w = ibis.window(group_by=list(CONV_ID), order_by=["start", "start_seq"])
@@ -200,15 +208,14 @@ def _sessions_from_starts(m: ir.Table, gap_ms: int) -> ir.Table:
                          _next_before=first.before.lead().over(w))
     totals = m.group_by(CONV_ID).agg(_last=m.time.max(), _buyers=m.nb.max())
     s = first.join(totals, list(CONV_ID))
-    return s.select(*CONV, "cid", "platform", "start", "start_seq", "by_buyer",
+    return s.select(*CONV, "start", "start_seq", "by_buyer",
                     end=ibis.coalesce(s._next_prev, s._last),
                     buyer_messages=ibis.coalesce(s._next_before, s._buyers) - s.before)
 
 
 def _sessions_by_id(m: ir.Table) -> ir.Table:
     first_row = m.session_start_row
-    s = m.group_by([*CONV, "cid", "sid"]).agg(
-        platform=m.platform.max(),
+    s = m.group_by([*CONV, "sid"]).agg(
         start=m.time.min(),
         start_seq=ibis.ifelse(first_row, m.seq, ibis.null("int64")).max(),
         end=m.time.max(),
@@ -264,8 +271,7 @@ def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir
     """Buyer messages with their round's start, the valid replies and the hand-offs, each
     with its run number `seg` (runs of buyer messages between two valid replies)."""
     stream = m.filter(m.is_buyer | m.is_reply | m.is_handoff)
-    buyers = stream.filter(stream.is_buyer).select(*CONV, "cid", "platform", "seg", "time",
-                                                   "seq")
+    buyers = stream.filter(stream.is_buyer).select(*CONV, "seg", "time", "seq")
     replies = stream.filter(stream.is_reply).select(
         r_cid=stream.cid, reply_seg=stream.seg - 1, reply_time=stream.time)
     handoffs = stream.filter(stream.is_handoff).select(h_cid=stream.cid, h_seg=stream.seg,
@@ -276,10 +282,10 @@ def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir
 def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,
            horizon_ms: int) -> ir.Table:
     """One row per round: start, effective start (after a bot hand-off), reply, response."""
-    r = started.group_by([*CONV, "cid", "seg", "round_start"]).agg(
-        platform=started.platform.max(), buyer_messages=started.time.count())
+    r = started.group_by([*CONV, "seg", "round_start"]).agg(
+        buyer_messages=started.time.count())
     r = r.left_join(replies, [r.cid == replies.r_cid, r.seg == replies.reply_seg])
-    r = r.select(*CONV, "cid", "seg", "round_start", "platform", "buyer_messages", "reply_time")
+    r = r.select(*CONV, "seg", "round_start", "buyer_messages", "reply_time")
     r = _apply_handoffs(r, handoffs, horizon_ms)
     span = delta_ms(r.reply_time, r.round_start)
     answered = r.reply_time.notnull() & (span <= horizon_ms)
@@ -306,28 +312,32 @@ def first_rounds(s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
     st = started.select(_cid=started.cid, _time=started.time, _seq=started.seq,
                         round_start=started.round_start)
     fs = s.join(st, [s.cid == st._cid, s.start == st._time, s.start_seq == st._seq])
-    fs = fs.select(*CONV, "cid", "platform", "start", "day", "round_start")
+    fs = fs.select(*CONV, "start", "day", "round_start")
     rr = r.select("cid", "round_start", "answered", "response_s")
     j = fs.join(rr, ["cid", "round_start"])
-    return j.select(*CONV, "platform", "start", "day", "answered", "response_s")
+    return j.select(*CONV, "start", "day", "answered", "response_s")
 
 
 def transfers(m: ir.Table, gap_ms: int) -> ir.Table:
-    """Hand-overs between agents inside one thread within a session gap: from_agent, agent."""
+    """Hand-overs between agents inside one thread within a session gap: from_aid, aid.
+    Only threads where more than one agent wrote are sorted."""
+    agents = m.filter(m.aid != 0).group_by(THREAD_ID).agg(_lo=m.aid.min(), _hi=m.aid.max())
+    multi = agents.filter(agents._lo != agents._hi).select(*THREAD_ID)
+    m = m.semi_join(multi, list(THREAD_ID))
     w = ibis.window(group_by=list(THREAD_ID), order_by=list(ORDER))
-    t = m.mutate(from_agent=m.agent.lag().over(w), prev_time=m.time.lag().over(w))
-    moved = (t.from_agent.notnull() & (t.from_agent != t.agent)
+    t = m.mutate(from_aid=m.aid.lag().over(w), prev_time=m.time.lag().over(w))
+    moved = ((t.from_aid != 0) & (t.aid != 0) & (t.from_aid != t.aid)
              & (delta_ms(t.time, t.prev_time) <= gap_ms))
-    return t.filter(moved).select("shop", "platform", "buyer", "agent", "from_agent", "day")
+    return t.filter(moved.fill_null(False)).select("tid", "aid", "from_aid", "day")
 
 
 def concurrency(s: ir.Table) -> ir.Table:
     """Sweep over session starts (+1) and ends (-1) per agent: open sessions at each start."""
-    ups = s.select("agent", "shop", "platform", t=s.start, step=ibis.literal(1), o=ibis.literal(0))
-    downs = s.select("agent", "shop", "platform", t=s.end, step=ibis.literal(-1),
-                     o=ibis.literal(1))
+    s = s.filter(s.aid != 0)
+    ups = s.select("aid", "tid", t=s.start, step=ibis.literal(1), o=ibis.literal(0))
+    downs = s.select("aid", "tid", t=s.end, step=ibis.literal(-1), o=ibis.literal(1))
     ev = ibis.union(ups, downs)
-    w = ibis.window(group_by=["agent"], order_by=["t", "o"], rows=(None, 0))
+    w = ibis.window(group_by=["aid"], order_by=["t", "o"], rows=(None, 0))
     ev = ev.mutate(open=ev.step.sum().over(w))
     ev = ev.filter(ev.step == 1)
-    return ev.select("agent", "shop", "platform", "open", day=ev.t.date())
+    return ev.select("aid", "tid", "open", day=ev.t.date())

@@ -93,13 +93,22 @@ class Blocks:
         self.temps.clear()
 
     def get(self, name: str, params: Mapping[str, Any] | None = None) -> ir.Table:
-        """A message block by name, or a registered source built for `params`."""
+        """A message block by name, with its names (shop, buyer, platform, agent) joined
+        back, or a registered source built for `params`."""
         if name in SOURCES:
             source = SOURCES[name]
             key = source_key(name, params or {})
             if key not in self._built:
                 self._built[key] = source.build(self, params or {})
             return self._built[key]
+        dressed = ("dressed", name)
+        if dressed not in self._built:
+            threads, agents = self.dims()
+            self._built[dressed] = B.dress(self.block(name), threads, agents)
+        return self._built[dressed]
+
+    def block(self, name: str) -> ir.Table:
+        """A message block as the engine builds it: numbers and flags, no names."""
         if name not in self._built:
             self._built[name] = getattr(self, f"_{name}")()
         return self._built[name]
@@ -115,18 +124,28 @@ class Blocks:
     def _key(self) -> tuple[Any, ...]:
         return shared_key(self.bp)
 
+    def _scoped(self) -> _Scoped:
+        return _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
+
+    def dims(self) -> tuple[ir.Table, ir.Table]:
+        """The numbered threads and agents (small; shared by blocks of the same filter)."""
+        key = ("dims", self.bp.exclude_buyers, self.bp.reply_horizon_ms)
+        if key not in self.shared:
+            threads, agents = B.dimensions(self._scoped(), self.bp.exclude_buyers)
+            self.shared[key] = (self._keep(threads), self._keep(agents))  # type: ignore
+        return self.shared[key]  # type: ignore[return-value]
+
     def _assigned(self) -> ir.Table:
         key = self._key()
         if key not in self.shared:
-            con = _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
-            base = B.assigned_base(con, self.bp.exclude_buyers, key[2],
-                                   self.bp.reply_horizon_ms, self.bp.auto_reply_counts,
-                                   self._keep)
-            self.shared[key] = self._keep(B.assigned(base, self.bp.auto_reply_counts))
+            threads, agents = self.dims()
+            base = B.assigned_base(self._scoped(), threads, agents, self.bp.exclude_buyers,
+                                   key[2], self.bp.reply_horizon_ms, self.bp.auto_reply_counts)
+            self.shared[key] = self._keep(B.assigned(base))
         return self.shared[key]
 
     def _thread(self) -> ir.Table:
-        t = B.thread(self.get("assigned"), self.bp)
+        t = B.thread(self.block("assigned"), self.bp)
         return self._keep(t) if self.bp.ad_patterns else t
 
     def _round_base(self) -> tuple[Any, ...]:
@@ -135,7 +154,7 @@ class Blocks:
         key = ("rounds", *self._key(), self.bp.ad_patterns, self.bp.session_gap_ms
                if self.bp.ad_patterns else None)
         if key not in self.shared:
-            source = self.get("thread") if self.bp.ad_patterns else self.get("assigned")
+            source = self.block("thread") if self.bp.ad_patterns else self.block("assigned")
             started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms)
             started = B.split_long_runs(self._keep(started), self.bp.reply_horizon_ms,
                                         self._keep if self.cache else None)
@@ -144,11 +163,11 @@ class Blocks:
         return self.shared[key]  # type: ignore[return-value]
 
     def _buyer_messages(self) -> ir.Table:
-        m = self.get("thread")
+        m = self.block("thread")
         return m.filter(m.is_buyer)
 
     def _replies(self) -> ir.Table:
-        m = self.get("thread")
+        m = self.block("thread")
         return m.filter(m.is_reply)
 
     def _started(self) -> ir.Table:
@@ -158,20 +177,21 @@ class Blocks:
         return self._round_base()[1]
 
     def _sessions(self) -> ir.Table:
-        return self._keep(B.sessions(self.get("thread"), self.bp.session_gap_ms))
+        return self._keep(B.sessions(self.block("thread"), self.bp.session_gap_ms))
 
     def _first_rounds(self) -> ir.Table:
-        return B.first_rounds(self.get("sessions"), self.get("started"), self.get("rounds"))
+        return B.first_rounds(self.block("sessions"), self.block("started"),
+                              self.block("rounds"))
 
     def _transfers_in(self) -> ir.Table:
-        return self._keep(B.transfers(self.get("thread"), self.bp.session_gap_ms))
+        return self._keep(B.transfers(self.block("thread"), self.bp.session_gap_ms))
 
     def _transfers_out(self) -> ir.Table:
-        t = self.get("transfers_in")
-        return t.mutate(agent=t.from_agent)
+        t = self.block("transfers_in")
+        return t.mutate(aid=t.from_aid, from_aid=t.aid)
 
     def _concurrency(self) -> ir.Table:
-        return B.concurrency(self.get("sessions"))
+        return B.concurrency(self.block("sessions"))
 
 
 class _Scoped:
@@ -264,7 +284,9 @@ class Evaluator:
         keys = list(self.req.by)
         names = [f"p{i}" for i in range(len(parts))]
         if level == "buyer_day":
-            inner = list(dict.fromkeys(keys + list(BUYER_DAY)))
+            # a thread number stands for its (shop, buyer): fewer, narrower keys
+            buyer_day = ("tid", "day") if "tid" in rel.columns else BUYER_DAY
+            inner = list(dict.fromkeys(keys + list(buyer_day)))
             flags = {n: part.agg(rel, params).fill_null(False).cast("int64").max()
                      for n, (_, part, params) in zip(names, parts, strict=True)}
             rel = rel.group_by(inner).agg(**flags)
