@@ -5,7 +5,16 @@
 Generates N messages (kaohe.demo.generate when importable, else a small numpy generator),
 loads them into a DuckDB store, then — each phase in its own process so peak RSS is the
 phase's own — computes every metric per agent for October 2026, the same response-time
-definition plainly in pandas (groupby/shift), and the engine again under memory_limit=1GB.
+definition plainly in pandas (groupby/shift), and the engine again without kaohe's memory
+limit and under memory_limit=1GB. `--catalogue all` adds orders (topped up to `--orders`),
+refunds, ratings… and a plain pandas version of the attribution rule.
+
+    python benchmarks/kpi_bench.py --messages 10000000 --catalogue all [--orders 1000000]
+
+--catalogue all loads every generated table (orders topped up to --orders with shifted copies,
+refunds, ratings, agent status, service orders, tickets) into its own store, computes the whole
+catalogue, and also the default attribution rule (last touch in 48 h, paid within 3 days) plainly
+in pandas (merge_asof), comparing total credited sales.
 """
 
 from __future__ import annotations
@@ -111,25 +120,107 @@ def load(directory: Path, db: Path) -> None:
                               [str(agents)])
 
 
-def phase_engine(db: Path, memory_limit: str | None) -> dict:
+TABLES = ("refunds", "agent_status", "service_orders", "tickets")  # loaded as they are
+
+
+def orders_file(directory: Path, n: int) -> Path:
+    """The generated orders topped up to n: copies of randomly sampled orders with a new id and
+    created/paid/shipped/delivered/cancelled times shifted by the same 0–120 minutes."""
+    import duckdb
+
+    out = directory / f"orders_{n}.parquet"
+    if out.exists():
+        return out
+    src = str(directory / "orders.parquet")
+    con = duckdb.connect()
+    have = con.execute("SELECT count(*) FROM read_parquet(?)", [src]).fetchone()[0]
+    extra = max(n - have, 0)
+    copies = -(-extra // have) if have else 0
+    shifted = ", ".join(f"{c} + to_minutes(shift) AS {c}" for c in (
+        "created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"))
+    con.execute(f"""
+        COPY (
+            SELECT * FROM read_parquet($src)
+            UNION ALL BY NAME
+            (SELECT * EXCLUDE (order_id, created_at, paid_at, shipped_at, delivered_at,
+                               cancelled_at, copy, shift, pick),
+                    concat(order_id, '-c', copy) AS order_id, {shifted}
+             FROM (SELECT *, CAST(hash(order_id, copy, 'shift') % 121 AS INTEGER) AS shift,
+                          hash(order_id, copy, 'pick') AS pick
+                   FROM read_parquet($src), range($copies) AS c(copy))
+             ORDER BY pick LIMIT $extra)
+        ) TO '{out}' (FORMAT parquet)""", {"src": src, "copies": copies, "extra": extra})
+    return out
+
+
+def load_all(directory: Path, db: Path, orders: int) -> None:
+    """Every generated table present in the directory, into a store of its own."""
+    import duckdb
+
+    from kaohe.store import Store
+
+    source = orders_file(directory, orders)
+    if db.exists():  # reuse it when it holds the same orders the pandas phase reads
+        with duckdb.connect(str(db), read_only=True) as con:
+            same = con.execute("SELECT (SELECT count(*) FROM orders) = (SELECT count(*) FROM "
+                               "read_parquet(?))", [str(source)]).fetchone()[0]
+        if same:
+            return
+        db.unlink()
+    load(directory, db)
+    with Store(db) as store:
+        store.con.execute("INSERT INTO orders BY NAME SELECT * FROM read_parquet(?)",
+                          [str(source)])
+        for table in TABLES:
+            path = directory / f"{table}.parquet"
+            if path.exists():
+                store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",
+                                  [str(path)])
+        ratings = directory / "ratings.parquet"
+        if ratings.exists():
+            store.con.execute(
+                "INSERT INTO ratings BY NAME SELECT *, level AS level_label, coalesce(rating_id, "
+                "md5(concat_ws('|', shop, buyer, agent, time, level))) AS rating_key "
+                "FROM read_parquet(?)", [str(ratings)])
+
+
+PART1 = ("Reception and workload", "Response", "Named platform instances")
+
+
+def catalogue_ids(catalogue: str) -> list[str]:
+    """part1: the reception/workload/response metrics (issue 3); all: the whole catalogue."""
+    from kaohe.engine.registry import all_metrics
+
+    return [m.id for m in all_metrics() if catalogue == "all" or m.section in PART1]
+
+
+def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -> dict:
+    from kaohe.config import DEFAULT_MEMORY_LIMIT
     from kaohe.engine import compute_kpis
     from kaohe.engine.periods import parse_period
     from kaohe.store import Store
 
-    store = Store(db, memory_limit=memory_limit)
+    limit = {"default": DEFAULT_MEMORY_LIMIT, "none": None}.get(memory_limit or "default",
+                                                                memory_limit)
+    store = Store(db, memory_limit=limit)
     store.con.execute("SET threads = 2")
     store.con.execute("SET preserve_insertion_order = false")
     store.con.execute(f"SET temp_directory = '{db.parent / 'spill'}'")
     watcher = SpillWatcher(db.parent / "spill")
     watcher.start()
     t0 = time.perf_counter()
-    rows = compute_kpis(store, by="agent", period=parse_period(MONTH), use_facts=False)
+    rows = compute_kpis(store, by="agent", period=parse_period(MONTH),
+                        metrics=catalogue_ids(catalogue), use_facts=False)
     wall = time.perf_counter() - t0
     spilled = watcher.stop()
     mean = [r["avg_response_s"] for r in rows if r["avg_response_s"] is not None]
-    return {"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "agents": len(rows),
-            "metrics": len(rows[0]) - 1 if rows else 0, "spill_peak_mb": round(spilled / 1e6, 1),
-            "mean_avg_response_s": sum(mean) / len(mean) if mean else None}
+    out = {"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "agents": len(rows),
+           "metrics": len(rows[0]) - 1 if rows else 0, "spill_peak_mb": round(spilled / 1e6, 1),
+           "mean_avg_response_s": sum(mean) / len(mean) if mean else None}
+    if rows and "sales_amount" in rows[0]:
+        sales = [r["sales_amount"] for r in rows if r["sales_amount"]]
+        out.update(sales_agents=len(sales), sales_amount=round(float(sum(sales)), 2))
+    return out
 
 
 def phase_pandas(directory: Path) -> dict:
@@ -160,6 +251,38 @@ def phase_pandas(directory: Path) -> dict:
             "agents": int(per_agent.size), "mean_avg_response_s": float(per_agent.mean())}
 
 
+def phase_pandas_attribution(directory: Path, orders: Path) -> dict:
+    """Credited sales per agent under the default rule: touches are valid replies from the
+    shop to the buyer in [created_at − 48 h, created_at); the last one's agent is credited; an
+    order counts when paid within 3 days of creation, dated by payment."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    m = pd.read_parquet(directory / "messages.parquet",
+                        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply",
+                                 "msg_type"])
+    reply = (m.sender == "agent") & ~m.auto_reply.fillna(False) & (m.msg_type != "withdrawn")
+    r = m.loc[reply, ["shop", "buyer", "agent", "time"]]
+    del m
+    # stable: among replies at the same instant the later row (higher seq) is the last touch
+    r = r.sort_values("time", kind="stable")
+    o = pd.read_parquet(orders, columns=["order_id", "shop", "buyer", "created_at", "paid_at",
+                                         "amount"])
+    r["time"] = r.time.astype("datetime64[us]")  # merge_asof wants one resolution
+    o = o.astype({"created_at": "datetime64[us]", "paid_at": "datetime64[us]"})
+    o = o.sort_values("created_at", kind="stable")
+    a = pd.merge_asof(o, r, left_on="created_at", right_on="time", by=["shop", "buyer"],
+                      direction="backward", tolerance=pd.Timedelta(hours=48),
+                      allow_exact_matches=False)
+    paid = a.paid_at.notna() & (a.paid_at <= a.created_at + pd.Timedelta(days=3))
+    month = a.paid_at.dt.strftime("%Y-%m") == MONTH
+    credited = a[paid & month & a.agent.notna()]
+    per_agent = credited.groupby("agent")["amount"].sum()
+    return {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb(),
+            "orders": len(o), "credited_orders": len(credited), "agents": int(per_agent.size),
+            "sales_amount": round(float(per_agent.sum()), 2)}
+
+
 def child(phase: str, *args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--phase", phase, *args],
                          capture_output=True, text=True)
@@ -172,30 +295,54 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=10_000_000)
     ap.add_argument("--dir", default="/tmp/kaohe-bench")
+    ap.add_argument("--catalogue", choices=("part1", "all"), default="part1")
+    ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--phase", default=None)
-    ap.add_argument("--memory-limit", default=None)
+    ap.add_argument("--memory-limit", default="default",
+                    help="DuckDB memory_limit: default (kaohe's), none (DuckDB's), or e.g. 1GB")
     args = ap.parse_args()
     directory = Path(args.dir) / str(args.messages)
-    db = directory / "bench.duckdb"
+    db = directory / ("bench.duckdb" if args.catalogue == "part1" else "bench_all.duckdb")
     if args.phase == "engine":
-        print(json.dumps(phase_engine(db, args.memory_limit)))
+        print(json.dumps(phase_engine(db, args.memory_limit, args.catalogue)))
         return
     if args.phase == "pandas":
         print(json.dumps(phase_pandas(directory)))
         return
+    if args.phase == "attribution":
+        print(json.dumps(phase_pandas_attribution(directory,
+                                                  orders_file(directory, args.orders))))
+        return
     t0 = time.perf_counter()
     ensure_data(directory, args.messages)
-    load(directory, db)
-    print(f"data ready in {time.perf_counter() - t0:.1f} s: {directory}")
-    engine = child("engine", "--messages", str(args.messages), "--dir", args.dir)
-    print(f"engine   : {engine}")
-    plain = child("pandas", "--messages", str(args.messages), "--dir", args.dir)
+    if args.catalogue == "all":
+        load_all(directory, db, args.orders)
+    else:
+        load(directory, db)
+    print(f"data ready in {time.perf_counter() - t0:.1f} s: {directory} ({db.name})")
+    common = ["--messages", str(args.messages), "--dir", args.dir, "--catalogue", args.catalogue,
+              "--orders", str(args.orders)]
+    engine = child("engine", *common)
+    print(f"engine (kaohe default memory_limit) : {engine}")
+    unbounded = child("engine", *common, "--memory-limit", "none")
+    print(f"engine (DuckDB default memory_limit): {unbounded}")
+    if args.catalogue == "all":
+        attribution = child("attribution", *common)
+        print(f"pandas attribution: {attribution}")
+        if "wall_s" in engine and "wall_s" in attribution:
+            gap = engine.get("sales_amount", 0.0) - attribution["sales_amount"]
+            print(f"ratio engine/pandas-attribution wall: "
+                  f"{engine['wall_s'] / attribution['wall_s']:.2f} (engine: {engine['metrics']} "
+                  f"metrics; pandas: credited sales only)")
+            print(f"sales_amount {MONTH}: kaohe {engine.get('sales_amount')} vs pandas "
+                  f"{attribution['sales_amount']} (diff {gap:+.2f}, "
+                  f"{gap / (attribution['sales_amount'] or 1):+.4%})")
+    plain = child("pandas", *common)
     print(f"pandas   : {plain}")
     if "wall_s" in engine and "wall_s" in plain:
         print(f"ratio engine/pandas wall: {engine['wall_s'] / plain['wall_s']:.2f} "
               f"(engine: {engine['metrics']} metrics; pandas: avg response only)")
-    limited = child("engine", "--messages", str(args.messages), "--dir", args.dir,
-                    "--memory-limit", "1GB")
+    limited = child("engine", *common, "--memory-limit", "1GB")
     print(f"engine 1GB: {limited}")
 
 

@@ -34,7 +34,8 @@ class Context:
     def open_store(self, read_only: bool = False):  # noqa: ANN201
         from kaohe.store import Store
 
-        return Store(self.config.db, read_only=read_only)
+        return Store(self.config.db, read_only=read_only,
+                     memory_limit=self.config.memory_limit)
 
 
 class KaoheGroup(click.Group):

@@ -14,12 +14,16 @@ from kaohe.errors import ConfigError
 DEFAULT_DB = "kaohe.duckdb"
 DEFAULT_CONFIG = "kaohe.toml"
 DEFAULT_ZONE = "Asia/Shanghai"
+# DuckDB's working memory: beyond it, work spills to disk (a laptop stays usable; 10M
+# messages need ~3.5 GB unbounded). [store] memory_limit = "" restores DuckDB's 80 % of RAM.
+DEFAULT_MEMORY_LIMIT = "2.5GB"
 
 
 @dataclass
 class Config:
     db: str = DEFAULT_DB
     zone: str = DEFAULT_ZONE
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT
     lang: str = "zh"
     # metric parameter overrides: {"metric_id.param" or "param": value}
     params: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +75,8 @@ def load_config(path: str | None = None, db: str | None = None, lang: str | None
         db=db or os.environ.get("KAOHE_DB") or store.get("db", DEFAULT_DB),
         zone=str(raw.get("time", {}).get("zone", DEFAULT_ZONE)) if isinstance(
             raw.get("time"), dict) else DEFAULT_ZONE,
+        memory_limit=str(os.environ.get("KAOHE_MEMORY_LIMIT")
+                         or store.get("memory_limit", DEFAULT_MEMORY_LIMIT)) or None,
         lang=lang or str(raw.get("lang", "zh")),
         params=params,
         raw=raw,
