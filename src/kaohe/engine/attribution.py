@@ -145,16 +145,21 @@ def _orders(blocks: Any, rules: Rules, order_id: str | None = None) -> ir.Table:
     return prepared_orders(o, rules)
 
 
+def message_days(params: Mapping[str, Any]) -> int:
+    """Days of replies beyond the period attribution reads: window and pay horizon, + 1."""
+    rules = Rules.of(params)
+    return rules.window_days + rules.pay_days + 1
+
+
 def _replies(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """Valid replies (shop, buyer, agent, time, seq) over the period widened by the window and
     the pay horizon either side: the message blocks only reach one reply horizon out."""
     from kaohe.engine.compute import Blocks
 
-    rules = Rules.of(params)
-    if blocks.window is None:
+    if blocks.window is None or blocks.scope_days >= message_days(params):
         r = blocks.get("replies")
-    else:
-        margin = timedelta(days=rules.window_days + rules.pay_days + 1)
+    else:  # parameters beyond what the evaluator loaded: a wider pass of its own
+        margin = timedelta(days=message_days(params))
         wide = (blocks.window[0] - margin, blocks.window[1] + margin)
         r = Blocks(blocks.con, blocks.bp, wide, cache=False).get("replies")
     return blocks.keep(r.select("shop", "buyer", "agent", "time", "seq"))
@@ -357,10 +362,13 @@ for _source in (
               MARGIN_DAYS),
     SourceDef("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, _TABLES,
               MARGIN_DAYS),
-    SourceDef("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("sales_assists", _assists, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("inquiries", _inquiries, CONVERSION_PARAMS, _TABLES, MARGIN_DAYS),
+    SourceDef("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
+              message_days),
+    SourceDef("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
+              message_days),
+    SourceDef("sales_assists", _assists, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
+              message_days),
+    SourceDef("inquiries", _inquiries, CONVERSION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
 ):
     register_source(_source)
 

@@ -68,6 +68,7 @@ class Blocks:
     temps: list[str] = field(default_factory=list)
     cached: list[ir.Table] = field(default_factory=list)
     shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
+    scope_days: int = 0  # messages loaded this many days beyond the window, either side
 
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
@@ -125,11 +126,11 @@ class Blocks:
         return shared_key(self.bp)
 
     def _scoped(self) -> _Scoped:
-        return _Scoped(self.con, self.window, self.bp.reply_horizon_ms)
+        return _Scoped(self.con, self.window, self.bp.reply_horizon_ms, self.scope_days)
 
     def dims(self) -> tuple[ir.Table, ir.Table]:
         """The numbered threads and agents (small; shared by blocks of the same filter)."""
-        key = ("dims", self.bp.exclude_buyers, self.bp.reply_horizon_ms)
+        key = ("dims", self.bp.exclude_buyers, self.bp.reply_horizon_ms, self.scope_days)
         if key not in self.shared:
             threads, agents = B.dimensions(self._scoped(), self.bp.exclude_buyers)
             self.shared[key] = (self._keep(threads), self._keep(agents))  # type: ignore
@@ -197,17 +198,31 @@ class Blocks:
 class _Scoped:
     """A connection whose `messages` only holds the days a period needs (plus margins)."""
 
-    def __init__(self, con: Any, window: tuple[date, date] | None, horizon_ms: int) -> None:
+    def __init__(self, con: Any, window: tuple[date, date] | None, horizon_ms: int,
+                 extra_days: int = 0) -> None:
         self.con, self.window, self.horizon_ms = con, window, horizon_ms
+        self.extra_days = extra_days
 
     def table(self, name: str) -> ir.Table:
         t = self.con.table(name)
         if name != "messages" or self.window is None:
             return t
-        margin = timedelta(milliseconds=self.horizon_ms) + timedelta(days=1)
+        margin = timedelta(milliseconds=self.horizon_ms) + timedelta(days=1 + self.extra_days)
         lo = datetime.combine(self.window[0], datetime.min.time()) - margin
         hi = datetime.combine(self.window[1], datetime.min.time()) + margin + timedelta(days=1)
         return t.filter((t.time >= lo) & (t.time < hi))
+
+
+def scope_days(request: Request) -> int:
+    """The most days of messages beyond the period any requested source needs."""
+    days = [0]
+    for metric in request.metrics:
+        params = request.params(metric)
+        for part in metric.parts_for(params):
+            source = SOURCES.get(part.source)
+            if source is not None and source.scope_days is not None:
+                days.append(source.scope_days(params))
+    return max(days)
 
 
 @dataclass
@@ -231,6 +246,7 @@ class Evaluator:
         self._shared: dict[Any, ir.Table] = {}
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
+        self._scope_days = scope_days(request)
 
     def close(self) -> None:
         for blocks in self._blocks.values():
@@ -239,7 +255,7 @@ class Evaluator:
     def blocks(self, bp: BlockParams) -> Blocks:
         if bp not in self._blocks:
             self._blocks[bp] = Blocks(self.con, bp, self._window, self.cache,
-                                      shared=self._shared)
+                                      shared=self._shared, scope_days=self._scope_days)
         return self._blocks[bp]
 
     def source(self, bp: BlockParams, name: str,

@@ -101,6 +101,8 @@ class SourceDef:
     params: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     margin_days: int = 0  # facts: a change on day d can move values up to this many days
+    # the days of messages it needs beyond the period (either side), for its parameters
+    scope_days: Callable[[Mapping[str, Any]], int] | None = None
 
 
 SOURCES: dict[str, SourceDef] = {}
