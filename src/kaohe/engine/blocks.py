@@ -2,7 +2,8 @@
 sessions, rounds with the reply horizon and bot hand-off, transfers and concurrency.
 
 Every block is an Ibis expression, portable between DuckDB and PySpark: no asof joins, no
-ordered first/last; forward fill and session ids use cumulative sums of flags.
+ordered first/last; fills are running min/max of (time, seq)-packed strings, sessions come
+from their first rows, reply runs are cumulative sums of flags.
 """
 
 from __future__ import annotations
