@@ -14,9 +14,22 @@ from kaohe.errors import ConfigError
 DEFAULT_DB = "kaohe.duckdb"
 DEFAULT_CONFIG = "kaohe.toml"
 DEFAULT_ZONE = "Asia/Shanghai"
-# DuckDB's working memory: beyond it, work spills to disk (a laptop stays usable; 10M
-# messages need ~3.5 GB unbounded). [store] memory_limit = "" restores DuckDB's 80 % of RAM.
-DEFAULT_MEMORY_LIMIT = "2.5GB"
+# DuckDB's working memory: beyond it, work spills to disk so a laptop stays usable (10M
+# messages take ~3.5 GB unbounded; under 2.8 GB they spill ~0.4 GB and lose ~3 s, measured in
+# benchmarks/kpi_bench.py). [store] memory_limit = "" restores DuckDB's 80 % of RAM.
+MEMORY_CAP_MB = 2800
+
+
+def default_memory_limit() -> str:
+    """2.8 GB, or half the machine's memory when that is less."""
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        total_mb = 2 * MEMORY_CAP_MB
+    return f"{min(MEMORY_CAP_MB, total_mb // 2)}MB"
+
+
+DEFAULT_MEMORY_LIMIT = default_memory_limit()
 
 
 @dataclass
