@@ -108,10 +108,12 @@ def dimensions(con: Any, exclude_buyers: tuple[str, ...]) -> tuple[ir.Table, ir.
     """The numbered threads (tid, shop, buyer, platform) and agents (aid, agent)."""
     m = _messages(con, exclude_buyers)
     threads = m.group_by(list(THREAD)).agg(platform=m.platform.max())
-    threads = threads.mutate(tid=ibis.row_number().over(ibis.window(order_by=list(THREAD))))
+    number = ibis.row_number().over(ibis.window(order_by=list(THREAD))).cast("int64")
+    threads = threads.mutate(tid=number)  # int64 on every backend (Spark's row_number: int32)
     agents = m.select("agent").distinct()
     agents = agents.filter(agents.agent.notnull())
-    agents = agents.mutate(aid=ibis.row_number().over(ibis.window(order_by="agent")) + 1)
+    agents = agents.mutate(aid=ibis.row_number().over(ibis.window(order_by="agent"))
+                           .cast("int64") + 1)
     return threads, agents
 
 
@@ -131,7 +133,8 @@ def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
     m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
     m = m.left_join(agents, "agent").select(*m.columns, "aid")
     flags = {
-        "time": m.time, "seq": m.seq.fill_null(0), "tid": m.tid, "aid": m.aid.fill_null(0),
+        "time": m.time, "seq": m.seq.fill_null(0).cast("int64"), "tid": m.tid.cast("int64"),
+        "aid": m.aid.fill_null(0).cast("int64"),
         "chars": m.text.fill_null("").length(), "is_agent": m.sender == "agent",
         "is_buyer": m.sender == "buyer", "is_reply": valid_reply(m, auto_reply_counts),
         "is_handoff": m.msg_type.fill_null("") == "handoff",
