@@ -114,7 +114,8 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
     if fmt == "table":
         by_id = {c: m for m in request.metrics for c in _metric_columns([m], compare_platform)}
         rows = [{c: display(r.get(c), by_id.get(c)) for c in columns} for r in rows]
-    emit(payload, rows, columns, fmt, out, headers, title=f"KPI {first} – {last}")
+    title = _title(first, last, payload["settled"], lang)
+    emit(payload, rows, columns, fmt, out, headers, title=title)
 
 
 def _check_comparable(by: tuple[str, ...], period: Period | None) -> None:
@@ -148,3 +149,9 @@ def _metric_headers(metrics: list[Metric], compare: bool, lang: str) -> list[str
     platform, diff = ("platform", "diff") if lang == "en" else ("平台", "差异")
     return [h for m in metrics for h in (m.label(lang), f"{m.label(lang)}({platform})",
                                           f"{m.label(lang)}({diff})")]
+
+
+def _title(first: str, last: str, is_settled: bool, lang: str) -> str:
+    """The table's title; a period not yet settled says so (its figures can still move)."""
+    mark = "" if is_settled else (" (provisional)" if lang == "en" else " (未结算, 数据可能变动)")
+    return f"KPI {first} – {last}{mark}"
