@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kaohe.engine.blocks import delta_ms, seconds_of_day
+from kaohe.engine.blocks import delta_ms, seconds_of_day, shop_platforms, with_platform
 from kaohe.engine.online import day_offsets, plus_days
 from kaohe.engine.params import parse_window
 from kaohe.engine.registry import (
@@ -28,7 +28,6 @@ from kaohe.engine.registry import (
     register,
     register_source,
 )
-from kaohe.engine.satisfaction import shop_platforms, with_platform
 from kaohe.errors import ConfigError
 
 SECTION = "After-sales"

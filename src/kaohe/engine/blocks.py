@@ -345,3 +345,17 @@ def concurrency(s: ir.Table) -> ir.Table:
     ev = ev.mutate(open=ev.step.sum().over(w))
     ev = ev.filter(ev.step == 1)
     return ev.select("aid", "tid", "open", day=ev.t.date())
+
+
+def shop_platforms(blocks: Any) -> ir.Table:
+    """Each shop's platform as its messages and orders name it, for tables that carry none
+    (ratings, refunds, tickets, status rows…)."""
+    m, o = blocks.table("messages"), blocks.table("orders")
+    named = ibis.union(m.select("shop", "platform"), o.select("shop", "platform"))
+    return named.group_by("shop").agg(platform=named.platform.max())
+
+
+def with_platform(t: ir.Table, blocks: Any) -> ir.Table:
+    """`t` (with a `shop` column) plus its shop's platform (null for a shop never seen)."""
+    shops = shop_platforms(blocks)
+    return t.left_join(shops, "shop").select(*t.columns, "platform")

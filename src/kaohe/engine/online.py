@@ -14,9 +14,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from kaohe.engine.blocks import delta_ms
+from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import Metric, Part, SourceDef, count, register, register_source
-from kaohe.engine.satisfaction import with_platform
 
 SECTION = "Online time"
 STATUS_DAYS = "status_days"

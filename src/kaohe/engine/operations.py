@@ -24,7 +24,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kaohe.engine.blocks import delta_ms
+from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import Metric, Part, SourceDef, count, ratio, register, register_source
 
 SECTION = "Operations, complaints, call centre"
@@ -43,18 +43,6 @@ def _n(cond: ir.BooleanValue) -> ir.IntegerScalar:
 
 def _null_str() -> ir.StringValue:
     return ibis.null("string")
-
-
-def _shop_platforms(blocks: Any) -> ir.Table:
-    """One platform per shop, from its orders (tickets and metric values carry none)."""
-    o = blocks.table("orders")
-    return o.group_by("shop").agg(platform=o.platform.max())
-
-
-def _with_platform(t: ir.Table, blocks: Any) -> ir.Table:
-    shops = _shop_platforms(blocks)
-    j = t.left_join(shops, "shop")
-    return j.select(*[j[c] for c in t.columns], platform=j.platform)
 
 
 # orders -----------------------------------------------------------------------------------
@@ -144,10 +132,11 @@ def _complaints(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     per_buyer = scope.group_by(["shop", "buyer"]).agg(filed=scope.count())
     j = t.left_join(per_buyer, ["shop", "buyer"])
     t = j.select(*[j[c] for c in t.columns], repeat=(j.filed >= 2).fill_null(False))
-    return _with_platform(t, blocks)
+    return with_platform(t, blocks)
 
 
-register_source(SourceDef("ops_complaints", _complaints, tables=("tickets", "orders")))
+register_source(SourceDef("ops_complaints", _complaints,
+                          tables=("tickets", "orders", "messages")))
 
 COMPLAINTS = Part("complaints", "ops_complaints", lambda t, p: t.count())
 
@@ -222,13 +211,13 @@ def _metric_values(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     agents = agents.select("metric", "value", "day", agent=agents.subject,
                            shop=_null_str(), platform=_null_str())
     shops = v.filter(v.metric.isin(list(SHOP_VALUES)))
-    shops = _with_platform(shops.select("metric", "value", "day", agent=_null_str(),
+    shops = with_platform(shops.select("metric", "value", "day", agent=_null_str(),
                                         shop=shops.subject), blocks)
     return agents.union(shops.select(*agents.columns))
 
 
 register_source(SourceDef("ops_values", _metric_values,
-                          tables=("metric_values", "agents", "orders")))
+                          tables=("metric_values", "agents", "orders", "messages")))
 
 
 def _value_sum(metric_id: str) -> Callable[[ir.Table, Mapping[str, Any]], Any]:

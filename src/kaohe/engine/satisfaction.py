@@ -13,23 +13,12 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from kaohe.engine.blocks import with_platform
 from kaohe.engine.registry import Metric, Part, SourceDef, count, ratio, register, register_source
 from kaohe.engine.workload import RECEIVED
 
 SECTION = "Satisfaction"
 RATINGS = "ratings_given"
-
-
-def shop_platforms(blocks: Any) -> ir.Table:
-    """Each shop's platform, as its messages name it (tables without a platform column)."""
-    m = blocks.table("messages")
-    return m.group_by("shop").agg(platform=m.platform.max())
-
-
-def with_platform(t: ir.Table, blocks: Any) -> ir.Table:
-    """`t` (with a `shop` column) plus its shop's platform (null for a shop without messages)."""
-    shops = shop_platforms(blocks)
-    return t.left_join(shops, "shop").select(*t.columns, "platform")
 
 
 def _ratings(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -39,7 +28,7 @@ def _ratings(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return with_platform(r, blocks)
 
 
-register_source(SourceDef(RATINGS, _ratings, tables=("ratings", "messages")))
+register_source(SourceDef(RATINGS, _ratings, tables=("ratings", "messages", "orders")))
 
 
 def _n(cond: Any) -> Any:
