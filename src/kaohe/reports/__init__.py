@@ -3,6 +3,7 @@ DuckDB SQL, plus KPI rows from the metric engine when it is available."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -142,7 +143,21 @@ def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: 
 
 
 def is_rate(column: str) -> bool:
-    return column.endswith("_rate") or column in {"reply_rate", "answer_ratio"}
+    """Whether a column holds a fraction shown as a percent: a metric whose unit is ratio
+    (the registry knows), else a name ending in _rate."""
+    unit = _units().get(column)
+    if unit is not None:
+        return unit == "ratio"
+    return column.endswith("_rate") or column == "answer_ratio"
+
+
+@functools.cache
+def _units() -> dict[str, str]:
+    try:
+        from kaohe.engine.registry import all_metrics
+    except ImportError:
+        return {}
+    return {m.id: m.unit for m in all_metrics()}
 
 
 def fmt_value(column: str, value: Any) -> str:

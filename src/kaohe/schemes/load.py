@@ -1,0 +1,97 @@
+"""Reading scheme files: the shipped presets (kaohe/schemes/presets/*.yaml) or a user's YAML.
+
+A mistake names the file, the line and the field, like the mapping presets
+(kaohe.ingest.presets, whose YAML line lookup this reuses).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from kaohe.errors import ConfigError, UsageError
+from kaohe.ingest.presets import _error_location, _node_line
+from kaohe.schemes.model import Scheme
+
+
+def parse_scheme_text(text: str, file: str) -> Scheme:
+    """Validate one scheme YAML; errors name file, line and field."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"invalid YAML: {exc}", file=file,
+                          line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a scheme file must be a mapping (id, name, items, ...)",
+                          file=file, line=1)
+    try:
+        return Scheme.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _error_location(exc)
+        loc = _yaml_loc(loc)
+        field = ".".join(str(p) for p in loc) or None
+        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+
+
+RULE_TAGS = {"tiers", "deduct_per_point", "deduct_per_count", "penalty_if", "weighted", "fixed",
+             "when"}
+
+
+def _yaml_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the union tags pydantic puts in a location ('items.0.tiers.bands' → YAML path)."""
+    out: list[int | str] = []
+    for part in loc:
+        if part in RULE_TAGS and out and (isinstance(out[-1], int) or out[-1] in ("then", "else")):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _preset_dir():  # noqa: ANN202 - importlib Traversable
+    return resources.files("kaohe.schemes").joinpath("presets")
+
+
+@functools.cache
+def _presets() -> tuple[Scheme, ...]:
+    files = sorted((f for f in _preset_dir().iterdir() if f.name.endswith((".yaml", ".yml"))),
+                   key=lambda f: f.name)
+    return tuple(parse_scheme_text(f.read_text("utf-8"), f"kaohe/schemes/presets/{f.name}")
+                 for f in files)
+
+
+def list_schemes() -> list[Scheme]:
+    """Every shipped preset scheme, by id."""
+    return sorted((s.model_copy(deep=True) for s in _presets()), key=lambda s: s.id)
+
+
+def load_scheme(id_or_path: str, params: dict[str, float] | None = None) -> Scheme:
+    """A preset by id or a user's scheme file; ``params`` override the parameter defaults."""
+    scheme = next((s for s in list_schemes() if s.id == id_or_path), None)
+    if scheme is None:
+        path = Path(id_or_path)
+        if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+            known = ", ".join(s.id for s in list_schemes())
+            raise UsageError(f"unknown scheme {id_or_path!r} (known: {known}, or a .yaml file)")
+        if not path.is_file():
+            raise UsageError(f"scheme file not found: {id_or_path}")
+        scheme = parse_scheme_text(path.read_text("utf-8"), str(path))
+    return with_params(scheme, params) if params else scheme
+
+
+def with_params(scheme: Scheme, params: dict[str, float]) -> Scheme:
+    """The scheme with some parameter defaults replaced (the manager's own targets)."""
+    unknown = sorted(set(params) - set(scheme.params))
+    if unknown:
+        known = ", ".join(scheme.params) or "none"
+        raise UsageError(f"scheme {scheme.id} has no parameter {', '.join(unknown)} "
+                         f"(params: {known})")
+    out = scheme.model_copy(deep=True)
+    for name, value in params.items():
+        out.params[name] = out.params[name].model_copy(update={"default": float(value)})
+    return out

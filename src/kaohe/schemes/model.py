@@ -1,0 +1,325 @@
+"""The pydantic models of a scheme file (考核方案): items, rules, bands, grades, PK.
+
+Band edges are explicit: a band holds values ``>= min`` (or ``> above``); bands are listed
+best first and the first that holds wins; a band with neither edge catches the rest.
+A rule's ``target`` is a number or the name of one of the scheme's ``params``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kaohe.ingest.presets import FieldProblem
+
+Direction = Literal["higher", "lower"]
+Op = Literal[">", ">=", "<", "<=", "==", "!="]
+Target = float | str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Band(_Strict):
+    min: float | None = Field(None, description="the band holds values >= min")
+    above: float | None = Field(None, description="the band holds values > above")
+    points: float = 0
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_edge(self) -> Band:
+        if self.min is not None and self.above is not None:
+            raise FieldProblem(("above",), "a band has either min (>=) or above (>), not both")
+        return self
+
+    @property
+    def edge(self) -> float | None:
+        return self.min if self.min is not None else self.above
+
+    def holds(self, value: float) -> bool:
+        value = round(value, 9)  # 6.0 / 5 must land on the 1.2 edge
+        if self.min is not None:
+            return value >= self.min
+        if self.above is not None:
+            return value > self.above
+        return True
+
+
+def check_bands(bands: list[Any], field: str) -> None:
+    """Best first: edges strictly descending, only the last band without an edge."""
+    edges = [b.edge for b in bands]
+    for i, edge in enumerate(edges):
+        if edge is None and i != len(edges) - 1:
+            raise FieldProblem((field, i), "only the last band may have no min/above")
+        if i and edge is not None and edges[i - 1] is not None and edge > edges[i - 1]:
+            raise FieldProblem((field, i), f"bands go best first: {edge} after {edges[i - 1]}")
+        if i and edge is not None and edge == edges[i - 1] and bands[i].min is None:
+            raise FieldProblem((field, i), f"band edge {edge} repeats")
+
+
+def band_text(bands: list[Any], i: int) -> str:
+    """A band as the seeds write it: 'x ≥ 90', '80 ≤ x < 90', 'x > 1.2', 'x < 60'."""
+    band, upper = bands[i], bands[i - 1] if i else None
+    low = (f"{band.min:g} ≤" if band.min is not None
+           else f"{band.above:g} <" if band.above is not None else None)
+    high = None
+    if upper is not None and upper.edge is not None:
+        high = f"< {upper.min:g}" if upper.min is not None else f"≤ {upper.above:g}"
+    if low and high:
+        return f"{low} x {high}"
+    if low:
+        return f"x {'≥' if band.min is not None else '>'} {band.edge:g}"
+    return f"x {high}" if high else "all"
+
+
+class Condition(_Strict):
+    metric: str
+    op: Op
+    value: Target
+
+
+class _Rule(_Strict):
+    id: str | None = None
+    label: str | None = None
+    missing: Literal["zero", "drop", "median"] = "zero"
+
+
+class Tiers(_Rule):
+    rule: Literal["tiers"]
+    metric: str
+    target: Target | None = Field(None, description="compare value / target with the bands")
+    bands: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bands(self) -> Tiers:
+        check_bands(self.bands, "bands")
+        return self
+
+    @property
+    def max_points(self) -> float:
+        return max(b.points for b in self.bands)
+
+
+class DeductPerPoint(_Rule):
+    rule: Literal["deduct_per_point"]
+    metric: str
+    target: Target
+    points: float = Field(gt=0)
+    per_point: float = Field(gt=0, description="points off per percentage point short")
+    floor: float = 0
+    direction: Direction = "higher"
+
+    @property
+    def max_points(self) -> float:
+        return self.points
+
+
+class DeductPerCount(_Rule):
+    rule: Literal["deduct_per_count"]
+    count: str = Field(description="metric id of the counted events")
+    points: float = Field(gt=0)
+    per_count: float = Field(gt=0)
+    floor: float = 0
+
+    @property
+    def max_points(self) -> float:
+        return self.points
+
+
+class PenaltyIf(_Rule):
+    rule: Literal["penalty_if"]
+    metric: str
+    target: Target
+    when: Literal["above", "below"] = "above"
+    penalty: float = Field(gt=0)
+
+    @property
+    def max_points(self) -> float:
+        return 0.0
+
+
+class Normalise(_Strict):
+    method: Literal["target", "team", "rank", "range"]
+    target: Target | None = None
+    stat: Literal["mean", "median"] = "mean"
+    floor: float | None = None
+    ceiling: float | None = None
+    cap: float = Field(100, description="normalised values above this are capped")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Normalise:
+        if self.method == "target" and self.target is None:
+            raise FieldProblem(("target",), "normalisation 'target' needs a target")
+        if self.method == "range":
+            if self.floor is None or self.ceiling is None:
+                raise FieldProblem(("floor",), "normalisation 'range' needs floor and ceiling")
+            if self.ceiling <= self.floor:
+                raise FieldProblem(("ceiling",), "ceiling must be above floor")
+        return self
+
+
+class Weighted(_Rule):
+    rule: Literal["weighted"]
+    metric: str
+    weight: float = Field(gt=0, description="points at a normalised value of 100")
+    normalise: Normalise
+    direction: Direction | None = Field(None, description="default: the metric's direction")
+
+    @property
+    def max_points(self) -> float:
+        return self.weight
+
+
+class Fixed(_Rule):
+    rule: Literal["fixed"]
+    metric: str = Field(description="manual input (metric_values) holding the points")
+    points: float = Field(gt=0, description="the most points the input may give")
+
+    @property
+    def max_points(self) -> float:
+        return self.points
+
+
+class When(_Rule):
+    rule: Literal["when"]
+    condition: Condition = Field(alias="if")
+    then: AnyRule
+    otherwise: AnyRule = Field(alias="else")
+
+    @property
+    def max_points(self) -> float:
+        return max(self.then.max_points, self.otherwise.max_points)
+
+
+AnyRule = Annotated[Tiers | DeductPerPoint | DeductPerCount | PenaltyIf | Weighted | Fixed | When,
+                    Field(discriminator="rule")]
+When.model_rebuild()
+
+
+class Param(_Strict):
+    default: float
+    label: str = ""
+
+
+class Population(_Strict):
+    roles: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+    shops: list[str] = Field(default_factory=list)
+
+
+class Exempt(_Strict):
+    start: date
+    end: date
+    label: str = ""
+
+
+class MinSample(_Strict):
+    metric: str
+    min: float
+
+
+class Grade(_Strict):
+    min: float | None = None
+    above: float | None = None
+    label: str
+    consequence: str = ""
+    meets_standard: bool = True
+    penalty: float = Field(0, description="amount (¥) owed at this grade")
+    reward: float = Field(0, description="amount (¥) earned at this grade")
+    improvement_months: int = 0
+    award_eligible: bool = False
+
+    @property
+    def edge(self) -> float | None:
+        return self.min if self.min is not None else self.above
+
+    def holds(self, value: float) -> bool:
+        return Band(min=self.min, above=self.above).holds(value)
+
+
+class PkMetric(_Strict):
+    metric: str
+    label: str | None = None
+    direction: Direction | None = None
+    wilson_trials: str | None = Field(
+        None, description="rank a rate by its Wilson lower bound with this metric as trials")
+
+
+class Pk(_Strict):
+    metrics: list[PkMetric] = Field(min_length=1)
+    places: int = Field(3, ge=1)
+    rewards: list[float] = Field(default_factory=list, description="amount for place 1, 2, …")
+    min_sample: MinSample | None = None
+    z: float = Field(1.96, gt=0)
+
+
+class Scheme(_Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="Chinese name shown to users")
+    description: str = ""
+    source: str = ""
+    params: dict[str, Param] = Field(default_factory=dict)
+    population: Population = Field(default_factory=Population)
+    gate: Condition | None = None
+    exempt: list[Exempt] = Field(default_factory=list)
+    min_sample: MinSample | None = None
+    items: list[AnyRule] = Field(min_length=1)
+    grades: list[Grade] = Field(default_factory=list)
+    pk: Pk | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Scheme:
+        seen: set[str] = set()
+        for i, item in enumerate(self.items):
+            if not item.id:
+                raise FieldProblem(("items", i, "id"), "every item needs an id")
+            if item.id in seen:
+                raise FieldProblem(("items", i, "id"), f"item id {item.id!r} repeats")
+            seen.add(item.id)
+            self._check_targets(item, ("items", i))
+        if self.gate:
+            self._check_target(self.gate.value, ("gate", "value"))
+        check_bands(self.grades, "grades")
+        return self
+
+    def _check_targets(self, rule: Any, loc: tuple[int | str, ...]) -> None:
+        if isinstance(rule, When):
+            self._check_target(rule.condition.value, (*loc, "if", "value"))
+            self._check_targets(rule.then, (*loc, "then"))
+            self._check_targets(rule.otherwise, (*loc, "else"))
+            return
+        self._check_target(getattr(rule, "target", None), (*loc, "target"))
+        if isinstance(rule, Weighted):
+            self._check_target(rule.normalise.target, (*loc, "normalise", "target"))
+
+    def _check_target(self, target: Target | None, loc: tuple[int | str, ...]) -> None:
+        if isinstance(target, str) and target not in self.params:
+            known = ", ".join(self.params) or "none"
+            raise FieldProblem(loc, f"unknown parameter {target!r} (params: {known})")
+
+    @property
+    def max_total(self) -> float:
+        return sum(item.max_points for item in self.items)
+
+    def metric_ids(self) -> list[str]:
+        """Every metric the scheme reads, in first-use order."""
+        ids: list[str] = []
+        for item in self.items:
+            ids += rule_metrics(item)
+        for extra in (self.gate, self.min_sample, self.pk and self.pk.min_sample):
+            if extra is not None:
+                ids.append(extra.metric)
+        if self.pk:
+            ids += [m.metric for m in self.pk.metrics]
+            ids += [m.wilson_trials for m in self.pk.metrics if m.wilson_trials]
+        return list(dict.fromkeys(ids))
+
+
+def rule_metrics(rule: Any) -> list[str]:
+    if isinstance(rule, When):
+        return [rule.condition.metric, *rule_metrics(rule.then), *rule_metrics(rule.otherwise)]
+    return [rule.count if isinstance(rule, DeductPerCount) else rule.metric]
