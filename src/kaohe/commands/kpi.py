@@ -111,10 +111,14 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
     columns = [*request.by, *_metric_columns(request.metrics, compare_platform)]
     headers = [KEY_LABELS[k][index] for k in request.by] + _metric_headers(
         request.metrics, compare_platform, lang)
+    title = _title(first, last, payload["settled"], lang)
     if fmt == "table":
         by_id = {c: m for m in request.metrics for c in _metric_columns([m], compare_platform)}
         rows = [{c: display(r.get(c), by_id.get(c)) for c in columns} for r in rows]
-    title = _title(first, last, payload["settled"], lang)
+        unnamed = "(none)" if lang == "en" else "(未归属)"  # e.g. calls carry no shop
+        rows = [{**r, **{k: unnamed for k in request.by if r.get(k) is None}} for r in rows]
+        _tables_by_section(payload, rows, request, compare_platform, lang, title)
+        return
     emit(payload, rows, columns, fmt, out, headers, title=title)
 
 
@@ -155,3 +159,33 @@ def _title(first: str, last: str, is_settled: bool, lang: str) -> str:
     """The table's title; a period not yet settled says so (its figures can still move)."""
     mark = "" if is_settled else (" (provisional)" if lang == "en" else " (未结算, 数据可能变动)")
     return f"KPI {first} – {last}{mark}"
+
+
+SECTION_LABELS = {
+    "Reception and workload": "接待与工作量", "Response": "响应",
+    "Named platform instances": "平台口径", "Sales, conversion and attribution": "销售、转化与归属",
+    "Satisfaction": "满意度", "Online time": "在线时长", "After-sales": "售后",
+    "Operations, complaints, call centre": "运营、投诉与呼叫中心",
+}
+COLUMNS_PER_TABLE = 8  # metric columns a terminal table shows legibly
+
+
+def _tables_by_section(payload: dict[str, Any], rows: list[dict[str, Any]], request: Any,
+                       compare: bool, lang: str, title: str) -> None:
+    """On the terminal, many metrics become several tables — one per catalogue section, at
+    most COLUMNS_PER_TABLE metric columns each — instead of one unreadably narrow table."""
+    index = 1 if lang == "en" else 0
+    keys = list(request.by)
+    key_headers = [KEY_LABELS[k][index] for k in keys]
+    per_table = max(1, COLUMNS_PER_TABLE // (3 if compare else 1))
+    sections: dict[str, list[Metric]] = {}
+    for metric in request.metrics:
+        sections.setdefault(metric.section, []).append(metric)
+    for section, metrics in sections.items():
+        name = section if lang == "en" else SECTION_LABELS.get(section, section)
+        for start in range(0, len(metrics), per_table):
+            chunk = metrics[start:start + per_table]
+            columns = [*keys, *_metric_columns(chunk, compare)]
+            headers = key_headers + _metric_headers(chunk, compare, lang)
+            label = f"{title} · {name}" if len(sections) > 1 or len(metrics) > per_table else title
+            emit(payload, rows, columns, "table", None, headers, title=label)
