@@ -129,3 +129,12 @@ def test_compare_platform(db):
     assert res.exit_code == 0 and "平台" in res.output
     assert kaohe(db, "kpi", "--by", "day", "--period", "2026-10",
                  "--compare-platform").exit_code == 1
+
+
+def test_many_metrics_print_as_one_table_per_section(db):
+    res = kaohe(db, "kpi", "--period", "2026-10", "--by", "shop")
+    assert res.exit_code == 0, res.output
+    for section in ("接待与工作量", "响应", "销售、转化与归属", "售后"):
+        assert f"· {section}" in res.output
+    res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "rounds,reply_rate")
+    assert "·" not in res.output  # two metrics: one plain table
