@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from kaohe.errors import ConfigError, UsageError
-from kaohe.ingest.presets import _error_location, _node_line
+from kaohe.ingest.presets import FieldProblem, _node_line
 from kaohe.schemes.model import Scheme
 
 
@@ -34,9 +34,21 @@ def parse_scheme_text(text: str, file: str) -> Scheme:
         return Scheme.model_validate(data)
     except ValidationError as exc:
         loc, msg = _error_location(exc)
-        loc = _yaml_loc(loc)
         field = ".".join(str(p) for p in loc) or None
         raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+
+
+def _error_location(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:
+    """The YAML path of the first error: pydantic's location (without union tags) plus the
+    location a validator's FieldProblem gives inside its model."""
+    err = exc.errors()[0]
+    loc = _yaml_loc(tuple(p for p in err["loc"] if isinstance(p, int | str)))
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldProblem):
+        return (*loc, *problem.loc), str(problem)
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, "rule")
+    return loc, err["msg"]
 
 
 RULE_TAGS = {"tiers", "deduct_per_point", "deduct_per_count", "penalty_if", "weighted", "fixed",

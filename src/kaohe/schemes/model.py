@@ -205,7 +205,10 @@ class Param(_Strict):
 
 
 class Population(_Strict):
+    """Who the scheme covers; role/level/team/shops need a roster (or those keys on the rows)."""
+
     roles: list[str] = Field(default_factory=list)
+    levels: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
     agents: list[str] = Field(default_factory=list)
     shops: list[str] = Field(default_factory=list)

@@ -1,0 +1,103 @@
+"""`kaohe pay --plan ID|FILE --period P [--provisional]` (spec: cli.md, schemes.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from kaohe.config import parse_overrides
+from kaohe.engine.periods import parse_period
+from kaohe.errors import NotFoundError, UsageError
+from kaohe.output import emit
+
+
+@click.command("pay")
+@click.option("--plan", "plan_ref", required=True, help="preset id or YAML file")
+@click.option("--period", "-p", required=True, help="2026-10")
+@click.option("--scheme", "scheme_ref", default=None,
+              help="the scheme whose results (score., rank.) the plan reads")
+@click.option("--provisional", is_flag=True,
+              help="pay an unsettled period; every payslip is marked 暂估")
+@click.option("--set", "sets", multiple=True, help="plan parameter key=value")
+@click.option("--payslip", "payslip_agent", default=None, help="one agent's payslip, line by line")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None, help="output file")
+@click.pass_obj
+def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provisional: bool,
+            sets: tuple[str, ...], payslip_agent: str | None, fmt: str,
+            out: str | None) -> None:
+    """薪资核算 / payslips, line by line."""
+    from kaohe.pay import load_plan
+
+    parse_period(period)
+    plan = load_plan(plan_ref, {k: float(v) for k, v in parse_overrides(sets).items()})
+    with obj.open_store() as store:
+        result = pay_period(store, plan, period, scheme_ref, provisional)
+    if payslip_agent:
+        click.echo(_payslip_text(result, payslip_agent))
+        return
+    rows = [{"agent": s.agent, "name": s.name, "total": s.total,
+             "status": "暂估" if s.provisional else "已结算",
+             **{ln.id: ln.amount for ln in s.lines}} for s in result.payslips]
+    payload = {"plan": plan.id, "period": period, "settled": not result.provisional,
+               "rows": rows}
+    line_ids = [(ln.id, ln.name) for ln in plan.all_lines()]
+    pools = [(p.id, p.name) for p in plan.pools]
+    items = pools + line_ids
+    columns = ["agent", "name", *[i for i, _ in items], "total", "status"]
+    headers = ["客服", "姓名", *[n for _, n in items], "应发合计", "状态"]
+    emit(payload, rows, columns, fmt, out, headers, title=f"{plan.name} {period}")
+
+
+def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
+               provisional: bool) -> Any:
+    """Payslips of a plan for a period of a store's data (scores from `scheme_ref`)."""
+    from kaohe.commands.score import score_period
+    from kaohe.pay import pay, score_inputs
+    from kaohe.pay.fetch import agent_rows, needs_scores, shop_rows
+    from kaohe.schemes import load_scheme, pk_rank
+    from kaohe.schemes.fetch import metric_rows, roster_rows
+
+    scores = None
+    if needs_scores(plan):
+        if not scheme_ref:
+            raise UsageError(f"plan {plan.id} reads scheme results (score., rank.): "
+                             "give --scheme ID|FILE")
+        scheme = load_scheme(scheme_ref)
+        result = score_period(store, scheme, period)
+        pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
+        scores = score_inputs(result, pk)
+    done = _settled(plan, period)
+    return pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
+               settled=done, provisional=provisional and not done,
+               shops=shop_rows(store, plan, period),
+               period=period) if (done or provisional) else _refuse(plan, period)
+
+
+def _settled(plan: Any, period: str) -> bool:
+    from kaohe.engine.compute import settled
+    from kaohe.engine.registry import REGISTRY, all_metrics
+    from kaohe.pay.fetch import plan_names
+
+    all_metrics()
+    ids = sorted({p[-1] for p in plan_names(plan)} & set(REGISTRY))
+    return settled(parse_period(period), None, metrics=ids or None)
+
+
+def _refuse(plan: Any, period: str) -> Any:
+    raise UsageError(f"period {period} is not settled yet for plan {plan.id} (orders can still "
+                     "be paid or refunded): pay it later, or with --provisional (marked 暂估)")
+
+
+def _payslip_text(result: Any, agent: str) -> str:
+    try:
+        slip = result.payslip(agent)
+    except StopIteration:
+        raise NotFoundError(f"agent {agent!r} has no payslip in {result.plan_id}") from None
+    head = f"{slip.agent} {slip.name or ''} — {result.plan_name} {result.period or ''}"
+    mark = " (暂估 / provisional)" if slip.provisional else ""
+    lines = [head.strip() + mark, *(f"  {ln.explain()}" for ln in slip.lines),
+             f"  应发合计 {slip.total:.2f}", *(f"  ! {n}" for n in slip.notices)]
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""`kaohe schemes list|show|validate` (spec: cli.md, schemes.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from kaohe.output import emit
+
+
+@click.group("schemes")
+def command() -> None:
+    """考核方案 / assessment schemes: the presets, one in full, or check a file."""
+
+
+@command.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+def list_command(fmt: str) -> None:
+    """the preset schemes."""
+    from kaohe.schemes import list_schemes
+
+    rows = [{"id": s.id, "name": s.name, "items": len(s.items), "max_total": s.max_total,
+             "grades": " / ".join(g.label for g in s.grades), "source": s.source}
+            for s in list_schemes()]
+    emit({"rows": rows}, rows, ["id", "name", "items", "max_total", "grades", "source"], fmt,
+         None, ["方案", "名称", "考核项", "满分", "等级", "来源"], title="考核方案 / schemes")
+
+
+@command.command("show")
+@click.argument("scheme_ref")
+def show_command(scheme_ref: str) -> None:
+    """one scheme in full: items, rules, bands, grades, parameters."""
+    from kaohe.schemes import load_scheme
+    from kaohe.schemes.docs import describe
+
+    click.echo(describe(load_scheme(scheme_ref)))
+
+
+@command.command("validate")
+@click.argument("files", nargs=-1, required=True)
+@click.pass_obj
+def validate_command(obj: Any, files: tuple[str, ...]) -> None:
+    """check scheme files; an error names the file, line and field (exit 1)."""
+    from kaohe.schemes import load_scheme
+
+    for path in files:
+        scheme = load_scheme(path)
+        click.echo(f"✓ {path}: {scheme.id} {scheme.name} — {len(scheme.items)} 项, "
+                   f"满分 {scheme.max_total:g}")

@@ -1,0 +1,95 @@
+"""`kaohe score --scheme ID|FILE --period P [--compare ID|FILE]` (spec: cli.md, schemes.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from kaohe.config import parse_overrides
+from kaohe.engine.periods import parse_period
+from kaohe.output import emit, to_json
+
+
+@click.command("score")
+@click.option("--scheme", "scheme_ref", required=True, help="preset id or YAML file")
+@click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05")
+@click.option("--compare", "compare_ref", default=None,
+              help="a second scheme scored on the same period, side by side (what-if)")
+@click.option("--set", "sets", multiple=True, help="scheme parameter key=value (targets…)")
+@click.option("--explain", "explain_agent", default=None, help="every item of one agent")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None, help="output file")
+@click.pass_obj
+def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
+            sets: tuple[str, ...], explain_agent: str | None, fmt: str, out: str | None) -> None:
+    """考核评分 / scheme results: points per item, total, grade, rank, consequences."""
+    from kaohe.schemes import compare, load_scheme
+    from kaohe.schemes.score import result_rows
+
+    parse_period(period)  # a clear error before any work
+    params = {k: float(v) for k, v in parse_overrides(sets).items()}
+    scheme = load_scheme(scheme_ref, params)
+    other = load_scheme(compare_ref, params) if compare_ref else None
+    with obj.open_store() as store:
+        result = score_period(store, scheme, period)
+        second = score_period(store, other, period) if other else None
+        done = is_settled(scheme, period)
+    if explain_agent:
+        click.echo(_explained(result, explain_agent))
+        return
+    if second is not None:
+        rows = compare(result, second)
+        payload = {"scheme": scheme.id, "compare": second.scheme_id, "period": period,
+                   "settled": done, "rows": rows}
+        columns = ["agent", "name", "total_a", "grade_a", "total_b", "grade_b", "difference"]
+        headers = ["客服", "姓名", f"{scheme.name} 总分", f"{scheme.name} 等级",
+                   f"{second.scheme_name} 总分", f"{second.scheme_name} 等级", "差异"]
+        emit(payload, rows, columns, fmt, out, headers, title=f"方案对比 {period}")
+        return
+    rows = result_rows(result)
+    payload = {"scheme": scheme.id, "period": period, "settled": done, "notes": result.notes,
+               "rows": rows}
+    columns, headers = _columns(scheme)
+    if fmt == "json":
+        click.echo(to_json(payload)) if not out else emit(payload, rows, columns, fmt, out)
+        return
+    mark = "" if done else " (未结算, 数据可能变动)"
+    emit(payload, rows, columns, fmt, out, headers, title=f"{scheme.name} {period}{mark}")
+
+
+def score_period(store: Any, scheme: Any, period: str) -> Any:
+    """Score a scheme on a store's data for a period."""
+    from kaohe.schemes import score
+    from kaohe.schemes.fetch import metric_rows, roster_rows
+
+    return score(scheme, metric_rows(store, scheme, period), roster_rows(store), period)
+
+
+def is_settled(scheme: Any, period: str) -> bool:
+    """A scheme's period is settled when every engine metric it reads is."""
+    from kaohe.engine.compute import settled
+    from kaohe.engine.registry import REGISTRY, all_metrics
+
+    all_metrics()
+    ids = [m for m in scheme.metric_ids() if m in REGISTRY]
+    return settled(parse_period(period), None, metrics=ids or None)
+
+
+def _columns(scheme: Any) -> tuple[list[str], list[str]]:
+    items = [(item.id, item.label or item.id) for item in scheme.items]
+    columns = ["rank", "agent", "name", *[i for i, _ in items], "total", "grade", "band",
+               "consequence"]
+    headers = ["名次", "客服", "姓名", *[label for _, label in items], "总分", "等级", "区间",
+               "后果"]
+    return columns, headers
+
+
+def _explained(result: Any, agent: str) -> str:
+    from kaohe.errors import NotFoundError
+
+    try:
+        return result.agent(agent).explain()
+    except StopIteration:
+        raise NotFoundError(f"agent {agent!r} is not scored by {result.scheme_id}") from None

@@ -1,0 +1,62 @@
+"""What a pay plan needs from a store: agent and shop metrics, manual inputs, the roster.
+
+Metric ids the engine knows come from ``kaohe.engine.compute_kpis``; declared inputs and other
+ids from ``metric_values`` rows whose period is the pay period (e.g. ``2026-10``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaohe.pay.formula import names, parse
+from kaohe.pay.plan import Plan
+
+
+def plan_names(plan: Plan) -> list[tuple[str, ...]]:
+    """The dotted names every formula of the plan reads."""
+    out: list[tuple[str, ...]] = []
+    for _, text, _ in plan.formula_fields():
+        out += [n.path for n in names(parse(text))]
+    return list(dict.fromkeys(out))
+
+
+def needs_scores(plan: Plan) -> bool:
+    return any(path[0] in ("score", "rank") for path in plan_names(plan))
+
+
+def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
+    """Per agent: the engine metrics and imported inputs the plan's formulas read."""
+    from kaohe.engine import compute_kpis
+    from kaohe.engine.registry import REGISTRY, all_metrics
+
+    all_metrics()
+    wanted = {p[-1] for p in plan_names(plan) if p[0] not in ("shop", "score")}
+    engine_ids = sorted(w for w in wanted if w in REGISTRY)
+    rows = {str(r["agent"]): dict(r) for r in compute_kpis(
+        store, by="agent", period=period, metrics=engine_ids)} if engine_ids else {}
+    imported = sorted((wanted - set(engine_ids)) | set(plan.inputs))
+    for subject, metric, value in _values(store, imported, period):
+        rows.setdefault(subject, {"agent": subject}).setdefault(metric, value)
+    return list(rows.values())
+
+
+def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
+    """Per shop: the engine metrics pools read as ``shop.<metric>``."""
+    from kaohe.engine import compute_kpis
+    from kaohe.engine.registry import REGISTRY
+
+    ids = sorted({p[1] for p in plan_names(plan) if p[0] == "shop" and p[1] in REGISTRY})
+    if not ids:
+        return {}
+    rows = compute_kpis(store, by="shop", period=period, metrics=ids)
+    return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
+
+
+def _values(store: Any, metrics: list[str], period: str) -> list[tuple[str, str, float]]:
+    if not metrics:
+        return []
+    marks = ", ".join("?" for _ in metrics)
+    sql = (f"SELECT subject, metric, arg_min(value, source) FROM metric_values "
+           f"WHERE period = ? AND metric IN ({marks}) AND value IS NOT NULL "
+           f"GROUP BY subject, metric")
+    return [(str(s), str(m), float(v))
+            for s, m, v in store.con.execute(sql, [period, *metrics]).fetchall()]

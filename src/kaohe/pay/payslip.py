@@ -1,0 +1,346 @@
+"""Computing payslips from a pay plan: a pure function of plain inputs, no store access.
+
+Inputs of :func:`pay`:
+
+* ``rows``: one dict per agent, ``{"agent": "a1", "sales_amount": 1000.0, ...}`` — metric
+  values as ``compute_kpis(by="agent")`` returns them, plus any manual inputs the plan
+  declares (``flexible_bonus``, ...), imported through ``metric_values`` or merged by the caller;
+* ``roster``: rows of the ``agents`` table (``agent, name, shops, team, role, level,
+  base_salary, ...``); ``shops`` may list several shops separated by ``,``/``、``;
+* ``scores``: agent -> ``{"total": 86.5, "grade": "达标", "penalty": 0, "reward": 0,
+  "items": {item id: points}, "rank": {metric: place}}`` (see :func:`score_inputs`, which
+  builds it from a scheme's score result and PK ranking);
+* ``shops``: shop -> shop-level metric values (``compute_kpis(by="shop")``), read by pools.
+
+Every line keeps its formula, the inputs it read with their values, and its amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from kaohe.errors import ConfigError, UsageError
+from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
+from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool
+
+PROVISIONAL_MARK = "暂估：期间未结算，金额可能变化"
+_SHOP_SEP = re.compile(r"[,，、;；\s]+")
+
+
+@dataclass
+class PayLine:
+    id: str
+    name: str
+    formula: str
+    amount: float
+    inputs: dict[str, Value] = field(default_factory=dict)
+    in_total: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    def explain(self) -> str:
+        """``个人提成 = 2% * sales_amount; sales_amount = 10000 → 200.00``"""
+        given = "; ".join(f"{k} = {_show(v)}" for k, v in self.inputs.items())
+        notes = f" ({'; '.join(self.notes)})" if self.notes else ""
+        return f"{self.name} = {self.formula}{'; ' + given if given else ''} → " \
+               f"{self.amount:.2f}{notes}"
+
+
+@dataclass
+class Payslip:
+    agent: str
+    name: str | None
+    lines: list[PayLine] = field(default_factory=list)
+    total: float = 0.0
+    provisional: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    def line(self, line_id: str) -> PayLine:
+        return next(ln for ln in self.lines if ln.id == line_id)
+
+    def amount(self, line_id: str) -> float:
+        return self.line(line_id).amount
+
+
+@dataclass
+class PoolShare:
+    pool: str
+    shop: str
+    amount: float
+    eligible: list[str]
+    share: float
+    inputs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass
+class PayResult:
+    plan_id: str
+    plan_name: str
+    period: str | None
+    provisional: bool
+    payslips: list[Payslip] = field(default_factory=list)
+    pools: list[PoolShare] = field(default_factory=list)
+
+    def payslip(self, agent: str) -> Payslip:
+        return next(p for p in self.payslips if p.agent == agent)
+
+    def table(self) -> list[dict[str, Any]]:
+        """The payroll: one row per agent, one column per line name, Chinese headers."""
+        out = []
+        for slip in self.payslips:
+            row: dict[str, Any] = {"客服": slip.agent, "姓名": slip.name}
+            row.update({ln.name: ln.amount for ln in slip.lines})
+            row["应发合计"] = slip.total
+            row["状态"] = "暂估" if slip.provisional else "已结算"
+            out.append(row)
+        return out
+
+
+def pay(plan: Plan, rows: Iterable[Mapping[str, Any]],
+        roster: Iterable[Mapping[str, Any]] | None = None,
+        scores: Mapping[str, Mapping[str, Any]] | None = None, *, settled: bool,
+        provisional: bool = False, shops: Mapping[str, Mapping[str, Any]] | None = None,
+        period: str | None = None) -> PayResult:
+    """Payslips of every agent the plan applies to. An unsettled period is refused unless
+    ``provisional``, which then marks every payslip."""
+    if not settled and not provisional:
+        which = f"period {period}" if period else "the period"
+        raise UsageError(f"{which} is not settled: pay runs only on settled periods; run it "
+                         "provisionally (--provisional) to see an estimate, every payslip "
+                         "then says so")
+    run = _Run(plan, rows, roster or [], scores or {}, shops or {})
+    result = PayResult(plan.id, plan.name, period, provisional)
+    result.pools = run.split_pools()
+    for agent in run.agents:
+        slip = run.payslip(agent)
+        if provisional:
+            slip.provisional = True
+            slip.notices.insert(0, PROVISIONAL_MARK)
+        result.payslips.append(slip)
+    return result
+
+
+class _Run:
+    """The state of one pay run: who is paid, team means, pool shares."""
+
+    def __init__(self, plan: Plan, rows: Iterable[Mapping[str, Any]],
+                 roster: Iterable[Mapping[str, Any]], scores: Mapping[str, Mapping[str, Any]],
+                 shops: Mapping[str, Mapping[str, Any]]) -> None:
+        self.plan, self.scores, self.shops = plan, scores, shops
+        self.params = {k: p.default for k, p in plan.params.items()}
+        self.lines = plan.all_lines()
+        self.formula = {loc: plan.formula(loc) for loc, _, _ in plan.formula_fields()}
+        self.rows = {str(r["agent"]): r for r in rows if r.get("agent") is not None}
+        self.roster = {str(r["agent"]): r for r in roster if r.get("agent") is not None}
+        candidates = list(self.rows) + [a for a in scores if a not in self.rows]
+        candidates += [a for a, r in self.roster.items()
+                       if a not in self.rows and a not in scores and _active(r)]
+        self.agents = [a for a in candidates if self._applies(a)]
+        self.team_cache: dict[tuple[str | None, str], tuple[float | None, int]] = {}
+        self.shares: dict[str, dict[str, list[PoolShare]]] = {}  # pool -> agent -> splits
+
+    def _applies(self, agent: str) -> bool:
+        if not self.plan.applies:
+            return True
+        return bool(self.formula[("applies",)].evaluate(self._lookup(agent, {}, {})))
+
+    # ------------------------------------------------------------ names
+
+    def _lookup(self, agent: str, done: Mapping[str, float], seen: dict[str, Value],
+                notes: list[str] | None = None) -> Lookup:
+        def lookup(name: Name) -> Value:
+            value = self._resolve(agent, name, done, notes)
+            seen.setdefault(name.dotted, value)
+            return value
+        return lookup
+
+    def _resolve(self, agent: str, name: Name, done: Mapping[str, float],
+                 notes: list[str] | None) -> Value:
+        root, rest = name.path[0], name.path[1:]
+        if not rest:
+            if root in done:
+                return done[root]
+            if root in self.params:
+                return self.params[root]
+            if root in ROSTER_FIELDS and root in self.roster.get(agent, {}):
+                return _value(self.roster[agent][root], root == "base_salary")
+            return _value(self.rows.get(agent, {}).get(root))
+        if root == "team":
+            mean, count = self._team_mean(agent, rest[0])
+            note = f"{name.dotted} = mean over {count} agents"
+            if notes is not None and note not in notes:
+                notes.append(note)
+            return mean
+        score = self.scores.get(agent, {})
+        if root == "rank":
+            return _value((score.get("rank") or {}).get(rest[0]))
+        if rest[0] in score and rest[0] not in ("items", "rank"):
+            return _value(score[rest[0]])
+        return _value((score.get("items") or {}).get(rest[0]))
+
+    def _team_of(self, agent: str) -> str | None:
+        if self.plan.team_scope == "team":
+            return self.roster.get(agent, {}).get("team")
+        return None
+
+    def _team_mean(self, agent: str, metric: str) -> tuple[float | None, int]:
+        team = self._team_of(agent)
+        key = (team, metric)
+        if key not in self.team_cache:
+            members = [a for a in self.agents if team is None or self._team_of(a) == team]
+            values = [v for a in members
+                      if isinstance(v := _value(self.rows.get(a, {}).get(metric)), float)]
+            self.team_cache[key] = (sum(values) / len(values) if values else None, len(values))
+        return self.team_cache[key]
+
+    # ------------------------------------------------------------ pools
+
+    def split_pools(self) -> list[PoolShare]:
+        out: list[PoolShare] = []
+        for i, pool in enumerate(self.plan.pools):
+            self.shares[pool.id] = {}
+            eligible = self.formula[("pools", i, "eligible")]
+            amount = self.formula[("pools", i, "amount")]
+            members = [a for a in self.agents if eligible.evaluate(self._lookup(a, {}, {}))]
+            for shop in sorted(self.shops):
+                out += self._split(pool, shop, amount, [a for a in members
+                                                       if shop in self._shops_of(a)])
+        return out
+
+    def _split(self, pool: Pool, shop: str, formula: Formula,
+               members: list[str]) -> list[PoolShare]:
+        seen: dict[str, Value] = {}
+
+        def lookup(name: Name) -> Value:
+            if name.path[0] == "shop":
+                value = _value(self.shops[shop].get(name.path[1]))
+            else:
+                value = self.params.get(name.path[0])
+            seen[name.dotted] = value
+            return value
+        total = formula.evaluate(lookup)
+        if total is None or not members:
+            return []
+        total = round_half_up(float(total), pool.round)
+        share = round_half_up(total / len(members), pool.round)
+        split = PoolShare(pool.id, shop, total, members, share, seen)
+        for agent in members:
+            self.shares[pool.id].setdefault(agent, []).append(split)
+        return [split]
+
+    def _shops_of(self, agent: str) -> list[str]:
+        listed = self.roster.get(agent, {}).get("shops") or self.rows.get(agent, {}).get("shop")
+        if listed:
+            return [s for s in _SHOP_SEP.split(str(listed)) if s]
+        return list(self.shops) if len(self.shops) == 1 else []
+
+    def _pool_line(self, pool: Pool, agent: str) -> PayLine:
+        splits = self.shares[pool.id].get(agent, [])
+        amount = round_half_up(sum(s.share for s in splits), pool.round)
+        line = PayLine(pool.id, pool.name, f"({pool.amount}) ÷ eligible agents of the shop",
+                       amount, {}, pool.in_total)
+        for s in splits:
+            line.inputs.update({f"{s.shop}: {name}": v for name, v in s.inputs.items()})
+            line.inputs[f"{s.shop}: eligible agents"] = float(len(s.eligible))
+        line.notes = [f"{s.shop}: {s.amount:.2f} ÷ {len(s.eligible)} = {s.share:.2f}"
+                      for s in splits] or ["not eligible or no shop values: 0"]
+        return line
+
+    # ------------------------------------------------------------ payslips
+
+    def payslip(self, agent: str) -> Payslip:
+        name = self.roster.get(agent, {}).get("name")
+        slip = Payslip(agent, name)
+        done: dict[str, float] = {}
+        for pool in self.plan.pools:
+            slip.lines.append(self._pool_line(pool, agent))
+            done[pool.id] = slip.lines[-1].amount
+        for i, line in enumerate(self.lines):
+            base = ("lines", i) if i < len(self.plan.lines) else (
+                "pk_rewards", i - len(self.plan.lines))
+            field_name = "formula" if base[0] == "lines" else "rewards"
+            pay_line = self._line(agent, line, base, field_name, done)
+            done[line.id] = pay_line.amount
+            slip.lines.append(pay_line)
+        slip.total = round_half_up(sum(ln.amount for ln in slip.lines if ln.in_total), 2)
+        for i, notice in enumerate(self.plan.notices):
+            if self.formula[("notices", i, "when")].evaluate(self._lookup(agent, done, {})):
+                slip.notices.append(notice.text)
+        return slip
+
+    def _line(self, agent: str, line: Line, base: tuple[Any, ...], field_name: str,
+              done: Mapping[str, float]) -> PayLine:
+        seen: dict[str, Value] = {}
+        notes: list[str] = []
+        out = PayLine(line.id, line.name, line.formula, 0.0, seen, line.in_total, notes)
+        if line.applies:
+            applies = self.formula[(*base, "applies")]
+            if not applies.evaluate(self._lookup(agent, done, seen, notes)):
+                notes.append(f"does not apply ({line.applies})")
+                return out
+        formula = self.formula[(*base, field_name)]
+        value = formula.evaluate(self._lookup(agent, done, seen, notes))
+        if isinstance(value, str):
+            raise ConfigError(f"line {line.id!r} gives the text {value!r}, not an amount",
+                              file=formula.file, line=formula.line, field=formula.field)
+        if value is None:
+            notes.append(_missing_note(seen))
+            return out
+        out.amount = round_half_up(float(value), line.round)
+        return out
+
+
+def _missing_note(seen: Mapping[str, Value]) -> str:
+    missing = [k for k, v in seen.items() if v is None]
+    if missing:
+        return f"no value for {', '.join(missing)}: 0"
+    return "division by zero: 0"
+
+
+def _value(raw: Any, numeric: bool = False) -> Value:
+    """A plain value for formulas: numbers as float, text kept (numeric fields parsed)."""
+    if raw is None or isinstance(raw, float):
+        return raw
+    if isinstance(raw, bool | int | Decimal):
+        return float(raw)
+    if numeric:
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            return None
+    return str(raw)
+
+
+def _active(record: Mapping[str, Any]) -> bool:
+    return str(record.get("active", True)).lower() not in ("false", "0", "否", "no")
+
+
+def _show(value: Value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return "no value" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def score_inputs(result: Any, pk: Mapping[str, Iterable[Any]] | None = None,
+                 ) -> dict[str, dict[str, Any]]:
+    """The ``scores`` argument of :func:`pay` from a scheme's score result (agents with
+    total, grade and items) and a PK ranking (metric -> entries with agent and place)."""
+    out: dict[str, dict[str, Any]] = {}
+    for a in getattr(result, "agents", []):
+        grade = getattr(a, "grade", None)
+        out[a.agent] = {
+            "total": a.total,
+            "grade": grade.label if grade else None,
+            "penalty": getattr(grade, "penalty", 0.0) if grade else 0.0,
+            "reward": getattr(grade, "reward", 0.0) if grade else 0.0,
+            "items": {i.id: None if getattr(i, "dropped", False) else i.points
+                      for i in getattr(a, "items", [])},
+            "rank": {},
+        }
+    for metric, entries in (pk or {}).items():
+        for e in entries:
+            out.setdefault(e.agent, {"rank": {}}).setdefault("rank", {})[metric] = e.place
+    return out

@@ -1,0 +1,49 @@
+"""What a scheme needs from a store: its metrics per agent for a period, and the roster.
+
+Metric ids the engine knows are computed by ``kaohe.engine.compute_kpis``; the others (manual
+and platform figures: tmall ad_roi, cooperation points, spot-check counts…) are read from
+``metric_values`` rows whose period is exactly the scheme's period (e.g. ``2026-10``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaohe.engine import compute_kpis
+from kaohe.engine.registry import all_metrics
+from kaohe.schemes.model import Scheme
+
+
+def metric_rows(store: Any, scheme: Scheme, period: str) -> list[dict[str, Any]]:
+    """One row per agent: {"agent": ..., metric id: value, ...} for every metric the scheme
+    reads. An engine value wins over an imported one for the same id."""
+    engine_ids = {m.id for m in all_metrics()}
+    ids = scheme.metric_ids()
+    known = [m for m in ids if m in engine_ids]
+    rows: dict[str, dict[str, Any]] = {}
+    for row in compute_kpis(store, by="agent", period=period, metrics=known) if known else []:
+        rows[str(row["agent"])] = dict(row)
+    imported = [m for m in ids if m not in engine_ids]
+    for subject, metric, value in _imported(store, imported, period):
+        row = rows.setdefault(subject, {"agent": subject})
+        row.setdefault(metric, value)
+    return list(rows.values())
+
+
+def _imported(store: Any, metrics: list[str], period: str) -> list[tuple[str, str, float]]:
+    if not metrics:
+        return []
+    marks = ", ".join("?" for _ in metrics)
+    # several sources for one (subject, metric): the alphabetically first source wins
+    sql = (f"SELECT subject, metric, arg_min(value, source) FROM metric_values "
+           f"WHERE period = ? AND metric IN ({marks}) AND value IS NOT NULL "
+           f"GROUP BY subject, metric ORDER BY subject, metric")
+    return [(str(s), str(m), float(v))
+            for s, m, v in store.con.execute(sql, [period, *metrics]).fetchall()]
+
+
+def roster_rows(store: Any) -> list[dict[str, Any]]:
+    """The agents table as dicts (agent, name, team, role, shops, base_salary, active…)."""
+    cur = store.con.execute("SELECT * FROM agents ORDER BY agent")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -1,0 +1,85 @@
+"""`kaohe pay` through the command line: settled periods, provisional runs, payslips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kaohe.cli import cli
+from kaohe.store import Store
+from tests.engine import fixtures as F
+from tests.engine.conftest import fill
+
+# 5 元 per valid reply (the engine's agent_messages, read back in the test) plus an imported
+# bonus of 100 for a1 from metric_values
+PLAN = """\
+id: mine
+name: 我的薪资
+params:
+  per_reply: 5
+inputs:
+  bonus: 手工奖金
+lines:
+  - id: replies_pay
+    name: 回复提成
+    formula: per_reply * agent_messages
+  - id: bonus_pay
+    name: 奖金
+    formula: if(bonus > 0, bonus, 0)
+"""
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    path = str(tmp_path / "k.duckdb")
+    with Store(path) as store:
+        fill(store, F.ALL, F.ROSTER)
+        store.con.execute("INSERT INTO metric_values (period, subject, metric, value, source) "
+                          "VALUES ('2026-10', 'a1', 'bonus', 100, 'manual')")
+    return path
+
+
+def kaohe(db: str, *args: str):
+    return CliRunner().invoke(cli, ["--db", db, *args])
+
+
+def test_pay_lines_from_metrics_and_inputs(db, tmp_path):
+    plan = tmp_path / "mine.yaml"
+    plan.write_text(PLAN, "utf-8")
+    res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "agent_messages", "--format",
+                "json")
+    replies = {r["agent"]: r["agent_messages"] for r in json.loads(res.output)["rows"]}
+    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2026-10", "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["plan"] == "mine" and data["settled"] is True
+    rows = {r["agent"]: r for r in data["rows"]}
+    a1 = rows["a1"]
+    assert a1["replies_pay"] == 5 * replies["a1"]
+    assert a1["bonus_pay"] == 100.0
+    assert a1["total"] == 5 * replies["a1"] + 100.0
+    assert a1["status"] == "已结算"
+    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2026-10", "--payslip", "a1")
+    assert res.exit_code == 0 and "回复提成" in res.output and "应发合计" in res.output
+
+
+def test_pay_refuses_an_unsettled_period_unless_provisional(db, tmp_path):
+    plan = tmp_path / "mine.yaml"
+    plan.write_text(PLAN, "utf-8")
+    with Store(db) as store:  # a day far in the future is never settled
+        fill(store, [dict(F.MULTI[0], time="2099-01-05 10:00:00")])
+    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2099-01")
+    assert res.exit_code == 1 and "--provisional" in res.output
+    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2099-01", "--provisional",
+                "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["settled"] is False
+    assert all(r["status"] == "暂估" for r in data["rows"])
+
+
+def test_pay_needs_a_scheme_for_score_lines(db):
+    res = kaohe(db, "pay", "--plan", "pk_rewards", "--period", "2026-10")
+    assert res.exit_code == 1 and "--scheme" in res.output
