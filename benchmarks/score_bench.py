@@ -1,10 +1,12 @@
-"""Benchmark: pure scoring (no store) of 1,000 agents × 12 months with a preset scheme.
+"""Benchmark: pure scoring and pay (no store) of 1,000 agents × 12 months with presets.
 
     python benchmarks/score_bench.py [--agents 1000] [--months 12] [--scheme presales_standard]
+                                     [--plan jd_commission]
 
 Synthetic metric rows (numpy, fixed seed) for every metric the scheme reads; each month is
-scored with ``kaohe.schemes.score`` and ranked with the scheme's PK section when it has one.
-Prints wall time and peak RSS (target: well under 10 s).
+scored with ``kaohe.schemes.score``, ranked with the scheme's PK section when it has one, and
+paid with the plan (its metrics and inputs synthesised the same way). Prints wall time and
+peak RSS (target: well under 10 s).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 
 import numpy as np
 
+from kaohe.pay import load_plan, pay, score_inputs
+from kaohe.pay.fetch import plan_names
 from kaohe.schemes import load_scheme, pk_rank, score
 
 
@@ -41,23 +45,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--agents", type=int, default=1000)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--scheme", default="presales_standard")
+    ap.add_argument("--plan", default="jd_commission")
     args = ap.parse_args(argv)
     scheme = load_scheme(args.scheme)
+    plan = load_plan(args.plan)
+    reads = sorted({p[-1] for p in plan_names(plan) if p[0] not in ("score", "rank", "shop")}
+                   - set(plan.params))
     rng = np.random.default_rng(42)
-    months = [(f"2026-{m:02d}", synthetic_rows(scheme.metric_ids(), args.agents, rng))
-              for m in range(1, args.months + 1)]
+    months = [(f"2026-{m:02d}", synthetic_rows(
+        list(dict.fromkeys([*scheme.metric_ids(), *reads])), args.agents, rng))
+        for m in range(1, args.months + 1)]
     score(scheme, months[0][1][:2], None, months[0][0])  # warm the registry import
     start = time.perf_counter()
     scored = 0
+    paid = 0
     for period, rows in months:
         result = score(scheme, rows, None, period)
-        if scheme.pk:
-            pk_rank(rows, scheme.pk)
+        pk = pk_rank(rows, scheme.pk) if scheme.pk else None
         scored += len(result.agents)
+        slips = pay(plan, rows, None, score_inputs(result, pk), settled=True, period=period)
+        paid += len(slips.payslips)
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"scheme {scheme.id}: {scored} agent-months scored in {wall:.2f} s "
-          f"({scored / wall:,.0f}/s), peak RSS {peak_mb:.0f} MB")
+    print(f"scheme {scheme.id} + plan {plan.id}: {scored} agent-months scored and {paid} "
+          f"payslips in {wall:.2f} s ({scored / wall:,.0f} agent-months/s), "
+          f"peak RSS {peak_mb:.0f} MB")
     return 0
 
 
