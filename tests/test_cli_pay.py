@@ -83,3 +83,21 @@ def test_pay_refuses_an_unsettled_period_unless_provisional(db, tmp_path):
 def test_pay_needs_a_scheme_for_score_lines(db):
     res = kaohe(db, "pay", "--plan", "pk_rewards", "--period", "2026-10")
     assert res.exit_code == 1 and "--scheme" in res.output
+
+
+def test_pay_workbook_has_payroll_and_a_payslip_per_agent(db, tmp_path):
+    import fastexcel
+
+    plan = tmp_path / "mine.yaml"
+    plan.write_text(PLAN, "utf-8")
+    out = tmp_path / "pay.xlsx"
+    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2026-10", "--format", "xlsx",
+                "--out", str(out))
+    assert res.exit_code == 0, res.output
+    book = fastexcel.read_excel(str(out))
+    slips = [n for n in book.sheet_names if n.startswith("工资条-")]
+    assert "工资表" in book.sheet_names and len(slips) >= 3
+    payroll = book.load_sheet("工资表", header_row=2).to_polars()
+    assert payroll.columns[:5] == ["客服", "姓名", "回复提成", "奖金", "应发合计"]
+    a1 = payroll.filter(payroll["客服"] == "a1").row(0, named=True)
+    assert a1["奖金"] == 100.0 and a1["应发合计"] == a1["回复提成"] + a1["奖金"]

@@ -39,8 +39,14 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     assert str(xlsx) in output and str(html) in output
     with zipfile.ZipFile(xlsx) as z:
         workbook = z.read("xl/workbook.xml").decode("utf-8")
-    for sheet in ("概览", "导入记录", "隔离区", "客服名单"):
+    for sheet in ("概览", "导入记录", "隔离区", "客服名单", "客服指标"):
         assert sheet in workbook
+    assessment = base / "reports" / "kaohe_assessment.xlsx"
+    assert str(assessment) in output and "考核 / assessment" in output
+    with zipfile.ZipFile(assessment) as z:
+        sheets = z.read("xl/workbook.xml").decode("utf-8")
+    for sheet in ("考核-售前客服标准考核", "考核-售后客服标准考核", "工资表", "工资条-"):
+        assert sheet in sheets
     page = html.read_text(encoding="utf-8")
     assert "隔离区" in page and "客服名单" in page
     assert "http://" not in page.split("<body>")[0] and "cdn" not in page.lower()

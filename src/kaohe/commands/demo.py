@@ -21,11 +21,14 @@ def _summary(result: DemoResult) -> list[str]:
         lines.append(f"指标 / KPIs: {result.kpi_note}")
     else:
         lines.append(f"指标 / KPIs: {len(result.kpi_rows)} 行 (per agent)")
-    lines += ["报告 / reports:", f"  {result.reports['xlsx']}", f"  {result.reports['html']}",
+    lines += [f"考核 / assessment: {line}" for line in result.assessment]
+    lines += ["报告 / reports:", *(f"  {path}" for path in result.reports.values()),
               "下一步 / try next:",
               f"  kaohe --db {db} quarantine",
               f"  kaohe --db {db} kpi --by agent",
-              f"  kaohe --db {db} kpi --by shop --format csv"]
+              f"  kaohe --db {db} kpi --by shop --format csv",
+              f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
+              f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>"]
     return lines
 
 

@@ -34,7 +34,15 @@ def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provis
     parse_period(period)
     plan = load_plan(plan_ref, {k: float(v) for k, v in parse_overrides(sets).items()})
     with obj.open_store() as store:
-        result = pay_period(store, plan, period, scheme_ref, provisional)
+        result, scored = pay_period(store, plan, period, scheme_ref, provisional)
+    if fmt == "xlsx":
+        from kaohe.reports.assessment import write_assessment
+
+        if not out:
+            raise UsageError("--format xlsx needs --out FILE.xlsx")
+        click.echo(write_assessment(out, [scored] if scored else [], result,
+                                    settled=not result.provisional))
+        return
     if payslip_agent:
         click.echo(_payslip_text(result, payslip_agent))
         return
@@ -52,15 +60,16 @@ def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provis
 
 
 def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
-               provisional: bool) -> Any:
-    """Payslips of a plan for a period of a store's data (scores from `scheme_ref`)."""
+               provisional: bool) -> tuple[Any, Any]:
+    """Payslips of a plan for a period of a store's data, and the scheme results they read
+    (None when the plan reads none)."""
     from kaohe.commands.score import score_period
     from kaohe.pay import pay, score_inputs
     from kaohe.pay.fetch import agent_rows, needs_scores, shop_rows
     from kaohe.schemes import load_scheme, pk_rank
     from kaohe.schemes.fetch import metric_rows, roster_rows
 
-    scores = None
+    scores = result = None
     if needs_scores(plan):
         if not scheme_ref:
             raise UsageError(f"plan {plan.id} reads scheme results (score., rank.): "
@@ -70,10 +79,12 @@ def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
         pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
         scores = score_inputs(result, pk)
     done = _settled(plan, period)
-    return pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
-               settled=done, provisional=provisional and not done,
-               shops=shop_rows(store, plan, period),
-               period=period) if (done or provisional) else _refuse(plan, period)
+    if not (done or provisional):
+        _refuse(plan, period)
+    slips = pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
+                settled=done, provisional=provisional and not done,
+                shops=shop_rows(store, plan, period), period=period)
+    return slips, result
 
 
 def _settled(plan: Any, period: str) -> bool:
@@ -86,7 +97,7 @@ def _settled(plan: Any, period: str) -> bool:
     return settled(parse_period(period), None, metrics=ids or None)
 
 
-def _refuse(plan: Any, period: str) -> Any:
+def _refuse(plan: Any, period: str) -> None:
     raise UsageError(f"period {period} is not settled yet for plan {plan.id} (orders can still "
                      "be paid or refunded): pay it later, or with --provisional (marked 暂估)")
 

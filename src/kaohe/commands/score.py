@@ -39,6 +39,11 @@ def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
     if explain_agent:
         click.echo(_explained(result, explain_agent))
         return
+    if fmt == "xlsx" and out:
+        from kaohe.reports.assessment import write_assessment
+
+        click.echo(write_assessment(out, [r for r in (result, second) if r], settled=done))
+        return
     if second is not None:
         rows = compare(result, second)
         payload = {"scheme": scheme.id, "compare": second.scheme_id, "period": period,

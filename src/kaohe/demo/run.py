@@ -19,6 +19,9 @@ import pyarrow as pa
 
 DEMO_MESSAGES = 36_000
 DEMO_DAYS = 35
+DEMO_PERIOD = "2026-10"  # the generator starts on 2026-10-01: the first full month
+DEMO_SCHEMES = ("presales_standard", "aftersales_standard", "general")
+DEMO_PLAN = "jd_commission"
 GBK_SHOP = "云朵拼多多店"
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -199,6 +202,7 @@ class DemoResult:
     counts: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
     reports: dict[str, Path] = field(default_factory=dict)
+    assessment: list[str] = field(default_factory=list)  # one line per scheme / plan
     seconds: float = 0.0
 
 
@@ -271,9 +275,38 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
         result.kpi_rows, result.kpi_note = compute_kpis(store)
         data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
         result.counts = data["counts_by_table"]
-    reports = base / "reports"
-    reports.mkdir(exist_ok=True)
-    result.reports = {"xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
-                      "html": write_html(data, reports / "kaohe_report.html")}
+        reports = base / "reports"
+        reports.mkdir(exist_ok=True)
+        if result.kpi_rows is not None:
+            say(f"考核与薪资 / scores and pay ({DEMO_PERIOD})")
+            result.reports["assessment"] = assess(store, reports / "kaohe_assessment.xlsx",
+                                                  result.assessment)
+    result.reports.update({"xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
+                           "html": write_html(data, reports / "kaohe_report.html")})
     result.seconds = time.perf_counter() - began
     return result
+
+
+def assess(store: Any, path: Path, summary: list[str]) -> Path:
+    """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
+    暂估 when the month is not settled yet) and write the assessment workbook."""
+    from kaohe.commands.pay import pay_period
+    from kaohe.commands.score import is_settled, score_period
+    from kaohe.pay import load_plan
+    from kaohe.reports.assessment import write_assessment
+    from kaohe.schemes import load_scheme
+
+    results = []
+    for scheme_id in DEMO_SCHEMES:
+        scheme = load_scheme(scheme_id)
+        result = score_period(store, scheme, DEMO_PERIOD)
+        graded = [a for a in result.agents if a.grade]
+        summary.append(f"{scheme.name}: {len(result.agents)} 人, {len(graded)} 人定级")
+        results.append(result)
+    settled = all(is_settled(load_scheme(s), DEMO_PERIOD) for s in DEMO_SCHEMES)
+    payroll, _ = pay_period(store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True)
+    total = sum(slip.total for slip in payroll.payslips)
+    mark = "（暂估）" if payroll.provisional else ""
+    summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, "
+                   f"合计 ¥{total:,.2f}{mark}")
+    return write_assessment(path, results, payroll, settled=settled)

@@ -46,6 +46,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "calls": "offered_at", "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
     "metric_values": None, "agents": None,
 }
+CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]
 
 
@@ -67,7 +68,9 @@ def signatures(store: Any) -> Signature:
     for table in margins():
         column = TABLE_DAYS.get(table)
         day = f"CAST({column} AS DATE)" if column else "NULL::DATE"
-        checksum = "NULL::HUGEINT" if table == "messages" else f'sum(hash("{table}"))'
+        # kept within BIGINT: larger Python ints reach DuckDB as doubles and lose digits
+        checksum = ("NULL::BIGINT" if table == "messages"
+                    else f'CAST(sum(hash("{table}")) % {CHECKSUM_MOD} AS BIGINT)')
         sql = f'SELECT {day} AS d, count(*), {checksum} FROM "{table}" GROUP BY d'
         for d, n, check in store.con.execute(sql).fetchall():
             out[(table, d)] = (int(n), None if check is None else int(check))
@@ -131,10 +134,14 @@ def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
     counts = _message_days(store, period)
     rows = [row for grain in GRAINS for row in _grain_rows(store, grain, period, widened)]
     with store.transaction() as con:
-        con.executemany("DELETE FROM metric_facts WHERE day = ?", [[d] for d in widened])
-        con.executemany("DELETE FROM metric_facts_days WHERE day = ?", [[d] for d in widened])
+        con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [widened])
+        con.execute("DELETE FROM metric_facts_days WHERE day IN (SELECT unnest(?))", [widened])
         if rows:
-            con.executemany("INSERT INTO metric_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.register("_kaohe_new_facts", _as_arrow(rows))
+            try:
+                con.execute("INSERT INTO metric_facts SELECT * FROM _kaohe_new_facts")
+            finally:
+                con.unregister("_kaohe_new_facts")
         fp = fingerprint()
         con.executemany("INSERT INTO metric_facts_days VALUES (?, ?, ?)",
                         [[d, counts.get(d, 0), fp] for d in widened])
@@ -142,6 +149,20 @@ def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
         con.executemany("INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
                         [[t, d, n, c] for (t, d), (n, c) in current.items()])
     return widened
+
+
+FACT_COLUMNS = ("grain", "agent", "shop", "platform", "day", "metric", "part", "combine",
+                "value")
+
+
+def _as_arrow(rows: list[list[Any]]) -> Any:
+    """The fact rows as an Arrow table: one bulk insert instead of a statement per row."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    types = [pa.string()] * 4 + [pa.date32()] + [pa.string()] * 3 + [pa.float64()]
+    return pa.table({name: pa.array(col, type=kind) for name, col, kind in
+                     zip(FACT_COLUMNS, columns, types, strict=True)})
 
 
 def _grain_rows(store: Any, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
