@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -86,11 +86,21 @@ def _migrate_4(con: duckdb.DuckDBPyConnection) -> None:
         tbl VARCHAR NOT NULL, day DATE, rows BIGINT NOT NULL, checksum HUGEINT)""")
 
 
+def _migrate_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 5: automatic quality-inspection findings, one row per (message, rule)."""
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_findings (
+        pack VARCHAR NOT NULL, msg_key VARCHAR, shop VARCHAR, platform VARCHAR, buyer VARCHAR,
+        agent VARCHAR, time TIMESTAMP, session_start TIMESTAMP, rule VARCHAR NOT NULL,
+        category VARCHAR, severity VARCHAR NOT NULL, deduction DOUBLE, span_start INTEGER,
+        span_end INTEGER, matched VARCHAR, found_at TIMESTAMP DEFAULT current_timestamp)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
     3: _migrate_3,
     4: _migrate_4,
+    5: _migrate_5,
 }
 
 

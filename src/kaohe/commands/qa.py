@@ -1,0 +1,113 @@
+"""`kaohe qa run|findings|sample|import-reviews` (spec: cli.md, qa.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from kaohe.engine.periods import period_from_args
+from kaohe.output import emit
+
+FINDING_COLUMNS = ["session", "agent", "buyer", "msg_id", "rule", "category", "severity", "span",
+                   "text"]
+FINDING_HEADERS = ["会话", "客服", "买家", "消息", "规则", "类别", "严重程度", "位置", "内容"]
+
+
+@click.group("qa")
+def command() -> None:
+    """质检 / quality inspection: run a rule pack, list findings, sample, import reviews."""
+
+
+@command.command("run")
+@click.option("--pack", "pack_ref", default="default", show_default=True,
+              help="rule pack id or YAML file")
+@click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05")
+@click.option("--from", "start", default=None)
+@click.option("--to", "end", default=None)
+@click.pass_obj
+def run_command(obj: Any, pack_ref: str, period: str | None, start: str | None,
+                end: str | None) -> None:
+    """scan the messages and store the findings (a re-run replaces them)."""
+    from kaohe.qa.findings import run_pack
+    from kaohe.qa.rules import load_pack
+
+    pack = load_pack(pack_ref)
+    with obj.open_store() as store:
+        summary = run_pack(store, pack, period_from_args(period, start, end))
+    click.echo(f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
+               f"{summary.findings:,} 条发现 / findings")
+    for rule, n in sorted(summary.by_rule.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {rule:<28} {n:>8,}")
+
+
+@command.command("findings")
+@click.option("--period", "-p", default=None)
+@click.option("--from", "start", default=None)
+@click.option("--to", "end", default=None)
+@click.option("--agent", default=None)
+@click.option("--severity", type=click.Choice(["info", "minor", "major", "redline"]),
+              default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None)
+@click.pass_obj
+def findings_command(obj: Any, period: str | None, start: str | None, end: str | None,
+                     agent: str | None, severity: str | None, fmt: str, out: str | None) -> None:
+    """the stored findings; buyer data in them is masked."""
+    from kaohe.qa.findings import findings
+
+    with obj.open_store(read_only=True) as store:
+        rows = findings(store, period_from_args(period, start, end), agent, severity)
+    emit({"rows": rows}, rows, FINDING_COLUMNS, fmt, out, FINDING_HEADERS, title="质检发现")
+
+
+@command.command("sample")
+@click.option("--per-agent", "n", type=int, default=5, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--flagged-share", type=float, default=0.25, show_default=True,
+              help="share of each agent's sample reserved for sessions with findings")
+@click.option("--period", "-p", default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None)
+@click.pass_obj
+def sample_command(obj: Any, n: int, seed: int, flagged_share: float, period: str | None,
+                   fmt: str, out: str | None) -> None:
+    """sessions to review: stratified per agent, reproducible with the seed."""
+    from kaohe.privacy import mask_buyer
+    from kaohe.qa.findings import flagged_sessions
+    from kaohe.qa.sampling import sample_sessions
+
+    with obj.open_store(read_only=True) as store:
+        sessions = flagged_sessions(store, period_from_args(period, None, None))
+    chosen = sample_sessions(sessions, n, seed=seed, flagged_share=flagged_share)
+    rows = [{**r, "session": _masked_session(r["session"], mask_buyer)}
+            for r in chosen.to_dicts()]
+    emit({"rows": rows}, rows, ["session", "agent", "shop", "day", "flagged", "why"], fmt, out,
+         ["会话", "客服", "店铺", "日期", "有发现", "原因"], title="抽检样本")
+
+
+def _masked_session(session: str, mask: Any) -> str:
+    shop, buyer, rest = session.split("/", 2)
+    return f"{shop}/{mask(buyer)}/{rest}"
+
+
+@command.command("import-reviews")
+@click.argument("files", nargs=-1, required=True)
+@click.pass_context
+def import_reviews_command(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """manual review results (CSV/XLSX) into qa_reviews; bad rows go to quarantine (exit 3)."""
+    from kaohe.errors import EXIT_REJECTED
+    from kaohe.qa.reviews import import_reviews
+
+    rejected = 0
+    with ctx.obj.open_store() as store:
+        for path in files:
+            r = import_reviews(store, path, zone=ctx.obj.config.zone)
+            rejected += r.rejected
+            click.echo(f"{path}: 读取 {r.read}  新增 {r.inserted}  更新 {r.updated}  "
+                       f"拒收 {r.rejected}")
+    if rejected:
+        click.echo("被拒绝的行见 / rejected rows: kaohe quarantine")
+        ctx.exit(EXIT_REJECTED)

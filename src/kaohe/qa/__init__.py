@@ -1,0 +1,1 @@
+"""Quality inspection (质检): rule packs and text detectors, findings, manual review."""

@@ -1,0 +1,125 @@
+"""Importing manual reviews (qa_reviews) from a CSV or spreadsheet: one row per rated category.
+
+The generic import does the reading, header mapping, typing and the write in one transaction
+(kaohe.ingest.load); this adds the checks a review needs against its scorecard: the scorecard
+is known, the item is one of its categories, the score lies on the category's scale and N/A
+only where the category allows it. Scorecard and item are stored as ids. A review with one bad
+row is quarantined whole: a partial review would score wrong. Re-importing a file changes
+nothing (rows upsert on review_id + item; quarantine entries are keyed by file and row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from kaohe import schema
+from kaohe.ingest.load import ImportResult, _write_all, check_columns, map_frame
+from kaohe.ingest.readers import read_raw
+from kaohe.ingest.validate import R_MISSING, REJECT_SCHEMA, validate
+from kaohe.qa.review import EPS, Scorecard, list_scorecards
+from kaohe.store import Store
+
+ROW = "_row"
+R_SCORECARD = "未知的评分表 / unknown scorecard"
+R_ITEM = "评分表中没有该项目 / item not on the scorecard"
+R_SCALE = "分值不在量表上 / score not on the category's scale"
+R_NA = "该项目不允许不适用 / N/A not allowed for this item"
+R_REVIEW = "同一抽检的其他行被拒 / another row of this review was rejected"
+NEEDED = ("agent", "scorecard", "item")  # optional in the table, needed to score a review
+
+
+def category_table(cards: Iterable[Scorecard]) -> pl.DataFrame:
+    """One row per (scorecard key, item key): ids and names both resolve to the ids."""
+    rows = [
+        {"_card_key": ck, "_item_key": ik, "_card": card.id, "_item": cat.id,
+         "_min": cat.scale.min, "_max": cat.scale.max, "_step": cat.scale.step,
+         "_na": cat.allow_na}
+        for card in cards for ck in {card.id, card.name}
+        for cat in card.categories for ik in {cat.id, cat.name}
+    ]
+    return pl.DataFrame(rows, schema={"_card_key": pl.String, "_item_key": pl.String,
+                                      "_card": pl.String, "_item": pl.String,
+                                      "_min": pl.Float64, "_max": pl.Float64,
+                                      "_step": pl.Float64, "_na": pl.Boolean})
+
+
+def _reason(frame: pl.DataFrame) -> pl.Expr:
+    """The first failing check of a typed row, with its column."""
+    score = pl.col("score")
+    steps = (score - pl.col("_min")) / pl.col("_step")
+    off_step = pl.col("_step").is_not_null() & ((steps - steps.round()).abs() > 1e-6)
+    outside = (score < pl.col("_min") - EPS) | (score > pl.col("_max") + EPS) | off_step
+    na = score.is_null() & pl.col("passed").is_null() if "passed" in frame.columns \
+        else score.is_null()
+    checks = [(pl.col(c).is_null(), c, R_MISSING) for c in NEEDED]
+    checks += [(pl.col("_card_known").not_(), "scorecard", R_SCORECARD),
+               (pl.col("_card").is_null(), "item", R_ITEM),
+               (outside.fill_null(False), "score", R_SCALE),
+               (na & pl.col("_na").not_(), "score", R_NA)]
+    expr = pl.struct(column=pl.lit(None, pl.String), reason=pl.lit(None, pl.String))
+    for failed, column, reason in reversed(checks):
+        expr = pl.when(failed).then(pl.struct(column=pl.lit(column), reason=pl.lit(reason))
+                                    ).otherwise(expr)
+    return expr.alias("_bad")
+
+
+def check_reviews(typed: pl.DataFrame, cards: Iterable[Scorecard],
+                  spoiled: Iterable[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows that pass with scorecard and item as ids, rejects[row, column, value, reason]).
+    ``spoiled``: review ids with a row rejected earlier (their other rows are rejected too)."""
+    cats = category_table(cards)
+    frame = typed.with_columns(pl.lit(None, pl.String).alias(c) for c in NEEDED
+                               if c not in typed.columns)
+    if "score" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("score"))
+    known = cats["_card_key"].unique().implode()
+    frame = frame.with_columns(pl.col("scorecard").is_in(known).alias("_card_known"))
+    frame = frame.join(cats, left_on=["scorecard", "item"], right_on=["_card_key", "_item_key"],
+                       how="left", maintain_order="left").with_columns(_reason(frame))
+    bad = frame.filter(pl.col("_bad").struct.field("reason").is_not_null()).unnest("_bad")
+    rejects = bad.select(pl.col(ROW).alias("row"), "column", _value(bad), "reason")
+    bad_ids = pl.Series([*bad["review_id"], *spoiled], dtype=pl.String).implode()
+    others = frame.filter(pl.col("review_id").is_in(bad_ids)
+                          & pl.col("_bad").struct.field("reason").is_null())
+    rejects = pl.concat([rejects, others.select(
+        pl.col(ROW).alias("row"), pl.lit("review_id").alias("column"),
+        pl.col("review_id").alias("value"), pl.lit(R_REVIEW).alias("reason"))])
+    good = frame.filter(~pl.col("review_id").is_in(bad_ids))
+    good = good.with_columns(pl.col("_card").alias("scorecard"), pl.col("_item").alias("item"))
+    return good.select(typed.columns), rejects.cast(REJECT_SCHEMA).sort("row", "column")
+
+
+def _cell(value: object) -> str | None:
+    if value is None:
+        return None
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _value(bad: pl.DataFrame) -> pl.Series:
+    """The offending cell of each reject, as text."""
+    cells = [_cell(row[row["column"]]) for row in bad.iter_rows(named=True)]
+    return pl.Series("value", cells, pl.String)
+
+
+def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecard] = (),
+                   zone: str = "Asia/Shanghai") -> ImportResult:
+    """Import one review file into qa_reviews in one transaction; bad rows go to quarantine
+    with file, row, column and reason. ``scorecards`` add user cards to the presets."""
+    raw = read_raw(path)
+    tbl, preset_id, frame = map_frame(raw, "qa_reviews", None, None, None)
+    check_columns(tbl, frame, raw.path)
+    typed, rejects = validate(tbl, frame, zone)
+    rejected = frame.filter(pl.col(ROW).cast(pl.Int64).is_in(rejects["row"].implode()))
+    spoiled = rejected["review_id"].str.strip_chars().drop_nulls().to_list() \
+        if "review_id" in frame.columns else []
+    cards = {c.id: c for c in [*list_scorecards(), *scorecards]}  # a user's card wins
+    typed, review_rejects = check_reviews(typed, cards.values(), spoiled)
+    rejects = pl.concat([rejects, review_rejects]).sort("row", "column")
+    result = ImportResult(raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0,
+                          rejects["row"].n_unique())
+    with store.transaction() as con:
+        _write_all(con, schema.QA_REVIEWS, raw, typed, rejects, result)
+    return result

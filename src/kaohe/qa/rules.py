@@ -1,0 +1,233 @@
+"""Rule packs: quality-inspection rules as data (spec: qa.md, "Automatic rules").
+
+A pack is YAML (kaohe/qa/packs/*.yaml or a manager's own file) validated with pydantic; a
+mistake names the file, the line and the field, like the scheme and mapping files.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kaohe.errors import ConfigError, UsageError
+from kaohe.ingest.presets import FieldProblem, _node_line
+
+Severity = Literal["info", "minor", "major", "redline"]
+Scope = Literal["agent", "buyer", "session"]
+IdentifierKind = Literal["phone", "wechat", "qq", "bank_card", "id_card", "payment", "link"]
+
+# Detectors of one message's text; the spec's named text detectors (invoice_refusal, ...)
+# are phrase lists with their own name so findings and reports can tell them apart.
+PHRASE_DETECTORS = frozenset({"phrases", "invoice_refusal", "promise_breach", "close_order",
+                              "info_leak", "extreme_words"})
+TEXT_DETECTORS = PHRASE_DETECTORS | {"pattern", "ad_buyer", "withdrawn"}
+# Detectors over a session's timing and turns (declared here, computed elsewhere).
+SESSION_DETECTORS = frozenset({"repeated_reply", "no_greeting", "no_farewell", "slow_reply",
+                               "left_unanswered", "no_soothing"})
+DETECTORS = TEXT_DETECTORS | SESSION_DETECTORS
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhraseParams(_Params):
+    phrases: list[str] = Field(default_factory=list, description="fire when inside the message")
+    whole: list[str] = Field(default_factory=list,
+                             description="fire when the message, without punctuation and "
+                                         "spaces, is exactly one of these")
+    exceptions: list[str] = Field(default_factory=list,
+                                  description="never fire on a message containing one of these")
+
+    @model_validator(mode="after")
+    def _some(self) -> PhraseParams:
+        if not self.phrases and not self.whole:
+            raise FieldProblem(("phrases",), "give phrases or whole (or both)")
+        for name in ("phrases", "whole", "exceptions"):
+            for i, p in enumerate(getattr(self, name)):
+                if not p.strip():
+                    raise FieldProblem((name, i), "empty phrase")
+        return self
+
+
+class PatternParams(_Params):
+    kinds: list[IdentifierKind] = Field(default_factory=list,
+                                        description="validated identifiers to find")
+    regex: list[str] = Field(default_factory=list, description="extra regular expressions")
+    exceptions: list[str] = Field(default_factory=list,
+                                  description="never fire on a message containing one of these")
+    allow: list[str] = Field(default_factory=list,
+                             description="a match containing one of these is no hit "
+                                         "(the platform's own domains)")
+
+    @model_validator(mode="after")
+    def _check(self) -> PatternParams:
+        if not self.kinds and not self.regex:
+            raise FieldProblem(("kinds",), "give kinds or regex (or both)")
+        for i, rx in enumerate(self.regex):
+            try:  # Polars' (Rust) regex dialect, not Python's
+                pl.Series([""]).str.contains(rx)
+            except pl.exceptions.ComputeError as exc:
+                raise FieldProblem(("regex", i), f"invalid regular expression: {exc}") from None
+        return self
+
+
+class AdParams(_Params):
+    phrases: list[str] = Field(min_length=1, description="spam words (兼职, 刷单, ...)")
+    kinds: list[IdentifierKind] = Field(default_factory=list)
+    min_signals: int = Field(2, ge=1, description="distinct spam words + identifier kinds")
+
+
+class WithdrawnParams(_Params):
+    msg_types: list[str] = Field(default_factory=lambda: ["withdrawn"])
+
+
+class RepeatedParams(_Params):
+    min_count: int = Field(3, ge=2)
+    min_chars: int = Field(6, ge=1, description="shorter texts (好的, 嗯) are not scripts")
+
+
+class GreetingParams(_Params):
+    phrases: list[str] = Field(min_length=1)
+
+
+class SlowParams(_Params):
+    round_seconds: float = Field(60, gt=0)
+    first_seconds: float = Field(30, gt=0)
+    severe_seconds: float = Field(300, gt=0)
+
+
+class UnansweredParams(_Params):
+    pass
+
+
+class SoothingParams(_Params):
+    upset: list[str] = Field(min_length=1)
+    soothing: list[str] = Field(min_length=1)
+
+
+PARAMS: dict[str, type[_Params]] = {
+    **{d: PhraseParams for d in PHRASE_DETECTORS},
+    "pattern": PatternParams, "ad_buyer": AdParams, "withdrawn": WithdrawnParams,
+    "repeated_reply": RepeatedParams, "no_greeting": GreetingParams,
+    "no_farewell": GreetingParams, "slow_reply": SlowParams,
+    "left_unanswered": UnansweredParams, "no_soothing": SoothingParams,
+}
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1, description="short label (中文)")
+    category: str = Field(min_length=1)
+    severity: Severity
+    scope: Scope
+    detector: str
+    params: dict = Field(default_factory=dict)
+    deduction: float = Field(0, ge=0, description="points off the session's 100")
+    explanation: str = Field(min_length=1, description="shown to the agent")
+    source: str = ""
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        if self.detector not in DETECTORS:
+            raise FieldProblem(("detector",), f"unknown detector {self.detector!r} "
+                               f"(known: {', '.join(sorted(DETECTORS))})")
+        if self.detector in TEXT_DETECTORS and self.scope == "session":
+            raise FieldProblem(("scope",), f"detector {self.detector} reads messages: "
+                               "scope agent or buyer")
+        try:
+            PARAMS[self.detector].model_validate(self.params)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            problem = (err.get("ctx") or {}).get("error")
+            loc = problem.loc if isinstance(problem, FieldProblem) else tuple(
+                p for p in err["loc"] if isinstance(p, int | str))
+            msg = str(problem) if isinstance(problem, FieldProblem) else err["msg"]
+            raise FieldProblem(("params", *loc), msg) from None
+        return self
+
+    def parsed(self) -> _Params:
+        """The params as the detector's typed model."""
+        return PARAMS[self.detector].model_validate(self.params)
+
+
+class Pack(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    description: str = ""
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Pack:
+        seen: set[str] = set()
+        for i, rule in enumerate(self.rules):
+            if rule.id in seen:
+                raise FieldProblem(("rules", i, "id"), f"duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def active(self, detectors: frozenset[str] = DETECTORS) -> list[Rule]:
+        return [r for r in self.rules if r.enabled and r.detector in detectors]
+
+
+def parse_pack_text(text: str, file: str) -> Pack:
+    """Validate one rule-pack YAML; errors name file, line and field."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"invalid YAML: {exc}", file=file,
+                          line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a rule pack must be a mapping (id, name, rules)", file=file, line=1)
+    try:
+        return Pack.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
+        problem = (err.get("ctx") or {}).get("error")
+        msg = err["msg"]
+        if isinstance(problem, FieldProblem):
+            loc, msg = (*loc, *problem.loc), str(problem)
+        field = ".".join(str(p) for p in loc) or None
+        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+
+
+@functools.cache
+def _builtin() -> tuple[Pack, ...]:
+    folder = resources.files("kaohe.qa").joinpath("packs")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))),
+                   key=lambda f: f.name)
+    return tuple(parse_pack_text(f.read_text("utf-8"), f"kaohe/qa/packs/{f.name}")
+                 for f in files)
+
+
+def list_packs() -> list[Pack]:
+    return [p.model_copy(deep=True) for p in _builtin()]
+
+
+def load_pack(id_or_path: str = "default") -> Pack:
+    """A shipped pack by id or a manager's YAML file."""
+    for pack in list_packs():
+        if pack.id == id_or_path:
+            return pack
+    path = Path(id_or_path)
+    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        known = ", ".join(p.id for p in list_packs())
+        raise UsageError(f"unknown rule pack {id_or_path!r} (known: {known}, or a .yaml file)")
+    if not path.is_file():
+        raise UsageError(f"rule pack file not found: {id_or_path}")
+    return parse_pack_text(path.read_text("utf-8"), str(path))
