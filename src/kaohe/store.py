@@ -90,7 +90,8 @@ def _migrate_5(con: duckdb.DuckDBPyConnection) -> None:
     """Version 5: automatic quality-inspection findings, one row per (message, rule)."""
     con.execute("""CREATE TABLE IF NOT EXISTS qa_findings (
         pack VARCHAR NOT NULL, msg_key VARCHAR, shop VARCHAR, platform VARCHAR, buyer VARCHAR,
-        agent VARCHAR, time TIMESTAMP, session_start TIMESTAMP, rule VARCHAR NOT NULL,
+        agent VARCHAR, time TIMESTAMP, session_start TIMESTAMP, session_end TIMESTAMP,
+        rule VARCHAR NOT NULL,
         category VARCHAR, severity VARCHAR NOT NULL, deduction DOUBLE, span_start INTEGER,
         span_end INTEGER, matched VARCHAR, found_at TIMESTAMP DEFAULT current_timestamp)""")
 

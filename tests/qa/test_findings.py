@@ -84,3 +84,29 @@ def test_sample_is_reproducible_and_prefers_flagged(db, tmp_path):
     assert first.output == second.output
     rows = {r["agent"]: r for r in json.loads(first.output)["rows"]}
     assert rows["a1"]["flagged"] is True
+
+
+def test_an_ad_session_leaves_every_metric(tmp_path):
+    # b9 advertises (兼职刷单 + 加微信 id: two signals of the default pack's ad_buyer rule) and
+    # a1 answers; once `qa run` found it, the session counts for no metric, shop or agent
+    from kaohe.engine import compute_kpis
+
+    path = str(tmp_path / "ad.duckdb")
+    with Store(path) as store:
+        fill(store, ROWS + [
+            msg("b9", "a1", "buyer", "2026-10-06 09:00:00",
+                "兼职刷单，日结200，加微信 wx8899123 了解"),
+            msg("b9", "a1", "agent", "2026-10-06 09:00:20", "您好"),
+        ])
+        metrics = ["consult_buyers", "rounds", "agent_messages"]
+        before = compute_kpis(store, by="shop", metrics=metrics, use_facts=False)[0]
+    assert kaohe(path, "qa", "run").exit_code == 0
+    with Store(path) as store:
+        after = compute_kpis(store, by="shop", metrics=metrics, use_facts=False)[0]
+        kept = compute_kpis(store, by="shop", metrics=metrics, use_facts=False,
+                            params={"exclude_ad_sessions": False})[0]
+        facts = compute_kpis(store, by="shop", metrics=metrics)[0]
+    assert after["consult_buyers"] == before["consult_buyers"] - 1
+    assert after["rounds"] == before["rounds"] - 1
+    assert after["agent_messages"] == before["agent_messages"] - 1
+    assert kept == before and facts == after

@@ -271,6 +271,8 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
     say("导入 / importing")
     with Store(db) as store:
         import_all(store, files, result, say)
+        say("质检 / quality inspection")
+        result.assessment.append(inspect(store))
         say("计算指标 / computing KPIs")
         result.kpi_rows, result.kpi_note = compute_kpis(store)
         data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
@@ -310,3 +312,14 @@ def assess(store: Any, path: Path, summary: list[str]) -> Path:
     summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, "
                    f"合计 ¥{total:,.2f}{mark}")
     return write_assessment(path, results, payroll, settled=settled)
+
+
+def inspect(store: Any) -> str:
+    """Run the default rule pack over every message; ad/spam sessions it finds leave the KPIs."""
+    from kaohe.qa.findings import run_pack
+    from kaohe.qa.rules import load_pack
+
+    summary = run_pack(store, load_pack("default"))
+    spam = summary.by_rule.get("ad_buyer", 0)
+    return (f"质检 {summary.messages:,} 条消息: {summary.findings:,} 条发现"
+            f"（其中广告/骚扰 {spam} 条，所在会话不计入指标）")

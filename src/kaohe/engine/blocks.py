@@ -104,9 +104,10 @@ def assign_agents(m: ir.Table, horizon_ms: int) -> ir.Table:
     return ibis.union(done, todo.drop("_next", "_prev"))
 
 
-def dimensions(con: Any, exclude_buyers: tuple[str, ...]) -> tuple[ir.Table, ir.Table]:
+def dimensions(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = False,
+               ) -> tuple[ir.Table, ir.Table]:
     """The numbered threads (tid, shop, buyer, platform) and agents (aid, agent)."""
-    m = _messages(con, exclude_buyers)
+    m = _messages(con, exclude_buyers, ad_sessions)
     threads = m.group_by(list(THREAD)).agg(platform=m.platform.max())
     number = ibis.row_number().over(ibis.window(order_by=list(THREAD))).cast("int64")
     threads = threads.mutate(tid=number)  # int64 on every backend (Spark's row_number: int32)
@@ -117,19 +118,31 @@ def dimensions(con: Any, exclude_buyers: tuple[str, ...]) -> tuple[ir.Table, ir.
     return threads, agents
 
 
-def _messages(con: Any, exclude_buyers: tuple[str, ...]) -> ir.Table:
+def _messages(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = False,
+              ) -> ir.Table:
+    """The messages metrics may count: without the exclusion list's buyers and, with
+    `ad_sessions`, without the sessions the quality inspection found advertising or spam."""
     m = con.table("messages")
-    return m.filter(~m.buyer.isin(list(exclude_buyers))) if exclude_buyers else m
+    if exclude_buyers:
+        m = m.filter(~m.buyer.isin(list(exclude_buyers)))
+    if ad_sessions:
+        f = con.table("qa_findings")
+        spam = f.filter((f.category == "spam") & f.session_start.notnull())
+        spam = spam.select(_shop=spam.shop, _buyer=spam.buyer, _start=spam.session_start,
+                           _end=ibis.coalesce(spam.session_end, spam.time)).distinct()
+        m = m.anti_join(spam, [m.shop == spam._shop, m.buyer == spam._buyer,
+                               m.time >= spam._start, m.time <= spam._end])
+    return m
 
 
 def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
                   exclude_buyers: tuple[str, ...], keep_text: bool,
                   horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False,
-                  ) -> ir.Table:
+                  ad_sessions: bool = False) -> ir.Table:
     """All messages as numbers and flags, with their assigned agent (the text only when the
     ad filter needs it). Rows no agent could be assigned to keep aid 0: they count for the
     shop, not for any agent (data-model.md)."""
-    m = _messages(con, exclude_buyers)
+    m = _messages(con, exclude_buyers, ad_sessions)
     m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
     m = m.left_join(agents, "agent").select(*m.columns, "aid")
     flags = {

@@ -53,7 +53,8 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def shared_key(bp: BlockParams) -> tuple[Any, ...]:
     """Blocks whose parameters differ only in the session gap share the assigned messages."""
-    return (bp.exclude_buyers, bp.auto_reply_counts, bool(bp.ad_patterns), bp.reply_horizon_ms)
+    return (bp.exclude_buyers, bp.auto_reply_counts, bool(bp.ad_patterns), bp.reply_horizon_ms,
+            bp.exclude_ad_sessions)
 
 
 @dataclass
@@ -130,9 +131,11 @@ class Blocks:
 
     def dims(self) -> tuple[ir.Table, ir.Table]:
         """The numbered threads and agents (small; shared by blocks of the same filter)."""
-        key = ("dims", self.bp.exclude_buyers, self.bp.reply_horizon_ms, self.scope_days)
+        key = ("dims", self.bp.exclude_buyers, self.bp.exclude_ad_sessions,
+               self.bp.reply_horizon_ms, self.scope_days)
         if key not in self.shared:
-            threads, agents = B.dimensions(self._scoped(), self.bp.exclude_buyers)
+            threads, agents = B.dimensions(self._scoped(), self.bp.exclude_buyers,
+                                           self.bp.exclude_ad_sessions)
             self.shared[key] = (self._keep(threads), self._keep(agents))  # type: ignore
         return self.shared[key]  # type: ignore[return-value]
 
@@ -141,7 +144,8 @@ class Blocks:
         if key not in self.shared:
             threads, agents = self.dims()
             base = B.assigned_base(self._scoped(), threads, agents, self.bp.exclude_buyers,
-                                   key[2], self.bp.reply_horizon_ms, self.bp.auto_reply_counts)
+                                   key[2], self.bp.reply_horizon_ms, self.bp.auto_reply_counts,
+                                   self.bp.exclude_ad_sessions)
             self.shared[key] = self._keep(B.assigned(base))
         return self.shared[key]
 

@@ -44,7 +44,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "messages": "time", "orders": "created_at", "refunds": "applied_at", "ratings": "time",
     "agent_status": "start", "service_orders": "applied_at", "tickets": "received_at",
     "calls": "offered_at", "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
-    "metric_values": None, "agents": None,
+    "metric_values": None, "agents": None, "qa_findings": "time",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]
@@ -58,6 +58,7 @@ def margins() -> dict[str, int]:
     for source in SOURCES.values():
         for table in source.tables:
             out[table] = max(out.get(table, 1), source.margin_days or 1)
+    out["qa_findings"] = out["messages"]  # ad/spam findings take sessions out of every metric
     return out
 
 

@@ -16,6 +16,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "auto_reply_counts": False,
     "exclude_buyers": [],  # the exclusion list: internal, test and platform accounts
     "ad_patterns": [],  # regular expressions on buyer text (ad rules plug in here)
+    "exclude_ad_sessions": True,  # sessions `kaohe qa run` found advertising/spam
 }
 
 GLOBAL_DOCS: dict[str, str] = {
@@ -24,6 +25,8 @@ GLOBAL_DOCS: dict[str, str] = {
     "auto_reply_counts": "automatic replies count as valid replies",
     "exclude_buyers": "buyers excluded from every performance metric",
     "ad_patterns": "regular expressions; sessions whose buyer messages match are excluded",
+    "exclude_ad_sessions": "sessions the quality inspection found advertising or spam "
+                           "(category spam, e.g. ad_buyer) leave every metric",
 }
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})\s*$")
@@ -75,6 +78,7 @@ class BlockParams:
     auto_reply_counts: bool = False
     exclude_buyers: tuple[str, ...] = ()
     ad_patterns: tuple[str, ...] = ()
+    exclude_ad_sessions: bool = True
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> BlockParams:
@@ -84,6 +88,7 @@ class BlockParams:
             auto_reply_counts=bool(params["auto_reply_counts"]),
             exclude_buyers=tuple(str(b) for b in params.get("exclude_buyers") or ()),
             ad_patterns=tuple(str(p) for p in params.get("ad_patterns") or ()),
+            exclude_ad_sessions=bool(params.get("exclude_ad_sessions", True)),
         )
 
 

@@ -25,13 +25,17 @@ WITH m AS (
               THEN time END AS first_time
   FROM messages WHERE time >= ? AND time < ?
   WINDOW w AS (PARTITION BY shop, buyer, coalesce(agent, '') ORDER BY time, seq))
-SELECT *, max(first_time) OVER (PARTITION BY shop, buyer, coalesce(agent, '')
-                                ORDER BY time, seq ROWS UNBOUNDED PRECEDING) AS session_start
-FROM m
+SELECT *, max(time) OVER (PARTITION BY shop, buyer, coalesce(agent, ''), session_start)
+          AS session_end
+FROM (SELECT *, max(first_time) OVER (PARTITION BY shop, buyer, coalesce(agent, '')
+                                      ORDER BY time, seq ROWS UNBOUNDED PRECEDING)
+                  AS session_start
+      FROM m)
 """
 START_FORMAT = "%Y-%m-%d %H:%M:%S"
 COLUMNS = ("pack", "msg_key", "shop", "platform", "buyer", "agent", "time", "session_start",
-           "rule", "category", "severity", "deduction", "span_start", "span_end", "matched")
+           "session_end", "rule", "category", "severity", "deduction", "span_start",
+           "span_end", "matched")
 
 
 @dataclass
@@ -61,10 +65,10 @@ def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary
     start, end = bounds(period, store)
     messages = pl.from_arrow(store.con.execute(MESSAGES_SQL, [start, end]).arrow())
     found = scan(messages, pack) if len(messages) else scan(messages.head(0), pack)
-    context = messages.select("msg_key", "platform", "session_start")
+    context = messages.select("msg_key", "platform", "session_start", "session_end")
     rows = found.join(context, on="msg_key", how="left").select(
         pl.lit(pack.id).alias("pack"), "msg_key", "shop", "platform", "buyer", "agent", "time",
-        "session_start", "rule", "category", "severity", "deduction",
+        "session_start", "session_end", "rule", "category", "severity", "deduction",
         pl.col("start").cast(pl.Int32).alias("span_start"),
         pl.col("end").cast(pl.Int32).alias("span_end"), "matched")
     with store.transaction() as con:
