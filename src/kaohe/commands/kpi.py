@@ -164,7 +164,7 @@ def _title(first: str, last: str, is_settled: bool, lang: str) -> str:
 SECTION_LABELS = {
     "Reception and workload": "接待与工作量", "Response": "响应",
     "Named platform instances": "平台口径", "Sales, conversion and attribution": "销售、转化与归属",
-    "Satisfaction": "满意度", "Online time": "在线时长", "After-sales": "售后",
+    "Satisfaction": "满意度", "Online time": "在线时长", "After-sales": "售后", "Quality": "质检",
     "Operations, complaints, call centre": "运营、投诉与呼叫中心",
 }
 COLUMNS_PER_TABLE = 8  # metric columns a terminal table shows legibly

@@ -144,7 +144,7 @@ def get(metric_id: str) -> Metric:
 
 SECTIONS = ("Reception and workload", "Response", "Named platform instances",
             "Sales, conversion and attribution", "Satisfaction", "Online time", "After-sales",
-            "Operations, complaints, call centre")
+            "Quality", "Operations, complaints, call centre")
 
 
 def all_metrics() -> list[Metric]:
@@ -169,7 +169,7 @@ def _load() -> None:
 
 # metric families, one module each, registered in this order (docs/metrics.md follows it)
 FAMILIES = ("workload", "response", "attribution", "sales", "satisfaction", "online",
-            "aftersales", "operations")
+            "aftersales", "quality", "operations")
 
 
 # formulas --------------------------------------------------------------------------------
