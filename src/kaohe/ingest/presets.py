@@ -20,24 +20,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kaohe import schema
-from kaohe.errors import ConfigError, UsageError
+from kaohe.datafile import FieldProblem, parse_model
+from kaohe.errors import UsageError
 
 ROW = "_row"
 DEFAULT_SKIP = ["汇总", "均值", "合计", "总计", "平均"]
 PROVISIONAL_CELLS = ["延迟统计"]
 NULL_CELLS = {"", "-", "--", "—", "null", "none", "nan", "n/a"}
-
-
-class FieldProblem(ValueError):
-    """A semantic error in a preset, located at ``loc`` (path of keys in the YAML)."""
-
-    def __init__(self, loc: tuple[int | str, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
 
 
 class Rule(BaseModel):
@@ -168,45 +160,10 @@ def _builtin_files() -> list[tuple[str, str]]:
             for f in sorted(files, key=lambda f: f.name)]
 
 
-def _node_line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the YAML node at path ``loc`` (deepest existing node)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = _child(node, part)
-        if child is None:
-            break
-        node, line = child, child.start_mark.line + 1
-    return line
-
-
-def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if k.value == str(part):
-                return k if isinstance(v, yaml.ScalarNode) and v.value == "" else v
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
-    return None
-
-
 def parse_preset_text(text: str, file: str) -> Preset:
     """Validate one YAML mapping; errors name file, line and field."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a preset file must be a mapping (id, table, columns, ...)",
-                          file=file, line=1)
-    try:
-        return Preset.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _error_location(exc)
-        field = ".".join(str(p) for p in loc) or None
-        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+    what = "a preset file must be a mapping (id, table, columns, ...)"
+    return parse_model(Preset, text, file, what, locate=_error_location)[0]
 
 
 def _error_location(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:

@@ -22,13 +22,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     model_validator,
 )
 
 from kaohe import schema
-from kaohe.errors import ConfigError, UsageError
-from kaohe.ingest.presets import FieldProblem, _error_location, _node_line
+from kaohe.datafile import FieldProblem, node_line, parse_model
+from kaohe.errors import UsageError
 from kaohe.pay.formula import Formula, FormulaError, Name, compile_formula, names, parse
 
 IDENT = r"^[a-z][a-z0-9_]*$"
@@ -205,7 +204,7 @@ class Plan(BaseModel):
         """Remember the file and lines of the formulas, for errors while paying."""
         for loc, text, _ in self.formula_fields():
             yaml_loc = loc if loc[0] != "pk_rewards" else loc[:2]
-            self._formulas[loc] = compile_formula(text, file, _node_line(node, yaml_loc),
+            self._formulas[loc] = compile_formula(text, file, node_line(node, yaml_loc),
                                                   _dotted(loc))
         return self
 
@@ -273,22 +272,8 @@ def _metric_label(metric: str) -> str:
 
 def parse_plan_text(text: str, file: str) -> Plan:
     """Validate one plan YAML; errors name file, line and field."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a pay plan file must be a mapping (id, name, lines, ...)",
-                          file=file, line=1)
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _error_location(exc)
-        raise ConfigError(msg, file=file, line=_node_line(node, loc),
-                          field=_dotted(loc) or None) from None
+    what = "a pay plan file must be a mapping (id, name, lines, ...)"
+    plan, node = parse_model(Plan, text, file, what)
     return plan.locate(file, node)
 
 

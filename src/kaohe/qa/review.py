@@ -25,11 +25,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaohe.errors import ConfigError, UsageError
-from kaohe.ingest.presets import FieldProblem, _node_line
+from kaohe.datafile import FieldProblem, parse_model
+from kaohe.errors import UsageError
 
 PASS_LINE = 0.8
 CRITICAL_LINE = 0.5
@@ -118,27 +117,8 @@ class Scorecard(BaseModel):
 
 def parse_scorecard_text(text: str, file: str) -> Scorecard:
     """Validate one scorecard YAML; errors name file, line and field."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a scorecard must be a mapping (id, name, categories)", file=file,
-                          line=1)
-    try:
-        return Scorecard.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
-        msg = err["msg"]
-        problem = (err.get("ctx") or {}).get("error")
-        if isinstance(problem, FieldProblem):
-            loc, msg = (*loc, *problem.loc), str(problem)
-        field = ".".join(str(p) for p in loc) or None
-        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+    what = "a scorecard must be a mapping (id, name, categories)"
+    return parse_model(Scorecard, text, file, what)[0]
 
 
 @functools.cache

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kaohe.errors import ConfigError, UsageError
-from kaohe.ingest.presets import FieldProblem, _node_line
+from kaohe.datafile import FieldProblem, parse_model
+from kaohe.errors import UsageError
 
 Severity = Literal["info", "minor", "major", "redline"]
 Scope = Literal["agent", "buyer", "session"]
@@ -184,26 +183,7 @@ class Pack(BaseModel):
 
 def parse_pack_text(text: str, file: str) -> Pack:
     """Validate one rule-pack YAML; errors name file, line and field."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a rule pack must be a mapping (id, name, rules)", file=file, line=1)
-    try:
-        return Pack.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
-        problem = (err.get("ctx") or {}).get("error")
-        msg = err["msg"]
-        if isinstance(problem, FieldProblem):
-            loc, msg = (*loc, *problem.loc), str(problem)
-        field = ".".join(str(p) for p in loc) or None
-        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+    return parse_model(Pack, text, file, "a rule pack must be a mapping (id, name, rules)")[0]
 
 
 @functools.cache

@@ -10,32 +10,17 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from kaohe.errors import ConfigError, UsageError
-from kaohe.ingest.presets import FieldProblem, _node_line
+from kaohe.datafile import FieldProblem, parse_model
+from kaohe.errors import UsageError
 from kaohe.schemes.model import Scheme
 
 
 def parse_scheme_text(text: str, file: str) -> Scheme:
     """Validate one scheme YAML; errors name file, line and field."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a scheme file must be a mapping (id, name, items, ...)",
-                          file=file, line=1)
-    try:
-        return Scheme.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _error_location(exc)
-        field = ".".join(str(p) for p in loc) or None
-        raise ConfigError(msg, file=file, line=_node_line(node, loc), field=field) from None
+    what = "a scheme file must be a mapping (id, name, items, ...)"
+    return parse_model(Scheme, text, file, what, locate=_error_location)[0]
 
 
 def _error_location(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaohe.ingest.presets import FieldProblem
+from kaohe.datafile import FieldProblem
 
 Direction = Literal["higher", "lower"]
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
