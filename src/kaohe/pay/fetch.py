@@ -9,6 +9,7 @@ from typing import Any
 
 from kaohe.pay.formula import names, parse
 from kaohe.pay.plan import Plan
+from kaohe.schemes.fetch import imported_values
 
 
 def plan_names(plan: Plan) -> list[tuple[str, ...]]:
@@ -34,7 +35,7 @@ def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
     rows = {str(r["agent"]): dict(r) for r in compute_kpis(
         store, by="agent", period=period, metrics=engine_ids)} if engine_ids else {}
     imported = sorted((wanted - set(engine_ids)) | set(plan.inputs))
-    for subject, metric, value in _values(store, imported, period):
+    for subject, metric, value in imported_values(store, imported, period):
         rows.setdefault(subject, {"agent": subject}).setdefault(metric, value)
     return list(rows.values())
 
@@ -49,14 +50,3 @@ def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
         return {}
     rows = compute_kpis(store, by="shop", period=period, metrics=ids)
     return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
-
-
-def _values(store: Any, metrics: list[str], period: str) -> list[tuple[str, str, float]]:
-    if not metrics:
-        return []
-    marks = ", ".join("?" for _ in metrics)
-    sql = (f"SELECT subject, metric, arg_min(value, source) FROM metric_values "
-           f"WHERE period = ? AND metric IN ({marks}) AND value IS NOT NULL "
-           f"GROUP BY subject, metric")
-    return [(str(s), str(m), float(v))
-            for s, m, v in store.con.execute(sql, [period, *metrics]).fetchall()]

@@ -24,13 +24,15 @@ def metric_rows(store: Any, scheme: Scheme, period: str) -> list[dict[str, Any]]
     for row in compute_kpis(store, by="agent", period=period, metrics=known) if known else []:
         rows[str(row["agent"])] = dict(row)
     imported = [m for m in ids if m not in engine_ids]
-    for subject, metric, value in _imported(store, imported, period):
+    for subject, metric, value in imported_values(store, imported, period):
         row = rows.setdefault(subject, {"agent": subject})
         row.setdefault(metric, value)
     return list(rows.values())
 
 
-def _imported(store: Any, metrics: list[str], period: str) -> list[tuple[str, str, float]]:
+def imported_values(store: Any, metrics: list[str], period: str,
+                    ) -> list[tuple[str, str, float]]:
+    """(subject, metric, value) of metric_values rows of exactly `period`."""
     if not metrics:
         return []
     marks = ", ".join("?" for _ in metrics)
