@@ -42,7 +42,7 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     for sheet in ("概览", "导入记录", "隔离区", "客服名单", "客服指标"):
         assert sheet in workbook
     assessment = base / "reports" / "kaohe_assessment.xlsx"
-    assert str(assessment) in output and "考核 / assessment" in output
+    assert str(assessment) in output and "质检、考核与薪资" in output
     with zipfile.ZipFile(assessment) as z:
         sheets = z.read("xl/workbook.xml").decode("utf-8")
     for sheet in ("考核-售前客服标准考核", "考核-售后客服标准考核", "工资表", "工资条-"):

@@ -21,7 +21,9 @@ def _summary(result: DemoResult) -> list[str]:
         lines.append(f"指标 / KPIs: {result.kpi_note}")
     else:
         lines.append(f"指标 / KPIs: {len(result.kpi_rows)} 行 (per agent)")
-    lines += [f"考核 / assessment: {line}" for line in result.assessment]
+    if result.assessment:
+        lines.append("质检、考核与薪资 / QA, scores and pay:")
+        lines += [f"  {line}" for line in result.assessment]
     lines += ["报告 / reports:", *(f"  {path}" for path in result.reports.values()),
               "下一步 / try next:",
               f"  kaohe --db {db} quarantine",
