@@ -30,6 +30,7 @@ def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provis
             out: str | None) -> None:
     """薪资核算 / payslips, line by line."""
     from kaohe.pay import load_plan
+    from kaohe.pay.fetch import pay_period
 
     parse_period(period)
     plan = load_plan(plan_ref, {k: float(v) for k, v in parse_overrides(sets).items()})
@@ -57,49 +58,6 @@ def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provis
     columns = ["agent", "name", *[i for i, _ in items], "total", "status"]
     headers = ["客服", "姓名", *[n for _, n in items], "应发合计", "状态"]
     emit(payload, rows, columns, fmt, out, headers, title=f"{plan.name} {period}")
-
-
-def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
-               provisional: bool) -> tuple[Any, Any]:
-    """Payslips of a plan for a period of a store's data, and the scheme results they read
-    (None when the plan reads none)."""
-    from kaohe.commands.score import score_period
-    from kaohe.pay import pay, score_inputs
-    from kaohe.pay.fetch import agent_rows, needs_scores, shop_rows
-    from kaohe.schemes import load_scheme, pk_rank
-    from kaohe.schemes.fetch import metric_rows, roster_rows
-
-    scores = result = None
-    if needs_scores(plan):
-        if not scheme_ref:
-            raise UsageError(f"plan {plan.id} reads scheme results (score., rank.): "
-                             "give --scheme ID|FILE")
-        scheme = load_scheme(scheme_ref)
-        result = score_period(store, scheme, period)
-        pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
-        scores = score_inputs(result, pk)
-    done = _settled(plan, period)
-    if not (done or provisional):
-        _refuse(plan, period)
-    slips = pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
-                settled=done, provisional=provisional and not done,
-                shops=shop_rows(store, plan, period), period=period)
-    return slips, result
-
-
-def _settled(plan: Any, period: str) -> bool:
-    from kaohe.engine.compute import settled
-    from kaohe.engine.registry import REGISTRY, all_metrics
-    from kaohe.pay.fetch import plan_names
-
-    all_metrics()
-    ids = sorted({p[-1] for p in plan_names(plan)} & set(REGISTRY))
-    return settled(parse_period(period), None, metrics=ids or None)
-
-
-def _refuse(plan: Any, period: str) -> None:
-    raise UsageError(f"period {period} is not settled yet for plan {plan.id} (orders can still "
-                     "be paid or refunded): pay it later, or with --provisional (marked 暂估)")
 
 
 def _payslip_text(result: Any, agent: str) -> str:

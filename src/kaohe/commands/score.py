@@ -26,6 +26,7 @@ def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
             sets: tuple[str, ...], explain_agent: str | None, fmt: str, out: str | None) -> None:
     """考核评分 / scheme results: points per item, total, grade, rank, consequences."""
     from kaohe.schemes import compare, load_scheme
+    from kaohe.schemes.fetch import is_settled, score_period
     from kaohe.schemes.score import result_rows
 
     parse_period(period)  # a clear error before any work
@@ -62,24 +63,6 @@ def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
         return
     mark = "" if done else " (未结算, 数据可能变动)"
     emit(payload, rows, columns, fmt, out, headers, title=f"{scheme.name} {period}{mark}")
-
-
-def score_period(store: Any, scheme: Any, period: str) -> Any:
-    """Score a scheme on a store's data for a period."""
-    from kaohe.schemes import score
-    from kaohe.schemes.fetch import metric_rows, roster_rows
-
-    return score(scheme, metric_rows(store, scheme, period), roster_rows(store), period)
-
-
-def is_settled(scheme: Any, period: str) -> bool:
-    """A scheme's period is settled when every engine metric it reads is."""
-    from kaohe.engine.compute import settled
-    from kaohe.engine.registry import REGISTRY, all_metrics
-
-    all_metrics()
-    ids = [m for m in scheme.metric_ids() if m in REGISTRY]
-    return settled(parse_period(period), None, metrics=ids or None)
 
 
 def _columns(scheme: Any) -> tuple[list[str], list[str]]:

@@ -292,11 +292,11 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
 def assess(store: Any, path: Path, summary: list[str]) -> Path:
     """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
     暂估 when the month is not settled yet) and write the assessment workbook."""
-    from kaohe.commands.pay import pay_period
-    from kaohe.commands.score import is_settled, score_period
     from kaohe.pay import load_plan
+    from kaohe.pay.fetch import pay_period
     from kaohe.reports.assessment import write_assessment
     from kaohe.schemes import load_scheme
+    from kaohe.schemes.fetch import is_settled, score_period
 
     results = []
     for scheme_id in DEMO_SCHEMES:

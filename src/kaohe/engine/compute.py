@@ -385,3 +385,14 @@ def settled(period: Period | None, overrides: Mapping[str, Any] | None = None,
                     for params in [resolve(metric.id, metric.params, metric.fixed, overrides)])
     due = datetime.combine(period.end + timedelta(days=1), datetime.min.time())
     return (now or datetime.now()) >= due + timedelta(hours=hours)
+
+
+def settled_reading(period: str, ids: Iterable[str]) -> bool:
+    """Whether a period (2026-10) is settled for everything that reads `ids`: the engine
+    metrics among them decide; imported figures are final as imported."""
+    from kaohe.engine.periods import parse_period
+    from kaohe.engine.registry import REGISTRY, all_metrics
+
+    all_metrics()
+    known = sorted({i for i in ids if i in REGISTRY})
+    return settled(parse_period(period), None, metrics=known or None)

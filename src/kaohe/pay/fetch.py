@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaohe.errors import UsageError
 from kaohe.pay.formula import names, parse
 from kaohe.pay.plan import Plan
 from kaohe.schemes.fetch import imported_values
@@ -50,3 +51,35 @@ def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
         return {}
     rows = compute_kpis(store, by="shop", period=period, metrics=ids)
     return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
+
+
+def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
+               provisional: bool) -> tuple[Any, Any]:
+    """Payslips of a plan for a period of a store's data, and the scheme results they read
+    (None when the plan reads none)."""
+    from kaohe.engine.compute import settled_reading
+    from kaohe.pay.payslip import pay, score_inputs
+    from kaohe.schemes import load_scheme, pk_rank
+    from kaohe.schemes.fetch import metric_rows, roster_rows, score_period
+
+    scores = result = None
+    if needs_scores(plan):
+        if not scheme_ref:
+            raise UsageError(f"plan {plan.id} reads scheme results (score., rank.): "
+                             "give --scheme ID|FILE")
+        scheme = load_scheme(scheme_ref)
+        result = score_period(store, scheme, period)
+        pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
+        scores = score_inputs(result, pk)
+    done = settled_reading(period, [p[-1] for p in plan_names(plan)])
+    if not (done or provisional):
+        _refuse(plan, period)
+    slips = pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
+                settled=done, provisional=provisional and not done,
+                shops=shop_rows(store, plan, period), period=period)
+    return slips, result
+
+
+def _refuse(plan: Any, period: str) -> None:
+    raise UsageError(f"period {period} is not settled yet for plan {plan.id} (orders can still "
+                     "be paid or refunded): pay it later, or with --provisional (marked 暂估)")

@@ -49,3 +49,17 @@ def roster_rows(store: Any) -> list[dict[str, Any]]:
     cur = store.con.execute("SELECT * FROM agents ORDER BY agent")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def score_period(store: Any, scheme: Scheme, period: str) -> Any:
+    """Score a scheme on a store's data for a period."""
+    from kaohe.schemes.score import score
+
+    return score(scheme, metric_rows(store, scheme, period), roster_rows(store), period)
+
+
+def is_settled(scheme: Scheme, period: str) -> bool:
+    """A scheme's period is settled when every engine metric it reads is."""
+    from kaohe.engine.compute import settled_reading
+
+    return settled_reading(period, scheme.metric_ids())
