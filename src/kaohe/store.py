@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -96,12 +96,38 @@ def _migrate_5(con: duckdb.DuckDBPyConnection) -> None:
         span_end INTEGER, matched VARCHAR, found_at TIMESTAMP DEFAULT current_timestamp)""")
 
 
+def _migrate_6(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 6: each manual review's score against its scorecard (computed when reviews are
+    imported or entered), so metrics read review scores without re-parsing scorecards."""
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_review_scores (
+        review_id VARCHAR PRIMARY KEY, session VARCHAR, shop VARCHAR, agent VARCHAR, day DATE,
+        reviewer VARCHAR, scorecard VARCHAR, score DOUBLE, pass_line DOUBLE, passed BOOLEAN)""")
+
+
+def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 7: the web app's users (argon2 hashes), audit log, login attempts (throttling)
+    and settings (the persisted session secret)."""
+    con.execute("""CREATE TABLE IF NOT EXISTS web_users (
+        username VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, role VARCHAR NOT NULL,
+        agent VARCHAR, team VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp,
+        disabled BOOLEAN NOT NULL DEFAULT false)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS audit_log (
+        "at" TIMESTAMP NOT NULL DEFAULT current_timestamp, username VARCHAR,
+        action VARCHAR NOT NULL, detail VARCHAR, ip VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS login_attempts (
+        "at" TIMESTAMP NOT NULL, username VARCHAR NOT NULL, ip VARCHAR, ok BOOLEAN NOT NULL)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS web_settings (
+        key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
     3: _migrate_3,
     4: _migrate_4,
     5: _migrate_5,
+    6: _migrate_6,
+    7: _migrate_7,
 }
 
 

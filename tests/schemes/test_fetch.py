@@ -67,3 +67,16 @@ items:
         # b1 wrote to the shop and a1 answered: one received buyer, as the engine says
         assert rows[0]["received_buyers"] == engine[0]["received_buyers"] == 1
         assert rows[0]["service_score"] == 88
+
+
+def test_an_engine_value_wins_over_an_imported_one():
+    text = ("id: s\nname: 服务\nitems:\n"
+            "  - {id: s, rule: fixed, metric: service_score, points: 100}\n")
+    with Store(":memory:") as store:
+        insert(store, "qa_review_scores", [
+            {"review_id": "r1", "session": "x", "shop": "s1", "agent": "a1",
+             "day": "2026-10-05", "reviewer": "qa1", "scorecard": "c", "score": 0.9,
+             "pass_line": 0.8, "passed": True}])
+        insert(store, "metric_values", [value("2026-10", "a1", "service_score", 60)])
+        rows = metric_rows(store, parse_scheme_text(text, "s.yaml"), "2026-10")
+        assert rows[0]["service_score"] == 90.0  # 100 × the one review's 0.9, not the 60

@@ -95,17 +95,26 @@ def _service_steps(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 
 def _spot_checks(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
-    """One row per review (a review has one row per item): passed when no item failed;
-    reviews without any pass/fail verdict are not spot checks."""
+    """One row per review (a review has one row per item). A review scored on its scorecard
+    passes at its pass line (80 %); one without a stored score passes when no item failed;
+    reviews with neither score nor verdict are not spot checks. Calibration reviews (several
+    reviewers on a session) are left out."""
+    from kaohe.engine.quality import scored_reviews
+
     q = blocks.table("qa_reviews")
     q = q.mutate(day=ibis.coalesce(q.date, q.reviewed_at.date()))
     checks = q.group_by("review_id").agg(
         agent=q.agent.max(), shop=q.shop.max(), day=q.day.max(),
         failed=(q.passed == False).fill_null(False).cast("int64").sum(),  # noqa: E712
         judged=q.passed.count())
-    checks = checks.filter(checks.judged > 0)
-    checks = checks.mutate(passed=checks.failed == 0)
-    return with_platform(checks.select("agent", "shop", "day", "passed"), blocks)
+    scores = scored_reviews(blocks).select("review_id", s_passed="passed",
+                                           s_calibration="calibration")
+    j = checks.left_join(scores, "review_id")
+    verdict = ibis.ifelse(j.judged > 0, j.failed == 0, ibis.null("boolean"))
+    j = j.mutate(passed=ibis.coalesce(j.s_passed, verdict),
+                 calibration=j.s_calibration.fill_null(False))
+    j = j.filter(j.passed.notnull() & ~j.calibration)
+    return with_platform(j.select("agent", "shop", "day", "passed"), blocks)
 
 
 def _tickets(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -122,7 +131,8 @@ register_source(SourceDef(ROLLING, _rolling, params=("rolling_days",),
                           margin_days=ROLLING_DAYS - 1))  # the default window's reach
 register_source(SourceDef(SERVICE_STEPS, _service_steps,
                           tables=("service_orders", "messages")))
-register_source(SourceDef(SPOT_CHECKS, _spot_checks, tables=("qa_reviews", "messages")))
+register_source(SourceDef(SPOT_CHECKS, _spot_checks,
+                          tables=("qa_reviews", "qa_review_scores", "messages")))
 register_source(SourceDef(TICKETS, _tickets, tables=("tickets", "messages")))
 
 
@@ -317,8 +327,9 @@ register(
        (Part("passed", SPOT_CHECKS, lambda t, p: _n(t.passed)),
         Part("checks", SPOT_CHECKS, lambda t, p: t.count())),
        ratio("passed", "checks"),
-       "qa_reviews with no failed item / qa_reviews with a pass or fail verdict (one review "
-       "may list several items; dated by its date, else reviewed_at)",
+       "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
+       "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (a "
+       "session with several reviewers) left out; dated by the review's date, else reviewed_at",
        source="京东 服务规范达标率 (seeds 000, 004)"),
     _m("email_on_time_rate", "邮件按时回复率", "E-mail on-time rate", "ratio", "higher",
        "ticket",

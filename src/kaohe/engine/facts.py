@@ -44,7 +44,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "messages": "time", "orders": "created_at", "refunds": "applied_at", "ratings": "time",
     "agent_status": "start", "service_orders": "applied_at", "tickets": "received_at",
     "calls": "offered_at", "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
-    "metric_values": None, "agents": None, "qa_findings": "time",
+    "metric_values": None, "agents": None, "qa_findings": "time", "qa_review_scores": "day",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]

@@ -66,7 +66,28 @@ def _severity(t: Any, p: Mapping[str, Any]) -> Any:
     return t.severity == chosen
 
 
+def scored_reviews(blocks: Any) -> Any:
+    """qa_review_scores with `calibration`: the session was reviewed by more than one reviewer
+    (calibration reviews show the spread between reviewers and count toward no score)."""
+    r = blocks.table("qa_review_scores")
+    per = r.filter(r.session.notnull()).group_by("session").agg(
+        _reviewers=r.reviewer.nunique())
+    j = r.left_join(per, "session")
+    return j.select(*r.columns, calibration=j._reviewers.fill_null(1) > 1)
+
+
+def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
+    """One row per scored review that is not a calibration review, dated by its day."""
+    r = scored_reviews(blocks)
+    r = r.filter(~r.calibration & r.score.notnull())
+    from kaohe.engine.blocks import with_platform
+
+    return with_platform(r.select("agent", "shop", "day", "score", "passed"), blocks)
+
+
 QA_TABLES = ("qa_findings", "messages")
+register_source(SourceDef("qa_reviews_scored", _reviews, (),
+                          ("qa_review_scores", "messages")))
 register_source(SourceDef("qa_sessions", _sessions, ("pack",), QA_TABLES))
 register_source(SourceDef("qa_hits", _hits, ("pack",), QA_TABLES))
 
@@ -96,6 +117,17 @@ register(
        lambda parts, p: None if not parts.get("agent_messages") else
        1000.0 * float(parts.get("qa_hits") or 0) / float(parts["agent_messages"]),
        "qa_violations × 1000 / agent_messages", severity="all"),
+    Metric("service_score", "服务得分（IQS）", "Internal quality score (IQS)", "points",
+           "higher", "review",
+           (summing("review_score_sum", "qa_reviews_scored", lambda t, p: t.score),
+            counting("scored_reviews", "qa_reviews_scored", lambda t, p: t.score.notnull())),
+           lambda parts, p: None if not parts.get("scored_reviews") else
+           100.0 * float(parts.get("review_score_sum") or 0) / float(parts["scored_reviews"]),
+           "100 × the mean review score of the agent's manual reviews, 0–100 like "
+           "qa_auto_score (each review: weighted mean of the rated "
+           "scorecard categories normalised to 0–1, N/A dropped, a critical category below 50 % "
+           "→ 0); calibration reviews (a session with several reviewers) do not count",
+           section=SECTION, source="qa.md (Zendesk QA IQS)"),
     _m("qa_redline_sessions", "红线会话数", "Red-line sessions", "count", "lower", "session",
        (counting("qa_redline_sessions", "qa_sessions", lambda t, p: t.redline),),
        count("qa_redline_sessions"), "sessions with a red-line hit of `pack`"),

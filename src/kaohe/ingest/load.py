@@ -357,6 +357,10 @@ def _write_all(con: duckdb.DuckDBPyConnection, tbl: Table, raw: RawFile, typed: 
         con.unregister(STAGE)
     write_quarantine(con, raw, tbl, rejects, result.import_id)
     write_log(con, result)
+    if tbl.name == "qa_reviews":  # scores against the preset scorecards, for the metrics
+        from kaohe.qa.reviews import refresh_review_scores
+
+        refresh_review_scores(con)
 
 
 def import_files(store: Store, paths: Iterable[str | Path], *, table: str | None = None,

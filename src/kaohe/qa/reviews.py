@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from kaohe import schema
 from kaohe.ingest.load import ImportResult, _write_all, check_columns, map_frame
 from kaohe.ingest.readers import read_raw
 from kaohe.ingest.validate import R_MISSING, REJECT_SCHEMA, validate
-from kaohe.qa.review import EPS, Scorecard, list_scorecards
+from kaohe.qa.review import EPS, Scorecard, list_scorecards, review_scores, stored_reviews
 from kaohe.store import Store
 
 ROW = "_row"
@@ -108,6 +109,7 @@ def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecar
                    zone: str = "Asia/Shanghai") -> ImportResult:
     """Import one review file into qa_reviews in one transaction; bad rows go to quarantine
     with file, row, column and reason. ``scorecards`` add user cards to the presets."""
+    scorecards = list(scorecards)
     raw = read_raw(path)
     tbl, preset_id, frame = map_frame(raw, "qa_reviews", None, None, None)
     check_columns(tbl, frame, raw.path)
@@ -122,4 +124,35 @@ def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecar
                           rejects["row"].n_unique())
     with store.transaction() as con:
         _write_all(con, schema.QA_REVIEWS, raw, typed, rejects, result)
+        if scorecards:  # the generic write scored the reviews on preset cards
+            refresh_review_scores(con, scorecards)
     return result
+
+
+SCORE_COLUMNS = ("review_id", "session", "shop", "agent", "day", "reviewer", "scorecard",
+                 "score", "pass_line", "passed")
+
+
+def refresh_review_scores(target: Store | duckdb.DuckDBPyConnection,
+                          scorecards: Iterable[Scorecard] = ()) -> int:
+    """Recompute qa_review_scores from qa_reviews for every review whose scorecard is known
+    (the presets plus ``scorecards``); reviews on an unknown card keep their stored score.
+    Returns the number of scored reviews written."""
+    con = target.con if isinstance(target, Store) else target
+    cards = {c.id: c for c in [*list_scorecards(), *scorecards]}
+    rows = stored_reviews(con).filter(pl.col("scorecard").is_in(list(cards)))
+    if rows.is_empty():
+        return 0
+    days = rows.group_by("review_id").agg(
+        pl.coalesce(pl.col("date"), pl.col("reviewed_at").dt.date()).max().alias("day"))
+    frame = review_scores(rows, cards).join(days, on="review_id", how="left").select(
+        SCORE_COLUMNS)
+    con.register("_kaohe_review_scores", frame.to_arrow())
+    try:
+        con.execute("DELETE FROM qa_review_scores WHERE review_id IN "
+                    "(SELECT review_id FROM _kaohe_review_scores)")
+        con.execute(f"INSERT INTO qa_review_scores ({', '.join(SCORE_COLUMNS)}) "
+                    f"SELECT {', '.join(SCORE_COLUMNS)} FROM _kaohe_review_scores")
+    finally:
+        con.unregister("_kaohe_review_scores")
+    return frame.height

@@ -16,17 +16,19 @@ from kaohe.schemes.model import Scheme
 
 def metric_rows(store: Any, scheme: Scheme, period: str) -> list[dict[str, Any]]:
     """One row per agent: {"agent": ..., metric id: value, ...} for every metric the scheme
-    reads. An engine value wins over an imported one for the same id."""
+    reads. An engine value wins over an imported one for the same id; an imported one fills
+    in where the engine has none (service_score from another QA tool, no reviews in kaohe)."""
     engine_ids = {m.id for m in all_metrics()}
     ids = scheme.metric_ids()
     known = [m for m in ids if m in engine_ids]
     rows: dict[str, dict[str, Any]] = {}
     for row in compute_kpis(store, by="agent", period=period, metrics=known) if known else []:
         rows[str(row["agent"])] = dict(row)
-    imported = [m for m in ids if m not in engine_ids]
+    imported = list(ids)
     for subject, metric, value in imported_values(store, imported, period):
         row = rows.setdefault(subject, {"agent": subject})
-        row.setdefault(metric, value)
+        if row.get(metric) is None:
+            row[metric] = value
     return list(rows.values())
 
 
