@@ -1,4 +1,4 @@
-"""`kaohe qa run|findings|sample|import-reviews` (spec: cli.md, qa.md)."""
+"""`kaohe qa run|findings|filtered|sample|import-reviews` (spec: cli.md, qa.md)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,25 @@ def findings_command(obj: Any, period: str | None, start: str | None, end: str |
     with obj.open_store(read_only=True) as store:
         rows = findings(store, period_from_args(period, start, end), agent, severity)
     emit({"rows": rows}, rows, FINDING_COLUMNS, fmt, out, FINDING_HEADERS, title="质检发现")
+
+
+@command.command("filtered")
+@click.option("--period", "-p", default=None)
+@click.option("--from", "start", default=None)
+@click.option("--to", "end", default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--out", default=None)
+@click.pass_obj
+def filtered_command(obj: Any, period: str | None, start: str | None, end: str | None,
+                     fmt: str, out: str | None) -> None:
+    """advertising/spam sessions left out of every KPI (广告过滤), with what caught them."""
+    from kaohe.qa.adfilter import COLUMNS, HEADERS, filtered_sessions
+
+    with obj.open_store(read_only=True) as store:
+        rows = filtered_sessions(store, period_from_args(period, start, end))
+    emit({"rows": rows}, rows, COLUMNS, fmt, out, HEADERS,
+         title=f"广告/骚扰会话（已从指标中剔除）: {len(rows)}")
 
 
 @command.command("sample")

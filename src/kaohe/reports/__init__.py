@@ -117,9 +117,18 @@ def kpi_block(kpi_rows: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     return {"columns": columns, "labels": kpi_labels(columns), "rows": kpi_rows}
 
 
+QA_RULES_SQL = """
+SELECT rule, any_value(category) AS category, any_value(severity) AS severity,
+       count(*) AS hits, count(DISTINCT (shop, buyer, session_start)) AS sessions,
+       count(DISTINCT agent) AS agents
+FROM qa_findings GROUP BY rule ORDER BY hits DESC, rule"""
+
+
 def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: str = "",
             imports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything the reports show, as plain Python values."""
+    from kaohe.qa.adfilter import filtered_sessions
+
     con = store.con
     counts = table_counts(con)
     shops, daily = daily_pivot(con)
@@ -139,6 +148,8 @@ def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: 
         "hourly": rows(con, HOURLY_SQL),
         "kpi": kpi_block(kpi_rows),
         "kpi_note": kpi_note,
+        "qa_rules": rows(con, QA_RULES_SQL),
+        "ad_filter": filtered_sessions(store),
     }
 
 

@@ -25,6 +25,10 @@ SHOP_COLUMNS = [("shop", "店铺"), ("platform", "平台"), ("messages", "消息
                 ("paid_amount", "付款金额"), ("refunds", "售后单数")]
 
 
+QA_RULE_COLUMNS = [("rule", "规则"), ("category", "类别"), ("severity", "严重程度"),
+                   ("hits", "命中次数"), ("sessions", "会话数"), ("agents", "客服数")]
+
+
 class Book:
     """A workbook with the formats every sheet uses."""
 
@@ -95,6 +99,14 @@ def overview_sheet(book: Book, data: dict[str, Any]) -> None:
     ws.set_column(0, 0, 22)
 
 
+def write_ad_filter(book: Book, rows: list[dict[str, Any]]) -> None:
+    from kaohe.qa.adfilter import COLUMNS, HEADERS
+
+    note = (f"{len(rows)} 个广告/骚扰会话已从全部指标中剔除（买家信息已脱敏）" if rows
+            else "没有被剔除的广告/骚扰会话")
+    book.sheet("广告过滤", list(zip(COLUMNS, HEADERS, strict=True)), rows, note)
+
+
 def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     """Write the report workbook; returns its path."""
     out = Path(path)
@@ -109,5 +121,8 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     if kpi:
         columns = [(c, kpi["labels"].get(c, c)) for c in kpi["columns"]]
         book.sheet("客服指标", columns, kpi["rows"])
+    book.sheet("质检发现", QA_RULE_COLUMNS, data.get("qa_rules") or [],
+               "自动质检（默认规则包）各规则命中情况" if data.get("qa_rules") else "尚未运行质检")
+    write_ad_filter(book, data.get("ad_filter") or [])
     book.wb.close()
     return out
