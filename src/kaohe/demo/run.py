@@ -255,6 +255,8 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
              say: Callable[[str], None] = lambda _s: None) -> DemoResult:
     """Generate, import, compute and report; see the module docstring."""
     from kaohe.demo.generate import generate
+    from kaohe.demo.reviews import review_demo
+    from kaohe.engine.periods import parse_period
     from kaohe.reports import collect
     from kaohe.reports.excel import write_excel
     from kaohe.reports.html import write_html
@@ -273,6 +275,7 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
         import_all(store, files, result, say)
         say("质检 / quality inspection")
         result.assessment.append(inspect(store))
+        result.assessment.append(review_demo(store, data_dir, parse_period(DEMO_PERIOD), seed))
         say("计算指标 / computing KPIs")
         result.kpi_rows, result.kpi_note = compute_kpis(store)
         data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
