@@ -373,7 +373,7 @@ def round_messages(rng: np.random.Generator, world: World, s: Sessions, rd: Roun
     time = np.where(is_buyer, rd.start[ridx] + pos * rd.gap[ridx], rd.reply[ridx])
     time = np.where(~is_buyer & ~is_main, rd.reply[ridx] + rng.integers(5, 40, n), time)
     text, mtype = _buyer_texts(rng, world, s, rd, ridx, pos)
-    a_text = _agent_texts(rng, world, s, rd, ridx, is_main)
+    a_text = _agent_texts(rng, world, s, rd, ridx, is_main, pos == counts[ridx] - 1)
     text = np.where(is_buyer, text, a_text)
     mtype = np.where(is_buyer, mtype, np.where(is_main & rd.withdrawn[ridx], T_WITHDRAWN, T_TEXT))
     agent = rd.agent[ridx]
@@ -407,15 +407,16 @@ def _buyer_texts(rng: np.random.Generator, world: World, s: Sessions, rd: Rounds
 
 
 def _agent_texts(rng: np.random.Generator, world: World, s: Sessions, rd: Rounds,
-                 ridx: np.ndarray, is_main: np.ndarray) -> np.ndarray:
+                 ridx: np.ndarray, is_main: np.ndarray, is_final: np.ndarray) -> np.ndarray:
     t = world.texts
     n = len(ridx)
     sid = rd.sid[ridx]
     text = t.pick_in(rng, [f"a_{k}" for k in TOPICS], s.topic[sid])
     first = rd.no[ridx] == 0
     text = np.where(first & is_main, t.pick(rng, "GREETINGS", n), text)
-    closing = rd.last[ridx] & ~is_main
-    text = np.where(closing & (rng.random(n) < 0.5), t.pick(rng, "FAREWELLS", n), text)
+    # most agents close the session's last reply with a farewell (seed 001 道别语)
+    closing = rd.last[ridx] & is_final & ~(first & is_main)
+    text = np.where(closing & (rng.random(n) < 0.8), t.pick(rng, "FAREWELLS", n), text)
     text = np.where(closing & (rng.random(n) < 0.1), t.pick(rng, "RATING_INVITE", n), text)
     rude = world.roster.rude[rd.agent[ridx]] & (rng.random(n) < 0.12)
     return np.where(rude, t.pick(rng, "RUDE", n), text)

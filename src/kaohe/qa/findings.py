@@ -1,5 +1,6 @@
-"""Automatic inspection over the store: run a rule pack's text rules on the messages of a
-period and keep the findings (one row per message and rule) with their session."""
+"""Automatic inspection over the store: run a rule pack's text and session rules on the
+messages of a period and keep the findings (one row per message and rule) with their
+session."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from kaohe.engine.periods import Period
+from kaohe.qa.behaviour import behaviour_findings
 from kaohe.qa.rules import Pack
 from kaohe.qa.scan import scan
 
@@ -19,7 +21,7 @@ SESSION_GAP_MIN = 30  # the engine's default session gap
 # bookkeeping, not a metric definition
 MESSAGES_SQL = f"""
 WITH m AS (
-  SELECT msg_key, shop, platform, buyer, agent, sender, time, text, msg_type, seq,
+  SELECT msg_key, shop, platform, buyer, agent, sender, time, text, msg_type, auto_reply, seq,
          CASE WHEN lag(time) OVER w IS NULL
                 OR time - lag(time) OVER w > INTERVAL {SESSION_GAP_MIN} MINUTE
               THEN time END AS first_time
@@ -64,7 +66,7 @@ def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary
     one transaction (a re-run gives the same rows, not more)."""
     start, end = bounds(period, store)
     messages = pl.from_arrow(store.con.execute(MESSAGES_SQL, [start, end]).arrow())
-    found = scan(messages, pack) if len(messages) else scan(messages.head(0), pack)
+    found = pl.concat([scan(messages, pack), behaviour_findings(messages, pack)])
     context = messages.select("msg_key", "platform", "session_start", "session_end")
     rows = found.join(context, on="msg_key", how="left").select(
         pl.lit(pack.id).alias("pack"), "msg_key", "shop", "platform", "buyer", "agent", "time",

@@ -103,12 +103,21 @@ class SlowParams(_Params):
 
 
 class UnansweredParams(_Params):
-    pass
+    closing: list[str] = Field(default_factory=list,
+                               description="a short last buyer message containing one of these "
+                                           "(谢谢, 好的, 没有了) ends the session itself")
+    closing_whole: list[str] = Field(default_factory=list,
+                                     description="… or, without punctuation and spaces, equal "
+                                                 "to one of these (好, 嗯, 哦)")
+    closing_max_chars: int = Field(8, ge=1, description="longer messages are never closings")
 
 
 class SoothingParams(_Params):
     upset: list[str] = Field(min_length=1)
     soothing: list[str] = Field(min_length=1)
+    exceptions: list[str] = Field(default_factory=list,
+                                  description="a buyer message containing one of these is not "
+                                              "upset (不让人失望, 不会给差评)")
 
 
 PARAMS: dict[str, type[_Params]] = {

@@ -1,7 +1,8 @@
 """Running a rule pack's text rules over messages: one finding per (message, rule).
 
-Session rules (repeated_reply, slow_reply, ...) need sessions and timing and are not run
-here; :data:`kaohe.qa.rules.SESSION_DETECTORS` lists them.
+Session rules (repeated_reply, slow_reply, ... listed in
+:data:`kaohe.qa.rules.SESSION_DETECTORS`) need sessions and timing: :mod:`kaohe.qa.behaviour`
+runs them, and :func:`kaohe.qa.findings.run_pack` stores both.
 """
 
 from __future__ import annotations
