@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from kaohe.demo.run import DemoResult, run_demo
@@ -34,12 +36,44 @@ def _summary(result: DemoResult) -> list[str]:
     return lines
 
 
+DEMO_USER = "demo"
+
+
+def demo_account(db: str) -> str:
+    """Create (or refresh) the demo supervisor with a new random password; returns it."""
+    import secrets
+
+    from kaohe.store import Store
+    from kaohe.web.users import add_user, get_user, set_password
+
+    password = secrets.token_urlsafe(9)
+    with Store(db) as st:
+        if get_user(st, DEMO_USER) is None:
+            add_user(st, DEMO_USER, "supervisor", password)
+        else:
+            set_password(st, DEMO_USER, password)
+    return password
+
+
 @click.command("demo")
 @click.option("--dir", "base_dir", type=click.Path(file_okay=False), default="kaohe_demo",
               show_default=True, help="where the sample, store and reports go")
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed")
-def command(base_dir: str, seed: int) -> None:
+@click.option("--serve", is_flag=True, help="then serve the web app on the demo store")
+@click.option("--host", default="127.0.0.1", show_default=True, help="with --serve")
+@click.option("--port", default=8000, show_default=True, type=int, help="with --serve")
+@click.pass_obj
+def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: int) -> None:
     """示例 — generate a sample, import it, compute KPIs and write the reports."""
     result = run_demo(base_dir, seed=seed, say=click.echo)
     for line in _summary(result):
         click.echo(line)
+    if serve:
+        from kaohe.commands.serve import serve_app
+
+        db = str(result.db)
+        password = demo_account(db)
+        click.echo(f"演示账号 / demo login: 用户名 username {DEMO_USER}  "
+                   f"密码 password {password}  (主管 supervisor)")
+        obj.config.db = db
+        serve_app(db, obj.config, host, port)

@@ -252,11 +252,11 @@ def _period_span(period: str) -> Period | None:
 def result_rows(result: ScoreResult) -> list[dict[str, Any]]:
     """The machine shape of cli.md: one row per agent with total, grade, rank (by total, ties
     share the place; unscored agents unranked) and the points of every item by item id."""
-    places = {}
-    for a in result.agents:
-        if a.total is not None:
-            places[a.agent] = 1 + sum(1 for b in result.agents
-                                      if b.total is not None and b.total > a.total)
+    totals = sorted((a.total for a in result.agents if a.total is not None), reverse=True)
+    first_place = {}  # a total's place: 1 + how many totals are higher (ties share it)
+    for i, total in enumerate(totals):
+        first_place.setdefault(total, i + 1)
+    places = {a.agent: first_place[a.total] for a in result.agents if a.total is not None}
     rows = []
     for a in result.agents:
         row: dict[str, Any] = {"agent": a.agent, "name": a.name, "status": a.status,

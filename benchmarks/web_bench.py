@@ -1,0 +1,122 @@
+"""Server time of the web overview and ranking pages on ~1,000 agents × one month.
+
+    python benchmarks/web_bench.py [--messages 3000000] [--agents 1000] [--requests 20]
+                                   [--dir /tmp/kaohe-web-bench]
+
+The demo generator sizes its roster by volume (~1,500 messages per agent-day), so a month of
+1,000 real-volume agents would be ~46M messages. To time the pages at 1,000 agents without that
+import, the generated month is loaded (as benchmarks/kpi_bench.py does) and every agent is then
+split into K agents by buyer (each buyer's chats go to one of the K), with the roster copied K
+times: the pages' work grows with agents × days × metrics, which this reproduces. Facts are
+warmed once, then N requests of / and /ranking are timed through TestClient (server time, in
+process) as a logged-in supervisor; prints median / p95 per page and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PERIOD = "2026-10"
+TABLES = ("orders", "refunds")  # loaded as generated (kpi_bench does the same)
+
+
+def build(directory: Path, messages: int, agents: int) -> Path:
+    from kaohe.demo.generate import generate
+    from kaohe.store import Store
+
+    db = directory / "web_bench.duckdb"
+    if db.exists():
+        return db
+    directory.mkdir(parents=True, exist_ok=True)
+    generate(directory, messages=messages, seed=0, days=31, fmt="parquet")
+    with Store(db) as st:
+        st.con.execute("INSERT INTO messages BY NAME SELECT *, msg_id AS msg_key, "
+                       "row_number() OVER () AS seq FROM read_parquet(?)",
+                       [str(directory / "messages.parquet")])
+        st.con.execute("INSERT INTO agents BY NAME SELECT * FROM read_parquet(?)",
+                       [str(directory / "agents.parquet")])
+        for table in TABLES:
+            path = directory / f"{table}.parquet"
+            if path.exists():
+                st.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",
+                               [str(path)])
+        fan_out(st, agents)
+    return db
+
+
+def fan_out(st: object, target: int) -> None:
+    """Split every agent into K by buyer so the roster reaches about `target` agents."""
+    have = st.con.execute("SELECT count(*) FROM agents").fetchone()[0]
+    k = max(1, math.ceil(target / have))
+    st.con.execute(f"UPDATE messages SET agent = agent || '#' || (hash(buyer) % {k}) "
+                   "WHERE agent IS NOT NULL")
+    st.con.execute("CREATE TEMP TABLE roster AS SELECT * FROM agents")
+    st.con.execute("DELETE FROM agents")
+    st.con.execute("INSERT INTO agents BY NAME SELECT roster.* REPLACE "
+                   f"(roster.agent || '#' || r.i AS agent) FROM roster, range({k}) AS r(i)")
+    for table in ("refunds",):
+        st.con.execute(f"UPDATE {table} SET agent = agent || '#0' WHERE agent IS NOT NULL")
+
+
+def timed(client: object, path: str, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        began = time.perf_counter()
+        response = client.get(path)
+        out.append(time.perf_counter() - began)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3_000_000)
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--dir", default="/tmp/kaohe-web-bench")
+    args = parser.parse_args()
+
+    from fastapi.testclient import TestClient
+
+    from kaohe.engine import compute_kpis
+    from kaohe.store import Store
+    from kaohe.web.app import create_app
+    from kaohe.web.users import add_user, get_user
+
+    began = time.perf_counter()
+    db = build(Path(args.dir), args.messages, args.agents)
+    print(f"store ready in {time.perf_counter() - began:.1f} s: {db}")
+    with Store(db) as st:
+        if get_user(st, "bench") is None:
+            add_user(st, "bench", "supervisor", "bench-password")
+        n_agents = st.con.execute("SELECT count(*) FROM agents").fetchone()[0]
+        n_msgs = st.count("messages")
+        began = time.perf_counter()
+        compute_kpis(st, by="agent", period=PERIOD, metrics=["consult_buyers"])  # warm facts
+        print(f"{n_agents:,} agents, {n_msgs:,} messages; facts warmed in "
+              f"{time.perf_counter() - began:.1f} s")
+    app = create_app(db, secret_key="bench")
+    client = TestClient(app)
+    page = client.get("/login").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"username": "bench", "password": "bench-password",
+                                "csrf_token": token, "next": "/"})
+    for path in (f"/?period={PERIOD}", f"/ranking?period={PERIOD}"):
+        first = timed(client, path, 1)[0]
+        times = sorted(timed(client, path, args.requests))
+        p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
+        median = statistics.median(times)
+        print(f"{path:<28} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
+              f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

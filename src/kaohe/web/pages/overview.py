@@ -1,0 +1,154 @@
+"""The overview: headline KPIs per shop and in total, daily trends, platform compliance with
+its failing cases and the most frequent QA findings. Agents see their own numbers, a lead
+their team's; only admin and supervisor see shop-wide compliance."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kaohe.engine import compute_kpis
+from kaohe.engine.periods import Period
+from kaohe.engine.registry import get as get_metric
+from kaohe.privacy import mask_buyer, mask_text
+from kaohe.web import charts
+from kaohe.web.auth import UserDep, sees_buyer_pii, visible_agents
+from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
+from kaohe.web.i18n import translate
+from kaohe.web.render import render, request_lang
+
+router = APIRouter()
+
+HEADLINE = ("consult_buyers", "avg_response_s", "consult_to_pay_rate", "sales_amount",
+            "satisfaction_rate", "qa_auto_score")
+TOP_FINDINGS = 10
+CASES_SHOWN = 20
+
+
+def metric_columns(lang: str) -> list[dict[str, str]]:
+    """id, label and unit of each headline metric, from the registry."""
+    out = []
+    for metric_id in HEADLINE:
+        metric = get_metric(metric_id)
+        out.append({"id": metric_id, "label": metric_label(metric_id, lang),
+                    "unit": metric.unit})
+    return out
+
+
+def kpi_rows(st: Any, period: Period, scope: set[str] | None) -> tuple[list[dict], dict | None]:
+    """(rows, total): per shop and the whole store for all-seeing roles; per agent and the
+    scope's total otherwise (one engine call each, never a loop over agents)."""
+    if scope is not None and not scope:
+        return [], None
+    if scope is None:
+        rows = compute_kpis(st, by="shop", period=period, metrics=HEADLINE)
+        total = compute_kpis(st, by=(), period=period, metrics=HEADLINE)[0]
+        return [{**r, "label": r["shop"]} for r in rows], total
+    agents = sorted(scope)
+    rows = compute_kpis(st, by="agent", period=period, metrics=HEADLINE, agents=agents)
+    rows = [{**r, "label": r["agent"]} for r in rows]
+    if len(agents) == 1:
+        return rows, None
+    return rows, compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents)[0]
+
+
+def metric_label(metric_id: str, lang: str) -> str:
+    metric = get_metric(metric_id)
+    return metric.zh if lang == "zh" else metric.en
+
+
+def trend_charts(st: Any, period: Period, scope: set[str] | None,
+                 lang: str) -> list[dict[str, Any]]:
+    """Two daily charts: consultations with pay conversion (%), and sales by day."""
+    if scope is not None and not scope:
+        return []
+    metrics = ("consult_buyers", "consult_to_pay_rate", "sales_amount")
+    agents = sorted(scope) if scope is not None else None
+    # one agent: the agent-day facts answer it; a team's days are computed on demand
+    by = ("agent", "day") if agents and len(agents) == 1 else ("day",)
+    rows = compute_kpis(st, by=by, period=period, metrics=metrics, agents=agents)
+    by_day = {str(r["day"]): r for r in rows}
+    days = [d.isoformat() for d in period.days]
+
+    def series(metric_id: str, scale: float = 1.0) -> list[Any]:
+        values = [by_day.get(d, {}).get(metric_id) for d in days]
+        return [None if v is None else round(v * scale, 2) for v in values]
+
+    name = {m: metric_label(m, lang) for m in metrics}
+    return [charts.line(days, {name["consult_buyers"]: series("consult_buyers"),
+                               name["consult_to_pay_rate"] + " %":
+                                   series("consult_to_pay_rate", 100)},
+                        translate("overview.trend", lang)),
+            charts.bar(days, {name["sales_amount"]: series("sales_amount")},
+                       name["sales_amount"])]
+
+
+def compliance_status(st: Any, period_text: str, pii: bool) -> tuple[list[dict] | None, str]:
+    """(results as dicts, note); None when the compliance checks are not installed."""
+    try:
+        from kaohe.compliance.check import run_checks
+    except ImportError:
+        return None, "overview.compliance_missing"
+    out = []
+    for result in run_checks(st, period_text):
+        row = {k: getattr(result, k, None) for k in
+               ("preset", "platform", "subject", "shop", "cycle", "value", "threshold",
+                "status", "projected", "consequence")}
+        cases = list(getattr(result, "cases", None) or [])
+        row["cases"] = [_mask_case(c, pii) for c in cases[:CASES_SHOWN]]
+        row["more_cases"] = max(0, len(cases) - CASES_SHOWN)
+        out.append(row)
+    return out, ""
+
+
+def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
+    if pii:
+        return dict(case)
+    return {k: mask_buyer(v) if k == "buyer" else mask_text(v) if isinstance(v, str) else v
+            for k, v in case.items()}
+
+
+@lru_cache(maxsize=1)
+def rule_names() -> dict[str, str]:
+    from kaohe.qa.rules import list_packs
+
+    return {rule.id: rule.name for pack in list_packs() for rule in pack.rules}
+
+
+def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[str, Any]]:
+    """The most frequent QA rules of the period (counts only: no buyer data)."""
+    from kaohe.qa.findings import bounds
+
+    if scope is not None and not scope:
+        return []
+    start, end = bounds(period, st)
+    where, args = ["time >= ? AND time < ?"], [start, end]
+    if scope is not None:
+        where.append(f"agent IN ({', '.join('?' * len(scope))})")
+        args += sorted(scope)
+    sql = ("SELECT rule, any_value(category), any_value(severity), count(*) AS n, "
+           f"count(DISTINCT agent) FROM qa_findings WHERE {' AND '.join(where)} "
+           f"GROUP BY rule ORDER BY n DESC, rule LIMIT {TOP_FINDINGS}")
+    names = rule_names()
+    return [{"rule": rule, "name": names.get(rule, rule), "category": category,
+             "severity": severity, "count": n, "agents": agents}
+            for rule, category, severity, n, agents in st.con.execute(sql, args).fetchall()]
+
+
+@router.get("/")
+def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodDep) -> Response:
+    period = parse_period_text(period_text)
+    scope = visible_agents(user, st)
+    lang = request_lang(request)
+    rows, total = kpi_rows(st, period, scope)
+    compliance, note = (compliance_status(st, period_text, sees_buyer_pii(user))
+                        if scope is None else (None, ""))
+    return render(request, "overview.html", {
+        "period": period_text, "columns": metric_columns(lang), "rows": rows, "total": total,
+        "scope": "all" if scope is None else user.role,
+        "charts": trend_charts(st, period, scope, lang),
+        "compliance": compliance, "compliance_note": note,
+        "findings": top_findings(st, period, scope)})

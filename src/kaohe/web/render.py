@@ -1,0 +1,103 @@
+"""Rendering pages: one Jinja2 environment, and the context every template gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kaohe.web.auth import User, csrf_token
+from kaohe.web.i18n import DEFAULT_LANG, LANGS, translator
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+# (href, label key, roles allowed); {agent} is the user's own roster id
+NAV: list[tuple[str, str, tuple[str, ...]]] = [
+    ("/", "nav.overview", ("admin", "supervisor", "lead", "agent")),
+    ("/ranking", "nav.ranking", ("admin", "supervisor", "lead", "agent")),
+    ("/agents/{agent}", "nav.me", ("agent",)),
+    ("/credit", "nav.credit", ("admin", "supervisor", "lead")),
+    ("/imports", "nav.imports", ("admin", "supervisor")),
+    ("/schemes", "nav.schemes", ("admin", "supervisor")),
+    ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+]
+
+
+def echarts_file() -> str:
+    """The vendored, versioned ECharts bundle (static/echarts-<version>.min.js)."""
+    found = sorted(STATIC_DIR.glob("echarts-*.min.js"))
+    return found[-1].name if found else "echarts.min.js"
+
+
+def fmt_number(value: Any, digits: int = 2) -> str:
+    """A number for a table cell: thousands separators, no trailing zeros; '—' for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+
+
+def fmt_metric(value: Any, unit: str) -> str:
+    """A metric value in its unit: ratios as percentages, seconds with 's', amounts with ¥."""
+    if value is None:
+        return "—"
+    if not isinstance(value, int | float):
+        return str(value)
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "amount":
+        return f"¥{value:,.2f}"
+    if unit == "seconds":
+        return f"{value:,.1f} s"
+    if unit in ("minutes", "hours"):
+        return f"{value:,.1f} {'min' if unit == 'minutes' else 'h'}"
+    return fmt_number(value)
+
+
+ENV = Environment(loader=FileSystemLoader(TEMPLATES_DIR),
+                  autoescape=select_autoescape(["html", "xml"], default=True),
+                  trim_blocks=True, lstrip_blocks=True)
+ENV.filters["num"] = fmt_number
+ENV.filters["metric"] = fmt_metric
+ENV.globals["echarts_js"] = echarts_file()
+
+
+def request_lang(request: Request) -> str:
+    """?lang= wins, then the lang cookie, then the configured language (zh by default)."""
+    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in LANGS:
+            return value
+    config = getattr(request.app.state, "config", None)
+    return getattr(config, "lang", DEFAULT_LANG) if config else DEFAULT_LANG
+
+
+def nav_for(user: User | None) -> list[dict[str, str]]:
+    if user is None:
+        return []
+    return [{"href": href.format(agent=quote(user.agent or "", safe="")), "key": key}
+            for href, key, roles in NAV if user.role in roles]
+
+
+def render(request: Request, template: str, context: dict[str, Any],
+           status: int = 200) -> HTMLResponse:
+    """Render `template` with the common context (user, lang, t, csrf_token, period, nav)."""
+    lang = request_lang(request)
+    user: User | None = getattr(request.state, "user", None)
+    full = {"request": request, "user": user, "lang": lang, "t": translator(lang),
+            "csrf_token": csrf_token(request), "period": None, "nav": nav_for(user),
+            "path": request.url.path, **context}
+    response = HTMLResponse(ENV.get_template(template).render(full), status_code=status)
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax",
+                            httponly=True)
+    return response

@@ -1,0 +1,93 @@
+"""The overview for every role: headline KPIs (the engine's values), charts, compliance and
+QA findings; an agent sees only their own numbers, a lead their team's."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kaohe.engine import compute_kpis
+from kaohe.web.charts import line
+from kaohe.web.render import fmt_metric, fmt_number
+
+PERIOD = "2026-10"
+
+
+def chart_options(html: str) -> list[dict]:
+    return [json.loads(m.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"')
+                       .replace("&lt;", "<").replace("&gt;", ">"))
+            for m in re.findall(r"data-option='([^']*)'", html)]
+
+
+def test_supervisor_sees_every_shop_and_the_total(app, client):
+    html = client("supervisor").get(f"/?period={PERIOD}").text
+    st = app.state.store
+    shops = [r[0] for r in st.con.execute("SELECT DISTINCT shop FROM messages").fetchall()]
+    assert all(shop in html for shop in shops)
+    total = compute_kpis(st, by=(), period=PERIOD, metrics=["consult_buyers", "sales_amount"])[0]
+    assert fmt_metric(total["consult_buyers"], "count") in html
+    assert fmt_metric(total["sales_amount"], "amount") in html
+    assert "平台合规" in html
+
+
+def test_default_period_is_the_last_full_month(client):
+    # the demo has October and 4 days of November (< 7 days): October is shown
+    assert "团队总览 · 2026-10" in client("admin").get("/").text
+
+
+def test_trend_charts_cover_every_day(client):
+    options = chart_options(client("supervisor").get(f"/?period={PERIOD}").text)
+    assert len(options) == 2
+    assert len(options[0]["xAxis"]["data"]) == 31  # October has 31 days
+    assert options[0]["xAxis"]["data"][0] == "2026-10-01"
+
+
+def test_agent_sees_only_their_own_numbers(app, client, accounts):
+    me, other = accounts["agent"]["agent"], accounts["agent2"]["agent"]
+    html = client("agent").get(f"/?period={PERIOD}").text
+    assert "我的指标" in html
+    assert me in html and other not in html
+    assert "平台合规" not in html  # shop-wide compliance is for admin and supervisor
+    mine = compute_kpis(app.state.store, by="agent", period=PERIOD, metrics=["consult_buyers"],
+                        agents=[me])[0]
+    assert f'<td class="num">{fmt_metric(mine["consult_buyers"], "count")}</td>' in html
+
+
+def test_lead_sees_their_team_only(app, client, accounts):
+    html = client("lead").get(f"/?period={PERIOD}").text
+    team = accounts["lead"]["team"]
+    members = {r[0] for r in app.state.store.con.execute(
+        "SELECT agent FROM agents WHERE team = ?", [team]).fetchall()}
+    outsiders = {r[0] for r in app.state.store.con.execute(
+        "SELECT agent FROM agents WHERE team <> ?", [team]).fetchall()}
+    assert "本组指标" in html
+    assert all(f">{a}</a>" in html for a in members if a in html)
+    assert not any(f">{a}</a>" in html for a in outsiders)
+
+
+def test_findings_counts_match_the_store(app, client):
+    html = client("admin").get(f"/?period={PERIOD}").text
+    top = app.state.store.con.execute(
+        "SELECT count(*) FROM qa_findings WHERE time >= '2026-10-01' AND time < '2026-11-01' "
+        "GROUP BY rule ORDER BY 1 DESC LIMIT 1").fetchone()[0]
+    assert f'<td class="num">{fmt_number(top)}</td>' in html
+
+
+def test_english_labels(client):
+    html = client("admin").get(f"/?period={PERIOD}&lang=en").text
+    assert "Team overview" in html and "Headline KPIs" in html
+
+
+def test_formatting_by_unit():
+    # 0.1234 as a percentage with one decimal; amounts with ¥ and two decimals
+    assert fmt_metric(0.1234, "ratio") == "12.3%"
+    assert fmt_metric(1234.5, "amount") == "¥1,234.50"
+    assert fmt_metric(None, "count") == "—"
+    assert fmt_number(1200.0) == "1,200"
+    assert fmt_number(2.50) == "2.5"
+
+
+def test_line_chart_puts_later_series_on_a_second_axis():
+    option = line(["d1", "d2"], {"a": [1, 2], "b": [0.5, None]}, "T")
+    assert [s["yAxisIndex"] for s in option["series"]] == [0, 1]
+    assert option["xAxis"]["data"] == ["d1", "d2"] and option["title"]["text"] == "T"
