@@ -1,0 +1,65 @@
+"""Order credit lookup: which agent an order is credited to, the touches and why
+(kaohe.engine.attribution.credit, as `kaohe credit`). A lead sees an order only when an agent
+of their team is credited or touched it; agents use their own page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from kaohe.errors import NotFoundError
+from kaohe.web import views
+from kaohe.web.auth import User, require_roles, sees_buyer_pii, visible_agents
+from kaohe.web.i18n import translate
+from kaohe.web.render import render
+
+router = APIRouter()
+
+ROLES = ("admin", "supervisor", "lead")
+Allowed = Annotated[User, Depends(require_roles(*ROLES))]
+NOT_FOUND = "未找到该订单 / order not found"
+
+
+def credit_for(st: Any, user: User, order_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The credit of an order the user may see (buyer masked for roles without PII rights);
+    an unknown order and one of agents the user may not see answer the same 404."""
+    from kaohe.engine.attribution import credit
+
+    try:
+        result = credit(st, order_id, params)
+    except NotFoundError:
+        raise HTTPException(404, NOT_FOUND) from None
+    allowed = visible_agents(user, st)
+    involved = {result["credited_agent"], *(t["agent"] for t in result["touches"])}
+    if allowed is not None and not involved & allowed:
+        raise HTTPException(404, NOT_FOUND)
+    pii = sees_buyer_pii(user)
+    result["buyer"] = views.shown_buyer(result["buyer"], pii)
+    result["reason"] = {k: views.shown_text(v, pii) for k, v in result["reason"].items()}
+    result["touches"] = [{**t, "time": views.when(t["time"])} for t in result["touches"]]
+    for key in ("created_at", "paid_at"):
+        result[key] = views.when(result[key])
+    return result
+
+
+@router.get("/credit")
+def credit_page(request: Request, user: Allowed, st: views.StoreDep,
+                order_id: str = "") -> Response:
+    order_id = order_id.strip()
+    result = credit_for(st, user, order_id, views.overrides(request)) if order_id else None
+    if result is not None and views.wants_xlsx(request):
+        return _download(request, st, user, result)
+    return render(request, "credit.html", {"order_id": order_id, "r": result})
+
+
+def _download(request: Request, st: Any, user: User, result: dict[str, Any]) -> Response:
+    lang = views.lang_of(request)
+    rows = [{**t, "position": translate(f"position.{t['position']}", lang),
+             "credited": "✓" if t["credited"] else ""} for t in result["touches"]]
+    cols = [(k, translate(label, lang)) for k, label in (
+        ("agent", "common.agent"), ("time", "conv.time"), ("position", "credit.position"),
+        ("seconds_before_anchor", "credit.before_anchor"), ("credited", "credit.credited"))]
+    return views.export(st, user, rows, cols, f"credit_{result['order_id']}.xlsx",
+                        f"order {result['order_id']}")
