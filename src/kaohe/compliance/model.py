@@ -1,0 +1,113 @@
+"""The pydantic model of a compliance preset file (平台合规规则): what a platform measures, for
+whom, over which cycle, against which threshold, and what it costs to miss it.
+
+A preset has one or more checks; each compares one value with a threshold (`op`: the value
+must be `>=` or `<=` it). A check's value is an engine metric (`metric`), one of its parts
+(`metric.part`, e.g. `intervention_rate.intervened`), or a value of another kind (`source`):
+`refund_deadline` (cases answered within the deadline, pending cases near it), `scheme` (a
+scheme's total), `qa_hits` (QA findings of the preset's `rules`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kaohe.datafile import FieldProblem
+
+Op = Literal[">=", "<="]
+Cycle = Literal["day", "week", "month", "rolling30"]
+Subject = Literal["shop", "agent"]
+Source = Literal["metric", "refund_deadline", "scheme", "qa_hits"]
+Platform = Literal["taobao", "tmall", "jd", "pdd", "douyin", "kuaishou", "other"]
+CaseKind = Literal["bad_buyers", "slow_rounds", "slow_first_sessions", "refunds_48h",
+                   "interventions", "poor_ratings", "bad_attitude", "liable_disputes",
+                   "long_hangups", "late_emails", "late_tickets", "qa_hits", "low_agents"]
+
+CYCLE_ZH = {"day": "每日", "week": "自然周", "month": "自然月", "rolling30": "近30天"}
+CYCLE_EN = {"day": "day", "week": "natural week", "month": "natural month",
+            "rolling30": "rolling 30 days"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Condition(_Strict):
+    """A value and the threshold it must meet."""
+
+    metric: str = Field(description="engine metric id, or metric.part for one of its parts")
+    op: Op
+    threshold: float
+    parameter: bool = Field(False, description="the seeds give no number: the default is "
+                            "ours; set it with --set PRESET.threshold=…")
+    label: str | None = None
+    label_en: str | None = None
+
+
+class Check(Condition):
+    id: str
+    source: Source = "metric"
+    margin: float = Field(0, ge=0, description="at risk when the value passes by less than this")
+    at_cycle_end: bool = Field(False, description="a rolling metric: read on the cycle's "
+                               "last day only")
+    warn_hours: float = Field(0, ge=0, description="refund_deadline: a case still without "
+                              "response this close to the deadline puts the check at risk")
+    hours: float = Field(48, gt=0, description="refund_deadline: the response deadline")
+    alternative: Condition | None = Field(None, description="the check also passes when this "
+                                          "holds (快手: ≤ 4 cases or ≤ 0.35 %)")
+    cases: CaseKind | None = Field(None, description="the drill-down listing the cases behind "
+                                   "a failure")
+
+    @model_validator(mode="after")
+    def _metric_named(self) -> Check:
+        if self.source == "metric" and not self.metric:
+            raise FieldProblem(("metric",), "a metric check names its metric")
+        return self
+
+
+class Gate(_Strict):
+    """The check applies only when `metric` (a metric or metric.part) is at least `min`."""
+
+    metric: str
+    min: float
+    label: str
+    label_en: str
+
+
+class Preset(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    name_en: str
+    platforms: list[Platform] = Field(min_length=1)
+    subject: Subject
+    cycle: Cycle
+    checks: list[Check] = Field(min_length=1)
+    gate: Gate | None = None
+    consequence: str
+    consequence_en: str
+    penalty: str | None = None
+    scheme: str | None = Field(None, description="source scheme: the scheme id")
+    rules: dict[str, float] = Field(default_factory=dict,
+                                    description="source qa_hits: rule id → deduction points")
+    seed: str
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _sources_complete(self) -> Preset:
+        for i, check in enumerate(self.checks):
+            if check.source == "scheme" and not self.scheme:
+                raise FieldProblem(("checks", i, "source"), "source scheme needs `scheme`")
+            if check.source == "qa_hits" and not self.rules:
+                raise FieldProblem(("checks", i, "source"), "source qa_hits needs `rules`")
+        ids = [c.id for c in self.checks]
+        if len(set(ids)) != len(ids):
+            raise FieldProblem(("checks",), f"check ids repeat: {ids}")
+        return self
+
+    def label(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name
+
+    def consequence_text(self, lang: str = "zh") -> str:
+        return self.consequence_en if lang == "en" else self.consequence

@@ -1,0 +1,217 @@
+"""Compliance in the reports: a 平台合规 sheet for an xlsxwriter workbook and an HTML section
+(a self-contained fragment with inline status colours), both from run_checks results."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from kaohe.compliance.check import (
+    AT_RISK,
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    STATUS_ZH,
+    CheckResult,
+    fmt,
+    summary,
+)
+from kaohe.compliance.load import list_presets
+
+COLOURS = {PASS: "#dcfce7", AT_RISK: "#fef3c7", FAIL: "#fee2e2", NOT_APPLICABLE: "#f3f4f6"}
+STATUS_EN = {PASS: "pass", AT_RISK: "at risk", FAIL: "fail", NOT_APPLICABLE: "n/a"}
+CASES_SHOWN = 5
+
+HEADERS = {
+    "zh": {"preset": "规则", "check": "指标", "platform": "平台", "subject": "对象",
+           "cycle": "周期", "value": "值", "result": "结果", "projected": "推算值",
+           "threshold": "达标线",
+           "status": "状态", "cycles": "周期数", "bad": "不达标/有风险周期",
+           "consequence": "后果", "notes": "说明", "cases": "原因明细", "sheet": "平台合规",
+           "title": "平台合规检查", "details": "不达标与有风险的周期", "none": "无"},
+    "en": {"preset": "rule", "check": "measure", "platform": "platform", "subject": "subject",
+           "cycle": "cycle", "value": "value", "result": "result", "projected": "projected",
+           "threshold": "threshold", "status": "status", "cycles": "cycles",
+           "bad": "failing / at-risk cycles", "consequence": "consequence", "notes": "notes",
+           "cases": "cases", "sheet": "Compliance", "title": "Platform compliance",
+           "details": "Failing and at-risk cycles", "none": "none"},
+}
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    return STATUS_EN[status] if lang == "en" else STATUS_ZH[status]
+
+
+def preset_label(preset_id: str, lang: str = "zh") -> str:
+    for preset in list_presets():
+        if preset.id == preset_id:
+            return preset.label(lang)
+    return preset_id
+
+
+def check_label(preset_id: str, check_id: str, lang: str = "zh") -> str:
+    """A check's label: its own, else the engine metric's name."""
+    from kaohe.engine.registry import REGISTRY, all_metrics
+
+    for preset in list_presets():
+        for check in preset.checks if preset.id == preset_id else ():
+            if check.id == check_id:
+                own = check.label_en if lang == "en" else check.label
+                all_metrics()
+                metric = REGISTRY.get(check.metric.partition(".")[0])
+                return own or (metric.label(lang) if metric else check.metric)
+    return check_id
+
+
+def value_text(r: CheckResult, lang: str = "zh") -> str:
+    text = fmt(r.value, r.unit, lang)
+    if r.alternative_value is not None:
+        text += f" ({fmt(r.alternative_value, 'count', lang)})"
+    return text
+
+
+def detail_rows(results: Sequence[CheckResult], lang: str = "zh",
+                only_bad: bool = False) -> list[dict[str, Any]]:
+    """Display rows: labels, formatted values, status text, cases as short text."""
+    out = []
+    for r in results:
+        if only_bad and r.status not in (FAIL, AT_RISK):
+            continue
+        out.append({
+            "preset": preset_label(r.preset, lang), "check": check_label(r.preset, r.check, lang),
+            "platform": r.platform, "subject": r.subject, "cycle": r.cycle,
+            "value": value_text(r, lang),
+            "projected": fmt(r.projected, r.unit, lang) if r.running else "",
+            "threshold": r.threshold_text, "status": status_label(r.status, lang),
+            "status_id": r.status, "consequence": r.consequence, "notes": "; ".join(r.notes),
+            "cases": case_lines(r), "cases_total": r.cases_total})
+    return out
+
+
+def case_lines(r: CheckResult, limit: int = CASES_SHOWN) -> list[str]:
+    lines = [", ".join(f"{k}={v}" for k, v in case.items() if v is not None)
+             for case in r.cases[:limit]]
+    if r.cases_total > limit:
+        lines.append(f"… +{r.cases_total - limit}")
+    return lines
+
+
+def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[str, Any]]:
+    rows = []
+    for s in summary(list(results)):
+        rows.append({
+            "preset": preset_label(s["preset"], lang),
+            "check": check_label(s["preset"], s["check"], lang), "platform": s["platform"],
+            "subject": s["subject"], "status": status_label(s["status"], lang),
+            "status_id": s["status"], "cycles": s["cycles"],
+            "result": _result_text(s, lang), "threshold": s["threshold_text"],
+            "bad": ", ".join(s["bad_cycles"][:8]) + (" …" if len(s["bad_cycles"]) > 8 else ""),
+            "consequence": s["consequence"]})
+    return rows
+
+
+def _result_text(s: dict[str, Any], lang: str) -> str:
+    """One cycle: its value; several: how many failed or were at risk."""
+    if s["only"] is not None:
+        return value_text(s["only"], lang)
+    if lang == "en":
+        return f"{s['cycles']} cycles: {s[FAIL]} fail, {s[AT_RISK]} at risk"
+    return f"{s['cycles']} 个周期: {s[FAIL]} 不达标, {s[AT_RISK]} 有风险"
+
+
+TERMINAL_COLUMNS = ("preset", "check", "subject", "result", "threshold", "status")
+SUMMARY_COLUMNS = ("preset", "check", "platform", "subject", "result", "threshold", "status",
+                   "bad", "consequence")
+DETAIL_COLUMNS = ("preset", "check", "subject", "cycle", "value", "projected", "threshold",
+                  "status", "notes", "cases")
+
+
+def write_sheet(workbook: Any, results: Sequence[CheckResult], lang: str = "zh") -> Any:
+    """Add the 平台合规 sheet to an xlsxwriter workbook: the summary per rule and subject,
+    then every failing or at-risk cycle with its cases. Returns the worksheet."""
+    h = HEADERS[lang]
+    ws = workbook.add_worksheet(h["sheet"])
+    bold = workbook.add_format({"bold": True, "font_size": 14})
+    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    status = {s: workbook.add_format({"bg_color": c}) for s, c in COLOURS.items()}
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    ws.write(0, 0, h["title"], bold)
+    top = _block(ws, 2, SUMMARY_COLUMNS, summary_rows(results, lang), h, head, status, wrap)
+    ws.write(top, 0, h["details"], bold)
+    details = detail_rows(results, lang, only_bad=True)
+    for row in details:
+        row["cases"] = "\n".join(row["cases"])
+    _block(ws, top + 1, DETAIL_COLUMNS, details, h, head, status, wrap)
+    for c in range(max(len(SUMMARY_COLUMNS), len(DETAIL_COLUMNS))):
+        ws.set_column(c, c, 16)
+    ws.set_column(len(DETAIL_COLUMNS) - 1, len(DETAIL_COLUMNS) - 1, 80)
+    return ws
+
+
+def _block(ws: Any, top: int, columns: Sequence[str], rows: list[dict[str, Any]],
+           h: dict[str, str], head: Any, status: dict[str, Any], wrap: Any) -> int:
+    for c, key in enumerate(columns):
+        ws.write(top, c, h[key], head)
+    for r, row in enumerate(rows, start=top + 1):
+        for c, key in enumerate(columns):
+            fmt_ = status[row["status_id"]] if key == "status" else wrap
+            ws.write(r, c, "" if row.get(key) is None else row[key], fmt_)
+    if not rows:
+        ws.write(top + 1, 0, h["none"])
+    return top + max(len(rows), 1) + 2
+
+
+def html_section(results: Sequence[CheckResult], lang: str = "zh") -> str:
+    """An HTML fragment (<section>): the summary table and the failing / at-risk cycles with
+    their first cases; status cells coloured inline (no stylesheet needed)."""
+    h = HEADERS[lang]
+    parts = [f'<section class="compliance"><h2>{_e(h["title"])}</h2>',
+             _table(SUMMARY_COLUMNS, summary_rows(results, lang), h)]
+    details = detail_rows(results, lang, only_bad=True)
+    for row in details:
+        row["cases"] = "<br>".join(_e(line) for line in row["cases"])
+    parts += [f"<h3>{_e(h['details'])}</h3>", _table(DETAIL_COLUMNS, details, h, raw=("cases",))]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _table(columns: Sequence[str], rows: list[dict[str, Any]], h: dict[str, str],
+           raw: tuple[str, ...] = ()) -> str:
+    if not rows:
+        return f'<p class="note">{_e(h["none"])}</p>'
+    head = "".join(f"<th>{_e(h[c])}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            text = row.get(c)
+            text = "" if text is None else (str(text) if c in raw else _e(str(text)))
+            style = (f' style="background:{COLOURS[row["status_id"]]}"' if c == "status"
+                     else "")
+            cells.append(f"<td{style}>{text}</td>")
+        body.append(f'<tr data-status="{row["status_id"]}">{"".join(cells)}</tr>')
+    return (f'<table class="compliance-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+
+def summary_text(results: Sequence[CheckResult], lang: str = "zh") -> str:
+    """A few lines for a terminal (e.g. `kaohe demo`): how many rule × subject lines end in
+    each status, then every line that fails or is at risk."""
+    rows = summary_rows(results, lang)
+    counts = {s: sum(r["status_id"] == s for r in rows) for s in (FAIL, AT_RISK, PASS,
+                                                                   NOT_APPLICABLE)}
+    head = HEADERS[lang]["title"] + ": " + ", ".join(
+        f"{status_label(s, lang)} {n}" for s, n in counts.items())
+    lines = [head]
+    for r in rows:
+        if r["status_id"] in (FAIL, AT_RISK):
+            mark = "✗" if r["status_id"] == FAIL else "!"
+            lines.append(f"  {mark} {r['preset']} · {r['check']} · {r['subject']}: "
+                         f"{r['result']} ({r['threshold']})")
+    return "\n".join(lines)
