@@ -39,7 +39,8 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     assert str(xlsx) in output and str(html) in output
     with zipfile.ZipFile(xlsx) as z:
         workbook = z.read("xl/workbook.xml").decode("utf-8")
-    for sheet in ("概览", "导入记录", "隔离区", "客服名单", "客服指标"):
+    for sheet in ("概览", "导入记录", "隔离区", "客服名单", "客服指标", "质检发现", "广告过滤",
+                  "平台合规"):
         assert sheet in workbook
     assessment = base / "reports" / "kaohe_assessment.xlsx"
     assert str(assessment) in output and "质检、考核与薪资" in output
@@ -49,6 +50,8 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
         assert sheet in sheets
     page = html.read_text(encoding="utf-8")
     assert "隔离区" in page and "客服名单" in page
+    assert "平台合规" in page and "广告过滤" in page and "自动质检" in page
+    assert "平台合规检查: 不达标" in output  # the compliance summary is printed
     assert "http://" not in page.split("<body>")[0] and "cdn" not in page.lower()
 
 

@@ -26,13 +26,16 @@ def _summary(result: DemoResult) -> list[str]:
     if result.assessment:
         lines.append("质检、考核与薪资 / QA, scores and pay:")
         lines += [f"  {line}" for line in result.assessment]
+    if result.compliance:
+        lines += result.compliance.splitlines()
     lines += ["报告 / reports:", *(f"  {path}" for path in result.reports.values()),
               "下一步 / try next:",
               f"  kaohe --db {db} quarantine",
               f"  kaohe --db {db} kpi --by agent",
               f"  kaohe --db {db} kpi --by shop --format csv",
               f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
-              f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>"]
+              f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>",
+              f"  kaohe --db {db} check --period 2026-10"]
     return lines
 
 

@@ -203,6 +203,7 @@ class DemoResult:
     rejected: int = 0
     reports: dict[str, Path] = field(default_factory=dict)
     assessment: list[str] = field(default_factory=list)  # one line per scheme / plan
+    compliance: str = ""  # the platform compliance summary
     seconds: float = 0.0
 
 
@@ -286,6 +287,8 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
             say(f"考核与薪资 / scores and pay ({DEMO_PERIOD})")
             result.reports["assessment"] = assess(store, reports / "kaohe_assessment.xlsx",
                                                   result.assessment)
+            say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
+            data["compliance"], result.compliance = check_compliance(store)
     result.reports.update({"xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
                            "html": write_html(data, reports / "kaohe_report.html")})
     result.seconds = time.perf_counter() - began
@@ -315,6 +318,15 @@ def assess(store: Any, path: Path, summary: list[str]) -> Path:
     summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, "
                    f"合计 ¥{total:,.2f}{mark}")
     return write_assessment(path, results, payroll, settled=settled)
+
+
+def check_compliance(store: Any) -> tuple[list[Any], str]:
+    """Every platform preset on the demo month: the results and the terminal summary."""
+    from kaohe.compliance.check import run_checks
+    from kaohe.compliance.report import summary_text
+
+    results = run_checks(store, DEMO_PERIOD)
+    return results, summary_text(results)
 
 
 def inspect(store: Any) -> str:

@@ -124,5 +124,9 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     book.sheet("质检发现", QA_RULE_COLUMNS, data.get("qa_rules") or [],
                "自动质检（默认规则包）各规则命中情况" if data.get("qa_rules") else "尚未运行质检")
     write_ad_filter(book, data.get("ad_filter") or [])
+    if data.get("compliance") is not None:
+        from kaohe.compliance.report import write_sheet
+
+        write_sheet(book.wb, data["compliance"])
     book.wb.close()
     return out

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from kaohe.reports import fmt_value
 
@@ -28,7 +29,12 @@ def write_html(data: dict[str, Any], path: str | Path) -> Path:
     out = Path(path)
     hourly = bars([(f"{r['hour']:02d}", int(r["buyer_messages"])) for r in data["hourly"]])
     daily = bars([(str(r["day"])[5:], int(r["total"])) for r in data["daily"]])
+    compliance = None
+    if data.get("compliance") is not None:
+        from kaohe.compliance.report import html_section
+
+        compliance = Markup(html_section(data["compliance"]))  # escaped by html_section
     page = environment().get_template("report.html.j2").render(
-        d=data, hourly=hourly, daily=daily)
+        d=data, hourly=hourly, daily=daily, compliance=compliance)
     out.write_text(page, encoding="utf-8")
     return out
