@@ -91,3 +91,27 @@ def test_line_chart_puts_later_series_on_a_second_axis():
     option = line(["d1", "d2"], {"a": [1, 2], "b": [0.5, None]}, "T")
     assert [s["yAxisIndex"] for s in option["series"]] == [0, 1]
     assert option["xAxis"]["data"] == ["d1", "d2"] and option["title"]["text"] == "T"
+
+
+def test_compliance_is_one_line_per_rule_and_subject_and_cached(app, client, monkeypatch):
+    from kaohe.compliance import check
+    from kaohe.compliance.check import run_checks, summary
+
+    results = run_checks(app.state.store, PERIOD)
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return results
+
+    monkeypatch.setattr(check, "run_checks", counting)
+    app.state.__dict__.pop("compliance_cache", None)
+    html = client("supervisor").get(f"/?period={PERIOD}").text
+    client("supervisor").get(f"/?period={PERIOD}")
+    assert len(calls) == 1  # the second page view reads the cached results
+    section = html.split('id="compliance"')[1].split("</section>")[0]
+    lines = section.split("<tbody>")[1].split("</tbody>")[0].count("<tr")
+    assert lines == len(summary(results)) < len(results)  # daily rules fold into one line
+    bad = [r for r in results if r.status in ("fail", "at_risk")]
+    assert section.count("<details") == len(bad)
+    assert "合规检查不可用" not in section

@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
     "severity.major": {"zh": "严重", "en": "major"},
     "severity.redline": {"zh": "红线", "en": "red line"},
     "compliance.preset": {"zh": "规则", "en": "Rule"},
+    "compliance.check": {"zh": "检查项", "en": "Check"},
     "compliance.platform": {"zh": "平台", "en": "Platform"},
     "compliance.subject": {"zh": "对象", "en": "Subject"},
     "compliance.value": {"zh": "实际", "en": "Value"},

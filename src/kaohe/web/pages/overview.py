@@ -86,22 +86,51 @@ def trend_charts(st: Any, period: Period, scope: set[str] | None,
                        name["sales_amount"])]
 
 
-def compliance_status(st: Any, period_text: str, pii: bool) -> tuple[list[dict] | None, str]:
-    """(results as dicts, note); None when the compliance checks are not installed."""
+def compliance_status(request: Request, st: Any, period_text: str,
+                      pii: bool) -> tuple[dict[str, Any] | None, str]:
+    """The compliance results of the period: one summary line per rule and subject (worst
+    status over its cycles) and the failing / at-risk cycles with their first cases; None when
+    the compliance checks are not installed."""
     try:
-        from kaohe.compliance.check import run_checks
+        from kaohe.compliance.report import case_lines, summary_rows, value_text
     except ImportError:
         return None, "overview.compliance_missing"
-    out = []
-    for result in run_checks(st, period_text):
-        row = {k: getattr(result, k, None) for k in
-               ("preset", "platform", "subject", "shop", "cycle", "value", "threshold",
-                "status", "projected", "consequence")}
-        cases = list(getattr(result, "cases", None) or [])
-        row["cases"] = [_mask_case(c, pii) for c in cases[:CASES_SHOWN]]
-        row["more_cases"] = max(0, len(cases) - CASES_SHOWN)
-        out.append(row)
-    return out, ""
+    from kaohe.compliance.check import AT_RISK, FAIL
+    from kaohe.compliance.report import check_label, preset_label, status_label
+
+    lang = request_lang(request)
+    results = cached_checks(request, st, period_text)
+    bad = [{"preset": preset_label(r.preset, lang), "check": check_label(r.preset, r.check, lang),
+            "subject": r.subject, "cycle": r.cycle, "value": value_text(r, lang),
+            "threshold": r.threshold_text, "status_id": r.status,
+            "status": status_label(r.status, lang), "consequence": r.consequence,
+            "cases": [_mask_case(c, pii) for c in r.cases[:CASES_SHOWN]],
+            "more_cases": max(0, r.cases_total - min(len(r.cases), CASES_SHOWN)),
+            "case_text": case_lines(r)}
+           for r in results if r.status in (FAIL, AT_RISK)]
+    return {"summary": summary_rows(results, lang), "bad": bad}, ""
+
+
+def data_version(st: Any) -> tuple[Any, ...]:
+    """Changes whenever an import, a QA run or a review changes what the checks read."""
+    return st.con.execute(
+        "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
+        "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews)").fetchone()
+
+
+def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
+    """run_checks once per period, data version and hour (a running cycle's projection moves
+    with the clock): the checks read every platform's metrics and take seconds."""
+    from datetime import datetime
+
+    from kaohe.compliance.check import run_checks
+
+    cache = request.app.state.__dict__.setdefault("compliance_cache", {})
+    key = (period_text, data_version(st), datetime.now().strftime("%Y-%m-%d %H"))
+    if key not in cache:
+        cache.clear()
+        cache[key] = run_checks(st, period_text)
+    return cache[key]
 
 
 def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
@@ -144,7 +173,7 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     scope = visible_agents(user, st)
     lang = request_lang(request)
     rows, total = kpi_rows(st, period, scope)
-    compliance, note = (compliance_status(st, period_text, sees_buyer_pii(user))
+    compliance, note = (compliance_status(request, st, period_text, sees_buyer_pii(user))
                         if scope is None else (None, ""))
     return render(request, "overview.html", {
         "period": period_text, "columns": metric_columns(lang), "rows": rows, "total": total,
