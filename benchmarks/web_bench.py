@@ -9,7 +9,8 @@ import, the generated month is loaded (as benchmarks/kpi_bench.py does) and ever
 split into K agents by buyer (each buyer's chats go to one of the K), with the roster copied K
 times: the pages' work grows with agents × days × metrics, which this reproduces. Facts are
 warmed once, then N requests of / and /ranking are timed through TestClient (server time, in
-process) as a logged-in supervisor; prints median / p95 per page and the peak RSS.
+process) as a logged-in supervisor; prints median / p95 per page and the peak RSS, and, for
+comparison, a plain pandas recomputation of two of the overview's columns from the raw month.
 """
 
 from __future__ import annotations
@@ -74,6 +75,33 @@ def timed(client: object, path: str, n: int) -> list[float]:
     return out
 
 
+def pandas_overview(directory: Path) -> tuple[float, int]:
+    """The plain alternative to the overview's table: recompute its first two columns per shop
+    from the raw month in pandas (consulting buyer-days; mean response, a round being the
+    buyer's messages since the last reply up to the next reply, as kpi_bench's pandas phase).
+    Returns (seconds, shops)."""
+    import pandas as pd
+
+    began = time.perf_counter()
+    m = pd.read_parquet(directory / "messages.parquet",
+                        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply"])
+    m = m[m.time.dt.strftime("%Y-%m") == PERIOD]
+    buyers = m[m.sender == "buyer"].assign(day=lambda f: f.time.dt.date)
+    consult = buyers.drop_duplicates(["shop", "buyer", "day"]).groupby("shop").size()
+    reply = (m.sender == "agent") & ~m.auto_reply.fillna(False)
+    m = m[(m.sender == "buyer") | reply].assign(reply=reply)
+    m = m.sort_values(["shop", "buyer", "time"], kind="stable")
+    key = [m.shop, m.buyer]
+    prev_reply = m.groupby(key)["reply"].shift(fill_value=True)
+    m["start"] = m.time.where((m.sender == "buyer") & prev_reply)
+    m["start"] = m.groupby(key)["start"].ffill()
+    answered = m[m.reply & ~prev_reply & m.start.notna()]
+    response = (answered.time - answered.start).dt.total_seconds()
+    per_shop = response[response <= 86400].groupby(answered.shop).mean()
+    table = pd.DataFrame({"consult_buyers": consult, "avg_response_s": per_shop})
+    return time.perf_counter() - began, len(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3_000_000)
@@ -114,6 +142,9 @@ def main() -> None:
         median = statistics.median(times)
         print(f"{path:<28} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
               f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})")
+    seconds, shops = pandas_overview(Path(args.dir))
+    print(f"pandas, the overview's per-shop consult buyers and mean response recomputed from "
+          f"the raw month: {seconds * 1000:,.0f} ms ({shops} shops)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:,.0f} MB")
 

@@ -80,3 +80,27 @@ def test_facts_are_fresh_after_a_refresh_with_every_table_filled(make_store):
         fill_table(store, table, rows)
     refresh_facts(store)
     assert stale_days(store) == []
+
+
+def test_answer_parts_are_the_evaluators_parts(make_store):
+    from kaohe.engine.compute import Evaluator, make_request
+    from kaohe.engine.facts import answer_parts
+
+    store = make_store(F.ALL, roster=F.ROSTER)
+    ids = ["consult_buyers", "pdd_5min_reply_rate", "avg_response_s"]
+    request = make_request(("shop", "platform", "day"), parse_period("2026-10"), ids)
+    evaluator = Evaluator(store.ibis(), request)
+    try:
+        direct = evaluator.evaluate()
+    finally:
+        evaluator.close()
+    from_facts = answer_parts(store, request)
+    assert from_facts is not None and set(from_facts) == set(direct)
+    for key, metrics in direct.items():
+        for metric_id, parts in metrics.items():
+            for part, value in parts.items():
+                assert (from_facts[key][metric_id].get(part) or 0) == pytest.approx(value or 0)
+    # a median is not additive, overridden parameters are not the facts' defaults
+    assert answer_parts(store, make_request(("shop",), None, ["median_response_s"])) is None
+    assert answer_parts(store, make_request(("shop",), None, ["avg_response_s"],
+                                            {"reply_horizon": 2})) is None

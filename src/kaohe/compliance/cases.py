@@ -60,21 +60,14 @@ def _part_rows(source: ValueSource, metric_id: str, part: str, minus: str | None
                per_buyer_day: bool = False) -> list[Case]:
     """The rows of a part's source flagged by the part (and not by `minus`), for the key;
     `per_buyer_day`: only the first row of each buyer and day."""
-    from kaohe.engine.registry import get
+    import polars as pl
 
-    metric = get(metric_id)
-    evaluator = source.evaluator(metric_id, source.span or cycle.period())
-    params = evaluator.req.params(metric)
-    parts = {p.name: p for p in metric.parts_for(params)}
-    t = evaluator.source(BlockParams.from_params(params), parts[part].source, params)
-    flag = parts[part].row_value()(t, params).fill_null(False)  # type: ignore[misc]
-    if minus:
-        flag = flag & ~parts[minus].row_value()(t, params).fill_null(False)  # type: ignore[misc]
-    t = t.filter(flag & (t.shop == key.shop) & t.day.between(cycle.start, cycle.end))
+    flagged = _flagged(source, metric_id, part, minus, cycle, columns, order)
+    t = flagged.filter((pl.col("shop") == key.shop)
+                       & pl.col("day").is_between(cycle.start, cycle.end))
     if key.agent is not None:
-        t = t.filter(t.agent == key.agent)
-    cols = [c for c in columns if c in t.columns]
-    rows = t.order_by(order).limit(LIMIT).select(*cols).to_pyarrow().to_pylist()
+        t = t.filter(pl.col("agent") == key.agent)
+    rows = t.head(LIMIT).select([c for c in columns if c in t.columns]).to_dicts()
     if per_buyer_day:
         firsts: dict[tuple[Any, Any], Case] = {}
         for row in rows:
@@ -85,6 +78,32 @@ def _part_rows(source: ValueSource, metric_id: str, part: str, minus: str | None
         for name, value in row.items():
             row[name] = round(value, 1) if isinstance(value, float) else _iso(value)
     return rows
+
+
+def _flagged(source: ValueSource, metric_id: str, part: str, minus: str | None, cycle: Cycle,
+             columns: tuple[str, ...], order: str) -> Any:
+    """Every flagged row of the span (all shops, agents and days) as one Polars frame, fetched
+    once per part and shared by the cases of every subject and cycle."""
+    import polars as pl
+
+    from kaohe.engine.registry import get
+
+    span = source.span or cycle.period()
+    cache = source.__dict__.setdefault("_flagged_rows", {})
+    cache_key = (metric_id, part, minus, span.start, span.end, columns, order)
+    if cache_key not in cache:
+        metric = get(metric_id)
+        evaluator = source.evaluator(metric_id, span)
+        params = evaluator.req.params(metric)
+        parts = {p.name: p for p in metric.parts_for(params)}
+        t = evaluator.source(BlockParams.from_params(params), parts[part].source, params)
+        flag = parts[part].row_value()(t, params).fill_null(False)  # type: ignore[misc]
+        if minus:
+            flag = flag & ~parts[minus].row_value()(t, params).fill_null(False)  # type: ignore[misc]
+        cols = list(dict.fromkeys(["shop", *[c for c in columns if c in t.columns]]))
+        cache[cache_key] = pl.from_arrow(t.filter(flag).order_by(order).select(*cols)
+                                         .to_pyarrow())
+    return cache[cache_key]
 
 
 ROUND_COLUMNS = ("day", "buyer", "agent", "round_start", "answered", "response_s")

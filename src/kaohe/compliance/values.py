@@ -10,7 +10,8 @@ from typing import Any
 
 from kaohe.compliance.cycles import Cycle
 from kaohe.compliance.model import Check, Condition, Preset
-from kaohe.engine.compute import Evaluator, make_request
+from kaohe.engine.compute import BlockPool, Evaluator, make_request
+from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
 
 SHOP_PLATFORM_SQL = """
@@ -56,12 +57,14 @@ class ValueSource:
         self.span: Period | None = None  # all the cycles of the preset being checked
         self._daily: dict[tuple[Any, ...], dict[Key, dict[str, dict[str, Any]]]] = {}
         self._evaluators: dict[tuple[Any, ...], Evaluator] = {}
+        self._pool = BlockPool()  # checks over the same days share the engine's blocks
 
     def close(self) -> None:
         for evaluator in self._evaluators.values():
             evaluator.close()
         self._evaluators.clear()
         self._daily.clear()
+        self._pool.close()
 
     def evaluator(self, metric_id: str, period: Period) -> Evaluator:
         """One evaluator per metric over the span (its blocks are built once and reused for
@@ -69,7 +72,7 @@ class ValueSource:
         key = (metric_id, period.start, period.end)
         if key not in self._evaluators:
             request = make_request(("shop",), period, [metric_id], self.overrides)
-            self._evaluators[key] = Evaluator(self.store.ibis(), request)
+            self._evaluators[key] = Evaluator(self.store.ibis(), request, pool=self._pool)
         return self._evaluators[key]
 
     def values(self, preset: Preset, check: Check, cycle: Cycle,
@@ -145,7 +148,12 @@ class ValueSource:
     def _day_parts(self, by: tuple[str, ...], period: Period,
                    metric_ids: list[str]) -> dict[Key, dict[str, dict[str, Any]]]:
         request = make_request(by, period, metric_ids, self.overrides)
-        evaluator = Evaluator(self.store.ibis(), request)
+        # day rows from the facts (kept for days with data; a rolling value at a cycle's end
+        # is asked without "day" and computed on demand)
+        from_facts = answer_parts(self.store, request) if "day" in by else None
+        if from_facts is not None:
+            return {_key(by, group): dict(values) for group, values in from_facts.items()}
+        evaluator = Evaluator(self.store.ibis(), request, pool=self._pool)
         try:
             parts = evaluator.evaluate()
         finally:

@@ -241,18 +241,44 @@ class Request:
         return resolve(metric.id, metric.params, metric.fixed, self.overrides)
 
 
+class BlockPool:
+    """Blocks shared by several evaluators (e.g. every check of a compliance run): evaluators
+    over the same window and message scope reuse each other's materialised blocks. The pool's
+    owner closes it; the evaluators leave the blocks alone."""
+
+    def __init__(self) -> None:
+        self._by_scope: dict[Any, tuple[dict[BlockParams, Blocks], dict[Any, ir.Table]]] = {}
+
+    def for_scope(self, key: Any) -> tuple[dict[BlockParams, Blocks], dict[Any, ir.Table]]:
+        return self._by_scope.setdefault(key, ({}, {}))
+
+    def close(self) -> None:
+        for blocks, _ in self._by_scope.values():
+            for block in blocks.values():
+                block.close()
+        self._by_scope.clear()
+
+
 class Evaluator:
     """Evaluates parts for a request on one Ibis backend connection."""
 
-    def __init__(self, con: Any, request: Request, cache: bool = True) -> None:
+    def __init__(self, con: Any, request: Request, cache: bool = True,
+                 pool: BlockPool | None = None) -> None:
         self.con, self.req, self.cache = con, request, cache
-        self._blocks: dict[BlockParams, Blocks] = {}
-        self._shared: dict[Any, ir.Table] = {}
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
         self._scope_days = scope_days(request)
+        self._pooled = pool is not None
+        self._blocks: dict[BlockParams, Blocks]
+        self._shared: dict[Any, ir.Table]
+        if pool is not None:
+            self._blocks, self._shared = pool.for_scope((window, self._scope_days, cache))
+        else:
+            self._blocks, self._shared = {}, {}
 
     def close(self) -> None:
+        if self._pooled:
+            return
         for blocks in self._blocks.values():
             blocks.close()
 

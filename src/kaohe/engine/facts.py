@@ -215,6 +215,21 @@ def answer(store: Any, request: Request, use_facts: bool = True) -> list[dict[st
     return finish(request, parts)
 
 
+def answer_parts(store: Any, request: Request,
+                 ) -> dict[GroupKey, dict[str, dict[str, Any]]] | None:
+    """The parts (not the values) of every metric of the request from the facts — what a
+    caller needs to sum days into weeks or project a running cycle — or None when the facts
+    cannot serve them all (a grouping they do not keep, overridden parameters, medians)."""
+    grain = SERVES.get(frozenset(request.by))
+    if grain is None or request.agents:
+        return None
+    if not all(_from_facts(m, request) for m in request.metrics):
+        return None
+    if not _writable_fresh(store, request.period):
+        return None
+    return _read(store, grain, request, [m.id for m in request.metrics])
+
+
 def _writable_fresh(store: Any, period: Period | None) -> bool:
     """Bring the facts of the period up to date; False when the store cannot be written."""
     try:

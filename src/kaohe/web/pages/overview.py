@@ -119,14 +119,16 @@ def data_version(st: Any) -> tuple[Any, ...]:
 
 
 def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
-    """run_checks once per period, data version and hour (a running cycle's projection moves
-    with the clock): the checks read every platform's metrics and take seconds."""
-    from datetime import datetime
+    """run_checks once per period and data version — and per hour while the period runs (its
+    projections move with the clock): the checks read every platform's metrics."""
+    from datetime import date, datetime
 
     from kaohe.compliance.check import run_checks
 
     cache = request.app.state.__dict__.setdefault("compliance_cache", {})
-    key = (period_text, data_version(st), datetime.now().strftime("%Y-%m-%d %H"))
+    running = parse_period_text(period_text).end >= date.today()
+    key = (period_text, data_version(st),
+           datetime.now().strftime("%Y-%m-%d %H") if running else None)
     if key not in cache:
         cache.clear()
         cache[key] = run_checks(st, period_text)
