@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +44,7 @@ def status_label(status: str, lang: str = "zh") -> str:
     return STATUS_EN[status] if lang == "en" else STATUS_ZH[status]
 
 
+@functools.cache
 def preset_label(preset_id: str, lang: str = "zh") -> str:
     for preset in list_presets():
         if preset.id == preset_id:
@@ -50,8 +52,9 @@ def preset_label(preset_id: str, lang: str = "zh") -> str:
     return preset_id
 
 
+@functools.cache
 def check_label(preset_id: str, check_id: str, lang: str = "zh") -> str:
-    """A check's label: its own, else the engine metric's name."""
+    """A check's label: its own, else the engine metric's name (shipped presets: cached)."""
     from kaohe.engine.registry import REGISTRY, all_metrics
 
     for preset in list_presets():
