@@ -223,9 +223,13 @@ def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]
         "SELECT msg_key, rule, category, severity, span_start, span_end, matched "
         "FROM qa_findings WHERE msg_key IN (SELECT unnest(?)) ORDER BY msg_key, span_start, rule",
         [keys]).fetchall()
+    from kaohe.web.pages.overview import rule_names
+
+    names = rule_names()
     out: dict[str, list[dict[str, Any]]] = {}
     for key, rule, category, severity, s0, s1, matched in rows:
-        out.setdefault(key, []).append({"rule": rule, "category": category,
+        out.setdefault(key, []).append({"rule": rule, "name": names.get(rule, rule),
+                                        "category": category,
                                         "severity": severity, "start": s0, "end": s1,
                                         "matched": matched})
     return out
