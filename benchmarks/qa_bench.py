@@ -5,7 +5,9 @@
 Reuses ``DIR/N/messages.parquet`` when it exists (kpi_bench writes it), otherwise generates
 it with kaohe.demo.generate. Prints messages/s of :func:`kaohe.qa.scan.scan` (the read of
 the parquet file is timed apart), findings per rule and the process's peak RSS.
-Target: ≥ 1M messages/s on 2 cores.
+Target: ≥ 1M messages/s on 2 cores. For comparison, the same phrase rules as plain pandas
+``str.contains`` over the agent messages (one regex per rule) in the same run; with
+``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over the same messages.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/kaohe-bench"))
     ap.add_argument("--all-text", action="store_true",
                     help="also ad_buyer and withdrawn (every text rule)")
+    ap.add_argument("--sessions", action="store_true",
+                    help="also time the behavioural session rules")
+    ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
     args = ap.parse_args()
     pack = load_pack("default")
     keep = PHRASE_DETECTORS | {"pattern"} | ({"ad_buyer", "withdrawn"} if args.all_text else set())
@@ -60,6 +65,47 @@ def main() -> None:
     print(f"findings: {findings.height:,}")
     print(findings.group_by("rule").len().sort("len", descending=True))
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
+    if args.sessions:
+        sessions(messages)
+    if not args.no_pandas:
+        pandas_phrases(messages, pack)
+
+
+def sessions(messages: pl.DataFrame) -> None:
+    from kaohe.qa.behaviour import behaviour_findings
+    from kaohe.qa.rules import SESSION_DETECTORS
+
+    full = load_pack("default")
+    pack = full.model_copy(update={"rules": [r for r in full.rules
+                                             if r.detector in SESSION_DETECTORS]})
+    messages = messages.with_columns(pl.col("msg_id").alias("msg_key"))
+    began = time.perf_counter()
+    found = behaviour_findings(messages, pack)
+    took = time.perf_counter() - began
+    print(f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
+          f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB")
+
+
+def pandas_phrases(messages: pl.DataFrame, pack: object) -> None:
+    """The plain alternative: pandas str.contains with one alternation regex per phrase rule
+    and isin for its whole-message phrases (no exceptions), over the agent messages."""
+    import re
+
+    frame = messages.select("sender", "text").to_pandas()
+    began = time.perf_counter()
+    agent = frame[frame.sender == "agent"].text.fillna("")
+    hits = 0
+    rules = [r for r in pack.rules if r.detector in PHRASE_DETECTORS]  # type: ignore[attr-defined]
+    for rule in rules:
+        params = rule.params if isinstance(rule.params, dict) else rule.params.model_dump()
+        hit = agent.isin(params.get("whole") or [])
+        if params.get("phrases"):
+            pattern = "|".join(re.escape(p) for p in params["phrases"])
+            hit |= agent.str.contains(pattern, regex=True)
+        hits += int(hit.sum())
+    took = time.perf_counter() - began
+    print(f"pandas str.contains, {len(rules)} phrase rules only: {took:.1f} s → "
+          f"{messages.height / took:,.0f} messages/s ({hits:,} hits)")
 
 
 if __name__ == "__main__":
