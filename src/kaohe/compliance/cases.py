@@ -89,7 +89,7 @@ def _flagged(source: ValueSource, metric_id: str, part: str, minus: str | None, 
     from kaohe.engine.registry import get
 
     span = source.span or cycle.period()
-    cache = source.__dict__.setdefault("_flagged_rows", {})
+    cache = source.flagged_rows
     cache_key = (metric_id, part, minus, span.start, span.end, columns, order)
     if cache_key not in cache:
         metric = get(metric_id)

@@ -58,12 +58,14 @@ class ValueSource:
         self._daily: dict[tuple[Any, ...], dict[Key, dict[str, dict[str, Any]]]] = {}
         self._evaluators: dict[tuple[Any, ...], Evaluator] = {}
         self._pool = BlockPool()  # checks over the same days share the engine's blocks
+        self.flagged_rows: dict[tuple[Any, ...], Any] = {}  # cases.py: a part's rows, fetched once
 
     def close(self) -> None:
         for evaluator in self._evaluators.values():
             evaluator.close()
         self._evaluators.clear()
         self._daily.clear()
+        self.flagged_rows.clear()
         self._pool.close()
 
     def evaluator(self, metric_id: str, period: Period) -> Evaluator:

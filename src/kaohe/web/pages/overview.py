@@ -125,7 +125,10 @@ def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
 
     from kaohe.compliance.check import run_checks
 
-    cache = request.app.state.__dict__.setdefault("compliance_cache", {})
+    state = request.app.state
+    if not hasattr(state, "compliance_cache"):
+        state.compliance_cache = {}
+    cache = state.compliance_cache
     running = parse_period_text(period_text).end >= date.today()
     key = (period_text, data_version(st),
            datetime.now().strftime("%Y-%m-%d %H") if running else None)
