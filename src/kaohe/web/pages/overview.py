@@ -16,6 +16,7 @@ from kaohe.engine.registry import get as get_metric
 from kaohe.privacy import mask_buyer, mask_text
 from kaohe.web import charts
 from kaohe.web.auth import UserDep, sees_buyer_pii, visible_agents
+from kaohe.web.cache import cached
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.i18n import translate
 from kaohe.web.render import render, request_lang
@@ -52,6 +53,7 @@ def kpi_rows(st: Any, period: Period, scope: set[str] | None) -> tuple[list[dict
     rows = [{**r, "label": r["agent"]} for r in rows]
     if len(agents) == 1:
         return rows, None
+    # a team's distinct buyers are not the sum of its agents': computed on demand (cached)
     return rows, compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents)[0]
 
 
@@ -111,31 +113,14 @@ def compliance_status(request: Request, st: Any, period_text: str,
     return {"summary": summary_rows(results, lang), "bad": bad}, ""
 
 
-def data_version(st: Any) -> tuple[Any, ...]:
-    """Changes whenever an import, a QA run or a review changes what the checks read."""
-    return st.con.execute(
-        "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
-        "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews)").fetchone()
-
-
 def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
-    """run_checks once per period and data version — and per hour while the period runs (its
-    projections move with the clock): the checks read every platform's metrics."""
-    from datetime import date, datetime
-
+    """run_checks once per period and data version: the checks read every platform's
+    metrics and take seconds on a large store."""
     from kaohe.compliance.check import run_checks
 
-    state = request.app.state
-    if not hasattr(state, "compliance_cache"):
-        state.compliance_cache = {}
-    cache = state.compliance_cache
-    running = parse_period_text(period_text).end >= date.today()
-    key = (period_text, data_version(st),
-           datetime.now().strftime("%Y-%m-%d %H") if running else None)
-    if key not in cache:
-        cache.clear()
-        cache[key] = run_checks(st, period_text)
-    return cache[key]
+    end = parse_period_text(period_text).end
+    return cached(request, st, ("compliance", period_text), end,
+                  lambda: run_checks(st, period_text))
 
 
 def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
@@ -177,12 +162,15 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     period = parse_period_text(period_text)
     scope = visible_agents(user, st)
     lang = request_lang(request)
-    rows, total = kpi_rows(st, period, scope)
+    who = None if scope is None else tuple(sorted(scope))
+    rows, total = cached(request, st, ("overview.kpis", period_text, who), period.end,
+                         lambda: kpi_rows(st, period, scope))
     compliance, note = (compliance_status(request, st, period_text, sees_buyer_pii(user))
                         if scope is None else (None, ""))
     return render(request, "overview.html", {
         "period": period_text, "columns": metric_columns(lang), "rows": rows, "total": total,
         "scope": "all" if scope is None else user.role,
-        "charts": trend_charts(st, period, scope, lang),
+        "charts": cached(request, st, ("overview.charts", period_text, who, lang), period.end,
+                         lambda: trend_charts(st, period, scope, lang)),
         "compliance": compliance, "compliance_note": note,
         "findings": top_findings(st, period, scope)})

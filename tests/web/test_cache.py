@@ -1,0 +1,30 @@
+"""The web results cache: one computation per key until the data changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+from kaohe.store import Store
+from kaohe.web.cache import cached
+
+
+def _request():
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
+
+
+def test_computed_once_until_an_import_changes_the_version():
+    request, calls = _request(), []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with Store(":memory:") as st:
+        past = date(2020, 1, 31)
+        assert cached(request, st, ("k",), past, compute) == 1
+        assert cached(request, st, ("k",), past, compute) == 1  # served from the cache
+        assert cached(request, st, ("other",), past, compute) == 2
+        st.con.execute("INSERT INTO import_log (import_id, file, sha256) VALUES (1, 'f', 'x')")
+        assert cached(request, st, ("k",), past, compute) == 3  # new data: computed again
+        assert len(request.app.state.results_cache) == 1  # the old version's entries went
