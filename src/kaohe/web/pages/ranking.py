@@ -15,7 +15,8 @@ from kaohe.schemes.fetch import metric_rows, roster_rows
 from kaohe.schemes.score import result_rows, score
 from kaohe.web import audit
 from kaohe.web.auth import UserDep, visible_agents
-from kaohe.web.deps import PeriodDep, StoreDep
+from kaohe.web.cache import cached
+from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.downloads import xlsx_response
 from kaohe.web.i18n import translate
 from kaohe.web.render import render, request_lang
@@ -102,7 +103,9 @@ def ranking(request: Request, user: UserDep, st: StoreDep, period: PeriodDep,
     chosen = find_scheme(scheme)
     scope = visible_agents(user, st)
     lang = request_lang(request)
-    rows, pk, roster = ranked_rows(chosen, period, st)
+    rows, pk, roster = cached(request, st, ("ranking", chosen.id, period),
+                              parse_period_text(period).end,
+                              lambda: ranked_rows(chosen, period, st))
     rows = sort_rows(apply_filters(rows, shop, team, role, scope), sort)
     if scope is not None:  # a lead or agent picks among what they may see
         roster = [r for r in roster if r["agent"] in scope]
