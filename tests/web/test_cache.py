@@ -28,3 +28,15 @@ def test_computed_once_until_an_import_changes_the_version():
         st.con.execute("INSERT INTO import_log (import_id, file, sha256) VALUES (1, 'f', 'x')")
         assert cached(request, st, ("k",), past, compute) == 3  # new data: computed again
         assert len(request.app.state.results_cache) == 1  # the old version's entries went
+
+
+def test_warm_computes_the_default_periods_checks(app, monkeypatch):
+    from kaohe.compliance import check
+    from kaohe.web.cache import warm
+
+    calls = []
+    monkeypatch.setattr(check, "run_checks", lambda st, period: calls.append(period) or [])
+    app.state.results_cache = {}
+    warm(app)
+    assert calls == ["2026-10"]  # the demo's default period
+    assert any(key[0] == ("compliance", "2026-10") for key in app.state.results_cache)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,20 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
         click.echo("警告 / warning: 还没有网页用户，无法登录 / no web user yet: "
                    f"kaohe --db {db} users add NAME --role supervisor", err=True)
     click.echo(f"kaohe 网页 / web: http://{host}:{port}/  (Ctrl+C 停止 / to stop)")
+    threading.Thread(target=_warm, args=(app,), daemon=True).start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         close_app(app)
+
+
+def _warm(app: Any) -> None:
+    from kaohe.web.cache import warm
+
+    try:
+        warm(app)
+    except Exception as exc:  # noqa: BLE001 - the pages compute on demand all the same
+        click.echo(f"预计算失败 / warm-up skipped: {exc}", err=True)
 
 
 @click.command("serve")

@@ -39,3 +39,16 @@ def cached(request: Request, st: Any, key: tuple[Any, ...], period_end: date,
             del cache[next(iter(cache))]
         cache[full] = compute()
     return cache[full]
+
+
+def warm(app: Any) -> None:
+    """Compute the default period's platform checks before the first visitor asks (seconds
+    on a large store); requests meanwhile wait on the store lock as usual."""
+    from types import SimpleNamespace
+
+    from kaohe.web.deps import default_period
+    from kaohe.web.pages.overview import cached_checks
+
+    with app.state.store_lock:
+        st = app.state.store
+        cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
