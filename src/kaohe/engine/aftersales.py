@@ -24,9 +24,12 @@ from kaohe.engine.registry import (
     Part,
     SourceDef,
     count,
+    counting,
+    counting_rows,
     ratio,
     register,
     register_source,
+    summing,
 )
 from kaohe.errors import ConfigError
 
@@ -157,12 +160,8 @@ def business_s(begin: ir.TimestampValue, end: ir.TimestampValue,
     return days * (close_s - open_s) + clamp(end) - clamp(begin)
 
 
-def _n(cond: Any) -> Any:
-    return cond.fill_null(False).cast("int64").sum()
-
-
-def _ms_sum(cond: Any, later: Any, earlier: Any) -> Any:
-    return ibis.ifelse(cond, delta_ms(later, earlier), ibis.null("int64")).sum()
+def _ms_when(cond: Any, later: Any, earlier: Any) -> Any:
+    return ibis.ifelse(cond, delta_ms(later, earlier), ibis.null("int64"))
 
 
 def mean_hours(total_ms: str, n: str) -> Any:
@@ -186,7 +185,7 @@ def _self_return(t: ir.Table) -> Any:
 
 def _return_ms(t: ir.Table) -> Any:
     both = delta_ms(t.agreed_at, t.applied_at) + delta_ms(t.completed_at, t.return_received_at)
-    return ibis.ifelse(_self_return(t), both, ibis.null("int64")).sum()
+    return ibis.ifelse(_self_return(t), both, ibis.null("int64"))
 
 
 def _responded(t: ir.Table, p: Mapping[str, Any]) -> Any:
@@ -194,22 +193,22 @@ def _responded(t: ir.Table, p: Mapping[str, Any]) -> Any:
     return t.first_response_at.notnull() & (delta_ms(t.first_response_at, t.applied_at) <= limit)
 
 
-CASES = Part("cases", APPLIED, lambda t, p: t.count())
-DONE_CASES = Part("completed", COMPLETED, lambda t, p: t.count())
-LIABLE = Part("liable", COMPLETED, lambda t, p: _n(t.liable))
+CASES = counting_rows("cases", APPLIED)
+DONE_CASES = counting_rows("completed", COMPLETED)
+LIABLE = counting("liable", COMPLETED, lambda t, p: t.liable)
 
 
 # service orders, tickets --------------------------------------------------------------------
 
 def _step_within(step: str) -> Any:
-    def agg(t: ir.Table, p: Mapping[str, Any]) -> Any:
+    def cond(t: ir.Table, p: Mapping[str, Any]) -> Any:
         inside = business_s(t.begin, t.end, p["service_hours"]) <= float(p["minutes"]) * 60
-        return _n((t.step == step) & inside)
-    return agg
+        return (t.step == step) & inside
+    return cond
 
 
 def _steps(step: str) -> Any:
-    return lambda t, p: _n(t.step == step)
+    return lambda t, p: t.step == step
 
 
 def _hhmm(text: str) -> int:
@@ -226,13 +225,13 @@ def _email_on_time(t: ir.Table, p: Mapping[str, Any]) -> Any:
     late_days = t.replied_at.date().delta(t.received_at.date(), unit="day")
     in_time = (late_days < due_days) | (
         (late_days == due_days) & (seconds_of_day(t.replied_at) <= _hhmm(p["deadline"])))
-    return _n((t.kind == "email") & t.replied_at.notnull() & in_time)
+    return (t.kind == "email") & t.replied_at.notnull() & in_time
 
 
 def _complaint_in_time(t: ir.Table, p: Mapping[str, Any]) -> Any:
     limit = float(p["hours"]) * HOUR_MS
-    return _n((t.kind == "complaint") & t.replied_at.notnull()
-              & (delta_ms(t.replied_at, t.received_at) <= limit))
+    return ((t.kind == "complaint") & t.replied_at.notnull()
+            & (delta_ms(t.replied_at, t.received_at) <= limit))
 
 
 def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str,
@@ -246,25 +245,25 @@ register(
     _m("aftersales_cases", "售后单量", "After-sales cases", "count", "neutral", "case",
        (CASES,), count("cases"), "refund cases applied in the period (dated by applied_at)"),
     _m("refund_duration_h", "退款时长", "Refund duration (h)", "hours", "lower", "case",
-       (Part("success_ms", COMPLETED, lambda t, p: _ms_sum(t.status == "success",
-                                                          t.completed_at, t.applied_at)),
-        Part("successes", COMPLETED, lambda t, p: _n(t.status == "success"))),
+       (summing("success_ms", COMPLETED, lambda t, p: _ms_when(t.status == "success",
+                                                              t.completed_at, t.applied_at)),
+        counting("successes", COMPLETED, lambda t, p: t.status == "success")),
        mean_hours("success_ms", "successes"),
        "mean completed_at − applied_at of successful refunds (dated by completed_at)",
        source="CRM 退款时长 (seed 001)"),
     _m("refund_only_self_h", "仅退款自主完结时长", "Refund-only self-completion (h)", "hours",
        "lower", "case",
-       (Part("ro_ms", COMPLETED, lambda t, p: _ms_sum(_self_refund_only(t), t.completed_at,
-                                                      t.applied_at)),
-        Part("ro_cases", COMPLETED, lambda t, p: _n(_self_refund_only(t)))),
+       (summing("ro_ms", COMPLETED, lambda t, p: _ms_when(_self_refund_only(t),
+                                                          t.completed_at, t.applied_at)),
+        counting("ro_cases", COMPLETED, lambda t, p: _self_refund_only(t))),
        mean_hours("ro_ms", "ro_cases"),
        "mean completed_at − applied_at of refund_only cases completed (success or closed) "
        "without platform intervention (dated by completed_at)",
        source="快手 仅退款自主完结时长 (seed 004)"),
     _m("return_refund_self_h", "退货退款自主完结时长", "Return-refund self-completion (h)",
        "hours", "lower", "case",
-       (Part("rr_ms", COMPLETED, lambda t, p: _return_ms(t)),
-        Part("rr_cases", COMPLETED, lambda t, p: _n(_self_return(t)))),
+       (summing("rr_ms", COMPLETED, lambda t, p: _return_ms(t)),
+        counting("rr_cases", COMPLETED, lambda t, p: _self_return(t))),
        mean_hours("rr_ms", "rr_cases"),
        "mean (agreed_at − applied_at) + (completed_at − return_received_at) of return_refund "
        "cases completed (success or closed) without platform intervention (dated by "
@@ -278,8 +277,8 @@ register(
        "merchant_liable_disputes / completed cases (dated by completed_at; 快手 passes with "
        "≤ 4 cases or ≤ 0.35 %)", source="快手 纠纷商责率 (seed 004)"),
     _m("intervention_rate", "介入率", "Platform intervention rate", "ratio", "lower", "case",
-       (Part("intervened", ROLLING, lambda t, p: _n(t.intervened)),
-        Part("rolling_cases", ROLLING, lambda t, p: t.count())),
+       (counting("intervened", ROLLING, lambda t, p: t.intervened),
+        counting_rows("rolling_cases", ROLLING)),
        ratio("intervened", "rolling_cases"),
        "platform-intervened cases / cases, over the `rolling_days` days up to each day (a case "
        "counts on each of the `rolling_days` days from its application on): by day it is the "
@@ -287,45 +286,45 @@ register(
        "拼多多's 近30天介入率 is the value of the period's last day",
        source="拼多多 近30天介入率 (seed 004)", rolling_days=ROLLING_DAYS),
     _m("response_48h_rate", "48小时响应率", "48-hour response rate", "ratio", "higher", "case",
-       (Part("responded", APPLIED, lambda t, p: _n(_responded(t, p))), CASES),
+       (counting("responded", APPLIED, _responded), CASES),
        ratio("responded", "cases"),
        "cases with a first merchant response within `hours` of application / cases (dated by "
        "applied_at; 拼多多 approves the refund itself after 48 h)",
        source="拼多多 售后 48 小时 (seed 004)", hours=48),
     _m("resolution_rate", "解决率", "Resolution rate", "ratio", "higher", "case",
-       (Part("resolved", APPLIED, lambda t, p: _n(t.status.isin(DONE) & ~t.intervened)),
+       (counting("resolved", APPLIED, lambda t, p: t.status.isin(DONE) & ~t.intervened),
         CASES),
        ratio("resolved", "cases"),
        "cases completed (success or closed) without platform intervention / cases (dated by "
        "applied_at)", source="售后 解决率 (seed 002)"),
     _m("so_review_20min_rate", "服务单审核20分钟达标率", "Service-order review 20-min rate",
        "ratio", "higher", "service order",
-       (Part("reviewed_in_time", SERVICE_STEPS, _step_within("review")),
-        Part("reviewed", SERVICE_STEPS, _steps("review"))),
+       (counting("reviewed_in_time", SERVICE_STEPS, _step_within("review")),
+        counting("reviewed", SERVICE_STEPS, _steps("review"))),
        ratio("reviewed_in_time", "reviewed"),
        "service orders first reviewed within `minutes` of application, counting only time "
        "inside `service_hours`, / reviewed service orders (dated by first_reviewed_at)",
        source="京东 服务单审核 (seeds 000, 004)", minutes=20, service_hours="09:00-21:00"),
     _m("so_process_20min_rate", "服务单处理20分钟达标率", "Service-order processing 20-min rate",
        "ratio", "higher", "service order",
-       (Part("processed_in_time", SERVICE_STEPS, _step_within("process")),
-        Part("processed", SERVICE_STEPS, _steps("process"))),
+       (counting("processed_in_time", SERVICE_STEPS, _step_within("process")),
+        counting("processed", SERVICE_STEPS, _steps("process"))),
        ratio("processed_in_time", "processed"),
        "service orders whose first result came within `minutes` of ready_at, counting only "
        "time inside `service_hours`, / processed service orders (dated by first_result_at)",
        source="京东 服务单处理 (seeds 000, 004)", minutes=20, service_hours="09:00-21:00"),
     _m("so_awaiting_feedback_rate", "待客户反馈率", "Awaiting-feedback rate", "ratio", "lower",
        "service order",
-       (Part("awaiting", SERVICE_STEPS, lambda t, p: _n((t.step == "review") & t.awaiting)),
-        Part("reviewed", SERVICE_STEPS, _steps("review"))),
+       (counting("awaiting", SERVICE_STEPS, lambda t, p: (t.step == "review") & t.awaiting),
+        counting("reviewed", SERVICE_STEPS, _steps("review"))),
        ratio("awaiting", "reviewed"),
        "reviewed service orders ever put into awaiting feedback / reviewed service orders "
        "(dated by first_reviewed_at: the data model keeps no later review time)",
        source="京东 待客户反馈率 (seeds 000, 004)"),
     _m("spot_check_pass_rate", "服务规范达标率", "Spot-check pass rate", "ratio", "higher",
        "spot check",
-       (Part("passed", SPOT_CHECKS, lambda t, p: _n(t.passed)),
-        Part("checks", SPOT_CHECKS, lambda t, p: t.count())),
+       (counting("passed", SPOT_CHECKS, lambda t, p: t.passed),
+        counting_rows("checks", SPOT_CHECKS)),
        ratio("passed", "checks"),
        "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
        "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (a "
@@ -333,16 +332,16 @@ register(
        source="京东 服务规范达标率 (seeds 000, 004)"),
     _m("email_on_time_rate", "邮件按时回复率", "E-mail on-time rate", "ratio", "higher",
        "ticket",
-       (Part("emails_on_time", TICKETS, _email_on_time),
-        Part("emails", TICKETS, lambda t, p: _n(t.kind == "email"))),
+       (counting("emails_on_time", TICKETS, _email_on_time),
+        counting("emails", TICKETS, lambda t, p: t.kind == "email")),
        ratio("emails_on_time", "emails"),
        "e-mails received before `cutoff` answered by `deadline` the same day, received at or "
        "after `cutoff` answered by `deadline` the next day / e-mails (dated by received_at)",
        source="京东 售后邮件时效 (seed 004)", cutoff="16:00", deadline="18:00"),
     _m("ticket_3h_rate", "投诉工单3小时回复率", "Complaint tickets answered in 3 h", "ratio",
        "higher", "ticket",
-       (Part("complaints_in_time", TICKETS, _complaint_in_time),
-        Part("complaint_tickets", TICKETS, lambda t, p: _n(t.kind == "complaint"))),
+       (counting("complaints_in_time", TICKETS, _complaint_in_time),
+        counting("complaint_tickets", TICKETS, lambda t, p: t.kind == "complaint")),
        ratio("complaints_in_time", "complaint_tickets"),
        "complaint tickets answered within `hours` of receipt / complaint tickets (dated by "
        "received_at)", source="京东 投诉工单 (seed 004)", hours=3),

@@ -15,7 +15,17 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from kaohe.engine.blocks import delta_ms, with_platform
-from kaohe.engine.registry import Metric, Part, SourceDef, count, register, register_source
+from kaohe.engine.registry import (
+    Metric,
+    Part,
+    SourceDef,
+    count,
+    counting,
+    counting_rows,
+    register,
+    register_source,
+    summing,
+)
 
 SECTION = "Online time"
 STATUS_DAYS = "status_days"
@@ -79,12 +89,13 @@ register_source(SourceDef(WORKDAYS, _workdays, tables=("agent_status", "messages
 
 
 def _ms(t: ir.Table, statuses: tuple[str, ...]) -> Any:
-    return ibis.ifelse(t.status.isin(statuses), t.ms, 0).sum()
+    return ibis.ifelse(t.status.isin(statuses), t.ms, 0)
 
 
-ONLINE_MS = Part("online_ms", STATUS_DAYS, lambda t, p: _ms(t, ONLINE))
-HANGUP_MS = Part("hangup_ms", STATUS_DAYS, lambda t, p: _ms(t, ("hangup",)))
-DAYS = Part("workdays", WORKDAYS, lambda t, p: t.count())
+ONLINE_MS = summing("online_ms", STATUS_DAYS, lambda t, p: _ms(t, ONLINE))
+HANGUP_MS = summing("hangup_ms", STATUS_DAYS, lambda t, p: _ms(t, ("hangup",)))
+# the workdays source holds one row per agent-day, so its row count is a count of days
+DAYS = counting_rows("workdays", WORKDAYS)
 
 
 def hours(name: str, per: str | None = None) -> Any:
@@ -99,7 +110,7 @@ def hours(name: str, per: str | None = None) -> Any:
 
 def _long_hangups(t: ir.Table, p: Mapping[str, Any]) -> Any:
     limit_ms = float(p["hangup_minutes"]) * 60_000
-    return (t.first & (t.status == "hangup") & (t.full_ms > limit_ms)).cast("int64").sum()
+    return t.first & (t.status == "hangup") & (t.full_ms > limit_ms)
 
 
 def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str,
@@ -117,7 +128,7 @@ register(
        (HANGUP_MS,), hours("hangup_ms"), "Σ hang-up time, split at midnight"),
     _m("hangups_over_15min", "挂起超15分钟次数", "Hang-ups over 15 minutes", "count", "lower",
        "status interval",
-       (Part("long_hangups", STATUS_DAYS, _long_hangups),), count("long_hangups"),
+       (counting("long_hangups", STATUS_DAYS, _long_hangups),), count("long_hangups"),
        "hang-up intervals longer than `hangup_minutes` (exactly 15 min is not over); dated by "
        "the interval's start", source="京东 挂起不超过15分钟 (seed 004)", hangup_minutes=15),
     _m("workdays", "上班天数", "Workdays", "count", "neutral", "agent-day", (DAYS,),

@@ -25,7 +25,18 @@ import ibis
 import ibis.expr.types as ir
 
 from kaohe.engine.blocks import delta_ms, with_platform
-from kaohe.engine.registry import Metric, Part, SourceDef, count, ratio, register, register_source
+from kaohe.engine.registry import (
+    Metric,
+    Part,
+    SourceDef,
+    count,
+    counting,
+    counting_rows,
+    ratio,
+    register,
+    register_source,
+    summing,
+)
 
 SECTION = "Operations, complaints, call centre"
 
@@ -35,10 +46,6 @@ EPOCH_MONDAY = date(1970, 1, 5)
 MS_PER_HOUR = 3_600_000.0
 DAY_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 WEEK_RE, MONTH_RE = "^[0-9]{4}-W[0-9]{2}$", "^[0-9]{4}-[0-9]{2}$"
-
-
-def _n(cond: ir.BooleanValue) -> ir.IntegerScalar:
-    return cond.fill_null(False).cast("int64").sum()
 
 
 def _null_str() -> ir.StringValue:
@@ -107,15 +114,15 @@ def _accuracy(parts: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
     return None if not paid else (float(paid) - float(errors)) / float(paid)
 
 
-PLACED = Part("orders_placed", CREATED, lambda t, p: t.count())
-PAID_OF_PLACED = Part("paid_of_placed", CREATED, lambda t, p: _n(t.paid))
-PAID_ORDERS = Part("paid_orders", PAID, lambda t, p: t.count())
+PLACED = counting_rows("orders_placed", CREATED)
+PAID_OF_PLACED = counting("paid_of_placed", CREATED, lambda t, p: t.paid)
+PAID_ORDERS = counting_rows("paid_orders", PAID)
 
 
 def _delivery_parts(prefix: str, where: Callable) -> tuple[Part, Part]:
-    return (Part(f"{prefix}_ms", DELIVERED, lambda t, p: ibis.ifelse(
-                where(t, p), t.delivery_ms, ibis.null("int64")).sum()),
-            Part(f"{prefix}_orders", DELIVERED, lambda t, p: _n(where(t, p))))
+    return (summing(f"{prefix}_ms", DELIVERED, lambda t, p: ibis.ifelse(
+                where(t, p), t.delivery_ms, ibis.null("int64"))),
+            counting(f"{prefix}_orders", DELIVERED, where))
 
 
 # complaints -------------------------------------------------------------------------------
@@ -138,7 +145,7 @@ def _complaints(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 register_source(SourceDef("ops_complaints", _complaints,
                           tables=("tickets", "orders", "messages")))
 
-COMPLAINTS = Part("complaints", "ops_complaints", lambda t, p: t.count())
+COMPLAINTS = counting_rows("complaints", "ops_complaints")
 
 
 def _repeat_buyers(t: ir.Table, p: Mapping[str, Any]) -> ir.IntegerScalar:
@@ -164,8 +171,8 @@ def _calls(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 register_source(SourceDef("ops_calls", _calls, tables=("calls",)))
 
-HANDLED = Part("calls_handled", "ops_calls", lambda t, p: _n(t.answered))
-OFFERED_IN = Part("inbound_offered", "ops_calls", lambda t, p: _n(t.inbound))
+HANDLED = counting("calls_handled", "ops_calls", lambda t, p: t.answered)
+OFFERED_IN = counting("inbound_offered", "ops_calls", lambda t, p: t.inbound)
 
 
 def _call_volume(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -220,18 +227,17 @@ register_source(SourceDef("ops_values", _metric_values,
                           tables=("metric_values", "agents", "orders", "messages")))
 
 
-def _value_sum(metric_id: str) -> Callable[[ir.Table, Mapping[str, Any]], Any]:
-    return lambda t, p: ibis.ifelse(t.metric == metric_id, t.value,
-                                    ibis.null("float64")).sum()
+def _value_of(metric_id: str) -> Callable[[ir.Table, Mapping[str, Any]], Any]:
+    return lambda t, p: ibis.ifelse(t.metric == metric_id, t.value, ibis.null("float64"))
 
 
-def _value_count(metric_id: str) -> Callable[[ir.Table, Mapping[str, Any]], Any]:
-    return lambda t, p: _n(t.metric == metric_id)
+def _value_sum(metric_id: str) -> Part:
+    return summing(metric_id, "ops_values", _value_of(metric_id))
 
 
 def _mean_parts(metric_id: str) -> tuple[Part, Part]:
-    return (Part(f"{metric_id}_sum", "ops_values", _value_sum(metric_id)),
-            Part(f"{metric_id}_n", "ops_values", _value_count(metric_id)))
+    return (summing(f"{metric_id}_sum", "ops_values", _value_of(metric_id)),
+            counting(f"{metric_id}_n", "ops_values", lambda t, p: t.metric == metric_id))
 
 
 def _service_quality(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -266,26 +272,26 @@ register(
        (PLACED,), count("orders_placed"),
        "orders created (paid or not), dated by created_at"),
     _m("valid_orders", "有效订单量", "Valid orders", "count", "higher", "order",
-       (Part("valid_orders", PAID, lambda t, p: _n(t.valid)),), count("valid_orders"),
+       (counting("valid_orders", PAID, lambda t, p: t.valid),), count("valid_orders"),
        "orders paid and not cancelled (no cancelled_at, status not closed), dated by paid_at"),
     _m("order_payment_conversion", "订单支付转化率", "Order payment conversion", "ratio",
        "higher", "order", (PAID_OF_PLACED, PLACED), ratio("paid_of_placed", "orders_placed"),
        "orders created in the period that were paid / orders created, both dated by "
        "created_at (在线销售量/下单量)"),
     _m("order_conversion", "订单转化率", "Order conversion", "ratio", "higher", "order",
-       (PAID_ORDERS, Part("visits", "ops_values", _value_sum("visits"))),
+       (PAID_ORDERS, _value_sum("visits")),
        ratio("paid_orders", "visits"),
        "paid orders (dated by paid_at) / site visits (metric_values `visits` of the shop, "
        "dated by their period's first day) (在线销售量/官网访问量)"),
     _m("order_accuracy_rate", "订单处理准确率", "Order accuracy rate", "ratio", "higher",
-       "order", (PAID_ORDERS, Part("error_orders", PAID, lambda t, p: _n(t.error))),
+       "order", (PAID_ORDERS, counting("error_orders", PAID, lambda t, p: t.error)),
        _accuracy,
        "(paid orders − paid orders with error) / paid orders, dated by paid_at "
        "((在线销售量−处理差错量)/在线销售量)"),
     _m("order_timeliness_rate", "订单处理及时率", "Order timeliness rate", "ratio", "higher",
        "order",
-       (Part("on_time", DELIVERED, lambda t, p: _n(t.working_days <= _promise(t, p))),
-        Part("promised", DELIVERED, lambda t, p: _n(_promise(t, p).notnull()))),
+       (counting("on_time", DELIVERED, lambda t, p: t.working_days <= _promise(t, p)),
+        counting("promised", DELIVERED, lambda t, p: _promise(t, p).notnull())),
        ratio("on_time", "promised"),
        "delivered orders whose working days (Mon–Fri after the created date through the "
        "delivered date) ≤ `promise_days` of their region_tier / delivered orders with a "
@@ -321,24 +327,24 @@ register(
        count("calls_handled"), "answered calls, inbound and outbound, dated by offered_at",
        source="seed 002"),
     _m("aht_s", "平均处理时长", "Average handling time (s)", "seconds", "lower", "call",
-       (Part("handle_s", "ops_calls", lambda t, p: t.handle_s.sum()),
-        Part("timed_calls", "ops_calls", lambda t, p: _n(t.handle_s.notnull()))),
+       (summing("handle_s", "ops_calls", lambda t, p: t.handle_s),
+        counting("timed_calls", "ops_calls", lambda t, p: t.handle_s.notnull())),
        ratio("handle_s", "timed_calls"),
        "Σ (ended_at − answered_at + wrap_up_s) / answered calls with an end, dated by "
        "offered_at", source="seed 002"),
     _m("service_level_20s", "20秒服务水平", "Service level (20 s)", "ratio", "higher", "call",
-       (Part("answered_in_time", "ops_calls", lambda t, p: _n(
+       (counting("answered_in_time", "ops_calls", lambda t, p: (
            t.inbound & t.answered & (t.wait_s <= float(p["answer_s"])))), OFFERED_IN),
        ratio("answered_in_time", "inbound_offered"),
        "inbound calls answered within `answer_s` seconds / inbound calls offered, dated by "
        "offered_at", source="seed 002", answer_s=20),
     _m("abandon_rate", "放弃率", "Abandon rate", "ratio", "lower", "call",
-       (Part("abandoned", "ops_calls", lambda t, p: _n(t.inbound & ~t.answered)), OFFERED_IN),
+       (counting("abandoned", "ops_calls", lambda t, p: t.inbound & ~t.answered), OFFERED_IN),
        ratio("abandoned", "inbound_offered"),
        "inbound calls never answered / inbound calls offered, dated by offered_at",
        source="seed 002"),
     _m("call_volume_index", "话务量指标", "Call volume index", "ratio", "higher", "call",
-       (HANDLED, Part("complaint_calls", "ops_calls", lambda t, p: _n(t.complaint))),
+       (HANDLED, counting("complaint_calls", "ops_calls", lambda t, p: t.complaint)),
        _call_volume,
        "(answered calls − answered complaint calls) / `unit_target` (the seat's target for "
        "the period asked for) × 100 %, dated by offered_at", source="seed 002",
@@ -352,7 +358,7 @@ register(
        source="seed 002", complaint_coef=1.0),
     _m("training_index", "培训考核指标", "Training index", "score", "higher", "agent-period",
        (*_mean_parts("training_score"),
-        Part("training_absences", "ops_values", _value_sum("training_absences"))),
+        _value_sum("training_absences")),
        _training,
        "mean metric_values `training_score` − Σ `training_absences` × `absence_coef`, dated "
        "by their period's first day", source="seed 002", absence_coef=1.0),

@@ -50,6 +50,13 @@ def counting(name: str, source: Source, cond: Agg, **kw: Any) -> Part:
                 row=lambda t, p: cond(t, p).fill_null(False), **kw)
 
 
+def counting_rows(name: str, source: Source, **kw: Any) -> Part:
+    """A part counting every row of its source (each row counts once)."""
+    import ibis
+
+    return Part(name, source, lambda t, p: t.count(), row=lambda t, p: ibis.literal(True), **kw)
+
+
 def summing(name: str, source: Source, value: Agg, **kw: Any) -> Part:
     """A part summing `value` over the rows."""
     return Part(name, source, lambda t, p: value(t, p).sum(), row=value, **kw)

@@ -12,16 +12,22 @@ from typing import Any
 import ibis
 
 from kaohe.engine.attribution import ATTRIBUTION_DEFAULTS, CONVERSION_DEFAULTS
-from kaohe.engine.registry import Metric, Part, count, difference, ratio, register
+from kaohe.engine.registry import (
+    Metric,
+    Part,
+    count,
+    counting,
+    counting_rows,
+    difference,
+    ratio,
+    register,
+    summing,
+)
 from kaohe.errors import ConfigError
 
 SECTION = "Sales, conversion and attribution"
 NET = frozenset({"refund_amount", "net_sales", "refund_rate"})  # settled after clawback_days
 REFUND_BY = ("orders", "amount")
-
-
-def _n(cond: Any) -> Any:
-    return cond.fill_null(False).cast("int64").sum()
 
 
 def _money(name: str) -> Any:
@@ -65,20 +71,20 @@ ORDERED = Part("order_buyers", "inquiries", lambda t, p: t.inquiry & t.ordered,
 PAID = Part("paid_buyers", "inquiries", lambda t, p: t.inquiry & t.paid, level="buyer_day")
 
 # credited sales (dated by payment) -----------------------------------------------------------
-SALES = Part("sales_amount", "sales_credited", lambda t, p: t.amount.sum())
-ORDERS = Part("paid_orders", "sales_credited", lambda t, p: t.count())
-ITEMS = Part("items_sold", "sales_credited", lambda t, p: t.items.sum())
+SALES = summing("sales_amount", "sales_credited", lambda t, p: t.amount)
+ORDERS = counting_rows("paid_orders", "sales_credited")
+ITEMS = summing("items_sold", "sales_credited", lambda t, p: t.items)
 PAYING = Part("paying_buyers", "sales_credited", lambda t, p: t.buyer.notnull(),
               level="buyer_day")
-REFUND = Part("refund_amount", "sales_credited", lambda t, p: t.refund_amount.sum())
-REFUNDED = Part("refunded_orders", "sales_credited", lambda t, p: _n(t.refunded))
+REFUND = summing("refund_amount", "sales_credited", lambda t, p: t.refund_amount)
+REFUNDED = counting("refunded_orders", "sales_credited", lambda t, p: t.refunded)
 
 # shop level (agent null) ---------------------------------------------------------------------
-SILENT = Part("silent_orders", "sales_shop", lambda t, p: _n(t.silent))
-SILENT_SALES = Part("silent_sales", "sales_shop",
-                    lambda t, p: ibis.ifelse(t.silent, t.amount, 0.0).sum())
-SILENT_FOLLOWED = Part("silent_followed_orders", "sales_shop",
-                       lambda t, p: _n(t.silent_at_creation & t.followed))
+SILENT = counting("silent_orders", "sales_shop", lambda t, p: t.silent)
+SILENT_SALES = summing("silent_sales", "sales_shop",
+                       lambda t, p: ibis.ifelse(t.silent, t.amount, 0.0))
+SILENT_FOLLOWED = counting("silent_followed_orders", "sales_shop",
+                           lambda t, p: t.silent_at_creation & t.followed)
 
 OUTCOME = ("an inquiry's outcome is an order the buyer created in the same shop between the "
            "inquiry's first message and `window` after its last; a reception is an after-sales "

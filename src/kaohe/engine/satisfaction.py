@@ -14,7 +14,17 @@ from typing import Any
 import ibis.expr.types as ir
 
 from kaohe.engine.blocks import with_platform
-from kaohe.engine.registry import Metric, Part, SourceDef, count, ratio, register, register_source
+from kaohe.engine.registry import (
+    Metric,
+    Part,
+    SourceDef,
+    count,
+    counting,
+    counting_rows,
+    ratio,
+    register,
+    register_source,
+)
 from kaohe.engine.workload import RECEIVED
 
 SECTION = "Satisfaction"
@@ -31,17 +41,13 @@ def _ratings(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 register_source(SourceDef(RATINGS, _ratings, tables=("ratings", "messages", "orders")))
 
 
-def _n(cond: Any) -> Any:
-    return cond.fill_null(False).cast("int64").sum()
-
-
 def _attitude(t: ir.Table, p: Mapping[str, Any]) -> Any:
     return (t.level <= 3) & t.reason.fill_null("").contains(str(p["attitude_reason"]))
 
 
-ALL = Part("ratings", RATINGS, lambda t, p: t.count())
-GOOD = Part("good", RATINGS, lambda t, p: _n(t.level >= 4))
-MID_BAD = Part("mid_bad", RATINGS, lambda t, p: _n(t.level <= 3))
+ALL = counting_rows("ratings", RATINGS)
+GOOD = counting("good", RATINGS, lambda t, p: t.level >= 4)
+MID_BAD = counting("mid_bad", RATINGS, lambda t, p: t.level <= 3)
 
 
 def _m(id: str, zh: str, en: str, unit: str, direction: str, parts: tuple[Part, ...],
@@ -62,17 +68,17 @@ register(
        "(非常满意 + 满意) / ratings, i.e. level ≥ 4 / ratings; dated by rating time",
        source="京东 售后满意度 (seeds 000, 004)"),
     _m("bad_ratings", "差评量", "Bad ratings", "count", "lower",
-       (Part("bad", RATINGS, lambda t, p: _n(t.level <= 2)),), count("bad"),
+       (counting("bad", RATINGS, lambda t, p: t.level <= 2),), count("bad"),
        "ratings with level ≤ 2 (不满意, 失望, 非常不满意); dated by rating time"),
     _m("bad_attitude_rate", "服务态度差中差评率", "Bad-attitude share of poor ratings", "ratio",
-       "lower", (Part("attitude", RATINGS, lambda t, p: _n(_attitude(t, p))), MID_BAD),
+       "lower", (counting("attitude", RATINGS, _attitude), MID_BAD),
        ratio("attitude", "mid_bad"),
        "ratings with level ≤ 3 whose reason contains `attitude_reason` / ratings with "
        "level ≤ 3 (快手: 一般 or 失望 because of 服务态度差, ≤ 6 % a month); dated by rating "
        "time", source="快手 服务态度差中差评率 (seed 003)", attitude_reason="服务态度差"),
     Metric("invite_rate", "评价发送率", "Rating invitation rate", "ratio", "higher",
            "rating / buyer-day",
-           (Part("invited", RATINGS, lambda t, p: _n(t.source == "invited")), RECEIVED),
+           (counting("invited", RATINGS, lambda t, p: t.source == "invited"), RECEIVED),
            ratio("invited", "received_buyers"),
            "ratings with source invited (客服邀评) / received_buyers. The data model has no "
            "log of invitations sent, only of ratings that came from one, so this is a lower "
