@@ -46,6 +46,11 @@ def test_hang_up_over_15_minutes_fails_the_day():
     assert got["2026-10-05"].cases == [{"agent": "a1", "start": "2026-10-05 11:00:00",
                                         "end": "2026-10-05 11:16:00", "minutes": 16.0}]
     assert (got["2026-10-06"].value, got["2026-10-06"].status) == (0, "pass")
+    # the cases follow the metric's parameters as the engine resolves them (`--set`)
+    with make(rows, agent_status=status) as store:
+        got = {r.cycle: r for r in run_checks(store, "2026-10", ["jd_hangup"], now=NOW,
+                                              overrides={"hangup_minutes": 14})}
+    assert [c["minutes"] for c in got["2026-10-06"].cases] == [15.0]  # 15 min > 14
 
 
 def service_order(i: int, review_min: int) -> dict:

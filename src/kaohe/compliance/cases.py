@@ -169,12 +169,18 @@ def poor_ratings(source: ValueSource, preset: Preset, check: Check, key: Key,
     return _ratings(source, key, cycle, "CAST(level AS INTEGER) <= 3", [])
 
 
-def bad_attitude(source: ValueSource, preset: Preset, check: Check, key: Key,
-                 cycle: Cycle) -> list[Case]:
+def _params(source: ValueSource, metric_id: str) -> dict[str, Any]:
+    """The metric's parameters as the engine resolves them (defaults, globals, `--set`)."""
+    from kaohe.engine.compute import make_request
     from kaohe.engine.registry import get
 
-    reason = str(get(check.metric).params.get("attitude_reason", "服务态度差"))
-    reason = str(source.overrides.get(f"{check.metric}.attitude_reason", reason))
+    metric = get(metric_id)
+    return make_request((), None, [metric_id], source.overrides).params(metric)
+
+
+def bad_attitude(source: ValueSource, preset: Preset, check: Check, key: Key,
+                 cycle: Cycle) -> list[Case]:
+    reason = str(_params(source, check.metric)["attitude_reason"])
     return _ratings(source, key, cycle,
                     "CAST(level AS INTEGER) <= 3 AND contains(coalesce(reason, ''), ?)",
                     [reason])
@@ -193,10 +199,7 @@ def liable_disputes(source: ValueSource, preset: Preset, check: Check, key: Key,
 def long_hangups(source: ValueSource, preset: Preset, check: Check, key: Key,
                  cycle: Cycle) -> list[Case]:
     """Hang-ups longer than the metric's limit, dated by their start (the agent's)."""
-    from kaohe.engine.registry import get
-
-    minutes = float(get(check.metric).params["hangup_minutes"])
-    minutes = float(source.overrides.get(f"{check.metric}.hangup_minutes", minutes))
+    minutes = float(_params(source, check.metric)["hangup_minutes"])
     lo, hi = bounds(cycle.start, cycle.end)
     return _query(source, "SELECT agent, start, \"end\", round(date_diff('second', start, "
                   "\"end\") / 60.0, 1) AS minutes FROM agent_status WHERE status = 'hangup' "
@@ -209,11 +212,7 @@ def late_emails(source: ValueSource, preset: Preset, check: Check, key: Key,
                 cycle: Cycle) -> list[Case]:
     """E-mails answered after their deadline (received before the cut-off: that day's
     deadline; after it: the next day's), or not answered with the deadline passed."""
-    from kaohe.engine.registry import get
-
-    params = {**get(check.metric).params,
-              **{k.split(".", 1)[1]: v for k, v in source.overrides.items()
-                 if k.startswith(f"{check.metric}.")}}
+    params = _params(source, check.metric)
     lo, hi = bounds(cycle.start, cycle.end)
     where, args = _subject_filter(key, agent=False)
     rows = _query(source, "SELECT id, buyer, agent, received_at, replied_at FROM tickets "
@@ -245,10 +244,7 @@ def late_tickets(source: ValueSource, preset: Preset, check: Check, key: Key,
     that time passed."""
     from datetime import timedelta
 
-    from kaohe.engine.registry import get
-
-    hours = float(source.overrides.get(f"{check.metric}.hours",
-                                       get(check.metric).params["hours"]))
+    hours = float(_params(source, check.metric)["hours"])
     lo, hi = bounds(cycle.start, cycle.end)
     where, args = _subject_filter(key, agent=False)
     rows = _query(source, "SELECT id, buyer, agent, received_at, replied_at FROM tickets "
