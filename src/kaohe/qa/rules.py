@@ -208,6 +208,12 @@ def list_packs() -> list[Pack]:
     return [p.model_copy(deep=True) for p in _builtin()]
 
 
+@functools.cache
+def rule_names() -> dict[str, str]:
+    """Rule id → its Chinese name, over every shipped pack (for labels in reports and pages)."""
+    return {rule.id: rule.name for pack in _builtin() for rule in pack.rules}
+
+
 def load_pack(id_or_path: str = "default") -> Pack:
     """A shipped pack by id or a manager's YAML file."""
     for pack in list_packs():

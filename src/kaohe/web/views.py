@@ -223,7 +223,7 @@ def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]
         "SELECT msg_key, rule, category, severity, span_start, span_end, matched "
         "FROM qa_findings WHERE msg_key IN (SELECT unnest(?)) ORDER BY msg_key, span_start, rule",
         [keys]).fetchall()
-    from kaohe.web.pages.overview import rule_names
+    from kaohe.qa.rules import rule_names
 
     names = rule_names()
     out: dict[str, list[dict[str, Any]]] = {}

@@ -4,7 +4,6 @@ their team's; only admin and supervisor see shop-wide compliance."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +13,7 @@ from kaohe.engine import compute_kpis
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import get as get_metric
 from kaohe.privacy import mask_buyer, mask_text
+from kaohe.qa.rules import rule_names
 from kaohe.web import charts
 from kaohe.web.auth import UserDep, sees_buyer_pii, visible_agents
 from kaohe.web.cache import cached
@@ -128,13 +128,6 @@ def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
         return dict(case)
     return {k: mask_buyer(v) if k == "buyer" else mask_text(v) if isinstance(v, str) else v
             for k, v in case.items()}
-
-
-@lru_cache(maxsize=1)
-def rule_names() -> dict[str, str]:
-    from kaohe.qa.rules import list_packs
-
-    return {rule.id: rule.name for pack in list_packs() for rule in pack.rules}
 
 
 def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[str, Any]]:
