@@ -1,6 +1,6 @@
 """Time and peak memory of `kaohe generate` at benchmark scale (default 10 million messages).
 
-    python benchmarks/generate_bench.py [--messages N] [--out DIR] [--seed S] [--keep]
+python benchmarks/generate_bench.py [--messages N] [--out DIR] [--seed S] [--keep]
 """
 
 from __future__ import annotations

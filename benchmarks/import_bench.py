@@ -22,8 +22,18 @@ import numpy as np
 import polars as pl
 
 HEADERS = ["shop", "platform", "buyer", "agent", "sender", "time", "text"]
-TEXTS = ["你好，在吗", "亲，在的，请问有什么可以帮您？", "这个什么时候发货", "今天下单明天发",
-         "好的谢谢", "有优惠券吗", "可以改地址吗", "[图片]", "已经拍了", "麻烦尽快发货"]
+TEXTS = [
+    "你好，在吗",
+    "亲，在的，请问有什么可以帮您？",
+    "这个什么时候发货",
+    "今天下单明天发",
+    "好的谢谢",
+    "有优惠券吗",
+    "可以改地址吗",
+    "[图片]",
+    "已经拍了",
+    "麻烦尽快发货",
+]
 
 
 def make_frame(rows: int, seed: int = 7) -> pl.DataFrame:
@@ -31,20 +41,24 @@ def make_frame(rows: int, seed: int = 7) -> pl.DataFrame:
     shops = np.array([f"店铺{i}" for i in range(5)])
     shop_idx = rng.integers(0, 5, rows)
     sender = np.where(rng.random(rows) < 0.5, "buyer", "agent")
-    agent = np.char.add(np.char.add(shops[shop_idx], ":客服"),
-                        rng.integers(0, 40, rows).astype(str))
+    agent = np.char.add(
+        np.char.add(shops[shop_idx], ":客服"), rng.integers(0, 40, rows).astype(str)
+    )
     seconds = np.sort(rng.integers(0, 30 * 86400, rows))
     times = (np.datetime64("2026-10-01T00:00:00") + seconds.astype("timedelta64[s]")).astype(
-        "datetime64[ms]")
-    return pl.DataFrame({
-        "shop": shops[shop_idx],
-        "platform": np.where(shop_idx < 3, "taobao", "jd"),
-        "buyer": np.char.add("buyer", rng.integers(0, rows // 8 + 1, rows).astype(str)),
-        "agent": agent,
-        "sender": sender,
-        "time": pl.Series(times).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "text": np.array(TEXTS)[rng.integers(0, len(TEXTS), rows)],
-    })
+        "datetime64[ms]"
+    )
+    return pl.DataFrame(
+        {
+            "shop": shops[shop_idx],
+            "platform": np.where(shop_idx < 3, "taobao", "jd"),
+            "buyer": np.char.add("buyer", rng.integers(0, rows // 8 + 1, rows).astype(str)),
+            "agent": agent,
+            "sender": sender,
+            "time": pl.Series(times).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "text": np.array(TEXTS)[rng.integers(0, len(TEXTS), rows)],
+        }
+    )
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path) -> None:
@@ -58,6 +72,7 @@ def write_xlsx(frame: pl.DataFrame, path: Path) -> None:
 
 
 # ---------------------------------------------------------------- measured runs (child)
+
 
 def run_kaohe(file: str, db: str) -> int:
     from kaohe.ingest.load import import_file
@@ -80,7 +95,8 @@ def run_pandas(file: str, db: str) -> int:
         store.con.execute(
             f"INSERT INTO messages ({cols}, msg_key, seq) SELECT shop, platform, buyer, agent, "
             "sender, CAST(time AS TIMESTAMP), text, md5(concat_ws('|', shop, buyer, agent, "
-            "sender, time, text, row_number() OVER ())), row_number() OVER () FROM src")
+            "sender, time, text, row_number() OVER ())), row_number() OVER () FROM src"
+        )
         return store.count("messages")
 
 
@@ -110,20 +126,27 @@ def _cpu() -> float:
 
 # ---------------------------------------------------------------- orchestration
 
+
 def measure(kind: str, file: Path, workdir: Path) -> dict[str, float]:
     db = workdir / f"{kind}-{file.suffix[1:]}.duckdb"
     db.unlink(missing_ok=True)
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(file), str(db)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(file), str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def report(label: str, stats: dict[str, float], target: float | None) -> None:
     rate = stats["rows"] / stats["seconds"]
     goal = f"  (target {target:,.0f}: {'ok' if rate >= target else 'MISSED'})" if target else ""
-    print(f"{label:<20} {stats['rows']:>10,.0f} rows {stats['seconds']:7.2f} s "
-          f"(cpu {stats['cpu']:6.2f} s) {rate:>10,.0f} rows/s  peak RSS "
-          f"{stats['peak_mb']:6.0f} MB{goal}")
+    print(
+        f"{label:<20} {stats['rows']:>10,.0f} rows {stats['seconds']:7.2f} s "
+        f"(cpu {stats['cpu']:6.2f} s) {rate:>10,.0f} rows/s  peak RSS "
+        f"{stats['peak_mb']:6.0f} MB{goal}"
+    )
 
 
 def main() -> None:
@@ -143,8 +166,10 @@ def main() -> None:
     t0 = time.perf_counter()
     make_frame(args.rows).write_csv(csv_file)
     write_xlsx(make_frame(args.xlsx_rows, seed=8), xlsx_file)
-    print(f"generated in {time.perf_counter() - t0:.1f} s under {workdir}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"generated in {time.perf_counter() - t0:.1f} s under {workdir}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     for file, target in ((csv_file, 300_000), (xlsx_file, 80_000)):
         report(f"kaohe {file.suffix}", measure("kaohe", file, workdir), target)
         if not args.skip_pandas:

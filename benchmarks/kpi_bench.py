@@ -71,22 +71,31 @@ def numpy_messages(path: Path, n: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     conv = max(n // 8, 1)
     start = np.datetime64("2026-10-01T00:00:00") + rng.integers(0, 31 * 86400, conv).astype(
-        "timedelta64[s]")
+        "timedelta64[s]"
+    )
     sizes = rng.integers(2, 15, conv)
     sizes = np.maximum(1, (sizes * n / sizes.sum()).astype(int))
     idx = np.repeat(np.arange(conv), sizes)
     pos = np.arange(len(idx)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     sender = np.where(pos % 2 == 0, "buyer", "agent")
     gaps = np.exp(rng.normal(3.5, 1.2, len(idx))).astype(int)
-    offs = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[np.cumsum(sizes) - sizes] -
-                                       gaps[np.cumsum(sizes) - sizes], sizes)
-    table = pa.table({
-        "shop": np.char.add("shop", (idx % 7).astype(str)), "platform": np.full(len(idx), "taobao"),
-        "buyer": np.char.add("b", (idx % (conv // 3 + 1)).astype(str)),
-        "agent": np.char.add("agent", (idx % 40).astype(str)), "sender": sender,
-        "time": start[idx] + offs.astype("timedelta64[s]"), "text": np.full(len(idx), "您好"),
-        "msg_id": np.arange(len(idx)).astype(str), "auto_reply": rng.random(len(idx)) < 0.05,
-        "msg_type": np.full(len(idx), "text")})
+    offs = np.cumsum(gaps) - np.repeat(
+        np.cumsum(gaps)[np.cumsum(sizes) - sizes] - gaps[np.cumsum(sizes) - sizes], sizes
+    )
+    table = pa.table(
+        {
+            "shop": np.char.add("shop", (idx % 7).astype(str)),
+            "platform": np.full(len(idx), "taobao"),
+            "buyer": np.char.add("b", (idx % (conv // 3 + 1)).astype(str)),
+            "agent": np.char.add("agent", (idx % 40).astype(str)),
+            "sender": sender,
+            "time": start[idx] + offs.astype("timedelta64[s]"),
+            "text": np.full(len(idx), "您好"),
+            "msg_id": np.arange(len(idx)).astype(str),
+            "auto_reply": rng.random(len(idx)) < 0.05,
+            "msg_type": np.full(len(idx), "text"),
+        }
+    )
     pq.write_table(table, path)
 
 
@@ -112,12 +121,14 @@ def load(directory: Path, db: Path) -> None:
     with Store(db) as store:
         store.con.execute(
             "INSERT INTO messages BY NAME SELECT *, msg_id AS msg_key, "
-            "row_number() OVER () AS seq FROM read_parquet(?)", [str(directory /
-                                                                      "messages.parquet")])
+            "row_number() OVER () AS seq FROM read_parquet(?)",
+            [str(directory / "messages.parquet")],
+        )
         agents = directory / "agents.parquet"
         if agents.exists():
-            store.con.execute("INSERT INTO agents BY NAME SELECT * FROM read_parquet(?)",
-                              [str(agents)])
+            store.con.execute(
+                "INSERT INTO agents BY NAME SELECT * FROM read_parquet(?)", [str(agents)]
+            )
 
 
 TABLES = ("refunds", "agent_status", "service_orders", "tickets")  # loaded as they are
@@ -136,9 +147,12 @@ def orders_file(directory: Path, n: int) -> Path:
     have = con.execute("SELECT count(*) FROM read_parquet(?)", [src]).fetchone()[0]
     extra = max(n - have, 0)
     copies = -(-extra // have) if have else 0
-    shifted = ", ".join(f"{c} + to_minutes(shift) AS {c}" for c in (
-        "created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"))
-    con.execute(f"""
+    shifted = ", ".join(
+        f"{c} + to_minutes(shift) AS {c}"
+        for c in ("created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
+    )
+    con.execute(
+        f"""
         COPY (
             SELECT * FROM read_parquet($src)
             UNION ALL BY NAME
@@ -149,7 +163,9 @@ def orders_file(directory: Path, n: int) -> Path:
                           hash(order_id, copy, 'pick') AS pick
                    FROM read_parquet($src), range($copies) AS c(copy))
              ORDER BY pick LIMIT $extra)
-        ) TO '{out}' (FORMAT parquet)""", {"src": src, "copies": copies, "extra": extra})
+        ) TO '{out}' (FORMAT parquet)""",
+        {"src": src, "copies": copies, "extra": extra},
+    )
     return out
 
 
@@ -162,26 +178,30 @@ def load_all(directory: Path, db: Path, orders: int) -> None:
     source = orders_file(directory, orders)
     if db.exists():  # reuse it when it holds the same orders the pandas phase reads
         with duckdb.connect(str(db), read_only=True) as con:
-            same = con.execute("SELECT (SELECT count(*) FROM orders) = (SELECT count(*) FROM "
-                               "read_parquet(?))", [str(source)]).fetchone()[0]
+            same = con.execute(
+                "SELECT (SELECT count(*) FROM orders) = (SELECT count(*) FROM read_parquet(?))",
+                [str(source)],
+            ).fetchone()[0]
         if same:
             return
         db.unlink()
     load(directory, db)
     with Store(db) as store:
-        store.con.execute("INSERT INTO orders BY NAME SELECT * FROM read_parquet(?)",
-                          [str(source)])
+        store.con.execute("INSERT INTO orders BY NAME SELECT * FROM read_parquet(?)", [str(source)])
         for table in TABLES:
             path = directory / f"{table}.parquet"
             if path.exists():
-                store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",
-                                  [str(path)])
+                store.con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(path)]
+                )
         ratings = directory / "ratings.parquet"
         if ratings.exists():
             store.con.execute(
                 "INSERT INTO ratings BY NAME SELECT *, level AS level_label, coalesce(rating_id, "
                 "md5(concat_ws('|', shop, buyer, agent, time, level))) AS rating_key "
-                "FROM read_parquet(?)", [str(ratings)])
+                "FROM read_parquet(?)",
+                [str(ratings)],
+            )
 
 
 PART1 = ("Reception and workload", "Response", "Named platform instances")
@@ -200,8 +220,9 @@ def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -
     from kaohe.engine.periods import parse_period
     from kaohe.store import Store
 
-    limit = {"default": DEFAULT_MEMORY_LIMIT, "none": None}.get(memory_limit or "default",
-                                                                memory_limit)
+    limit = {"default": DEFAULT_MEMORY_LIMIT, "none": None}.get(
+        memory_limit or "default", memory_limit
+    )
     store = Store(db, memory_limit=limit)
     store.con.execute("SET threads = 2")
     store.con.execute("SET preserve_insertion_order = false")
@@ -209,14 +230,24 @@ def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -
     watcher = SpillWatcher(db.parent / "spill")
     watcher.start()
     t0 = time.perf_counter()
-    rows = compute_kpis(store, by="agent", period=parse_period(MONTH),
-                        metrics=catalogue_ids(catalogue), use_facts=False)
+    rows = compute_kpis(
+        store,
+        by="agent",
+        period=parse_period(MONTH),
+        metrics=catalogue_ids(catalogue),
+        use_facts=False,
+    )
     wall = time.perf_counter() - t0
     spilled = watcher.stop()
     mean = [r["avg_response_s"] for r in rows if r["avg_response_s"] is not None]
-    out = {"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "agents": len(rows),
-           "metrics": len(rows[0]) - 1 if rows else 0, "spill_peak_mb": round(spilled / 1e6, 1),
-           "mean_avg_response_s": sum(mean) / len(mean) if mean else None}
+    out = {
+        "wall_s": wall,
+        "peak_rss_mb": peak_rss_mb(),
+        "agents": len(rows),
+        "metrics": len(rows[0]) - 1 if rows else 0,
+        "spill_peak_mb": round(spilled / 1e6, 1),
+        "mean_avg_response_s": sum(mean) / len(mean) if mean else None,
+    }
     if rows and "sales_amount" in rows[0]:
         sales = [r["sales_amount"] for r in rows if r["sales_amount"]]
         out.update(sales_agents=len(sales), sales_amount=round(float(sum(sales)), 2))
@@ -229,9 +260,10 @@ def phase_pandas(directory: Path) -> dict:
     import pandas as pd
 
     t0 = time.perf_counter()
-    m = pd.read_parquet(directory / "messages.parquet",
-                        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply",
-                                 "msg_type"])
+    m = pd.read_parquet(
+        directory / "messages.parquet",
+        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply", "msg_type"],
+    )
     reply = (m.sender == "agent") & ~m.auto_reply.fillna(False) & (m.msg_type != "withdrawn")
     m = m[(m.sender == "buyer") | reply].assign(reply=reply)
     m = m.sort_values(["shop", "buyer", "agent", "time"], kind="stable")
@@ -241,14 +273,17 @@ def phase_pandas(directory: Path) -> dict:
     m["start"] = m.time.where((m.sender == "buyer") & prev_reply)
     m["start"] = m.groupby([m.shop, m.buyer, m.agent, m.seg])["start"].transform("first")
     prev_start = m.groupby(key)["start"].shift()
-    answered = m[m.reply & prev_start.notna() & ~m.groupby(key)["reply"].shift(
-        fill_value=True)]
+    answered = m[m.reply & prev_start.notna() & ~m.groupby(key)["reply"].shift(fill_value=True)]
     start = prev_start[answered.index]
     resp = (answered.time - start).dt.total_seconds()
     month = (start.dt.strftime("%Y-%m") == MONTH) & (resp <= 86400)  # the 24 h horizon
     per_agent = resp[month].groupby(answered.agent[month]).mean()
-    return {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb(),
-            "agents": int(per_agent.size), "mean_avg_response_s": float(per_agent.mean())}
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "agents": int(per_agent.size),
+        "mean_avg_response_s": float(per_agent.mean()),
+    }
 
 
 def phase_pandas_attribution(directory: Path, orders: Path) -> dict:
@@ -258,34 +293,49 @@ def phase_pandas_attribution(directory: Path, orders: Path) -> dict:
     import pandas as pd
 
     t0 = time.perf_counter()
-    m = pd.read_parquet(directory / "messages.parquet",
-                        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply",
-                                 "msg_type"])
+    m = pd.read_parquet(
+        directory / "messages.parquet",
+        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply", "msg_type"],
+    )
     reply = (m.sender == "agent") & ~m.auto_reply.fillna(False) & (m.msg_type != "withdrawn")
     r = m.loc[reply, ["shop", "buyer", "agent", "time"]]
     del m
     # stable: among replies at the same instant the later row (higher seq) is the last touch
     r = r.sort_values("time", kind="stable")
-    o = pd.read_parquet(orders, columns=["order_id", "shop", "buyer", "created_at", "paid_at",
-                                         "amount"])
+    o = pd.read_parquet(
+        orders, columns=["order_id", "shop", "buyer", "created_at", "paid_at", "amount"]
+    )
     r["time"] = r.time.astype("datetime64[us]")  # merge_asof wants one resolution
     o = o.astype({"created_at": "datetime64[us]", "paid_at": "datetime64[us]"})
     o = o.sort_values("created_at", kind="stable")
-    a = pd.merge_asof(o, r, left_on="created_at", right_on="time", by=["shop", "buyer"],
-                      direction="backward", tolerance=pd.Timedelta(hours=48),
-                      allow_exact_matches=False)
+    a = pd.merge_asof(
+        o,
+        r,
+        left_on="created_at",
+        right_on="time",
+        by=["shop", "buyer"],
+        direction="backward",
+        tolerance=pd.Timedelta(hours=48),
+        allow_exact_matches=False,
+    )
     paid = a.paid_at.notna() & (a.paid_at <= a.created_at + pd.Timedelta(days=3))
     month = a.paid_at.dt.strftime("%Y-%m") == MONTH
     credited = a[paid & month & a.agent.notna()]
     per_agent = credited.groupby("agent")["amount"].sum()
-    return {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb(),
-            "orders": len(o), "credited_orders": len(credited), "agents": int(per_agent.size),
-            "sales_amount": round(float(per_agent.sum()), 2)}
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss_mb(),
+        "orders": len(o),
+        "credited_orders": len(credited),
+        "agents": int(per_agent.size),
+        "sales_amount": round(float(per_agent.sum()), 2),
+    }
 
 
 def child(phase: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, *args],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, *args], capture_output=True, text=True
+    )
     if out.returncode != 0:
         return {"failed": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -298,8 +348,11 @@ def main() -> None:
     ap.add_argument("--catalogue", choices=("part1", "all"), default="part1")
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--phase", default=None)
-    ap.add_argument("--memory-limit", default="default",
-                    help="DuckDB memory_limit: default (kaohe's), none (DuckDB's), or e.g. 1GB")
+    ap.add_argument(
+        "--memory-limit",
+        default="default",
+        help="DuckDB memory_limit: default (kaohe's), none (DuckDB's), or e.g. 1GB",
+    )
     args = ap.parse_args()
     directory = Path(args.dir) / str(args.messages)
     db = directory / ("bench.duckdb" if args.catalogue == "part1" else "bench_all.duckdb")
@@ -310,8 +363,7 @@ def main() -> None:
         print(json.dumps(phase_pandas(directory)))
         return
     if args.phase == "attribution":
-        print(json.dumps(phase_pandas_attribution(directory,
-                                                  orders_file(directory, args.orders))))
+        print(json.dumps(phase_pandas_attribution(directory, orders_file(directory, args.orders))))
         return
     t0 = time.perf_counter()
     ensure_data(directory, args.messages)
@@ -320,8 +372,16 @@ def main() -> None:
     else:
         load(directory, db)
     print(f"data ready in {time.perf_counter() - t0:.1f} s: {directory} ({db.name})")
-    common = ["--messages", str(args.messages), "--dir", args.dir, "--catalogue", args.catalogue,
-              "--orders", str(args.orders)]
+    common = [
+        "--messages",
+        str(args.messages),
+        "--dir",
+        args.dir,
+        "--catalogue",
+        args.catalogue,
+        "--orders",
+        str(args.orders),
+    ]
     engine = child("engine", *common)
     print(f"engine (kaohe default memory_limit) : {engine}")
     unbounded = child("engine", *common, "--memory-limit", "none")
@@ -331,17 +391,23 @@ def main() -> None:
         print(f"pandas attribution: {attribution}")
         if "wall_s" in engine and "wall_s" in attribution:
             gap = engine.get("sales_amount", 0.0) - attribution["sales_amount"]
-            print(f"ratio engine/pandas-attribution wall: "
-                  f"{engine['wall_s'] / attribution['wall_s']:.2f} (engine: {engine['metrics']} "
-                  f"metrics; pandas: credited sales only)")
-            print(f"sales_amount {MONTH}: kaohe {engine.get('sales_amount')} vs pandas "
-                  f"{attribution['sales_amount']} (diff {gap:+.2f}, "
-                  f"{gap / (attribution['sales_amount'] or 1):+.4%})")
+            print(
+                f"ratio engine/pandas-attribution wall: "
+                f"{engine['wall_s'] / attribution['wall_s']:.2f} (engine: {engine['metrics']} "
+                f"metrics; pandas: credited sales only)"
+            )
+            print(
+                f"sales_amount {MONTH}: kaohe {engine.get('sales_amount')} vs pandas "
+                f"{attribution['sales_amount']} (diff {gap:+.2f}, "
+                f"{gap / (attribution['sales_amount'] or 1):+.4%})"
+            )
     plain = child("pandas", *common)
     print(f"pandas   : {plain}")
     if "wall_s" in engine and "wall_s" in plain:
-        print(f"ratio engine/pandas wall: {engine['wall_s'] / plain['wall_s']:.2f} "
-              f"(engine: {engine['metrics']} metrics; pandas: avg response only)")
+        print(
+            f"ratio engine/pandas wall: {engine['wall_s'] / plain['wall_s']:.2f} "
+            f"(engine: {engine['metrics']} metrics; pandas: avg response only)"
+        )
     limited = child("engine", *common, "--memory-limit", "1GB")
     print(f"engine 1GB: {limited}")
 

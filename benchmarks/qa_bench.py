@@ -43,10 +43,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=2_000_000)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/kaohe-bench"))
-    ap.add_argument("--all-text", action="store_true",
-                    help="also ad_buyer and withdrawn (every text rule)")
-    ap.add_argument("--sessions", action="store_true",
-                    help="also time the behavioural session rules")
+    ap.add_argument(
+        "--all-text", action="store_true", help="also ad_buyer and withdrawn (every text rule)"
+    )
+    ap.add_argument(
+        "--sessions", action="store_true", help="also time the behavioural session rules"
+    )
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
     args = ap.parse_args()
     pack = load_pack("default")
@@ -60,8 +62,10 @@ def main() -> None:
     t2 = time.perf_counter()
     n = messages.height
     print(f"rules: {len(pack.rules)} ({', '.join(sorted({r.detector for r in pack.rules}))})")
-    print(f"messages: {n:,}  read: {t1 - t0:.1f} s  scan: {t2 - t1:.1f} s  "
-          f"→ {n / (t2 - t1):,.0f} messages/s")
+    print(
+        f"messages: {n:,}  read: {t1 - t0:.1f} s  scan: {t2 - t1:.1f} s  "
+        f"→ {n / (t2 - t1):,.0f} messages/s"
+    )
     print(f"findings: {findings.height:,}")
     print(findings.group_by("rule").len().sort("len", descending=True))
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
@@ -76,14 +80,17 @@ def sessions(messages: pl.DataFrame) -> None:
     from kaohe.qa.rules import SESSION_DETECTORS
 
     full = load_pack("default")
-    pack = full.model_copy(update={"rules": [r for r in full.rules
-                                             if r.detector in SESSION_DETECTORS]})
+    pack = full.model_copy(
+        update={"rules": [r for r in full.rules if r.detector in SESSION_DETECTORS]}
+    )
     messages = messages.with_columns(pl.col("msg_id").alias("msg_key"))
     began = time.perf_counter()
     found = behaviour_findings(messages, pack)
     took = time.perf_counter() - began
-    print(f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
-          f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB")
+    print(
+        f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
+        f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB"
+    )
 
 
 def pandas_phrases(messages: pl.DataFrame, pack: object) -> None:
@@ -104,8 +111,10 @@ def pandas_phrases(messages: pl.DataFrame, pack: object) -> None:
             hit |= agent.str.contains(pattern, regex=True)
         hits += int(hit.sum())
     took = time.perf_counter() - began
-    print(f"pandas str.contains, {len(rules)} phrase rules only: {took:.1f} s → "
-          f"{messages.height / took:,.0f} messages/s ({hits:,} hits)")
+    print(
+        f"pandas str.contains, {len(rules)} phrase rules only: {took:.1f} s → "
+        f"{messages.height / took:,.0f} messages/s ({hits:,} hits)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,14 @@ COLUMNS = ["session", "user", "waiter_send", "transfer", "repeat", "sku", "text"
 
 
 def _read(path: Path) -> pl.DataFrame:
-    return pl.read_csv(path, separator="\t", has_header=False, new_columns=COLUMNS,
-                       schema_overrides={c: pl.Utf8 for c in COLUMNS}, quote_char=None)
+    return pl.read_csv(
+        path,
+        separator="\t",
+        has_header=False,
+        new_columns=COLUMNS,
+        schema_overrides={c: pl.Utf8 for c in COLUMNS},
+        quote_char=None,
+    )
 
 
 def read_sessions(path: Path) -> pl.DataFrame:
@@ -38,24 +44,33 @@ def read_sessions(path: Path) -> pl.DataFrame:
     order one second apart; each session has its own session_start."""
     lines = _read(path).with_row_index("n")
     start = datetime(2019, 1, 1)
-    sender = pl.when(pl.col("waiter_send") == "1").then(pl.lit("agent")).otherwise(
-        pl.lit("buyer"))
+    sender = pl.when(pl.col("waiter_send") == "1").then(pl.lit("agent")).otherwise(pl.lit("buyer"))
     return lines.select(
-        pl.format("L{}", pl.col("n")).alias("msg_key"), pl.lit("jd").alias("shop"),
-        pl.col("session").alias("buyer"), pl.lit("agent").alias("agent"), sender.alias("sender"),
+        pl.format("L{}", pl.col("n")).alias("msg_key"),
+        pl.lit("jd").alias("shop"),
+        pl.col("session").alias("buyer"),
+        pl.lit("agent").alias("agent"),
+        sender.alias("sender"),
         (pl.lit(start) + pl.duration(seconds=pl.col("n"))).alias("time"),
-        pl.col("text").fill_null(""), pl.lit(start).alias("session_start"),
-        pl.col("n").alias("seq"))
+        pl.col("text").fill_null(""),
+        pl.lit(start).alias("session_start"),
+        pl.col("n").alias("seq"),
+    )
 
 
 def read_agent_lines(path: Path) -> pl.DataFrame:
     """Agent lines (是否客服发送 = 1) as messages with sender 'agent'."""
     raw = _read(path)
     agent = raw.filter(pl.col("waiter_send") == "1").with_row_index("n")
-    return agent.select(pl.format("L{}", pl.col("n")).alias("msg_key"), pl.lit("jd").alias("shop"),
-                        pl.col("user").alias("buyer"), pl.lit("agent").alias("agent"),
-                        pl.lit("agent").alias("sender"), pl.col("text").fill_null(""),
-                        pl.lit("text").alias("msg_type"))
+    return agent.select(
+        pl.format("L{}", pl.col("n")).alias("msg_key"),
+        pl.lit("jd").alias("shop"),
+        pl.col("user").alias("buyer"),
+        pl.lit("agent").alias("agent"),
+        pl.lit("agent").alias("sender"),
+        pl.col("text").fill_null(""),
+        pl.lit("text").alias("msg_type"),
+    )
 
 
 def table(findings: pl.DataFrame, pack_rules: list, lines: int) -> str:
@@ -72,8 +87,11 @@ def table(findings: pl.DataFrame, pack_rules: list, lines: int) -> str:
 def session_table(messages: pl.DataFrame, found: pl.DataFrame, pack_rules: list) -> str:
     sessions = messages["buyer"].n_unique()
     counts = dict(found.group_by("rule").agg(pl.col("buyer").n_unique()).iter_rows())
-    out = [f"sessions: {sessions}", "| rule | name | severity | sessions | share |",
-           "|---|---|---|---:|---:|"]
+    out = [
+        f"sessions: {sessions}",
+        "| rule | name | severity | sessions | share |",
+        "|---|---|---|---:|---:|",
+    ]
     for r in pack_rules:
         n = counts.get(r.id, 0)
         note = " (no timestamps)" if r.detector == "slow_reply" else ""

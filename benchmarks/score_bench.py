@@ -49,12 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scheme = load_scheme(args.scheme)
     plan = load_plan(args.plan)
-    reads = sorted({p[-1] for p in plan_names(plan) if p[0] not in ("score", "rank", "shop")}
-                   - set(plan.params))
+    reads = sorted(
+        {p[-1] for p in plan_names(plan) if p[0] not in ("score", "rank", "shop")}
+        - set(plan.params)
+    )
     rng = np.random.default_rng(42)
-    months = [(f"2026-{m:02d}", synthetic_rows(
-        list(dict.fromkeys([*scheme.metric_ids(), *reads])), args.agents, rng))
-        for m in range(1, args.months + 1)]
+    months = [
+        (
+            f"2026-{m:02d}",
+            synthetic_rows(list(dict.fromkeys([*scheme.metric_ids(), *reads])), args.agents, rng),
+        )
+        for m in range(1, args.months + 1)
+    ]
     score(scheme, months[0][1][:2], None, months[0][0])  # warm the registry import
     start = time.perf_counter()
     scored = 0
@@ -67,9 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         paid += len(slips.payslips)
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"scheme {scheme.id} + plan {plan.id}: {scored} agent-months scored and {paid} "
-          f"payslips in {wall:.2f} s ({scored / wall:,.0f} agent-months/s), "
-          f"peak RSS {peak_mb:.0f} MB")
+    print(
+        f"scheme {scheme.id} + plan {plan.id}: {scored} agent-months scored and {paid} "
+        f"payslips in {wall:.2f} s ({scored / wall:,.0f} agent-months/s), "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
     return 0
 
 

@@ -37,16 +37,21 @@ def build(directory: Path, messages: int, agents: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     generate(directory, messages=messages, seed=0, days=31, fmt="parquet")
     with Store(db) as st:
-        st.con.execute("INSERT INTO messages BY NAME SELECT *, msg_id AS msg_key, "
-                       "row_number() OVER () AS seq FROM read_parquet(?)",
-                       [str(directory / "messages.parquet")])
-        st.con.execute("INSERT INTO agents BY NAME SELECT * FROM read_parquet(?)",
-                       [str(directory / "agents.parquet")])
+        st.con.execute(
+            "INSERT INTO messages BY NAME SELECT *, msg_id AS msg_key, "
+            "row_number() OVER () AS seq FROM read_parquet(?)",
+            [str(directory / "messages.parquet")],
+        )
+        st.con.execute(
+            "INSERT INTO agents BY NAME SELECT * FROM read_parquet(?)",
+            [str(directory / "agents.parquet")],
+        )
         for table in TABLES:
             path = directory / f"{table}.parquet"
             if path.exists():
-                st.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",
-                               [str(path)])
+                st.con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(path)]
+                )
         fan_out(st, agents)
     return db
 
@@ -55,12 +60,15 @@ def fan_out(st: object, target: int) -> None:
     """Split every agent into K by buyer so the roster reaches about `target` agents."""
     have = st.con.execute("SELECT count(*) FROM agents").fetchone()[0]
     k = max(1, math.ceil(target / have))
-    st.con.execute(f"UPDATE messages SET agent = agent || '#' || (hash(buyer) % {k}) "
-                   "WHERE agent IS NOT NULL")
+    st.con.execute(
+        f"UPDATE messages SET agent = agent || '#' || (hash(buyer) % {k}) WHERE agent IS NOT NULL"
+    )
     st.con.execute("CREATE TEMP TABLE roster AS SELECT * FROM agents")
     st.con.execute("DELETE FROM agents")
-    st.con.execute("INSERT INTO agents BY NAME SELECT roster.* REPLACE "
-                   f"(roster.agent || '#' || r.i AS agent) FROM roster, range({k}) AS r(i)")
+    st.con.execute(
+        "INSERT INTO agents BY NAME SELECT roster.* REPLACE "
+        f"(roster.agent || '#' || r.i AS agent) FROM roster, range({k}) AS r(i)"
+    )
     for table in ("refunds",):
         st.con.execute(f"UPDATE {table} SET agent = agent || '#0' WHERE agent IS NOT NULL")
 
@@ -83,8 +91,10 @@ def pandas_overview(directory: Path) -> tuple[float, int]:
     import pandas as pd
 
     began = time.perf_counter()
-    m = pd.read_parquet(directory / "messages.parquet",
-                        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply"])
+    m = pd.read_parquet(
+        directory / "messages.parquet",
+        columns=["shop", "buyer", "agent", "sender", "time", "auto_reply"],
+    )
     m = m[m.time.dt.strftime("%Y-%m") == PERIOD]
     buyers = m[m.sender == "buyer"].assign(day=lambda f: f.time.dt.date)
     consult = buyers.drop_duplicates(["shop", "buyer", "day"]).groupby("shop").size()
@@ -127,24 +137,32 @@ def main() -> None:
         n_msgs = st.count("messages")
         began = time.perf_counter()
         compute_kpis(st, by="agent", period=PERIOD, metrics=["consult_buyers"])  # warm facts
-        print(f"{n_agents:,} agents, {n_msgs:,} messages; facts warmed in "
-              f"{time.perf_counter() - began:.1f} s")
+        print(
+            f"{n_agents:,} agents, {n_msgs:,} messages; facts warmed in "
+            f"{time.perf_counter() - began:.1f} s"
+        )
     app = create_app(db, secret_key="bench")
     client = TestClient(app)
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/login", data={"username": "bench", "password": "bench-password",
-                                "csrf_token": token, "next": "/"})
+    client.post(
+        "/login",
+        data={"username": "bench", "password": "bench-password", "csrf_token": token, "next": "/"},
+    )
     for path in (f"/?period={PERIOD}", f"/ranking?period={PERIOD}"):
         first = timed(client, path, 1)[0]
         times = sorted(timed(client, path, args.requests))
         p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
         median = statistics.median(times)
-        print(f"{path:<28} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
-              f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})")
+        print(
+            f"{path:<28} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
+            f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})"
+        )
     seconds, shops = pandas_overview(Path(args.dir))
-    print(f"pandas, the overview's per-shop consult buyers and mean response recomputed from "
-          f"the raw month: {seconds * 1000:,.0f} ms ({shops} shops)")
+    print(
+        f"pandas, the overview's per-shop consult buyers and mean response recomputed from "
+        f"the raw month: {seconds * 1000:,.0f} ms ({shops} shops)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:,.0f} MB")
 

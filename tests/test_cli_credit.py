@@ -20,11 +20,16 @@ def db(tmp_path) -> str:
     # a1 10:00, a2 10:05, order 10:10, a3 follows up 10:20, paid 10:30; a reply 49 h earlier
     path = str(tmp_path / "k.duckdb")
     with Store(path) as store:
-        fill(store, [msg("b1", "a4", "agent", "2026-10-03 09:10:00"),
-                     msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-                     msg("b1", "a1", "agent", f"{D} 10:00:00"),
-                     msg("b1", "a2", "agent", f"{D} 10:05:00"),
-                     msg("b1", "a3", "agent", f"{D} 10:20:00")])
+        fill(
+            store,
+            [
+                msg("b1", "a4", "agent", "2026-10-03 09:10:00"),
+                msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+                msg("b1", "a1", "agent", f"{D} 10:00:00"),
+                msg("b1", "a2", "agent", f"{D} 10:05:00"),
+                msg("b1", "a3", "agent", f"{D} 10:20:00"),
+            ],
+        )
         fill_table(store, "orders", [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:30:00")])
     return path
 
@@ -41,8 +46,12 @@ def test_credit_json(db):
     assert data["assist_order"] == ["a1"] and data["assist_followup"] == ["a3"]
     assert data["rule"]["anchor"] == "order" and data["rule"]["window_h"] == 48
     positions = [(t["agent"], t["position"]) for t in data["touches"]]
-    assert positions == [("a4", "before_window"), ("a1", "in_window"), ("a2", "in_window"),
-                         ("a3", "after_anchor")]
+    assert positions == [
+        ("a4", "before_window"),
+        ("a1", "in_window"),
+        ("a2", "in_window"),
+        ("a3", "after_anchor"),
+    ]
     assert data["reason"]["en"].startswith("credited to a2")
 
 

@@ -6,10 +6,11 @@ from click.testing import CliRunner
 
 from kaohe.cli import cli
 
-GOOD = "order_id,shop,buyer,created_at,paid_at,amount,status\n" \
-       "o1,s,b,2026-10-01 10:00:00,2026-10-01 10:05:00,10,paid\n"
-BAD = GOOD + "o2,s,b,2026-10-01 10:00:00,2026-10-01 09:00:00,10,paid\n" \
-             "o3,s,b,not a time,,,created\n"
+GOOD = (
+    "order_id,shop,buyer,created_at,paid_at,amount,status\n"
+    "o1,s,b,2026-10-01 10:00:00,2026-10-01 10:05:00,10,paid\n"
+)
+BAD = GOOD + "o2,s,b,2026-10-01 10:00:00,2026-10-01 09:00:00,10,paid\no3,s,b,not a time,,,created\n"
 
 
 def run(tmp_path: Path, *args: str) -> tuple[int, str, str]:
@@ -39,7 +40,11 @@ def test_rejected_rows_exit_3_and_json_counts(tmp_path: Path) -> None:
     assert code == 3
     entry = json.loads(out)["files"][0]
     assert {k: entry[k] for k in ("read", "inserted", "updated", "rejected")} == {
-        "read": 3, "inserted": 1, "updated": 0, "rejected": 2}
+        "read": 3,
+        "inserted": 1,
+        "updated": 0,
+        "rejected": 2,
+    }
 
 
 def test_reimport_reports_nothing_new(tmp_path: Path) -> None:

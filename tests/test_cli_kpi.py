@@ -28,8 +28,16 @@ def kaohe(db: str, *args: str):
 
 
 def test_kpi_json_shape(db):
-    res = kaohe(db, "kpi", "--period", "2026-10", "--format", "json",
-                "--metrics", "rounds,reply_rate,taobao_avg_response_s")
+    res = kaohe(
+        db,
+        "kpi",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+        "--metrics",
+        "rounds,reply_rate,taobao_avg_response_s",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["from"] == "2026-10-01" and data["to"] == "2026-10-31"
@@ -41,9 +49,22 @@ def test_kpi_json_shape(db):
 
 
 def test_kpi_csv_by_shop_day_and_set(db):
-    res = kaohe(db, "kpi", "--from", "2026-10-05", "--to", "2026-10-05", "--by", "shop,day",
-                "--metrics", "avg_response_s", "--set", "avg_response_s.cap_s=100",
-                "--format", "csv")
+    res = kaohe(
+        db,
+        "kpi",
+        "--from",
+        "2026-10-05",
+        "--to",
+        "2026-10-05",
+        "--by",
+        "shop,day",
+        "--metrics",
+        "avg_response_s",
+        "--set",
+        "avg_response_s.cap_s=100",
+        "--format",
+        "csv",
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert rows[0].keys() == {"shop", "day", "avg_response_s"}
@@ -71,8 +92,17 @@ def test_kpi_errors(db):
 
 
 def test_explain(db):
-    res = kaohe(db, "explain", "taobao_avg_response_s", "--agent", "a3", "--period", "2026-10",
-                "--format", "json")
+    res = kaohe(
+        db,
+        "explain",
+        "taobao_avg_response_s",
+        "--agent",
+        "a3",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["numerator"] == 1260.0 and data["denominator"] == 3
@@ -95,11 +125,25 @@ def test_explain_errors(db):
 
 def test_params_from_kaohe_toml(db, tmp_path):
     config = tmp_path / "kaohe.toml"
-    config.write_text('[metrics.params]\ntaobao_avg_response_s = { cap_s = 100 }\n'
-                      'slow_s = 50\n', encoding="utf-8")
-    res = CliRunner().invoke(cli, ["--db", db, "--config", str(config), "kpi", "--format",
-                                   "json", "--metrics", "taobao_avg_response_s,slow_rounds",
-                                   "--agent", "a3"])
+    config.write_text(
+        "[metrics.params]\ntaobao_avg_response_s = { cap_s = 100 }\nslow_s = 50\n", encoding="utf-8"
+    )
+    res = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            db,
+            "--config",
+            str(config),
+            "kpi",
+            "--format",
+            "json",
+            "--metrics",
+            "taobao_avg_response_s,slow_rounds",
+            "--agent",
+            "a3",
+        ],
+    )
     assert res.exit_code == 0, res.output
     row = json.loads(res.output)["rows"][0]
     assert row["taobao_avg_response_s"] == (60 + 100 + 100) / 3
@@ -113,11 +157,24 @@ def test_compare_platform(db):
         store.con.executemany(
             "INSERT INTO metric_values (period, subject, metric, value, source) "
             "VALUES (?, ?, ?, ?, 'platform:taobao')",
-            [["2026-10", "a3", "taobao_avg_response_s", 400.0],
-             ["2026-10-05", "a3", "rounds", 3.0], ["2026-10-06", "a3", "rounds", 2.0],
-             ["2026-10-05", "a3", "reply_rate", 0.5]])  # a single day's ratio: not summed
-    res = kaohe(db, "kpi", "--period", "2026-10", "--format", "json", "--compare-platform",
-                "--metrics", "taobao_avg_response_s,rounds,reply_rate")
+            [
+                ["2026-10", "a3", "taobao_avg_response_s", 400.0],
+                ["2026-10-05", "a3", "rounds", 3.0],
+                ["2026-10-06", "a3", "rounds", 2.0],
+                ["2026-10-05", "a3", "reply_rate", 0.5],
+            ],
+        )  # a single day's ratio: not summed
+    res = kaohe(
+        db,
+        "kpi",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+        "--compare-platform",
+        "--metrics",
+        "taobao_avg_response_s,rounds,reply_rate",
+    )
     assert res.exit_code == 0, res.output
     a3 = {r["agent"]: r for r in json.loads(res.output)["rows"]}["a3"]
     assert a3["taobao_avg_response_s"] == 420.0
@@ -127,8 +184,9 @@ def test_compare_platform(db):
     assert a3["reply_rate_platform"] is None and a3["reply_rate_diff"] is None
     res = kaohe(db, "kpi", "--period", "2026-10", "--compare-platform", "--metrics", "rounds")
     assert res.exit_code == 0 and "平台" in res.output
-    assert kaohe(db, "kpi", "--by", "day", "--period", "2026-10",
-                 "--compare-platform").exit_code == 1
+    assert (
+        kaohe(db, "kpi", "--by", "day", "--period", "2026-10", "--compare-platform").exit_code == 1
+    )
 
 
 def test_many_metrics_print_as_one_table_per_section(db):

@@ -36,8 +36,10 @@ def db(tmp_path) -> str:
     path = str(tmp_path / "k.duckdb")
     with Store(path) as store:
         fill(store, F.ALL, F.ROSTER)
-        store.con.execute("INSERT INTO metric_values (period, subject, metric, value, source) "
-                          "VALUES ('2026-10', 'a1', 'bonus', 100, 'manual')")
+        store.con.execute(
+            "INSERT INTO metric_values (period, subject, metric, value, source) "
+            "VALUES ('2026-10', 'a1', 'bonus', 100, 'manual')"
+        )
     return path
 
 
@@ -48,8 +50,7 @@ def kaohe(db: str, *args: str):
 def test_pay_lines_from_metrics_and_inputs(db, tmp_path):
     plan = tmp_path / "mine.yaml"
     plan.write_text(PLAN, "utf-8")
-    res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "agent_messages", "--format",
-                "json")
+    res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "agent_messages", "--format", "json")
     replies = {r["agent"]: r["agent_messages"] for r in json.loads(res.output)["rows"]}
     res = kaohe(db, "pay", "--plan", str(plan), "--period", "2026-10", "--format", "json")
     assert res.exit_code == 0, res.output
@@ -72,8 +73,9 @@ def test_pay_refuses_an_unsettled_period_unless_provisional(db, tmp_path):
         fill(store, [dict(F.MULTI[0], time="2099-01-05 10:00:00")])
     res = kaohe(db, "pay", "--plan", str(plan), "--period", "2099-01")
     assert res.exit_code == 1 and "--provisional" in res.output
-    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2099-01", "--provisional",
-                "--format", "json")
+    res = kaohe(
+        db, "pay", "--plan", str(plan), "--period", "2099-01", "--provisional", "--format", "json"
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["settled"] is False
@@ -91,8 +93,9 @@ def test_pay_workbook_has_payroll_and_a_payslip_per_agent(db, tmp_path):
     plan = tmp_path / "mine.yaml"
     plan.write_text(PLAN, "utf-8")
     out = tmp_path / "pay.xlsx"
-    res = kaohe(db, "pay", "--plan", str(plan), "--period", "2026-10", "--format", "xlsx",
-                "--out", str(out))
+    res = kaohe(
+        db, "pay", "--plan", str(plan), "--period", "2026-10", "--format", "xlsx", "--out", str(out)
+    )
     assert res.exit_code == 0, res.output
     book = fastexcel.read_excel(str(out))
     slips = [n for n in book.sheet_names if n.startswith("工资条-")]

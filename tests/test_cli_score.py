@@ -71,8 +71,20 @@ def test_score_json_ranks_and_grades(db, tmp_path):
 def test_score_compare_explain_and_errors(db, tmp_path):
     scheme = tmp_path / "mine.yaml"
     scheme.write_text(SCHEME, "utf-8")
-    res = kaohe(db, "score", "--scheme", str(scheme), "--compare", str(scheme), "--set",
-                "t=2.0", "--period", "2026-10", "--format", "json")
+    res = kaohe(
+        db,
+        "score",
+        "--scheme",
+        str(scheme),
+        "--compare",
+        str(scheme),
+        "--set",
+        "t=2.0",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+    )
     assert res.exit_code == 0, res.output
     assert all(r["difference"] in (0, None) for r in json.loads(res.output)["rows"])
     res = kaohe(db, "score", "--scheme", str(scheme), "--period", "2026-10", "--explain", "a3")

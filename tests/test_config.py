@@ -19,7 +19,8 @@ def test_env_db_and_file_params(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KAOHE_DB", "from_env.duckdb")
     (tmp_path / "kaohe.toml").write_text(
-        '[metrics.params]\nsession_gap = "10m"\n"avg_response_s.cap_s" = 600\n', "utf-8")
+        '[metrics.params]\nsession_gap = "10m"\n"avg_response_s.cap_s" = 600\n', "utf-8"
+    )
     config = load_config(overrides={"session_gap": "20m"})
     assert config.db == "from_env.duckdb"
     assert config.params == {"session_gap": "20m", "avg_response_s.cap_s": 600}
@@ -27,7 +28,10 @@ def test_env_db_and_file_params(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_set_values_are_typed() -> None:
     assert parse_overrides(["cap_s=600", "window=08:00-23:00", "flag=true"]) == {
-        "cap_s": 600, "window": "08:00-23:00", "flag": True}
+        "cap_s": 600,
+        "window": "08:00-23:00",
+        "flag": True,
+    }
 
 
 def test_bad_set_and_bad_toml_name_the_problem(tmp_path: Path) -> None:

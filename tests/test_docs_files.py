@@ -9,8 +9,9 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize(("name", "module"), [("schemes.md", "kaohe.schemes.docs"),
-                                              ("pay-plans.md", "kaohe.pay.docs")])
+@pytest.mark.parametrize(
+    ("name", "module"), [("schemes.md", "kaohe.schemes.docs"), ("pay-plans.md", "kaohe.pay.docs")]
+)
 def test_generated_doc_is_current(name, module):
     import importlib
 
@@ -18,4 +19,5 @@ def test_generated_doc_is_current(name, module):
     text = render()
     written = (DOCS / name).read_text(encoding="utf-8")
     assert written.rstrip("\n") == text.rstrip("\n"), (
-        f"docs/{name} is stale: run `python -m {module} > docs/{name}`")
+        f"docs/{name} is stale: run `python -m {module} > docs/{name}`"
+    )

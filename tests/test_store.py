@@ -8,11 +8,28 @@ from kaohe.store import SCHEMA_VERSION, Store, migrate, schema_version
 
 def test_fresh_store_has_every_table_of_the_data_model(tmp_path: Path) -> None:
     with Store(tmp_path / "k.duckdb") as store:
-        names = {r[0] for r in store.con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
-    expected = {"messages", "orders", "refunds", "ratings", "agents", "agent_status",
-                "service_orders", "tickets", "calls", "qa_reviews", "metric_values",
-                "import_log", "quarantine", "schema_version"}
+        names = {
+            r[0]
+            for r in store.con.execute(
+                "SELECT table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+    expected = {
+        "messages",
+        "orders",
+        "refunds",
+        "ratings",
+        "agents",
+        "agent_status",
+        "service_orders",
+        "tickets",
+        "calls",
+        "qa_reviews",
+        "metric_values",
+        "import_log",
+        "quarantine",
+        "schema_version",
+    }
     assert expected <= names
     assert set(TABLES) <= names
 
@@ -21,16 +38,19 @@ def test_store_written_by_an_older_version_is_migrated_on_open(tmp_path: Path) -
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     migrate(con, target=1)
-    con.execute("INSERT INTO orders (order_id, shop, buyer, created_at) "
-                "VALUES ('o1', 's', 'b', TIMESTAMP '2026-10-01 10:00:00')")
+    con.execute(
+        "INSERT INTO orders (order_id, shop, buyer, created_at) "
+        "VALUES ('o1', 's', 'b', TIMESTAMP '2026-10-01 10:00:00')"
+    )
     assert schema_version(con) == 1
     con.close()
 
     with Store(path) as store:
         assert schema_version(store.con) == SCHEMA_VERSION
         assert store.count("orders") == 1  # data survives the migration
-        indexes = {r[0] for r in store.con.execute(
-            "SELECT index_name FROM duckdb_indexes()").fetchall()}
+        indexes = {
+            r[0] for r in store.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+        }
     assert "orders_buyer" in indexes
 
 

@@ -21,11 +21,18 @@ from kaohe.errors import KaoheError
 class Context:
     """What every command receives: the settings and where the store is."""
 
-    def __init__(self, db: str | None, config_path: str | None, lang: str | None,
-                 debug: bool, overrides: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        db: str | None,
+        config_path: str | None,
+        lang: str | None,
+        debug: bool,
+        overrides: tuple[str, ...] = (),
+    ) -> None:
         self.debug = debug
-        self.config = load_config(config_path, db=db, lang=lang,
-                                  overrides=parse_overrides(overrides))
+        self.config = load_config(
+            config_path, db=db, lang=lang, overrides=parse_overrides(overrides)
+        )
 
     @property
     def lang(self) -> str:
@@ -34,8 +41,7 @@ class Context:
     def open_store(self, read_only: bool = False):  # noqa: ANN201
         from kaohe.store import Store
 
-        return Store(self.config.db, read_only=read_only,
-                     memory_limit=self.config.memory_limit)
+        return Store(self.config.db, read_only=read_only, memory_limit=self.config.memory_limit)
 
 
 class KaoheGroup(click.Group):
@@ -58,21 +64,29 @@ class KaoheGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - last resort: no traceback without --debug
             if debug:
                 raise
-            click.echo(f"内部错误 / internal error: {type(exc).__name__}: {exc} "
-                       "(run with --debug for details)", err=True)
+            click.echo(
+                f"内部错误 / internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for details)",
+                err=True,
+            )
             ctx.exit(70)
 
 
 @click.group(cls=KaoheGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="KAOHE_DB", default=None,
-              help="DuckDB store (default ./kaohe.duckdb or $KAOHE_DB)")
+@click.option(
+    "--db",
+    envvar="KAOHE_DB",
+    default=None,
+    help="DuckDB store (default ./kaohe.duckdb or $KAOHE_DB)",
+)
 @click.option("--config", "config_path", default=None, help="settings file (default ./kaohe.toml)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="label language")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 @click.version_option(package_name="kaohe")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config_path: str | None, lang: str | None,
-        debug: bool) -> None:
+def cli(
+    ctx: click.Context, db: str | None, config_path: str | None, lang: str | None, debug: bool
+) -> None:
     """kaohe 考核 — 电商客服绩效考核 / customer-service assessment."""
     try:
         ctx.obj = Context(db, config_path, lang, debug)

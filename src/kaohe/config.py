@@ -66,8 +66,12 @@ def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return overrides
 
 
-def load_config(path: str | None = None, db: str | None = None, lang: str | None = None,
-                overrides: dict[str, Any] | None = None) -> Config:
+def load_config(
+    path: str | None = None,
+    db: str | None = None,
+    lang: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
     """Read the config file (explicit path, or ./kaohe.toml when present)."""
     raw: dict[str, Any] = {}
     chosen = path or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
@@ -81,15 +85,21 @@ def load_config(path: str | None = None, db: str | None = None, lang: str | None
             line = int(found.group(1)) if found else None
             raise ConfigError(str(exc), file=chosen, line=line) from None
     store = raw.get("store", {}) if isinstance(raw.get("store"), dict) else {}
-    params = dict(raw.get("metrics", {}).get("params", {})) if isinstance(
-        raw.get("metrics"), dict) else {}
+    params = (
+        dict(raw.get("metrics", {}).get("params", {}))
+        if isinstance(raw.get("metrics"), dict)
+        else {}
+    )
     params.update(overrides or {})
     return Config(
         db=db or os.environ.get("KAOHE_DB") or store.get("db", DEFAULT_DB),
-        zone=str(raw.get("time", {}).get("zone", DEFAULT_ZONE)) if isinstance(
-            raw.get("time"), dict) else DEFAULT_ZONE,
-        memory_limit=str(os.environ.get("KAOHE_MEMORY_LIMIT")
-                         or store.get("memory_limit", DEFAULT_MEMORY_LIMIT)) or None,
+        zone=str(raw.get("time", {}).get("zone", DEFAULT_ZONE))
+        if isinstance(raw.get("time"), dict)
+        else DEFAULT_ZONE,
+        memory_limit=str(
+            os.environ.get("KAOHE_MEMORY_LIMIT") or store.get("memory_limit", DEFAULT_MEMORY_LIMIT)
+        )
+        or None,
         lang=lang or str(raw.get("lang", "zh")),
         params=params,
         raw=raw,

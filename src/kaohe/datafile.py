@@ -53,8 +53,9 @@ def read_mapping(text: str, file: str, what: str) -> tuple[yaml.Node, dict[str, 
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", file=file,
-                          line=mark.line + 1 if mark else None) from None
+        raise ConfigError(
+            f"invalid YAML: {exc}", file=file, line=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(what, file=file, line=1)
     return node, data
@@ -70,9 +71,13 @@ def error_location(exc: ValidationError) -> tuple[Loc, str]:
     return loc, err["msg"]
 
 
-def parse_model(model: type[Model], text: str, file: str, what: str,
-                locate: Callable[[ValidationError], tuple[Loc, str]] = error_location,
-                ) -> tuple[Model, yaml.Node]:
+def parse_model(
+    model: type[Model],
+    text: str,
+    file: str,
+    what: str,
+    locate: Callable[[ValidationError], tuple[Loc, str]] = error_location,
+) -> tuple[Model, yaml.Node]:
     """Validate a YAML file against `model`; a mistake is a ConfigError naming file, line and
     field. Returns the model and the node tree (for locating later errors)."""
     node, data = read_mapping(text, file, what)

@@ -23,8 +23,13 @@ class ConfigError(KaoheError):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         where = ":".join(str(p) for p in (file, line) if p is not None)
         parts = [p for p in (where, f"field {field!r}" if field else None) if p]
         super().__init__(f"{', '.join(parts)}: {message}" if parts else message)

@@ -33,13 +33,17 @@ def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else _jsonable(row.get(k)))
-                         for k in columns})
+        writer.writerow({k: ("" if row.get(k) is None else _jsonable(row.get(k))) for k in columns})
     return buffer.getvalue()
 
 
-def write_xlsx(path: str, rows: Sequence[dict[str, Any]], columns: Sequence[str],
-               headers: Sequence[str] | None = None, sheet: str = "data") -> None:
+def write_xlsx(
+    path: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    headers: Sequence[str] | None = None,
+    sheet: str = "data",
+) -> None:
     import xlsxwriter
 
     with xlsxwriter.Workbook(path) as book:
@@ -55,8 +59,12 @@ def write_xlsx(path: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]
         ws.freeze_panes(1, 0)
 
 
-def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
-                 headers: Sequence[str] | None = None, title: str | None = None) -> None:
+def render_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    headers: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -64,14 +72,19 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
     for header in headers or columns:
         table.add_column(str(header))
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c)))
-                        for c in columns])
+        table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c))) for c in columns])
     Console(file=sys.stdout).print(table)
 
 
-def emit(payload: dict[str, Any], rows: Sequence[dict[str, Any]], columns: Sequence[str],
-         fmt: str, out: str | None, headers: Sequence[str] | None = None,
-         title: str | None = None) -> None:
+def emit(
+    payload: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    out: str | None,
+    headers: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
     """Write `rows` as fmt (table|json|csv|xlsx) to `out` or stdout."""
     if fmt == "table":
         render_table(rows, columns, headers, title)

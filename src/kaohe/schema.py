@@ -23,77 +23,186 @@ SQL_TYPES: dict[str, str] = {
 }
 
 BOOL_LABELS: dict[str, bool] = {
-    "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-    "y": True, "n": False, "t": True, "f": False, "是": True, "否": False,
-    "true.0": True, "1.0": True, "0.0": False,
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "t": True,
+    "f": False,
+    "是": True,
+    "否": False,
+    "true.0": True,
+    "1.0": True,
+    "0.0": False,
 }
 
 PLATFORMS: dict[str, str] = {
-    "taobao": "taobao", "tmall": "tmall", "jd": "jd", "pdd": "pdd", "douyin": "douyin",
-    "kuaishou": "kuaishou", "other": "other",
-    "淘宝": "taobao", "天猫": "tmall", "京东": "jd", "拼多多": "pdd", "抖音": "douyin",
-    "抖店": "douyin", "飞鸽": "douyin", "快手": "kuaishou", "其他": "other",
+    "taobao": "taobao",
+    "tmall": "tmall",
+    "jd": "jd",
+    "pdd": "pdd",
+    "douyin": "douyin",
+    "kuaishou": "kuaishou",
+    "other": "other",
+    "淘宝": "taobao",
+    "天猫": "tmall",
+    "京东": "jd",
+    "拼多多": "pdd",
+    "抖音": "douyin",
+    "抖店": "douyin",
+    "飞鸽": "douyin",
+    "快手": "kuaishou",
+    "其他": "other",
 }
 SENDERS: dict[str, str] = {
-    "buyer": "buyer", "agent": "agent", "bot": "bot", "system": "system",
-    "买家": "buyer", "客户": "buyer", "顾客": "buyer", "客服": "agent", "卖家": "agent",
-    "商家": "agent", "机器人": "bot", "系统": "system",
+    "buyer": "buyer",
+    "agent": "agent",
+    "bot": "bot",
+    "system": "system",
+    "买家": "buyer",
+    "客户": "buyer",
+    "顾客": "buyer",
+    "客服": "agent",
+    "卖家": "agent",
+    "商家": "agent",
+    "机器人": "bot",
+    "系统": "system",
 }
 MSG_TYPES: dict[str, str] = {
-    "text": "text", "image": "image", "card": "card", "order": "order",
-    "withdrawn": "withdrawn", "handoff": "handoff",
-    "文本": "text", "文字": "text", "图片": "image", "卡片": "card", "商品卡片": "card",
-    "订单": "order", "撤回": "withdrawn", "转人工": "handoff", "转交": "handoff",
+    "text": "text",
+    "image": "image",
+    "card": "card",
+    "order": "order",
+    "withdrawn": "withdrawn",
+    "handoff": "handoff",
+    "文本": "text",
+    "文字": "text",
+    "图片": "image",
+    "卡片": "card",
+    "商品卡片": "card",
+    "订单": "order",
+    "撤回": "withdrawn",
+    "转人工": "handoff",
+    "转交": "handoff",
 }
 ORDER_STATUS: dict[str, str] = {
-    "created": "created", "paid": "paid", "shipped": "shipped", "completed": "completed",
+    "created": "created",
+    "paid": "paid",
+    "shipped": "shipped",
+    "completed": "completed",
     "closed": "closed",
-    "等待买家付款": "created", "买家已付款": "paid", "等待卖家发货": "paid",
-    "卖家已发货": "shipped", "等待买家确认收货": "shipped", "交易成功": "completed",
-    "交易关闭": "closed", "交易完成": "completed",
+    "等待买家付款": "created",
+    "买家已付款": "paid",
+    "等待卖家发货": "paid",
+    "卖家已发货": "shipped",
+    "等待买家确认收货": "shipped",
+    "交易成功": "completed",
+    "交易关闭": "closed",
+    "交易完成": "completed",
 }
 REFUND_TYPES: dict[str, str] = {
-    "refund_only": "refund_only", "return_refund": "return_refund", "exchange": "exchange",
-    "repair": "repair", "reship": "reship",
-    "仅退款": "refund_only", "退货退款": "return_refund", "换货": "exchange",
-    "维修": "repair", "补发": "reship",
+    "refund_only": "refund_only",
+    "return_refund": "return_refund",
+    "exchange": "exchange",
+    "repair": "repair",
+    "reship": "reship",
+    "仅退款": "refund_only",
+    "退货退款": "return_refund",
+    "换货": "exchange",
+    "维修": "repair",
+    "补发": "reship",
 }
 REFUND_STATUS: dict[str, str] = {
-    "success": "success", "closed": "closed", "pending": "pending",
-    "退款成功": "success", "退款关闭": "closed", "处理中": "pending", "售后成功": "success",
+    "success": "success",
+    "closed": "closed",
+    "pending": "pending",
+    "退款成功": "success",
+    "退款关闭": "closed",
+    "处理中": "pending",
+    "售后成功": "success",
     "售后关闭": "closed",
 }
 REGION_TIERS: dict[str, str] = {
-    "city": "city", "county": "county", "town": "town",
-    "市区": "city", "县城": "county", "乡镇": "town",
+    "city": "city",
+    "county": "county",
+    "town": "town",
+    "市区": "city",
+    "县城": "county",
+    "乡镇": "town",
 }
 RATING_LEVELS: dict[str, str] = {
-    "5": "5", "4": "4", "3": "3", "2": "2", "1": "1",
-    "非常满意": "5", "很满意": "5", "满意": "4", "一般": "3", "不满意": "2", "不满": "2",
-    "失望": "2", "非常不满意": "1", "很不满": "1", "很不满意": "1",
+    "5": "5",
+    "4": "4",
+    "3": "3",
+    "2": "2",
+    "1": "1",
+    "非常满意": "5",
+    "很满意": "5",
+    "满意": "4",
+    "一般": "3",
+    "不满意": "2",
+    "不满": "2",
+    "失望": "2",
+    "非常不满意": "1",
+    "很不满": "1",
+    "很不满意": "1",
 }
 RATING_SOURCES: dict[str, str] = {
-    "invited": "invited", "active": "active", "system": "system",
-    "客服邀评": "invited", "邀评": "invited", "主动评价": "active", "系统推送": "system",
+    "invited": "invited",
+    "active": "active",
+    "system": "system",
+    "客服邀评": "invited",
+    "邀评": "invited",
+    "主动评价": "active",
+    "系统推送": "system",
 }
 ROLES: dict[str, str] = {
-    "presales": "presales", "aftersales": "aftersales", "general": "general",
-    "callcenter": "callcenter", "ops": "ops", "unknown": "unknown",
-    "售前": "presales", "售后": "aftersales", "综合": "general", "呼叫中心": "callcenter",
+    "presales": "presales",
+    "aftersales": "aftersales",
+    "general": "general",
+    "callcenter": "callcenter",
+    "ops": "ops",
+    "unknown": "unknown",
+    "售前": "presales",
+    "售后": "aftersales",
+    "综合": "general",
+    "呼叫中心": "callcenter",
     "运营": "ops",
 }
 LEVELS: dict[str, str] = {
-    "trainee": "trainee", "regular": "regular", "senior": "senior", "lead": "lead",
+    "trainee": "trainee",
+    "regular": "regular",
+    "senior": "senior",
+    "lead": "lead",
     "supervisor": "supervisor",
-    "见习": "trainee", "正式": "regular", "资深": "senior", "组长": "lead", "主管": "supervisor",
+    "见习": "trainee",
+    "正式": "regular",
+    "资深": "senior",
+    "组长": "lead",
+    "主管": "supervisor",
 }
 AGENT_STATUS: dict[str, str] = {
-    "online": "online", "busy": "busy", "away": "away", "hangup": "hangup", "offline": "offline",
-    "在线": "online", "忙碌": "busy", "离开": "away", "小休": "away", "挂起": "hangup",
+    "online": "online",
+    "busy": "busy",
+    "away": "away",
+    "hangup": "hangup",
+    "offline": "offline",
+    "在线": "online",
+    "忙碌": "busy",
+    "离开": "away",
+    "小休": "away",
+    "挂起": "hangup",
     "离线": "offline",
 }
 TICKET_KINDS: dict[str, str] = {
-    "email": "email", "complaint": "complaint", "邮件": "email", "投诉": "complaint",
+    "email": "email",
+    "complaint": "complaint",
+    "邮件": "email",
+    "投诉": "complaint",
 }
 CALL_DIRECTIONS: dict[str, str] = {"in": "in", "out": "out", "呼入": "in", "呼出": "out"}
 
@@ -133,14 +242,20 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, kind: Kind = "str", required: bool = False, aliases: str = "",
-       labels: dict[str, str] | None = None) -> Column:
+def _c(
+    name: str,
+    kind: Kind = "str",
+    required: bool = False,
+    aliases: str = "",
+    labels: dict[str, str] | None = None,
+) -> Column:
     alias_tuple = tuple(a.strip() for a in aliases.split(",") if a.strip())
     return Column(name, kind, required, alias_tuple, labels)
 
 
 MESSAGES = Table(
-    "messages", "聊天记录",
+    "messages",
+    "聊天记录",
     (
         _c("shop", required=True, aliases="店铺,店铺名称,seller_nick"),
         _c("platform", "enum", aliases="平台", labels=PLATFORMS),
@@ -159,7 +274,8 @@ MESSAGES = Table(
 )
 
 ORDERS = Table(
-    "orders", "订单",
+    "orders",
+    "订单",
     (
         _c("order_id", required=True, aliases="订单号,订单编号,主订单编号"),
         _c("shop", required=True, aliases="店铺,店铺名称"),
@@ -179,12 +295,17 @@ ORDERS = Table(
     ),
     key=("order_id",),
     upsert=True,
-    ordered=(("created_at", "paid_at"), ("created_at", "shipped_at"),
-             ("created_at", "delivered_at"), ("created_at", "cancelled_at")),
+    ordered=(
+        ("created_at", "paid_at"),
+        ("created_at", "shipped_at"),
+        ("created_at", "delivered_at"),
+        ("created_at", "cancelled_at"),
+    ),
 )
 
 REFUNDS = Table(
-    "refunds", "售后",
+    "refunds",
+    "售后",
     (
         _c("refund_id", required=True, aliases="退款编号,售后单号"),
         _c("order_id", required=True, aliases="订单号,订单编号"),
@@ -206,12 +327,17 @@ REFUNDS = Table(
     ),
     key=("refund_id",),
     upsert=True,
-    ordered=(("applied_at", "first_response_at"), ("applied_at", "agreed_at"),
-             ("applied_at", "rejected_at"), ("applied_at", "completed_at")),
+    ordered=(
+        ("applied_at", "first_response_at"),
+        ("applied_at", "agreed_at"),
+        ("applied_at", "rejected_at"),
+        ("applied_at", "completed_at"),
+    ),
 )
 
 RATINGS = Table(
-    "ratings", "服务评价",
+    "ratings",
+    "服务评价",
     (
         _c("shop", required=True, aliases="店铺,店铺名称"),
         _c("buyer", required=True, aliases="买家,客户,买家昵称"),
@@ -228,7 +354,8 @@ RATINGS = Table(
 )
 
 AGENTS = Table(
-    "agents", "客服名单",
+    "agents",
+    "客服名单",
     (
         _c("agent", required=True, aliases="客服,客服账号,子账号,旺旺"),
         _c("name", aliases="姓名"),
@@ -247,7 +374,8 @@ AGENTS = Table(
 )
 
 AGENT_STATUS_TABLE = Table(
-    "agent_status", "在线状态",
+    "agent_status",
+    "在线状态",
     (
         _c("agent", required=True, aliases="客服,客服账号"),
         _c("start", "time", True, "开始时间"),
@@ -260,7 +388,8 @@ AGENT_STATUS_TABLE = Table(
 )
 
 SERVICE_ORDERS = Table(
-    "service_orders", "服务单",
+    "service_orders",
+    "服务单",
     (
         _c("id", required=True, aliases="服务单号"),
         _c("shop", required=True, aliases="店铺"),
@@ -278,7 +407,8 @@ SERVICE_ORDERS = Table(
 )
 
 TICKETS = Table(
-    "tickets", "工单",
+    "tickets",
+    "工单",
     (
         _c("id", required=True, aliases="工单号"),
         _c("shop", required=True, aliases="店铺"),
@@ -296,7 +426,8 @@ TICKETS = Table(
 )
 
 CALLS = Table(
-    "calls", "通话记录",
+    "calls",
+    "通话记录",
     (
         _c("call_id", required=True, aliases="通话ID"),
         _c("agent", aliases="客服,坐席"),
@@ -311,12 +442,16 @@ CALLS = Table(
     ),
     key=("call_id",),
     upsert=True,
-    ordered=(("offered_at", "answered_at"), ("offered_at", "ended_at"),
-             ("answered_at", "ended_at")),
+    ordered=(
+        ("offered_at", "answered_at"),
+        ("offered_at", "ended_at"),
+        ("answered_at", "ended_at"),
+    ),
 )
 
 QA_REVIEWS = Table(
-    "qa_reviews", "人工质检",
+    "qa_reviews",
+    "人工质检",
     (
         _c("review_id", required=True, aliases="质检ID,抽检ID"),
         _c("session", aliases="会话"),
@@ -337,7 +472,8 @@ QA_REVIEWS = Table(
 )
 
 METRIC_VALUES = Table(
-    "metric_values", "手工或平台指标",
+    "metric_values",
+    "手工或平台指标",
     (
         _c("period", required=True, aliases="周期,日期,统计周期"),
         _c("subject", required=True, aliases="对象,客服,店铺"),
@@ -352,8 +488,19 @@ METRIC_VALUES = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (MESSAGES, ORDERS, REFUNDS, RATINGS, AGENTS, AGENT_STATUS_TABLE, SERVICE_ORDERS,
-              TICKETS, CALLS, QA_REVIEWS, METRIC_VALUES)
+    for t in (
+        MESSAGES,
+        ORDERS,
+        REFUNDS,
+        RATINGS,
+        AGENTS,
+        AGENT_STATUS_TABLE,
+        SERVICE_ORDERS,
+        TICKETS,
+        CALLS,
+        QA_REVIEWS,
+        METRIC_VALUES,
+    )
 }
 
 

@@ -163,8 +163,12 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
 class Store:
     """A DuckDB file (or ':memory:') with the kaohe schema, migrated on open."""
 
-    def __init__(self, path: str | Path = ":memory:", read_only: bool = False,
-                 memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> None:
         self.path = str(path)
         config = {"memory_limit": memory_limit} if memory_limit else {}
         self.con = duckdb.connect(self.path, read_only=read_only, config=config)

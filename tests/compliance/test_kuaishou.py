@@ -22,12 +22,12 @@ def test_weekly_3_minute_rate_per_natural_week():
     # W42: 10 buyers, 8 answered within 180 s → 80 %; the buyer answered at 181 s is a case
     for i in range(10):
         delay = 60 if i < 8 else (181 if i == 8 else None)
-        rows += chat(f"w{i}", MON + timedelta(hours=i % 8, minutes=i), delay, shop="k",
-                     platform="kuaishou")
+        rows += chat(
+            f"w{i}", MON + timedelta(hours=i % 8, minutes=i), delay, shop="k", platform="kuaishou"
+        )
     # W43: 4 of 4 → 100 %
     for i in range(4):
-        rows += chat(f"v{i}", MON + timedelta(days=7, minutes=i), 30, shop="k",
-                     platform="kuaishou")
+        rows += chat(f"v{i}", MON + timedelta(days=7, minutes=i), 30, shop="k", platform="kuaishou")
     with make(rows) as store:
         got = {r.cycle: r for r in run_checks(store, "2026-10", ["kuaishou_3min"], now=NOW)}
     # weeks meeting October: W40 … W44; only W42 and W43 have chats
@@ -47,7 +47,8 @@ def test_weekly_3_minute_rate_per_natural_week():
 def test_a_running_week_warns_on_its_projection():
     # the week of Oct 12 judged on Wednesday noon: 1 of 2 buyers in time = 50 % so far
     rows = chat("a", MON, 10, shop="k", platform="kuaishou") + chat(
-        "b", MON + timedelta(hours=1), 600, shop="k", platform="kuaishou")
+        "b", MON + timedelta(hours=1), 600, shop="k", platform="kuaishou"
+    )
     with make(rows) as store:
         [got] = run_checks(store, "2026-W42", ["kuaishou_3min"], now=datetime(2026, 10, 14, 12))
     # a rate's value so far is its projection: 50 % < 80 % warns, does not fail yet
@@ -55,12 +56,19 @@ def test_a_running_week_warns_on_its_projection():
 
 
 def test_weekly_good_rate_is_a_parameter():
-    ratings = [rating("k", MON + timedelta(hours=i), "满意" if i < 9 else "失望", buyer=f"b{i}")
-               for i in range(10)]
+    ratings = [
+        rating("k", MON + timedelta(hours=i), "满意" if i < 9 else "失望", buyer=f"b{i}")
+        for i in range(10)
+    ]
     with make(ks_chat(), ratings=ratings) as store:
         [got] = run_checks(store, "2026-W42", ["kuaishou_good_rate"], now=NOW)
-        [strict] = run_checks(store, "2026-W42", ["kuaishou_good_rate"], now=NOW,
-                              overrides={"kuaishou_good_rate.threshold": 0.95})
+        [strict] = run_checks(
+            store,
+            "2026-W42",
+            ["kuaishou_good_rate"],
+            now=NOW,
+            overrides={"kuaishou_good_rate.threshold": 0.95},
+        )
     # 9 满意 of 10 → 90 %: meets the 90 % default within its 2-point margin; fails 95 %
     assert (got.value, got.status) == (0.9, "at_risk")
     assert strict.status == "fail" and [c["rating"] for c in strict.cases] == ["失望"]
@@ -71,18 +79,32 @@ def attitude_month(bad_attitude: int, poor: int = 50) -> list[dict]:
     out = []
     for i in range(poor):
         reason = "服务态度差" if i < bad_attitude else "回复慢"
-        out.append(rating("k", datetime(2026, 10, 1, 9) + timedelta(hours=i),
-                          "一般" if i % 2 else "失望", reason, buyer=f"p{i:02d}"))
-    out += [rating("k", datetime(2026, 10, 20, 9) + timedelta(minutes=i), "满意",
-                   buyer=f"g{i}") for i in range(20)]
+        out.append(
+            rating(
+                "k",
+                datetime(2026, 10, 1, 9) + timedelta(hours=i),
+                "一般" if i % 2 else "失望",
+                reason,
+                buyer=f"p{i:02d}",
+            )
+        )
+    out += [
+        rating("k", datetime(2026, 10, 20, 9) + timedelta(minutes=i), "满意", buyer=f"g{i}")
+        for i in range(20)
+    ]
     return out
 
 
 def test_kuaishou_month_at_exactly_6_percent():
     with make(ks_chat(), ratings=attitude_month(3)) as store:
         [got] = run_checks(store, "2026-10", ["kuaishou_attitude"], now=NOW)
-        [no_margin] = run_checks(store, "2026-10", ["kuaishou_attitude"], now=NOW,
-                                 overrides={"kuaishou_attitude.margin": 0})
+        [no_margin] = run_checks(
+            store,
+            "2026-10",
+            ["kuaishou_attitude"],
+            now=NOW,
+            overrides={"kuaishou_attitude.margin": 0},
+        )
     # 3 / 50 = 6 %: not above 6 %, so it passes; within the 1-point margin → at risk
     assert got.value == pytest.approx(0.06) and got.status == "at_risk"
     assert no_margin.status == "pass" and no_margin.cases == []
@@ -101,17 +123,22 @@ def test_kuaishou_month_above_6_percent_lists_the_ratings():
 
 def disputes(liable: int, completed: int) -> list[dict]:
     done = datetime(2026, 10, 10, 9)
-    return [refund(f"r{i:04d}", "k", done - timedelta(days=1), completed=done,
-                   liable=i < liable) for i in range(completed)]
+    return [
+        refund(f"r{i:04d}", "k", done - timedelta(days=1), completed=done, liable=i < liable)
+        for i in range(completed)
+    ]
 
 
-@pytest.mark.parametrize(("liable", "completed", "status"), [
-    (4, 100, "pass"),    # 4 % > 0.35 %, but 4 cases ≤ 4: passes by count
-    (5, 2000, "pass"),   # 5 cases > 4, but 5 / 2000 = 0.25 % ≤ 0.35 %: passes by rate
-    (5, 100, "fail"),    # 5 cases and 5 %: neither
-    (7, 2000, "pass"),   # 0.35 % exactly: passes by rate
-    (8, 2000, "fail"),   # 0.4 %
-])
+@pytest.mark.parametrize(
+    ("liable", "completed", "status"),
+    [
+        (4, 100, "pass"),  # 4 % > 0.35 %, but 4 cases ≤ 4: passes by count
+        (5, 2000, "pass"),  # 5 cases > 4, but 5 / 2000 = 0.25 % ≤ 0.35 %: passes by rate
+        (5, 100, "fail"),  # 5 cases and 5 %: neither
+        (7, 2000, "pass"),  # 0.35 % exactly: passes by rate
+        (8, 2000, "fail"),  # 0.4 %
+    ],
+)
 def test_disputes_pass_by_count_or_by_rate(liable, completed, status):
     with make(ks_chat(), refunds=disputes(liable, completed)) as store:
         [got] = run_checks(store, "2026-10", ["kuaishou_disputes"], now=NOW)

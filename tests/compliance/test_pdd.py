@@ -15,12 +15,13 @@ D5, D6, D7 = datetime(2026, 10, 5, 10), datetime(2026, 10, 6, 10), datetime(2026
 
 
 def test_effective_reply_gate_at_99_and_100_buyers():
-    rows = (day_of_buyers(D5, 40, 59, shop="p", platform="pdd")      # 99 buyers
-            + day_of_buyers(D6, 50, 50, shop="p", platform="pdd")    # 100 buyers
-            + day_of_buyers(D7, 49, 51, shop="p", platform="pdd"))   # 100 buyers
+    rows = (
+        day_of_buyers(D5, 40, 59, shop="p", platform="pdd")  # 99 buyers
+        + day_of_buyers(D6, 50, 50, shop="p", platform="pdd")  # 100 buyers
+        + day_of_buyers(D7, 49, 51, shop="p", platform="pdd")
+    )  # 100 buyers
     with make(rows) as store:
-        got = {r.cycle: r for r in run_checks(store, "2026-10", ["pdd_effective_reply"],
-                                              now=NOW)}
+        got = {r.cycle: r for r in run_checks(store, "2026-10", ["pdd_effective_reply"], now=NOW)}
     # 5th: 40 / 99 = 40.4 % would fail, but 99 < 100 buyers: the rule does not apply
     assert got["2026-10-05"].status == "not_applicable"
     assert got["2026-10-05"].value == pytest.approx(40 / 99)
@@ -37,9 +38,9 @@ def test_effective_reply_gate_at_99_and_100_buyers():
 
 def test_a_reply_after_an_hour_makes_the_buyer_invalid():
     # 100 buyers on the 5th: 60 answered in 10 s, 40 answered after 3,601 s → 60 %
-    rows = (day_of_buyers(D5, 60, 0, shop="p", platform="pdd")
-            + day_of_buyers(D5 + timedelta(hours=2), 40, 0, shop="p2", platform="pdd",
-                            reply_after_s=3601))
+    rows = day_of_buyers(D5, 60, 0, shop="p", platform="pdd") + day_of_buyers(
+        D5 + timedelta(hours=2), 40, 0, shop="p2", platform="pdd", reply_after_s=3601
+    )
     rows = [dict(r, shop="p") for r in rows]
     with make(rows) as store:
         [got] = run_checks(store, "2026-10-05", ["pdd_effective_reply"], now=NOW)
@@ -53,11 +54,13 @@ def test_daily_5_minute_rate_per_day():
         rows += chat(f"x{i}", D5 + timedelta(minutes=30 * i), delay, shop="p", platform="pdd")
     # 6th: 9 of 10 → 90 % pass; 7th: 3 of 5 → 60 % fail
     for i in range(10):
-        rows += chat(f"y{i}", D6 + timedelta(minutes=30 * i), 400 if i == 0 else 5,
-                     shop="p", platform="pdd")
+        rows += chat(
+            f"y{i}", D6 + timedelta(minutes=30 * i), 400 if i == 0 else 5, shop="p", platform="pdd"
+        )
     for i in range(5):
-        rows += chat(f"z{i}", D7 + timedelta(minutes=30 * i), 10 if i < 3 else None,
-                     shop="p", platform="pdd")
+        rows += chat(
+            f"z{i}", D7 + timedelta(minutes=30 * i), 10 if i < 3 else None, shop="p", platform="pdd"
+        )
     with make(rows) as store:
         got = {r.cycle: r for r in run_checks(store, "2026-10", ["pdd_daily_reply"], now=NOW)}
     assert (got["2026-10-05"].value, got["2026-10-05"].status) == (0.8, "at_risk")
@@ -68,8 +71,9 @@ def test_daily_5_minute_rate_per_day():
 
 
 def test_only_pdd_shops_are_checked():
-    rows = (day_of_buyers(D5, 1, 0, shop="p", platform="pdd")
-            + day_of_buyers(D5, 1, 0, shop="t", platform="taobao"))
+    rows = day_of_buyers(D5, 1, 0, shop="p", platform="pdd") + day_of_buyers(
+        D5, 1, 0, shop="t", platform="taobao"
+    )
     with make(rows) as store:
         got = run_checks(store, "2026-10", ["pdd_daily_reply"], now=NOW)
     assert [r.shop for r in got] == ["p"]
@@ -79,18 +83,23 @@ NOW_48 = datetime(2026, 10, 20, 12, 0)
 
 
 def test_refunds_at_47_and_49_hours_without_response():
-    chats = chat("b", D5, 10, shop="p", platform="pdd") + chat("b", D5, 10, shop="q",
-                                                                platform="pdd")
+    chats = chat("b", D5, 10, shop="p", platform="pdd") + chat(
+        "b", D5, 10, shop="q", platform="pdd"
+    )
     r47 = refund("r47", "p", NOW_48 - timedelta(hours=47))
     r49 = refund("r49", "q", NOW_48 - timedelta(hours=49))
     ok = refund("ok", "q", datetime(2026, 10, 10, 9), responded=datetime(2026, 10, 12, 9))
     with make(chats, refunds=[r47, r49, ok]) as store:
-        got = {r.shop: r for r in run_checks(store, "2026-10", ["pdd_aftersales"],
-                                             now=NOW_48) if r.check == "response_48h"}
+        got = {
+            r.shop: r
+            for r in run_checks(store, "2026-10", ["pdd_aftersales"], now=NOW_48)
+            if r.check == "response_48h"
+        }
     # p: r47 still has 1 h before auto-approval: nothing late (1 / 1) but at risk
     assert (got["p"].value, got["p"].status) == (1.0, "at_risk")
     assert [(c["refund_id"], c["state"], c["hours"]) for c in got["p"].cases] == [
-        ("r47", "near", 47.0)]
+        ("r47", "near", 47.0)
+    ]
     # q: r49 was approved automatically an hour ago; ok answered in exactly 48 h → 1 / 2
     assert (got["q"].value, got["q"].status) == (0.5, "fail")
     assert [(c["refund_id"], c["state"]) for c in got["q"].cases] == [("r49", "late")]
@@ -99,22 +108,29 @@ def test_refunds_at_47_and_49_hours_without_response():
 
 def test_refund_deadline_value_is_the_engine_rate_once_all_cases_are_due():
     chats = chat("b", D5, 10, shop="p", platform="pdd")
-    cases = [refund("a", "p", datetime(2026, 10, 3, 9), responded=datetime(2026, 10, 4, 9)),
-             refund("b", "p", datetime(2026, 10, 3, 9), responded=datetime(2026, 10, 6, 9)),
-             refund("c", "p", datetime(2026, 10, 4, 9))]
+    cases = [
+        refund("a", "p", datetime(2026, 10, 3, 9), responded=datetime(2026, 10, 4, 9)),
+        refund("b", "p", datetime(2026, 10, 3, 9), responded=datetime(2026, 10, 6, 9)),
+        refund("c", "p", datetime(2026, 10, 4, 9)),
+    ]
     with make(chats, refunds=cases) as store:
-        [got] = [r for r in run_checks(store, "2026-10", ["pdd_aftersales"], now=NOW)
-                 if r.check == "response_48h"]
-        engine = compute_kpis(store, by="shop", period="2026-10", metrics=["response_48h_rate"],
-                              use_facts=False)
+        [got] = [
+            r
+            for r in run_checks(store, "2026-10", ["pdd_aftersales"], now=NOW)
+            if r.check == "response_48h"
+        ]
+        engine = compute_kpis(
+            store, by="shop", period="2026-10", metrics=["response_48h_rate"], use_facts=False
+        )
     # a in time; b after 72 h and c never: late → 1 / 3, as response_48h_rate
     assert got.value == pytest.approx(1 / 3) == engine[0]["response_48h_rate"]
 
 
 def test_interventions_over_the_last_30_days():
     chats = chat("b", D5, 10, shop="p", platform="pdd")
-    cases = [refund(f"r{i}", "p", datetime(2026, 10, 10 + i, 9), intervened=i < 2)
-             for i in range(10)]
+    cases = [
+        refund(f"r{i}", "p", datetime(2026, 10, 10 + i, 9), intervened=i < 2) for i in range(10)
+    ]
     cases.append(refund("old", "p", datetime(2026, 9, 20, 9), intervened=True))  # outside
     with make(chats, refunds=cases) as store:
         got = {r.check: r for r in run_checks(store, "2026-10", ["pdd_aftersales"], now=NOW)}

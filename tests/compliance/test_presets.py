@@ -15,9 +15,21 @@ from kaohe.compliance.model import Condition
 from kaohe.engine.periods import parse_period
 from kaohe.errors import ConfigError, UsageError
 
-SPEC = ["pdd_effective_reply", "pdd_daily_reply", "pdd_aftersales", "kuaishou_3min",
-        "kuaishou_good_rate", "kuaishou_attitude", "kuaishou_disputes", "jd_first_30s",
-        "jd_hangup", "jd_aftersales", "jd_deadlines", "taobao_response", "tmall_redlines"]
+SPEC = [
+    "pdd_effective_reply",
+    "pdd_daily_reply",
+    "pdd_aftersales",
+    "kuaishou_3min",
+    "kuaishou_good_rate",
+    "kuaishou_attitude",
+    "kuaishou_disputes",
+    "jd_first_30s",
+    "jd_hangup",
+    "jd_aftersales",
+    "jd_deadlines",
+    "taobao_response",
+    "tmall_redlines",
+]
 
 
 def test_every_spec_preset_ships_in_order():
@@ -38,17 +50,26 @@ def test_seed_numbers():
     assert first("jd_hangup").threshold == 0
     assert first("jd_aftersales").threshold == 80
     assert [c.threshold for c in load_preset("jd_deadlines").checks] == [1.0, 1.0]
-    assert load_preset("tmall_redlines").rules == {"info_leak": 6, "invoice_refusal": 6,
-                                                    "promise_breach": 4, "close_order": 1}
+    assert load_preset("tmall_redlines").rules == {
+        "info_leak": 6,
+        "invoice_refusal": 6,
+        "promise_breach": 4,
+        "close_order": 1,
+    }
     assert {p.cycle for p in list_presets() if p.id.startswith("kuaishou_3")} == {"week"}
 
 
 def test_unstated_thresholds_are_parameters():
     flagged = {(p.id, c.id) for p in list_presets() for c in p.checks if c.parameter}
-    assert flagged == {("pdd_aftersales", "intervention_rate"),
-                       ("pdd_aftersales", "interventions"), ("kuaishou_3min", "reply_3min"),
-                       ("kuaishou_good_rate", "good_rate"), ("jd_first_30s", "first_30s"),
-                       ("taobao_response", "reply_3min"), ("taobao_response", "avg_response")}
+    assert flagged == {
+        ("pdd_aftersales", "intervention_rate"),
+        ("pdd_aftersales", "interventions"),
+        ("kuaishou_3min", "reply_3min"),
+        ("kuaishou_good_rate", "good_rate"),
+        ("jd_first_30s", "first_30s"),
+        ("taobao_response", "reply_3min"),
+        ("taobao_response", "avg_response"),
+    }
 
 
 GOOD = """\
@@ -73,12 +94,15 @@ def test_a_preset_file_parses():
     assert parse_preset_text(GOOD, "mine.yaml").checks[0].metric == "pdd_5min_reply_rate"
 
 
-@pytest.mark.parametrize(("old", "new", "where"), [
-    ("pdd_5min_reply_rate", "no_such_metric", "mine.yaml:9, field 'checks.0.metric'"),
-    ("pdd_5min_reply_rate", "intervention_rate.nope", "mine.yaml:9, field 'checks.0.metric'"),
-    ('op: ">="', 'op: ">"', "mine.yaml:10, field 'checks.0.op'"),
-    ("cycle: day", "cycle: fortnight", "mine.yaml:6, field 'cycle'"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("pdd_5min_reply_rate", "no_such_metric", "mine.yaml:9, field 'checks.0.metric'"),
+        ("pdd_5min_reply_rate", "intervention_rate.nope", "mine.yaml:9, field 'checks.0.metric'"),
+        ('op: ">="', 'op: ">"', "mine.yaml:10, field 'checks.0.op'"),
+        ("cycle: day", "cycle: fortnight", "mine.yaml:6, field 'cycle'"),
+    ],
+)
 def test_a_broken_file_names_file_line_and_field(old, new, where):
     with pytest.raises(ConfigError) as err:
         parse_preset_text(GOOD.replace(old, new), "mine.yaml")
@@ -92,8 +116,9 @@ def test_unknown_preset():
 
 def test_overrides_split_between_presets_and_engine():
     presets = list_presets()
-    mine, engine = split_overrides({"kuaishou_3min.threshold": "0.85",
-                                    "response_48h_rate.hours": 24}, presets)
+    mine, engine = split_overrides(
+        {"kuaishou_3min.threshold": "0.85", "response_48h_rate.hours": 24}, presets
+    )
     assert mine == {"kuaishou_3min.threshold": 0.85}
     assert engine == {"response_48h_rate.hours": 24}
     tuned = with_overrides(load_preset("kuaishou_3min"), mine)
@@ -121,8 +146,7 @@ def test_cycles_over_a_month():
     october = parse_period("2026-10")
     now = datetime(2026, 11, 24)
     weeks = cycles("week", october, now)
-    assert [w.label for w in weeks] == ["2026-W40", "2026-W41", "2026-W42", "2026-W43",
-                                        "2026-W44"]
+    assert [w.label for w in weeks] == ["2026-W40", "2026-W41", "2026-W42", "2026-W43", "2026-W44"]
     assert (weeks[0].start, weeks[-1].end) == (date(2026, 9, 28), date(2026, 11, 1))
     [rolling] = cycles("rolling30", october, now)
     assert (rolling.start, rolling.end) == (date(2026, 10, 2), date(2026, 10, 31))
@@ -140,4 +164,5 @@ def test_generated_doc_is_current():
 
     written = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
     assert written.read_text("utf-8").rstrip("\n") == render_docs().rstrip("\n"), (
-        "docs/compliance.md is stale: run `python -m kaohe.compliance.docs > docs/compliance.md`")
+        "docs/compliance.md is stale: run `python -m kaohe.compliance.docs > docs/compliance.md`"
+    )

@@ -20,10 +20,19 @@ def test_response_over_the_last_30_days():
     rows += chat("old", datetime(2026, 9, 20, 10), 500, shop="t", platform="tmall")  # outside
     with make(rows) as store:
         got = {r.check: r for r in run_checks(store, "2026-10", ["taobao_response"], now=NOW)}
-        tuned = {r.check: r for r in run_checks(
-            store, "2026-10", ["taobao_response"], now=NOW,
-            overrides={"taobao_response.reply_3min.threshold": 0.7,
-                       "taobao_response.avg_response.threshold": 120})}
+        tuned = {
+            r.check: r
+            for r in run_checks(
+                store,
+                "2026-10",
+                ["taobao_response"],
+                now=NOW,
+                overrides={
+                    "taobao_response.reply_3min.threshold": 0.7,
+                    "taobao_response.avg_response.threshold": 120,
+                },
+            )
+        }
     assert (got["reply_3min"].value, got["reply_3min"].status) == (0.75, "fail")
     assert got["avg_response"].value == pytest.approx(95.0)
     assert got["avg_response"].status == "fail" and "(参数)" in got["avg_response"].threshold_text
@@ -33,19 +42,33 @@ def test_response_over_the_last_30_days():
 
 
 def finding(shop: str, rule: str, when: datetime, platform: str = "tmall") -> dict:
-    return {"pack": "default", "shop": shop, "platform": platform, "buyer": "buyer77",
-            "agent": "a1", "time": when, "rule": rule, "severity": "major",
-            "matched": "他的电话是13812345678", "msg_key": f"{shop}{rule}{when}"}
+    return {
+        "pack": "default",
+        "shop": shop,
+        "platform": platform,
+        "buyer": "buyer77",
+        "agent": "a1",
+        "time": when,
+        "rule": rule,
+        "severity": "major",
+        "matched": "他的电话是13812345678",
+        "msg_key": f"{shop}{rule}{when}",
+    }
 
 
 def test_red_line_hits_and_deduction_points():
-    rows = (chat("b", D, 10, shop="t", platform="tmall")
-            + chat("b", D, 10, shop="u", platform="taobao")
-            + chat("b", D, 10, shop="p", platform="pdd"))
-    findings = [finding("t", "info_leak", D), finding("t", "close_order", D),
-                finding("t", "close_order", D + timedelta(days=1)),
-                finding("u", "extreme_words", D, "taobao"),  # not a red line
-                finding("p", "info_leak", D, "pdd")]          # not a Tmall/Taobao shop
+    rows = (
+        chat("b", D, 10, shop="t", platform="tmall")
+        + chat("b", D, 10, shop="u", platform="taobao")
+        + chat("b", D, 10, shop="p", platform="pdd")
+    )
+    findings = [
+        finding("t", "info_leak", D),
+        finding("t", "close_order", D),
+        finding("t", "close_order", D + timedelta(days=1)),
+        finding("u", "extreme_words", D, "taobao"),  # not a red line
+        finding("p", "info_leak", D, "pdd"),
+    ]  # not a Tmall/Taobao shop
     with make(rows, qa_findings=findings) as store:
         got = {r.shop: r for r in run_checks(store, "2026-10", ["tmall_redlines"], now=NOW)}
     assert set(got) == {"t", "u"}

@@ -19,8 +19,9 @@ def _importer_available() -> bool:
     return True
 
 
-pytestmark = pytest.mark.skipif(not _importer_available(),
-                                reason="kaohe.ingest.import_file is not available yet")
+pytestmark = pytest.mark.skipif(
+    not _importer_available(), reason="kaohe.ingest.import_file is not available yet"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,16 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     assert str(xlsx) in output and str(html) in output
     with zipfile.ZipFile(xlsx) as z:
         workbook = z.read("xl/workbook.xml").decode("utf-8")
-    for sheet in ("概览", "导入记录", "隔离区", "客服名单", "客服指标", "质检发现", "广告过滤",
-                  "平台合规"):
+    for sheet in (
+        "概览",
+        "导入记录",
+        "隔离区",
+        "客服名单",
+        "客服指标",
+        "质检发现",
+        "广告过滤",
+        "平台合规",
+    ):
         assert sheet in workbook
     assessment = base / "reports" / "kaohe_assessment.xlsx"
     assert str(assessment) in output and "质检、考核与薪资" in output
@@ -66,8 +75,9 @@ def test_demo_quarantines_its_bad_rows_and_says_so(demo_dir: tuple[Path, str]) -
     assert con.execute("SELECT count(*) FROM messages").fetchone()[0] > 30_000
     shops = con.execute("SELECT count(DISTINCT shop) FROM messages").fetchone()[0]
     assert shops == 5  # the GBK file with Chinese headers imported too
-    gbk = con.execute("SELECT count(*) FROM messages WHERE platform = 'pdd' "
-                      "AND sender = 'buyer'").fetchone()[0]
+    gbk = con.execute(
+        "SELECT count(*) FROM messages WHERE platform = 'pdd' AND sender = 'buyer'"
+    ).fetchone()[0]
     assert gbk > 0
     assert con.execute("SELECT count(*) FROM orders").fetchone()[0] > 500
     con.close()
@@ -84,7 +94,8 @@ def test_demo_exports_look_like_real_exports(demo_dir: tuple[Path, str]) -> None
 
 
 def test_demo_rerun_replaces_the_store_and_reports_without_engine(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kaohe.demo import run
 
     monkeypatch.setattr(run, "compute_kpis", lambda store: (None, "engine skipped in test"))

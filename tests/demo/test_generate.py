@@ -51,16 +51,25 @@ def test_exact_message_count(data: dict[str, Path]) -> None:
 
 
 def test_every_table_uses_canonical_columns(data: dict[str, Path]) -> None:
-    expected = {"messages", "orders", "refunds", "ratings", "agents", "agent_status",
-                "service_orders", "tickets"}
+    expected = {
+        "messages",
+        "orders",
+        "refunds",
+        "ratings",
+        "agents",
+        "agent_status",
+        "service_orders",
+        "tickets",
+    }
     assert expected <= set(data)
     for name, path in data.items():
         columns = pq.read_schema(path).names
         assert set(columns) <= set(TABLES[name].column_names), name
 
 
-def test_required_values_present_and_enums_valid(con: duckdb.DuckDBPyConnection,
-                                                 data: dict[str, Path]) -> None:
+def test_required_values_present_and_enums_valid(
+    con: duckdb.DuckDBPyConnection, data: dict[str, Path]
+) -> None:
     for name in data:
         table = TABLES[name]
         names = pq.read_schema(data[name]).names
@@ -71,9 +80,12 @@ def test_required_values_present_and_enums_valid(con: duckdb.DuckDBPyConnection,
                 assert one(con, f'SELECT count(*) FROM {name} WHERE "{col.name}" IS NULL') == 0
             if col.labels:
                 canonical = set(col.labels.values())
-                values = {r[0] for r in con.execute(
-                    f'SELECT DISTINCT "{col.name}" FROM {name} WHERE "{col.name}" IS NOT NULL'
-                ).fetchall()}
+                values = {
+                    r[0]
+                    for r in con.execute(
+                        f'SELECT DISTINCT "{col.name}" FROM {name} WHERE "{col.name}" IS NOT NULL'
+                    ).fetchall()
+                }
                 assert values <= canonical, (name, col.name, values - canonical)
 
 
@@ -85,9 +97,15 @@ def test_time_orderings_hold(con: duckdb.DuckDBPyConnection, data: dict[str, Pat
 
 
 def test_unique_keys(con: duckdb.DuckDBPyConnection) -> None:
-    for table, key in (("messages", "msg_id"), ("orders", "order_id"),
-                       ("refunds", "refund_id"), ("agents", "agent"), ("tickets", "id"),
-                       ("service_orders", "id"), ("ratings", "rating_id")):
+    for table, key in (
+        ("messages", "msg_id"),
+        ("orders", "order_id"),
+        ("refunds", "refund_id"),
+        ("agents", "agent"),
+        ("tickets", "id"),
+        ("service_orders", "id"),
+        ("ratings", "rating_id"),
+    ):
         assert one(con, f"SELECT count(*) - count(DISTINCT {key}) FROM {table}") == 0, table
 
 
@@ -98,41 +116,41 @@ CHECKS = {
     "withdrawn": "SELECT count(*) FROM messages WHERE msg_type = 'withdrawn'",
     "images": "SELECT count(*) FROM messages WHERE msg_type = 'image'",
     "spam buyers": "SELECT count(*) FROM messages WHERE sender = 'buyer' AND "
-                   "(text LIKE '%加微信%' OR text LIKE '%刷单%' OR text LIKE '%http%')",
+    "(text LIKE '%加微信%' OR text LIKE '%刷单%' OR text LIKE '%http%')",
     "transfers": "SELECT count(*) FROM messages WHERE sender = 'system' AND text LIKE '%转交给%'"
-                 " AND msg_type = 'text'",
+    " AND msg_type = 'text'",
     "rude replies": "SELECT count(*) FROM messages WHERE sender = 'agent' AND text IN "
-                    "('不知道！', '你自己看', '不是告诉你了么？')",
+    "('不知道！', '你自己看', '不是告诉你了么？')",
     "greetings": "SELECT count(*) FROM messages WHERE sender='agent' AND text LIKE '%欢迎光临%'",
     "unpaid orders": "SELECT count(*) FROM orders WHERE paid_at IS NULL",
     "closed orders": "SELECT count(*) FROM orders WHERE status = 'closed'",
     "late payments": "SELECT count(*) FROM orders WHERE paid_at > created_at + INTERVAL 3 DAY",
     "silent orders": "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM messages m "
-                     "WHERE m.shop = o.shop AND m.buyer = o.buyer)",
+    "WHERE m.shop = o.shop AND m.buyer = o.buyer)",
     "chat orders": "SELECT count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM messages m "
-                   "WHERE m.shop = o.shop AND m.buyer = o.buyer)",
+    "WHERE m.shop = o.shop AND m.buyer = o.buyer)",
     "hang-ups over 15 min": "SELECT count(*) FROM agent_status WHERE status = 'hangup' "
-                            "AND \"end\" - start > INTERVAL 15 MINUTE",
+    'AND "end" - start > INTERVAL 15 MINUTE',
     "intervened refunds": "SELECT count(*) FROM refunds WHERE platform_intervened",
     "merchant liable": "SELECT count(*) FROM refunds WHERE merchant_liable",
     "slow refund responses": "SELECT count(*) FROM refunds "
-                             "WHERE first_response_at > applied_at + INTERVAL 48 HOUR",
+    "WHERE first_response_at > applied_at + INTERVAL 48 HOUR",
     "returns received": "SELECT count(*) FROM refunds WHERE return_received_at IS NOT NULL",
     "bad ratings for attitude": "SELECT count(*) FROM ratings WHERE level IN ('1','2','3') "
-                                "AND reason = '服务态度差'",
+    "AND reason = '服务态度差'",
     "ratings slow": "SELECT count(*) FROM ratings WHERE reason = '回复慢'",
     "complaints": "SELECT count(*) FROM tickets WHERE kind = 'complaint'",
     "emails": "SELECT count(*) FROM tickets WHERE kind = 'email'",
     "jd service orders": "SELECT count(*) FROM service_orders WHERE shop LIKE '%京东%'",
     "buyer rows without agent": "SELECT count(*) FROM messages WHERE sender = 'buyer' "
-                                "AND agent IS NULL",
+    "AND agent IS NULL",
     "night consultations": "SELECT count(*) FROM messages WHERE sender = 'buyer' "
-                           "AND hour(time) < 6",
+    "AND hour(time) < 6",
     "assisted follow-ups": "SELECT count(*) FROM messages m JOIN orders o USING (shop, buyer) "
-                           "WHERE m.sender = 'agent' AND m.time > o.created_at "
-                           "AND (o.paid_at IS NULL OR m.time < o.paid_at)",
+    "WHERE m.sender = 'agent' AND m.time > o.created_at "
+    "AND (o.paid_at IS NULL OR m.time < o.paid_at)",
     "after-sales agents chatting": "SELECT count(*) FROM messages m JOIN agents a USING (agent)"
-                                   " WHERE a.role = 'aftersales'",
+    " WHERE a.role = 'aftersales'",
 }
 
 
@@ -158,15 +176,23 @@ def test_several_platforms_and_roles(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_buyer_text_sometimes_has_phone_numbers(con: duckdb.DuckDBPyConnection) -> None:
-    texts = [r[0] for r in con.execute(
-        "SELECT text FROM messages WHERE sender = 'buyer' AND text LIKE '%1%'").fetchall()]
+    texts = [
+        r[0]
+        for r in con.execute(
+            "SELECT text FROM messages WHERE sender = 'buyer' AND text LIKE '%1%'"
+        ).fetchall()
+    ]
     assert any(re.search(r"1[3-9]\d{9}", t) for t in texts)
 
 
 def test_hourly_profile_peaks_in_the_day_and_is_quiet_at_night(
-        con: duckdb.DuckDBPyConnection) -> None:
-    hours = dict(con.execute("SELECT hour(time), count(*) FROM messages WHERE sender='buyer' "
-                             "GROUP BY 1").fetchall())
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    hours = dict(
+        con.execute(
+            "SELECT hour(time), count(*) FROM messages WHERE sender='buyer' GROUP BY 1"
+        ).fetchall()
+    )
     night = sum(hours.get(h, 0) for h in range(1, 6))
     morning = hours.get(10, 0) + hours.get(11, 0)
     evening = hours.get(20, 0) + hours.get(21, 0)
@@ -176,9 +202,12 @@ def test_hourly_profile_peaks_in_the_day_and_is_quiet_at_night(
 
 
 def test_weekends_differ_from_weekdays(con: duckdb.DuckDBPyConnection) -> None:
-    share = dict(con.execute(
-        "SELECT isodow(time) >= 6, avg(CASE WHEN hour(time) >= 19 THEN 1 ELSE 0 END) "
-        "FROM messages WHERE sender = 'buyer' GROUP BY 1").fetchall())
+    share = dict(
+        con.execute(
+            "SELECT isodow(time) >= 6, avg(CASE WHEN hour(time) >= 19 THEN 1 ELSE 0 END) "
+            "FROM messages WHERE sender = 'buyer' GROUP BY 1"
+        ).fetchall()
+    )
     assert share[True] > share[False]  # weekend traffic leans to the evening
 
 
@@ -187,8 +216,9 @@ def test_days_and_start_are_respected(tmp_path: Path) -> None:
 
     paths = generate(tmp_path, messages=3000, seed=1, start=date(2026, 1, 5), days=7)
     con = duckdb.connect()
-    lo, hi = con.execute(f"SELECT min(time), max(time) FROM '{paths['orders']}'"
-                         .replace("time", "created_at")).fetchone()
+    lo, hi = con.execute(
+        f"SELECT min(time), max(time) FROM '{paths['orders']}'".replace("time", "created_at")
+    ).fetchone()
     assert lo.date() >= date(2026, 1, 5) and hi.date() <= date(2026, 1, 11)
 
 
@@ -200,8 +230,9 @@ def test_csv_format(tmp_path: Path) -> None:
 
 
 def test_generate_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["generate", "--messages", "3000", "--out",
-                                      str(tmp_path), "--seed", "2"])
+    result = CliRunner().invoke(
+        cli, ["generate", "--messages", "3000", "--out", str(tmp_path), "--seed", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert "messages" in result.output and "3,000" in result.output
     assert (tmp_path / "messages.parquet").exists()

@@ -9,15 +9,31 @@ import pytest
 
 from kaohe.store import Store
 
-COLUMNS = ("shop", "platform", "buyer", "agent", "sender", "time", "text", "auto_reply",
-           "msg_type")
+COLUMNS = ("shop", "platform", "buyer", "agent", "sender", "time", "text", "auto_reply", "msg_type")
 
 
-def msg(buyer: str, agent: str | None, sender: str, time: str, text: str = "x",
-        auto: bool = False, kind: str = "text", shop: str = "s1",
-        platform: str = "taobao") -> dict[str, Any]:
-    return {"shop": shop, "platform": platform, "buyer": buyer, "agent": agent,
-            "sender": sender, "time": time, "text": text, "auto_reply": auto, "msg_type": kind}
+def msg(
+    buyer: str,
+    agent: str | None,
+    sender: str,
+    time: str,
+    text: str = "x",
+    auto: bool = False,
+    kind: str = "text",
+    shop: str = "s1",
+    platform: str = "taobao",
+) -> dict[str, Any]:
+    return {
+        "shop": shop,
+        "platform": platform,
+        "buyer": buyer,
+        "agent": agent,
+        "sender": sender,
+        "time": time,
+        "text": text,
+        "auto_reply": auto,
+        "msg_type": kind,
+    }
 
 
 def fill(store: Store, rows: Sequence[dict[str, Any]], roster: Sequence[tuple] = ()) -> Store:
@@ -26,7 +42,8 @@ def fill(store: Store, rows: Sequence[dict[str, Any]], roster: Sequence[tuple] =
         store.con.execute(
             "INSERT INTO messages (shop, platform, buyer, agent, sender, time, text, auto_reply,"
             " msg_type, seq, msg_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*(row[c] for c in COLUMNS), i, f"k{i}"])
+            [*(row[c] for c in COLUMNS), i, f"k{i}"],
+        )
     for agent, team in roster:
         store.con.execute("INSERT INTO agents (agent, team) VALUES (?, ?)", [agent, team])
     return store

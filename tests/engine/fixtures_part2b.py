@@ -35,12 +35,27 @@ MESSAGES = [
 ]
 
 
-def rating(key: str, shop: str, agent: str, time: str, label: str, reason: str | None = None,
-           source: str | None = None) -> Row:
+def rating(
+    key: str,
+    shop: str,
+    agent: str,
+    time: str,
+    label: str,
+    reason: str | None = None,
+    source: str | None = None,
+) -> Row:
     """A rating stored as the importer stores it: the level code and the original label."""
-    return {"shop": shop, "buyer": f"{key}-buyer", "agent": agent, "time": time,
-            "level": RATING_LEVELS[label], "level_label": label, "reason": reason,
-            "source": source, "rating_key": f"b2-{key}"}
+    return {
+        "shop": shop,
+        "buyer": f"{key}-buyer",
+        "agent": agent,
+        "time": time,
+        "level": RATING_LEVELS[label],
+        "level_label": label,
+        "reason": reason,
+        "source": source,
+        "rating_key": f"b2-{key}",
+    }
 
 
 # 快手 scale 满意 / 一般 / 失望: 3 满意, 1 一般, 2 失望; 2 of the 3 poor ones for 服务态度差
@@ -84,78 +99,185 @@ LONG_STATUS = [status("b2-o2", "2026-10-10 23:00:00", "2026-10-12 01:00:00", "on
 STATUS = ONLINE_STATUS + LONG_STATUS
 
 
-def refund(rid: str, kind: str, applied: str, completed: str | None = None,
-           state: str = "success", agreed: str | None = None, received: str | None = None,
-           response: str | None = None, intervened: bool = False, liable: bool = False,
-           shop: str = KS, agent: str = "b2-k1") -> Row:
-    return {"refund_id": f"b2-{rid}", "order_id": f"b2-o-{rid}", "shop": shop,
-            "buyer": f"{rid}-buyer", "type": kind, "applied_at": applied,
-            "first_response_at": response, "agreed_at": agreed, "return_received_at": received,
-            "completed_at": completed, "status": state, "platform_intervened": intervened,
-            "merchant_liable": liable, "agent": agent}
+def refund(
+    rid: str,
+    kind: str,
+    applied: str,
+    completed: str | None = None,
+    state: str = "success",
+    agreed: str | None = None,
+    received: str | None = None,
+    response: str | None = None,
+    intervened: bool = False,
+    liable: bool = False,
+    shop: str = KS,
+    agent: str = "b2-k1",
+) -> Row:
+    return {
+        "refund_id": f"b2-{rid}",
+        "order_id": f"b2-o-{rid}",
+        "shop": shop,
+        "buyer": f"{rid}-buyer",
+        "type": kind,
+        "applied_at": applied,
+        "first_response_at": response,
+        "agreed_at": agreed,
+        "return_received_at": received,
+        "completed_at": completed,
+        "status": state,
+        "platform_intervened": intervened,
+        "merchant_liable": liable,
+        "agent": agent,
+    }
 
 
 # 快手 shop (no orders rows: the platform comes from the shop's messages)
 KUAISHOU_REFUNDS = [
     # (14:00 − 10:00) + (15:00 − 09:00) = 4 h + 6 h = 10 h; completed − applied = 77 h
-    refund("r1", "return_refund", "2026-10-01 10:00:00", "2026-10-04 15:00:00",
-           agreed="2026-10-01 14:00:00", received="2026-10-04 09:00:00",
-           response="2026-10-01 11:00:00"),
+    refund(
+        "r1",
+        "return_refund",
+        "2026-10-01 10:00:00",
+        "2026-10-04 15:00:00",
+        agreed="2026-10-01 14:00:00",
+        received="2026-10-04 09:00:00",
+        response="2026-10-01 11:00:00",
+    ),
     # 24 h + 12 h = 36 h, closed (completed, not a success), completed on the 6th
-    refund("r2", "return_refund", "2026-10-02 08:00:00", "2026-10-06 00:00:00", "closed",
-           agreed="2026-10-03 08:00:00", received="2026-10-05 12:00:00",
-           response="2026-10-03 08:00:00"),
+    refund(
+        "r2",
+        "return_refund",
+        "2026-10-02 08:00:00",
+        "2026-10-06 00:00:00",
+        "closed",
+        agreed="2026-10-03 08:00:00",
+        received="2026-10-05 12:00:00",
+        response="2026-10-03 08:00:00",
+    ),
     # platform intervened, judged merchant-liable; 96 h; first response after 49 h
-    refund("r3", "return_refund", "2026-10-03 09:00:00", "2026-10-07 09:00:00",
-           agreed="2026-10-04 09:00:00", received="2026-10-06 09:00:00",
-           response="2026-10-05 10:00:00", intervened=True, liable=True),
-    refund("r4", "refund_only", "2026-10-05 10:00:00", "2026-10-05 12:30:00",
-           response="2026-10-05 10:30:00"),  # 2.5 h
+    refund(
+        "r3",
+        "return_refund",
+        "2026-10-03 09:00:00",
+        "2026-10-07 09:00:00",
+        agreed="2026-10-04 09:00:00",
+        received="2026-10-06 09:00:00",
+        response="2026-10-05 10:00:00",
+        intervened=True,
+        liable=True,
+    ),
+    refund(
+        "r4",
+        "refund_only",
+        "2026-10-05 10:00:00",
+        "2026-10-05 12:30:00",
+        response="2026-10-05 10:30:00",
+    ),  # 2.5 h
     refund("r5", "refund_only", "2026-10-06 09:00:00", "2026-10-06 10:30:00", "closed"),  # 1.5 h
-    refund("r6", "refund_only", "2026-10-07 09:00:00", state="pending",
-           response="2026-10-09 09:00:00"),  # exactly 48 h
+    refund(
+        "r6", "refund_only", "2026-10-07 09:00:00", state="pending", response="2026-10-09 09:00:00"
+    ),  # exactly 48 h
 ]
 # 拼多多 shop: its platform comes from the orders
 PDD_REFUNDS = [
-    refund("p1", "refund_only", "2026-10-05 10:00:00", response="2026-10-07 10:00:00",
-           state="pending", shop=PDD, agent="b2-p1"),  # 48 h: in time
-    refund("p2", "refund_only", "2026-10-05 10:00:00", response="2026-10-07 10:00:01",
-           state="pending", shop=PDD, agent="b2-p1", intervened=True),  # 48 h 1 s: late
+    refund(
+        "p1",
+        "refund_only",
+        "2026-10-05 10:00:00",
+        response="2026-10-07 10:00:00",
+        state="pending",
+        shop=PDD,
+        agent="b2-p1",
+    ),  # 48 h: in time
+    refund(
+        "p2",
+        "refund_only",
+        "2026-10-05 10:00:00",
+        response="2026-10-07 10:00:01",
+        state="pending",
+        shop=PDD,
+        agent="b2-p1",
+        intervened=True,
+    ),  # 48 h 1 s: late
 ]
 REFUNDS = KUAISHOU_REFUNDS + PDD_REFUNDS
-ORDERS = [{"order_id": f"b2-o-{rid}", "shop": PDD, "platform": "pdd", "buyer": f"{rid}-buyer",
-           "created_at": "2026-10-01 09:00:00"} for rid in ("p1", "p2")]
+ORDERS = [
+    {
+        "order_id": f"b2-o-{rid}",
+        "shop": PDD,
+        "platform": "pdd",
+        "buyer": f"{rid}-buyer",
+        "created_at": "2026-10-01 09:00:00",
+    }
+    for rid in ("p1", "p2")
+]
 
 
-def service_order(sid: str, applied: str, reviewed: str | None = None,
-                  ready: str | None = None, result: str | None = None,
-                  awaiting: bool = False) -> Row:
-    return {"id": f"b2-{sid}", "shop": JD, "agent": "b2-j1", "applied_at": applied,
-            "first_reviewed_at": reviewed, "ready_at": ready, "first_result_at": result,
-            "awaiting_feedback": awaiting}
+def service_order(
+    sid: str,
+    applied: str,
+    reviewed: str | None = None,
+    ready: str | None = None,
+    result: str | None = None,
+    awaiting: bool = False,
+) -> Row:
+    return {
+        "id": f"b2-{sid}",
+        "shop": JD,
+        "agent": "b2-j1",
+        "applied_at": applied,
+        "first_reviewed_at": reviewed,
+        "ready_at": ready,
+        "first_result_at": result,
+        "awaiting_feedback": awaiting,
+    }
 
 
 # review (applied → first review) and process (ready → first result), 09:00–21:00 only
 SERVICE_ORDERS = [
     # 20:50 → next day 09:05: 10 + 5 = 15 min, in time; processed in exactly 20 min
-    service_order("so1", "2026-10-05 20:50:00", "2026-10-06 09:05:00",
-                  "2026-10-06 10:00:00", "2026-10-06 10:20:00", awaiting=True),
+    service_order(
+        "so1",
+        "2026-10-05 20:50:00",
+        "2026-10-06 09:05:00",
+        "2026-10-06 10:00:00",
+        "2026-10-06 10:20:00",
+        awaiting=True,
+    ),
     # 25 min: late; processed 20:55 → next day 09:16: 5 + 16 = 21 min, late
-    service_order("so2", "2026-10-06 10:00:00", "2026-10-06 10:25:00",
-                  "2026-10-06 20:55:00", "2026-10-07 09:16:00"),
+    service_order(
+        "so2",
+        "2026-10-06 10:00:00",
+        "2026-10-06 10:25:00",
+        "2026-10-06 20:55:00",
+        "2026-10-07 09:16:00",
+    ),
     # 22:00 → next day 09:20: 0 + 20 = 20 min, in time; never processed
     service_order("so3", "2026-10-06 22:00:00", "2026-10-07 09:20:00", awaiting=True),
     # 08:00 → 09:10: the hour before 09:00 does not count, 10 min; processed in 15 min
-    service_order("so4", "2026-10-07 08:00:00", "2026-10-07 09:10:00",
-                  "2026-10-07 09:30:00", "2026-10-07 09:45:00"),
+    service_order(
+        "so4",
+        "2026-10-07 08:00:00",
+        "2026-10-07 09:10:00",
+        "2026-10-07 09:30:00",
+        "2026-10-07 09:45:00",
+    ),
     service_order("so5", "2026-10-07 11:00:00"),  # not reviewed yet
 ]
 
 
-def review(rid: str, item: str, passed: bool | None, day: str | None,
-           reviewed_at: str | None = None) -> Row:
-    return {"review_id": f"b2-{rid}", "item": item, "shop": JD, "agent": "b2-j1",
-            "date": day, "passed": passed, "reviewed_at": reviewed_at}
+def review(
+    rid: str, item: str, passed: bool | None, day: str | None, reviewed_at: str | None = None
+) -> Row:
+    return {
+        "review_id": f"b2-{rid}",
+        "item": item,
+        "shop": JD,
+        "agent": "b2-j1",
+        "date": day,
+        "passed": passed,
+        "reviewed_at": reviewed_at,
+    }
 
 
 QA_REVIEWS = [
@@ -169,8 +291,14 @@ QA_REVIEWS = [
 
 
 def ticket(tid: str, kind: str, received: str, replied: str | None = None) -> Row:
-    return {"id": f"b2-{tid}", "shop": JD, "kind": kind, "agent": "b2-j1",
-            "received_at": received, "replied_at": replied}
+    return {
+        "id": f"b2-{tid}",
+        "shop": JD,
+        "kind": kind,
+        "agent": "b2-j1",
+        "received_at": received,
+        "replied_at": replied,
+    }
 
 
 EMAILS = [
@@ -196,9 +324,14 @@ def _with_keys(rows: list[Row]) -> list[Row]:
 
 
 PARITY: dict[str, list[Row]] = {
-    "messages": _with_keys(MESSAGES), "ratings": RATINGS, "agent_status": STATUS,
-    "refunds": REFUNDS, "orders": ORDERS, "service_orders": SERVICE_ORDERS,
-    "qa_reviews": QA_REVIEWS, "tickets": TICKETS,
+    "messages": _with_keys(MESSAGES),
+    "ratings": RATINGS,
+    "agent_status": STATUS,
+    "refunds": REFUNDS,
+    "orders": ORDERS,
+    "service_orders": SERVICE_ORDERS,
+    "qa_reviews": QA_REVIEWS,
+    "tickets": TICKETS,
 }
 PARITY_TABLES = {name: rows for name, rows in PARITY.items() if name != "messages"}
 

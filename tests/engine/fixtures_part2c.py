@@ -10,14 +10,31 @@ from typing import Any
 Row = dict[str, Any]
 
 
-def order(oid: str, created: str, paid: str | None = None, delivered: str | None = None,
-          tier: str | None = None, error: bool = False, cancelled: str | None = None,
-          status: str | None = None, shop: str = "ops-s1") -> Row:
-    return {"order_id": f"ops-{oid}", "shop": shop, "platform": "taobao", "buyer": f"ops-{oid}b",
-            "created_at": created, "paid_at": paid, "delivered_at": delivered,
-            "region_tier": tier, "error": error, "cancelled_at": cancelled,
-            "status": status or ("completed" if delivered else "paid" if paid else "created"),
-            "amount": 10.0 if paid else None}
+def order(
+    oid: str,
+    created: str,
+    paid: str | None = None,
+    delivered: str | None = None,
+    tier: str | None = None,
+    error: bool = False,
+    cancelled: str | None = None,
+    status: str | None = None,
+    shop: str = "ops-s1",
+) -> Row:
+    return {
+        "order_id": f"ops-{oid}",
+        "shop": shop,
+        "platform": "taobao",
+        "buyer": f"ops-{oid}b",
+        "created_at": created,
+        "paid_at": paid,
+        "delivered_at": delivered,
+        "region_tier": tier,
+        "error": error,
+        "cancelled_at": cancelled,
+        "status": status or ("completed" if delivered else "paid" if paid else "created"),
+        "amount": 10.0 if paid else None,
+    }
 
 
 ORDERS = [
@@ -26,21 +43,38 @@ ORDERS = [
     # county: Monday 5th → Tuesday 13th = 6 working days > 5, late; 8 days = 192 h
     order("o2", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "2026-10-13 09:00:00", "county"),
     # town, processed with an error: Tuesday 6th → Friday 9th = 3 working days ≤ 7; 72 h
-    order("o3", "2026-10-06 12:00:00", "2026-10-06 12:10:00", "2026-10-09 12:00:00", "town",
-          error=True),
+    order(
+        "o3",
+        "2026-10-06 12:00:00",
+        "2026-10-06 12:10:00",
+        "2026-10-09 12:00:00",
+        "town",
+        error=True,
+    ),
     order("o4", "2026-10-06 13:00:00"),  # placed, never paid
     # paid, then cancelled: paid but not valid
-    order("o5", "2026-10-07 08:00:00", "2026-10-07 08:01:00", cancelled="2026-10-08 09:00:00",
-          status="closed"),
+    order(
+        "o5",
+        "2026-10-07 08:00:00",
+        "2026-10-07 08:01:00",
+        cancelled="2026-10-08 09:00:00",
+        status="closed",
+    ),
     # delivered without a region tier: out of timeliness and of both delivery means
     order("o6", "2026-10-08 08:00:00", "2026-10-08 08:30:00", "2026-10-09 08:00:00"),
 ]
 
 
-def ticket(tid: str, buyer: str | None, agent: str, received: str,
-           kind: str = "complaint") -> Row:
-    return {"id": f"ops-{tid}", "shop": "ops-s1", "kind": kind, "category": "物流",
-            "buyer": buyer, "agent": agent, "received_at": received}
+def ticket(tid: str, buyer: str | None, agent: str, received: str, kind: str = "complaint") -> Row:
+    return {
+        "id": f"ops-{tid}",
+        "shop": "ops-s1",
+        "kind": kind,
+        "category": "物流",
+        "buyer": buyer,
+        "agent": agent,
+        "received_at": received,
+    }
 
 
 TICKETS = [
@@ -53,13 +87,28 @@ TICKETS = [
 ]
 
 
-def call(cid: str, agent: str | None, direction: str, offered: str, answered: str | None = None,
-         ended: str | None = None, wrap_up_s: float | None = None,
-         complaint: bool = False) -> Row:
-    return {"call_id": f"ops-{cid}", "agent": agent, "direction": direction,
-            "offered_at": offered, "answered_at": answered, "ended_at": ended,
-            "wrap_up_s": wrap_up_s, "is_complaint": complaint, "is_repeat": False,
-            "buyer": f"ops-{cid}b"}
+def call(
+    cid: str,
+    agent: str | None,
+    direction: str,
+    offered: str,
+    answered: str | None = None,
+    ended: str | None = None,
+    wrap_up_s: float | None = None,
+    complaint: bool = False,
+) -> Row:
+    return {
+        "call_id": f"ops-{cid}",
+        "agent": agent,
+        "direction": direction,
+        "offered_at": offered,
+        "answered_at": answered,
+        "ended_at": ended,
+        "wrap_up_s": wrap_up_s,
+        "is_complaint": complaint,
+        "is_repeat": False,
+        "buyer": f"ops-{cid}b",
+    }
 
 
 D = "2026-10-05"
@@ -67,8 +116,16 @@ CALLS = [
     # waited 10 s, talked 300 s, 60 s wrap-up: 360 s
     call("k1", "ops-c1", "in", f"{D} 09:00:00", f"{D} 09:00:10", f"{D} 09:05:10", 60.0),
     # waited 30 s (> 20 s), talked 120 s, 30 s wrap-up: 150 s; a complaint call
-    call("k2", "ops-c1", "in", f"{D} 10:00:00", f"{D} 10:00:30", f"{D} 10:02:30", 30.0,
-         complaint=True),
+    call(
+        "k2",
+        "ops-c1",
+        "in",
+        f"{D} 10:00:00",
+        f"{D} 10:00:30",
+        f"{D} 10:02:30",
+        30.0,
+        complaint=True,
+    ),
     call("k3", "ops-c1", "in", f"{D} 11:00:00"),  # abandoned while ringing at c1
     call("k4", None, "in", f"{D} 11:30:00"),  # abandoned in the queue: no agent
     # outbound: talked 600 s, no wrap-up recorded
@@ -77,8 +134,7 @@ CALLS = [
 
 
 def value(period: str, subject: str, metric: str, v: float | None) -> Row:
-    return {"period": period, "subject": subject, "metric": metric, "value": v,
-            "source": "manual"}
+    return {"period": period, "subject": subject, "metric": metric, "value": v, "source": "manual"}
 
 
 METRIC_VALUES = [
@@ -94,5 +150,9 @@ METRIC_VALUES = [
     value("2026-10", "ops-a2", "assessment_score", None),  # provisional: skipped
 ]
 
-PARITY: dict[str, list[Row]] = {"orders": ORDERS, "tickets": TICKETS, "calls": CALLS,
-                                "metric_values": METRIC_VALUES}
+PARITY: dict[str, list[Row]] = {
+    "orders": ORDERS,
+    "tickets": TICKETS,
+    "calls": CALLS,
+    "metric_values": METRIC_VALUES,
+}

@@ -86,16 +86,24 @@ def test_intervention_rate_rolls_over_30_days(make_store):
 
 def test_refund_platform_from_the_order_else_the_shop(make_store):
     store = F.load(make_store(F.MESSAGES), {"refunds": F.REFUNDS, "orders": F.ORDERS})
-    got = {r["platform"]: r for r in compute_kpis(
-        store, by="platform", period="2026-10",
-        metrics=["aftersales_cases", "response_48h_rate"], use_facts=False)}
+    got = {
+        r["platform"]: r
+        for r in compute_kpis(
+            store,
+            by="platform",
+            period="2026-10",
+            metrics=["aftersales_cases", "response_48h_rate"],
+            use_facts=False,
+        )
+    }
     assert got["pdd"] == {"platform": "pdd", "aftersales_cases": 2, "response_48h_rate": 0.5}
     assert got["kuaishou"]["aftersales_cases"] == 6
 
 
 def _business_minutes(begin: str, end: str, hours: str = "09:00-21:00") -> float:
-    t = ibis.memtable(pa.table({"b": [datetime.fromisoformat(begin)],
-                                "e": [datetime.fromisoformat(end)]}))
+    t = ibis.memtable(
+        pa.table({"b": [datetime.fromisoformat(begin)], "e": [datetime.fromisoformat(end)]})
+    )
     expr = t.select(s=business_s(t.b, t.e, hours))
     return float(ibis.duckdb.connect().to_pyarrow(expr)["s"][0].as_py()) / 60
 
@@ -118,17 +126,25 @@ def test_jd_service_order_20_minute_rates_count_09_to_21_only(make_store):
     assert row["so_process_20min_rate"] == pytest.approx(2 / 3)
     # awaiting feedback: so1, so3 of 4 reviewed
     assert row["so_awaiting_feedback_rate"] == 0.5
-    all_day = one(make_store, "b2-j1", {"service_orders": F.SERVICE_ORDERS},
-                  params={"service_hours": None})
+    all_day = one(
+        make_store, "b2-j1", {"service_orders": F.SERVICE_ORDERS}, params={"service_hours": None}
+    )
     # counting every minute: so1 735, so2 25, so3 680 and so4 70 minutes, all late
     assert all_day["so_review_20min_rate"] == 0.0
 
 
 def test_service_orders_dated_by_review_and_result(make_store):
     store = F.load(make_store(F.MESSAGES), {"service_orders": F.SERVICE_ORDERS})
-    got = {r["day"]: r for r in compute_kpis(
-        store, by="day", period="2026-10",
-        metrics=["so_review_20min_rate", "so_process_20min_rate"], use_facts=False)}
+    got = {
+        r["day"]: r
+        for r in compute_kpis(
+            store,
+            by="day",
+            period="2026-10",
+            metrics=["so_review_20min_rate", "so_process_20min_rate"],
+            use_facts=False,
+        )
+    }
     # the 6th: reviews so1 (in time) and so2 (late); results so1 (in time)
     assert got["2026-10-06"]["so_review_20min_rate"] == 0.5
     assert got["2026-10-06"]["so_process_20min_rate"] == 1.0
@@ -151,9 +167,16 @@ def test_jd_email_deadlines_before_and_after_16(make_store):
     # on time: e1 (15:59 → 17:59), e2 (16:01 → next day 17:00), e4 (18:00 sharp),
     # e6 and e7 (16:00 is not before 16:00: due 18:00 next day); late: e3, e5 → 5 / 7
     assert row["email_on_time_rate"] == pytest.approx(5 / 7)
-    by_day = {r["day"]: r["email_on_time_rate"] for r in compute_kpis(
-        F.load(make_store(F.MESSAGES), {"tickets": F.EMAILS}), by="day", period="2026-10",
-        metrics=["email_on_time_rate"], use_facts=False)}
+    by_day = {
+        r["day"]: r["email_on_time_rate"]
+        for r in compute_kpis(
+            F.load(make_store(F.MESSAGES), {"tickets": F.EMAILS}),
+            by="day",
+            period="2026-10",
+            metrics=["email_on_time_rate"],
+            use_facts=False,
+        )
+    }
     assert by_day["2026-10-05"] == pytest.approx(2 / 3)  # e1, e2 on time, e3 late
 
 
@@ -175,6 +198,7 @@ def test_every_metric_is_non_null_on_the_parity_rows(make_store):
     ids = [m.id for m in all_metrics() if m.section in SECTIONS]
     store = F.load(make_store(F.MESSAGES), F.PARITY_TABLES)
     total = compute_kpis(store, by="all", period="2026-10", metrics=ids, use_facts=False)[0]
-    missing = [i for i in ids if total[i] is None or (isinstance(total[i], float)
-                                                      and math.isnan(total[i]))]
+    missing = [
+        i for i in ids if total[i] is None or (isinstance(total[i], float) and math.isnan(total[i]))
+    ]
     assert not missing

@@ -13,15 +13,37 @@ from kaohe.errors import ConfigError, NotFoundError
 from tests.engine.conftest import fill_table, msg
 
 D = "2026-10-05"
-SALES = ["sales_amount", "paid_orders", "assist_order_buyers", "assist_followup_buyers",
-         "silent_orders", "silent_sales", "silent_followed_orders"]
+SALES = [
+    "sales_amount",
+    "paid_orders",
+    "assist_order_buyers",
+    "assist_followup_buyers",
+    "silent_orders",
+    "silent_sales",
+    "silent_followed_orders",
+]
 
 
-def order(order_id: str, buyer: str, created: str, paid: str | None = None,
-          amount: float = 100.0, items: int = 1, shop: str = "s1") -> dict[str, Any]:
-    return {"order_id": order_id, "shop": shop, "platform": "taobao", "buyer": buyer,
-            "created_at": created, "paid_at": paid, "amount": amount, "items": items,
-            "status": "paid" if paid else "created"}
+def order(
+    order_id: str,
+    buyer: str,
+    created: str,
+    paid: str | None = None,
+    amount: float = 100.0,
+    items: int = 1,
+    shop: str = "s1",
+) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "shop": shop,
+        "platform": "taobao",
+        "buyer": buyer,
+        "created_at": created,
+        "paid_at": paid,
+        "amount": amount,
+        "items": items,
+        "status": "paid" if paid else "created",
+    }
 
 
 def store_with(make_store, messages: list[dict], orders: list[dict]):  # noqa: ANN001, ANN201
@@ -31,23 +53,27 @@ def store_with(make_store, messages: list[dict], orders: list[dict]):  # noqa: A
 
 
 def by_agent(store, **params: Any) -> dict[Any, dict]:  # noqa: ANN001
-    rows = compute_kpis(store, by="agent", period="2026-10", metrics=SALES, params=params,
-                        use_facts=False)
+    rows = compute_kpis(
+        store, by="agent", period="2026-10", metrics=SALES, params=params, use_facts=False
+    )
     return {r["agent"]: r for r in rows}
 
 
 def shop(store, **params: Any) -> dict:  # noqa: ANN001
     """Shop-level figures (silent orders have no agent: they count for the shop only)."""
-    rows = compute_kpis(store, by="shop", period="2026-10", metrics=SALES, params=params,
-                        use_facts=False)
+    rows = compute_kpis(
+        store, by="shop", period="2026-10", metrics=SALES, params=params, use_facts=False
+    )
     assert len(rows) == 1
     return rows[0]
 
 
 # a1 at 10:00, a2 at 10:05, order at 10:10, paid 10:20
-TWO_AGENTS = [msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-              msg("b1", "a1", "agent", f"{D} 10:00:00"),
-              msg("b1", "a2", "agent", f"{D} 10:05:00")]
+TWO_AGENTS = [
+    msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+    msg("b1", "a1", "agent", f"{D} 10:00:00"),
+    msg("b1", "a2", "agent", f"{D} 10:05:00"),
+]
 TWO_ORDER = [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:20:00", amount=250.0)]
 
 
@@ -74,16 +100,18 @@ def test_second_agent_credited_first_assists_the_order(make_store):
 def test_chat_spanning_the_order_time(make_store):
     # a1 replies 10:00 and 10:15; the order is at 10:10; a2 replies 10:12; paid 10:30:
     # only the 10:00 reply is before the anchor, so a1 is credited, a2 follows up
-    messages = [msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-                msg("b1", "a1", "agent", f"{D} 10:00:00"),
-                msg("b1", "a2", "agent", f"{D} 10:12:00"),
-                msg("b1", "a1", "agent", f"{D} 10:15:00")]
-    store = store_with(make_store, messages,
-                       [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:30:00")])
+    messages = [
+        msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+        msg("b1", "a1", "agent", f"{D} 10:00:00"),
+        msg("b1", "a2", "agent", f"{D} 10:12:00"),
+        msg("b1", "a1", "agent", f"{D} 10:15:00"),
+    ]
+    store = store_with(make_store, messages, [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:30:00")])
     result = credit(store, "o1")
     assert result["credited_agent"] == "a1"
-    inside = [(t["agent"], str(t["time"])) for t in result["touches"]
-              if t["position"] == "in_window"]
+    inside = [
+        (t["agent"], str(t["time"])) for t in result["touches"] if t["position"] == "in_window"
+    ]
     assert inside == [("a1", f"{D} 10:00:00")]
     assert result["assist_followup"] == ["a2"]
     rows = by_agent(store)
@@ -93,8 +121,10 @@ def test_chat_spanning_the_order_time(make_store):
 
 def test_touch_one_second_outside_the_window(make_store):
     # order 10-07 10:00:00, window 48 h → touches from 10-05 10:00:00 (inclusive)
-    late = [msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-            msg("b1", "a1", "agent", f"{D} 09:59:59")]  # 48 h + 1 s before: outside
+    late = [
+        msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+        msg("b1", "a1", "agent", f"{D} 09:59:59"),
+    ]  # 48 h + 1 s before: outside
     o1 = [order("o1", "b1", "2026-10-07 10:00:00", "2026-10-07 10:05:00")]
     store = store_with(make_store, late, o1)
     result = credit(store, "o1")
@@ -114,11 +144,12 @@ def test_touch_one_second_outside_the_window(make_store):
 
 def test_agent_who_only_follows_up_between_order_and_payment(make_store):
     # a1 touches at 10:00, order 10:10, a2 replies 11:00, paid 12:00
-    messages = [msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-                msg("b1", "a1", "agent", f"{D} 10:00:00"),
-                msg("b1", "a2", "agent", f"{D} 11:00:00", "亲, 记得付款哦")]
-    store = store_with(make_store, messages,
-                       [order("o1", "b1", f"{D} 10:10:00", f"{D} 12:00:00")])
+    messages = [
+        msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+        msg("b1", "a1", "agent", f"{D} 10:00:00"),
+        msg("b1", "a2", "agent", f"{D} 11:00:00", "亲, 记得付款哦"),
+    ]
+    store = store_with(make_store, messages, [order("o1", "b1", f"{D} 10:10:00", f"{D} 12:00:00")])
     result = credit(store, "o1")
     assert result["credited_agent"] == "a1" and result["assist_followup"] == ["a2"]
     rows = by_agent(store)
@@ -129,10 +160,11 @@ def test_agent_who_only_follows_up_between_order_and_payment(make_store):
 
 # o1: created 10:00 with no reply before, a1 replies 10:30, paid 11:00 (¥120);
 # o2: another buyer, created 10:00, paid 10:05, never a reply (¥80)
-SILENT_MSGS = [msg("b1", "a1", "buyer", f"{D} 10:20:00"),
-               msg("b1", "a1", "agent", f"{D} 10:30:00")]
-SILENT_ORDERS = [order("o1", "b1", f"{D} 10:00:00", f"{D} 11:00:00", amount=120.0),
-                 order("o2", "b2", f"{D} 10:00:00", f"{D} 10:05:00", amount=80.0)]
+SILENT_MSGS = [msg("b1", "a1", "buyer", f"{D} 10:20:00"), msg("b1", "a1", "agent", f"{D} 10:30:00")]
+SILENT_ORDERS = [
+    order("o1", "b1", f"{D} 10:00:00", f"{D} 11:00:00", amount=120.0),
+    order("o2", "b2", f"{D} 10:00:00", f"{D} 10:05:00", amount=80.0),
+]
 
 
 def test_silent_order(make_store):
@@ -147,14 +179,17 @@ def test_silent_order(make_store):
     assert row["sales_amount"] == 0.0
 
 
-@pytest.mark.parametrize(("anchor", "credited", "silent", "silent_sales", "a1_sales",
-                          "a1_followup"), [
-    ("order", None, 2, 200.0, 0.0, 1),  # silent at the order; a1 assisted the follow-up
-    ("payment", "a1", 1, 80.0, 120.0, 0),  # a1's 10:30 reply precedes the 11:00 payment
-    ("order_first", "a1", 1, 80.0, 120.0, 0),  # no agent at the order → payment anchor
-])
-def test_silent_order_followed_up_before_payment(make_store, anchor, credited, silent,
-                                                 silent_sales, a1_sales, a1_followup):
+@pytest.mark.parametrize(
+    ("anchor", "credited", "silent", "silent_sales", "a1_sales", "a1_followup"),
+    [
+        ("order", None, 2, 200.0, 0.0, 1),  # silent at the order; a1 assisted the follow-up
+        ("payment", "a1", 1, 80.0, 120.0, 0),  # a1's 10:30 reply precedes the 11:00 payment
+        ("order_first", "a1", 1, 80.0, 120.0, 0),  # no agent at the order → payment anchor
+    ],
+)
+def test_silent_order_followed_up_before_payment(
+    make_store, anchor, credited, silent, silent_sales, a1_sales, a1_followup
+):
     store = store_with(make_store, SILENT_MSGS, SILENT_ORDERS)
     result = credit(store, "o1", {"anchor": anchor})
     assert result["credited_agent"] == credited
@@ -171,10 +206,11 @@ def test_silent_order_followed_up_before_payment(make_store, anchor, credited, s
 
 def test_order_placed_before_the_chat(make_store):
     # order 09:00, buyer asks 09:30, a1 answers 09:31, paid 09:45
-    messages = [msg("b1", "a1", "buyer", f"{D} 09:30:00"),
-                msg("b1", "a1", "agent", f"{D} 09:31:00")]
-    store = store_with(make_store, messages,
-                       [order("o1", "b1", f"{D} 09:00:00", f"{D} 09:45:00")])
+    messages = [
+        msg("b1", "a1", "buyer", f"{D} 09:30:00"),
+        msg("b1", "a1", "agent", f"{D} 09:31:00"),
+    ]
+    store = store_with(make_store, messages, [order("o1", "b1", f"{D} 09:00:00", f"{D} 09:45:00")])
     assert credit(store, "o1", {"anchor": "order"})["credited_agent"] is None
     assert credit(store, "o1", {"anchor": "payment"})["credited_agent"] == "a1"
     assert by_agent(store, anchor="order")["a1"]["paid_orders"] == 0
@@ -184,15 +220,19 @@ def test_order_placed_before_the_chat(make_store):
 def test_exactly_one_credited_agent_per_order(make_store):
     # a1 and a2 reply at the very same second: the later in file order (a2) is the last touch
     # and a1 the first; either way one agent, and the paid orders add up to the orders
-    messages = [msg("b1", "a1", "buyer", f"{D} 09:59:00"),
-                msg("b1", "a1", "agent", f"{D} 10:00:00"),
-                msg("b1", "a2", "agent", f"{D} 10:00:00"),
-                msg("b2", "a1", "buyer", f"{D} 09:59:00"),
-                msg("b2", "a1", "agent", f"{D} 10:00:00"),
-                msg("b2", "a2", "agent", f"{D} 10:01:00")]
-    orders = [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:20:00"),
-              order("o2", "b2", f"{D} 10:10:00", f"{D} 10:20:00"),
-              order("o3", "b2", f"{D} 11:10:00", f"{D} 11:20:00")]
+    messages = [
+        msg("b1", "a1", "buyer", f"{D} 09:59:00"),
+        msg("b1", "a1", "agent", f"{D} 10:00:00"),
+        msg("b1", "a2", "agent", f"{D} 10:00:00"),
+        msg("b2", "a1", "buyer", f"{D} 09:59:00"),
+        msg("b2", "a1", "agent", f"{D} 10:00:00"),
+        msg("b2", "a2", "agent", f"{D} 10:01:00"),
+    ]
+    orders = [
+        order("o1", "b1", f"{D} 10:10:00", f"{D} 10:20:00"),
+        order("o2", "b2", f"{D} 10:10:00", f"{D} 10:20:00"),
+        order("o3", "b2", f"{D} 11:10:00", f"{D} 11:20:00"),
+    ]
     store = store_with(make_store, messages, orders)
     assert credit(store, "o1")["credited_agent"] == "a2"
     assert credit(store, "o1", {"touch": "first"})["credited_agent"] == "a1"
@@ -225,8 +265,10 @@ def test_window_bounds_and_units():
     assert window_hours("36h") == 36.0
 
 
-@pytest.mark.parametrize(("key", "value"), [("anchor", "chat"), ("touch", "middle"),
-                                            ("pay_horizon", -1), ("clawback_days", "x")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("anchor", "chat"), ("touch", "middle"), ("pay_horizon", -1), ("clawback_days", "x")],
+)
 def test_other_attribution_parameters_validated(make_store, key, value):
     store = store_with(make_store, TWO_AGENTS, TWO_ORDER)
     with pytest.raises(ConfigError, match=key):

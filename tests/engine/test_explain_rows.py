@@ -19,15 +19,15 @@ def rows_of(store: Any, metric: str, agent: str, key: tuple[str, ...]) -> tuple[
     rows are ordered by a column with ties, so their order is not part of the contract."""
     result = explain(store, metric, agent, parse_period("2026-10"), limit=50)
     arrows = sorted(c for c in result["rows"][0] if c.startswith("→"))
-    rows = sorted((tuple(str(r[c]) for c in key), *(r[c] for c in arrows))
-                  for r in result["rows"])
+    rows = sorted((tuple(str(r[c]) for c in key), *(r[c] for c in arrows)) for r in result["rows"])
     return result, [arrows, *rows]
 
 
 def test_email_on_time_rows(make_store):
     store = F.load(make_store(F.MESSAGES), {"tickets": F.TICKETS})
-    result, (arrows, *rows) = rows_of(store, "email_on_time_rate", "b2-j1",
-                                      ("kind", "received_at", "replied_at"))
+    result, (arrows, *rows) = rows_of(
+        store, "email_on_time_rate", "b2-j1", ("kind", "received_at", "replied_at")
+    )
     assert arrows == ["→emails", "→emails_on_time"]
     # (received, replied) → (is an e-mail, on time): before 16:00 due 18:00 the same day,
     # from 16:00 on due 18:00 the next day; complaints are no e-mails
@@ -62,8 +62,9 @@ def test_merchant_liable_rows(make_store):
 
 def test_long_hangup_rows(make_store):
     store = F.load(make_store(F.MESSAGES), {"agent_status": F.STATUS})
-    result, (arrows, *rows) = rows_of(store, "hangups_over_15min", "b2-o1",
-                                      ("day", "status", "full_ms"))
+    result, (arrows, *rows) = rows_of(
+        store, "hangups_over_15min", "b2-o1", ("day", "status", "full_ms")
+    )
     assert arrows == ["→long_hangups"]
     # b2-o1's status pieces; the 22:00–02:00 online interval has a piece on the 5th and the
     # 6th (full 4 h = 14 400 000 ms). Hang-ups of 5 min, exactly 15 min and 15 min 1 s
@@ -106,7 +107,11 @@ def test_handling_time_rows_sum_seconds(make_store):
     assert arrows == ["→handle_s", "→timed_calls"]
     # talk + wrap-up: k1 300 + 60 = 360 s, k2 120 + 30 = 150 s, k5 600 + 0 s; k3 was never
     # answered: no handling time, not counted; k4 has no agent
-    assert rows == [(("ops-k1",), 360.0, True), (("ops-k2",), 150.0, True),
-                    (("ops-k3",), None, False), (("ops-k5",), 600.0, True)]
+    assert rows == [
+        (("ops-k1",), 360.0, True),
+        (("ops-k2",), 150.0, True),
+        (("ops-k3",), None, False),
+        (("ops-k5",), 600.0, True),
+    ]
     assert result["parts"] == {"handle_s": 360.0 + 150.0 + 600.0, "timed_calls": 3}
     assert result["value"] == pytest.approx(1110.0 / 3)

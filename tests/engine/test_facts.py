@@ -27,8 +27,13 @@ def test_refresh_only_touched_days(make_store):
     store = make_store(F.MULTI)
     refresh_facts(store)
     assert stale_days(store) == []
-    fill(store, [msg("n1", "a1", "buyer", "2026-10-09 10:00:00"),
-                 msg("n1", "a1", "agent", "2026-10-09 10:00:30")])
+    fill(
+        store,
+        [
+            msg("n1", "a1", "buyer", "2026-10-09 10:00:00"),
+            msg("n1", "a1", "agent", "2026-10-09 10:00:30"),
+        ],
+    )
     # F.MULTI's facts cover 10-04..10-06 (its day 10-05 ± 1); a new message day is stale
     # itself, and computed days within the messages' margin (a reply can be credited to an
     # order paid days later) are stale with it
@@ -54,19 +59,34 @@ def test_a_changed_order_refreshes_the_facts(make_store):
     # an order paid after the facts were computed must show in sales read from the facts
     from tests.engine.conftest import fill_table
 
-    store = make_store([msg("b1", "a1", "buyer", "2026-10-05 10:00:00"),
-                        msg("b1", "a1", "agent", "2026-10-05 10:00:30")])
+    store = make_store(
+        [
+            msg("b1", "a1", "buyer", "2026-10-05 10:00:00"),
+            msg("b1", "a1", "agent", "2026-10-05 10:00:30"),
+        ]
+    )
     assert compute_kpis(store, metrics=["sales_amount"]) == []  # facts computed: no sales
-    fill_table(store, "orders", [{"order_id": "o1", "shop": "s1", "platform": "taobao",
-                                  "buyer": "b1", "created_at": "2026-10-05 10:05:00",
-                                  "paid_at": "2026-10-05 10:06:00", "amount": 88.0,
-                                  "items": 1, "status": "paid"}])
+    fill_table(
+        store,
+        "orders",
+        [
+            {
+                "order_id": "o1",
+                "shop": "s1",
+                "platform": "taobao",
+                "buyer": "b1",
+                "created_at": "2026-10-05 10:05:00",
+                "paid_at": "2026-10-05 10:06:00",
+                "amount": 88.0,
+                "items": 1,
+                "status": "paid",
+            }
+        ],
+    )
     assert date(2026, 10, 5) in stale_days(store)
-    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1",
-                                                              "sales_amount": 88.0}]
+    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1", "sales_amount": 88.0}]
     store.con.execute("UPDATE orders SET amount = 99.0")  # an update, same row count
-    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1",
-                                                              "sales_amount": 99.0}]
+    assert compute_kpis(store, metrics=["sales_amount"]) == [{"agent": "a1", "sales_amount": 99.0}]
 
 
 def test_facts_are_fresh_after_a_refresh_with_every_table_filled(make_store):
@@ -102,5 +122,7 @@ def test_answer_parts_are_the_evaluators_parts(make_store):
                 assert (from_facts[key][metric_id].get(part) or 0) == pytest.approx(value or 0)
     # a median is not additive, overridden parameters are not the facts' defaults
     assert answer_parts(store, make_request(("shop",), None, ["median_response_s"])) is None
-    assert answer_parts(store, make_request(("shop",), None, ["avg_response_s"],
-                                            {"reply_horizon": 2})) is None
+    assert (
+        answer_parts(store, make_request(("shop",), None, ["avg_response_s"], {"reply_horizon": 2}))
+        is None
+    )

@@ -146,10 +146,12 @@ def test_same_buyer_two_agents_counted_once_for_the_shop(make_store):
     assert by_agent["a6"]["transfers_out"] == 1
     assert by_agent["a7"]["transfers_in"] == 1
     assert by_agent["a6"]["transfers_in"] == 0
-    shop = compute_kpis(store, by="shop", metrics=["consult_buyers", "received_buyers",
-                                                    "rounds", "transfers_out"])
-    assert shop == [{"shop": "s2", "consult_buyers": 1, "received_buyers": 1, "rounds": 2,
-                     "transfers_out": 1}]
+    shop = compute_kpis(
+        store, by="shop", metrics=["consult_buyers", "received_buyers", "rounds", "transfers_out"]
+    )
+    assert shop == [
+        {"shop": "s2", "consult_buyers": 1, "received_buyers": 1, "rounds": 2, "transfers_out": 1}
+    ]
 
 
 def test_agent_with_no_data_gives_nulls(make_store):
@@ -189,8 +191,9 @@ def test_grouping_team_all_platform(make_store):
     assert len(total) == 1
     agents = compute_kpis(store, by="agent", metrics=["rounds", "consult_buyers"])
     assert total[0]["rounds"] == sum(r["rounds"] for r in agents)
-    platforms = {r["platform"]: r for r in compute_kpis(store, by="platform",
-                                                        metrics=["consult_buyers"])}
+    platforms = {
+        r["platform"]: r for r in compute_kpis(store, by="platform", metrics=["consult_buyers"])
+    }
     assert platforms["pdd"]["consult_buyers"] == 2
     assert platforms["jd"]["consult_buyers"] == 2
 
@@ -203,18 +206,22 @@ def test_exclusion_list(make_store):
 
 
 def test_ad_filter_hook_excludes_sessions(make_store):
-    rows = F.MULTI + [msg("b9", "a1", "buyer", "2026-10-05 15:00:00", "加微信 abc123"),
-                      msg("b9", "a1", "agent", "2026-10-05 15:00:10")]
+    rows = F.MULTI + [
+        msg("b9", "a1", "buyer", "2026-10-05 15:00:00", "加微信 abc123"),
+        msg("b9", "a1", "agent", "2026-10-05 15:00:10"),
+    ]
     row = one(make_store(rows), "a1", params={"ad_patterns": ["加微信|VX"]})
     assert row["rounds"] == 1
     assert row["consult_buyers"] == 1
 
 
 def test_withdrawn_and_system_are_not_replies(make_store):
-    rows = [msg("w1", "a1", "buyer", "2026-10-05 10:00:00"),
-            msg("w1", "a1", "agent", "2026-10-05 10:00:10", kind="withdrawn"),
-            msg("w1", "a1", "system", "2026-10-05 10:00:20"),
-            msg("w1", "a1", "agent", "2026-10-05 10:00:50")]
+    rows = [
+        msg("w1", "a1", "buyer", "2026-10-05 10:00:00"),
+        msg("w1", "a1", "agent", "2026-10-05 10:00:10", kind="withdrawn"),
+        msg("w1", "a1", "system", "2026-10-05 10:00:20"),
+        msg("w1", "a1", "agent", "2026-10-05 10:00:50"),
+    ]
     assert one(make_store(rows), "a1")["avg_response_s"] == 50.0
 
 
@@ -232,5 +239,6 @@ def test_periods():
     week = parse_period("2026-W43")
     assert (week.start.isoformat(), week.end.isoformat()) == ("2026-10-19", "2026-10-25")
     from datetime import date
+
     last = parse_period("last30", today=date(2026, 11, 1))
     assert (last.start.isoformat(), last.end.isoformat()) == ("2026-10-02", "2026-10-31")

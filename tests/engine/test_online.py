@@ -7,8 +7,13 @@ import pytest
 from kaohe.engine import compute_kpis
 from tests.engine import fixtures_part2b as F
 
-METRICS = ["online_hours", "hangup_hours", "hangups_over_15min", "workdays",
-           "avg_daily_online_hours"]
+METRICS = [
+    "online_hours",
+    "hangup_hours",
+    "hangups_over_15min",
+    "workdays",
+    "avg_daily_online_hours",
+]
 
 
 def store(make_store, status=F.STATUS):
@@ -36,21 +41,37 @@ def test_hangups_over_15_minutes_exactly_15_is_not_over(make_store):
 
 
 def test_interval_across_midnight_is_split_by_day(make_store):
-    got = compute_kpis(store(make_store, F.ONLINE_STATUS), by="day", period="2026-10",
-                       metrics=["online_hours", "workdays"], use_facts=False)
+    got = compute_kpis(
+        store(make_store, F.ONLINE_STATUS),
+        by="day",
+        period="2026-10",
+        metrics=["online_hours", "workdays"],
+        use_facts=False,
+    )
     by_day = {r["day"]: r for r in got if r["online_hours"] or r["workdays"]}
     # the 5th: busy 2 h + online 22:00–24:00 2 h; the 6th: 00:00–02:00 2 h; the 7th: a reply
     assert by_day["2026-10-05"]["online_hours"] == pytest.approx(4.0)
     assert by_day["2026-10-06"]["online_hours"] == pytest.approx(2.0)
     assert by_day["2026-10-07"] == {"day": "2026-10-07", "online_hours": 0.0, "workdays": 1}
-    one_day = compute_kpis(store(make_store, F.ONLINE_STATUS), by="agent",
-                           period="2026-10-06", metrics=["online_hours"], use_facts=False)
+    one_day = compute_kpis(
+        store(make_store, F.ONLINE_STATUS),
+        by="agent",
+        period="2026-10-06",
+        metrics=["online_hours"],
+        use_facts=False,
+    )
     assert {r["agent"]: r["online_hours"] for r in one_day}["b2-o1"] == pytest.approx(2.0)
 
 
 def test_interval_over_a_whole_day(make_store):
-    got = compute_kpis(store(make_store, F.LONG_STATUS), by="day", period="2026-10",
-                       metrics=["online_hours"], use_facts=False, agents=["b2-o2"])
+    got = compute_kpis(
+        store(make_store, F.LONG_STATUS),
+        by="day",
+        period="2026-10",
+        metrics=["online_hours"],
+        use_facts=False,
+        agents=["b2-o2"],
+    )
     hours = {r["day"]: r["online_hours"] for r in got}
     # 10th 23:00 → 12th 01:00: 1 h, 24 h, 1 h
     assert hours == {"2026-10-10": 1.0, "2026-10-11": 24.0, "2026-10-12": 1.0}
@@ -68,8 +89,13 @@ def test_workdays_and_average_daily_online_hours(make_store):
 
 
 def test_status_days_go_to_the_shop_the_agent_served_that_day(make_store):
-    got = compute_kpis(store(make_store, F.ONLINE_STATUS), by="shop", period="2026-10",
-                       metrics=["online_hours", "workdays"], use_facts=False)
+    got = compute_kpis(
+        store(make_store, F.ONLINE_STATUS),
+        by="shop",
+        period="2026-10",
+        metrics=["online_hours", "workdays"],
+        use_facts=False,
+    )
     by_shop = {r["shop"]: r for r in got}
     # b2-o1 messaged in b2-jd on the 5th (4 h) and the 7th; the 6th (2 h) has no shop
     assert by_shop["b2-jd"]["online_hours"] == pytest.approx(4.0)

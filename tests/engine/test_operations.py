@@ -28,35 +28,56 @@ def store(make_store):
 
 
 def by(store, key: str, period: str | None = "2026-10", **kw: Any) -> dict[Any, dict]:
-    rows = compute_kpis(store, by=key, period=period, metrics=kw.pop("metrics", IDS),
-                        use_facts=False, **kw)
+    rows = compute_kpis(
+        store, by=key, period=period, metrics=kw.pop("metrics", IDS), use_facts=False, **kw
+    )
     return {r[key]: r for r in rows}
 
 
 def test_every_operations_metric_is_registered():
     assert IDS == [
-        "orders_placed", "valid_orders", "order_payment_conversion", "order_conversion",
-        "order_accuracy_rate", "order_timeliness_rate", "same_city_delivery_h",
-        "other_city_delivery_h", "complaints", "complaint_rate", "complaining_buyers",
-        "repeat_complaining_buyers", "calls_handled", "aht_s", "service_level_20s",
-        "abandon_rate", "call_volume_index", "service_quality_index", "training_index"]
+        "orders_placed",
+        "valid_orders",
+        "order_payment_conversion",
+        "order_conversion",
+        "order_accuracy_rate",
+        "order_timeliness_rate",
+        "same_city_delivery_h",
+        "other_city_delivery_h",
+        "complaints",
+        "complaint_rate",
+        "complaining_buyers",
+        "repeat_complaining_buyers",
+        "calls_handled",
+        "aht_s",
+        "service_level_20s",
+        "abandon_rate",
+        "call_volume_index",
+        "service_quality_index",
+        "training_index",
+    ]
 
 
 # orders ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("start", "end", "expected"), [
-    ("2026-10-02 10:00:00", "2026-10-07 10:00:00", 3),  # Fri → Wed: Mon, Tue, Wed
-    ("2026-10-05 09:00:00", "2026-10-13 09:00:00", 6),  # Mon → next Tue: 4 + 2
-    ("2026-10-03 09:00:00", "2026-10-05 09:00:00", 1),  # Sat → Mon: Mon
-    ("2026-10-02 09:00:00", "2026-10-04 23:00:00", 0),  # Fri → Sun: none
-    ("2026-10-05 09:00:00", "2026-10-05 18:00:00", 0),  # same day
-    ("2026-09-28 09:00:00", "2026-10-26 09:00:00", 20),  # four whole weeks
-])
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2026-10-02 10:00:00", "2026-10-07 10:00:00", 3),  # Fri → Wed: Mon, Tue, Wed
+        ("2026-10-05 09:00:00", "2026-10-13 09:00:00", 6),  # Mon → next Tue: 4 + 2
+        ("2026-10-03 09:00:00", "2026-10-05 09:00:00", 1),  # Sat → Mon: Mon
+        ("2026-10-02 09:00:00", "2026-10-04 23:00:00", 0),  # Fri → Sun: none
+        ("2026-10-05 09:00:00", "2026-10-05 18:00:00", 0),  # same day
+        ("2026-09-28 09:00:00", "2026-10-26 09:00:00", 20),  # four whole weeks
+    ],
+)
 def test_working_days_are_counted_arithmetically(start, end, expected):
     from kaohe.engine.operations import working_days
 
     t = ibis.memtable({"a": [start], "b": [end]}).mutate(
-        a=ibis._.a.cast("timestamp"), b=ibis._.b.cast("timestamp"))
+        a=ibis._.a.cast("timestamp"), b=ibis._.b.cast("timestamp")
+    )
     expr = t.select(n=working_days(t.a, t.b))
     assert ibis.duckdb.connect().execute(expr)["n"].tolist() == [expected]
 
@@ -110,6 +131,7 @@ def test_orders_are_shop_level(store):
 
 # complaints ----------------------------------------------------------------------------------
 
+
 def test_complaints_and_repeat_complainers(store):
     agents = by(store, "agent")
     a1, a2 = agents["ops-a1"], agents["ops-a2"]
@@ -134,14 +156,14 @@ def test_repeat_complainers_over_all_data(store):
 
 # call centre ---------------------------------------------------------------------------------
 
+
 def test_call_centre_metrics(store):
     c1 = by(store, "agent")["ops-c1"]
     assert c1["calls_handled"] == 3  # k1, k2 in, k5 out
     assert c1["aht_s"] == (360.0 + 150.0 + 600.0) / 3  # talk + wrap-up
     assert c1["service_level_20s"] == pytest.approx(1 / 3)  # k1 in 10 s of k1 k2 k3
     assert c1["abandon_rate"] == pytest.approx(1 / 3)  # k3
-    everyone = compute_kpis(store, by="all", period="2026-10", metrics=IDS,
-                            use_facts=False)[0]
+    everyone = compute_kpis(store, by="all", period="2026-10", metrics=IDS, use_facts=False)[0]
     assert everyone["service_level_20s"] == 0.25  # k4 abandoned in the queue joins
     assert everyone["abandon_rate"] == 0.5  # k3, k4 of 4 inbound
     slower = by(store, "agent", params={"answer_s": 30})["ops-c1"]
@@ -163,6 +185,7 @@ def test_call_volume_index_on_calls(store):
 
 
 # indices from metric_values ------------------------------------------------------------------
+
 
 def test_service_quality_index(store):
     a1 = by(store, "agent")["ops-a1"]
@@ -187,37 +210,56 @@ def test_training_index(store):
 
 def test_month_value_is_used_without_finer_values_and_team_subjects_are_ignored(make_store):
     store = make_store([], roster=[("x1", "A组")])
-    fill_table(store, "metric_values", [
-        F.value("2026-10", "x1", "training_score", 60.0),
-        F.value("2026-10", "A组", "training_score", 10.0),
-        F.value("2026-11-02", "x1", "training_score", 99.0),  # a finer value, other month
-    ])
+    fill_table(
+        store,
+        "metric_values",
+        [
+            F.value("2026-10", "x1", "training_score", 60.0),
+            F.value("2026-10", "A组", "training_score", 10.0),
+            F.value("2026-11-02", "x1", "training_score", 99.0),  # a finer value, other month
+        ],
+    )
     agents = by(store, "agent", metrics=["training_index"])
     assert agents == {"x1": {"agent": "x1", "training_index": 60.0}}
 
 
-@pytest.mark.parametrize(("period", "start"), [
-    ("2026-10", date(2026, 10, 1)), ("2026-10-05", date(2026, 10, 5)),
-    (" 2026-W41 ", date(2026, 10, 5)), ("2026-W01", date(2025, 12, 29)),
-    ("2027-W01", date(2027, 1, 4)), ("October", None),
-])
+@pytest.mark.parametrize(
+    ("period", "start"),
+    [
+        ("2026-10", date(2026, 10, 1)),
+        ("2026-10-05", date(2026, 10, 5)),
+        (" 2026-W41 ", date(2026, 10, 5)),
+        ("2026-W01", date(2025, 12, 29)),
+        ("2027-W01", date(2027, 1, 4)),
+        ("October", None),
+    ],
+)
 def test_metric_value_periods_are_dated_by_their_first_day(period, start):
     from kaohe.engine.operations import _period_start
 
     t = ibis.memtable({"period": [period]})
     got = ibis.duckdb.connect().execute(t.select(d=_period_start(t.period)))["d"].tolist()[0]
-    assert (None if got is None or got != got else got.date() if hasattr(got, "date")
-            else got) == start
+    assert (
+        None if got is None or got != got else got.date() if hasattr(got, "date") else got
+    ) == start
 
 
 # nulls, parity ------------------------------------------------------------------------------
 
+
 def test_agent_with_no_data_gets_nulls(store):
-    row = compute_kpis(store, by="agent", period="2026-10", metrics=IDS, agents=["ops-zz"],
-                       use_facts=False)
+    row = compute_kpis(
+        store, by="agent", period="2026-10", metrics=IDS, agents=["ops-zz"], use_facts=False
+    )
     assert len(row) == 1
-    counts = {"orders_placed", "valid_orders", "complaints", "complaining_buyers",
-              "repeat_complaining_buyers", "calls_handled"}
+    counts = {
+        "orders_placed",
+        "valid_orders",
+        "complaints",
+        "complaining_buyers",
+        "repeat_complaining_buyers",
+        "calls_handled",
+    }
     for metric_id in IDS:
         assert row[0][metric_id] == (0 if metric_id in counts else None), metric_id
 

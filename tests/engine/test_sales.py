@@ -17,31 +17,65 @@ from tests.engine.conftest import fill_table, msg
 from tests.engine.test_attribution import order
 
 D = "2026-10-05"
-CONVERSION = ["inquiry_buyers", "order_buyers", "paid_buyers", "consult_to_order_rate",
-              "order_to_pay_rate", "consult_to_pay_rate", "lost_buyers", "consult_buyers"]
+CONVERSION = [
+    "inquiry_buyers",
+    "order_buyers",
+    "paid_buyers",
+    "consult_to_order_rate",
+    "order_to_pay_rate",
+    "consult_to_pay_rate",
+    "lost_buyers",
+    "consult_buyers",
+]
 SALES_IDS = [m.id for m in all_metrics() if m.section == "Sales, conversion and attribution"]
 
 
-def rows_by_agent(store, metrics: list[str], period: str = "2026-10",  # noqa: ANN001
-                  **params: Any) -> dict[str, dict]:
-    rows = compute_kpis(store, by="agent", period=period, metrics=metrics, params=params,
-                        use_facts=False)
+def rows_by_agent(
+    store,
+    metrics: list[str],
+    period: str = "2026-10",  # noqa: ANN001
+    **params: Any,
+) -> dict[str, dict]:
+    rows = compute_kpis(
+        store, by="agent", period=period, metrics=metrics, params=params, use_facts=False
+    )
     return {r["agent"]: r for r in rows}
 
 
 def chat(buyer: str, agent: str, at: str, shop: str = "s1") -> list[dict]:
     """A buyer asks at `at` and the agent answers a minute later (same hour, :01)."""
-    return [msg(buyer, agent, "buyer", f"{at}:00", shop=shop),
-            msg(buyer, agent, "agent", f"{at}:30", shop=shop)]
+    return [
+        msg(buyer, agent, "buyer", f"{at}:00", shop=shop),
+        msg(buyer, agent, "agent", f"{at}:30", shop=shop),
+    ]
 
 
 def test_every_spec_metric_is_registered():
-    assert sorted(SALES_IDS) == sorted([
-        "inquiry_buyers", "order_buyers", "paid_buyers", "consult_to_order_rate",
-        "order_to_pay_rate", "consult_to_pay_rate", "lost_buyers", "sales_amount",
-        "paid_orders", "items_sold", "paying_buyers", "avg_order_value", "items_per_buyer",
-        "refund_amount", "net_sales", "refund_rate", "assist_order_buyers",
-        "assist_followup_buyers", "silent_orders", "silent_sales", "silent_followed_orders"])
+    assert sorted(SALES_IDS) == sorted(
+        [
+            "inquiry_buyers",
+            "order_buyers",
+            "paid_buyers",
+            "consult_to_order_rate",
+            "order_to_pay_rate",
+            "consult_to_pay_rate",
+            "lost_buyers",
+            "sales_amount",
+            "paid_orders",
+            "items_sold",
+            "paying_buyers",
+            "avg_order_value",
+            "items_per_buyer",
+            "refund_amount",
+            "net_sales",
+            "refund_rate",
+            "assist_order_buyers",
+            "assist_followup_buyers",
+            "silent_orders",
+            "silent_sales",
+            "silent_followed_orders",
+        ]
+    )
 
 
 def test_seed_avg_order_value_30000_over_100_buyers(make_store):
@@ -55,8 +89,17 @@ def test_seed_avg_order_value_30000_over_100_buyers(make_store):
         orders.append(order(f"o{i}", buyer, f"{D} 11:00:00", f"{D} 11:05:00", amount, items))
     store = make_store(messages)
     fill_table(store, "orders", orders)
-    row = rows_by_agent(store, ["sales_amount", "paying_buyers", "avg_order_value",
-                                "items_sold", "items_per_buyer", "paid_orders"])["a1"]
+    row = rows_by_agent(
+        store,
+        [
+            "sales_amount",
+            "paying_buyers",
+            "avg_order_value",
+            "items_sold",
+            "items_per_buyer",
+            "paid_orders",
+        ],
+    )["a1"]
     assert row["sales_amount"] == 30000.0 and row["paying_buyers"] == 100
     assert row["avg_order_value"] == 300.0
     assert row["items_sold"] == 150 and row["items_per_buyer"] == 1.5  # 50·2 + 50·1 = 150
@@ -65,10 +108,17 @@ def test_seed_avg_order_value_30000_over_100_buyers(make_store):
 
 def test_two_orders_of_one_buyer_on_one_day_are_one_paying_buyer(make_store):
     store = make_store(chat("b1", "a1", f"{D} 10:00"))
-    fill_table(store, "orders", [order("o1", "b1", f"{D} 10:10:00", f"{D} 10:11:00", 100.0),
-                                 order("o2", "b1", f"{D} 10:20:00", f"{D} 10:21:00", 50.0)])
-    row = rows_by_agent(store, ["sales_amount", "paid_orders", "paying_buyers",
-                                "avg_order_value"])["a1"]
+    fill_table(
+        store,
+        "orders",
+        [
+            order("o1", "b1", f"{D} 10:10:00", f"{D} 10:11:00", 100.0),
+            order("o2", "b1", f"{D} 10:20:00", f"{D} 10:21:00", 50.0),
+        ],
+    )
+    row = rows_by_agent(store, ["sales_amount", "paid_orders", "paying_buyers", "avg_order_value"])[
+        "a1"
+    ]
     # 150 / 1 buyer-day
     assert (row["sales_amount"], row["paid_orders"], row["paying_buyers"]) == (150.0, 2, 1)
     assert row["avg_order_value"] == 150.0
@@ -77,14 +127,22 @@ def test_two_orders_of_one_buyer_on_one_day_are_one_paying_buyer(make_store):
 def test_conversion_funnel(make_store):
     # a1's inquiries on the 5th: b1 orders and pays, b2 orders and never pays, b3 does not
     # order; b4 orders 49 h after its last message (outside the 48 h window): not an outcome
-    messages = (chat("b1", "a1", f"{D} 10:00") + chat("b2", "a1", f"{D} 11:00")
-                + chat("b3", "a1", f"{D} 12:00") + chat("b4", "a1", f"{D} 13:00"))
+    messages = (
+        chat("b1", "a1", f"{D} 10:00")
+        + chat("b2", "a1", f"{D} 11:00")
+        + chat("b3", "a1", f"{D} 12:00")
+        + chat("b4", "a1", f"{D} 13:00")
+    )
     store = make_store(messages)
-    fill_table(store, "orders", [
-        order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00"),
-        order("o2", "b2", f"{D} 11:05:00"),
-        order("o4", "b4", "2026-10-07 14:00:31", "2026-10-07 14:01:00"),
-    ])
+    fill_table(
+        store,
+        "orders",
+        [
+            order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00"),
+            order("o2", "b2", f"{D} 11:05:00"),
+            order("o4", "b4", "2026-10-07 14:00:31", "2026-10-07 14:01:00"),
+        ],
+    )
     row = rows_by_agent(store, CONVERSION)["a1"]
     assert row["inquiry_buyers"] == 4 and row["consult_buyers"] == 4
     assert row["order_buyers"] == 2  # b1, b2
@@ -111,15 +169,22 @@ def test_after_sales_consultation_is_not_an_inquiry(make_store):
     # b1 paid on 10-01 and asks on the 5th without ordering again: after-sales (售后咨询).
     # b2 paid on 10-01 too but orders again after asking: an inquiry.
     # b3 paid on 09-15, more than aftersales_lookback (15 d) before: an inquiry.
-    messages = (chat("b1", "a1", f"{D} 10:00") + chat("b2", "a1", f"{D} 11:00")
-                + chat("b3", "a1", f"{D} 12:00"))
+    messages = (
+        chat("b1", "a1", f"{D} 10:00")
+        + chat("b2", "a1", f"{D} 11:00")
+        + chat("b3", "a1", f"{D} 12:00")
+    )
     store = make_store(messages)
-    fill_table(store, "orders", [
-        order("p1", "b1", "2026-10-01 09:00:00", "2026-10-01 09:10:00"),
-        order("p2", "b2", "2026-10-01 09:00:00", "2026-10-01 09:10:00"),
-        order("p3", "b3", "2026-09-15 09:00:00", "2026-09-15 09:10:00"),
-        order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00"),
-    ])
+    fill_table(
+        store,
+        "orders",
+        [
+            order("p1", "b1", "2026-10-01 09:00:00", "2026-10-01 09:10:00"),
+            order("p2", "b2", "2026-10-01 09:00:00", "2026-10-01 09:10:00"),
+            order("p3", "b3", "2026-09-15 09:00:00", "2026-09-15 09:10:00"),
+            order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00"),
+        ],
+    )
     row = rows_by_agent(store, CONVERSION)["a1"]
     assert row["consult_buyers"] == 3
     assert row["inquiry_buyers"] == 2  # b2, b3; b1 is after-sales
@@ -133,26 +198,59 @@ def test_refund_within_the_clawback_is_netted(make_store):
     # later (within 15): netted. r2: ¥200 on o2 completed 20 days later: not netted.
     # r3: an exchange on o2 (no money) within the clawback: not a refund.
     store = make_store(chat("b1", "a1", f"{D} 10:00") + chat("b2", "a1", f"{D} 11:00"))
-    fill_table(store, "orders", [order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0),
-                                 order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00", 200.0)])
-    fill_table(store, "refunds", [
-        {"refund_id": "r1", "order_id": "o1", "shop": "s1", "buyer": "b1", "type": "refund_only",
-         "applied_at": "2026-10-08 09:00:00", "completed_at": "2026-10-10 10:06:00",
-         "status": "success", "amount": 30.0},
-        {"refund_id": "r2", "order_id": "o2", "shop": "s1", "buyer": "b2",
-         "type": "return_refund", "applied_at": "2026-10-20 09:00:00",
-         "completed_at": "2026-10-25 11:06:00", "status": "success", "amount": 200.0},
-        {"refund_id": "r3", "order_id": "o2", "shop": "s1", "buyer": "b2", "type": "exchange",
-         "applied_at": "2026-10-06 09:00:00", "completed_at": "2026-10-07 09:00:00",
-         "status": "success", "amount": 200.0},
-    ])
+    fill_table(
+        store,
+        "orders",
+        [
+            order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0),
+            order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00", 200.0),
+        ],
+    )
+    fill_table(
+        store,
+        "refunds",
+        [
+            {
+                "refund_id": "r1",
+                "order_id": "o1",
+                "shop": "s1",
+                "buyer": "b1",
+                "type": "refund_only",
+                "applied_at": "2026-10-08 09:00:00",
+                "completed_at": "2026-10-10 10:06:00",
+                "status": "success",
+                "amount": 30.0,
+            },
+            {
+                "refund_id": "r2",
+                "order_id": "o2",
+                "shop": "s1",
+                "buyer": "b2",
+                "type": "return_refund",
+                "applied_at": "2026-10-20 09:00:00",
+                "completed_at": "2026-10-25 11:06:00",
+                "status": "success",
+                "amount": 200.0,
+            },
+            {
+                "refund_id": "r3",
+                "order_id": "o2",
+                "shop": "s1",
+                "buyer": "b2",
+                "type": "exchange",
+                "applied_at": "2026-10-06 09:00:00",
+                "completed_at": "2026-10-07 09:00:00",
+                "status": "success",
+                "amount": 200.0,
+            },
+        ],
+    )
     ids = ["sales_amount", "refund_amount", "net_sales", "refund_rate"]
     row = rows_by_agent(store, ids)["a1"]
     assert row["sales_amount"] == 300.0 and row["refund_amount"] == 30.0
     assert row["net_sales"] == 270.0  # 300 − 30
     assert row["refund_rate"] == pytest.approx(1 / 2)  # o1 of o1, o2
-    assert rows_by_agent(store, ids, by="amount")["a1"]["refund_rate"] == pytest.approx(
-        30 / 300)
+    assert rows_by_agent(store, ids, by="amount")["a1"]["refund_rate"] == pytest.approx(30 / 300)
     # a 25-day clawback nets r2 too: 300 − 30 − 200 = 70
     assert rows_by_agent(store, ids, clawback_days=25)["a1"]["net_sales"] == 70.0
     with pytest.raises(ConfigError, match="by"):
@@ -161,8 +259,11 @@ def test_refund_within_the_clawback_is_netted(make_store):
 
 def test_cancellation_after_payment_within_the_clawback_is_netted(make_store):
     store = make_store(chat("b1", "a1", f"{D} 10:00"))
-    o1 = {**order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0),
-          "cancelled_at": "2026-10-06 09:00:00", "status": "closed"}
+    o1 = {
+        **order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0),
+        "cancelled_at": "2026-10-06 09:00:00",
+        "status": "closed",
+    }
     fill_table(store, "orders", [o1])
     row = rows_by_agent(store, ["refund_amount", "net_sales"])["a1"]
     assert row["refund_amount"] == 100.0 and row["net_sales"] == 0.0
@@ -171,9 +272,14 @@ def test_cancellation_after_payment_within_the_clawback_is_netted(make_store):
 def test_payment_after_the_pay_horizon_is_not_paid(make_store):
     # o1 paid 4 days after creation (pay_horizon 3 days): not paid; o2 paid after 2 days is
     store = make_store(chat("b1", "a1", f"{D} 10:00") + chat("b2", "a1", f"{D} 11:00"))
-    fill_table(store, "orders", [
-        order("o1", "b1", f"{D} 10:05:00", "2026-10-09 10:05:00", 100.0),
-        order("o2", "b2", f"{D} 11:05:00", "2026-10-07 11:05:00", 40.0)])
+    fill_table(
+        store,
+        "orders",
+        [
+            order("o1", "b1", f"{D} 10:05:00", "2026-10-09 10:05:00", 100.0),
+            order("o2", "b2", f"{D} 11:05:00", "2026-10-07 11:05:00", 40.0),
+        ],
+    )
     row = rows_by_agent(store, ["sales_amount", "paid_orders", *CONVERSION])["a1"]
     assert row["sales_amount"] == 40.0 and row["paid_orders"] == 1
     assert row["order_buyers"] == 2 and row["paid_buyers"] == 1
@@ -187,16 +293,15 @@ def test_sales_dated_by_payment_conversion_by_inquiry_day(make_store):
     # October's cohort converts; the sale belongs to November and is still credited to a1
     # (its touch lies before November: the replies reach back a window)
     store = make_store(chat("b1", "a1", "2026-10-31 23:00"))
-    fill_table(store, "orders", [order("o1", "b1", "2026-11-01 01:00:00",
-                                       "2026-11-01 02:00:00")])
+    fill_table(store, "orders", [order("o1", "b1", "2026-11-01 01:00:00", "2026-11-01 02:00:00")])
     ids = ["inquiry_buyers", "paid_buyers", "sales_amount"]
     october = rows_by_agent(store, ids, period="2026-10")["a1"]
     assert (october["inquiry_buyers"], october["paid_buyers"]) == (1, 1)
     assert october["sales_amount"] == 0.0
-    november = compute_kpis(store, by="agent", period="2026-11", metrics=ids,
-                            use_facts=False)
-    assert november == [{"agent": "a1", "inquiry_buyers": 0, "paid_buyers": 0,
-                         "sales_amount": 100.0}]
+    november = compute_kpis(store, by="agent", period="2026-11", metrics=ids, use_facts=False)
+    assert november == [
+        {"agent": "a1", "inquiry_buyers": 0, "paid_buyers": 0, "sales_amount": 100.0}
+    ]
 
 
 def test_shop_counts_a_buyer_day_once(make_store):
@@ -208,9 +313,13 @@ def test_shop_counts_a_buyer_day_once(make_store):
     rows = rows_by_agent(store, ["inquiry_buyers", "paid_buyers", "paying_buyers"])
     assert rows["a1"]["inquiry_buyers"] == 1 and rows["a2"]["inquiry_buyers"] == 1
     assert rows["a2"]["paid_buyers"] == 1 and rows["a1"]["paid_buyers"] == 0
-    shop = compute_kpis(store, by="shop", period="2026-10",
-                        metrics=["inquiry_buyers", "paid_buyers", "paying_buyers"],
-                        use_facts=False)
+    shop = compute_kpis(
+        store,
+        by="shop",
+        period="2026-10",
+        metrics=["inquiry_buyers", "paid_buyers", "paying_buyers"],
+        use_facts=False,
+    )
     assert shop == [{"shop": "s1", "inquiry_buyers": 1, "paid_buyers": 1, "paying_buyers": 1}]
 
 
@@ -218,16 +327,18 @@ def test_settled_waits_for_window_pay_horizon_and_clawback():
     october = parse_period("2026-10")
     # after the last day (11-01 00:00): reply horizon 24 h; + window 48 h + pay 3 d for sales
     # (11-07 00:00); + clawback 15 d for net figures (11-22 00:00)
-    cases = [(["rounds"], datetime(2026, 11, 2)), (["sales_amount"], datetime(2026, 11, 7)),
-             (["consult_to_pay_rate"], datetime(2026, 11, 7)),
-             (["rounds", "net_sales"], datetime(2026, 11, 22)),
-             (["refund_rate"], datetime(2026, 11, 22))]
+    cases = [
+        (["rounds"], datetime(2026, 11, 2)),
+        (["sales_amount"], datetime(2026, 11, 7)),
+        (["consult_to_pay_rate"], datetime(2026, 11, 7)),
+        (["rounds", "net_sales"], datetime(2026, 11, 22)),
+        (["refund_rate"], datetime(2026, 11, 22)),
+    ]
     for metrics, due in cases:
         assert not settled(october, {}, now=due.replace(hour=0) - _second(), metrics=metrics)
         assert settled(october, {}, now=due, metrics=metrics)
     # provisional for longer with a longer window; old callers: the reply horizon only
-    assert not settled(october, {"window": 72}, now=datetime(2026, 11, 7),
-                       metrics=["sales_amount"])
+    assert not settled(october, {"window": 72}, now=datetime(2026, 11, 7), metrics=["sales_amount"])
     assert settled(october, {}, now=datetime(2026, 11, 2))
     assert not settled(None, {}, metrics=["sales_amount"])
 
@@ -239,22 +350,45 @@ def _second():  # noqa: ANN202
 
 
 def _all_scenarios(make_store):  # noqa: ANN001, ANN202
-    messages = (chat("b1", "a1", f"{D} 10:00") + chat("b2", "a1", f"{D} 11:00")
-                + [msg("b2", "a2", "agent", f"{D} 11:03:00"),
-                   msg("b3", "a2", "buyer", f"{D} 12:20:00"),
-                   msg("b3", "a2", "agent", f"{D} 12:30:00")]
-                + chat("b4", "a1", "2026-10-31 23:00"))
+    messages = (
+        chat("b1", "a1", f"{D} 10:00")
+        + chat("b2", "a1", f"{D} 11:00")
+        + [
+            msg("b2", "a2", "agent", f"{D} 11:03:00"),
+            msg("b3", "a2", "buyer", f"{D} 12:20:00"),
+            msg("b3", "a2", "agent", f"{D} 12:30:00"),
+        ]
+        + chat("b4", "a1", "2026-10-31 23:00")
+    )
     store = make_store(messages)
-    fill_table(store, "orders", [
-        order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0, 2),
-        order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00", 60.0),
-        order("o3", "b3", f"{D} 12:00:00", f"{D} 13:00:00", 80.0),
-        order("o4", "b4", "2026-11-01 01:00:00", "2026-11-01 02:00:00", 30.0),
-        order("o5", "b1", "2026-09-25 10:00:00", "2026-09-25 10:00:00", 10.0)])
-    fill_table(store, "refunds", [
-        {"refund_id": "r1", "order_id": "o1", "shop": "s1", "buyer": "b1", "type": "refund_only",
-         "applied_at": "2026-10-08 09:00:00", "completed_at": "2026-10-10 10:06:00",
-         "status": "success", "amount": 30.0}])
+    fill_table(
+        store,
+        "orders",
+        [
+            order("o1", "b1", f"{D} 10:05:00", f"{D} 10:06:00", 100.0, 2),
+            order("o2", "b2", f"{D} 11:05:00", f"{D} 11:06:00", 60.0),
+            order("o3", "b3", f"{D} 12:00:00", f"{D} 13:00:00", 80.0),
+            order("o4", "b4", "2026-11-01 01:00:00", "2026-11-01 02:00:00", 30.0),
+            order("o5", "b1", "2026-09-25 10:00:00", "2026-09-25 10:00:00", 10.0),
+        ],
+    )
+    fill_table(
+        store,
+        "refunds",
+        [
+            {
+                "refund_id": "r1",
+                "order_id": "o1",
+                "shop": "s1",
+                "buyer": "b1",
+                "type": "refund_only",
+                "applied_at": "2026-10-08 09:00:00",
+                "completed_at": "2026-10-10 10:06:00",
+                "status": "success",
+                "amount": 30.0,
+            }
+        ],
+    )
     return store
 
 

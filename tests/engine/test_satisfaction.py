@@ -7,15 +7,24 @@ import pytest
 from kaohe.engine import compute_kpis
 from tests.engine import fixtures_part2b as F
 
-METRICS = ["ratings", "good_rate", "satisfaction_rate", "bad_ratings", "bad_attitude_rate",
-           "invite_rate", "received_buyers"]
+METRICS = [
+    "ratings",
+    "good_rate",
+    "satisfaction_rate",
+    "bad_ratings",
+    "bad_attitude_rate",
+    "invite_rate",
+    "received_buyers",
+]
 
 
 def rows(make_store, **kw) -> dict:
     store = F.load(make_store(F.MESSAGES), {"ratings": F.RATINGS})
     kw.setdefault("period", "2026-10")
-    return {r["agent"]: r for r in compute_kpis(store, by="agent", metrics=METRICS,
-                                                use_facts=False, **kw)}
+    return {
+        r["agent"]: r
+        for r in compute_kpis(store, by="agent", metrics=METRICS, use_facts=False, **kw)
+    }
 
 
 def test_kuaishou_good_rate_is_satisfied_over_three_labels(make_store):
@@ -56,15 +65,21 @@ def test_ratings_are_dated_by_rating_time(make_store):
     store = F.load(make_store(F.MESSAGES), {"ratings": F.KUAISHOU_RATINGS})
     by_day = compute_kpis(store, by="day", metrics=["ratings", "good_rate"], use_facts=False)
     # 5th: 满意 满意; 6th: 满意 一般; 7th: 失望 失望
-    assert by_day == [{"day": "2026-10-05", "ratings": 2, "good_rate": 1.0},
-                      {"day": "2026-10-06", "ratings": 2, "good_rate": 0.5},
-                      {"day": "2026-10-07", "ratings": 2, "good_rate": 0.0}]
+    assert by_day == [
+        {"day": "2026-10-05", "ratings": 2, "good_rate": 1.0},
+        {"day": "2026-10-06", "ratings": 2, "good_rate": 0.5},
+        {"day": "2026-10-07", "ratings": 2, "good_rate": 0.0},
+    ]
 
 
 def test_platform_of_ratings_comes_from_the_shop(make_store):
     store = F.load(make_store(F.MESSAGES), {"ratings": F.RATINGS})
-    got = {r["platform"]: r["ratings"] for r in compute_kpis(
-        store, by="platform", period="2026-10", metrics=["ratings"], use_facts=False)}
+    got = {
+        r["platform"]: r["ratings"]
+        for r in compute_kpis(
+            store, by="platform", period="2026-10", metrics=["ratings"], use_facts=False
+        )
+    }
     assert got == {"jd": 5, "kuaishou": 6}
 
 

@@ -35,8 +35,10 @@ def state(db: Path) -> dict[str, tuple[int, str]]:
 
 def big_messages(path: Path, rows: int) -> None:
     lines = ["shop,buyer,agent,sender,time,text"]
-    lines += [f"s,b{i % 500},s:a{i % 7},agent,2026-10-01 10:{i // 60 % 60:02d}:{i % 60:02d},m{i}"
-              for i in range(rows)]
+    lines += [
+        f"s,b{i % 500},s:a{i % 7},agent,2026-10-01 10:{i // 60 % 60:02d}:{i % 60:02d},m{i}"
+        for i in range(rows)
+    ]
     lines.append("s,b,s:a,agent,never,bad time")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -45,16 +47,19 @@ def big_messages(path: Path, rows: int) -> None:
 def test_sigkill_mid_import_leaves_store_as_before(tmp_path: Path) -> None:
     db = tmp_path / "k.duckdb"
     first = tmp_path / "first.csv"
-    first.write_text("shop,buyer,agent,sender,time,text\ns,b,s:a,buyer,2026-10-01 09:00:00,hi\n",
-                     encoding="utf-8")
+    first.write_text(
+        "shop,buyer,agent,sender,time,text\ns,b,s:a,buyer,2026-10-01 09:00:00,hi\n",
+        encoding="utf-8",
+    )
     with Store(db) as store:
         import_file(store, first)
     before = state(db)
     big = tmp_path / "big.csv"
     big_messages(big, 200_000)
     env = {**os.environ, TEST_SLEEP_ENV: "60"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(big)], env=env,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db), str(big)], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 120
         for line in child.stderr:  # type: ignore[union-attr]

@@ -63,10 +63,32 @@ def test_columns_and_types() -> None:
 def test_rows_in_order() -> None:
     out = parsed()
     assert out["_row"].to_list() == [1, 2, 8, 9, 10, 13, 16, 18, 19, 21, 23]
-    assert out["sender"].to_list() == ["system", "buyer", "system", "system", "agent", "agent",
-                                       "agent", "system", "buyer", "agent", "buyer"]
-    assert out["msg_type"].to_list() == ["text", "text", "text", "handoff", "text", "card",
-                                         "withdrawn", "handoff", "text", "text", "withdrawn"]
+    assert out["sender"].to_list() == [
+        "system",
+        "buyer",
+        "system",
+        "system",
+        "agent",
+        "agent",
+        "agent",
+        "system",
+        "buyer",
+        "agent",
+        "buyer",
+    ]
+    assert out["msg_type"].to_list() == [
+        "text",
+        "text",
+        "text",
+        "handoff",
+        "text",
+        "card",
+        "withdrawn",
+        "handoff",
+        "text",
+        "text",
+        "withdrawn",
+    ]
 
 
 def test_multiline_message_and_status_lines_dropped() -> None:

@@ -38,8 +38,10 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 def snapshot(store: Store) -> dict[str, list[tuple]]:
     tables = ["messages", "orders", "agents", "quarantine"]
-    return {t: store.con.execute(f"SELECT * EXCLUDE (import_id) FROM {t} ORDER BY ALL")
-            .fetchall() for t in tables}
+    return {
+        t: store.con.execute(f"SELECT * EXCLUDE (import_id) FROM {t} ORDER BY ALL").fetchall()
+        for t in tables
+    }
 
 
 def test_messages_import_counts_identity_and_quarantine(store: Store, tmp_path: Path) -> None:
@@ -50,7 +52,8 @@ def test_messages_import_counts_identity_and_quarantine(store: Store, tmp_path: 
     assert [r[0] for r in rows] == [2, 3, 4]
     assert len({r[1] for r in rows}) == 3
     quarantine = store.con.execute(
-        'SELECT "row", "column", reason FROM quarantine ORDER BY "row"').fetchall()
+        'SELECT "row", "column", reason FROM quarantine ORDER BY "row"'
+    ).fetchall()
     assert [(r[0], r[1]) for r in quarantine] == [(5, "agent"), (6, "time")]
     assert "unparsable time" in quarantine[1][2]
 
@@ -68,9 +71,13 @@ def test_reimport_changes_nothing(store: Store, tmp_path: Path) -> None:
 def test_msg_id_identity_first_write_wins(store: Store, tmp_path: Path) -> None:
     head = "shop,buyer,agent,sender,time,text,msg_id\n"
     first = write(tmp_path, "a.csv", head + "s,b,s:a,agent,2026-10-01 10:00:00,v1,m1\n")
-    second = write(tmp_path, "b.csv", head + "s,b,s:a,agent,2026-10-01 10:00:00,v2,m1\n"
-                   "s,b,s:a,agent,2026-10-01 10:00:01,v3,m2\n"
-                   "s,b,s:a,agent,2026-10-01 10:00:02,v4,m2\n")
+    second = write(
+        tmp_path,
+        "b.csv",
+        head + "s,b,s:a,agent,2026-10-01 10:00:00,v2,m1\n"
+        "s,b,s:a,agent,2026-10-01 10:00:01,v3,m2\n"
+        "s,b,s:a,agent,2026-10-01 10:00:02,v4,m2\n",
+    )
     import_file(store, first)
     result = import_file(store, second)
     assert result.inserted == 1
@@ -85,7 +92,8 @@ def test_orders_upsert_counts_updates_only_when_changed(store: Store, tmp_path: 
     assert (later.inserted, later.updated) == (1, 2)
     row = store.con.execute(
         "SELECT status, CAST(amount AS VARCHAR), CAST(paid_at AS VARCHAR) FROM orders "
-        "WHERE order_id = 'o1'").fetchone()
+        "WHERE order_id = 'o1'"
+    ).fetchone()
     assert row == ("paid", "1288.00", "2026-10-02 08:00:00")
     same = import_file(store, tmp_path / "o2.csv")
     assert (same.inserted, same.updated) == (0, 0)
@@ -95,16 +103,22 @@ def test_unknown_agents_join_the_roster(store: Store, tmp_path: Path) -> None:
     store.con.execute("INSERT INTO agents (agent, role) VALUES ('s1:小美', 'presales')")
     result = import_file(store, write(tmp_path, "m.csv", MESSAGES))
     assert result.new_agents == []  # 小丽's only row was rejected
-    path = write(tmp_path, "m2.csv", "shop,buyer,agent,sender,time,text\n"
-                 "s1,b9,s1:小丽,agent,2026-10-02 10:00:00,hi\n")
+    path = write(
+        tmp_path,
+        "m2.csv",
+        "shop,buyer,agent,sender,time,text\ns1,b9,s1:小丽,agent,2026-10-02 10:00:00,hi\n",
+    )
     assert import_file(store, path).new_agents == ["s1:小丽"]
-    assert store.con.execute("SELECT role, shops FROM agents WHERE agent = 's1:小丽'"
-                             ).fetchone() == ("unknown", "s1")
+    assert store.con.execute(
+        "SELECT role, shops FROM agents WHERE agent = 's1:小丽'"
+    ).fetchone() == ("unknown", "s1")
 
 
 def test_gbk_file_with_chinese_headers(store: Store, tmp_path: Path) -> None:
-    text = "订单号,店铺,买家,下单时间,付款时间,实付金额,订单状态\n" \
-           "o9,店铺甲,张三,2026/10/1 9:00,2026/10/1 9:05,￥58.00,买家已付款\n"
+    text = (
+        "订单号,店铺,买家,下单时间,付款时间,实付金额,订单状态\n"
+        "o9,店铺甲,张三,2026/10/1 9:00,2026/10/1 9:05,￥58.00,买家已付款\n"
+    )
     result = import_file(store, write(tmp_path, "订单.csv", text, "gbk"), table="orders")
     assert (result.table, result.inserted, result.rejected) == ("orders", 1, 0)
     assert store.con.execute("SELECT shop, status FROM orders").fetchone() == ("店铺甲", "paid")
@@ -112,8 +126,9 @@ def test_gbk_file_with_chinese_headers(store: Store, tmp_path: Path) -> None:
 
 def test_bom_file_with_shop_option(store: Store, tmp_path: Path) -> None:
     text = "buyer,agent,sender,time,text\nb,s:a,agent,2026-10-01 10:00:00,hi\n"
-    result = import_file(store, write(tmp_path, "m.csv", text, "utf-8-sig"), shop="s",
-                         platform="淘宝")
+    result = import_file(
+        store, write(tmp_path, "m.csv", text, "utf-8-sig"), shop="s", platform="淘宝"
+    )
     assert result.inserted == 1
     assert store.con.execute("SELECT shop, platform FROM messages").fetchone() == ("s", "taobao")
 
@@ -131,8 +146,7 @@ def test_ratings_key_and_label(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", text)
     assert import_file(store, path, table="ratings").inserted == 1
     assert import_file(store, path, table="ratings").inserted == 0
-    assert store.con.execute("SELECT level, level_label FROM ratings").fetchone() == (
-        "5", "很满意")
+    assert store.con.execute("SELECT level, level_label FROM ratings").fetchone() == ("5", "很满意")
 
 
 def test_chat_window_text(store: Store, tmp_path: Path) -> None:
@@ -151,5 +165,7 @@ def test_import_files_and_xlsx(store: Store, tmp_path: Path) -> None:
         sheet.write_row(1, 0, ["o7", "s", "b", 46296.5, 46296.75, 10])
     results = import_files(store, [xlsx, write(tmp_path, "o1.csv", ORDERS_V1)])
     assert [r.inserted for r in results] == [1, 2]
-    assert str(store.con.execute("SELECT paid_at FROM orders WHERE order_id = 'o7'"
-                                 ).fetchone()[0]) == "2026-10-01 18:00:00"
+    assert (
+        str(store.con.execute("SELECT paid_at FROM orders WHERE order_id = 'o7'").fetchone()[0])
+        == "2026-10-01 18:00:00"
+    )

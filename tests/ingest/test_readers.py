@@ -56,12 +56,17 @@ def test_xlsx_cells_are_text_and_datetimes_readable(tmp_path: Path) -> None:
     raw = read_raw(path)
     assert raw.format == "xlsx"
     assert raw.frame.row(0, named=True) == {
-        "_row": 2, "order_id": "12345", "created_at": "2026-10-01 09:30:05", "amount": "12.5"}
+        "_row": 2,
+        "order_id": "12345",
+        "created_at": "2026-10-01 09:30:05",
+        "amount": "12.5",
+    }
 
 
 def test_jsonl_and_parquet_are_cast_to_text(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"order_id": ["o1"], "items": [3],
-                          "created_at": [datetime(2026, 10, 1, 9, 0)]})
+    frame = pl.DataFrame(
+        {"order_id": ["o1"], "items": [3], "created_at": [datetime(2026, 10, 1, 9, 0)]}
+    )
     frame.write_ndjson(tmp_path / "o.jsonl")
     frame.write_json(tmp_path / "o.json")
     frame.write_parquet(tmp_path / "o.parquet")

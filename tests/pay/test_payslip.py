@@ -12,12 +12,31 @@ from kaohe.pay.payslip import PROVISIONAL_MARK, pay, score_inputs
 from kaohe.pay.plan import load_plan, parse_plan_text
 
 ROWS = [
-    {"agent": "a1", "sales_amount": 10000.0, "refund_amount": 500.0, "received_buyers": 100,
-     "consult_to_pay_rate": 0.30, "avg_order_value": 250.0, "flexible_bonus": 50.0},
-    {"agent": "a2", "sales_amount": 6000.0, "refund_amount": 0.0, "received_buyers": 80,
-     "consult_to_pay_rate": 0.20, "avg_order_value": 200.0},
-    {"agent": "a3", "sales_amount": 2000.0, "refund_amount": 200.0, "received_buyers": 0,
-     "consult_to_pay_rate": None, "avg_order_value": None},
+    {
+        "agent": "a1",
+        "sales_amount": 10000.0,
+        "refund_amount": 500.0,
+        "received_buyers": 100,
+        "consult_to_pay_rate": 0.30,
+        "avg_order_value": 250.0,
+        "flexible_bonus": 50.0,
+    },
+    {
+        "agent": "a2",
+        "sales_amount": 6000.0,
+        "refund_amount": 0.0,
+        "received_buyers": 80,
+        "consult_to_pay_rate": 0.20,
+        "avg_order_value": 200.0,
+    },
+    {
+        "agent": "a3",
+        "sales_amount": 2000.0,
+        "refund_amount": 200.0,
+        "received_buyers": 0,
+        "consult_to_pay_rate": None,
+        "avg_order_value": None,
+    },
 ]
 ROSTER = [
     {"agent": "a1", "name": "小王", "shops": "s1", "base_salary": 2000},
@@ -37,46 +56,53 @@ def test_jd_commission_against_team_averages() -> None:
     # 客单价 (250 + 200) / 2 = 225; 静默 1 % × 30000 = 300 ÷ 2 eligible (a3 received nobody)
     a1 = jd_pay().payslip("a1")
     assert {ln.id: ln.amount for ln in a1.lines} == {
-        "silent_share": 150.0,        # 300 / 2
+        "silent_share": 150.0,  # 300 / 2
         "base": 2000.0,
-        "commission": 200.0,          # 2 % × 10000
-        "returns_deduction": -20.0,   # −4 % × 500
-        "basic_bonus": 200.0,         # 100 received × 2
-        "conversion_bonus": 40.0,     # 200 × (0.30 − 0.25) / 0.25
-        "aov_bonus": 22.22,           # 200 × (250 − 225) / 225 = 22.222…
+        "commission": 200.0,  # 2 % × 10000
+        "returns_deduction": -20.0,  # −4 % × 500
+        "basic_bonus": 200.0,  # 100 received × 2
+        "conversion_bonus": 40.0,  # 200 × (0.30 − 0.25) / 0.25
+        "aov_bonus": 22.22,  # 200 × (250 − 225) / 225 = 22.222…
         "basic_performance": 262.22,  # 200 + 40 + 22.22
         "flexible": 50.0,
-        "performance_pay": 312.22,    # 262.22 + 50
+        "performance_pay": 312.22,  # 262.22 + 50
     }
-    assert a1.total == 2642.22        # 150 + 2000 + 200 − 20 + 312.22 (components not added)
+    assert a1.total == 2642.22  # 150 + 2000 + 200 − 20 + 312.22 (components not added)
 
 
 def test_jd_commission_below_team_average_and_missing_inputs() -> None:
     result = jd_pay()
     a2 = result.payslip("a2")
-    assert a2.amount("conversion_bonus") == -32.0   # 160 × (0.20 − 0.25) / 0.25
-    assert a2.amount("aov_bonus") == -17.78         # 160 × (200 − 225) / 225 = −17.777…
-    assert a2.amount("performance_pay") == 110.22   # 160 − 32 − 17.78 + 0 (no 灵活绩效)
+    assert a2.amount("conversion_bonus") == -32.0  # 160 × (0.20 − 0.25) / 0.25
+    assert a2.amount("aov_bonus") == -17.78  # 160 × (200 − 225) / 225 = −17.777…
+    assert a2.amount("performance_pay") == 110.22  # 160 − 32 − 17.78 + 0 (no 灵活绩效)
     assert a2.line("flexible").notes == ["no value for flexible_bonus: 0"]
-    assert a2.total == 1880.22                      # 150 + 1500 + 120 − 0 + 110.22
+    assert a2.total == 1880.22  # 150 + 1500 + 120 − 0 + 110.22
     a3 = result.payslip("a3")
     assert a3.amount("silent_share") == 0.0
     assert a3.line("conversion_bonus").notes[-1] == "no value for consult_to_pay_rate: 0"
-    assert a3.total == 1132.0                       # 1100 + 40 − 8
+    assert a3.total == 1132.0  # 1100 + 40 − 8
 
 
 def test_every_line_explains_itself() -> None:
     line = jd_pay().payslip("a1").line("conversion_bonus")
-    assert line.inputs == {"basic_bonus": 200.0, "consult_to_pay_rate": 0.30,
-                           "team.consult_to_pay_rate": 0.25}
+    assert line.inputs == {
+        "basic_bonus": 200.0,
+        "consult_to_pay_rate": 0.30,
+        "team.consult_to_pay_rate": 0.25,
+    }
     assert line.notes == ["team.consult_to_pay_rate = mean over 2 agents"]
     assert line.explain().startswith(
         "转化率加权奖金 = basic_bonus * (consult_to_pay_rate - team.consult_to_pay_rate) / "
         "team.consult_to_pay_rate; basic_bonus = 200; consult_to_pay_rate = 0.3; "
-        "team.consult_to_pay_rate = 0.25 → 40.00")
+        "team.consult_to_pay_rate = 0.25 → 40.00"
+    )
     silent = jd_pay().payslip("a1").line("silent_share")
-    assert silent.inputs == {"s1: silent_rate": 0.01, "s1: shop.silent_sales": 30000.0,
-                             "s1: eligible agents": 2.0}
+    assert silent.inputs == {
+        "s1: silent_rate": 0.01,
+        "s1: shop.silent_sales": 30000.0,
+        "s1: eligible agents": 2.0,
+    }
     assert silent.notes == ["s1: 300.00 ÷ 2 = 150.00"]
 
 
@@ -99,22 +125,35 @@ pools:
 
 def test_silent_sales_split_among_eligible_agents_of_each_shop() -> None:
     plan = parse_plan_text(SPLIT_PLAN, "split.yaml")
-    rows = [{"agent": a, "received_buyers": n} for a, n in
-            (("a1", 5), ("a2", 3), ("a3", 1), ("a4", 0), ("a5", 9))]
-    roster = [{"agent": "a1", "shops": "s1"}, {"agent": "a2", "shops": "s1、s2"},
-              {"agent": "a3", "shops": "s1"}, {"agent": "a4", "shops": "s1,s2"},
-              {"agent": "a5", "shops": "s3"}]
-    shops = {"s1": {"silent_sales": 10000.0}, "s2": {"silent_sales": 5000.0},
-             "s3": {"silent_sales": None}}
+    rows = [
+        {"agent": a, "received_buyers": n}
+        for a, n in (("a1", 5), ("a2", 3), ("a3", 1), ("a4", 0), ("a5", 9))
+    ]
+    roster = [
+        {"agent": "a1", "shops": "s1"},
+        {"agent": "a2", "shops": "s1、s2"},
+        {"agent": "a3", "shops": "s1"},
+        {"agent": "a4", "shops": "s1,s2"},
+        {"agent": "a5", "shops": "s3"},
+    ]
+    shops = {
+        "s1": {"silent_sales": 10000.0},
+        "s2": {"silent_sales": 5000.0},
+        "s3": {"silent_sales": None},
+    }
     result = pay(plan, rows, roster, settled=True, shops=shops)
     # s1: 100 ÷ 3 eligible (a1, a2, a3; a4 received nobody) = 33.33;
     # s2: 50 ÷ 1 eligible (a2) = 50; s3 has no silent sales value: no split
     amounts = {s.agent: s.amount("silent_share") for s in result.payslips}
     assert amounts == {"a1": 33.33, "a2": 83.33, "a3": 33.33, "a4": 0.0, "a5": 0.0}
     assert [(p.shop, p.amount, p.eligible, p.share) for p in result.pools] == [
-        ("s1", 100.0, ["a1", "a2", "a3"], 33.33), ("s2", 50.0, ["a2"], 50.0)]
+        ("s1", 100.0, ["a1", "a2", "a3"], 33.33),
+        ("s2", 50.0, ["a2"], 50.0),
+    ]
     assert result.payslip("a2").line("silent_share").notes == [
-        "s1: 100.00 ÷ 3 = 33.33", "s2: 50.00 ÷ 1 = 50.00"]
+        "s1: 100.00 ÷ 3 = 33.33",
+        "s2: 50.00 ÷ 1 = 50.00",
+    ]
 
 
 def test_single_shop_without_roster_shops() -> None:
@@ -134,10 +173,12 @@ lines:
     name: 高于团队
     formula: sales_amount - team.sales_amount
 """
-    rows = [{"agent": "a", "sales_amount": 100.0}, {"agent": "b", "sales_amount": 300.0},
-            {"agent": "c", "sales_amount": 1000.0}]
-    roster = [{"agent": "a", "team": "x"}, {"agent": "b", "team": "x"},
-              {"agent": "c", "team": "y"}]
+    rows = [
+        {"agent": "a", "sales_amount": 100.0},
+        {"agent": "b", "sales_amount": 300.0},
+        {"agent": "c", "sales_amount": 1000.0},
+    ]
+    roster = [{"agent": "a", "team": "x"}, {"agent": "b", "team": "x"}, {"agent": "c", "team": "y"}]
     result = pay(parse_plan_text(text, "t.yaml"), rows, roster, settled=True)
     # team x: mean (100 + 300) / 2 = 200; team y: 1000 alone
     assert [s.amount("above") for s in result.payslips] == [-100.0, 100.0, 0.0]
@@ -156,10 +197,20 @@ def test_unsettled_period_refused_unless_provisional() -> None:
 def test_pk_rewards_with_ties_and_grade_penalty() -> None:
     plan = load_plan("pk_rewards")
     scores = {
-        "a1": {"total": 95, "grade": "达标·优秀", "penalty": 0, "reward": 0,
-               "rank": {"sales_amount": 1, "received_buyers": 2}},
-        "a2": {"total": 75, "grade": "未达标", "penalty": 2000, "reward": 0,
-               "rank": {"sales_amount": 1, "received_buyers": 1}},
+        "a1": {
+            "total": 95,
+            "grade": "达标·优秀",
+            "penalty": 0,
+            "reward": 0,
+            "rank": {"sales_amount": 1, "received_buyers": 2},
+        },
+        "a2": {
+            "total": 75,
+            "grade": "未达标",
+            "penalty": 2000,
+            "reward": 0,
+            "rank": {"sales_amount": 1, "received_buyers": 1},
+        },
         "a3": {"total": 65, "grade": "未达标", "penalty": 5000, "rank": {"sales_amount": 3}},
         "a4": {"total": None, "grade": None, "rank": {"sales_amount": None}},
     }
@@ -169,25 +220,32 @@ def test_pk_rewards_with_ties_and_grade_penalty() -> None:
     assert [lines[a]["pk_sales_amount"] for a in ("a1", "a2", "a3", "a4")] == [300, 300, 100, 0]
     assert lines["a1"]["pk_received_buyers"] == 200.0
     assert [lines[a]["grade_penalty"] for a in ("a1", "a2", "a3")] == [0, -2000, -5000]
-    assert result.payslip("a1").total == 500.0           # 300 + 200
-    assert result.payslip("a2").total == -1400.0         # 300 + 300 − 2000
+    assert result.payslip("a1").total == 500.0  # 300 + 200
+    assert result.payslip("a2").total == -1400.0  # 300 + 300 − 2000
     assert result.payslip("a4").line("pk_sales_amount").notes == [
-        "no value for rank.sales_amount: 0"]
+        "no value for rank.sales_amount: 0"
+    ]
 
 
 def test_supervisor_rules() -> None:
     plan = load_plan("supervisor_rules")
-    roster = [{"agent": "s1", "level": "supervisor"}, {"agent": "s2", "level": "supervisor"},
-              {"agent": "a1", "level": "regular"}]
-    rows = [{"agent": "s1", "adopted_suggestion_reward": 500.0, "untrained_lost_orders": 2},
-            {"agent": "s2"}, {"agent": "a1"}]
+    roster = [
+        {"agent": "s1", "level": "supervisor"},
+        {"agent": "s2", "level": "supervisor"},
+        {"agent": "a1", "level": "regular"},
+    ]
+    rows = [
+        {"agent": "s1", "adopted_suggestion_reward": 500.0, "untrained_lost_orders": 2},
+        {"agent": "s2"},
+        {"agent": "a1"},
+    ]
     scores = {"s1": {"total": 92.0}, "s2": {"total": 55.0}, "a1": {"total": 99.0}}
     result = pay(plan, rows, roster, scores, settled=True)
-    assert [s.agent for s in result.payslips] == ["s1", "s2"]   # only supervisors
+    assert [s.agent for s in result.payslips] == ["s1", "s2"]  # only supervisors
     s1 = result.payslip("s1")
-    assert s1.amount("quarter_reward_line") == 1000.0           # 92 ≥ 90
-    assert s1.amount("lost_orders") == -400.0                   # −200 × 2
-    assert s1.total == 1100.0                                   # 1000 + 500 − 400
+    assert s1.amount("quarter_reward_line") == 1000.0  # 92 ≥ 90
+    assert s1.amount("lost_orders") == -400.0  # −200 × 2
+    assert s1.total == 1100.0  # 1000 + 500 − 400
     assert s1.notices == []
     s2 = result.payslip("s2")
     assert s2.amount("quarter_reward_line") == 0.0 and s2.total == 0.0
@@ -220,7 +278,7 @@ lines:
     slip = pay(plan, rows, [{"agent": "a", "level": "regular"}], settled=True).payslip("a")
     assert slip.amount("senior_bonus") == 0.0
     assert slip.line("senior_bonus").notes == ["does not apply (level == 'senior')"]
-    assert slip.amount("power") == 8.0                    # 2 ^ 3
+    assert slip.amount("power") == 8.0  # 2 ^ 3
     rows[0]["received_buyers"] = 50
     with pytest.raises(ConfigError, match=r"x.yaml:10, field 'lines.1.formula'.*exponent 50"):
         pay(plan, rows, settled=True)
@@ -228,16 +286,28 @@ lines:
 
 def test_score_inputs_from_a_score_result() -> None:
     grade = SimpleNamespace(label="未达标", penalty=2000.0, reward=0.0)
-    items = [SimpleNamespace(id="satisfaction", points=46.0, dropped=False),
-             SimpleNamespace(id="spot_check", points=0.0, dropped=True)]
-    result = SimpleNamespace(agents=[SimpleNamespace(agent="a1", total=76.0, grade=grade,
-                                                     items=items)])
-    pk = {"sales_amount": [SimpleNamespace(agent="a1", place=2),
-                           SimpleNamespace(agent="a9", place=None)]}
+    items = [
+        SimpleNamespace(id="satisfaction", points=46.0, dropped=False),
+        SimpleNamespace(id="spot_check", points=0.0, dropped=True),
+    ]
+    result = SimpleNamespace(
+        agents=[SimpleNamespace(agent="a1", total=76.0, grade=grade, items=items)]
+    )
+    pk = {
+        "sales_amount": [
+            SimpleNamespace(agent="a1", place=2),
+            SimpleNamespace(agent="a9", place=None),
+        ]
+    }
     assert score_inputs(result, pk) == {
-        "a1": {"total": 76.0, "grade": "未达标", "penalty": 2000.0, "reward": 0.0,
-               "items": {"satisfaction": 46.0, "spot_check": None},
-               "rank": {"sales_amount": 2}},
+        "a1": {
+            "total": 76.0,
+            "grade": "未达标",
+            "penalty": 2000.0,
+            "reward": 0.0,
+            "items": {"satisfaction": 46.0, "spot_check": None},
+            "rank": {"sales_amount": 2},
+        },
         "a9": {"rank": {"sales_amount": None}},
     }
 

@@ -42,8 +42,16 @@ def test_presets_are_listed() -> None:
 def test_jd_commission_preset_has_the_seed_lines() -> None:
     plan = load_plan("jd_commission")
     assert [ln.name for ln in plan.lines] == [
-        "底薪", "个人提成", "退货扣减", "基础奖金", "转化率加权奖金", "客单价加权奖金", "基础绩效",
-        "灵活绩效", "绩效工资"]
+        "底薪",
+        "个人提成",
+        "退货扣减",
+        "基础奖金",
+        "转化率加权奖金",
+        "客单价加权奖金",
+        "基础绩效",
+        "灵活绩效",
+        "绩效工资",
+    ]
     assert plan.params["commission_rate"].default == 0.02
     assert plan.params["returns_rate"].default == 0.04
     assert plan.params["silent_rate"].default == 0.01
@@ -58,21 +66,23 @@ def test_param_shorthand_and_good_file() -> None:
 
 def test_unknown_name_is_located_with_a_suggestion() -> None:
     message = error_of(plan_with_line("sales_amout * 2"))
-    assert message.startswith("mine.yaml:11, field 'lines.1.formula': unknown name "
-                              "'sales_amout'")
+    assert message.startswith("mine.yaml:11, field 'lines.1.formula': unknown name 'sales_amout'")
     assert "did you mean 'sales_amount'?" in message
 
 
-@pytest.mark.parametrize("formula, message", [
-    ("__import__('os')", "unexpected character '_'"),
-    ("().__class__", "unexpected character '_'"),
-    ("9**9**9", "exponent 3.8742e+08 too large"),
-    ("sales_amount.real", "dotted names start with team., score., rank. or shop."),
-    ("team.sales_amount.real", "at most one dot"),
-    ("shop.silent_sales", "only for a pool's amount"),
-    ("team.nonsense", "unknown metric 'nonsense'"),
-    ("later", "unknown name 'later'"),
-])
+@pytest.mark.parametrize(
+    "formula, message",
+    [
+        ("__import__('os')", "unexpected character '_'"),
+        ("().__class__", "unexpected character '_'"),
+        ("9**9**9", "exponent 3.8742e+08 too large"),
+        ("sales_amount.real", "dotted names start with team., score., rank. or shop."),
+        ("team.sales_amount.real", "at most one dot"),
+        ("shop.silent_sales", "only for a pool's amount"),
+        ("team.nonsense", "unknown metric 'nonsense'"),
+        ("later", "unknown name 'later'"),
+    ],
+)
 def test_bad_formulas_name_file_line_and_field(formula: str, message: str) -> None:
     text = plan_with_line(f'"{formula}"')
     error = error_of(text)
@@ -108,7 +118,8 @@ def test_schema_errors_are_located() -> None:
     error = error_of(GOOD.replace("    name: 双倍\n", "    name: 双倍\n    round: 9\n"))
     assert error.startswith("mine.yaml:11, field 'lines.1.round'")
     assert error_of(GOOD + "bogus: 1\n") == (
-        "mine.yaml:12, field 'bogus': Extra inputs are not permitted")
+        "mine.yaml:12, field 'bogus': Extra inputs are not permitted"
+    )
     assert error_of("- a\n- b\n").startswith("mine.yaml:1:")
     assert "invalid YAML" in error_of("id: [unclosed\n")
 

@@ -22,11 +22,23 @@ DEFAULT = load_pack("default")
 def frame(*rows: tuple) -> pl.DataFrame:
     """Messages of buyer b1 with agent a1: (seconds after T0, sender, text[, auto_reply]);
     msg_key k1, k2, … in the given order."""
-    return pl.DataFrame([
-        {"msg_key": f"k{i}", "shop": "s1", "buyer": "b1", "agent": "a1", "sender": r[1],
-         "time": T0 + timedelta(seconds=r[0]), "text": r[2], "msg_type": "text",
-         "auto_reply": r[3] if len(r) > 3 else False, "seq": i}
-        for i, r in enumerate(rows, start=1)])
+    return pl.DataFrame(
+        [
+            {
+                "msg_key": f"k{i}",
+                "shop": "s1",
+                "buyer": "b1",
+                "agent": "a1",
+                "sender": r[1],
+                "time": T0 + timedelta(seconds=r[0]),
+                "text": r[2],
+                "msg_type": "text",
+                "auto_reply": r[3] if len(r) > 3 else False,
+                "seq": i,
+            }
+            for i, r in enumerate(rows, start=1)
+        ]
+    )
 
 
 def hits(detector, messages: pl.DataFrame, rule: Rule | None = None) -> list[tuple[str, str]]:
@@ -42,27 +54,43 @@ def with_params(rule_id: str, **params) -> Rule:
 
 # ---------------------------------------------------------------- repeated_reply
 
+
 def test_a_script_sent_twice_is_not_repeated_at_min_count_three():
-    m = frame((0, "buyer", "在吗"), (10, "agent", "请提供订单号码"),
-              (20, "buyer", "123"), (30, "agent", "请提供订单号码"))
+    m = frame(
+        (0, "buyer", "在吗"),
+        (10, "agent", "请提供订单号码"),
+        (20, "buyer", "123"),
+        (30, "agent", "请提供订单号码"),
+    )
     assert hits(b.repeated_reply, m) == []
 
 
 def test_the_third_sending_is_one_finding_whitespace_ignored():
-    m = frame((0, "buyer", "在吗"), (10, "agent", "请提供订单号码"),
-              (20, "buyer", "123"), (30, "agent", " 请提供 订单号码"),
-              (40, "buyer", "?"), (50, "agent", "请提供订单号码"),
-              (60, "buyer", "?"), (70, "agent", "请提供订单号码"))  # 4th: still one finding
+    m = frame(
+        (0, "buyer", "在吗"),
+        (10, "agent", "请提供订单号码"),
+        (20, "buyer", "123"),
+        (30, "agent", " 请提供 订单号码"),
+        (40, "buyer", "?"),
+        (50, "agent", "请提供订单号码"),
+        (60, "buyer", "?"),
+        (70, "agent", "请提供订单号码"),
+    )  # 4th: still one finding
     assert hits(b.repeated_reply, m) == [("k6", "请提供订单号码")]
 
 
 def test_short_replies_are_not_scripts():
-    m = frame((0, "buyer", "在吗"), (10, "agent", "好的亲"), (20, "agent", "好的亲"),
-              (30, "agent", "好的亲"))  # 3 chars < min_chars 6
+    m = frame(
+        (0, "buyer", "在吗"),
+        (10, "agent", "好的亲"),
+        (20, "agent", "好的亲"),
+        (30, "agent", "好的亲"),
+    )  # 3 chars < min_chars 6
     assert hits(b.repeated_reply, m) == []
 
 
 # ---------------------------------------------------------------- no_greeting
+
 
 def test_a_greeting_first_reply_is_no_finding():
     assert hits(b.no_greeting, frame((0, "buyer", "在吗"), (5, "agent", "您好"))) == []
@@ -70,12 +98,17 @@ def test_a_greeting_first_reply_is_no_finding():
 
 def test_the_first_human_reply_without_greeting_is_a_finding():
     # the automatic reply (您好) is not the agent's first valid reply
-    m = frame((0, "buyer", "在吗"), (1, "agent", "您好，欢迎光临", True),
-              (5, "agent", "请提供订单号"), (9, "agent", "您好"))
+    m = frame(
+        (0, "buyer", "在吗"),
+        (1, "agent", "您好，欢迎光临", True),
+        (5, "agent", "请提供订单号"),
+        (9, "agent", "您好"),
+    )
     assert hits(b.no_greeting, m) == [("k3", "请提供订单号")]
 
 
 # ---------------------------------------------------------------- no_farewell
+
 
 def test_a_farewell_anywhere_in_the_closing_turn_is_enough():
     m = frame((0, "buyer", "好的谢谢"), (5, "agent", "祝您生活愉快"), (6, "agent", "再会"))
@@ -84,25 +117,37 @@ def test_a_farewell_anywhere_in_the_closing_turn_is_enough():
 
 def test_a_farewell_before_the_buyer_spoke_again_does_not_close():
     # closing turn = k4 alone (the buyer's k3 cuts it from k2): no phrase → finding on k4
-    m = frame((0, "buyer", "发货了吗"), (5, "agent", "发了，祝您生活愉快"),
-              (9, "buyer", "几天到"), (15, "agent", "两天"))
+    m = frame(
+        (0, "buyer", "发货了吗"),
+        (5, "agent", "发了，祝您生活愉快"),
+        (9, "buyer", "几天到"),
+        (15, "agent", "两天"),
+    )
     assert hits(b.no_farewell, m) == [("k4", "两天")]
 
 
 # ---------------------------------------------------------------- slow_reply
 
+
 def test_a_first_reply_at_30_seconds_is_not_slow_and_at_31_it_is():
     assert hits(b.slow_reply, frame((0, "buyer", "在吗"), (30, "agent", "在的"))) == []
     assert hits(b.slow_reply, frame((0, "buyer", "在吗"), (31, "agent", "在的"))) == [
-        ("k2", "首次回复 31 秒")]
+        ("k2", "首次回复 31 秒")
+    ]
 
 
 def test_later_rounds_use_the_round_limit_from_the_first_buyer_message():
-    m = frame((0, "buyer", "在吗"), (10, "agent", "在的"),            # first: 10 s
-              (100, "buyer", "有货吗"), (160, "agent", "有"),          # 60 s: not slow
-              (200, "buyer", "几天到"), (250, "buyer", "?"),
-              (265, "agent", "两天"),                                  # 265 − 200 = 65 s
-              (300, "buyer", "发票"), (700, "agent", "可以开"))         # 400 s > 300: severe
+    m = frame(
+        (0, "buyer", "在吗"),
+        (10, "agent", "在的"),  # first: 10 s
+        (100, "buyer", "有货吗"),
+        (160, "agent", "有"),  # 60 s: not slow
+        (200, "buyer", "几天到"),
+        (250, "buyer", "?"),
+        (265, "agent", "两天"),  # 265 − 200 = 65 s
+        (300, "buyer", "发票"),
+        (700, "agent", "可以开"),
+    )  # 400 s > 300: severe
     assert hits(b.slow_reply, m) == [("k7", "回复 65 秒"), ("k9", "严重超时 400 秒")]
 
 
@@ -114,6 +159,7 @@ def test_a_reply_after_the_session_gap_is_no_round():
 
 
 # ---------------------------------------------------------------- left_unanswered
+
 
 def test_a_session_ending_with_a_question_is_left_unanswered():
     m = frame((0, "buyer", "在吗"), (5, "agent", "在的"), (9, "buyer", "什么时候发货"))
@@ -131,14 +177,19 @@ def test_a_buyer_closing_or_an_agent_last_word_is_no_miss():
 
 # ---------------------------------------------------------------- no_soothing
 
+
 def test_an_apology_after_an_upset_buyer_is_no_finding():
     m = frame((0, "buyer", "太慢了，我要投诉"), (5, "agent", "抱歉让您久等了"))
     assert hits(b.no_soothing, m) == []
 
 
 def test_a_reply_without_soothing_is_a_finding_on_the_reply():
-    m = frame((0, "buyer", "在吗"), (3, "buyer", "我要投诉，东西是坏的"),
-              (5, "agent", "请提供订单号"), (9, "agent", "抱歉"))  # k4 is not the next reply
+    m = frame(
+        (0, "buyer", "在吗"),
+        (3, "buyer", "我要投诉，东西是坏的"),
+        (5, "agent", "请提供订单号"),
+        (9, "agent", "抱歉"),
+    )  # k4 is not the next reply
     assert hits(b.no_soothing, m) == [("k3", "投诉")]
 
 
@@ -148,6 +199,7 @@ def test_an_exception_is_not_upset():
 
 
 # ---------------------------------------------------------------- together
+
 
 def test_sessions_without_an_agent_are_not_judged():
     m = frame((0, "buyer", "在吗")).with_columns(pl.lit(None, pl.Utf8).alias("agent"))
@@ -171,13 +223,16 @@ rules:
 def store():
     d = "2026-10-05"
     with Store(":memory:") as s:
-        fill(s, [
-            msg("b1", "a1", "buyer", f"{d} 10:00:00", "在吗"),
-            msg("b1", "a1", "agent", f"{d} 10:00:45", "请稍等"),  # 45 s, no 您好
-            msg("b1", "a1", "buyer", f"{d} 10:01:00", "什么时候发货"),  # left unanswered
-            msg("b2", "a1", "buyer", f"{d} 12:00:00", "你好"),
-            msg("b2", "a1", "agent", f"{d} 12:00:10", "您好，在的"),  # clean
-        ])
+        fill(
+            s,
+            [
+                msg("b1", "a1", "buyer", f"{d} 10:00:00", "在吗"),
+                msg("b1", "a1", "agent", f"{d} 10:00:45", "请稍等"),  # 45 s, no 您好
+                msg("b1", "a1", "buyer", f"{d} 10:01:00", "什么时候发货"),  # left unanswered
+                msg("b2", "a1", "buyer", f"{d} 12:00:00", "你好"),
+                msg("b2", "a1", "agent", f"{d} 12:00:10", "您好，在的"),  # clean
+            ],
+        )
         yield s
 
 
@@ -187,7 +242,8 @@ def test_run_pack_stores_session_findings_with_their_session(store):
     rows = store.con.execute(
         "SELECT msg_key, agent, rule, strftime(session_start, '%H:%M:%S'), "
         "strftime(session_end, '%H:%M:%S'), span_start, span_end, matched "
-        "FROM qa_findings ORDER BY msg_key, rule").fetchall()
+        "FROM qa_findings ORDER BY msg_key, rule"
+    ).fetchall()
     assert rows == [
         ("k2", "a1", "no_greeting", "10:00:00", "10:01:00", 0, 3, "请稍等"),
         ("k2", "a1", "slow_reply", "10:00:00", "10:01:00", 0, 3, "首次回复 45 秒"),
@@ -197,7 +253,8 @@ def test_run_pack_stores_session_findings_with_their_session(store):
 
 def test_session_findings_count_in_the_automatic_score(store):
     run_pack(store, parse_pack_text(PACK, "timing.yaml"))
-    row = compute_kpis(store, by="agent", metrics=["qa_auto_score"],
-                       params={"pack": "timing"}, use_facts=False)[0]
+    row = compute_kpis(
+        store, by="agent", metrics=["qa_auto_score"], params={"pack": "timing"}, use_facts=False
+    )[0]
     # b1's session: 100 − 2 − 1 − 5 = 92; b2's: 100 → mean (92 + 100) / 2 = 96
     assert row["qa_auto_score"] == pytest.approx(96.0)

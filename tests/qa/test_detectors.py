@@ -31,11 +31,18 @@ EXAMPLES = {
 
 
 def frame(rows: list[tuple[str, str]], msg_type: str = "text") -> pl.DataFrame:
-    return pl.DataFrame({
-        "msg_key": [f"m{i}" for i in range(len(rows))], "shop": "店", "buyer": "买家",
-        "agent": "店:小美", "sender": [s for s, _ in rows], "text": [t for _, t in rows],
-        "time": pl.Series([None] * len(rows), dtype=pl.Datetime("ms")), "msg_type": msg_type,
-    })
+    return pl.DataFrame(
+        {
+            "msg_key": [f"m{i}" for i in range(len(rows))],
+            "shop": "店",
+            "buyer": "买家",
+            "agent": "店:小美",
+            "sender": [s for s, _ in rows],
+            "text": [t for _, t in rows],
+            "time": pl.Series([None] * len(rows), dtype=pl.Datetime("ms")),
+            "msg_type": msg_type,
+        }
+    )
 
 
 def fired(rule_id: str, text: str) -> pl.DataFrame:
@@ -76,17 +83,16 @@ def test_phone_finds_the_real_number_after_a_price():
     assert hit["matched"].to_list() == ["139-1234-5678"]
 
 
-@pytest.mark.parametrize("text", ["138001380001", "订单213800138000", "13800138000元",
-                                  "¥ 13800138000", "12800138000"])
+@pytest.mark.parametrize(
+    "text", ["138001380001", "订单213800138000", "13800138000元", "¥ 13800138000", "12800138000"]
+)
 def test_not_a_phone(text: str):
     assert fired("phone_number", text).is_empty()
 
 
 def test_luhn():
-    digits = pl.Series(["4111111111111111", "4111111111111112", "79927398713",
-                        "6011000990139424"])
-    assert pl.select(d.luhn_ok(pl.lit(digits))).to_series().to_list() == [
-        True, False, True, True]
+    digits = pl.Series(["4111111111111111", "4111111111111112", "79927398713", "6011000990139424"])
+    assert pl.select(d.luhn_ok(pl.lit(digits))).to_series().to_list() == [True, False, True, True]
 
 
 def test_bank_card_needs_luhn_and_a_bank_cue():
@@ -96,10 +102,10 @@ def test_bank_card_needs_luhn_and_a_bank_cue():
 
 
 def test_id_card_checksum_and_birth_date():
-    ok = pl.Series(["11010519491231002X", "11010519491231002x", "110105194912310021",
-                    "11010519491331002X"])
-    assert pl.select(d.id_card_ok(pl.lit(ok))).to_series().to_list() == [
-        True, True, False, False]
+    ok = pl.Series(
+        ["11010519491231002X", "11010519491231002x", "110105194912310021", "11010519491331002X"]
+    )
+    assert pl.select(d.id_card_ok(pl.lit(ok))).to_series().to_list() == [True, True, False, False]
 
 
 def test_link_allow_list_keeps_platform_links():
@@ -134,15 +140,41 @@ def test_ad_buyer_needs_two_signals():
 
 
 def test_scan_scopes_columns_and_withdrawn():
-    msgs = frame([("buyer", "你是不是有病吧"), ("agent", "哪个？"), ("bot", "哪个？"),
-                  ("agent", "好的亲"), ("buyer", "兼职刷单，日结200，加微信 wx8899123")])
-    msgs = msgs.with_columns(pl.when(pl.col("msg_key") == "m3").then(pl.lit("withdrawn"))
-                             .otherwise(pl.col("msg_type")).alias("msg_type"))
+    msgs = frame(
+        [
+            ("buyer", "你是不是有病吧"),
+            ("agent", "哪个？"),
+            ("bot", "哪个？"),
+            ("agent", "好的亲"),
+            ("buyer", "兼职刷单，日结200，加微信 wx8899123"),
+        ]
+    )
+    msgs = msgs.with_columns(
+        pl.when(pl.col("msg_key") == "m3")
+        .then(pl.lit("withdrawn"))
+        .otherwise(pl.col("msg_type"))
+        .alias("msg_type")
+    )
     out = scan(msgs, PACK).sort("msg_key")
     assert out.select("msg_key", "rule", "severity").rows() == [
-        ("m1", "rhetorical", "minor"), ("m3", "withdrawn", "info"), ("m4", "ad_buyer", "info")]
-    assert out.columns == ["msg_key", "shop", "buyer", "agent", "time", "rule", "category",
-                           "severity", "deduction", "start", "end", "matched"]
+        ("m1", "rhetorical", "minor"),
+        ("m3", "withdrawn", "info"),
+        ("m4", "ad_buyer", "info"),
+    ]
+    assert out.columns == [
+        "msg_key",
+        "shop",
+        "buyer",
+        "agent",
+        "time",
+        "rule",
+        "category",
+        "severity",
+        "deduction",
+        "start",
+        "end",
+        "matched",
+    ]
     assert out.row(0, named=True)["deduction"] == 5.0
 
 
@@ -157,10 +189,21 @@ def test_demo_spam_is_all_ad_buyer_and_demo_scripts_are_clean():
 
     spam = scan(frame([("buyer", t) for t in ph.SPAM]), PACK)
     assert spam["rule"].to_list() == ["ad_buyer"] * len(ph.SPAM)
-    polite = [*ph.GREETINGS, *ph.FAREWELLS, *ph.URGE_PAY, *ph.ORDER_CONFIRM, *ph.RATING_INVITE,
-              *ph.AUTO_WELCOME, *ph.AWAY_AUTO,
-              *[a for topics in (ph.PRESALES, ph.AFTERSALES) for _, answers in topics.values()
-                for a in answers]]
+    polite = [
+        *ph.GREETINGS,
+        *ph.FAREWELLS,
+        *ph.URGE_PAY,
+        *ph.ORDER_CONFIRM,
+        *ph.RATING_INVITE,
+        *ph.AUTO_WELCOME,
+        *ph.AWAY_AUTO,
+        *[
+            a
+            for topics in (ph.PRESALES, ph.AFTERSALES)
+            for _, answers in topics.values()
+            for a in answers
+        ],
+    ]
     assert scan(frame([("agent", t) for t in polite]), PACK).is_empty()
 
 

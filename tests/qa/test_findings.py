@@ -58,8 +58,8 @@ def test_run_stores_one_finding_per_hit_with_its_session(db, tmp_path):
     kaohe(db, "qa", "run", "--pack", pack, "--period", "2026-10")  # a re-run replaces
     with Store(db, read_only=True) as store:
         rows = store.con.execute(
-            "SELECT agent, rule, session_start, span_start, span_end FROM qa_findings "
-            "ORDER BY time").fetchall()
+            "SELECT agent, rule, session_start, span_start, span_end FROM qa_findings ORDER BY time"
+        ).fetchall()
     assert [(r[0], r[1]) for r in rows] == [("a1", "interrogation")] * 2
     assert [str(r[2]) for r in rows] == ["2026-10-05 10:00:00", "2026-10-05 11:00:00"]
     assert rows[0][3:] == (0, 6)  # 不是告诉你了 at the start
@@ -77,8 +77,20 @@ def test_findings_are_masked(db, tmp_path):
 
 def test_sample_is_reproducible_and_prefers_flagged(db, tmp_path):
     kaohe(db, "qa", "run", "--pack", str(tmp_path / "tiny.yaml"))
-    args = ("qa", "sample", "--per-agent", "1", "--seed", "7", "--flagged-share", "1",
-            "--period", "2026-10", "--format", "json")
+    args = (
+        "qa",
+        "sample",
+        "--per-agent",
+        "1",
+        "--seed",
+        "7",
+        "--flagged-share",
+        "1",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+    )
     first, second = kaohe(db, *args), kaohe(db, *args)
     assert first.exit_code == 0, first.output
     assert first.output == second.output
@@ -93,18 +105,32 @@ def test_an_ad_session_leaves_every_metric(tmp_path):
 
     path = str(tmp_path / "ad.duckdb")
     with Store(path) as store:
-        fill(store, ROWS + [
-            msg("b9", "a1", "buyer", "2026-10-06 09:00:00",
-                "兼职刷单，日结200，加微信 wx8899123 了解"),
-            msg("b9", "a1", "agent", "2026-10-06 09:00:20", "您好"),
-        ])
+        fill(
+            store,
+            ROWS
+            + [
+                msg(
+                    "b9",
+                    "a1",
+                    "buyer",
+                    "2026-10-06 09:00:00",
+                    "兼职刷单，日结200，加微信 wx8899123 了解",
+                ),
+                msg("b9", "a1", "agent", "2026-10-06 09:00:20", "您好"),
+            ],
+        )
         metrics = ["consult_buyers", "rounds", "agent_messages"]
         before = compute_kpis(store, by="shop", metrics=metrics, use_facts=False)[0]
     assert kaohe(path, "qa", "run").exit_code == 0
     with Store(path) as store:
         after = compute_kpis(store, by="shop", metrics=metrics, use_facts=False)[0]
-        kept = compute_kpis(store, by="shop", metrics=metrics, use_facts=False,
-                            params={"exclude_ad_sessions": False})[0]
+        kept = compute_kpis(
+            store,
+            by="shop",
+            metrics=metrics,
+            use_facts=False,
+            params={"exclude_ad_sessions": False},
+        )[0]
         facts = compute_kpis(store, by="shop", metrics=metrics)[0]
     assert after["consult_buyers"] == before["consult_buyers"] - 1
     assert after["rounds"] == before["rounds"] - 1

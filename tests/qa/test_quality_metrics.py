@@ -60,14 +60,26 @@ def store():
 
 
 def test_scores_violations_and_red_lines(store):
-    row = compute_kpis(store, by="agent", period="2026-10", metrics=METRICS,
-                       params={"pack": "tiny"}, use_facts=False)[0]
+    row = compute_kpis(
+        store,
+        by="agent",
+        period="2026-10",
+        metrics=METRICS,
+        params={"pack": "tiny"},
+        use_facts=False,
+    )[0]
     assert row["qa_auto_score"] == pytest.approx((90 + 0 + 100) / 3)
     assert row["qa_violations"] == 3
     assert row["qa_redline_sessions"] == 1
     assert row["qa_violations_per_1k"] == pytest.approx(3 * 1000 / 4)  # 4 agent messages
-    only_minor = compute_kpis(store, by="agent", period="2026-10", metrics=["qa_violations"],
-                              params={"pack": "tiny", "severity": "minor"}, use_facts=False)
+    only_minor = compute_kpis(
+        store,
+        by="agent",
+        period="2026-10",
+        metrics=["qa_violations"],
+        params={"pack": "tiny", "severity": "minor"},
+        use_facts=False,
+    )
     assert only_minor[0]["qa_violations"] == 2
 
 

@@ -60,15 +60,18 @@ def test_critical_category_below_half_zeroes_the_review(card):
 
 
 def test_critical_at_half_does_not_zero():
-    text = "id: k\nname: k\ncategories:\n  - {id: x, name: x, scale: 1-5, critical: true}\n" \
-           "  - {id: y, name: y, scale: 1-5}\n"
+    text = (
+        "id: k\nname: k\ncategories:\n  - {id: x, name: x, scale: 1-5, critical: true}\n"
+        "  - {id: y, name: y, scale: 1-5}\n"
+    )
     card = parse_scorecard_text(text, "k.yaml")
     assert score_review(card, {"x": 3, "y": 5}) == 0.75
 
 
 def test_pass_line_is_80_percent():
-    ten = parse_scorecard_text("id: t\nname: t\ncategories:\n  - {id: x, name: x, scale: 0-10}\n",
-                               "t.yaml")
+    ten = parse_scorecard_text(
+        "id: t\nname: t\ncategories:\n  - {id: x, name: x, scale: 0-10}\n", "t.yaml"
+    )
     result = iqs([score_review(ten, {"x": 8}), score_review(ten, {"x": 7})])
     assert (result.passed, result.spot_check_pass_rate) == (1, 0.5)
 
@@ -85,11 +88,27 @@ def test_values_off_the_scale_or_unknown_categories_raise(card):
 def test_seed_001_presets():
     cards = {c.id: c for c in list_scorecards()}
     assert [c.name for c in cards["kaohe1_skills"].categories] == [
-        "打字速度", "多客户记忆能力", "旺旺使用", "网银使用", "支付宝使用", "后台操作", "物流信息",
-        "宝贝熟悉程度", "产品知识"]
+        "打字速度",
+        "多客户记忆能力",
+        "旺旺使用",
+        "网银使用",
+        "支付宝使用",
+        "后台操作",
+        "物流信息",
+        "宝贝熟悉程度",
+        "产品知识",
+    ]
     assert [c.name for c in cards["kaohe2_attitude"].categories] == [
-        "问候语热情度", "了解客户需求准确度", "咨询回复及时度", "提问回复准确度", "产品介绍准确度",
-        "产品推荐准确度", "售后处理问题合理度", "个别要求处理完美度", "道别语亲切度"]
+        "问候语热情度",
+        "了解客户需求准确度",
+        "咨询回复及时度",
+        "提问回复准确度",
+        "产品介绍准确度",
+        "产品推荐准确度",
+        "售后处理问题合理度",
+        "个别要求处理完美度",
+        "道别语亲切度",
+    ]
     assert load_scorecard("考核表2 服务态度").id == "kaohe2_attitude"
 
 
@@ -97,8 +116,11 @@ def test_errors_name_file_line_and_field():
     bad = CARD.replace("scale: 1-5}\n  - {id: c", "scale: 1-5, weight: -1}\n  - {id: c")
     with pytest.raises(ConfigError) as err:
         parse_scorecard_text(bad, "mine.yaml")
-    assert (err.value.file, err.value.line, err.value.field) == ("mine.yaml", 5,
-                                                                  "categories.1.weight")
+    assert (err.value.file, err.value.line, err.value.field) == (
+        "mine.yaml",
+        5,
+        "categories.1.weight",
+    )
     with pytest.raises(ConfigError, match="unknown scale") as err:
         parse_scorecard_text(CARD.replace("pass_fail", "1-7"), "mine.yaml")
     assert err.value.line == 6
@@ -124,16 +146,25 @@ def test_pass_fail_verdict_as_a_rating(card):
 
 def _rows(*reviews):
     cols = ("review_id", "session", "agent", "reviewer", "item", "score")
-    return pl.DataFrame([dict(zip(cols, r, strict=True)) | {"scorecard": "test", "shop": "s",
-                                                             "date": None, "passed": None}
-                         for r in reviews])
+    return pl.DataFrame(
+        [
+            dict(zip(cols, r, strict=True))
+            | {"scorecard": "test", "shop": "s", "date": None, "passed": None}
+            for r in reviews
+        ]
+    )
 
 
 def test_calibration_reviews_are_kept_out_of_scores(card):
-    rows = _rows(("r1", "s1", "al", "qa1", "a", 5.0), ("r1", "s1", "al", "qa1", "b", 5.0),
-                 ("r2", "s2", "al", "qa1", "a", 1.0), ("r2", "s2", "al", "qa1", "b", 1.0),
-                 ("r3", "s3", "al", "qa1", "a", 1.0), ("r4", "s3", "al", "qa2", "a", 4.0),
-                 ("r5", "s4", "al", "qa1", "a", None))
+    rows = _rows(
+        ("r1", "s1", "al", "qa1", "a", 5.0),
+        ("r1", "s1", "al", "qa1", "b", 5.0),
+        ("r2", "s2", "al", "qa1", "a", 1.0),
+        ("r2", "s2", "al", "qa1", "b", 1.0),
+        ("r3", "s3", "al", "qa1", "a", 1.0),
+        ("r4", "s3", "al", "qa2", "a", 4.0),
+        ("r5", "s4", "al", "qa1", "a", None),
+    )
     scored = review_scores(rows, {"test": card})
     assert scored.filter(pl.col("calibration"))["review_id"].to_list() == ["r3", "r4"]
     out = agent_iqs(scored).row(0, named=True)

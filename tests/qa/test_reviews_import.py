@@ -27,7 +27,8 @@ def store():
 
 def _quarantine(store):
     return store.con.execute(
-        'SELECT file, "row", "column", value, reason FROM quarantine ORDER BY "row"').fetchall()
+        'SELECT file, "row", "column", value, reason FROM quarantine ORDER BY "row"'
+    ).fetchall()
 
 
 def test_good_rows_in_bad_rows_quarantined(store, tmp_path):
@@ -36,15 +37,22 @@ def test_good_rows_in_bad_rows_quarantined(store, tmp_path):
     result = import_reviews(store, path)
     assert (result.read, result.inserted, result.rejected) == (9, 2, 7)
     stored = store.con.execute(
-        "SELECT review_id, scorecard, item, score FROM qa_reviews ORDER BY item").fetchall()
-    assert stored == [("r1", "kaohe2_attitude", "greeting_warmth", 5.0),
-                      ("r1", "kaohe2_attitude", "reply_timeliness", 4.0)]
+        "SELECT review_id, scorecard, item, score FROM qa_reviews ORDER BY item"
+    ).fetchall()
+    assert stored == [
+        ("r1", "kaohe2_attitude", "greeting_warmth", 5.0),
+        ("r1", "kaohe2_attitude", "reply_timeliness", 4.0),
+    ]
     f = str(path)
     assert _quarantine(store) == [
-        (f, 4, "score", "7", R_SCALE), (f, 5, "review_id", "r2", R_REVIEW),
-        (f, 6, "scorecard", "nope", R_SCORECARD), (f, 7, "item", "不存在", R_ITEM),
-        (f, 8, "score", "abc", R_NUMBER), (f, 9, "review_id", "r5", R_REVIEW),
-        (f, 10, "agent", None, R_MISSING)]
+        (f, 4, "score", "7", R_SCALE),
+        (f, 5, "review_id", "r2", R_REVIEW),
+        (f, 6, "scorecard", "nope", R_SCORECARD),
+        (f, 7, "item", "不存在", R_ITEM),
+        (f, 8, "score", "abc", R_NUMBER),
+        (f, 9, "review_id", "r5", R_REVIEW),
+        (f, 10, "agent", None, R_MISSING),
+    ]
 
 
 def test_reimport_is_idempotent(store, tmp_path):
@@ -62,16 +70,21 @@ def test_imported_reviews_score(store, tmp_path):
     import_reviews(store, path)
     scored = review_scores(stored_reviews(store.con))
     assert scored.select("review_id", "score", "passed", "calibration").rows() == [
-        ("r1", 0.875, True, False)]  # (100 % + 75 %) / 2
+        ("r1", 0.875, True, False)
+    ]  # (100 % + 75 %) / 2
 
 
 def test_na_only_where_the_category_allows_it(store, tmp_path):
     card = parse_scorecard_text(
         "id: strict\nname: 严格\ncategories:\n  - {id: a, name: 甲, scale: 1-5, allow_na: false}\n"
-        "  - {id: b, name: 乙, scale: 1-5}\n", "strict.yaml")
+        "  - {id: b, name: 乙, scale: 1-5}\n",
+        "strict.yaml",
+    )
     path = tmp_path / "na.csv"
-    path.write_text(HEAD + "x1,s1,A,al,2026-01-05,qa1,strict,乙,,\n"
-                           "x2,s2,A,al,2026-01-05,qa1,strict,甲,,\n", "utf-8")
+    path.write_text(
+        HEAD + "x1,s1,A,al,2026-01-05,qa1,strict,乙,,\nx2,s2,A,al,2026-01-05,qa1,strict,甲,,\n",
+        "utf-8",
+    )
     result = import_reviews(store, path, scorecards=[card])
     assert result.inserted == 1
     assert [(r[1], r[2], r[4]) for r in _quarantine(store)] == [(3, "score", R_NA)]

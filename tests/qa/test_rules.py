@@ -78,7 +78,8 @@ def test_phrase_rule_needs_phrases():
 
 def test_invalid_regex_is_located():
     text = GOOD.replace("detector: phrases", "detector: pattern").replace(
-        "whole: [哪个]", "regex: ['[0-9']")
+        "whole: [哪个]", "regex: ['[0-9']"
+    )
     err = _error(text)
     assert (err.line, err.field) == (11, "rules.0.params.regex.0")
     assert "invalid regular expression" in str(err)

@@ -9,8 +9,17 @@ from kaohe.qa.sampling import sample_sessions
 
 
 def _sessions(agents=("al", "bo"), per_agent=30, flagged_every=5, days=3):
-    return [{"session": f"{a}-{i}", "agent": a, "shop": "店A", "flagged": i % flagged_every == 0,
-             "day": date(2026, 3, 2 + i % days)} for a in agents for i in range(per_agent)]
+    return [
+        {
+            "session": f"{a}-{i}",
+            "agent": a,
+            "shop": "店A",
+            "flagged": i % flagged_every == 0,
+            "day": date(2026, 3, 2 + i % days),
+        }
+        for a in agents
+        for i in range(per_agent)
+    ]
 
 
 def test_same_seed_same_sample_whatever_the_row_order():
@@ -55,14 +64,22 @@ def test_an_agent_with_few_sessions_gives_all():
 
 
 def test_stratified_by_day():
-    out = sample_sessions(_sessions(agents=("al",), flagged_every=1000, days=3), 6, seed=5,
-                          flagged_share=0)
+    out = sample_sessions(
+        _sessions(agents=("al",), flagged_every=1000, days=3), 6, seed=5, flagged_share=0
+    )
     assert sorted(out.group_by("day").len()["len"]) == [2, 2, 2]
 
 
 def test_per_cycle_and_per_shop():
-    rows = [{"session": f"s{i}", "agent": "al", "shop": "AB"[i % 2],
-             "day": date(2026, 3, 2) if i < 20 else date(2026, 3, 10)} for i in range(40)]
+    rows = [
+        {
+            "session": f"s{i}",
+            "agent": "al",
+            "shop": "AB"[i % 2],
+            "day": date(2026, 3, 2) if i < 20 else date(2026, 3, 10),
+        }
+        for i in range(40)
+    ]
     weekly = sample_sessions(rows, 3, seed=1, cycle="week")
     assert weekly.group_by("period").len().sort("period")["len"].to_list() == [3, 3]
     by_shop = sample_sessions(rows, 3, seed=1, cycle="month", by_shop=True)

@@ -32,19 +32,26 @@ def store():
 
 
 def _by_agent(store, **kw):
-    return {r["agent"]: r for r in compute_kpis(store, by="agent", period="2026-10",
-                                                 metrics=METRICS, **kw)}
+    return {
+        r["agent"]: r
+        for r in compute_kpis(store, by="agent", period="2026-10", metrics=METRICS, **kw)
+    }
 
 
 def test_scores_stored_at_import(store, tmp_path):
     path = tmp_path / "reviews.csv"
     path.write_text(HEAD + ROWS, "utf-8")
     import_reviews(store, path)
-    rows = store.con.execute("SELECT review_id, day::VARCHAR, score, passed "
-                             "FROM qa_review_scores ORDER BY review_id").fetchall()
-    assert rows == [("r1", "2026-10-05", 0.875, True), ("r2", "2026-10-06", 0.5, False),
-                    ("r3", "2026-10-07", 1.0, True), ("r4", "2026-10-07", 0.0, False),
-                    ("r5", "2026-10-07", 0.75, False)]
+    rows = store.con.execute(
+        "SELECT review_id, day::VARCHAR, score, passed FROM qa_review_scores ORDER BY review_id"
+    ).fetchall()
+    assert rows == [
+        ("r1", "2026-10-05", 0.875, True),
+        ("r2", "2026-10-06", 0.5, False),
+        ("r3", "2026-10-07", 1.0, True),
+        ("r4", "2026-10-07", 0.0, False),
+        ("r5", "2026-10-07", 0.75, False),
+    ]
 
 
 @pytest.mark.parametrize("use_facts", [True, False])

@@ -3,9 +3,17 @@
 from kaohe.schemes import compare, load_scheme, score
 from kaohe.schemes.docs import describe, render_docs
 
-ROW = {"agent": "a1", "ratings": 30, "bad_ratings": 2, "so_review_20min_rate": 0.9,
-       "so_process_20min_rate": 0.9, "spot_checks": 5, "failed_spot_checks": 1,
-       "so_awaiting_feedback_rate": 0.05, "satisfaction_rate": 0.9}
+ROW = {
+    "agent": "a1",
+    "ratings": 30,
+    "bad_ratings": 2,
+    "so_review_20min_rate": 0.9,
+    "so_process_20min_rate": 0.9,
+    "spot_checks": 5,
+    "failed_spot_checks": 1,
+    "so_awaiting_feedback_rate": 0.05,
+    "satisfaction_rate": 0.9,
+}
 
 
 def test_docs_cover_every_preset_with_its_bands():
@@ -22,13 +30,23 @@ def test_docs_cover_every_preset_with_its_bands():
 
 def test_compare_two_schemes_on_the_same_rows():
     jd = score(load_scheme("jd_aftersales"), [ROW], None, "2026-10")
-    strict = score(load_scheme("jd_aftersales", params={"review_target": 0.95}), [ROW], None,
-                   "2026-10")
+    strict = score(
+        load_scheme("jd_aftersales", params={"review_target": 0.95}), [ROW], None, "2026-10"
+    )
     rows = compare(jd, strict)
     # 30 ratings: 50 − 2; review 20; process 10; 5 checks: 20 − 1; no penalty → 97
     # stricter review target 0.95: 0.9 is 5 points short → 20 − 5 = 15 → 92
-    assert rows == [{"agent": "a1", "name": None, "total_a": 97, "grade_a": "达标·优秀",
-                     "total_b": 92, "grade_b": "达标·优秀", "difference": -5}]
+    assert rows == [
+        {
+            "agent": "a1",
+            "name": None,
+            "total_a": 97,
+            "grade_a": "达标·优秀",
+            "total_b": 92,
+            "grade_b": "达标·优秀",
+            "difference": -5,
+        }
+    ]
 
 
 def test_explain_lists_every_item():

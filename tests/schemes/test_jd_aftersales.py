@@ -4,15 +4,28 @@ import pytest
 
 from kaohe.schemes import load_scheme, score
 
-TARGETS = {"satisfaction_target": 0.95, "review_target": 0.9, "process_target": 0.9,
-           "spot_check_target": 0.95, "awaiting_feedback_target": 0.1}
+TARGETS = {
+    "satisfaction_target": 0.95,
+    "review_target": 0.9,
+    "process_target": 0.9,
+    "spot_check_target": 0.95,
+    "awaiting_feedback_target": 0.1,
+}
 
 
 def row(**kw):
-    base = {"agent": "a1", "ratings": 60, "satisfaction_rate": 0.95, "bad_ratings": 0,
-            "so_review_20min_rate": 0.9, "so_process_20min_rate": 0.9, "spot_checks": 25,
-            "spot_check_pass_rate": 0.95, "failed_spot_checks": 0,
-            "so_awaiting_feedback_rate": 0.1}
+    base = {
+        "agent": "a1",
+        "ratings": 60,
+        "satisfaction_rate": 0.95,
+        "bad_ratings": 0,
+        "so_review_20min_rate": 0.9,
+        "so_process_20min_rate": 0.9,
+        "spot_checks": 25,
+        "spot_check_pass_rate": 0.95,
+        "failed_spot_checks": 0,
+        "so_awaiting_feedback_rate": 0.1,
+    }
     return {**base, **kw}
 
 
@@ -73,8 +86,11 @@ def test_fewer_than_20_spot_checks_deduct_per_failed_check():
 
 
 def test_awaiting_feedback_above_target_costs_5():
-    above, at, below = run(so_awaiting_feedback_rate=0.11), run(), run(
-        so_awaiting_feedback_rate=0.02)
+    above, at, below = (
+        run(so_awaiting_feedback_rate=0.11),
+        run(),
+        run(so_awaiting_feedback_rate=0.02),
+    )
     assert above.item("awaiting_feedback").points == -5
     assert above.total == 95  # 100 − 5
     assert at.item("awaiting_feedback").points == 0  # equal to the target: no penalty
@@ -82,9 +98,15 @@ def test_awaiting_feedback_above_target_costs_5():
 
 
 def test_mixed_month():
-    a = run(ratings=60, satisfaction_rate=0.92, so_review_20min_rate=0.85,
-            so_process_20min_rate=0.8, spot_checks=25, spot_check_pass_rate=0.9,
-            so_awaiting_feedback_rate=0.12)
+    a = run(
+        ratings=60,
+        satisfaction_rate=0.92,
+        so_review_20min_rate=0.85,
+        so_process_20min_rate=0.8,
+        spot_checks=25,
+        spot_check_pass_rate=0.9,
+        so_awaiting_feedback_rate=0.12,
+    )
     # 44 + (20 − 5) + (10 − 10 × 0.5) + (20 − 5) − 5 = 44 + 15 + 5 + 15 − 5 = 74
     assert a.total == pytest.approx(74)
     assert (a.grade.label, a.grade.penalty, a.grade.improvement_months) == ("未达标", 2000, 1)
@@ -94,15 +116,15 @@ def test_mixed_month():
 # total: s below 0.95 by k points gives 100 − 2k
 GRADE_CASES = [
     (0.95, 100, "达标·优秀", "x ≥ 90", 0),
-    (0.90, 90, "达标·优秀", "x ≥ 90", 0),        # 5 short × 2 = 10 → 90: boundary, top band
-    (0.895, 89, "达标", "80 ≤ x < 90", 0),        # 5.5 short × 2 = 11 → 89
-    (0.85, 80, "达标", "80 ≤ x < 90", 0),         # 10 × 2 = 20 → 80: boundary
-    (0.845, 79, "未达标", "70 ≤ x < 80", 2000),   # 10.5 × 2 = 21 → 79
-    (0.80, 70, "未达标", "70 ≤ x < 80", 2000),    # 15 × 2 = 30 → 70: boundary
-    (0.795, 69, "未达标", "60 ≤ x < 70", 5000),   # 15.5 × 2 = 31 → 69
-    (0.75, 60, "未达标", "60 ≤ x < 70", 5000),    # 20 × 2 = 40 → 60: boundary
-    (0.745, 59, "未达标", "x < 60", 10000),       # 20.5 × 2 = 41 → 59
-    (0.45, 50, "未达标", "x < 60", 10000),        # 50 × 2 = 100 → floor 0 → 50
+    (0.90, 90, "达标·优秀", "x ≥ 90", 0),  # 5 short × 2 = 10 → 90: boundary, top band
+    (0.895, 89, "达标", "80 ≤ x < 90", 0),  # 5.5 short × 2 = 11 → 89
+    (0.85, 80, "达标", "80 ≤ x < 90", 0),  # 10 × 2 = 20 → 80: boundary
+    (0.845, 79, "未达标", "70 ≤ x < 80", 2000),  # 10.5 × 2 = 21 → 79
+    (0.80, 70, "未达标", "70 ≤ x < 80", 2000),  # 15 × 2 = 30 → 70: boundary
+    (0.795, 69, "未达标", "60 ≤ x < 70", 5000),  # 15.5 × 2 = 31 → 69
+    (0.75, 60, "未达标", "60 ≤ x < 70", 5000),  # 20 × 2 = 40 → 60: boundary
+    (0.745, 59, "未达标", "x < 60", 10000),  # 20.5 × 2 = 41 → 59
+    (0.45, 50, "未达标", "x < 60", 10000),  # 50 × 2 = 100 → floor 0 → 50
 ]
 
 

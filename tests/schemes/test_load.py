@@ -5,9 +5,20 @@ import pytest
 from kaohe.errors import ConfigError, UsageError
 from kaohe.schemes import list_schemes, load_scheme, parse_scheme_text
 
-PRESETS = {"presales_standard", "aftersales_standard", "presales_traffic", "presales_service",
-           "presales_growth", "aftersales_returns", "aftersales_reputation", "general",
-           "jd_aftersales", "tmall_ops_kpi", "callcenter", "supervisor"}
+PRESETS = {
+    "presales_standard",
+    "aftersales_standard",
+    "presales_traffic",
+    "presales_service",
+    "presales_growth",
+    "aftersales_returns",
+    "aftersales_reputation",
+    "general",
+    "jd_aftersales",
+    "tmall_ops_kpi",
+    "callcenter",
+    "supervisor",
+}
 
 GOOD = """\
 id: mine
@@ -46,23 +57,47 @@ def test_load_by_id_path_and_param_override(tmp_path):
         load_scheme("jd_aftersales", params={"x": 1})
 
 
-@pytest.mark.parametrize(("text", "line", "field", "message"), [
-    (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "does not match"),
-    (GOOD.replace("target: t", "target: goal"), 10, "items.0.target", "unknown parameter"),
-    (GOOD.replace("{min: 1.0, points: 10}", "{min: 1.0, pointz: 10}"), 12,
-     "items.0.bands.0.pointz", "Extra inputs"),
-    (GOOD.replace("- {points: 0}", "- {min: 2, points: 0}"), 13, "items.0.bands.1",
-     "best first"),
-    (GOOD.replace("- {points: 0}", "- {points: 0}\n      - {min: 0, points: 0}"), 13,
-     "items.0.bands.1", "only the last band"),
-    (GOOD.replace("  - id: rate\n    label", "  - label"), 6, "items.0.id", "needs an id"),
-    (GOOD + "grades:\n  - {label: 差}\n  - {min: 60, label: 好}\n", 15, "grades.0",
-     "only the last band"),
-    (GOOD.replace("name: 我的方案\n", ""), 1, "name", "Field required"),
-    (GOOD.replace("rule: tiers", "rule: weighted\n    weight: 10\n    normalise: {method: target}")
-     .replace("    bands:\n      - {min: 1.0, points: 10}\n      - {points: 0}\n", ""), 10,
-     "items.0.normalise.target", "needs a target"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [
+        (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "does not match"),
+        (GOOD.replace("target: t", "target: goal"), 10, "items.0.target", "unknown parameter"),
+        (
+            GOOD.replace("{min: 1.0, points: 10}", "{min: 1.0, pointz: 10}"),
+            12,
+            "items.0.bands.0.pointz",
+            "Extra inputs",
+        ),
+        (
+            GOOD.replace("- {points: 0}", "- {min: 2, points: 0}"),
+            13,
+            "items.0.bands.1",
+            "best first",
+        ),
+        (
+            GOOD.replace("- {points: 0}", "- {points: 0}\n      - {min: 0, points: 0}"),
+            13,
+            "items.0.bands.1",
+            "only the last band",
+        ),
+        (GOOD.replace("  - id: rate\n    label", "  - label"), 6, "items.0.id", "needs an id"),
+        (
+            GOOD + "grades:\n  - {label: 差}\n  - {min: 60, label: 好}\n",
+            15,
+            "grades.0",
+            "only the last band",
+        ),
+        (GOOD.replace("name: 我的方案\n", ""), 1, "name", "Field required"),
+        (
+            GOOD.replace(
+                "rule: tiers", "rule: weighted\n    weight: 10\n    normalise: {method: target}"
+            ).replace("    bands:\n      - {min: 1.0, points: 10}\n      - {points: 0}\n", ""),
+            10,
+            "items.0.normalise.target",
+            "needs a target",
+        ),
+    ],
+)
 def test_errors_name_file_line_and_field(text, line, field, message):
     with pytest.raises(ConfigError) as err:
         parse_scheme_text(text, "mine.yaml")

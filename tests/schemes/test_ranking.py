@@ -21,8 +21,13 @@ def places(entries):
 
 
 def test_ties_share_the_place_and_the_next_place_is_skipped():
-    out = rank_metric(ROWS, PkMetric(metric="sales_amount"), SAMPLE, rewards=[300, 200, 100],
-                      direction=lambda m: "higher")
+    out = rank_metric(
+        ROWS,
+        PkMetric(metric="sales_amount"),
+        SAMPLE,
+        rewards=[300, 200, 100],
+        direction=lambda m: "higher",
+    )
     # b and c tie at 12000 → both 1st; a is 3rd (competition ranking 1, 1, 3); d 4th
     assert places(out) == {"b": 1, "c": 1, "a": 3, "d": 4, "e": None, "f": None}
     rewards = {e.agent: e.reward for e in out}
@@ -49,11 +54,14 @@ def test_wilson_lower_bound():
 
 
 def test_wilson_ranking_lets_the_large_sample_win():
-    rows = [{"agent": "small", "rate": 1.0, "n": 3}, {"agent": "large", "rate": 290 / 300,
-                                                       "n": 300}]
+    rows = [
+        {"agent": "small", "rate": 1.0, "n": 3},
+        {"agent": "large", "rate": 290 / 300, "n": 300},
+    ]
     plain = rank_metric(rows, PkMetric(metric="rate"), direction=lambda m: "higher")
-    fair = rank_metric(rows, PkMetric(metric="rate", wilson_trials="n"),
-                       direction=lambda m: "higher")
+    fair = rank_metric(
+        rows, PkMetric(metric="rate", wilson_trials="n"), direction=lambda m: "higher"
+    )
     assert places(plain) == {"small": 1, "large": 2}
     assert places(fair) == {"large": 1, "small": 2}
     assert "Wilson lower bound" in fair[0].explanation
@@ -62,9 +70,7 @@ def test_wilson_ranking_lets_the_large_sample_win():
 def test_preset_pk_section():
     pk = load_scheme("presales_standard").pk
     out = pk_rank(ROWS, pk)
-    assert list(out) == ["sales_amount", "consult_to_pay_rate", "avg_response_s",
-                         "received_buyers"]
+    assert list(out) == ["sales_amount", "consult_to_pay_rate", "avg_response_s", "received_buyers"]
     # avg_response_s is lower-is-better (both in the preset and the registry)
     assert places(out["avg_response_s"])["b"] == 1
-    assert places(out["received_buyers"]) == {"a": 1, "b": 2, "c": 3, "d": 4, "f": 5,
-                                              "e": None}
+    assert places(out["received_buyers"]) == {"a": 1, "b": 2, "c": 3, "d": 4, "f": 5, "e": None}

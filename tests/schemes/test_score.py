@@ -22,17 +22,30 @@ grades:
   - {label: 不合格, meets_standard: false}
 """
 ROSTER = [
-    {"agent": "a1", "name": "小美", "role": "presales", "team": "A组",
-     "shops": "拼多多旗舰店,淘宝店"},
+    {
+        "agent": "a1",
+        "name": "小美",
+        "role": "presales",
+        "team": "A组",
+        "shops": "拼多多旗舰店,淘宝店",
+    },
     {"agent": "a2", "name": "小王", "role": "aftersales", "team": "A组", "shops": "拼多多旗舰店"},
     {"agent": "a3", "name": "小李", "role": "presales", "team": "B组", "shops": "拼多多旗舰店"},
     {"agent": "a4", "name": "小张", "role": "presales", "team": "A组", "shops": "淘宝店"},
     {"agent": "a5", "name": "小赵", "role": "presales", "team": "A组", "shops": "拼多多旗舰店"},
-    {"agent": "a6", "name": "离职", "role": "presales", "team": "A组", "shops": "拼多多旗舰店",
-     "active": False},
+    {
+        "agent": "a6",
+        "name": "离职",
+        "role": "presales",
+        "team": "A组",
+        "shops": "拼多多旗舰店",
+        "active": False,
+    },
 ]
-ROWS = [{"agent": a, "consult_buyers": 120, "reply_rate": 0.96, "discipline": 40}
-        for a in ("a1", "a2", "a3", "a4")]
+ROWS = [
+    {"agent": a, "consult_buyers": 120, "reply_rate": 0.96, "discipline": 40}
+    for a in ("a1", "a2", "a3", "a4")
+]
 
 
 def run(rows=ROWS, roster=ROSTER, period="2026-10-05", text=SCHEME):
@@ -57,8 +70,10 @@ def test_roster_agent_without_data_takes_the_missing_policy():
 
 
 def test_population_by_agents_list_and_without_roster():
-    text = SCHEME.replace("population: {roles: [presales], teams: [A组], shops: [拼多多旗舰店]}",
-                          "population: {agents: [a2, a3]}")
+    text = SCHEME.replace(
+        "population: {roles: [presales], teams: [A组], shops: [拼多多旗舰店]}",
+        "population: {agents: [a2, a3]}",
+    )
     assert [a.agent for a in run(text=text).agents] == ["a2", "a3"]
     # without a roster, role/team/shop selection cannot apply: everyone with rows is scored
     assert [a.agent for a in run(roster=None).agents] == ["a1", "a2", "a3", "a4"]
@@ -72,8 +87,10 @@ def test_gate():
     assert run([{**ROWS[0], "consult_buyers": 100}]).agent("a1").status == "scored"
 
 
-@pytest.mark.parametrize(("period", "exempt"), [
-    ("2026-02-14", True), ("2026-02-22", True), ("2026-02-13", False), ("2026-02", False)])
+@pytest.mark.parametrize(
+    ("period", "exempt"),
+    [("2026-02-14", True), ("2026-02-22", True), ("2026-02-13", False), ("2026-02", False)],
+)
 def test_exempt_date_ranges(period, exempt):
     r = run(period=period)
     assert r.exempt is exempt
@@ -88,8 +105,15 @@ def test_item_explanations_and_table():
     assert (reply.rule, reply.points, reply.band) == ("tiers", 60, "x ≥ 0.95")
     assert reply.inputs == {"reply_rate": 0.95}
     assert "0.95 in band x ≥ 0.95 → 60" in reply.explanation
-    assert r.table()[0] == {"客服": "a1", "姓名": "小美", "状态": "已评分", "回复率": 60.0,
-                           "纪律": 12.0, "总分": 72.0, "等级": "合格"}
+    assert r.table()[0] == {
+        "客服": "a1",
+        "姓名": "小美",
+        "状态": "已评分",
+        "回复率": 60.0,
+        "纪律": 12.0,
+        "总分": 72.0,
+        "等级": "合格",
+    }
 
 
 def test_params_override_at_scoring_time():

@@ -7,12 +7,30 @@ from kaohe.schemes import load_scheme, score
 from kaohe.schemes.rules import percentile
 
 ROWS = [
-    {"agent": "a1", "service_score": 80, "consult_to_pay_rate": 0.45, "avg_order_value": 120,
-     "received_buyers": 100, "refund_rate": 0.04},
-    {"agent": "a2", "service_score": 90, "consult_to_pay_rate": 0.60, "avg_order_value": 80,
-     "received_buyers": 50, "refund_rate": 0.10},
-    {"agent": "a3", "service_score": 70, "consult_to_pay_rate": 0.30, "avg_order_value": 100,
-     "received_buyers": 200, "refund_rate": 0.0},
+    {
+        "agent": "a1",
+        "service_score": 80,
+        "consult_to_pay_rate": 0.45,
+        "avg_order_value": 120,
+        "received_buyers": 100,
+        "refund_rate": 0.04,
+    },
+    {
+        "agent": "a2",
+        "service_score": 90,
+        "consult_to_pay_rate": 0.60,
+        "avg_order_value": 80,
+        "received_buyers": 50,
+        "refund_rate": 0.10,
+    },
+    {
+        "agent": "a3",
+        "service_score": 70,
+        "consult_to_pay_rate": 0.30,
+        "avg_order_value": 100,
+        "received_buyers": 200,
+        "refund_rate": 0.0,
+    },
 ]
 
 
@@ -101,8 +119,17 @@ def test_missing_median_of_population():
 
 
 def test_min_sample_marks_insufficient_data_and_leaves_population_stats():
-    rows = [*ROWS, {"agent": "a5", "service_score": 100, "consult_to_pay_rate": 1.0,
-                    "avg_order_value": 1000, "received_buyers": 10, "refund_rate": 0}]
+    rows = [
+        *ROWS,
+        {
+            "agent": "a5",
+            "service_score": 100,
+            "consult_to_pay_rate": 1.0,
+            "avg_order_value": 1000,
+            "received_buyers": 10,
+            "refund_rate": 0,
+        },
+    ]
     r = run(rows)
     a5 = r.agent("a5")
     assert a5.status == "insufficient_data" and a5.grade is None

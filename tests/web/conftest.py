@@ -20,8 +20,13 @@ from kaohe.web.app import create_app
 from kaohe.web.users import add_user
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PASSWORD = "correct-horse-1"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -30,10 +35,12 @@ def _roster(db: Path) -> dict[str, dict[str, Any]]:
     """agent: the first presales agent; lead: that agent's team; agent2: an aftersales agent
     (another team)."""
     with Store(db) as st:
-        first = st.con.execute("SELECT agent, team FROM agents WHERE team = '售前组' "
-                               "ORDER BY agent LIMIT 1").fetchone()
-        other = st.con.execute("SELECT agent, team FROM agents WHERE team = '售后组' "
-                               "ORDER BY agent LIMIT 1").fetchone()
+        first = st.con.execute(
+            "SELECT agent, team FROM agents WHERE team = '售前组' ORDER BY agent LIMIT 1"
+        ).fetchone()
+        other = st.con.execute(
+            "SELECT agent, team FROM agents WHERE team = '售后组' ORDER BY agent LIMIT 1"
+        ).fetchone()
     return {
         "admin": {"username": "admin", "role": "admin", "agent": None, "team": None},
         "supervisor": {"username": "super", "role": "supervisor", "agent": None, "team": None},
@@ -58,8 +65,9 @@ def accounts(web_db: Path) -> dict[str, dict[str, Any]]:
     roster = _roster(web_db)
     with Store(web_db) as st:
         for acc in roster.values():
-            add_user(st, acc["username"], acc["role"], PASSWORD, agent=acc["agent"],
-                     team=acc["team"])
+            add_user(
+                st, acc["username"], acc["role"], PASSWORD, agent=acc["agent"], team=acc["team"]
+            )
     return {key: {**acc, "password": PASSWORD} for key, acc in roster.items()}
 
 
@@ -76,9 +84,16 @@ def csrf_of(client: TestClient) -> str:
 
 
 def log_in(client: TestClient, username: str, password: str) -> Any:
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_of(client), "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(client),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture()
@@ -117,8 +132,9 @@ def live_server(app: Any) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -138,8 +154,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -171,8 +186,9 @@ def shot() -> Callable[[Any, str], Path]:
 
 
 @pytest.fixture()
-def browser_login(live_server: str,
-                  accounts: dict[str, dict[str, Any]]) -> Callable[[Any, str], None]:
+def browser_login(
+    live_server: str, accounts: dict[str, dict[str, Any]]
+) -> Callable[[Any, str], None]:
     """browser_login(page, role): log in through the form; lands on the overview."""
 
     def login(page_: Any, role: str) -> None:

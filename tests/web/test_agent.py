@@ -29,9 +29,16 @@ def main_of(html: str) -> str:
 
 
 def chart_options(html: str) -> list[dict]:
-    return [json.loads(m.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"')
-                       .replace("&lt;", "<").replace("&gt;", ">"))
-            for m in re.findall(r"data-option='([^']*)'", html)]
+    return [
+        json.loads(
+            m.replace("&#39;", "'")
+            .replace("&amp;", "&")
+            .replace("&#34;", '"')
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+        )
+        for m in re.findall(r"data-option='([^']*)'", html)
+    ]
 
 
 def metric_cell(html: str, metric_id: str) -> str:
@@ -58,8 +65,13 @@ def test_daily_trends(app, client, accounts):
     days = options[0]["xAxis"]["data"]
     assert len(days) == 31 and days[0] == "2026-10-01"  # every day of October
     received = dict(zip(days, options[0]["series"][0]["data"], strict=True))
-    rows = compute_kpis(app.state.store, by=("agent", "day"), period=PERIOD,
-                        agents=[accounts["agent"]["agent"]], metrics=["received_buyers"])
+    rows = compute_kpis(
+        app.state.store,
+        by=("agent", "day"),
+        period=PERIOD,
+        agents=[accounts["agent"]["agent"]],
+        metrics=["received_buyers"],
+    )
     assert received == {d: 0 for d in days} | {r["day"]: r["received_buyers"] for r in rows}
 
 
@@ -71,7 +83,9 @@ def test_sessions_link_to_the_viewer_and_findings_are_listed(app, client, accoun
     assert first_keys
     n_findings = st.con.execute(
         "SELECT count(*) FROM qa_findings WHERE agent = ? AND time >= '2026-10-01' "
-        "AND time < '2026-11-01'", [agent]).fetchone()[0]
+        "AND time < '2026-11-01'",
+        [agent],
+    ).fetchone()[0]
     assert f"质检发现 ({n_findings})" in html
 
 
@@ -116,10 +130,12 @@ def test_lead_sees_the_team_only(app, client, accounts):
     lead = client("lead")
     team = accounts["lead"]["team"]
     st = app.state.store
-    member = st.con.execute("SELECT agent FROM agents WHERE team = ? ORDER BY agent DESC",
-                            [team]).fetchone()[0]
-    outsider = st.con.execute("SELECT agent FROM agents WHERE team <> ? ORDER BY agent",
-                              [team]).fetchone()[0]
+    member = st.con.execute(
+        "SELECT agent FROM agents WHERE team = ? ORDER BY agent DESC", [team]
+    ).fetchone()[0]
+    outsider = st.con.execute(
+        "SELECT agent FROM agents WHERE team <> ? ORDER BY agent", [team]
+    ).fetchone()[0]
     assert lead.get(url(member)).status_code == 200
     assert lead.get(url(outsider)).status_code == 404
     assert lead.get("/agents/me").status_code == 404  # a lead has no agent page of their own
@@ -147,9 +163,12 @@ def test_explain_rows_mask_buyers_for_a_lead(app, client, accounts):
 
     agent = accounts["agent"]["agent"]
     html = client("lead").get(url(agent, f"/explain/avg_response_s?period={PERIOD}")).text
-    buyers = [r[0] for r in app.state.store.con.execute(
-        "SELECT DISTINCT buyer FROM messages WHERE agent = ? AND time < '2026-10-03'",
-        [agent]).fetchall()]
+    buyers = [
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT DISTINCT buyer FROM messages WHERE agent = ? AND time < '2026-10-03'", [agent]
+        ).fetchall()
+    ]
     shown = re.findall(r"<td>([^<]*)</td>", html.split("前若干行数据", 1)[1])
     assert not set(buyers) & set(shown)
     assert any(mask_buyer(b) in shown for b in buyers) or not buyers
@@ -159,16 +178,22 @@ def test_sessions_download_masks_buyers_for_the_agent(app, client, accounts):
     agent = accounts["agent"]["agent"]
     response = client("agent").get(url(agent, f"?period={PERIOD}&format=xlsx&table=sessions"))
     assert response.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
     frame = pl.read_excel(io.BytesIO(response.content))
-    buyers = {r[0] for r in app.state.store.con.execute(
-        "SELECT DISTINCT buyer FROM messages WHERE agent = ?", [agent]).fetchall()}
+    buyers = {
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT DISTINCT buyer FROM messages WHERE agent = ?", [agent]
+        ).fetchall()
+    }
     assert len(frame) > 0
     assert not set(frame["买家"].to_list()) & buyers
     assert all("***" in b or b.endswith("*") for b in frame["买家"].to_list())
     audited = app.state.store.con.execute(
         "SELECT count(*) FROM audit_log WHERE action = 'export' AND username = ?",
-        [accounts["agent"]["username"]]).fetchone()[0]
+        [accounts["agent"]["username"]],
+    ).fetchone()[0]
     assert audited >= 1
 
 
@@ -179,7 +204,8 @@ def test_english_labels(client, accounts):
 
 def test_explain_rows_download(client, accounts):
     agent = accounts["agent"]["agent"]
-    response = client("admin").get(url(agent, f"/explain/avg_response_s?period={PERIOD}"
-                                              "&format=xlsx"))
+    response = client("admin").get(
+        url(agent, f"/explain/avg_response_s?period={PERIOD}&format=xlsx")
+    )
     frame = pl.read_excel(io.BytesIO(response.content))
     assert 0 < len(frame) <= 10 and "response_s" in frame.columns

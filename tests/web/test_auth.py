@@ -27,9 +27,11 @@ def test_anonymous_post_is_401(anon):
 
 def test_login_sets_httponly_lax_cookie_and_redirects_to_next(anon, accounts):
     token = csrf_of(anon)
-    response = anon.post("/login", data={"username": "super", "password": PASSWORD,
-                                         "csrf_token": token, "next": "/ranking"},
-                         follow_redirects=False)
+    response = anon.post(
+        "/login",
+        data={"username": "super", "password": PASSWORD, "csrf_token": token, "next": "/ranking"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/ranking"
     cookie = response.headers["set-cookie"].lower()
@@ -39,15 +41,24 @@ def test_login_sets_httponly_lax_cookie_and_redirects_to_next(anon, accounts):
 
 
 def test_login_refuses_an_offsite_next(anon):
-    response = anon.post("/login", data={"username": "super", "password": PASSWORD,
-                                         "csrf_token": csrf_of(anon),
-                                         "next": "//evil.example/x"}, follow_redirects=False)
+    response = anon.post(
+        "/login",
+        data={
+            "username": "super",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(anon),
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
 def test_wrong_password_is_401_and_audited(app, anon):
-    response = anon.post("/login", data={"username": "lead", "password": "wrong-password",
-                                         "csrf_token": csrf_of(anon)})
+    response = anon.post(
+        "/login",
+        data={"username": "lead", "password": "wrong-password", "csrf_token": csrf_of(anon)},
+    )
     assert response.status_code == 401
     assert "用户名或密码错误" in response.text
     failed = audit.entries(app.state.store, "login_failed")
@@ -108,8 +119,10 @@ def test_throttling_after_five_failures(tmp_path):
     users.add_user(st, "ann", "supervisor", "password-1")
     now = datetime(2026, 10, 1, 9, 0)
     for minute in range(5):
-        assert users.authenticate(st, "ann", "bad", "1.2.3.4",
-                                  now=now + timedelta(minutes=minute)) is None
+        assert (
+            users.authenticate(st, "ann", "bad", "1.2.3.4", now=now + timedelta(minutes=minute))
+            is None
+        )
     # 5 failures within 15 minutes from this ip: throttled; another ip is not
     assert users.is_throttled(st, "ann", "1.2.3.4", now=now + timedelta(minutes=5))
     assert not users.is_throttled(st, "ann", "5.6.7.8", now=now + timedelta(minutes=5))
@@ -122,8 +135,10 @@ def test_throttled_login_answers_429(app, anon):
     users.add_user(st, "throttled", "supervisor", "password-1")
     for _ in range(5):
         users.authenticate(st, "throttled", "bad", "testclient")
-    response = anon.post("/login", data={"username": "throttled", "password": "password-1",
-                                         "csrf_token": csrf_of(anon)})
+    response = anon.post(
+        "/login",
+        data={"username": "throttled", "password": "password-1", "csrf_token": csrf_of(anon)},
+    )
     assert response.status_code == 429
     assert "15 分钟" in response.text
 
@@ -150,16 +165,22 @@ def test_visibility_by_role(app, accounts):
     st = app.state.store
     lead = User("lead", "lead", None, accounts["lead"]["team"])
     me = User("agent", "agent", accounts["agent"]["agent"], None)
-    team = {r[0] for r in st.con.execute("SELECT agent FROM agents WHERE team = ?",
-                                         [lead.team]).fetchall()}
+    team = {
+        r[0]
+        for r in st.con.execute("SELECT agent FROM agents WHERE team = ?", [lead.team]).fetchall()
+    }
     assert visible_agents(User("s", "supervisor"), st) is None
     assert visible_agents(lead, st) == team and len(team) == 10  # 售前组 has 10 agents
     assert visible_agents(me, st) == {me.agent}
     assert can_see_agent(lead, me.agent, st)
     assert not can_see_agent(lead, accounts["agent2"]["agent"], st)
     assert not can_see_agent(me, accounts["agent2"]["agent"], st)
-    assert [sees_buyer_pii(User("u", r)) for r in ("admin", "supervisor", "lead", "agent")] \
-        == [True, True, False, False]
+    assert [sees_buyer_pii(User("u", r)) for r in ("admin", "supervisor", "lead", "agent")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_require_roles_answers_403():

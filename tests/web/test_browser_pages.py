@@ -13,8 +13,9 @@ import polars as pl
 PERIOD = "2026-10"
 
 
-def test_agent_page_and_a_highlighted_conversation(page, live_server, browser_login, accounts,
-                                                   shot):
+def test_agent_page_and_a_highlighted_conversation(
+    page, live_server, browser_login, accounts, shot
+):
     browser_login(page, "supervisor")
     agent = accounts["agent"]["agent"]
     page.goto(f"{live_server}/agents/{quote(agent, safe='')}?period={PERIOD}")
@@ -24,8 +25,9 @@ def test_agent_page_and_a_highlighted_conversation(page, live_server, browser_lo
     assert page.locator("#payslip tr.total").count() == 1
     shot(page, "w2_01_agent")
     page.locator("#kpis tr[data-metric='reply_rate'] details summary").click()
-    assert page.locator("#kpis tr[data-metric='reply_rate'] details").get_attribute(
-        "open") is not None
+    assert (
+        page.locator("#kpis tr[data-metric='reply_rate'] details").get_attribute("open") is not None
+    )
     # a finding of the agent opens the conversation with the hit marked
     page.locator("#findings table a").first.click()
     page.wait_for_url(f"{live_server}/conversation**")
@@ -36,12 +38,16 @@ def test_agent_page_and_a_highlighted_conversation(page, live_server, browser_lo
     shot(page, "w2_02_conversation")
 
 
-def test_import_a_bad_row_and_find_it_in_quarantine(page, live_server, browser_login, shot,
-                                                    tmp_path: Path):
+def test_import_a_bad_row_and_find_it_in_quarantine(
+    page, live_server, browser_login, shot, tmp_path: Path
+):
     csv = tmp_path / "browser_orders.csv"
-    csv.write_text("订单编号,店铺名称,平台,买家会员名,订单创建时间,付款时间,实付金额,宝贝总数量,订单状态\n"
-                   "BR-1,云朵抖音小店,douyin,dy_9,2025-02-01 10:00:00,,20,1,等待买家付款\n"
-                   "BR-2,云朵抖音小店,douyin,dy_9,当天下午,,20,1,等待买家付款\n", "utf-8")
+    csv.write_text(
+        "订单编号,店铺名称,平台,买家会员名,订单创建时间,付款时间,实付金额,宝贝总数量,订单状态\n"
+        "BR-1,云朵抖音小店,douyin,dy_9,2025-02-01 10:00:00,,20,1,等待买家付款\n"
+        "BR-2,云朵抖音小店,douyin,dy_9,当天下午,,20,1,等待买家付款\n",
+        "utf-8",
+    )
     browser_login(page, "admin")
     page.goto(f"{live_server}/imports")
     page.set_input_files("input[name=files]", str(csv))

@@ -24,10 +24,14 @@ SHOP, BUYER, AGENT = "测试店", "buyer_1", "测试店:小王"
 
 # ---------------------------------------------------------------- highlighting
 
+
 def test_a_hit_is_marked_at_its_span():
     # "您好" is 2 characters: the hit 你想怎样 spans 2..6
-    html = highlight("您好你想怎样呢", [{"start": 2, "end": 6, "rule": "rhetorical",
-                                       "matched": "你想怎样"}], sees_pii=True)
+    html = highlight(
+        "您好你想怎样呢",
+        [{"start": 2, "end": 6, "rule": "rhetorical", "matched": "你想怎样"}],
+        sees_pii=True,
+    )
     assert html == '您好<mark data-rule="rhetorical">你想怎样</mark>呢'
 
 
@@ -36,10 +40,14 @@ def test_masking_before_the_hit_keeps_the_mark_on_the_hit():
     # nothing here but would move any later offset computed on the masked text
     text = "电话13812345678你想怎样"
     hits = [{"start": 13, "end": 17, "rule": "rhetorical", "matched": "你想怎样"}]
-    assert highlight(text, hits, sees_pii=False) == \
-        '电话138****5678<mark data-rule="rhetorical">你想怎样</mark>'
-    assert highlight(text, hits, sees_pii=True) == \
-        '电话13812345678<mark data-rule="rhetorical">你想怎样</mark>'
+    assert (
+        highlight(text, hits, sees_pii=False)
+        == '电话138****5678<mark data-rule="rhetorical">你想怎样</mark>'
+    )
+    assert (
+        highlight(text, hits, sees_pii=True)
+        == '电话13812345678<mark data-rule="rhetorical">你想怎样</mark>'
+    )
 
 
 def test_an_address_before_the_hit_changes_lengths_and_the_mark_still_fits():
@@ -63,16 +71,21 @@ def test_a_span_cutting_a_phone_number_falls_back_to_whole_text_masking():
 
 
 def test_overlapping_hits_mark_each_piece_with_its_rules():
-    hits = [{"start": 0, "end": 4, "rule": "a", "matched": "abcd"},
-            {"start": 2, "end": 6, "rule": "b", "matched": "cdef"}]
+    hits = [
+        {"start": 0, "end": 4, "rule": "a", "matched": "abcd"},
+        {"start": 2, "end": 6, "rule": "b", "matched": "cdef"},
+    ]
     assert highlight("abcdefg", hits, sees_pii=True) == (
-        '<mark data-rule="a">ab</mark><mark data-rule="a b">cd</mark>'
-        '<mark data-rule="b">ef</mark>g')
+        '<mark data-rule="a">ab</mark><mark data-rule="a b">cd</mark><mark data-rule="b">ef</mark>g'
+    )
 
 
 def test_text_is_escaped():
-    html = highlight("<b>你想怎样</b>", [{"start": 3, "end": 7, "rule": "r",
-                                        "matched": "你想怎样"}], sees_pii=True)
+    html = highlight(
+        "<b>你想怎样</b>",
+        [{"start": 3, "end": 7, "rule": "r", "matched": "你想怎样"}],
+        sees_pii=True,
+    )
     assert html == '&lt;b&gt;<mark data-rule="r">你想怎样</mark>&lt;/b&gt;'
 
 
@@ -92,8 +105,18 @@ CHAT = [  # time, sender, text
 @pytest.fixture(scope="module")
 def thread_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     folder = tmp_path_factory.mktemp("thread")
-    rows = [{"shop": SHOP, "platform": "tmall", "buyer": BUYER, "agent": AGENT,
-             "sender": s, "time": t, "text": x} for t, s, x in CHAT]
+    rows = [
+        {
+            "shop": SHOP,
+            "platform": "tmall",
+            "buyer": BUYER,
+            "agent": AGENT,
+            "sender": s,
+            "time": t,
+            "text": x,
+        }
+        for t, s, x in CHAT
+    ]
     path = Path(folder) / "chat.csv"
     pl.DataFrame(rows).write_csv(path)
     st = Store(Path(folder) / "t.duckdb")
@@ -114,14 +137,14 @@ def test_the_session_holding_the_moment_and_nothing_after_the_gap(thread_store):
 def test_replies_carry_their_round_response_time(thread_store):
     session = find_session(thread_store, SHOP, BUYER, datetime(2026, 10, 5, 10, 0, 0))
     shown = conversation(thread_store, session, sees_pii=True)
-    responses = [(m["time"], m["response_s"]) for m in shown["messages"]
-                 if m["sender"] == "agent"]
+    responses = [(m["time"], m["response_s"]) for m in shown["messages"] if m["sender"] == "agent"]
     assert responses == [("2026-10-05 10:00:30", 30.0), ("2026-10-05 10:06:00", 60.0)]
 
 
 def test_the_inspection_hit_is_marked_in_the_viewer(thread_store):
     key = thread_store.con.execute(
-        "SELECT msg_key FROM qa_findings WHERE rule = 'rhetorical'").fetchone()[0]
+        "SELECT msg_key FROM qa_findings WHERE rule = 'rhetorical'"
+    ).fetchone()[0]
     session = session_by_key(thread_store, key)
     shown = conversation(thread_store, session, sees_pii=False)
     marked = [m["html"] for m in shown["messages"] if m["key"] == key]
@@ -131,6 +154,7 @@ def test_the_inspection_hit_is_marked_in_the_viewer(thread_store):
 
 
 # ---------------------------------------------------------------- routes on the demo store
+
 
 def main_of(html: str) -> str:
     """The page body without the header (which links back to the URL asked)."""
@@ -148,7 +172,9 @@ def finding_of(st, agent: str | None = None, outside_team: str | None = None):
         args.append(outside_team)
     return st.con.execute(
         "SELECT msg_key, shop, buyer, agent, time, rule, matched FROM qa_findings "
-        f"WHERE {' AND '.join(where)} ORDER BY time, msg_key LIMIT 1", args).fetchone()
+        f"WHERE {' AND '.join(where)} ORDER BY time, msg_key LIMIT 1",
+        args,
+    ).fetchone()
 
 
 def test_supervisor_sees_the_hit_marked(app, client):
@@ -156,8 +182,11 @@ def test_supervisor_sees_the_hit_marked(app, client):
     html = client("supervisor").get(f"/conversation?msg={key}").text
     assert f'<mark data-rule="{rule}">{matched}</mark>' in html
     assert buyer in html  # PII rights: the account in clear
-    by_thread = client("supervisor").get(
-        "/conversation", params={"shop": shop, "buyer": buyer, "at": at.isoformat()}).text
+    by_thread = (
+        client("supervisor")
+        .get("/conversation", params={"shop": shop, "buyer": buyer, "at": at.isoformat()})
+        .text
+    )
     assert f'<mark data-rule="{rule}">{matched}</mark>' in by_thread
     assert re.search(r'data-response-s="\d', html)
 
@@ -173,8 +202,9 @@ def test_agent_sees_own_session_masked_and_not_another(app, client, accounts):
     unknown = client("agent").get("/conversation?msg=no-such-message")
     assert foreign.status_code == unknown.status_code == 404
     assert main_of(foreign.text) == main_of(unknown.text)  # forbidden looks like unknown
-    by_thread = client("agent").get("/conversation", params={
-        "shop": other[1], "buyer": other[2], "at": other[4].isoformat()})
+    by_thread = client("agent").get(
+        "/conversation", params={"shop": other[1], "buyer": other[2], "at": other[4].isoformat()}
+    )
     assert by_thread.status_code == 404
 
 
@@ -196,14 +226,18 @@ def test_download_is_masked_for_a_lead_and_audited(app, client, accounts):
     team = accounts["lead"]["team"]
     key = st.con.execute(
         "SELECT msg_key FROM qa_findings WHERE agent IN (SELECT agent FROM agents WHERE team = ?)"
-        " ORDER BY time LIMIT 1", [team]).fetchone()[0]
+        " ORDER BY time LIMIT 1",
+        [team],
+    ).fetchone()[0]
     response = client("lead").get(f"/conversation?msg={key}&format=xlsx")
     assert response.status_code == 200
     frame = pl.read_excel(io.BytesIO(response.content))
     assert len(frame) >= 1 and "命中规则" in frame.columns
-    exported = st.con.execute("SELECT count(*) FROM audit_log WHERE action = 'export' AND "
-                              "username = ? AND detail LIKE 'conversation.xlsx%'",
-                              [accounts["lead"]["username"]]).fetchone()[0]
+    exported = st.con.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'export' AND "
+        "username = ? AND detail LIKE 'conversation.xlsx%'",
+        [accounts["lead"]["username"]],
+    ).fetchone()[0]
     assert exported >= 1
 
 
@@ -213,7 +247,8 @@ def test_orders_download_lists_the_orders_shown(app, client):
     key = st.con.execute(
         "SELECT m.msg_key FROM messages m JOIN orders o ON o.shop = m.shop AND o.buyer = m.buyer "
         "AND o.created_at BETWEEN m.time AND m.time + INTERVAL 1 HOUR "
-        "WHERE m.agent IS NOT NULL ORDER BY m.time LIMIT 1").fetchone()[0]
+        "WHERE m.agent IS NOT NULL ORDER BY m.time LIMIT 1"
+    ).fetchone()[0]
     admin = client("admin")
     html = admin.get(f"/conversation?msg={key}").text
     shown = re.findall(r'<tr data-order="([^"]+)">', html)

@@ -20,9 +20,13 @@ def main_of(html: str) -> str:
 def credits(app) -> dict[str, dict]:
     """The library's credit of the demo's first paid October orders with a credited agent
     (about a second each: computed once for the module)."""
-    ids = [r[0] for r in app.state.store.con.execute(
-        "SELECT order_id FROM orders WHERE paid_at IS NOT NULL AND created_at >= '2026-10-01' "
-        "ORDER BY order_id LIMIT 10").fetchall()]
+    ids = [
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT order_id FROM orders WHERE paid_at IS NOT NULL AND created_at >= '2026-10-01' "
+            "ORDER BY order_id LIMIT 10"
+        ).fetchall()
+    ]
     found = {order_id: credit(app.state.store, order_id) for order_id in ids}
     return {k: v for k, v in found.items() if v["credited_agent"]}
 
@@ -46,9 +50,14 @@ def test_lead_sees_only_orders_of_the_team(app, client, accounts, credits):
     team = accounts["lead"]["team"]
     teams = {r["credited_agent"]: team_of(st, r["credited_agent"]) for r in credits.values()}
     inside = [o for o, r in credits.items() if teams[r["credited_agent"]] == team]
-    outside = [o for o, r in credits.items() if all(
-        team_of(st, a) != team for a in {r["credited_agent"], *(t["agent"] for t in
-                                                                 r["touches"])})]
+    outside = [
+        o
+        for o, r in credits.items()
+        if all(
+            team_of(st, a) != team
+            for a in {r["credited_agent"], *(t["agent"] for t in r["touches"])}
+        )
+    ]
     lead = client("lead")
     if inside:
         html = lead.get(f"/credit?order_id={inside[0]}").text

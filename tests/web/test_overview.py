@@ -14,9 +14,16 @@ PERIOD = "2026-10"
 
 
 def chart_options(html: str) -> list[dict]:
-    return [json.loads(m.replace("&#39;", "'").replace("&amp;", "&").replace("&#34;", '"')
-                       .replace("&lt;", "<").replace("&gt;", ">"))
-            for m in re.findall(r"data-option='([^']*)'", html)]
+    return [
+        json.loads(
+            m.replace("&#39;", "'")
+            .replace("&amp;", "&")
+            .replace("&#34;", '"')
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+        )
+        for m in re.findall(r"data-option='([^']*)'", html)
+    ]
 
 
 def test_supervisor_sees_every_shop_and_the_total(app, client):
@@ -48,18 +55,27 @@ def test_agent_sees_only_their_own_numbers(app, client, accounts):
     assert "我的指标" in html
     assert me in html and other not in html
     assert "平台合规" not in html  # shop-wide compliance is for admin and supervisor
-    mine = compute_kpis(app.state.store, by="agent", period=PERIOD, metrics=["consult_buyers"],
-                        agents=[me])[0]
+    mine = compute_kpis(
+        app.state.store, by="agent", period=PERIOD, metrics=["consult_buyers"], agents=[me]
+    )[0]
     assert f'<td class="num">{fmt_metric(mine["consult_buyers"], "count")}</td>' in html
 
 
 def test_lead_sees_their_team_only(app, client, accounts):
     html = client("lead").get(f"/?period={PERIOD}").text
     team = accounts["lead"]["team"]
-    members = {r[0] for r in app.state.store.con.execute(
-        "SELECT agent FROM agents WHERE team = ?", [team]).fetchall()}
-    outsiders = {r[0] for r in app.state.store.con.execute(
-        "SELECT agent FROM agents WHERE team <> ?", [team]).fetchall()}
+    members = {
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT agent FROM agents WHERE team = ?", [team]
+        ).fetchall()
+    }
+    outsiders = {
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT agent FROM agents WHERE team <> ?", [team]
+        ).fetchall()
+    }
     assert "本组指标" in html
     assert all(f">{a}</a>" in html for a in members if a in html)
     assert not any(f">{a}</a>" in html for a in outsiders)
@@ -69,7 +85,8 @@ def test_findings_counts_match_the_store(app, client):
     html = client("admin").get(f"/?period={PERIOD}").text
     top = app.state.store.con.execute(
         "SELECT count(*) FROM qa_findings WHERE time >= '2026-10-01' AND time < '2026-11-01' "
-        "GROUP BY rule ORDER BY 1 DESC LIMIT 1").fetchone()[0]
+        "GROUP BY rule ORDER BY 1 DESC LIMIT 1"
+    ).fetchone()[0]
     assert f'<td class="num">{fmt_number(top)}</td>' in html
 
 

@@ -14,14 +14,42 @@ from kaohe.web.pages.ranking import apply_filters, sort_rows
 
 PERIOD = "2026-10"
 ROWS = [  # hand-built: two tied on 90 share rank 1, the next is third
-    {"agent": "a", "name": "A", "team": "t1", "shops": "s1", "role": "presales",
-     "total": 90.0, "rank": 1},
-    {"agent": "b", "name": "B", "team": "t1", "shops": "s1, s2", "role": "presales",
-     "total": 90.0, "rank": 1},
-    {"agent": "c", "name": "C", "team": "t2", "shops": "s2", "role": "aftersales",
-     "total": 70.0, "rank": 3},
-    {"agent": "d", "name": "D", "team": "t2", "shops": "s2", "role": "presales",
-     "total": None, "rank": None},
+    {
+        "agent": "a",
+        "name": "A",
+        "team": "t1",
+        "shops": "s1",
+        "role": "presales",
+        "total": 90.0,
+        "rank": 1,
+    },
+    {
+        "agent": "b",
+        "name": "B",
+        "team": "t1",
+        "shops": "s1, s2",
+        "role": "presales",
+        "total": 90.0,
+        "rank": 1,
+    },
+    {
+        "agent": "c",
+        "name": "C",
+        "team": "t2",
+        "shops": "s2",
+        "role": "aftersales",
+        "total": 70.0,
+        "rank": 3,
+    },
+    {
+        "agent": "d",
+        "name": "D",
+        "team": "t2",
+        "shops": "s2",
+        "role": "presales",
+        "total": None,
+        "rank": None,
+    },
 ]
 
 
@@ -51,8 +79,7 @@ def test_supervisor_sees_the_whole_population_ranked(client):
     html = client("supervisor").get(f"/ranking?period={PERIOD}").text
     agents = table_agents(html)
     assert len(agents) == 10  # presales_standard covers the 10 presales agents
-    ranks = [int(r) for r in re.findall(r'<tr data-agent="[^"]+">\s*<td class="num">(\d+)',
-                                        html)]
+    ranks = [int(r) for r in re.findall(r'<tr data-agent="[^"]+">\s*<td class="num">(\d+)', html)]
     assert ranks == sorted(ranks) and ranks[0] == 1
     assert "PK 排名" in html
 
@@ -77,8 +104,9 @@ def test_agent_of_another_team_sees_nothing_of_the_presales_ranking(client, acco
 
 def test_other_scheme_and_unknown_scheme(client):
     c = client("supervisor")
-    assert len(table_agents(c.get(f"/ranking?period={PERIOD}&scheme=aftersales_standard")
-                            .text)) == 5  # the 5 aftersales agents
+    assert (
+        len(table_agents(c.get(f"/ranking?period={PERIOD}&scheme=aftersales_standard").text)) == 5
+    )  # the 5 aftersales agents
     assert c.get("/ranking?scheme=nope").status_code == 400
     assert c.get("/ranking?sort=secret").status_code == 400
 
@@ -87,7 +115,8 @@ def test_xlsx_download_is_filtered_and_audited(app, client, accounts):
     response = client("agent").get(f"/ranking?period={PERIOD}&format=xlsx")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     frame = pl.read_excel(io.BytesIO(response.content))
     assert frame.columns[:3] == ["名次", "客服", "姓名"]
     assert frame["客服"].to_list() == [accounts["agent"]["agent"]]

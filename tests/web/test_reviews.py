@@ -27,8 +27,11 @@ def queue_keys(html: str) -> list[str]:
 
 def fresh_keys(html: str) -> list[str]:
     """Queue sessions nobody reviewed yet (the demo imports a few reviews of its own)."""
-    return re.findall(r'<td class="num">0</td>\s*<td><a class="review-link" '
-                      r'href="/reviews/([0-9a-f]+)"', html)
+    return re.findall(
+        r'<td class="num">0</td>\s*<td><a class="review-link" '
+        r'href="/reviews/([0-9a-f]+)"',
+        html,
+    )
 
 
 def categories(html: str) -> list[str]:
@@ -53,8 +56,12 @@ def test_queue_is_the_library_sample(app, client):
 def test_lead_queue_holds_the_team_only(app, client, accounts):
     team = accounts["lead"]["team"]
     html = client("lead").get(f"/reviews?period={PERIOD}").text
-    members = {r[0] for r in app.state.store.con.execute(
-        "SELECT agent FROM agents WHERE team = ?", [team]).fetchall()}
+    members = {
+        r[0]
+        for r in app.state.store.con.execute(
+            "SELECT agent FROM agents WHERE team = ?", [team]
+        ).fetchall()
+    }
     agents = set(re.findall(r"</small></td><td>([^<]+)</td>", html))
     assert agents and agents <= members
 
@@ -73,13 +80,20 @@ def test_submit_a_review_scores_and_stores_it(app, client, csrf, accounts):
     assert 'data-score="0.75"' in response.text and "75.0%" in response.text
     review_id = re.search(r'data-review="([^"]+)"', response.text)[1]
     st = app.state.store
-    rows = st.con.execute("SELECT item, score, reviewer, scorecard FROM qa_reviews "
-                          "WHERE review_id = ? ORDER BY item", [review_id]).fetchall()
+    rows = st.con.execute(
+        "SELECT item, score, reviewer, scorecard FROM qa_reviews WHERE review_id = ? ORDER BY item",
+        [review_id],
+    ).fetchall()
     assert len(rows) == 9
     assert {(r[2], r[3]) for r in rows} == {(accounts["admin"]["username"], CARD)}
     assert sorted(r[1] for r in rows if r[1] is not None) == [4.0] * 8
-    assert st.con.execute("SELECT count(*) FROM audit_log WHERE action = 'review' AND "
-                          "detail LIKE ?", [f"{review_id}%"]).fetchone()[0] == 1
+    assert (
+        st.con.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'review' AND detail LIKE ?",
+            [f"{review_id}%"],
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_a_value_off_the_scale_is_refused_and_nothing_stored(app, client, csrf):
@@ -102,8 +116,11 @@ def test_calibration_shows_the_spread(app, client, csrf):
     submit(supervisor, csrf, key, dict.fromkeys(cats, "3"))  # (3 − 1) / 4 = 50 %
     html = admin.get(f"/reviews?period={PERIOD}").text.split('id="calibration"', 1)[1]
     # reviewers 2, min 50 %, max 100 %, spread 50 %, mean 75 %
-    assert re.search(r'<td class="num">2</td>\s*<td class="num">50.0%</td><td class="num">'
-                     r'100.0%</td>\s*<td class="num">50.0%</td><td class="num">75.0%</td>', html)
+    assert re.search(
+        r'<td class="num">2</td>\s*<td class="num">50.0%</td><td class="num">'
+        r'100.0%</td>\s*<td class="num">50.0%</td><td class="num">75.0%</td>',
+        html,
+    )
 
 
 def test_the_library_refresh_is_called_when_present(app, client, csrf, monkeypatch):
@@ -125,7 +142,9 @@ def test_roles_teams_and_csrf(app, client, csrf, accounts):
     st = app.state.store
     outsider_key = st.con.execute(
         "SELECT msg_key FROM messages WHERE agent IN (SELECT agent FROM agents WHERE team <> ?) "
-        "AND sender = 'buyer' ORDER BY time LIMIT 1", [accounts["lead"]["team"]]).fetchone()[0]
+        "AND sender = 'buyer' ORDER BY time LIMIT 1",
+        [accounts["lead"]["team"]],
+    ).fetchone()[0]
     lead = client("lead")
     assert lead.get(f"/reviews/{outsider_key}").status_code == 404
     assert submit(lead, csrf, outsider_key, {}).status_code == 404
@@ -157,7 +176,9 @@ def test_form_values_and_scales():
     assert scale_options(card.categories[0]) == [1, 2, 3, 4, 5]
     assert scale_options(card.categories[1]) is None  # 0–100 in any step: a number field
     assert ratings_from_form(card, {"cat_politeness": "4", "cat_accuracy": "na"}) == {
-        "politeness": 4.0, "accuracy": None}
+        "politeness": 4.0,
+        "accuracy": None,
+    }
     with pytest.raises(UsageError):
         ratings_from_form(card, {"cat_politeness": "na", "cat_accuracy": "80"})
     with pytest.raises(UsageError):
@@ -165,7 +186,11 @@ def test_form_values_and_scales():
 
 
 def test_mask_session():
-    assert mask_session("店/buyer_1/店:小王/2026-10-05 10:00:00", False) == \
-        "店/b***1/店:小王/2026-10-05 10:00:00"
-    assert mask_session("店/buyer_1/店:小王/2026-10-05 10:00:00", True) == \
-        "店/buyer_1/店:小王/2026-10-05 10:00:00"
+    assert (
+        mask_session("店/buyer_1/店:小王/2026-10-05 10:00:00", False)
+        == "店/b***1/店:小王/2026-10-05 10:00:00"
+    )
+    assert (
+        mask_session("店/buyer_1/店:小王/2026-10-05 10:00:00", True)
+        == "店/buyer_1/店:小王/2026-10-05 10:00:00"
+    )

@@ -30,8 +30,10 @@ items:
 
 def preview_rows(html: str) -> dict[str, list[str]]:
     table = html.split('class="compare"', 1)[1].split("</table>", 1)[0]
-    return {agent: re.findall(r"<td[^>]*>([^<]*)</td>", row) for agent, row in
-            re.findall(r'<tr data-agent="([^"]+)">(.*?)</tr>', table, re.S)}
+    return {
+        agent: re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        for agent, row in re.findall(r'<tr data-agent="([^"]+)">(.*?)</tr>', table, re.S)
+    }
 
 
 def test_presets_are_listed(client):
@@ -41,11 +43,16 @@ def test_presets_are_listed(client):
 
 
 def test_preset_preview_matches_compare(app, client):
-    html = client("admin").get(
-        f"/schemes?scheme=presales_standard&compare=general&period={PERIOD}").text
+    html = (
+        client("admin")
+        .get(f"/schemes?scheme=presales_standard&compare=general&period={PERIOD}")
+        .text
+    )
     st = app.state.store
-    expected = compare(score_period(st, load_scheme("general"), PERIOD),
-                       score_period(st, load_scheme("presales_standard"), PERIOD))
+    expected = compare(
+        score_period(st, load_scheme("general"), PERIOD),
+        score_period(st, load_scheme("presales_standard"), PERIOD),
+    )
     rows = preview_rows(html)
     assert set(rows) == {r["agent"] for r in expected}
     for r in expected:
@@ -57,9 +64,11 @@ def test_preset_preview_matches_compare(app, client):
 def test_upload_a_valid_file(client, csrf):
     admin = client("admin")
     yaml_text = resources.files("kaohe.schemes").joinpath("presets/general.yaml").read_text()
-    response = admin.post("/schemes", data={"csrf_token": csrf(admin), "compare": "general",
-                                            "period": PERIOD},
-                          files={"file": ("mine.yaml", yaml_text.encode(), "text/yaml")})
+    response = admin.post(
+        "/schemes",
+        data={"csrf_token": csrf(admin), "compare": "general", "period": PERIOD},
+        files={"file": ("mine.yaml", yaml_text.encode(), "text/yaml")},
+    )
     assert response.status_code == 200
     assert "方案文件有效: mine.yaml" in response.text
     rows = preview_rows(response.text)
@@ -68,8 +77,11 @@ def test_upload_a_valid_file(client, csrf):
 
 def test_upload_a_bad_file_names_file_line_and_field(client, csrf):
     admin = client("admin")
-    response = admin.post("/schemes", data={"csrf_token": csrf(admin), "period": PERIOD},
-                          files={"file": ("bad.yaml", BAD_SCHEME.encode(), "text/yaml")})
+    response = admin.post(
+        "/schemes",
+        data={"csrf_token": csrf(admin), "period": PERIOD},
+        files={"file": ("bad.yaml", BAD_SCHEME.encode(), "text/yaml")},
+    )
     assert response.status_code == 400
     box = response.text.split('id="scheme-error"', 1)[1].split("</div>", 1)[0]
     assert "<td>bad.yaml</td>" in box
@@ -80,8 +92,11 @@ def test_upload_a_bad_file_names_file_line_and_field(client, csrf):
 
 def test_not_utf8_and_unknown_scheme(client, csrf):
     admin = client("admin")
-    response = admin.post("/schemes", data={"csrf_token": csrf(admin)},
-                          files={"file": ("gbk.yaml", "名称".encode("gbk"), "text/yaml")})
+    response = admin.post(
+        "/schemes",
+        data={"csrf_token": csrf(admin)},
+        files={"file": ("gbk.yaml", "名称".encode("gbk"), "text/yaml")},
+    )
     assert response.status_code == 400 and "UTF-8" in response.text
     assert client("admin").get("/schemes?scheme=no_such").status_code == 400
     # a scheme is a preset id, never a path on the server
@@ -92,17 +107,22 @@ def test_roles_and_csrf(client, csrf):
     for role in ("lead", "agent"):
         user = client(role)
         assert user.get("/schemes").status_code == 403
-        response = user.post("/schemes", data={"csrf_token": csrf(user)},
-                             files={"file": ("x.yaml", BAD_SCHEME.encode(), "text/yaml")})
+        response = user.post(
+            "/schemes",
+            data={"csrf_token": csrf(user)},
+            files={"file": ("x.yaml", BAD_SCHEME.encode(), "text/yaml")},
+        )
         assert response.status_code == 403
     admin = client("admin")
-    assert admin.post("/schemes", files={"file": ("x.yaml", BAD_SCHEME.encode())}
-                      ).status_code == 403
+    assert (
+        admin.post("/schemes", files={"file": ("x.yaml", BAD_SCHEME.encode())}).status_code == 403
+    )
 
 
 def test_download(client):
     response = client("supervisor").get(
-        f"/schemes?scheme=aftersales_standard&compare=general&period={PERIOD}&format=xlsx")
+        f"/schemes?scheme=aftersales_standard&compare=general&period={PERIOD}&format=xlsx"
+    )
     frame = pl.read_excel(io.BytesIO(response.content))
     assert frame.columns[0] == "客服" and frame.columns[-1] == "差异"
 

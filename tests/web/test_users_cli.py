@@ -25,11 +25,35 @@ def run(*args: str, input: str | None = None):  # noqa: A002 - click's name
 
 
 def test_add_list_and_passwd(db):
-    assert run("--db", db, "users", "add", "amy", "--role", "agent", "--agent", "s:amy",
-               "--password", "password-1").exit_code == 0
+    assert (
+        run(
+            "--db",
+            db,
+            "users",
+            "add",
+            "amy",
+            "--role",
+            "agent",
+            "--agent",
+            "s:amy",
+            "--password",
+            "password-1",
+        ).exit_code
+        == 0
+    )
     # prompted password, typed twice
-    added = run("--db", db, "users", "add", "lee", "--role", "lead", "--team", "A组",
-                input="password-2\npassword-2\n")
+    added = run(
+        "--db",
+        db,
+        "users",
+        "add",
+        "lee",
+        "--role",
+        "lead",
+        "--team",
+        "A组",
+        input="password-2\npassword-2\n",
+    )
     assert added.exit_code == 0, added.output
     listed = run("--db", db, "users", "list")
     assert "amy" in listed.output and "lee" in listed.output and "argon2" not in listed.output
@@ -47,8 +71,19 @@ def test_add_errors(db):
     assert short.exit_code == 1 and "8" in short.output
     no_agent = run("--db", db, "users", "add", "z", "--role", "agent", "--password", "password-1")
     assert no_agent.exit_code == 1
-    unknown = run("--db", db, "users", "add", "z", "--role", "agent", "--agent", "nobody",
-                  "--password", "password-1")
+    unknown = run(
+        "--db",
+        db,
+        "users",
+        "add",
+        "z",
+        "--role",
+        "agent",
+        "--agent",
+        "nobody",
+        "--password",
+        "password-1",
+    )
     assert unknown.exit_code == 2
     assert run("--db", db, "users", "passwd", "ghost", "--password", "password-1").exit_code == 2
 

@@ -12,25 +12,55 @@ from kaohe.config import parse_overrides
 from kaohe.engine.periods import parse_period
 from kaohe.output import emit
 
-COLUMNS = ["preset", "check", "platform", "subject", "shop", "agent", "cycle", "value",
-           "projected", "threshold", "status", "consequence", "cases_total"]
+COLUMNS = [
+    "preset",
+    "check",
+    "platform",
+    "subject",
+    "shop",
+    "agent",
+    "cycle",
+    "value",
+    "projected",
+    "threshold",
+    "status",
+    "consequence",
+    "cases_total",
+]
 
 
 @click.command("check")
 @click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05, last30")
-@click.option("--preset", "presets", multiple=True,
-              help="compliance preset id (repeatable; default: all)")
-@click.option("--set", "sets", multiple=True,
-              help="PRESET.threshold=…, PRESET.margin=…, PRESET.CHECK.threshold=…, or a "
-                   "metric parameter")
-@click.option("--as-of", "as_of", default=None,
-              help="judge as at this time (YYYY-MM-DD[ HH:MM]); default now")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--preset", "presets", multiple=True, help="compliance preset id (repeatable; default: all)"
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="PRESET.threshold=…, PRESET.margin=…, PRESET.CHECK.threshold=…, or a metric parameter",
+)
+@click.option(
+    "--as-of", "as_of", default=None, help="judge as at this time (YYYY-MM-DD[ HH:MM]); default now"
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None, help="output file")
 @click.pass_obj
-def command(obj: Any, period: str, presets: tuple[str, ...], sets: tuple[str, ...],
-            as_of: str | None, fmt: str, out: str | None) -> None:
+def command(
+    obj: Any,
+    period: str,
+    presets: tuple[str, ...],
+    sets: tuple[str, ...],
+    as_of: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """平台合规检查 / platform compliance: pass, at risk or fail per shop and cycle."""
     from kaohe.compliance import load_preset, run_checks
     from kaohe.compliance.check import ensure_results
@@ -41,8 +71,10 @@ def command(obj: Any, period: str, presets: tuple[str, ...], sets: tuple[str, ..
     now = _as_of(as_of)
     lang = obj.lang
     with obj.open_store() as store:
-        results = ensure_results(run_checks(store, period, list(presets) or None, now,
-                                            parse_overrides(sets), lang), period)
+        results = ensure_results(
+            run_checks(store, period, list(presets) or None, now, parse_overrides(sets), lang),
+            period,
+        )
     if fmt == "xlsx":
         _xlsx(results, out, lang)
         return
@@ -92,17 +124,23 @@ def _terminal(results: list, period: str, lang: str) -> None:
     from kaohe.output import render_table
 
     h = HEADERS[lang]
-    render_table(summary_rows(results, lang), TERMINAL_COLUMNS,
-                 [h[c] for c in TERMINAL_COLUMNS], title=f"{h['title']} {period}")
+    render_table(
+        summary_rows(results, lang),
+        TERMINAL_COLUMNS,
+        [h[c] for c in TERMINAL_COLUMNS],
+        title=f"{h['title']} {period}",
+    )
     bad = [r for r in results if r.status in ("fail", "at_risk")]
     if bad:
         click.echo(f"\n{h['details']}:")
     for r in bad:
         mark = "✗" if r.status == "fail" else "!"
-        projected = (f", {h['projected']} {value_text(r, lang)}" if r.running else "")
-        click.echo(f"{mark} {preset_label(r.preset, lang)} · {check_label(r.preset, r.check, lang)}"
-                   f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({r.threshold_text})"
-                   f"{projected} {status_label(r.status, lang)}")
+        projected = f", {h['projected']} {value_text(r, lang)}" if r.running else ""
+        click.echo(
+            f"{mark} {preset_label(r.preset, lang)} · {check_label(r.preset, r.check, lang)}"
+            f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({r.threshold_text})"
+            f"{projected} {status_label(r.status, lang)}"
+        )
         click.echo(f"    {h['consequence']}: {r.consequence}")
         for note in r.notes:
             click.echo(f"    {note}")

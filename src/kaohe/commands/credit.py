@@ -9,16 +9,24 @@ import click
 from kaohe.config import parse_overrides
 from kaohe.output import to_json
 
-POSITIONS = {"in_window": ("窗口内触点", "touch"), "before_window": ("窗口外", "outside window"),
-             "after_anchor": ("锚点之后", "after anchor")}
+POSITIONS = {
+    "in_window": ("窗口内触点", "touch"),
+    "before_window": ("窗口外", "outside window"),
+    "after_anchor": ("锚点之后", "after anchor"),
+}
 
 
 @click.command("credit")
 @click.argument("order_id")
-@click.option("--set", "sets", multiple=True,
-              help="parameter override key=value (window, anchor, touch, pay_horizon, …)")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="parameter override key=value (window, anchor, touch, pay_horizon, …)",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.pass_obj
 def command(obj: Any, order_id: str, sets: tuple[str, ...], fmt: str) -> None:
     """订单归属 / which agent an order was credited to, the touches, assists and why."""
@@ -48,11 +56,14 @@ def _render(result: dict[str, Any], lang: str) -> None:
         ("付款时间 / paid", result["paid_at"] or ("not paid" if en else "未付款")),
         ("金额 / amount", f"{result['amount']:.2f} ({result['items']} 件)"),
         ("落实客服 / credited", agent),
-        ("规则 / rule", f"anchor={rule['anchor']} (used: {rule['anchor_used']}), "
-                      f"touch={rule['touch']}, window={rule['window_h']:g} h "
-                      f"[{rule['window_from']} – {rule['anchor_time']}), "
-                      f"pay_horizon={rule['pay_horizon_days']:g} d, "
-                      f"clawback_days={rule['clawback_days']:g}"),
+        (
+            "规则 / rule",
+            f"anchor={rule['anchor']} (used: {rule['anchor_used']}), "
+            f"touch={rule['touch']}, window={rule['window_h']:g} h "
+            f"[{rule['window_from']} – {rule['anchor_time']}), "
+            f"pay_horizon={rule['pay_horizon_days']:g} d, "
+            f"clawback_days={rule['clawback_days']:g}",
+        ),
         ("协助下单 / assisted before", ", ".join(result["assist_order"]) or "—"),
         ("协助跟进 / assisted follow-up", ", ".join(result["assist_followup"]) or "—"),
         ("退款 / refunded", f"{result['refund_amount']:.2f}"),
@@ -62,11 +73,21 @@ def _render(result: dict[str, Any], lang: str) -> None:
         console.print(f"[bold]{label}[/bold]: {value}")
     if result["touches"]:
         table = Table(title="有效回复 / valid replies")
-        for col in ("客服 agent", "时间 time", "位置 position", "距锚点(秒) s before anchor",
-                    "落实 credited"):
+        for col in (
+            "客服 agent",
+            "时间 time",
+            "位置 position",
+            "距锚点(秒) s before anchor",
+            "落实 credited",
+        ):
             table.add_column(col)
         for t in result["touches"]:
             zh, en_label = POSITIONS[t["position"]]
-            table.add_row(t["agent"], str(t["time"]), en_label if en else zh,
-                          f"{t['seconds_before_anchor']:g}", "✓" if t["credited"] else "")
+            table.add_row(
+                t["agent"],
+                str(t["time"]),
+                en_label if en else zh,
+                f"{t['seconds_before_anchor']:g}",
+                "✓" if t["credited"] else "",
+            )
         console.print(table)

@@ -14,9 +14,11 @@ def _summary(result: DemoResult) -> list[str]:
     lines = ["", f"完成 / done in {result.seconds:.1f} s", "数据 / rows:"]
     lines += [f"  {table:<15} {n:>8,}" for table, n in result.counts.items() if n]
     if result.rejected:
-        lines.append(f"拒收 / rejected: {result.rejected} 行 — 示例数据中故意放入的坏行"
-                     f"（时间无法解析、负金额、付款早于下单），已进入隔离区 / quarantine "
-                     "(intentional: the demo includes bad rows on purpose)")
+        lines.append(
+            f"拒收 / rejected: {result.rejected} 行 — 示例数据中故意放入的坏行"
+            f"（时间无法解析、负金额、付款早于下单），已进入隔离区 / quarantine "
+            "(intentional: the demo includes bad rows on purpose)"
+        )
     for err in result.errors:
         lines.append(f"导入失败 / import failed: {err}")
     if result.kpi_rows is None:
@@ -28,14 +30,17 @@ def _summary(result: DemoResult) -> list[str]:
         lines += [f"  {line}" for line in result.assessment]
     if result.compliance:
         lines += result.compliance.splitlines()
-    lines += ["报告 / reports:", *(f"  {path}" for path in result.reports.values()),
-              "下一步 / try next:",
-              f"  kaohe --db {db} quarantine",
-              f"  kaohe --db {db} kpi --by agent",
-              f"  kaohe --db {db} kpi --by shop --format csv",
-              f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
-              f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>",
-              f"  kaohe --db {db} check --period 2026-10"]
+    lines += [
+        "报告 / reports:",
+        *(f"  {path}" for path in result.reports.values()),
+        "下一步 / try next:",
+        f"  kaohe --db {db} quarantine",
+        f"  kaohe --db {db} kpi --by agent",
+        f"  kaohe --db {db} kpi --by shop --format csv",
+        f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
+        f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>",
+        f"  kaohe --db {db} check --period 2026-10",
+    ]
     return lines
 
 
@@ -59,8 +64,14 @@ def demo_account(db: str) -> str:
 
 
 @click.command("demo")
-@click.option("--dir", "base_dir", type=click.Path(file_okay=False), default="kaohe_demo",
-              show_default=True, help="where the sample, store and reports go")
+@click.option(
+    "--dir",
+    "base_dir",
+    type=click.Path(file_okay=False),
+    default="kaohe_demo",
+    show_default=True,
+    help="where the sample, store and reports go",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed")
 @click.option("--serve", is_flag=True, help="then serve the web app on the demo store")
 @click.option("--host", default="127.0.0.1", show_default=True, help="with --serve")
@@ -76,7 +87,9 @@ def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: in
 
         db = str(result.db)
         password = demo_account(db)
-        click.echo(f"演示账号 / demo login: 用户名 username {DEMO_USER}  "
-                   f"密码 password {password}  (主管 supervisor)")
+        click.echo(
+            f"演示账号 / demo login: 用户名 username {DEMO_USER}  "
+            f"密码 password {password}  (主管 supervisor)"
+        )
         obj.config.db = db
         serve_app(db, obj.config, host, port)

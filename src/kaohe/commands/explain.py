@@ -19,11 +19,21 @@ from kaohe.output import to_json
 @click.option("--to", "end", default=None)
 @click.option("--set", "sets", multiple=True, help="parameter override key=value")
 @click.option("--limit", default=10, show_default=True, help="rows shown behind the value")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.pass_obj
-def command(obj: Any, metric: str, agent: str, period: str | None, start: str | None,
-            end: str | None, sets: tuple[str, ...], limit: int, fmt: str) -> None:
+def command(
+    obj: Any,
+    metric: str,
+    agent: str,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    sets: tuple[str, ...],
+    limit: int,
+    fmt: str,
+) -> None:
     """指标说明 / how a metric value comes about."""
     from kaohe.commands.kpi import data_span, flatten
     from kaohe.engine.explain import explain
@@ -47,8 +57,10 @@ def _render(result: dict[str, Any], lang: str) -> None:
 
     console = Console()
     name = result["en"] if lang == "en" else result["zh"]
-    console.print(f"[bold]{result['metric']}[/bold] {name} — {result['agent']} "
-                  f"({result['from'] or '…'} – {result['to'] or '…'})")
+    console.print(
+        f"[bold]{result['metric']}[/bold] {name} — {result['agent']} "
+        f"({result['from'] or '…'} – {result['to'] or '…'})"
+    )
     console.print(f"formula / 公式: {result['formula']}")
     if result["base"]:
         console.print(f"instance of / 基于: {result['base']}")

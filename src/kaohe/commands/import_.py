@@ -43,21 +43,28 @@ def _progress(total: int) -> Iterator[Callable[[str], None] | None]:
         yield lambda stage: bar.update(task, advance=1, description=f"import: {stage}")
 
 
-def _run(ctx: click.Context, files: tuple[str, ...], options: dict[str, str | None],
-         ) -> list[ImportResult]:
+def _run(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    options: dict[str, str | None],
+) -> list[ImportResult]:
     results: list[ImportResult] = []
     with ctx.obj.open_store() as store, _progress(len(files)) as progress:
         for name in files:
-            results.append(import_file(store, name, zone=ctx.obj.config.zone,
-                                       progress=progress, **options))
+            results.append(
+                import_file(store, name, zone=ctx.obj.config.zone, progress=progress, **options)
+            )
     return results
 
 
 def _report_agents(results: list[ImportResult], lang: str) -> None:
     agents = sorted({a for r in results for a in r.new_agents})
     if agents:
-        label = "新加入客服名单（角色 unknown）" if lang == "zh" else \
-            "agents added to the roster (role unknown)"
+        label = (
+            "新加入客服名单（角色 unknown）"
+            if lang == "zh"
+            else "agents added to the roster (role unknown)"
+        )
         click.echo(f"{label}: {', '.join(agents)}", err=True)
 
 
@@ -67,23 +74,44 @@ def _report_agents(results: list[ImportResult], lang: str) -> None:
 @click.option("--preset", default=None, help="mapping preset id or a mapping .yaml file")
 @click.option("--platform", default=None, help="platform for rows without one")
 @click.option("--shop", default=None, help="shop for rows without one")
-@click.option("--period", default=None,
-              help="period of a platform report without a 日期 column, e.g. 2026-10")
+@click.option(
+    "--period", default=None, help="period of a platform report without a 日期 column, e.g. 2026-10"
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--out", default=None, help="write the report to FILE")
 @click.pass_context
-def command(ctx: click.Context, files: tuple[str, ...], table: str | None, preset: str | None,
-            platform: str | None, shop: str | None, period: str | None, fmt: str,
-            out: str | None) -> None:
+def command(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    table: str | None,
+    preset: str | None,
+    platform: str | None,
+    shop: str | None,
+    period: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """导入数据文件 / import export files (CSV, XLSX, JSON Lines, Parquet, chat text)."""
     _check_args(files, table)
-    options = {"table": table, "preset": preset, "platform": platform, "shop": shop,
-               "period": period}
+    options = {
+        "table": table,
+        "preset": preset,
+        "platform": platform,
+        "shop": shop,
+        "period": period,
+    }
     results = _run(ctx, files, options)
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
     rows = [r.as_dict() for r in results]
-    emit({"files": rows}, rows, COLUMNS, fmt, out, headers=HEADERS[lang],
-         title="导入结果" if lang == "zh" else "import")
+    emit(
+        {"files": rows},
+        rows,
+        COLUMNS,
+        fmt,
+        out,
+        headers=HEADERS[lang],
+        title="导入结果" if lang == "zh" else "import",
+    )
     if fmt == "table":
         _report_agents(results, lang)
     if any(r.rejected for r in results):

@@ -32,13 +32,15 @@ def data_span(store: Any, period: Period | None) -> tuple[str, str]:
     """The period's dates, or the store's first and last message day; exit 2 when empty."""
     if period is None:
         lo, hi = store.con.execute(
-            "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages").fetchone()
+            "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages"
+        ).fetchone()
         if lo is None:
             raise NotFoundError("no messages in the store")
         return lo.isoformat(), hi.isoformat()
     n = store.con.execute(
         "SELECT count(*) FROM messages WHERE CAST(time AS DATE) BETWEEN ? AND ?",
-        [period.start, period.end]).fetchone()[0]
+        [period.start, period.end],
+    ).fetchone()[0]
     if not n:
         raise NotFoundError(f"no messages in period {period.label}")
     return period.start.isoformat(), period.end.isoformat()
@@ -54,33 +56,60 @@ def display(value: Any, metric: Metric | None) -> Any:
     return value
 
 
-KEY_LABELS = {"agent": ("客服", "Agent"), "team": ("组", "Team"), "shop": ("店铺", "Shop"),
-              "platform": ("平台", "Platform"), "day": ("日期", "Day")}
+KEY_LABELS = {
+    "agent": ("客服", "Agent"),
+    "team": ("组", "Team"),
+    "shop": ("店铺", "Shop"),
+    "platform": ("平台", "Platform"),
+    "day": ("日期", "Day"),
+}
 
 
 @click.command("kpi")
 @click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05, last30")
 @click.option("--from", "start", default=None, help="first local date (YYYY-MM-DD)")
 @click.option("--to", "end", default=None, help="last local date (YYYY-MM-DD)")
-@click.option("--by", default="agent", show_default=True,
-              help="agent,team,shop,platform,day or all")
+@click.option(
+    "--by", default="agent", show_default=True, help="agent,team,shop,platform,day or all"
+)
 @click.option("--metrics", "-m", default=None, help="comma-separated metric ids")
 @click.option("--agent", "agents", multiple=True, help="only these agents")
 @click.option("--set", "sets", multiple=True, help="parameter override key=value")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None, help="output file")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
-              show_default=True)
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
+)
 @click.option("--master", default="local[2]", show_default=True, help="Spark master URL")
 @click.option("--no-facts", is_flag=True, help="compute from messages, not the facts table")
-@click.option("--compare-platform", is_flag=True,
-              help="show the platform's own figures (imported reports) and the difference")
+@click.option(
+    "--compare-platform",
+    is_flag=True,
+    help="show the platform's own figures (imported reports) and the difference",
+)
 @click.pass_obj
-def command(obj: Any, period: str | None, start: str | None, end: str | None, by: str,
-            metrics: str | None, agents: tuple[str, ...], sets: tuple[str, ...], fmt: str,
-            out: str | None, engine: str, master: str, no_facts: bool,
-            compare_platform: bool) -> None:
+def command(
+    obj: Any,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    by: str,
+    metrics: str | None,
+    agents: tuple[str, ...],
+    sets: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    engine: str,
+    master: str,
+    no_facts: bool,
+    compare_platform: bool,
+) -> None:
     """指标 / metric values for a period."""
     from kaohe.engine.explain import agent_known
     from kaohe.engine.facts import answer
@@ -104,13 +133,19 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
             rows = answer(store, request, use_facts=not no_facts)
         if compare_platform:
             rows = _compared(store, rows, request, chosen)
-    payload = {"from": first, "to": last, "by": list(request.by),
-               "settled": settled(chosen, overrides, metrics=request.metrics), "rows": rows}
+    payload = {
+        "from": first,
+        "to": last,
+        "by": list(request.by),
+        "settled": settled(chosen, overrides, metrics=request.metrics),
+        "rows": rows,
+    }
     lang = obj.lang
     index = 1 if lang == "en" else 0
     columns = [*request.by, *_metric_columns(request.metrics, compare_platform)]
     headers = [KEY_LABELS[k][index] for k in request.by] + _metric_headers(
-        request.metrics, compare_platform, lang)
+        request.metrics, compare_platform, lang
+    )
     title = _title(first, last, payload["settled"], lang)
     if fmt == "table":
         by_id = {c: m for m in request.metrics for c in _metric_columns([m], compare_platform)}
@@ -124,14 +159,17 @@ def command(obj: Any, period: str | None, start: str | None, end: str | None, by
 
 def _check_comparable(by: tuple[str, ...], period: Period | None) -> None:
     if by not in (("agent",), ("shop",)):
-        raise UsageError("--compare-platform needs --by agent or --by shop (the platform "
-                         "reports are per agent or per shop)")
+        raise UsageError(
+            "--compare-platform needs --by agent or --by shop (the platform "
+            "reports are per agent or per shop)"
+        )
     if period is None:
         raise UsageError("--compare-platform needs a period (--period 2026-10 or --from/--to)")
 
 
-def _compared(store: Any, rows: list[dict[str, Any]], request: Any,
-              period: Period | None) -> list[dict[str, Any]]:
+def _compared(
+    store: Any, rows: list[dict[str, Any]], request: Any, period: Period | None
+) -> list[dict[str, Any]]:
     from kaohe.engine.compare import platform_values, with_platform
 
     key = request.by[0]
@@ -151,8 +189,11 @@ def _metric_headers(metrics: list[Metric], compare: bool, lang: str) -> list[str
     if not compare:
         return [m.label(lang) for m in metrics]
     platform, diff = ("platform", "diff") if lang == "en" else ("平台", "差异")
-    return [h for m in metrics for h in (m.label(lang), f"{m.label(lang)}({platform})",
-                                          f"{m.label(lang)}({diff})")]
+    return [
+        h
+        for m in metrics
+        for h in (m.label(lang), f"{m.label(lang)}({platform})", f"{m.label(lang)}({diff})")
+    ]
 
 
 def _title(first: str, last: str, is_settled: bool, lang: str) -> str:
@@ -162,16 +203,27 @@ def _title(first: str, last: str, is_settled: bool, lang: str) -> str:
 
 
 SECTION_LABELS = {
-    "Reception and workload": "接待与工作量", "Response": "响应",
-    "Named platform instances": "平台口径", "Sales, conversion and attribution": "销售、转化与归属",
-    "Satisfaction": "满意度", "Online time": "在线时长", "After-sales": "售后", "Quality": "质检",
+    "Reception and workload": "接待与工作量",
+    "Response": "响应",
+    "Named platform instances": "平台口径",
+    "Sales, conversion and attribution": "销售、转化与归属",
+    "Satisfaction": "满意度",
+    "Online time": "在线时长",
+    "After-sales": "售后",
+    "Quality": "质检",
     "Operations, complaints, call centre": "运营、投诉与呼叫中心",
 }
 COLUMNS_PER_TABLE = 8  # metric columns a terminal table shows legibly
 
 
-def _tables_by_section(payload: dict[str, Any], rows: list[dict[str, Any]], request: Any,
-                       compare: bool, lang: str, title: str) -> None:
+def _tables_by_section(
+    payload: dict[str, Any],
+    rows: list[dict[str, Any]],
+    request: Any,
+    compare: bool,
+    lang: str,
+    title: str,
+) -> None:
     """On the terminal, many metrics become several tables — one per catalogue section, at
     most COLUMNS_PER_TABLE metric columns each — instead of one unreadably narrow table."""
     index = 1 if lang == "en" else 0
@@ -184,7 +236,7 @@ def _tables_by_section(payload: dict[str, Any], rows: list[dict[str, Any]], requ
     for section, metrics in sections.items():
         name = section if lang == "en" else SECTION_LABELS.get(section, section)
         for start in range(0, len(metrics), per_table):
-            chunk = metrics[start:start + per_table]
+            chunk = metrics[start : start + per_table]
             columns = [*keys, *_metric_columns(chunk, compare)]
             headers = key_headers + _metric_headers(chunk, compare, lang)
             label = f"{title} · {name}" if len(sections) > 1 or len(metrics) > per_table else title

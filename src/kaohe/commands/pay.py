@@ -15,19 +15,37 @@ from kaohe.output import emit
 @click.command("pay")
 @click.option("--plan", "plan_ref", required=True, help="preset id or YAML file")
 @click.option("--period", "-p", required=True, help="2026-10")
-@click.option("--scheme", "scheme_ref", default=None,
-              help="the scheme whose results (score., rank.) the plan reads")
-@click.option("--provisional", is_flag=True,
-              help="pay an unsettled period; every payslip is marked 暂估")
+@click.option(
+    "--scheme",
+    "scheme_ref",
+    default=None,
+    help="the scheme whose results (score., rank.) the plan reads",
+)
+@click.option(
+    "--provisional", is_flag=True, help="pay an unsettled period; every payslip is marked 暂估"
+)
 @click.option("--set", "sets", multiple=True, help="plan parameter key=value")
 @click.option("--payslip", "payslip_agent", default=None, help="one agent's payslip, line by line")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None, help="output file")
 @click.pass_obj
-def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provisional: bool,
-            sets: tuple[str, ...], payslip_agent: str | None, fmt: str,
-            out: str | None) -> None:
+def command(
+    obj: Any,
+    plan_ref: str,
+    period: str,
+    scheme_ref: str | None,
+    provisional: bool,
+    sets: tuple[str, ...],
+    payslip_agent: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """薪资核算 / payslips, line by line."""
     from kaohe.pay import load_plan
     from kaohe.pay.fetch import pay_period
@@ -41,17 +59,26 @@ def command(obj: Any, plan_ref: str, period: str, scheme_ref: str | None, provis
 
         if not out:
             raise UsageError("--format xlsx needs --out FILE.xlsx")
-        click.echo(write_assessment(out, [scored] if scored else [], result,
-                                    settled=not result.provisional))
+        click.echo(
+            write_assessment(
+                out, [scored] if scored else [], result, settled=not result.provisional
+            )
+        )
         return
     if payslip_agent:
         click.echo(_payslip_text(result, payslip_agent))
         return
-    rows = [{"agent": s.agent, "name": s.name, "total": s.total,
-             "status": "暂估" if s.provisional else "已结算",
-             **{ln.id: ln.amount for ln in s.lines}} for s in result.payslips]
-    payload = {"plan": plan.id, "period": period, "settled": not result.provisional,
-               "rows": rows}
+    rows = [
+        {
+            "agent": s.agent,
+            "name": s.name,
+            "total": s.total,
+            "status": "暂估" if s.provisional else "已结算",
+            **{ln.id: ln.amount for ln in s.lines},
+        }
+        for s in result.payslips
+    ]
+    payload = {"plan": plan.id, "period": period, "settled": not result.provisional, "rows": rows}
     line_ids = [(ln.id, ln.name) for ln in plan.all_lines()]
     pools = [(p.id, p.name) for p in plan.pools]
     items = pools + line_ids
@@ -67,6 +94,10 @@ def _payslip_text(result: Any, agent: str) -> str:
         raise NotFoundError(f"agent {agent!r} has no payslip in {result.plan_id}") from None
     head = f"{slip.agent} {slip.name or ''} — {result.plan_name} {result.period or ''}"
     mark = " (暂估 / provisional)" if slip.provisional else ""
-    lines = [head.strip() + mark, *(f"  {ln.explain()}" for ln in slip.lines),
-             f"  应发合计 {slip.total:.2f}", *(f"  ! {n}" for n in slip.notices)]
+    lines = [
+        head.strip() + mark,
+        *(f"  {ln.explain()}" for ln in slip.lines),
+        f"  应发合计 {slip.total:.2f}",
+        *(f"  ! {n}" for n in slip.notices),
+    ]
     return "\n".join(lines)

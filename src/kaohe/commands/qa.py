@@ -9,8 +9,17 @@ import click
 from kaohe.engine.periods import period_from_args
 from kaohe.output import emit
 
-FINDING_COLUMNS = ["session", "agent", "buyer", "msg_id", "rule", "category", "severity", "span",
-                   "text"]
+FINDING_COLUMNS = [
+    "session",
+    "agent",
+    "buyer",
+    "msg_id",
+    "rule",
+    "category",
+    "severity",
+    "span",
+    "text",
+]
 FINDING_HEADERS = ["会话", "客服", "买家", "消息", "规则", "类别", "严重程度", "位置", "内容"]
 
 
@@ -20,14 +29,16 @@ def command() -> None:
 
 
 @command.command("run")
-@click.option("--pack", "pack_ref", default="default", show_default=True,
-              help="rule pack id or YAML file")
+@click.option(
+    "--pack", "pack_ref", default="default", show_default=True, help="rule pack id or YAML file"
+)
 @click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05")
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
 @click.pass_obj
-def run_command(obj: Any, pack_ref: str, period: str | None, start: str | None,
-                end: str | None) -> None:
+def run_command(
+    obj: Any, pack_ref: str, period: str | None, start: str | None, end: str | None
+) -> None:
     """scan the messages and store the findings (a re-run replaces them)."""
     from kaohe.qa.findings import run_pack
     from kaohe.qa.rules import load_pack
@@ -35,8 +46,10 @@ def run_command(obj: Any, pack_ref: str, period: str | None, start: str | None,
     pack = load_pack(pack_ref)
     with obj.open_store() as store:
         summary = run_pack(store, pack, period_from_args(period, start, end))
-    click.echo(f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
-               f"{summary.findings:,} 条发现 / findings")
+    click.echo(
+        f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
+        f"{summary.findings:,} 条发现 / findings"
+    )
     for rule, n in sorted(summary.by_rule.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {rule:<28} {n:>8,}")
 
@@ -46,14 +59,26 @@ def run_command(obj: Any, pack_ref: str, period: str | None, start: str | None,
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
 @click.option("--agent", default=None)
-@click.option("--severity", type=click.Choice(["info", "minor", "major", "redline"]),
-              default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option("--severity", type=click.Choice(["info", "minor", "major", "redline"]), default=None)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None)
 @click.pass_obj
-def findings_command(obj: Any, period: str | None, start: str | None, end: str | None,
-                     agent: str | None, severity: str | None, fmt: str, out: str | None) -> None:
+def findings_command(
+    obj: Any,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    agent: str | None,
+    severity: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """the stored findings; buyer data in them is masked."""
     from kaohe.qa.findings import findings
 
@@ -66,33 +91,57 @@ def findings_command(obj: Any, period: str | None, start: str | None, end: str |
 @click.option("--period", "-p", default=None)
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None)
 @click.pass_obj
-def filtered_command(obj: Any, period: str | None, start: str | None, end: str | None,
-                     fmt: str, out: str | None) -> None:
+def filtered_command(
+    obj: Any, period: str | None, start: str | None, end: str | None, fmt: str, out: str | None
+) -> None:
     """advertising/spam sessions left out of every KPI (广告过滤), with what caught them."""
     from kaohe.qa.adfilter import COLUMNS, HEADERS, filtered_sessions
 
     with obj.open_store(read_only=True) as store:
         rows = filtered_sessions(store, period_from_args(period, start, end))
-    emit({"rows": rows}, rows, COLUMNS, fmt, out, HEADERS,
-         title=f"广告/骚扰会话（已从指标中剔除）: {len(rows)}")
+    emit(
+        {"rows": rows},
+        rows,
+        COLUMNS,
+        fmt,
+        out,
+        HEADERS,
+        title=f"广告/骚扰会话（已从指标中剔除）: {len(rows)}",
+    )
 
 
 @command.command("sample")
 @click.option("--per-agent", "n", type=int, default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--flagged-share", type=float, default=0.25, show_default=True,
-              help="share of each agent's sample reserved for sessions with findings")
+@click.option(
+    "--flagged-share",
+    type=float,
+    default=0.25,
+    show_default=True,
+    help="share of each agent's sample reserved for sessions with findings",
+)
 @click.option("--period", "-p", default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None)
 @click.pass_obj
-def sample_command(obj: Any, n: int, seed: int, flagged_share: float, period: str | None,
-                   fmt: str, out: str | None) -> None:
+def sample_command(
+    obj: Any, n: int, seed: int, flagged_share: float, period: str | None, fmt: str, out: str | None
+) -> None:
     """sessions to review: stratified per agent, reproducible with the seed."""
     from kaohe.privacy import mask_buyer
     from kaohe.qa.findings import flagged_sessions
@@ -101,10 +150,16 @@ def sample_command(obj: Any, n: int, seed: int, flagged_share: float, period: st
     with obj.open_store(read_only=True) as store:
         sessions = flagged_sessions(store, period_from_args(period, None, None))
     chosen = sample_sessions(sessions, n, seed=seed, flagged_share=flagged_share)
-    rows = [{**r, "session": _masked_session(r["session"], mask_buyer)}
-            for r in chosen.to_dicts()]
-    emit({"rows": rows}, rows, ["session", "agent", "shop", "day", "flagged", "why"], fmt, out,
-         ["会话", "客服", "店铺", "日期", "有发现", "原因"], title="抽检样本")
+    rows = [{**r, "session": _masked_session(r["session"], mask_buyer)} for r in chosen.to_dicts()]
+    emit(
+        {"rows": rows},
+        rows,
+        ["session", "agent", "shop", "day", "flagged", "why"],
+        fmt,
+        out,
+        ["会话", "客服", "店铺", "日期", "有发现", "原因"],
+        title="抽检样本",
+    )
 
 
 def _masked_session(session: str, mask: Any) -> str:
@@ -125,8 +180,9 @@ def import_reviews_command(ctx: click.Context, files: tuple[str, ...]) -> None:
         for path in files:
             r = import_reviews(store, path, zone=ctx.obj.config.zone)
             rejected += r.rejected
-            click.echo(f"{path}: 读取 {r.read}  新增 {r.inserted}  更新 {r.updated}  "
-                       f"拒收 {r.rejected}")
+            click.echo(
+                f"{path}: 读取 {r.read}  新增 {r.inserted}  更新 {r.updated}  拒收 {r.rejected}"
+            )
     if rejected:
         click.echo("被拒绝的行见 / rejected rows: kaohe quarantine")
         ctx.exit(EXIT_REJECTED)

@@ -17,16 +17,18 @@ HEADERS = {
 
 def quarantine_rows(store: Any) -> list[dict[str, Any]]:
     cur = store.con.execute(
-        'SELECT file, "row", "column", value, reason FROM quarantine '
-        'ORDER BY file, "row", "column"')
+        'SELECT file, "row", "column", value, reason FROM quarantine ORDER BY file, "row", "column"'
+    )
     return [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
 
 
 @click.command("quarantine")
-@click.option("--export", "export_path", default=None,
-              help="write the rows to FILE (.csv, or .xlsx)")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table")
+@click.option(
+    "--export", "export_path", default=None, help="write the rows to FILE (.csv, or .xlsx)"
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table"
+)
 @click.option("--out", default=None, help="write to FILE instead of stdout")
 @click.pass_context
 def command(ctx: click.Context, export_path: str | None, fmt: str, out: str | None) -> None:
@@ -39,5 +41,12 @@ def command(ctx: click.Context, export_path: str | None, fmt: str, out: str | No
         emit({"rows": rows}, rows, COLUMNS, kind, export_path)
         click.echo(f"{len(rows)} → {export_path}", err=True)
         return
-    emit({"rows": rows}, rows, COLUMNS, fmt, out, headers=HEADERS[lang],
-         title="隔离区" if lang == "zh" else "quarantine")
+    emit(
+        {"rows": rows},
+        rows,
+        COLUMNS,
+        fmt,
+        out,
+        headers=HEADERS[lang],
+        title="隔离区" if lang == "zh" else "quarantine",
+    )

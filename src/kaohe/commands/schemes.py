@@ -15,17 +15,37 @@ def command() -> None:
 
 
 @command.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 def list_command(fmt: str) -> None:
     """the preset schemes."""
     from kaohe.schemes import list_schemes
 
-    rows = [{"id": s.id, "name": s.name, "items": len(s.items), "max_total": s.max_total,
-             "grades": " / ".join(g.label for g in s.grades), "source": s.source}
-            for s in list_schemes()]
-    emit({"rows": rows}, rows, ["id", "name", "items", "max_total", "grades", "source"], fmt,
-         None, ["方案", "名称", "考核项", "满分", "等级", "来源"], title="考核方案 / schemes")
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "items": len(s.items),
+            "max_total": s.max_total,
+            "grades": " / ".join(g.label for g in s.grades),
+            "source": s.source,
+        }
+        for s in list_schemes()
+    ]
+    emit(
+        {"rows": rows},
+        rows,
+        ["id", "name", "items", "max_total", "grades", "source"],
+        fmt,
+        None,
+        ["方案", "名称", "考核项", "满分", "等级", "来源"],
+        title="考核方案 / schemes",
+    )
 
 
 @command.command("show")
@@ -47,5 +67,7 @@ def validate_command(obj: Any, files: tuple[str, ...]) -> None:
 
     for path in files:
         scheme = load_scheme(path)
-        click.echo(f"✓ {path}: {scheme.id} {scheme.name} — {len(scheme.items)} 项, "
-                   f"满分 {scheme.max_total:g}")
+        click.echo(
+            f"✓ {path}: {scheme.id} {scheme.name} — {len(scheme.items)} 项, "
+            f"满分 {scheme.max_total:g}"
+        )

@@ -14,16 +14,33 @@ from kaohe.output import emit, to_json
 @click.command("score")
 @click.option("--scheme", "scheme_ref", required=True, help="preset id or YAML file")
 @click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05")
-@click.option("--compare", "compare_ref", default=None,
-              help="a second scheme scored on the same period, side by side (what-if)")
+@click.option(
+    "--compare",
+    "compare_ref",
+    default=None,
+    help="a second scheme scored on the same period, side by side (what-if)",
+)
 @click.option("--set", "sets", multiple=True, help="scheme parameter key=value (targets…)")
 @click.option("--explain", "explain_agent", default=None, help="every item of one agent")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", default=None, help="output file")
 @click.pass_obj
-def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
-            sets: tuple[str, ...], explain_agent: str | None, fmt: str, out: str | None) -> None:
+def command(
+    obj: Any,
+    scheme_ref: str,
+    period: str,
+    compare_ref: str | None,
+    sets: tuple[str, ...],
+    explain_agent: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """考核评分 / scheme results: points per item, total, grade, rank, consequences."""
     from kaohe.schemes import compare, load_scheme
     from kaohe.schemes.fetch import is_settled, score_period
@@ -47,16 +64,33 @@ def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
         return
     if second is not None:
         rows = compare(result, second)
-        payload = {"scheme": scheme.id, "compare": second.scheme_id, "period": period,
-                   "settled": done, "rows": rows}
+        payload = {
+            "scheme": scheme.id,
+            "compare": second.scheme_id,
+            "period": period,
+            "settled": done,
+            "rows": rows,
+        }
         columns = ["agent", "name", "total_a", "grade_a", "total_b", "grade_b", "difference"]
-        headers = ["客服", "姓名", f"{scheme.name} 总分", f"{scheme.name} 等级",
-                   f"{second.scheme_name} 总分", f"{second.scheme_name} 等级", "差异"]
+        headers = [
+            "客服",
+            "姓名",
+            f"{scheme.name} 总分",
+            f"{scheme.name} 等级",
+            f"{second.scheme_name} 总分",
+            f"{second.scheme_name} 等级",
+            "差异",
+        ]
         emit(payload, rows, columns, fmt, out, headers, title=f"方案对比 {period}")
         return
     rows = result_rows(result)
-    payload = {"scheme": scheme.id, "period": period, "settled": done, "notes": result.notes,
-               "rows": rows}
+    payload = {
+        "scheme": scheme.id,
+        "period": period,
+        "settled": done,
+        "notes": result.notes,
+        "rows": rows,
+    }
     columns, headers = _columns(scheme)
     if fmt == "json":
         click.echo(to_json(payload)) if not out else emit(payload, rows, columns, fmt, out)
@@ -67,10 +101,26 @@ def command(obj: Any, scheme_ref: str, period: str, compare_ref: str | None,
 
 def _columns(scheme: Any) -> tuple[list[str], list[str]]:
     items = [(item.id, item.label or item.id) for item in scheme.items]
-    columns = ["rank", "agent", "name", *[i for i, _ in items], "total", "grade", "band",
-               "consequence"]
-    headers = ["名次", "客服", "姓名", *[label for _, label in items], "总分", "等级", "区间",
-               "后果"]
+    columns = [
+        "rank",
+        "agent",
+        "name",
+        *[i for i, _ in items],
+        "total",
+        "grade",
+        "band",
+        "consequence",
+    ]
+    headers = [
+        "名次",
+        "客服",
+        "姓名",
+        *[label for _, label in items],
+        "总分",
+        "等级",
+        "区间",
+        "后果",
+    ]
     return columns, headers
 
 

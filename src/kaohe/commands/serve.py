@@ -13,8 +13,10 @@ from kaohe.errors import NotFoundError
 
 def require_store(db: str) -> None:
     if db != ":memory:" and not Path(db).exists():
-        raise NotFoundError(f"数据库不存在 / store not found: {db} "
-                            "(import data first: kaohe import …, or try kaohe demo --serve)")
+        raise NotFoundError(
+            f"数据库不存在 / store not found: {db} "
+            "(import data first: kaohe import …, or try kaohe demo --serve)"
+        )
 
 
 def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = False) -> None:
@@ -27,8 +29,11 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
     require_store(db)
     app = create_app(db, config=config, https_only=https_only)
     if count_users(app.state.store) == 0:
-        click.echo("警告 / warning: 还没有网页用户，无法登录 / no web user yet: "
-                   f"kaohe --db {db} users add NAME --role supervisor", err=True)
+        click.echo(
+            "警告 / warning: 还没有网页用户，无法登录 / no web user yet: "
+            f"kaohe --db {db} users add NAME --role supervisor",
+            err=True,
+        )
     click.echo(f"kaohe 网页 / web: http://{host}:{port}/  (Ctrl+C 停止 / to stop)")
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
     try:
@@ -50,8 +55,9 @@ def _warm(app: Any) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8000, show_default=True, type=int, help="port")
 @click.option("--db", default=None, help="DuckDB store (default: the global --db)")
-@click.option("--https-only", is_flag=True,
-              help="session cookie only over HTTPS (behind a TLS proxy)")
+@click.option(
+    "--https-only", is_flag=True, help="session cookie only over HTTPS (behind a TLS proxy)"
+)
 @click.pass_obj
 def command(obj: Any, host: str, port: int, db: str | None, https_only: bool) -> None:
     """网页 — serve the web app (overview, ranking, agents, imports, reviews…)."""

@@ -22,15 +22,19 @@ def command() -> None:
 
 @command.command("add")
 @click.argument("name")
-@click.option("--role", required=True,
-              type=click.Choice(["admin", "supervisor", "lead", "agent"]),
-              help="admin/supervisor: all shops; lead: their team; agent: only themselves")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "supervisor", "lead", "agent"]),
+    help="admin/supervisor: all shops; lead: their team; agent: only themselves",
+)
 @click.option("--agent", default=None, help="roster agent id (role agent)")
 @click.option("--team", default=None, help="roster team (role lead)")
 @click.option("--password", default=None, help="password (prompted when omitted)")
 @click.pass_obj
-def add(obj: Any, name: str, role: str, agent: str | None, team: str | None,
-        password: str | None) -> None:
+def add(
+    obj: Any, name: str, role: str, agent: str | None, team: str | None, password: str | None
+) -> None:
     """Add a user."""
     from kaohe.web.users import add_user
 
@@ -56,8 +60,10 @@ def list_(obj: Any) -> None:
     click.echo(f"{'用户 user':<16} {'角色 role':<12} {'客服 agent':<24} {'组 team':<10} 状态")
     for r in rows:
         state = "停用 disabled" if r["disabled"] else "启用 enabled"
-        click.echo(f"{r['username']:<16} {r['role']:<12} {r['agent'] or '':<24} "
-                   f"{r['team'] or '':<10} {state}")
+        click.echo(
+            f"{r['username']:<16} {r['role']:<12} {r['agent'] or '':<24} "
+            f"{r['team'] or '':<10} {state}"
+        )
 
 
 @command.command("passwd")

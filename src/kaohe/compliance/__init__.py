@@ -14,5 +14,17 @@ from kaohe.compliance.check import (
 from kaohe.compliance.load import list_presets, load_preset, parse_preset_text
 from kaohe.compliance.model import Preset
 
-__all__ = ["AT_RISK", "FAIL", "NOT_APPLICABLE", "PASS", "CheckResult", "Preset",
-           "list_presets", "load_preset", "parse_preset_text", "run_checks", "summary", "worst"]
+__all__ = [
+    "AT_RISK",
+    "FAIL",
+    "NOT_APPLICABLE",
+    "PASS",
+    "CheckResult",
+    "Preset",
+    "list_presets",
+    "load_preset",
+    "parse_preset_text",
+    "run_checks",
+    "summary",
+    "worst",
+]

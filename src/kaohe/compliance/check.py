@@ -58,22 +58,42 @@ class CheckResult:
     def row(self) -> dict[str, Any]:
         """The machine shape (cli.md) plus the extra keys."""
         return {
-            "preset": self.preset, "subject": self.subject, "cycle": self.cycle,
-            "value": self.value, "threshold": self.threshold, "status": self.status,
-            "consequence": self.consequence, "check": self.check, "metric": self.metric,
-            "platform": self.platform, "subject_kind": self.subject_kind, "shop": self.shop,
-            "agent": self.agent, "from": self.cycle_start.isoformat(),
-            "to": self.cycle_end.isoformat(), "op": self.op,
-            "threshold_text": self.threshold_text, "unit": self.unit, "running": self.running,
-            "projected": self.projected, "alternative_value": self.alternative_value,
-            "penalty": self.penalty, "cases_total": self.cases_total, "cases": self.cases,
+            "preset": self.preset,
+            "subject": self.subject,
+            "cycle": self.cycle,
+            "value": self.value,
+            "threshold": self.threshold,
+            "status": self.status,
+            "consequence": self.consequence,
+            "check": self.check,
+            "metric": self.metric,
+            "platform": self.platform,
+            "subject_kind": self.subject_kind,
+            "shop": self.shop,
+            "agent": self.agent,
+            "from": self.cycle_start.isoformat(),
+            "to": self.cycle_end.isoformat(),
+            "op": self.op,
+            "threshold_text": self.threshold_text,
+            "unit": self.unit,
+            "running": self.running,
+            "projected": self.projected,
+            "alternative_value": self.alternative_value,
+            "penalty": self.penalty,
+            "cases_total": self.cases_total,
+            "cases": self.cases,
             "notes": self.notes,
         }
 
 
-def run_checks(store: Any, period: str, presets: list[str] | None = None,
-               now: datetime | None = None, overrides: Mapping[str, Any] | None = None,
-               lang: str = "zh") -> list[CheckResult]:
+def run_checks(
+    store: Any,
+    period: str,
+    presets: list[str] | None = None,
+    now: datetime | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    lang: str = "zh",
+) -> list[CheckResult]:
     """Every (or the named) preset's results for the cycles meeting `period`.
 
     `overrides`: `PRESET.threshold`, `PRESET.margin`, `PRESET.warn_hours` (every check of the
@@ -86,15 +106,15 @@ def run_checks(store: Any, period: str, presets: list[str] | None = None,
     results: list[CheckResult] = []
     try:
         for preset in chosen:
-            results += _preset_results(source, with_overrides(preset, preset_over), span,
-                                       lang)
+            results += _preset_results(source, with_overrides(preset, preset_over), span, lang)
     finally:
         source.close()
     return results
 
 
-def _preset_results(source: ValueSource, preset: Preset, span: Period,
-                    lang: str) -> list[CheckResult]:
+def _preset_results(
+    source: ValueSource, preset: Preset, span: Period, lang: str
+) -> list[CheckResult]:
     found = cycles(preset.cycle, span, source.now)
     if not found:
         return []
@@ -108,8 +128,10 @@ def _preset_results(source: ValueSource, preset: Preset, span: Period,
     return out
 
 
-def split_overrides(overrides: Mapping[str, Any], presets: list[Preset],
-                    ) -> tuple[dict[str, float], dict[str, Any]]:
+def split_overrides(
+    overrides: Mapping[str, Any],
+    presets: list[Preset],
+) -> tuple[dict[str, float], dict[str, Any]]:
     """(preset overrides, engine overrides); a preset key must name a known setting."""
     ids = {p.id for p in list_presets()}
     mine, engine = {}, {}
@@ -119,8 +141,10 @@ def split_overrides(overrides: Mapping[str, Any], presets: list[Preset],
             engine[key] = value
             continue
         if key.rsplit(".", 1)[-1] not in PRESET_KEYS or key.count(".") > 2:
-            raise UsageError(f"{key}: a preset takes {', '.join(PRESET_KEYS)} "
-                             f"(PRESET.threshold or PRESET.CHECK.threshold)")
+            raise UsageError(
+                f"{key}: a preset takes {', '.join(PRESET_KEYS)} "
+                f"(PRESET.threshold or PRESET.CHECK.threshold)"
+            )
         try:
             mine[key] = float(value)
         except (TypeError, ValueError):
@@ -141,21 +165,23 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
     for key in overrides:
         parts = key.split(".")
         if parts[0] == preset.id and len(parts) == 3 and parts[1] not in known:
-            raise UsageError(f"{key}: preset {preset.id} has no check {parts[1]!r} "
-                             f"(checks: {', '.join(sorted(known))})")
+            raise UsageError(
+                f"{key}: preset {preset.id} has no check {parts[1]!r} "
+                f"(checks: {', '.join(sorted(known))})"
+            )
     return preset.model_copy(update={"checks": checks})
 
 
-def _preset_cycle(source: ValueSource, preset: Preset, cycle: Cycle, lang: str,
-                  by_day: bool) -> list[CheckResult]:
+def _preset_cycle(
+    source: ValueSource, preset: Preset, cycle: Cycle, lang: str, by_day: bool
+) -> list[CheckResult]:
     out = []
     for check in preset.checks:
         values = source.values(preset, check, cycle, by_day)
         for key, got in sorted(values.items(), key=lambda kv: _sort_key(kv[0])):
             if key.platform not in preset.platforms:
                 continue
-            day_cycle = cycle if key.day is None else Cycle(key.day.isoformat(), key.day,
-                                                            key.day)
+            day_cycle = cycle if key.day is None else Cycle(key.day.isoformat(), key.day, key.day)
             result = judge(preset, check, key, got, day_cycle, source.now, lang)
             if result.status in (FAIL, AT_RISK):
                 cases = source.cases(preset, check, key, day_cycle)
@@ -168,8 +194,15 @@ def _sort_key(key: Key) -> tuple[str, ...]:
     return (str(key.day or ""), key.shop or "", key.agent or "")
 
 
-def judge(preset: Preset, check: Check, key: Key, got: Mapping[str, Any], cycle: Cycle,
-          now: datetime, lang: str = "zh") -> CheckResult:
+def judge(
+    preset: Preset,
+    check: Check,
+    key: Key,
+    got: Mapping[str, Any],
+    cycle: Cycle,
+    now: datetime,
+    lang: str = "zh",
+) -> CheckResult:
     """One subject's result for a check and cycle from its values (`value`, `gate`,
     `alternative`, `near_cases`)."""
     running = cycle.running(now)
@@ -178,15 +211,35 @@ def judge(preset: Preset, check: Check, key: Key, got: Mapping[str, Any], cycle:
     unit = unit_of(check)
     projected = _project(value, unit, scale) if running else None
     result = CheckResult(
-        preset.id, check.id, check.metric, key.platform, preset.subject,
-        key.agent if preset.subject == "agent" else key.shop, key.shop, key.agent,
-        cycle.label, cycle.start, cycle.end, running, value, check.op, check.threshold,
-        threshold_text(check, lang), NOT_APPLICABLE, preset.consequence_text(lang),
-        preset.penalty, unit, projected)
+        preset.id,
+        check.id,
+        check.metric,
+        key.platform,
+        preset.subject,
+        key.agent if preset.subject == "agent" else key.shop,
+        key.shop,
+        key.agent,
+        cycle.label,
+        cycle.start,
+        cycle.end,
+        running,
+        value,
+        check.op,
+        check.threshold,
+        threshold_text(check, lang),
+        NOT_APPLICABLE,
+        preset.consequence_text(lang),
+        preset.penalty,
+        unit,
+        projected,
+    )
     if running:
-        result.notes.append("周期进行中: 计数按已过天数线性推算, 比率以当前值为推算值"
-                            if lang != "en" else "cycle running: counts projected linearly "
-                            "from the days so far; a rate's value so far is its projection")
+        result.notes.append(
+            "周期进行中: 计数按已过天数线性推算, 比率以当前值为推算值"
+            if lang != "en"
+            else "cycle running: counts projected linearly "
+            "from the days so far; a rate's value so far is its projection"
+        )
     result.notes += got.get("notes", [])
     if value is None:
         result.notes.append("无数据" if lang != "en" else "no data")
@@ -202,9 +255,11 @@ def judge(preset: Preset, check: Check, key: Key, got: Mapping[str, Any], cycle:
             status = _best(status, alt_status)
     if got.get("near_cases") and status == PASS:
         status = AT_RISK
-        result.notes.append(f"{got['near_cases']} 单临近 {check.hours:g} 小时未处理"
-                            if lang != "en" else
-                            f"{got['near_cases']} cases near the {check.hours:g} h deadline")
+        result.notes.append(
+            f"{got['near_cases']} 单临近 {check.hours:g} 小时未处理"
+            if lang != "en"
+            else f"{got['near_cases']} cases near the {check.hours:g} h deadline"
+        )
     result.status = status
     return result
 
@@ -214,8 +269,9 @@ def _best(a: str, b: str) -> str:
     return min(a, b, key=order.index)
 
 
-def _gate_holds(preset: Preset, gate_value: Any, scale: float, result: CheckResult,
-                lang: str) -> bool:
+def _gate_holds(
+    preset: Preset, gate_value: Any, scale: float, result: CheckResult, lang: str
+) -> bool:
     gate = preset.gate
     assert gate is not None
     seen = float(gate_value or 0)
@@ -225,8 +281,10 @@ def _gate_holds(preset: Preset, gate_value: Any, scale: float, result: CheckResu
         if scale != 1.0 and seen < gate.min:
             result.notes.append(f"{label} {seen:g}, projected {expected:.0f} ≥ {gate.min:g}")
         return True
-    result.notes.append(f"{label} {seen:g} < {gate.min:g}: "
-                        + ("规则不适用" if lang != "en" else "the rule does not apply"))
+    result.notes.append(
+        f"{label} {seen:g} < {gate.min:g}: "
+        + ("规则不适用" if lang != "en" else "the rule does not apply")
+    )
     return False
 
 
@@ -249,8 +307,9 @@ def near(cond: Condition, value: float, margin: float) -> bool:
     return round(value, 9) > round(cond.threshold - margin, 9)
 
 
-def condition_status(cond: Condition, value: float, margin: float, running: bool,
-                     scale: float) -> str:
+def condition_status(
+    cond: Condition, value: float, margin: float, running: bool, scale: float
+) -> str:
     unit = unit_of(cond)
     if not passes(cond, value):
         irreversible = unit == "count" and cond.op == "<="
@@ -306,12 +365,22 @@ def summary(results: list[CheckResult]) -> list[dict[str, Any]]:
     for (preset, check, subject, shop), rows in groups.items():
         statuses = [r.status for r in rows]
         bad = [r.cycle for r in rows if r.status in (FAIL, AT_RISK)]
-        out.append({"preset": preset, "check": check, "subject": subject, "shop": shop,
-                    "platform": rows[0].platform, "status": worst(statuses),
-                    "cycles": len(rows), **{s: statuses.count(s) for s in STATUSES},
-                    "bad_cycles": bad, "consequence": rows[0].consequence,
-                    "threshold_text": rows[0].threshold_text,
-                    "only": rows[0] if len(rows) == 1 else None})
+        out.append(
+            {
+                "preset": preset,
+                "check": check,
+                "subject": subject,
+                "shop": shop,
+                "platform": rows[0].platform,
+                "status": worst(statuses),
+                "cycles": len(rows),
+                **{s: statuses.count(s) for s in STATUSES},
+                "bad_cycles": bad,
+                "consequence": rows[0].consequence,
+                "threshold_text": rows[0].threshold_text,
+                "only": rows[0] if len(rows) == 1 else None,
+            }
+        )
     return out
 
 

@@ -24,8 +24,9 @@ class Cycle:
         return (self.end - self.start).days + 1
 
     def running(self, now: datetime) -> bool:
-        return not self.rolling and now < datetime.combine(self.end + timedelta(days=1),
-                                                           datetime.min.time())
+        return not self.rolling and now < datetime.combine(
+            self.end + timedelta(days=1), datetime.min.time()
+        )
 
     def elapsed_days(self, now: datetime) -> float:
         """Days of the cycle gone by at `now` (at least one hour's worth, to project from)."""
@@ -39,7 +40,8 @@ class Cycle:
 def cycles(kind: str, period: Period, now: datetime) -> list[Cycle]:
     """The cycles of `kind` meeting the period, leaving out those not begun at `now`."""
     found = {"day": _days, "week": _weeks, "month": _months, "rolling30": _rolling}[kind](
-        period, now)
+        period, now
+    )
     return [c for c in found if c.start <= now.date()]
 
 

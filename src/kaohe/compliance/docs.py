@@ -84,9 +84,12 @@ def check_line(check: Check) -> str:
 
 
 def describe(preset: Preset) -> str:
-    lines = [f"### `{preset.id}` — {preset.name} / {preset.name_en}", "",
-             f"Platforms: {', '.join(preset.platforms)}. Subject: {preset.subject}. "
-             f"Cycle: {CYCLE_EN[preset.cycle]} ({CYCLE_ZH[preset.cycle]}). Seed: {preset.seed}."]
+    lines = [
+        f"### `{preset.id}` — {preset.name} / {preset.name_en}",
+        "",
+        f"Platforms: {', '.join(preset.platforms)}. Subject: {preset.subject}. "
+        f"Cycle: {CYCLE_EN[preset.cycle]} ({CYCLE_ZH[preset.cycle]}). Seed: {preset.seed}.",
+    ]
     if preset.gate:
         g = preset.gate
         lines.append(f"Gate: applies only when {g.label_en} (`{g.metric}`) ≥ {g.min:g}.")
@@ -104,8 +107,11 @@ def describe(preset: Preset) -> str:
 
 
 def render_docs() -> str:
-    table = [f"| `{p.id}` | {', '.join(p.platforms)} | {p.subject} | {CYCLE_EN[p.cycle]} | "
-             f"{', '.join(c.id for c in p.checks)} | {p.seed} |" for p in list_presets()]
+    table = [
+        f"| `{p.id}` | {', '.join(p.platforms)} | {p.subject} | {CYCLE_EN[p.cycle]} | "
+        f"{', '.join(c.id for c in p.checks)} | {p.seed} |"
+        for p in list_presets()
+    ]
     parts = [INTRO + "\n".join(table)]
     parts += ["\n" + describe(p) for p in list_presets()]
     return "\n".join(parts) + "\n"

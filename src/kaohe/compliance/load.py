@@ -19,8 +19,9 @@ def parse_preset_text(text: str, file: str) -> Preset:
     for loc, ref in _metric_refs(preset):
         problem = metric_problem(ref)
         if problem:
-            raise ConfigError(problem, file=file, line=node_line(node, loc),
-                              field=".".join(str(p) for p in loc))
+            raise ConfigError(
+                problem, file=file, line=node_line(node, loc), field=".".join(str(p) for p in loc)
+            )
     return preset
 
 
@@ -57,23 +58,40 @@ def _preset_dir():  # noqa: ANN202 - importlib Traversable
 
 @functools.cache
 def _presets() -> tuple[Preset, ...]:
-    files = sorted((f for f in _preset_dir().iterdir() if f.name.endswith((".yaml", ".yml"))),
-                   key=lambda f: f.name)
-    return tuple(parse_preset_text(f.read_text("utf-8"), f"kaohe/compliance/presets/{f.name}")
-                 for f in files)
+    files = sorted(
+        (f for f in _preset_dir().iterdir() if f.name.endswith((".yaml", ".yml"))),
+        key=lambda f: f.name,
+    )
+    return tuple(
+        parse_preset_text(f.read_text("utf-8"), f"kaohe/compliance/presets/{f.name}") for f in files
+    )
 
 
 # the order of the spec's table (platform by platform)
-ORDER = ("pdd_effective_reply", "pdd_daily_reply", "pdd_aftersales", "kuaishou_3min",
-         "kuaishou_good_rate", "kuaishou_attitude", "kuaishou_disputes", "jd_first_30s",
-         "jd_hangup", "jd_aftersales", "jd_deadlines", "taobao_response", "tmall_redlines")
+ORDER = (
+    "pdd_effective_reply",
+    "pdd_daily_reply",
+    "pdd_aftersales",
+    "kuaishou_3min",
+    "kuaishou_good_rate",
+    "kuaishou_attitude",
+    "kuaishou_disputes",
+    "jd_first_30s",
+    "jd_hangup",
+    "jd_aftersales",
+    "jd_deadlines",
+    "taobao_response",
+    "tmall_redlines",
+)
 
 
 def list_presets() -> list[Preset]:
     """Every shipped preset, in the spec's order (others after, by id)."""
     rank = {p: i for i, p in enumerate(ORDER)}
-    return sorted((p.model_copy(deep=True) for p in _presets()),
-                  key=lambda p: (rank.get(p.id, len(ORDER)), p.id))
+    return sorted(
+        (p.model_copy(deep=True) for p in _presets()),
+        key=lambda p: (rank.get(p.id, len(ORDER)), p.id),
+    )
 
 
 def load_preset(preset_id: str) -> Preset:

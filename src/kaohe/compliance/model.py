@@ -21,13 +21,29 @@ Cycle = Literal["day", "week", "month", "rolling30"]
 Subject = Literal["shop", "agent"]
 Source = Literal["metric", "refund_deadline", "scheme", "qa_hits"]
 Platform = Literal["taobao", "tmall", "jd", "pdd", "douyin", "kuaishou", "other"]
-CaseKind = Literal["bad_buyers", "slow_rounds", "slow_first_sessions", "refunds_48h",
-                   "interventions", "poor_ratings", "bad_attitude", "liable_disputes",
-                   "long_hangups", "late_emails", "late_tickets", "qa_hits", "low_agents"]
+CaseKind = Literal[
+    "bad_buyers",
+    "slow_rounds",
+    "slow_first_sessions",
+    "refunds_48h",
+    "interventions",
+    "poor_ratings",
+    "bad_attitude",
+    "liable_disputes",
+    "long_hangups",
+    "late_emails",
+    "late_tickets",
+    "qa_hits",
+    "low_agents",
+]
 
 CYCLE_ZH = {"day": "每日", "week": "自然周", "month": "自然月", "rolling30": "近30天"}
-CYCLE_EN = {"day": "day", "week": "natural week", "month": "natural month",
-            "rolling30": "rolling 30 days"}
+CYCLE_EN = {
+    "day": "day",
+    "week": "natural week",
+    "month": "natural month",
+    "rolling30": "rolling 30 days",
+}
 
 
 class _Strict(BaseModel):
@@ -40,8 +56,11 @@ class Condition(_Strict):
     metric: str = Field(description="engine metric id, or metric.part for one of its parts")
     op: Op
     threshold: float
-    parameter: bool = Field(False, description="the seeds give no number: the default is "
-                            "ours; set it with --set PRESET.threshold=…")
+    parameter: bool = Field(
+        False,
+        description="the seeds give no number: the default is "
+        "ours; set it with --set PRESET.threshold=…",
+    )
     label: str | None = None
     label_en: str | None = None
 
@@ -50,15 +69,22 @@ class Check(Condition):
     id: str
     source: Source = "metric"
     margin: float = Field(0, ge=0, description="at risk when the value passes by less than this")
-    at_cycle_end: bool = Field(False, description="a rolling metric: read on the cycle's "
-                               "last day only")
-    warn_hours: float = Field(0, ge=0, description="refund_deadline: a case still without "
-                              "response this close to the deadline puts the check at risk")
+    at_cycle_end: bool = Field(
+        False, description="a rolling metric: read on the cycle's last day only"
+    )
+    warn_hours: float = Field(
+        0,
+        ge=0,
+        description="refund_deadline: a case still without "
+        "response this close to the deadline puts the check at risk",
+    )
     hours: float = Field(48, gt=0, description="refund_deadline: the response deadline")
-    alternative: Condition | None = Field(None, description="the check also passes when this "
-                                          "holds (快手: ≤ 4 cases or ≤ 0.35 %)")
-    cases: CaseKind | None = Field(None, description="the drill-down listing the cases behind "
-                                   "a failure")
+    alternative: Condition | None = Field(
+        None, description="the check also passes when this holds (快手: ≤ 4 cases or ≤ 0.35 %)"
+    )
+    cases: CaseKind | None = Field(
+        None, description="the drill-down listing the cases behind a failure"
+    )
 
     @model_validator(mode="after")
     def _metric_named(self) -> Check:
@@ -89,8 +115,9 @@ class Preset(_Strict):
     consequence_en: str
     penalty: str | None = None
     scheme: str | None = Field(None, description="source scheme: the scheme id")
-    rules: dict[str, float] = Field(default_factory=dict,
-                                    description="source qa_hits: rule id → deduction points")
+    rules: dict[str, float] = Field(
+        default_factory=dict, description="source qa_hits: rule id → deduction points"
+    )
     seed: str
     notes: str | None = None
 

@@ -25,18 +25,48 @@ STATUS_EN = {PASS: "pass", AT_RISK: "at risk", FAIL: "fail", NOT_APPLICABLE: "n/
 CASES_SHOWN = 5
 
 HEADERS = {
-    "zh": {"preset": "规则", "check": "指标", "platform": "平台", "subject": "对象",
-           "cycle": "周期", "value": "值", "result": "结果", "projected": "推算值",
-           "threshold": "达标线",
-           "status": "状态", "cycles": "周期数", "bad": "不达标/有风险周期",
-           "consequence": "后果", "notes": "说明", "cases": "原因明细", "sheet": "平台合规",
-           "title": "平台合规检查", "details": "不达标与有风险的周期", "none": "无"},
-    "en": {"preset": "rule", "check": "measure", "platform": "platform", "subject": "subject",
-           "cycle": "cycle", "value": "value", "result": "result", "projected": "projected",
-           "threshold": "threshold", "status": "status", "cycles": "cycles",
-           "bad": "failing / at-risk cycles", "consequence": "consequence", "notes": "notes",
-           "cases": "cases", "sheet": "Compliance", "title": "Platform compliance",
-           "details": "Failing and at-risk cycles", "none": "none"},
+    "zh": {
+        "preset": "规则",
+        "check": "指标",
+        "platform": "平台",
+        "subject": "对象",
+        "cycle": "周期",
+        "value": "值",
+        "result": "结果",
+        "projected": "推算值",
+        "threshold": "达标线",
+        "status": "状态",
+        "cycles": "周期数",
+        "bad": "不达标/有风险周期",
+        "consequence": "后果",
+        "notes": "说明",
+        "cases": "原因明细",
+        "sheet": "平台合规",
+        "title": "平台合规检查",
+        "details": "不达标与有风险的周期",
+        "none": "无",
+    },
+    "en": {
+        "preset": "rule",
+        "check": "measure",
+        "platform": "platform",
+        "subject": "subject",
+        "cycle": "cycle",
+        "value": "value",
+        "result": "result",
+        "projected": "projected",
+        "threshold": "threshold",
+        "status": "status",
+        "cycles": "cycles",
+        "bad": "failing / at-risk cycles",
+        "consequence": "consequence",
+        "notes": "notes",
+        "cases": "cases",
+        "sheet": "Compliance",
+        "title": "Platform compliance",
+        "details": "Failing and at-risk cycles",
+        "none": "none",
+    },
 }
 
 
@@ -74,27 +104,39 @@ def value_text(r: CheckResult, lang: str = "zh") -> str:
     return text
 
 
-def detail_rows(results: Sequence[CheckResult], lang: str = "zh",
-                only_bad: bool = False) -> list[dict[str, Any]]:
+def detail_rows(
+    results: Sequence[CheckResult], lang: str = "zh", only_bad: bool = False
+) -> list[dict[str, Any]]:
     """Display rows: labels, formatted values, status text, cases as short text."""
     out = []
     for r in results:
         if only_bad and r.status not in (FAIL, AT_RISK):
             continue
-        out.append({
-            "preset": preset_label(r.preset, lang), "check": check_label(r.preset, r.check, lang),
-            "platform": r.platform, "subject": r.subject, "cycle": r.cycle,
-            "value": value_text(r, lang),
-            "projected": fmt(r.projected, r.unit, lang) if r.running else "",
-            "threshold": r.threshold_text, "status": status_label(r.status, lang),
-            "status_id": r.status, "consequence": r.consequence, "notes": "; ".join(r.notes),
-            "cases": case_lines(r), "cases_total": r.cases_total})
+        out.append(
+            {
+                "preset": preset_label(r.preset, lang),
+                "check": check_label(r.preset, r.check, lang),
+                "platform": r.platform,
+                "subject": r.subject,
+                "cycle": r.cycle,
+                "value": value_text(r, lang),
+                "projected": fmt(r.projected, r.unit, lang) if r.running else "",
+                "threshold": r.threshold_text,
+                "status": status_label(r.status, lang),
+                "status_id": r.status,
+                "consequence": r.consequence,
+                "notes": "; ".join(r.notes),
+                "cases": case_lines(r),
+                "cases_total": r.cases_total,
+            }
+        )
     return out
 
 
 def case_lines(r: CheckResult, limit: int = CASES_SHOWN) -> list[str]:
-    lines = [", ".join(f"{k}={v}" for k, v in case.items() if v is not None)
-             for case in r.cases[:limit]]
+    lines = [
+        ", ".join(f"{k}={v}" for k, v in case.items() if v is not None) for case in r.cases[:limit]
+    ]
     if r.cases_total > limit:
         lines.append(f"… +{r.cases_total - limit}")
     return lines
@@ -103,14 +145,21 @@ def case_lines(r: CheckResult, limit: int = CASES_SHOWN) -> list[str]:
 def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[str, Any]]:
     rows = []
     for s in summary(list(results)):
-        rows.append({
-            "preset": preset_label(s["preset"], lang),
-            "check": check_label(s["preset"], s["check"], lang), "platform": s["platform"],
-            "subject": s["subject"], "status": status_label(s["status"], lang),
-            "status_id": s["status"], "cycles": s["cycles"],
-            "result": _result_text(s, lang), "threshold": s["threshold_text"],
-            "bad": ", ".join(s["bad_cycles"][:8]) + (" …" if len(s["bad_cycles"]) > 8 else ""),
-            "consequence": s["consequence"]})
+        rows.append(
+            {
+                "preset": preset_label(s["preset"], lang),
+                "check": check_label(s["preset"], s["check"], lang),
+                "platform": s["platform"],
+                "subject": s["subject"],
+                "status": status_label(s["status"], lang),
+                "status_id": s["status"],
+                "cycles": s["cycles"],
+                "result": _result_text(s, lang),
+                "threshold": s["threshold_text"],
+                "bad": ", ".join(s["bad_cycles"][:8]) + (" …" if len(s["bad_cycles"]) > 8 else ""),
+                "consequence": s["consequence"],
+            }
+        )
     return rows
 
 
@@ -124,10 +173,29 @@ def _result_text(s: dict[str, Any], lang: str) -> str:
 
 
 TERMINAL_COLUMNS = ("preset", "check", "subject", "result", "threshold", "status")
-SUMMARY_COLUMNS = ("preset", "check", "platform", "subject", "result", "threshold", "status",
-                   "bad", "consequence")
-DETAIL_COLUMNS = ("preset", "check", "subject", "cycle", "value", "projected", "threshold",
-                  "status", "notes", "cases")
+SUMMARY_COLUMNS = (
+    "preset",
+    "check",
+    "platform",
+    "subject",
+    "result",
+    "threshold",
+    "status",
+    "bad",
+    "consequence",
+)
+DETAIL_COLUMNS = (
+    "preset",
+    "check",
+    "subject",
+    "cycle",
+    "value",
+    "projected",
+    "threshold",
+    "status",
+    "notes",
+    "cases",
+)
 
 
 def write_sheet(workbook: Any, results: Sequence[CheckResult], lang: str = "zh") -> Any:
@@ -152,8 +220,16 @@ def write_sheet(workbook: Any, results: Sequence[CheckResult], lang: str = "zh")
     return ws
 
 
-def _block(ws: Any, top: int, columns: Sequence[str], rows: list[dict[str, Any]],
-           h: dict[str, str], head: Any, status: dict[str, Any], wrap: Any) -> int:
+def _block(
+    ws: Any,
+    top: int,
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    h: dict[str, str],
+    head: Any,
+    status: dict[str, Any],
+    wrap: Any,
+) -> int:
     for c, key in enumerate(columns):
         ws.write(top, c, h[key], head)
     for r, row in enumerate(rows, start=top + 1):
@@ -169,8 +245,10 @@ def html_section(results: Sequence[CheckResult], lang: str = "zh") -> str:
     """An HTML fragment (<section>): the summary table and the failing / at-risk cycles with
     their first cases; status cells coloured inline (no stylesheet needed)."""
     h = HEADERS[lang]
-    parts = [f'<section class="compliance"><h2>{_e(h["title"])}</h2>',
-             _table(SUMMARY_COLUMNS, summary_rows(results, lang), h)]
+    parts = [
+        f'<section class="compliance"><h2>{_e(h["title"])}</h2>',
+        _table(SUMMARY_COLUMNS, summary_rows(results, lang), h),
+    ]
     details = detail_rows(results, lang, only_bad=True)
     for row in details:
         row["cases"] = "<br>".join(_e(line) for line in row["cases"])
@@ -179,8 +257,9 @@ def html_section(results: Sequence[CheckResult], lang: str = "zh") -> str:
     return "\n".join(parts)
 
 
-def _table(columns: Sequence[str], rows: list[dict[str, Any]], h: dict[str, str],
-           raw: tuple[str, ...] = ()) -> str:
+def _table(
+    columns: Sequence[str], rows: list[dict[str, Any]], h: dict[str, str], raw: tuple[str, ...] = ()
+) -> str:
     if not rows:
         return f'<p class="note">{_e(h["none"])}</p>'
     head = "".join(f"<th>{_e(h[c])}</th>" for c in columns)
@@ -190,31 +269,37 @@ def _table(columns: Sequence[str], rows: list[dict[str, Any]], h: dict[str, str]
         for c in columns:
             text = row.get(c)
             text = "" if text is None else (str(text) if c in raw else _e(str(text)))
-            style = (f' style="background:{COLOURS[row["status_id"]]}"' if c == "status"
-                     else "")
+            style = f' style="background:{COLOURS[row["status_id"]]}"' if c == "status" else ""
             cells.append(f"<td{style}>{text}</td>")
         body.append(f'<tr data-status="{row["status_id"]}">{"".join(cells)}</tr>')
-    return (f'<table class="compliance-table"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="compliance-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-
 def summary_text(results: Sequence[CheckResult], lang: str = "zh") -> str:
     """A few lines for a terminal (e.g. `kaohe demo`): how many rule × subject lines end in
     each status, then every line that fails or is at risk."""
     rows = summary_rows(results, lang)
-    counts = {s: sum(r["status_id"] == s for r in rows) for s in (FAIL, AT_RISK, PASS,
-                                                                   NOT_APPLICABLE)}
-    head = HEADERS[lang]["title"] + ": " + ", ".join(
-        f"{status_label(s, lang)} {n}" for s, n in counts.items())
+    counts = {
+        s: sum(r["status_id"] == s for r in rows) for s in (FAIL, AT_RISK, PASS, NOT_APPLICABLE)
+    }
+    head = (
+        HEADERS[lang]["title"]
+        + ": "
+        + ", ".join(f"{status_label(s, lang)} {n}" for s, n in counts.items())
+    )
     lines = [head]
     for r in rows:
         if r["status_id"] in (FAIL, AT_RISK):
             mark = "✗" if r["status_id"] == FAIL else "!"
-            lines.append(f"  {mark} {r['preset']} · {r['check']} · {r['subject']}: "
-                         f"{r['result']} ({r['threshold']})")
+            lines.append(
+                f"  {mark} {r['preset']} · {r['check']} · {r['subject']}: "
+                f"{r['result']} ({r['threshold']})"
+            )
     return "\n".join(lines)

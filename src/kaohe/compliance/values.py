@@ -45,8 +45,10 @@ def unit_of(cond: Condition) -> str:
 
 def bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The timestamps [start 00:00, the day after end 00:00)."""
-    return (datetime.combine(start, datetime.min.time()),
-            datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    return (
+        datetime.combine(start, datetime.min.time()),
+        datetime.combine(end + timedelta(days=1), datetime.min.time()),
+    )
 
 
 class ValueSource:
@@ -77,8 +79,9 @@ class ValueSource:
             self._evaluators[key] = Evaluator(self.store.ibis(), request, pool=self._pool)
         return self._evaluators[key]
 
-    def values(self, preset: Preset, check: Check, cycle: Cycle,
-               by_day: bool = False) -> dict[Key, dict[str, Any]]:
+    def values(
+        self, preset: Preset, check: Check, cycle: Cycle, by_day: bool = False
+    ) -> dict[Key, dict[str, Any]]:
         """Per subject key: `value`, and `gate`, `alternative`, `near_cases`, `notes`."""
         if check.source == "metric":
             return self._metric(preset, check, cycle, by_day)
@@ -95,8 +98,9 @@ class ValueSource:
 
     # engine metrics -------------------------------------------------------------------------
 
-    def _metric(self, preset: Preset, check: Check, cycle: Cycle,
-                by_day: bool) -> dict[Key, dict[str, Any]]:
+    def _metric(
+        self, preset: Preset, check: Check, cycle: Cycle, by_day: bool
+    ) -> dict[Key, dict[str, Any]]:
         refs = {"value": check.metric}
         if check.alternative:
             refs["alternative"] = check.alternative.metric
@@ -108,8 +112,12 @@ class ValueSource:
         if check.at_cycle_end:
             return self.engine(by, Period(cycle.end, cycle.end, cycle.label), refs)
         span = self.span
-        if not by_day and span is not None and (span.start, span.end) != (
-                cycle.start, cycle.end) and self._additive(refs):
+        if (
+            not by_day
+            and span is not None
+            and (span.start, span.end) != (cycle.start, cycle.end)
+            and self._additive(refs)
+        ):
             return self._from_days(by, span, cycle, refs)
         return self.engine(by, cycle.period(), refs)
 
@@ -118,13 +126,15 @@ class ValueSource:
 
         for ref in refs.values():
             metric = get(ref.partition(".")[0])
-            if not metric.additive(make_request((), None, [metric.id],
-                                                self.overrides).params(metric)):
+            if not metric.additive(
+                make_request((), None, [metric.id], self.overrides).params(metric)
+            ):
                 return False
         return True
 
-    def _from_days(self, by: tuple[str, ...], span: Period, cycle: Cycle,
-                   refs: Mapping[str, str]) -> dict[Key, dict[str, Any]]:
+    def _from_days(
+        self, by: tuple[str, ...], span: Period, cycle: Cycle, refs: Mapping[str, str]
+    ) -> dict[Key, dict[str, Any]]:
         """A cycle's values from the parts per day over the whole span (computed once):
         additive parts summed (or maxed) over the cycle's days, then each formula."""
         from kaohe.engine.registry import get
@@ -140,15 +150,18 @@ class ValueSource:
                 continue
             into = summed.setdefault(Key(key.shop, key.platform, key.agent), {})
             for metric_id, parts in by_metric.items():
-                combine = {p.name: p.combine for p in get(metric_id).parts_for(
-                    request.params(get(metric_id)))}
+                combine = {
+                    p.name: p.combine
+                    for p in get(metric_id).parts_for(request.params(get(metric_id)))
+                }
                 got = into.setdefault(metric_id, {})
                 for name, value in parts.items():
                     got[name] = _combine(got.get(name), value, combine.get(name))
         return {key: self._named(refs, parts, request) for key, parts in summed.items()}
 
-    def _day_parts(self, by: tuple[str, ...], period: Period,
-                   metric_ids: list[str]) -> dict[Key, dict[str, dict[str, Any]]]:
+    def _day_parts(
+        self, by: tuple[str, ...], period: Period, metric_ids: list[str]
+    ) -> dict[Key, dict[str, dict[str, Any]]]:
         request = make_request(by, period, metric_ids, self.overrides)
         # day rows from the facts (kept for days with data; a rolling value at a cycle's end
         # is asked without "day" and computed on demand)
@@ -162,8 +175,9 @@ class ValueSource:
             evaluator.close()
         return {_key(by, group): dict(values) for group, values in parts.items()}
 
-    def _named(self, refs: Mapping[str, str], parts: Mapping[str, Mapping[str, Any]],
-               request: Any) -> dict[str, Any]:
+    def _named(
+        self, refs: Mapping[str, str], parts: Mapping[str, Mapping[str, Any]], request: Any
+    ) -> dict[str, Any]:
         from kaohe.engine.registry import get
 
         got: dict[str, Any] = {}
@@ -171,23 +185,28 @@ class ValueSource:
             metric_id, _, part = ref.partition(".")
             metric = get(metric_id)
             have = parts.get(metric_id, {})
-            got[name] = (float(have.get(part) or 0) if part
-                         else metric.value(have, request.params(metric)))
+            got[name] = (
+                float(have.get(part) or 0) if part else metric.value(have, request.params(metric))
+            )
         return got
 
-    def engine(self, by: tuple[str, ...], period: Period,
-               refs: Mapping[str, str]) -> dict[Key, dict[str, Any]]:
+    def engine(
+        self, by: tuple[str, ...], period: Period, refs: Mapping[str, str]
+    ) -> dict[Key, dict[str, Any]]:
         """{key: {name: value}} for refs name → metric id or metric.part, computed with the
         parts kept (the facts table serves values only)."""
         metric_ids = list(dict.fromkeys(r.partition(".")[0] for r in refs.values()))
         request = make_request(by, period, metric_ids, self.overrides)
-        return {key: self._named(refs, parts, request)
-                for key, parts in self._day_parts(by, period, metric_ids).items()}
+        return {
+            key: self._named(refs, parts, request)
+            for key, parts in self._day_parts(by, period, metric_ids).items()
+        }
 
     # refund deadlines -----------------------------------------------------------------------
 
-    def refund_cases(self, cycle: Cycle, hours: float, warn_hours: float,
-                     shop: str | None = None) -> list[dict[str, Any]]:
+    def refund_cases(
+        self, cycle: Cycle, hours: float, warn_hours: float, shop: str | None = None
+    ) -> list[dict[str, Any]]:
         """Refunds applied in the cycle, each with its `state` at `now`: in_time, late
         (answered after the deadline, or not answered and past it: auto-approved), pending
         (not answered, deadline ahead) or near (pending within `warn_hours` of it)."""
@@ -214,8 +233,9 @@ class ValueSource:
     def _refund_deadline(self, check: Check, cycle: Cycle) -> dict[Key, dict[str, Any]]:
         out: dict[Key, dict[str, Any]] = {}
         for row in self.refund_cases(cycle, check.hours, check.warn_hours):
-            got = out.setdefault(Key(row["shop"], row["platform"]),
-                                 {"cases": 0, "late": 0, "near_cases": 0})
+            got = out.setdefault(
+                Key(row["shop"], row["platform"]), {"cases": 0, "late": 0, "near_cases": 0}
+            )
             got["cases"] += 1
             got["late"] += row["state"] == "late"
             got["near_cases"] += row["state"] == "near"
@@ -239,8 +259,17 @@ class ValueSource:
         ids = scheme.metric_ids()
         known = [m for m in ids if m in REGISTRY]
         rows: dict[str, dict[str, Any]] = {}
-        for row in compute_kpis(self.store, by=("shop", "platform"), period=cycle.period(),
-                                metrics=known, params=self.overrides) if known else []:
+        for row in (
+            compute_kpis(
+                self.store,
+                by=("shop", "platform"),
+                period=cycle.period(),
+                metrics=known,
+                params=self.overrides,
+            )
+            if known
+            else []
+        ):
             rows[str(row["shop"])] = {**row, "agent": row["shop"]}
         for subject, metric, value in imported_values(self.store, list(ids), cycle.label):
             if subject in rows and rows[subject].get(metric) is None:
@@ -264,16 +293,21 @@ class ValueSource:
     def _qa_hits(self, preset: Preset, cycle: Cycle) -> dict[Key, dict[str, Any]]:
         lo, hi = bounds(cycle.start, cycle.end)
         con = self.store.con
-        shops = con.execute("SELECT shop, max(platform) FROM messages WHERE time >= ? AND "
-                            "time < ? GROUP BY shop", [lo, hi]).fetchall()
-        any_findings = con.execute("SELECT count(*) FROM qa_findings WHERE time >= ? AND "
-                                   "time < ?", [lo, hi]).fetchone()[0]
+        shops = con.execute(
+            "SELECT shop, max(platform) FROM messages WHERE time >= ? AND time < ? GROUP BY shop",
+            [lo, hi],
+        ).fetchall()
+        any_findings = con.execute(
+            "SELECT count(*) FROM qa_findings WHERE time >= ? AND time < ?", [lo, hi]
+        ).fetchone()[0]
         rules = list(preset.rules)
         marks = ", ".join("?" for _ in rules)
         hits: dict[str, dict[str, int]] = {}
         for shop, rule, n in con.execute(
-                f"SELECT shop, rule, count(*) FROM qa_findings WHERE rule IN ({marks}) "
-                "AND time >= ? AND time < ? GROUP BY shop, rule", [*rules, lo, hi]).fetchall():
+            f"SELECT shop, rule, count(*) FROM qa_findings WHERE rule IN ({marks}) "
+            "AND time >= ? AND time < ? GROUP BY shop, rule",
+            [*rules, lo, hi],
+        ).fetchall():
             hits.setdefault(shop, {})[rule] = int(n)
         out = {}
         for shop, platform in shops:
@@ -281,11 +315,15 @@ class ValueSource:
             points = sum(preset.rules[r] * n for r, n in got.items())
             notes = [f"扣分风险 {points:g} 分 / deduction points at risk {points:g}"] if got else []
             if not any_findings:
-                notes.append("本周期无质检结果 (先运行 kaohe qa run) / no QA findings in the "
-                             "cycle: run `kaohe qa run`")
+                notes.append(
+                    "本周期无质检结果 (先运行 kaohe qa run) / no QA findings in the "
+                    "cycle: run `kaohe qa run`"
+                )
             out[Key(shop, platform)] = {
                 "value": float(sum(got.values())) if any_findings else None,
-                "notes": notes, "points": points}
+                "notes": notes,
+                "points": points,
+            }
         return out
 
 
@@ -302,8 +340,9 @@ def _combine(total: Any, value: Any, how: str | None) -> Any:
     return max(total, value) if how == "max" else total + value
 
 
-def _deadline_state(row: Mapping[str, Any], now: datetime, hours: float,
-                    warn_hours: float) -> tuple[str, float]:
+def _deadline_state(
+    row: Mapping[str, Any], now: datetime, hours: float, warn_hours: float
+) -> tuple[str, float]:
     applied, answered = row["applied_at"], row["first_response_at"]
     limit = hours * 3600
     if answered is not None:

@@ -40,13 +40,66 @@ REFUND_TYPES = np.array(["refund_only", "return_refund", "exchange", "repair", "
 TIERS = np.array(["city", "county", "town"])
 
 # hour-of-day traffic: quiet at night, peaks late morning, afternoon and evening
-WEEKDAY_HOURS = np.array([1.2, .6, .3, .2, .2, .3, .8, 2, 4, 6.5, 8, 8.5, 6, 5.5, 7, 7.5,
-                          7, 6, 5, 6.5, 8, 8.5, 6.5, 3.5])
-WEEKEND_HOURS = np.array([2, 1, .5, .3, .3, .3, .6, 1.2, 2.5, 4.5, 6.5, 7, 6, 6, 6.5, 7,
-                          6.5, 6, 6, 7.5, 9.5, 10, 8, 4.5])
+WEEKDAY_HOURS = np.array(
+    [
+        1.2,
+        0.6,
+        0.3,
+        0.2,
+        0.2,
+        0.3,
+        0.8,
+        2,
+        4,
+        6.5,
+        8,
+        8.5,
+        6,
+        5.5,
+        7,
+        7.5,
+        7,
+        6,
+        5,
+        6.5,
+        8,
+        8.5,
+        6.5,
+        3.5,
+    ]
+)
+WEEKEND_HOURS = np.array(
+    [
+        2,
+        1,
+        0.5,
+        0.3,
+        0.3,
+        0.3,
+        0.6,
+        1.2,
+        2.5,
+        4.5,
+        6.5,
+        7,
+        6,
+        6,
+        6.5,
+        7,
+        6.5,
+        6,
+        6,
+        7.5,
+        9.5,
+        10,
+        8,
+        4.5,
+    ]
+)
 
 
 # ------------------------------------------------------------------ the world
+
 
 @dataclass
 class Texts:
@@ -59,8 +112,7 @@ class Texts:
         off, length = self.seg[name]
         return off + rng.integers(0, length, n)
 
-    def pick_in(self, rng: np.random.Generator, names: list[str], which: np.ndarray
-                ) -> np.ndarray:
+    def pick_in(self, rng: np.random.Generator, names: list[str], which: np.ndarray) -> np.ndarray:
         offs = np.array([self.seg[n][0] for n in names])
         lens = np.array([self.seg[n][1] for n in names])
         return offs[which] + (rng.random(len(which)) * lens[which]).astype(np.int64)
@@ -116,9 +168,21 @@ def build_texts(roster_agents: np.ndarray, seed: int) -> Texts:
         seg[name] = (len(items), len(values))
         items.extend(values)
 
-    for name in ("GREETINGS", "AUTO_WELCOME", "AWAY_AUTO", "BOT_REPLIES", "HANDOFF_BUYER",
-                 "BUYER_OPENERS", "URGE_PAY", "ORDER_CONFIRM", "FAREWELLS", "RATING_INVITE",
-                 "ACKS", "RUDE", "SPAM"):
+    for name in (
+        "GREETINGS",
+        "AUTO_WELCOME",
+        "AWAY_AUTO",
+        "BOT_REPLIES",
+        "HANDOFF_BUYER",
+        "BUYER_OPENERS",
+        "URGE_PAY",
+        "ORDER_CONFIRM",
+        "FAREWELLS",
+        "RATING_INVITE",
+        "ACKS",
+        "RUDE",
+        "SPAM",
+    ):
         add(name, getattr(P, name))
     for topic, (questions, answers) in {**P.PRESALES, **P.AFTERSALES}.items():
         add(f"q_{topic}", questions)
@@ -154,8 +218,7 @@ def build_roster(seed: int, shops: np.ndarray, sizes: np.ndarray) -> Roster:
     role[small & (local == sizes.max())] = ROLE_GEN
     role[small & (local == np.repeat(sizes, sizes) - 1)] = ROLE_GEN
     base = np.array(P.AGENT_NAMES)
-    nick = [f"{base[i % len(base)]}{'' if i < len(base) else i // len(base) + 1}"
-            for i in local]
+    nick = [f"{base[i % len(base)]}{'' if i < len(base) else i // len(base) + 1}" for i in local]
     agent = np.array([f"{shops[s]}:{k}" for s, k in zip(shop, nick, strict=True)])
     shift = (local + np.repeat(n_after, sizes)) % 2
     rude = rng.random(n) < 0.04
@@ -170,12 +233,29 @@ def build_roster(seed: int, shops: np.ndarray, sizes: np.ndarray) -> Roster:
     pre_members, pre_off, pre_cnt = _pick_table(pre, shop[pre] * 2 + shift[pre], len(shops) * 2)
     after_members, after_off, after_cnt = _pick_table(after, shop[after], len(shops))
     person = np.array(P.PERSON_NAMES)[np.arange(n) % len(P.PERSON_NAMES)]
-    return Roster(agent, person, shop, role, shift, speed, skill, rude, slow, lazy,
-                  pre_members, pre_off, pre_cnt, after_members, after_off, after_cnt)
+    return Roster(
+        agent,
+        person,
+        shop,
+        role,
+        shift,
+        speed,
+        skill,
+        rude,
+        slow,
+        lazy,
+        pre_members,
+        pre_off,
+        pre_cnt,
+        after_members,
+        after_off,
+        after_cnt,
+    )
 
 
-def _pick_table(members: np.ndarray, keys: np.ndarray, n_keys: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pick_table(
+    members: np.ndarray, keys: np.ndarray, n_keys: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(keys, kind="stable")
     cnt = np.bincount(keys, minlength=n_keys)
     off = np.concatenate([[0], np.cumsum(cnt)[:-1]])
@@ -207,11 +287,21 @@ def build_world(messages: int, seed: int, start: date | None, days: int | None) 
     weights = np.where(dows >= 5, 1.15, 1.0) * rng.lognormal(0, 0.12, n_days)
     weights[rng.integers(0, n_days)] *= 2.2  # one promotion day
     start_dt = datetime(start_d.year, start_d.month, start_d.day)
-    return World(seed, start_dt, n_days, shops, platforms, share, roster,
-                 build_texts(roster.agent, seed), weights / weights.sum())
+    return World(
+        seed,
+        start_dt,
+        n_days,
+        shops,
+        platforms,
+        share,
+        roster,
+        build_texts(roster.agent, seed),
+        weights / weights.sum(),
+    )
 
 
 # ------------------------------------------------------------------ sessions
+
 
 @dataclass
 class Sessions:
@@ -242,8 +332,9 @@ def draw_times(rng: np.random.Generator, world: World, n: int) -> np.ndarray:
     return day * DAY + hour * 3600 + rng.integers(0, 3600, n)
 
 
-def pick_presales(rng: np.random.Generator, roster: Roster, shop: np.ndarray,
-                  t: np.ndarray) -> np.ndarray:
+def pick_presales(
+    rng: np.random.Generator, roster: Roster, shop: np.ndarray, t: np.ndarray
+) -> np.ndarray:
     hour = (t % DAY) // 3600
     group = np.where((hour >= 8) & (hour < 14), 0, 1)
     middle = (hour >= 14) & (hour < 17)
@@ -254,13 +345,11 @@ def pick_presales(rng: np.random.Generator, roster: Roster, shop: np.ndarray,
 
 
 def pick_aftersales(rng: np.random.Generator, roster: Roster, shop: np.ndarray) -> np.ndarray:
-    idx = roster.after_off[shop] + (rng.random(len(shop)) * roster.after_cnt[shop]).astype(
-        np.int64)
+    idx = roster.after_off[shop] + (rng.random(len(shop)) * roster.after_cnt[shop]).astype(np.int64)
     return roster.after_members[idx]
 
 
-def presales_sessions(rng: np.random.Generator, world: World, n: int, chunk: int
-                      ) -> Sessions:
+def presales_sessions(rng: np.random.Generator, world: World, n: int, chunk: int) -> Sessions:
     shop = rng.choice(len(world.shops), n, p=world.share)
     t0 = draw_times(rng, world, n)
     agent = pick_presales(rng, world.roster, shop, t0)
@@ -271,9 +360,21 @@ def presales_sessions(rng: np.random.Generator, world: World, n: int, chunk: int
     transfer_round = np.where(transfer, 1 + (rng.random(n) * (rounds - 1)).astype(int), 99)
     pool = max(1, int(n * 0.7))
     buyer_num = chunk * 10_000_000 + rng.integers(0, pool, n)
-    return Sessions(shop, t0, agent, np.where(transfer, agent2, agent), transfer_round,
-                    spam.astype(np.int8), buyer_num, spam, _bot_flags(rng, world, shop),
-                    rng.random(n) < 0.5, (t0 % DAY) < 8 * 3600, rng.integers(0, 3, n), rounds)
+    return Sessions(
+        shop,
+        t0,
+        agent,
+        np.where(transfer, agent2, agent),
+        transfer_round,
+        spam.astype(np.int8),
+        buyer_num,
+        spam,
+        _bot_flags(rng, world, shop),
+        rng.random(n) < 0.5,
+        (t0 % DAY) < 8 * 3600,
+        rng.integers(0, 3, n),
+        rounds,
+    )
 
 
 def _bot_flags(rng: np.random.Generator, world: World, shop: np.ndarray) -> np.ndarray:
@@ -281,17 +382,36 @@ def _bot_flags(rng: np.random.Generator, world: World, shop: np.ndarray) -> np.n
     return rng.random(len(shop)) < np.where(has_bot[shop], 0.3, 0.05)
 
 
-def aftersales_sessions(rng: np.random.Generator, world: World, shop: np.ndarray,
-                        t0: np.ndarray, kind: np.ndarray, num: np.ndarray,
-                        reship: np.ndarray) -> Sessions:
+def aftersales_sessions(
+    rng: np.random.Generator,
+    world: World,
+    shop: np.ndarray,
+    t0: np.ndarray,
+    kind: np.ndarray,
+    num: np.ndarray,
+    reship: np.ndarray,
+) -> Sessions:
     n = len(shop)
     agent = pick_aftersales(rng, world.roster, shop)
-    return Sessions(shop, t0, agent, agent, np.full(n, 99), kind, num, np.zeros(n, bool),
-                    _bot_flags(rng, world, shop), rng.random(n) < 0.3,
-                    (t0 % DAY) < 8 * 3600, np.where(reship, 3, 4), 1 + rng.poisson(2.0, n))
+    return Sessions(
+        shop,
+        t0,
+        agent,
+        agent,
+        np.full(n, 99),
+        kind,
+        num,
+        np.zeros(n, bool),
+        _bot_flags(rng, world, shop),
+        rng.random(n) < 0.3,
+        (t0 % DAY) < 8 * 3600,
+        np.where(reship, 3, 4),
+        1 + rng.poisson(2.0, n),
+    )
 
 
 # ------------------------------------------------------------------ messages
+
 
 @dataclass
 class Msgs:
@@ -305,8 +425,12 @@ class Msgs:
 
     @staticmethod
     def concat(parts: list[Msgs]) -> Msgs:
-        return Msgs(*(np.concatenate([getattr(p, f) for p in parts])
-                      for f in ("sid", "time", "sender", "agent", "text", "mtype", "auto")))
+        return Msgs(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("sid", "time", "sender", "agent", "text", "mtype", "auto")
+            )
+        )
 
 
 def _seg_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -348,13 +472,14 @@ def build_rounds(rng: np.random.Generator, world: World, s: Sessions) -> Rounds:
     delay = np.clip(r.speed[agent] * rng.lognormal(0, 0.6, n), 2, 3600)
     delay += np.where(rng.random(n) < 0.01, rng.uniform(600, 7200, n), 0)
     wait = np.where(first & s.bot[sid], rng.uniform(3, 12, n), 0)
-    tod = (s.t0[sid] % DAY)
+    tod = s.t0[sid] % DAY
     wait += np.where(first & s.night[sid], 8 * 3600 - tod + rng.uniform(0, 1800, n), 0)
     think = np.where(answered, rng.lognormal(np.log(45), 0.8, n), rng.uniform(120, 900, n))
     span = (nb - 1) * gap
     extra_gap = rng.integers(5, 40, n)
-    dur = (span + np.where(answered, wait + delay, 0) + extra * extra_gap
-           + np.clip(think, 5, 1800)).astype(np.int64)
+    dur = (
+        span + np.where(answered, wait + delay, 0) + extra * extra_gap + np.clip(think, 5, 1800)
+    ).astype(np.int64)
     cs = np.cumsum(dur)
     excl = cs - dur
     base = excl[np.cumsum(s.rounds) - s.rounds]
@@ -380,8 +505,14 @@ def round_messages(rng: np.random.Generator, world: World, s: Sessions, rd: Roun
     return Msgs(sid, time, np.where(is_buyer, B, A), agent, text, mtype, np.zeros(n, bool))
 
 
-def _buyer_texts(rng: np.random.Generator, world: World, s: Sessions, rd: Rounds,
-                 ridx: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _buyer_texts(
+    rng: np.random.Generator,
+    world: World,
+    s: Sessions,
+    rd: Rounds,
+    ridx: np.ndarray,
+    pos: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     t = world.texts
     n = len(ridx)
     sid = rd.sid[ridx]
@@ -390,24 +521,38 @@ def _buyer_texts(rng: np.random.Generator, world: World, s: Sessions, rd: Rounds
     first = (rd.no[ridx] == 0) & (pos == 0)
     later = rd.no[ridx] > 0
     text = np.where(later & (rng.random(n) < 0.2), t.pick(rng, "ACKS", n), text)
-    text = np.where(first & (topic < 3) & (rng.random(n) < 0.6), t.pick(rng, "BUYER_OPENERS", n),
-                    text)
+    text = np.where(
+        first & (topic < 3) & (rng.random(n) < 0.6), t.pick(rng, "BUYER_OPENERS", n), text
+    )
     handoff = (rd.no[ridx] == 0) & s.bot[sid] & (pos == rd.nb[ridx] - 1)
     text = np.where(handoff, t.pick(rng, "HANDOFF_BUYER", n), text)
     u = rng.random(n)
     plain = ~first & ~handoff
-    mtype = np.select([plain & (u < 0.03), plain & (u < 0.05), plain & (u < 0.06)],
-                      [T_IMAGE, T_CARD, T_ORDER], T_TEXT)
-    text = np.select([mtype == T_IMAGE, mtype == T_CARD, mtype == T_ORDER],
-                     [t.seg["IMAGE"][0], t.seg["CARD"][0], t.seg["ORDER"][0]], text)
+    mtype = np.select(
+        [plain & (u < 0.03), plain & (u < 0.05), plain & (u < 0.06)],
+        [T_IMAGE, T_CARD, T_ORDER],
+        T_TEXT,
+    )
+    text = np.select(
+        [mtype == T_IMAGE, mtype == T_CARD, mtype == T_ORDER],
+        [t.seg["IMAGE"][0], t.seg["CARD"][0], t.seg["ORDER"][0]],
+        text,
+    )
     text = np.where(plain & (u > 0.99), t.pick(rng, "PII", n), text)
     spam = s.spam[sid]
     text = np.where(spam, t.pick(rng, "SPAM", n), text)
     return text, np.where(spam, T_TEXT, mtype)
 
 
-def _agent_texts(rng: np.random.Generator, world: World, s: Sessions, rd: Rounds,
-                 ridx: np.ndarray, is_main: np.ndarray, is_final: np.ndarray) -> np.ndarray:
+def _agent_texts(
+    rng: np.random.Generator,
+    world: World,
+    s: Sessions,
+    rd: Rounds,
+    ridx: np.ndarray,
+    is_main: np.ndarray,
+    is_final: np.ndarray,
+) -> np.ndarray:
     t = world.texts
     n = len(ridx)
     sid = rd.sid[ridx]
@@ -430,30 +575,72 @@ def session_extras(rng: np.random.Generator, world: World, s: Sessions, rd: Roun
     first_round = np.cumsum(s.rounds) - s.rounds
     parts = []
     auto = np.where(s.auto)[0]
-    welcome = np.where(s.night[auto], t.pick(rng, "AWAY_AUTO", len(auto)),
-                       t.pick(rng, "AUTO_WELCOME", len(auto)))
-    parts.append(_msgs(auto, s.t0[auto] + rng.integers(0, 2, len(auto)), A, s.agent[auto],
-                       welcome, T_TEXT, True))
+    welcome = np.where(
+        s.night[auto], t.pick(rng, "AWAY_AUTO", len(auto)), t.pick(rng, "AUTO_WELCOME", len(auto))
+    )
+    parts.append(
+        _msgs(
+            auto,
+            s.t0[auto] + rng.integers(0, 2, len(auto)),
+            A,
+            s.agent[auto],
+            welcome,
+            T_TEXT,
+            True,
+        )
+    )
     bot = idx[s.bot]
-    parts.append(_msgs(bot, s.t0[bot] + rng.integers(1, 3, len(bot)), BOT, -1,
-                       t.pick(rng, "BOT_REPLIES", len(bot)), T_TEXT, False))
+    parts.append(
+        _msgs(
+            bot,
+            s.t0[bot] + rng.integers(1, 3, len(bot)),
+            BOT,
+            -1,
+            t.pick(rng, "BOT_REPLIES", len(bot)),
+            T_TEXT,
+            False,
+        )
+    )
     fr = first_round[bot]
     hand_time = rd.start[fr] + (rd.nb[fr] - 1) * rd.gap[fr] + 2
-    parts.append(_msgs(bot, hand_time, SYS, -1, t.seg["HANDOFF"][0] + s.agent[bot],
-                       T_HANDOFF, False))
+    parts.append(
+        _msgs(bot, hand_time, SYS, -1, t.seg["HANDOFF"][0] + s.agent[bot], T_HANDOFF, False)
+    )
     moved = np.where(s.transfer_round < 99)[0]
     tr = first_round[moved] + s.transfer_round[moved]
-    parts.append(_msgs(moved, rd.start[tr] - 1, SYS, s.agent[moved],
-                       t.seg["TRANSFER"][0] + s.agent2[moved], T_TEXT, False))
+    parts.append(
+        _msgs(
+            moved,
+            rd.start[tr] - 1,
+            SYS,
+            s.agent[moved],
+            t.seg["TRANSFER"][0] + s.agent2[moved],
+            T_TEXT,
+            False,
+        )
+    )
     return Msgs.concat(parts)
 
 
-def _msgs(sid: np.ndarray, time: np.ndarray, sender: int, agent: np.ndarray | int,
-          text: np.ndarray, mtype: int, auto: bool) -> Msgs:
+def _msgs(
+    sid: np.ndarray,
+    time: np.ndarray,
+    sender: int,
+    agent: np.ndarray | int,
+    text: np.ndarray,
+    mtype: int,
+    auto: bool,
+) -> Msgs:
     n = len(sid)
-    return Msgs(sid, time.astype(np.int64), np.full(n, sender),
-                np.broadcast_to(agent, (n,)).astype(np.int64), text.astype(np.int64),
-                np.full(n, mtype), np.full(n, auto))
+    return Msgs(
+        sid,
+        time.astype(np.int64),
+        np.full(n, sender),
+        np.broadcast_to(agent, (n,)).astype(np.int64),
+        text.astype(np.int64),
+        np.full(n, mtype),
+        np.full(n, auto),
+    )
 
 
 def session_messages(rng: np.random.Generator, world: World, s: Sessions) -> tuple[Msgs, Rounds]:
@@ -468,6 +655,7 @@ def session_ends(m: Msgs, n_sessions: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ orders and after-sales
+
 
 @dataclass
 class Orders:
@@ -485,8 +673,9 @@ class Orders:
     error: np.ndarray
 
 
-def chat_orders(rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+def chat_orders(
+    rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Sessions that lead to an order and the order's creation time."""
     skill = world.roster.skill[s.agent2]
     p = np.clip(0.3 * skill * np.where(s.rounds >= 3, 1.2, 1.0), 0, 0.9) * ~s.spam
@@ -495,8 +684,9 @@ def chat_orders(rng: np.random.Generator, world: World, s: Sessions, ends: np.nd
     return sel, ends[sel] + 30 + delay
 
 
-def make_orders(rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray,
-                chunk: int) -> Orders:
+def make_orders(
+    rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray, chunk: int
+) -> Orders:
     sel, created = chat_orders(rng, world, s, ends)
     n_silent = int(len(sel) * 0.3)
     shop = np.concatenate([s.shop[sel], rng.choice(len(world.shops), n_silent, p=world.share)])
@@ -505,24 +695,41 @@ def make_orders(rng: np.random.Generator, world: World, s: Sessions, ends: np.nd
     created = np.concatenate([created, draw_times(rng, world, n_silent)])
     n = len(shop)
     u = rng.random(n)
-    pay_delay = np.select([u < 0.68, u < 0.84, u < 0.885, u < 0.9],
-                          [rng.integers(5, 600, n), rng.integers(600, 6 * 3600, n),
-                           rng.integers(6 * 3600, 60 * 3600, n),
-                           rng.integers(73 * 3600, 90 * 3600, n)], -1)
+    pay_delay = np.select(
+        [u < 0.68, u < 0.84, u < 0.885, u < 0.9],
+        [
+            rng.integers(5, 600, n),
+            rng.integers(600, 6 * 3600, n),
+            rng.integers(6 * 3600, 60 * 3600, n),
+            rng.integers(73 * 3600, 90 * 3600, n),
+        ],
+        -1,
+    )
     paid = np.where(pay_delay >= 0, created + pay_delay, -1)
     amount = np.round(rng.lognormal(np.log(160), 0.6, n), 2)
-    return Orders(chunk * 10_000_000 + np.arange(n), shop, np.zeros(n, np.int8), num,
-                  np.concatenate([sel, np.full(n_silent, -1)]), created, paid, amount,
-                  1 + rng.poisson(0.4, n), rng.integers(0, len(P.SKUS), n),
-                  rng.choice(3, n, p=[0.6, 0.3, 0.1]), rng.random(n) < 0.01)
+    return Orders(
+        chunk * 10_000_000 + np.arange(n),
+        shop,
+        np.zeros(n, np.int8),
+        num,
+        np.concatenate([sel, np.full(n_silent, -1)]),
+        created,
+        paid,
+        amount,
+        1 + rng.poisson(0.4, n),
+        rng.integers(0, len(P.SKUS), n),
+        rng.choice(3, n, p=[0.6, 0.3, 0.1]),
+        rng.random(n) < 0.01,
+    )
 
 
 def order_timeline(rng: np.random.Generator, o: Orders) -> dict[str, np.ndarray]:
     n = len(o.oid)
     paid = o.paid >= 0
     shipped = np.where(paid, o.paid + rng.integers(2 * 3600, 30 * 3600, n), -1)
-    delivered = np.where(paid, shipped + (1 + 2 * o.tier) * DAY // 2
-                         + rng.integers(DAY // 2, 3 * DAY, n), -1)
+    delivered = np.where(
+        paid, shipped + (1 + 2 * o.tier) * DAY // 2 + rng.integers(DAY // 2, 3 * DAY, n), -1
+    )
     cancelled = np.where(paid, -1, o.created + 72 * 3600)
     return {"shipped": shipped, "delivered": delivered, "cancelled": cancelled}
 
@@ -553,46 +760,68 @@ class Refunds:
     reason: np.ndarray
 
 
-def make_refunds(rng: np.random.Generator, world: World, o: Orders,
-                 timeline: dict[str, np.ndarray]) -> Refunds:
+def make_refunds(
+    rng: np.random.Generator, world: World, o: Orders, timeline: dict[str, np.ndarray]
+) -> Refunds:
     idx = np.where((o.paid >= 0) & (rng.random(len(o.oid)) < 0.12))[0]
     n = len(idx)
     rtype = rng.choice(5, n, p=[0.35, 0.35, 0.12, 0.06, 0.12])
     early = (rtype == 0) & (rng.random(n) < 0.4)
-    applied = np.where(early, o.paid[idx] + rng.integers(600, 20 * 3600, n),
-                       timeline["delivered"][idx] + rng.integers(3600, 7 * DAY, n))
+    applied = np.where(
+        early,
+        o.paid[idx] + rng.integers(600, 20 * 3600, n),
+        timeline["delivered"][idx] + rng.integers(3600, 7 * DAY, n),
+    )
     slow = rng.random(n) < 0.05
-    first = applied + np.where(slow, rng.integers(48 * 3600, 96 * 3600, n),
-                               rng.lognormal(np.log(7200), 1.0, n).astype(np.int64))
+    first = applied + np.where(
+        slow,
+        rng.integers(48 * 3600, 96 * 3600, n),
+        rng.lognormal(np.log(7200), 1.0, n).astype(np.int64),
+    )
     u = rng.random(n)
     status = np.select([u < 0.75, u < 0.88], [0, 1], 2)  # success, closed, pending
-    agreed = np.where((status == 0) | ((status == 2) & (u < 0.95)),
-                      first + rng.integers(0, 7200, n), -1)
+    agreed = np.where(
+        (status == 0) | ((status == 2) & (u < 0.95)), first + rng.integers(0, 7200, n), -1
+    )
     rejected = np.where(status == 1, first + rng.integers(0, 86400, n), -1)
     returns = np.isin(rtype, [1, 2, 3]) & (agreed >= 0)
     received = np.where(returns, agreed + rng.integers(36 * 3600, 5 * DAY, n), -1)
     done_base = np.where(returns, received, np.maximum(agreed, rejected))
     completed = np.where(status != 2, done_base + rng.integers(60, 48 * 3600, n), -1)
-    times = {"applied": applied, "first": first, "agreed": agreed, "rejected": rejected,
-             "received": received, "completed": completed}
+    times = {
+        "applied": applied,
+        "first": first,
+        "agreed": agreed,
+        "rejected": rejected,
+        "received": received,
+        "completed": completed,
+    }
     ratio = np.where(rng.random(n) < 0.8, 1.0, rng.uniform(0.2, 0.8, n))
     amount = np.round(np.where(rtype <= 1, o.amount[idx] * ratio, 0.0), 2)
     intervened = rng.random(n) < 0.06
     liable = (intervened & (rng.random(n) < 0.45)) | (rng.random(n) < 0.01)
-    return Refunds(idx, rtype, times, status, amount, intervened, liable,
-                   pick_aftersales(rng, world.roster, o.shop[idx]),
-                   rng.integers(0, len(P.REFUND_REASONS), n))
+    return Refunds(
+        idx,
+        rtype,
+        times,
+        status,
+        amount,
+        intervened,
+        liable,
+        pick_aftersales(rng, world.roster, o.shop[idx]),
+        rng.integers(0, len(P.REFUND_REASONS), n),
+    )
 
 
 def refund_sessions(rng: np.random.Generator, world: World, o: Orders, r: Refunds) -> Sessions:
     sel = np.where(rng.random(len(r.order)) < 0.6)[0]
     oi = r.order[sel]
     t0 = np.maximum(0, r.times["applied"][sel] - rng.integers(300, 7200, len(sel)))
-    return aftersales_sessions(rng, world, o.shop[oi], t0, o.kind[oi], o.num[oi],
-                               r.rtype[sel] == 4)
+    return aftersales_sessions(rng, world, o.shop[oi], t0, o.kind[oi], o.num[oi], r.rtype[sel] == 4)
 
 
 # ------------------------------------------------------------------ arrow tables
+
 
 def _ts(world: World, secs: np.ndarray, limit: bool = True) -> pa.Array:
     mask = (secs < 0) | ((secs > world.end) if limit else False)
@@ -612,8 +841,9 @@ def _ids(prefix: str, nums: np.ndarray) -> pa.Array:
 def _buyers(world: World, shop: np.ndarray, kind: np.ndarray, num: np.ndarray) -> pa.Array:
     prefix = np.where(kind == 1, len(world.shops), shop)
     prefixes = [*BUYER_PREFIX[: len(world.shops)], "推广_"]
-    return pc.binary_join_element_wise(_take(prefixes, prefix),
-                                       pc.cast(pa.array(num), pa.string()), "")
+    return pc.binary_join_element_wise(
+        _take(prefixes, prefix), pc.cast(pa.array(num), pa.string()), ""
+    )
 
 
 # platforms whose chat export leaves `agent` empty on buyer rows (assigned on import)
@@ -624,89 +854,120 @@ def messages_table(world: World, s: Sessions, m: Msgs, first_id: int) -> pa.Tabl
     shop = s.shop[m.sid]
     blank = np.isin(world.platforms[shop], NO_AGENT_ON_BUYER_ROWS) & (m.sender == B)
     agent = np.where(blank, -1, m.agent)
-    return pa.table({
-        "shop": _take(world.shops, shop),
-        "platform": _take(world.platforms, shop),
-        "buyer": _buyers(world, shop, s.buyer_kind[m.sid], s.buyer_num[m.sid]),
-        "agent": _take(world.roster.agent, agent),
-        "sender": _take(SENDERS, m.sender),
-        "time": _ts(world, m.time, limit=False),
-        "text": _take(world.texts.items, m.text),
-        "msg_id": _ids("M", first_id + np.arange(len(m.sid))),
-        "auto_reply": pa.array(m.auto),
-        "msg_type": _take(MSG_TYPES, m.mtype),
-    })
+    return pa.table(
+        {
+            "shop": _take(world.shops, shop),
+            "platform": _take(world.platforms, shop),
+            "buyer": _buyers(world, shop, s.buyer_kind[m.sid], s.buyer_num[m.sid]),
+            "agent": _take(world.roster.agent, agent),
+            "sender": _take(SENDERS, m.sender),
+            "time": _ts(world, m.time, limit=False),
+            "text": _take(world.texts.items, m.text),
+            "msg_id": _ids("M", first_id + np.arange(len(m.sid))),
+            "auto_reply": pa.array(m.auto),
+            "msg_type": _take(MSG_TYPES, m.mtype),
+        }
+    )
 
 
 def orders_table(world: World, o: Orders, tl: dict[str, np.ndarray]) -> pa.Table:
     end = world.end
     paid = np.where(o.paid <= end, o.paid, -1)
     status = np.select(
-        [(tl["cancelled"] >= 0) & (tl["cancelled"] <= end), (tl["delivered"] >= 0)
-         & (tl["delivered"] <= end), (tl["shipped"] >= 0) & (tl["shipped"] <= end), paid >= 0],
-        [4, 3, 2, 1], 0)
+        [
+            (tl["cancelled"] >= 0) & (tl["cancelled"] <= end),
+            (tl["delivered"] >= 0) & (tl["delivered"] <= end),
+            (tl["shipped"] >= 0) & (tl["shipped"] <= end),
+            paid >= 0,
+        ],
+        [4, 3, 2, 1],
+        0,
+    )
     statuses = np.array(["created", "paid", "shipped", "completed", "closed"])
-    return pa.table({
-        "order_id": _ids("O", o.oid), "shop": _take(world.shops, o.shop),
-        "platform": _take(world.platforms, o.shop),
-        "buyer": _buyers(world, o.shop, o.kind, o.num), "created_at": _ts(world, o.created),
-        "paid_at": _ts(world, paid),
-        "amount": pa.array(np.where(paid >= 0, o.amount, np.nan), from_pandas=True),
-        "items": pa.array(o.items.astype(np.int64)), "status": _take(statuses, status),
-        "sku": _take(list(P.SKUS), o.sku), "shipped_at": _ts(world, tl["shipped"]),
-        "delivered_at": _ts(world, tl["delivered"]), "cancelled_at": _ts(world, tl["cancelled"]),
-        "region_tier": _take(TIERS, o.tier), "error": pa.array(o.error & (paid >= 0)),
-    })
+    return pa.table(
+        {
+            "order_id": _ids("O", o.oid),
+            "shop": _take(world.shops, o.shop),
+            "platform": _take(world.platforms, o.shop),
+            "buyer": _buyers(world, o.shop, o.kind, o.num),
+            "created_at": _ts(world, o.created),
+            "paid_at": _ts(world, paid),
+            "amount": pa.array(np.where(paid >= 0, o.amount, np.nan), from_pandas=True),
+            "items": pa.array(o.items.astype(np.int64)),
+            "status": _take(statuses, status),
+            "sku": _take(list(P.SKUS), o.sku),
+            "shipped_at": _ts(world, tl["shipped"]),
+            "delivered_at": _ts(world, tl["delivered"]),
+            "cancelled_at": _ts(world, tl["cancelled"]),
+            "region_tier": _take(TIERS, o.tier),
+            "error": pa.array(o.error & (paid >= 0)),
+        }
+    )
 
 
 def refunds_table(world: World, o: Orders, r: Refunds, chunk: int) -> pa.Table:
     t = {k: np.where(v <= world.end, v, -1) for k, v in r.times.items()}
     status = np.where((r.status == 0) & (t["completed"] < 0), 2, r.status)
     oi = r.order
-    return pa.table({
-        "refund_id": _ids("RF", chunk * 10_000_000 + np.arange(len(oi))),
-        "order_id": _ids("O", o.oid[oi]), "shop": _take(world.shops, o.shop[oi]),
-        "buyer": _buyers(world, o.shop[oi], o.kind[oi], o.num[oi]),
-        "type": _take(REFUND_TYPES, r.rtype), "applied_at": _ts(world, t["applied"], False),
-        "first_response_at": _ts(world, t["first"]), "agreed_at": _ts(world, t["agreed"]),
-        "rejected_at": _ts(world, t["rejected"]),
-        "return_received_at": _ts(world, t["received"]),
-        "completed_at": _ts(world, t["completed"]),
-        "status": _take(np.array(["success", "closed", "pending"]), status),
-        "amount": pa.array(r.amount), "platform_intervened": pa.array(r.intervened),
-        "merchant_liable": pa.array(r.liable), "agent": _take(world.roster.agent, r.agent),
-        "reason": _take(list(P.REFUND_REASONS), r.reason),
-    })
+    return pa.table(
+        {
+            "refund_id": _ids("RF", chunk * 10_000_000 + np.arange(len(oi))),
+            "order_id": _ids("O", o.oid[oi]),
+            "shop": _take(world.shops, o.shop[oi]),
+            "buyer": _buyers(world, o.shop[oi], o.kind[oi], o.num[oi]),
+            "type": _take(REFUND_TYPES, r.rtype),
+            "applied_at": _ts(world, t["applied"], False),
+            "first_response_at": _ts(world, t["first"]),
+            "agreed_at": _ts(world, t["agreed"]),
+            "rejected_at": _ts(world, t["rejected"]),
+            "return_received_at": _ts(world, t["received"]),
+            "completed_at": _ts(world, t["completed"]),
+            "status": _take(np.array(["success", "closed", "pending"]), status),
+            "amount": pa.array(r.amount),
+            "platform_intervened": pa.array(r.intervened),
+            "merchant_liable": pa.array(r.liable),
+            "agent": _take(world.roster.agent, r.agent),
+            "reason": _take(list(P.REFUND_REASONS), r.reason),
+        }
+    )
 
 
-def ratings_table(rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray,
-                  chunk: int) -> pa.Table:
+def ratings_table(
+    rng: np.random.Generator, world: World, s: Sessions, ends: np.ndarray, chunk: int
+) -> pa.Table:
     idx = np.where(~s.spam & (rng.random(len(s)) < 0.12))[0]
     n = len(idx)
     agent = s.agent2[idx]
     rude, slow = world.roster.rude[agent], world.roster.slow[agent]
     p_bad = 0.05 + 0.3 * rude + 0.2 * slow
     u = rng.random(n)
-    level = np.select([u < p_bad, u < p_bad + 0.08], [rng.integers(1, 3, n), 3],
-                      np.where(rng.random(n) < 0.7, 5, 4))
+    level = np.select(
+        [u < p_bad, u < p_bad + 0.08],
+        [rng.integers(1, 3, n), 3],
+        np.where(rng.random(n) < 0.7, 5, 4),
+    )
     reason = np.select([rude, slow], [0, 1], rng.integers(0, 3, n))
     reason = np.where(level <= 3, reason, 3 + rng.integers(0, len(P.RATING_REASONS_GOOD), n))
     reasons = [*P.RATING_REASONS_BAD, *P.RATING_REASONS_GOOD]
-    return pa.table({
-        "shop": _take(world.shops, s.shop[idx]),
-        "buyer": _buyers(world, s.shop[idx], s.buyer_kind[idx], s.buyer_num[idx]),
-        "agent": _take(world.roster.agent, agent),
-        "time": _ts(world, ends[idx] + rng.integers(30, 3600, n), False),
-        "level": pc.cast(pa.array(level.astype(np.int64)), pa.string()),
-        "reason": _take(reasons, reason),
-        "source": _take(np.array(["invited", "active", "system"]),
-                        rng.choice(3, n, p=[0.6, 0.3, 0.1])),
-        "rating_id": _ids("RT", chunk * 10_000_000 + np.arange(n)),
-    })
+    return pa.table(
+        {
+            "shop": _take(world.shops, s.shop[idx]),
+            "buyer": _buyers(world, s.shop[idx], s.buyer_kind[idx], s.buyer_num[idx]),
+            "agent": _take(world.roster.agent, agent),
+            "time": _ts(world, ends[idx] + rng.integers(30, 3600, n), False),
+            "level": pc.cast(pa.array(level.astype(np.int64)), pa.string()),
+            "reason": _take(reasons, reason),
+            "source": _take(
+                np.array(["invited", "active", "system"]), rng.choice(3, n, p=[0.6, 0.3, 0.1])
+            ),
+            "rating_id": _ids("RT", chunk * 10_000_000 + np.arange(n)),
+        }
+    )
 
 
-def service_orders_table(rng: np.random.Generator, world: World, o: Orders, r: Refunds,
-                         chunk: int) -> pa.Table:
+def service_orders_table(
+    rng: np.random.Generator, world: World, o: Orders, r: Refunds, chunk: int
+) -> pa.Table:
     jd = np.where(world.platforms == "jd")[0]
     sel = np.where(np.isin(o.shop[r.order], jd))[0]
     n = len(sel)
@@ -714,41 +975,51 @@ def service_orders_table(rng: np.random.Generator, world: World, o: Orders, r: R
     reviewed = applied + rng.lognormal(np.log(600), 0.9, n).astype(np.int64)
     ready = reviewed + rng.integers(60, 1200, n)
     result = ready + rng.lognormal(np.log(900), 0.9, n).astype(np.int64)
-    return pa.table({
-        "id": _ids("SO", chunk * 10_000_000 + np.arange(n)),
-        "shop": _take(world.shops, o.shop[r.order[sel]]),
-        "agent": _take(world.roster.agent, r.agent[sel]),
-        "applied_at": _ts(world, applied, False), "first_reviewed_at": _ts(world, reviewed),
-        "ready_at": _ts(world, ready), "first_result_at": _ts(world, result),
-        "awaiting_feedback": pa.array(rng.random(n) < 0.1),
-        "result": _take(list(P.SERVICE_RESULTS), rng.integers(0, len(P.SERVICE_RESULTS), n)),
-    })
+    return pa.table(
+        {
+            "id": _ids("SO", chunk * 10_000_000 + np.arange(n)),
+            "shop": _take(world.shops, o.shop[r.order[sel]]),
+            "agent": _take(world.roster.agent, r.agent[sel]),
+            "applied_at": _ts(world, applied, False),
+            "first_reviewed_at": _ts(world, reviewed),
+            "ready_at": _ts(world, ready),
+            "first_result_at": _ts(world, result),
+            "awaiting_feedback": pa.array(rng.random(n) < 0.1),
+            "result": _take(list(P.SERVICE_RESULTS), rng.integers(0, len(P.SERVICE_RESULTS), n)),
+        }
+    )
 
 
-def tickets_table(rng: np.random.Generator, world: World, n_sessions: int, chunk: int
-                  ) -> pa.Table:
+def tickets_table(rng: np.random.Generator, world: World, n_sessions: int, chunk: int) -> pa.Table:
     n = max(2, int(rng.binomial(n_sessions, 0.003)))
     shop = rng.choice(len(world.shops), n, p=world.share)
     kind = np.arange(n) % 2
     received = draw_times(rng, world, n)
     replied = received + rng.lognormal(np.log(5400), 1.0, n).astype(np.int64)
     replied = np.where(rng.random(n) < 0.05, -1, replied)
-    resolved = np.where((replied >= 0) & (rng.random(n) < 0.8),
-                        replied + rng.integers(3600, 72 * 3600, n), -1)
+    resolved = np.where(
+        (replied >= 0) & (rng.random(n) < 0.8), replied + rng.integers(3600, 72 * 3600, n), -1
+    )
     cats = [*P.TICKET_CATEGORIES["email"], *P.TICKET_CATEGORIES["complaint"]]
-    return pa.table({
-        "id": _ids("TK", chunk * 10_000_000 + np.arange(n)),
-        "shop": _take(world.shops, shop),
-        "kind": _take(np.array(["email", "complaint"]), kind),
-        "category": _take(cats, kind * 4 + rng.integers(0, 4, n)),
-        "buyer": _buyers(world, shop, np.zeros(n), chunk * 10_000_000 + rng.integers(0, 9999, n)),
-        "agent": _take(world.roster.agent, pick_aftersales(rng, world.roster, shop)),
-        "received_at": _ts(world, received, False), "replied_at": _ts(world, replied),
-        "resolved_at": _ts(world, resolved),
-    })
+    return pa.table(
+        {
+            "id": _ids("TK", chunk * 10_000_000 + np.arange(n)),
+            "shop": _take(world.shops, shop),
+            "kind": _take(np.array(["email", "complaint"]), kind),
+            "category": _take(cats, kind * 4 + rng.integers(0, 4, n)),
+            "buyer": _buyers(
+                world, shop, np.zeros(n), chunk * 10_000_000 + rng.integers(0, 9999, n)
+            ),
+            "agent": _take(world.roster.agent, pick_aftersales(rng, world.roster, shop)),
+            "received_at": _ts(world, received, False),
+            "replied_at": _ts(world, replied),
+            "resolved_at": _ts(world, resolved),
+        }
+    )
 
 
 # ------------------------------------------------------------------ roster and status
+
 
 def agents_table(world: World) -> pa.Table:
     r = world.roster
@@ -762,14 +1033,21 @@ def agents_table(world: World) -> pa.Table:
     hired = [start - timedelta(days=int(d)) for d in tenure]
     since = [h + timedelta(days=int(d)) for h, d in zip(hired, tenure * 0.4, strict=True)]
     salary = np.array([3000, 3800, 4500, 5500, 7000])[level].astype(float)
-    return pa.table({
-        "agent": pa.array(r.agent), "name": pa.array(r.name), "shops": _take(world.shops, r.shop),
-        "team": _take([P.TEAMS[k] for k in ROLES], r.role), "role": _take(ROLES, r.role),
-        "level": _take(levels, level), "hired_on": pa.array(hired, pa.date32()),
-        "level_since": pa.array(since, pa.date32()), "base_salary": pa.array(salary),
-        "region": _take(["杭州", "成都", "武汉"], rng.integers(0, 3, n)),
-        "active": pa.array(np.ones(n, bool)),
-    })
+    return pa.table(
+        {
+            "agent": pa.array(r.agent),
+            "name": pa.array(r.name),
+            "shops": _take(world.shops, r.shop),
+            "team": _take([P.TEAMS[k] for k in ROLES], r.role),
+            "role": _take(ROLES, r.role),
+            "level": _take(levels, level),
+            "hired_on": pa.array(hired, pa.date32()),
+            "level_since": pa.array(since, pa.date32()),
+            "base_salary": pa.array(salary),
+            "region": _take(["杭州", "成都", "武汉"], rng.integers(0, 3, n)),
+            "active": pa.array(np.ones(n, bool)),
+        }
+    )
 
 
 def status_table(world: World) -> pa.Table:
@@ -790,15 +1068,18 @@ def status_table(world: World) -> pa.Table:
     status = np.select([u < p_hang, u < p_hang + 0.12, u < p_hang + 0.22], [3, 2, 1], 0)
     base = (day * DAY + shift_start)[:, None]
     names = np.array(["online", "busy", "away", "hangup"])
-    return pa.table({
-        "agent": _take(r.agent, np.repeat(agent, k)),
-        "start": _ts(world, (base + starts).ravel(), False),
-        "end": _ts(world, (base + offs).ravel(), False),
-        "status": _take(names, status.ravel()),
-    })
+    return pa.table(
+        {
+            "agent": _take(r.agent, np.repeat(agent, k)),
+            "start": _ts(world, (base + starts).ravel(), False),
+            "end": _ts(world, (base + offs).ravel(), False),
+            "status": _take(names, status.ravel()),
+        }
+    )
 
 
 # ------------------------------------------------------------------ chunks
+
 
 @dataclass
 class Chunk:
@@ -819,8 +1100,9 @@ def _trim(rng: np.random.Generator, m: Msgs, n_sessions: int, budget: int) -> Ms
     shuffled = rng.permutation(n_sessions)
     order = np.lexsort((_sort_rank(m), m.time, shuffled[m.sid]))[:budget]
     order = order[np.lexsort((_sort_rank(m)[order], m.time[order], m.sid[order]))]
-    return Msgs(*(getattr(m, f)[order]
-                  for f in ("sid", "time", "sender", "agent", "text", "mtype", "auto")))
+    return Msgs(
+        *(getattr(m, f)[order] for f in ("sid", "time", "sender", "agent", "text", "mtype", "auto"))
+    )
 
 
 def build_chunk(world: World, chunk: int, budget: int, first_id: int) -> Chunk:
@@ -836,8 +1118,12 @@ def build_chunk(world: World, chunk: int, budget: int, first_id: int) -> Chunk:
     after_msgs, _ = session_messages(rng, world, after)
     after_msgs.sid = after_msgs.sid + len(pre)
     both = _concat_sessions(pre, after)
-    msgs = _trim(rng, Msgs.concat([pre_msgs, follow_ups(rng, world, pre, orders), after_msgs]),
-                 len(both), budget)
+    msgs = _trim(
+        rng,
+        Msgs.concat([pre_msgs, follow_ups(rng, world, pre, orders), after_msgs]),
+        len(both),
+        budget,
+    )
     all_ends = session_ends(msgs, len(both))
     rated = Sessions(*(getattr(both, f)[all_ends >= 0] for f in Sessions.__dataclass_fields__))
     tables = {
@@ -851,8 +1137,13 @@ def build_chunk(world: World, chunk: int, budget: int, first_id: int) -> Chunk:
     return Chunk({name: _in_window(world, name, t) for name, t in tables.items()})
 
 
-WINDOW_COLUMNS = {"orders": "created_at", "refunds": "applied_at", "ratings": "time",
-                  "service_orders": "applied_at", "tickets": "received_at"}
+WINDOW_COLUMNS = {
+    "orders": "created_at",
+    "refunds": "applied_at",
+    "ratings": "time",
+    "service_orders": "applied_at",
+    "tickets": "received_at",
+}
 
 
 def _in_window(world: World, name: str, table: pa.Table) -> pa.Table:
@@ -865,11 +1156,13 @@ def _in_window(world: World, name: str, table: pa.Table) -> pa.Table:
 
 
 def _concat_sessions(a: Sessions, b: Sessions) -> Sessions:
-    return Sessions(*(np.concatenate([getattr(a, f), getattr(b, f)])
-                      for f in Sessions.__dataclass_fields__))
+    return Sessions(
+        *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in Sessions.__dataclass_fields__)
+    )
 
 
 # ------------------------------------------------------------------ writers
+
 
 class Sink:
     """Writes tables chunk by chunk; `close` returns table -> path and keeps row counts."""
@@ -912,10 +1205,17 @@ class Sink:
         return self.paths
 
 
-def generate(out_dir: str | Path, *, messages: int, seed: int = 0, start: date | None = None,
-             days: int | None = None, fmt: Format = "parquet",
-             progress: Callable[[int], None] | None = None,
-             counts: dict[str, int] | None = None) -> dict[str, Path]:
+def generate(
+    out_dir: str | Path,
+    *,
+    messages: int,
+    seed: int = 0,
+    start: date | None = None,
+    days: int | None = None,
+    fmt: Format = "parquet",
+    progress: Callable[[int], None] | None = None,
+    counts: dict[str, int] | None = None,
+) -> dict[str, Path]:
     """Write every table for about `messages` chat messages; returns table -> file.
 
     Same arguments give byte-identical files. `progress` receives the messages written so

@@ -15,9 +15,17 @@ import polars as pl
 SCORECARD = "kaohe2_attitude"
 REVIEWERS = ("质检-小林", "质检-阿梅")
 PER_AGENT = 3
-HEADERS = {"review_id": "质检ID", "session": "会话", "shop": "店铺", "agent": "客服",
-           "date": "日期", "reviewer": "质检员", "scorecard": "评分表", "item": "项目",
-           "score": "得分"}
+HEADERS = {
+    "review_id": "质检ID",
+    "session": "会话",
+    "shop": "店铺",
+    "agent": "客服",
+    "date": "日期",
+    "reviewer": "质检员",
+    "scorecard": "评分表",
+    "item": "项目",
+    "score": "得分",
+}
 
 
 def _ratings(rng: np.random.Generator, items: list[str], flagged: bool) -> list[int]:
@@ -34,9 +42,19 @@ def review_rows(sample: pl.DataFrame, items: list[str], seed: int) -> list[dict[
         for j, reviewer in enumerate(reviewers):
             review_id = f"DEMO-{i + 1:04d}-{j + 1}"
             for item, score in zip(items, _ratings(rng, items, bool(s["flagged"])), strict=True):
-                rows.append({"review_id": review_id, "session": s["session"], "shop": s["shop"],
-                             "agent": s["agent"], "date": s["day"], "reviewer": reviewer,
-                             "scorecard": SCORECARD, "item": item, "score": score})
+                rows.append(
+                    {
+                        "review_id": review_id,
+                        "session": s["session"],
+                        "shop": s["shop"],
+                        "agent": s["agent"],
+                        "date": s["day"],
+                        "reviewer": reviewer,
+                        "scorecard": SCORECARD,
+                        "item": item,
+                        "score": score,
+                    }
+                )
     return rows
 
 
@@ -55,5 +73,7 @@ def review_demo(store: Any, out_dir: Path, period: Any, seed: int = 0) -> str:
     frame.rename(HEADERS).write_csv(path)
     result = import_reviews(store, path)
     reviews = frame["review_id"].n_unique() if frame.height else 0
-    return (f"人工抽检 {reviews} 份（{SCORECARD}，含 1 组校准），导入 {result.inserted} 行"
-            f"{'，拒收 ' + str(result.rejected) + ' 行' if result.rejected else ''}")
+    return (
+        f"人工抽检 {reviews} 份（{SCORECARD}，含 1 组校准），导入 {result.inserted} 行"
+        f"{'，拒收 ' + str(result.rejected) + ' 行' if result.rejected else ''}"
+    )

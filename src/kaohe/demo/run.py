@@ -25,54 +25,141 @@ DEMO_PLAN = "jd_commission"
 GBK_SHOP = "云朵拼多多店"
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 
-MSG_HEADERS = {"shop": "店铺", "platform": "平台", "buyer": "买家", "agent": "客服",
-               "sender": "发送方", "time": "时间", "text": "内容", "msg_id": "消息ID",
-               "auto_reply": "自动回复", "msg_type": "消息类型"}
-ORDER_HEADERS = {"order_id": "订单编号", "shop": "店铺名称", "platform": "平台",
-                 "buyer": "买家会员名", "created_at": "订单创建时间", "paid_at": "付款时间",
-                 "amount": "实付金额", "items": "宝贝总数量", "status": "订单状态", "sku": "商品",
-                 "shipped_at": "发货时间", "delivered_at": "签收时间", "cancelled_at": "取消时间",
-                 "region_tier": "地区类型", "error": "处理差错"}
-REFUND_HEADERS = {"refund_id": "退款编号", "order_id": "订单编号", "shop": "店铺",
-                  "buyer": "买家", "type": "售后类型", "applied_at": "申请时间",
-                  "first_response_at": "商家首次处理时间", "agreed_at": "同意时间",
-                  "rejected_at": "拒绝时间", "return_received_at": "退货签收时间",
-                  "completed_at": "完结时间", "status": "退款状态", "amount": "退款金额",
-                  "platform_intervened": "平台介入", "merchant_liable": "商责",
-                  "agent": "处理客服", "reason": "退款原因"}
-AGENT_HEADERS = {"agent": "客服", "name": "姓名", "shops": "店铺", "team": "组", "role": "岗位",
-                 "level": "级别", "hired_on": "入职日期", "level_since": "定级日期",
-                 "base_salary": "底薪", "region": "地区", "active": "在职"}
+MSG_HEADERS = {
+    "shop": "店铺",
+    "platform": "平台",
+    "buyer": "买家",
+    "agent": "客服",
+    "sender": "发送方",
+    "time": "时间",
+    "text": "内容",
+    "msg_id": "消息ID",
+    "auto_reply": "自动回复",
+    "msg_type": "消息类型",
+}
+ORDER_HEADERS = {
+    "order_id": "订单编号",
+    "shop": "店铺名称",
+    "platform": "平台",
+    "buyer": "买家会员名",
+    "created_at": "订单创建时间",
+    "paid_at": "付款时间",
+    "amount": "实付金额",
+    "items": "宝贝总数量",
+    "status": "订单状态",
+    "sku": "商品",
+    "shipped_at": "发货时间",
+    "delivered_at": "签收时间",
+    "cancelled_at": "取消时间",
+    "region_tier": "地区类型",
+    "error": "处理差错",
+}
+REFUND_HEADERS = {
+    "refund_id": "退款编号",
+    "order_id": "订单编号",
+    "shop": "店铺",
+    "buyer": "买家",
+    "type": "售后类型",
+    "applied_at": "申请时间",
+    "first_response_at": "商家首次处理时间",
+    "agreed_at": "同意时间",
+    "rejected_at": "拒绝时间",
+    "return_received_at": "退货签收时间",
+    "completed_at": "完结时间",
+    "status": "退款状态",
+    "amount": "退款金额",
+    "platform_intervened": "平台介入",
+    "merchant_liable": "商责",
+    "agent": "处理客服",
+    "reason": "退款原因",
+}
+AGENT_HEADERS = {
+    "agent": "客服",
+    "name": "姓名",
+    "shops": "店铺",
+    "team": "组",
+    "role": "岗位",
+    "level": "级别",
+    "hired_on": "入职日期",
+    "level_since": "定级日期",
+    "base_salary": "底薪",
+    "region": "地区",
+    "active": "在职",
+}
 LABELS: dict[str, dict[str, str]] = {
     "sender": {"buyer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"},
-    "msg_type": {"text": "文本", "image": "图片", "card": "卡片", "order": "订单",
-                 "withdrawn": "撤回", "handoff": "转人工"},
-    "platform": {"tmall": "天猫", "jd": "京东", "pdd": "拼多多", "douyin": "抖音",
-                 "kuaishou": "快手", "taobao": "淘宝"},
-    "order_status": {"created": "等待买家付款", "paid": "买家已付款", "shipped": "卖家已发货",
-                     "completed": "交易成功", "closed": "交易关闭"},
+    "msg_type": {
+        "text": "文本",
+        "image": "图片",
+        "card": "卡片",
+        "order": "订单",
+        "withdrawn": "撤回",
+        "handoff": "转人工",
+    },
+    "platform": {
+        "tmall": "天猫",
+        "jd": "京东",
+        "pdd": "拼多多",
+        "douyin": "抖音",
+        "kuaishou": "快手",
+        "taobao": "淘宝",
+    },
+    "order_status": {
+        "created": "等待买家付款",
+        "paid": "买家已付款",
+        "shipped": "卖家已发货",
+        "completed": "交易成功",
+        "closed": "交易关闭",
+    },
     "region_tier": {"city": "市区", "county": "县城", "town": "乡镇"},
-    "refund_type": {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货",
-                    "repair": "维修", "reship": "补发"},
+    "refund_type": {
+        "refund_only": "仅退款",
+        "return_refund": "退货退款",
+        "exchange": "换货",
+        "repair": "维修",
+        "reship": "补发",
+    },
     "refund_status": {"success": "退款成功", "closed": "退款关闭", "pending": "处理中"},
     "rating_level": {"5": "非常满意", "4": "满意", "3": "一般", "2": "不满意", "1": "非常不满意"},
     "rating_source": {"invited": "客服邀评", "active": "主动评价", "system": "系统推送"},
     "role": {"presales": "售前", "aftersales": "售后", "general": "综合"},
-    "level": {"trainee": "见习", "regular": "正式", "senior": "资深", "lead": "组长",
-              "supervisor": "主管"},
+    "level": {
+        "trainee": "见习",
+        "regular": "正式",
+        "senior": "资深",
+        "lead": "组长",
+        "supervisor": "主管",
+    },
     "kind": {"email": "邮件", "complaint": "投诉"},
     "bool": {"true": "是", "false": "否"},
 }
 # file stem -> table it is imported as
-FILE_TABLES = {"messages": "messages", "messages_gbk": "messages", "orders": "orders",
-               "refunds": "refunds", "ratings": "ratings", "agents": "agents",
-               "agent_status": "agent_status", "service_orders": "service_orders",
-               "tickets": "tickets"}
-IMPORT_ORDER = ["agents", "messages", "messages_gbk", "orders", "refunds", "ratings",
-                "agent_status", "service_orders", "tickets"]
+FILE_TABLES = {
+    "messages": "messages",
+    "messages_gbk": "messages",
+    "orders": "orders",
+    "refunds": "refunds",
+    "ratings": "ratings",
+    "agents": "agents",
+    "agent_status": "agent_status",
+    "service_orders": "service_orders",
+    "tickets": "tickets",
+}
+IMPORT_ORDER = [
+    "agents",
+    "messages",
+    "messages_gbk",
+    "orders",
+    "refunds",
+    "ratings",
+    "agent_status",
+    "service_orders",
+    "tickets",
+]
 
 
 # ------------------------------------------------------------------ import-ready files
+
 
 def _label(frame: pl.DataFrame, column: str, labels: str) -> pl.DataFrame:
     mapping = LABELS[labels]
@@ -100,32 +187,55 @@ def write_messages(table: pa.Table, out: Path) -> dict[str, Path]:
     assert isinstance(frame, pl.DataFrame)
     gbk = frame.filter(pl.col("shop") == GBK_SHOP)
     rest = frame.filter(pl.col("shop") != GBK_SHOP)
-    for column, labels in (("sender", "sender"), ("msg_type", "msg_type"),
-                           ("platform", "platform"), ("auto_reply", "bool")):
+    for column, labels in (
+        ("sender", "sender"),
+        ("msg_type", "msg_type"),
+        ("platform", "platform"),
+        ("auto_reply", "bool"),
+    ):
         gbk = _label(gbk, column, labels)
     gbk = gbk.rename(MSG_HEADERS)
-    rest = _bad_row(rest.with_columns(pl.col("time").dt.strftime(TIME_FMT)), 0,
-                    {"time": "2026-13-45 99:61:00", "msg_id": "M-BAD-TIME"})
-    return {"messages": _csv(rest, out / "messages.csv"),
-            "messages_gbk": _csv(gbk, out / "messages_pdd_gbk.csv", "gbk")}
+    rest = _bad_row(
+        rest.with_columns(pl.col("time").dt.strftime(TIME_FMT)),
+        0,
+        {"time": "2026-13-45 99:61:00", "msg_id": "M-BAD-TIME"},
+    )
+    return {
+        "messages": _csv(rest, out / "messages.csv"),
+        "messages_gbk": _csv(gbk, out / "messages_pdd_gbk.csv", "gbk"),
+    }
 
 
 def write_orders(table: pa.Table, out: Path) -> Path:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    for column, labels in (("status", "order_status"), ("platform", "platform"),
-                           ("region_tier", "region_tier"), ("error", "bool")):
+    for column, labels in (
+        ("status", "order_status"),
+        ("platform", "platform"),
+        ("region_tier", "region_tier"),
+        ("error", "bool"),
+    ):
         frame = _label(frame, column, labels)
     first = frame.row(0, named=True)
-    bad = pl.DataFrame([
-        {**first, "order_id": "O-BAD-NEG", "amount": -50.0},
-        {**first, "order_id": "O-BAD-PAID", "paid_at": first["created_at"],
-         "created_at": first["paid_at"] or first["created_at"]},
-    ], schema=frame.schema)
+    bad = pl.DataFrame(
+        [
+            {**first, "order_id": "O-BAD-NEG", "amount": -50.0},
+            {
+                **first,
+                "order_id": "O-BAD-PAID",
+                "paid_at": first["created_at"],
+                "created_at": first["paid_at"] or first["created_at"],
+            },
+        ],
+        schema=frame.schema,
+    )
     if bad["paid_at"][1] == bad["created_at"][1]:
-        bad = bad.with_columns(pl.when(pl.col("order_id") == "O-BAD-PAID")
-                               .then(pl.col("paid_at") - pl.duration(hours=1))
-                               .otherwise(pl.col("paid_at")).alias("paid_at"))
+        bad = bad.with_columns(
+            pl.when(pl.col("order_id") == "O-BAD-PAID")
+            .then(pl.col("paid_at") - pl.duration(hours=1))
+            .otherwise(pl.col("paid_at"))
+            .alias("paid_at")
+        )
     frame = pl.concat([frame, bad]).rename(ORDER_HEADERS)
     path = out / "orders.xlsx"
     _xlsx(frame, path, "订单")
@@ -154,8 +264,12 @@ def _xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
 def write_refunds(table: pa.Table, out: Path) -> Path:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    for column, labels in (("type", "refund_type"), ("status", "refund_status"),
-                           ("platform_intervened", "bool"), ("merchant_liable", "bool")):
+    for column, labels in (
+        ("type", "refund_type"),
+        ("status", "refund_status"),
+        ("platform_intervened", "bool"),
+        ("merchant_liable", "bool"),
+    ):
         frame = _label(frame, column, labels)
     frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime(TIME_FMT))
     frame = _bad_row(frame, 0, {"refund_id": "RF-BAD-TIME", "applied_at": "上周三下午"})
@@ -173,8 +287,9 @@ def write_small(tables: dict[str, pa.Table], out: Path) -> dict[str, Path]:
         "ratings": _csv(ratings, out / "ratings.csv"),
         "agents": _csv(agents, out / "agents.csv", "utf-8-sig"),
         "agent_status": _csv(status, out / "agent_status.csv"),
-        "service_orders": _csv(pl.from_arrow(tables["service_orders"]),
-                               out / "jd_service_orders.csv"),
+        "service_orders": _csv(
+            pl.from_arrow(tables["service_orders"]), out / "jd_service_orders.csv"
+        ),
         "tickets": _csv(tickets, out / "tickets.csv"),
     }
 
@@ -189,6 +304,7 @@ def write_mix(tables: dict[str, pa.Table], out: Path) -> dict[str, Path]:
 
 
 # ------------------------------------------------------------------ the run
+
 
 @dataclass
 class DemoResult:
@@ -215,8 +331,9 @@ def fresh_store_path(base: Path) -> Path:
     return db
 
 
-def import_all(store: Any, files: dict[str, Path], result: DemoResult,
-               say: Callable[[str], None]) -> None:
+def import_all(
+    store: Any, files: dict[str, Path], result: DemoResult, say: Callable[[str], None]
+) -> None:
     from kaohe.errors import KaoheError
     from kaohe.ingest import import_file
 
@@ -228,12 +345,20 @@ def import_all(store: Any, files: dict[str, Path], result: DemoResult,
             result.errors.append(f"{path.name}: {exc}")
             say(f"  ! {path.name}: {exc}")
             continue
-        row = {"file": path.name, "table": res.table, "read": res.read,
-               "inserted": res.inserted, "updated": res.updated, "rejected": res.rejected}
+        row = {
+            "file": path.name,
+            "table": res.table,
+            "read": res.read,
+            "inserted": res.inserted,
+            "updated": res.updated,
+            "rejected": res.rejected,
+        }
         result.imports.append(row)
         result.rejected += res.rejected
-        say(f"  {path.name:<24} → {res.table:<15} 读取 {res.read:>6}  新增 {res.inserted:>6}"
-            f"  拒收 {res.rejected}")
+        say(
+            f"  {path.name:<24} → {res.table:<15} 读取 {res.read:>6}  新增 {res.inserted:>6}"
+            f"  拒收 {res.rejected}"
+        )
 
 
 def compute_kpis(store: Any) -> tuple[list[dict[str, Any]] | None, str]:
@@ -252,8 +377,12 @@ def compute_kpis(store: Any) -> tuple[list[dict[str, Any]] | None, str]:
     return [dict(r) for r in rows], ""
 
 
-def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
-             say: Callable[[str], None] = lambda _s: None) -> DemoResult:
+def run_demo(
+    base_dir: str | Path,
+    seed: int = 0,
+    messages: int = DEMO_MESSAGES,
+    say: Callable[[str], None] = lambda _s: None,
+) -> DemoResult:
     """Generate, import, compute and report; see the module docstring."""
     from kaohe.demo.generate import generate
     from kaohe.demo.reviews import review_demo
@@ -285,12 +414,17 @@ def run_demo(base_dir: str | Path, seed: int = 0, messages: int = DEMO_MESSAGES,
         reports.mkdir(exist_ok=True)
         if result.kpi_rows is not None:
             say(f"考核与薪资 / scores and pay ({DEMO_PERIOD})")
-            result.reports["assessment"] = assess(store, reports / "kaohe_assessment.xlsx",
-                                                  result.assessment)
+            result.reports["assessment"] = assess(
+                store, reports / "kaohe_assessment.xlsx", result.assessment
+            )
             say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
             data["compliance"], result.compliance = check_compliance(store)
-    result.reports.update({"xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
-                           "html": write_html(data, reports / "kaohe_report.html")})
+    result.reports.update(
+        {
+            "xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
+            "html": write_html(data, reports / "kaohe_report.html"),
+        }
+    )
     result.seconds = time.perf_counter() - began
     return result
 
@@ -315,8 +449,9 @@ def assess(store: Any, path: Path, summary: list[str]) -> Path:
     payroll, _ = pay_period(store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True)
     total = sum(slip.total for slip in payroll.payslips)
     mark = "（暂估）" if payroll.provisional else ""
-    summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, "
-                   f"合计 ¥{total:,.2f}{mark}")
+    summary.append(
+        f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 ¥{total:,.2f}{mark}"
+    )
     return write_assessment(path, results, payroll, settled=settled)
 
 
@@ -336,5 +471,7 @@ def inspect(store: Any) -> str:
 
     summary = run_pack(store, load_pack("default"))
     spam = summary.by_rule.get("ad_buyer", 0)
-    return (f"质检 {summary.messages:,} 条消息: {summary.findings:,} 条发现"
-            f"（其中广告/骚扰 {spam} 条，所在会话不计入指标）")
+    return (
+        f"质检 {summary.messages:,} 条消息: {summary.findings:,} 条发现"
+        f"（其中广告/骚扰 {spam} 条，所在会话不计入指标）"
+    )

@@ -8,11 +8,15 @@ from typing import Any
 from kaohe.engine.periods import Period, parse_period
 
 
-def compute_kpis(store: Any, by: str | Sequence[str] | None = ("agent",),
-                 period: Period | str | None = None, metrics: Sequence[str] | None = None,
-                 params: Mapping[str, Any] | None = None,
-                 agents: Sequence[str] | None = None, use_facts: bool = True,
-                 ) -> list[dict[str, Any]]:
+def compute_kpis(
+    store: Any,
+    by: str | Sequence[str] | None = ("agent",),
+    period: Period | str | None = None,
+    metrics: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    agents: Sequence[str] | None = None,
+    use_facts: bool = True,
+) -> list[dict[str, Any]]:
     """Metric rows for a period (None = all data), grouped by `by` (agent, team, shop,
     platform, day; () or "all" for one row). Ratios are fractions; empty denominators null."""
     from kaohe.engine.compute import make_request

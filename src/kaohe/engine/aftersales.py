@@ -47,6 +47,7 @@ ROLLING_DAYS = 30
 
 # sources -----------------------------------------------------------------------------------
 
+
 def _refunds(blocks: Any) -> ir.Table:
     """Refund cases with a platform: the order's, else the shop's."""
     r = blocks.table("refunds")
@@ -55,9 +56,11 @@ def _refunds(blocks: Any) -> ir.Table:
     shops = shop_platforms(blocks).rename(shop_platform="platform")
     r = r.left_join(orders, "order_id").select(*r.columns, "order_platform")
     r = r.left_join(shops, "shop").select(*r.columns, "shop_platform")
-    return r.mutate(platform=ibis.coalesce(r.order_platform, r.shop_platform),
-                    intervened=r.platform_intervened.fill_null(False),
-                    liable=r.merchant_liable.fill_null(False))
+    return r.mutate(
+        platform=ibis.coalesce(r.order_platform, r.shop_platform),
+        intervened=r.platform_intervened.fill_null(False),
+        liable=r.merchant_liable.fill_null(False),
+    )
 
 
 def _applied(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -78,8 +81,9 @@ def _rolling(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     r = r.select("agent", "shop", "platform", "intervened", applied_day=r.applied_at.date())
     k = day_offsets(int(params["rolling_days"]))
     j = r.cross_join(k)
-    return j.select("agent", "shop", "platform", "intervened",
-                    day=plus_days(j.applied_day, j.k).date())
+    return j.select(
+        "agent", "shop", "platform", "intervened", day=plus_days(j.applied_day, j.k).date()
+    )
 
 
 def _service_steps(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -88,11 +92,19 @@ def _service_steps(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     s = blocks.table("service_orders")
     cols = ("agent", "shop")
     review = s.filter(s.first_reviewed_at.notnull()).select(
-        *cols, step=ibis.literal("review"), begin=s.applied_at, end=s.first_reviewed_at,
-        awaiting=s.awaiting_feedback.fill_null(False))
+        *cols,
+        step=ibis.literal("review"),
+        begin=s.applied_at,
+        end=s.first_reviewed_at,
+        awaiting=s.awaiting_feedback.fill_null(False),
+    )
     process = s.filter(s.ready_at.notnull() & s.first_result_at.notnull()).select(
-        *cols, step=ibis.literal("process"), begin=s.ready_at, end=s.first_result_at,
-        awaiting=ibis.literal(False))
+        *cols,
+        step=ibis.literal("process"),
+        begin=s.ready_at,
+        end=s.first_result_at,
+        awaiting=ibis.literal(False),
+    )
     steps = ibis.union(review, process)
     return with_platform(steps.mutate(day=steps.end.date()), blocks)
 
@@ -107,50 +119,63 @@ def _spot_checks(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     q = blocks.table("qa_reviews")
     q = q.mutate(day=ibis.coalesce(q.date, q.reviewed_at.date()))
     checks = q.group_by("review_id").agg(
-        agent=q.agent.max(), shop=q.shop.max(), day=q.day.max(),
+        agent=q.agent.max(),
+        shop=q.shop.max(),
+        day=q.day.max(),
         failed=(q.passed == False).fill_null(False).cast("int64").sum(),  # noqa: E712
-        judged=q.passed.count())
-    scores = scored_reviews(blocks).select("review_id", s_passed="passed",
-                                           s_calibration="calibration")
+        judged=q.passed.count(),
+    )
+    scores = scored_reviews(blocks).select(
+        "review_id", s_passed="passed", s_calibration="calibration"
+    )
     j = checks.left_join(scores, "review_id")
     verdict = ibis.ifelse(j.judged > 0, j.failed == 0, ibis.null("boolean"))
-    j = j.mutate(passed=ibis.coalesce(j.s_passed, verdict),
-                 calibration=j.s_calibration.fill_null(False))
+    j = j.mutate(
+        passed=ibis.coalesce(j.s_passed, verdict), calibration=j.s_calibration.fill_null(False)
+    )
     j = j.filter(j.passed.notnull() & ~j.calibration)
     return with_platform(j.select("agent", "shop", "day", "passed"), blocks)
 
 
 def _tickets(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     t = blocks.table("tickets")
-    t = t.select("agent", "shop", "buyer", "kind", "received_at", "replied_at",
-                 day=t.received_at.date())
+    t = t.select(
+        "agent", "shop", "buyer", "kind", "received_at", "replied_at", day=t.received_at.date()
+    )
     return with_platform(t, blocks)
 
 
 register_source(SourceDef(APPLIED, _applied, tables=("refunds", "orders", "messages")))
 register_source(SourceDef(COMPLETED, _completed, tables=("refunds", "orders", "messages")))
-register_source(SourceDef(ROLLING, _rolling, params=("rolling_days",),
-                          tables=("refunds", "orders", "messages"),
-                          margin_days=ROLLING_DAYS - 1))  # the default window's reach
-register_source(SourceDef(SERVICE_STEPS, _service_steps,
-                          tables=("service_orders", "messages")))
-register_source(SourceDef(SPOT_CHECKS, _spot_checks,
-                          tables=("qa_reviews", "qa_review_scores", "messages")))
+register_source(
+    SourceDef(
+        ROLLING,
+        _rolling,
+        params=("rolling_days",),
+        tables=("refunds", "orders", "messages"),
+        margin_days=ROLLING_DAYS - 1,
+    )
+)  # the default window's reach
+register_source(SourceDef(SERVICE_STEPS, _service_steps, tables=("service_orders", "messages")))
+register_source(
+    SourceDef(SPOT_CHECKS, _spot_checks, tables=("qa_reviews", "qa_review_scores", "messages"))
+)
 register_source(SourceDef(TICKETS, _tickets, tables=("tickets", "messages")))
 
 
 # durations -----------------------------------------------------------------------------------
 
-def business_s(begin: ir.TimestampValue, end: ir.TimestampValue,
-               hours: str) -> ir.IntegerValue:
+
+def business_s(begin: ir.TimestampValue, end: ir.TimestampValue, hours: str) -> ir.IntegerValue:
     """Seconds between `begin` and `end` that fall inside the daily `hours` (e.g. 09:00-21:00):
     n full days between them give n × the daily hours, plus the clamped times of day."""
     window = parse_window(hours)
     if window is None:
         return delta_ms(end, begin) // 1000
     if window.crosses_midnight:
-        raise ConfigError(f"service hours must not cross midnight, got {hours!r}",
-                          field="service_hours")
+        raise ConfigError(
+            f"service hours must not cross midnight, got {hours!r}", field="service_hours"
+        )
     open_s, close_s = window.start_s, window.end_s
 
     def clamp(t: ir.TimestampValue) -> ir.IntegerValue:
@@ -169,17 +194,19 @@ def mean_hours(total_ms: str, n: str) -> Any:
         if not parts.get(n) or parts.get(total_ms) is None:
             return None
         return float(parts[total_ms]) / HOUR_MS / float(parts[n])
+
     return value
 
 
 # refunds -------------------------------------------------------------------------------------
+
 
 def _self_refund_only(t: ir.Table) -> Any:
     return (t.type == "refund_only") & ~t.intervened
 
 
 def _self_return(t: ir.Table) -> Any:
-    times = (t.agreed_at.notnull() & t.return_received_at.notnull())
+    times = t.agreed_at.notnull() & t.return_received_at.notnull()
     return (t.type == "return_refund") & ~t.intervened & times
 
 
@@ -200,10 +227,12 @@ LIABLE = counting("liable", COMPLETED, lambda t, p: t.liable)
 
 # service orders, tickets --------------------------------------------------------------------
 
+
 def _step_within(step: str) -> Any:
     def cond(t: ir.Table, p: Mapping[str, Any]) -> Any:
         inside = business_s(t.begin, t.end, p["service_hours"]) <= float(p["minutes"]) * 60
         return (t.step == step) & inside
+
     return cond
 
 
@@ -224,125 +253,289 @@ def _email_on_time(t: ir.Table, p: Mapping[str, Any]) -> Any:
     due_days = ibis.ifelse(seconds_of_day(t.received_at) < _hhmm(p["cutoff"]), 0, 1)
     late_days = t.replied_at.date().delta(t.received_at.date(), unit="day")
     in_time = (late_days < due_days) | (
-        (late_days == due_days) & (seconds_of_day(t.replied_at) <= _hhmm(p["deadline"])))
+        (late_days == due_days) & (seconds_of_day(t.replied_at) <= _hhmm(p["deadline"]))
+    )
     return (t.kind == "email") & t.replied_at.notnull() & in_time
 
 
 def _complaint_in_time(t: ir.Table, p: Mapping[str, Any]) -> Any:
     limit = float(p["hours"]) * HOUR_MS
-    return ((t.kind == "complaint") & t.replied_at.notnull()
-            & (delta_ms(t.replied_at, t.received_at) <= limit))
+    return (
+        (t.kind == "complaint")
+        & t.replied_at.notnull()
+        & (delta_ms(t.replied_at, t.received_at) <= limit)
+    )
 
 
-def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str,
-       parts: tuple[Part, ...], value: Any, formula: str, source: str = "metrics.md",
-       **params: Any) -> Metric:
-    return Metric(id, zh, en, unit, direction, grain, parts, value, formula, params=params,
-                  section=SECTION, source=source)
+def _m(
+    id: str,
+    zh: str,
+    en: str,
+    unit: str,
+    direction: str,
+    grain: str,
+    parts: tuple[Part, ...],
+    value: Any,
+    formula: str,
+    source: str = "metrics.md",
+    **params: Any,
+) -> Metric:
+    return Metric(
+        id,
+        zh,
+        en,
+        unit,
+        direction,
+        grain,
+        parts,
+        value,
+        formula,
+        params=params,
+        section=SECTION,
+        source=source,
+    )
 
 
 register(
-    _m("aftersales_cases", "售后单量", "After-sales cases", "count", "neutral", "case",
-       (CASES,), count("cases"), "refund cases applied in the period (dated by applied_at)"),
-    _m("refund_duration_h", "退款时长", "Refund duration (h)", "hours", "lower", "case",
-       (summing("success_ms", COMPLETED, lambda t, p: _ms_when(t.status == "success",
-                                                              t.completed_at, t.applied_at)),
-        counting("successes", COMPLETED, lambda t, p: t.status == "success")),
-       mean_hours("success_ms", "successes"),
-       "mean completed_at − applied_at of successful refunds (dated by completed_at)",
-       source="CRM 退款时长 (seed 001)"),
-    _m("refund_only_self_h", "仅退款自主完结时长", "Refund-only self-completion (h)", "hours",
-       "lower", "case",
-       (summing("ro_ms", COMPLETED, lambda t, p: _ms_when(_self_refund_only(t),
-                                                          t.completed_at, t.applied_at)),
-        counting("ro_cases", COMPLETED, lambda t, p: _self_refund_only(t))),
-       mean_hours("ro_ms", "ro_cases"),
-       "mean completed_at − applied_at of refund_only cases completed (success or closed) "
-       "without platform intervention (dated by completed_at)",
-       source="快手 仅退款自主完结时长 (seed 004)"),
-    _m("return_refund_self_h", "退货退款自主完结时长", "Return-refund self-completion (h)",
-       "hours", "lower", "case",
-       (summing("rr_ms", COMPLETED, lambda t, p: _return_ms(t)),
-        counting("rr_cases", COMPLETED, lambda t, p: _self_return(t))),
-       mean_hours("rr_ms", "rr_cases"),
-       "mean (agreed_at − applied_at) + (completed_at − return_received_at) of return_refund "
-       "cases completed (success or closed) without platform intervention (dated by "
-       "completed_at; cases lacking agreed_at or return_received_at are left out)",
-       source="快手 退货退款自主完结时长 (seed 004)"),
-    _m("merchant_liable_disputes", "商责纠纷单量", "Merchant-liable disputes", "count", "lower",
-       "case", (LIABLE,), count("liable"),
-       "completed cases (success or closed) judged merchant-liable (dated by completed_at)"),
-    _m("merchant_liable_rate", "纠纷商责率", "Merchant-liable dispute rate", "ratio", "lower",
-       "case", (LIABLE, DONE_CASES), ratio("liable", "completed"),
-       "merchant_liable_disputes / completed cases (dated by completed_at; 快手 passes with "
-       "≤ 4 cases or ≤ 0.35 %)", source="快手 纠纷商责率 (seed 004)"),
-    _m("intervention_rate", "介入率", "Platform intervention rate", "ratio", "lower", "case",
-       (counting("intervened", ROLLING, lambda t, p: t.intervened),
-        counting_rows("rolling_cases", ROLLING)),
-       ratio("intervened", "rolling_cases"),
-       "platform-intervened cases / cases, over the `rolling_days` days up to each day (a case "
-       "counts on each of the `rolling_days` days from its application on): by day it is the "
-       "rolling rate of that day; over a longer period the ratio of the daily windows' sums. "
-       "拼多多's 近30天介入率 is the value of the period's last day",
-       source="拼多多 近30天介入率 (seed 004)", rolling_days=ROLLING_DAYS),
-    _m("response_48h_rate", "48小时响应率", "48-hour response rate", "ratio", "higher", "case",
-       (counting("responded", APPLIED, _responded), CASES),
-       ratio("responded", "cases"),
-       "cases with a first merchant response within `hours` of application / cases (dated by "
-       "applied_at; 拼多多 approves the refund itself after 48 h)",
-       source="拼多多 售后 48 小时 (seed 004)", hours=48),
-    _m("resolution_rate", "解决率", "Resolution rate", "ratio", "higher", "case",
-       (counting("resolved", APPLIED, lambda t, p: t.status.isin(DONE) & ~t.intervened),
-        CASES),
-       ratio("resolved", "cases"),
-       "cases completed (success or closed) without platform intervention / cases (dated by "
-       "applied_at)", source="售后 解决率 (seed 002)"),
-    _m("so_review_20min_rate", "服务单审核20分钟达标率", "Service-order review 20-min rate",
-       "ratio", "higher", "service order",
-       (counting("reviewed_in_time", SERVICE_STEPS, _step_within("review")),
-        counting("reviewed", SERVICE_STEPS, _steps("review"))),
-       ratio("reviewed_in_time", "reviewed"),
-       "service orders first reviewed within `minutes` of application, counting only time "
-       "inside `service_hours`, / reviewed service orders (dated by first_reviewed_at)",
-       source="京东 服务单审核 (seeds 000, 004)", minutes=20, service_hours="09:00-21:00"),
-    _m("so_process_20min_rate", "服务单处理20分钟达标率", "Service-order processing 20-min rate",
-       "ratio", "higher", "service order",
-       (counting("processed_in_time", SERVICE_STEPS, _step_within("process")),
-        counting("processed", SERVICE_STEPS, _steps("process"))),
-       ratio("processed_in_time", "processed"),
-       "service orders whose first result came within `minutes` of ready_at, counting only "
-       "time inside `service_hours`, / processed service orders (dated by first_result_at)",
-       source="京东 服务单处理 (seeds 000, 004)", minutes=20, service_hours="09:00-21:00"),
-    _m("so_awaiting_feedback_rate", "待客户反馈率", "Awaiting-feedback rate", "ratio", "lower",
-       "service order",
-       (counting("awaiting", SERVICE_STEPS, lambda t, p: (t.step == "review") & t.awaiting),
-        counting("reviewed", SERVICE_STEPS, _steps("review"))),
-       ratio("awaiting", "reviewed"),
-       "reviewed service orders ever put into awaiting feedback / reviewed service orders "
-       "(dated by first_reviewed_at: the data model keeps no later review time)",
-       source="京东 待客户反馈率 (seeds 000, 004)"),
-    _m("spot_check_pass_rate", "服务规范达标率", "Spot-check pass rate", "ratio", "higher",
-       "spot check",
-       (counting("passed", SPOT_CHECKS, lambda t, p: t.passed),
-        counting_rows("checks", SPOT_CHECKS)),
-       ratio("passed", "checks"),
-       "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
-       "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (a "
-       "session with several reviewers) left out; dated by the review's date, else reviewed_at",
-       source="京东 服务规范达标率 (seeds 000, 004)"),
-    _m("email_on_time_rate", "邮件按时回复率", "E-mail on-time rate", "ratio", "higher",
-       "ticket",
-       (counting("emails_on_time", TICKETS, _email_on_time),
-        counting("emails", TICKETS, lambda t, p: t.kind == "email")),
-       ratio("emails_on_time", "emails"),
-       "e-mails received before `cutoff` answered by `deadline` the same day, received at or "
-       "after `cutoff` answered by `deadline` the next day / e-mails (dated by received_at)",
-       source="京东 售后邮件时效 (seed 004)", cutoff="16:00", deadline="18:00"),
-    _m("ticket_3h_rate", "投诉工单3小时回复率", "Complaint tickets answered in 3 h", "ratio",
-       "higher", "ticket",
-       (counting("complaints_in_time", TICKETS, _complaint_in_time),
-        counting("complaint_tickets", TICKETS, lambda t, p: t.kind == "complaint")),
-       ratio("complaints_in_time", "complaint_tickets"),
-       "complaint tickets answered within `hours` of receipt / complaint tickets (dated by "
-       "received_at)", source="京东 投诉工单 (seed 004)", hours=3),
+    _m(
+        "aftersales_cases",
+        "售后单量",
+        "After-sales cases",
+        "count",
+        "neutral",
+        "case",
+        (CASES,),
+        count("cases"),
+        "refund cases applied in the period (dated by applied_at)",
+    ),
+    _m(
+        "refund_duration_h",
+        "退款时长",
+        "Refund duration (h)",
+        "hours",
+        "lower",
+        "case",
+        (
+            summing(
+                "success_ms",
+                COMPLETED,
+                lambda t, p: _ms_when(t.status == "success", t.completed_at, t.applied_at),
+            ),
+            counting("successes", COMPLETED, lambda t, p: t.status == "success"),
+        ),
+        mean_hours("success_ms", "successes"),
+        "mean completed_at − applied_at of successful refunds (dated by completed_at)",
+        source="CRM 退款时长 (seed 001)",
+    ),
+    _m(
+        "refund_only_self_h",
+        "仅退款自主完结时长",
+        "Refund-only self-completion (h)",
+        "hours",
+        "lower",
+        "case",
+        (
+            summing(
+                "ro_ms",
+                COMPLETED,
+                lambda t, p: _ms_when(_self_refund_only(t), t.completed_at, t.applied_at),
+            ),
+            counting("ro_cases", COMPLETED, lambda t, p: _self_refund_only(t)),
+        ),
+        mean_hours("ro_ms", "ro_cases"),
+        "mean completed_at − applied_at of refund_only cases completed (success or closed) "
+        "without platform intervention (dated by completed_at)",
+        source="快手 仅退款自主完结时长 (seed 004)",
+    ),
+    _m(
+        "return_refund_self_h",
+        "退货退款自主完结时长",
+        "Return-refund self-completion (h)",
+        "hours",
+        "lower",
+        "case",
+        (
+            summing("rr_ms", COMPLETED, lambda t, p: _return_ms(t)),
+            counting("rr_cases", COMPLETED, lambda t, p: _self_return(t)),
+        ),
+        mean_hours("rr_ms", "rr_cases"),
+        "mean (agreed_at − applied_at) + (completed_at − return_received_at) of return_refund "
+        "cases completed (success or closed) without platform intervention (dated by "
+        "completed_at; cases lacking agreed_at or return_received_at are left out)",
+        source="快手 退货退款自主完结时长 (seed 004)",
+    ),
+    _m(
+        "merchant_liable_disputes",
+        "商责纠纷单量",
+        "Merchant-liable disputes",
+        "count",
+        "lower",
+        "case",
+        (LIABLE,),
+        count("liable"),
+        "completed cases (success or closed) judged merchant-liable (dated by completed_at)",
+    ),
+    _m(
+        "merchant_liable_rate",
+        "纠纷商责率",
+        "Merchant-liable dispute rate",
+        "ratio",
+        "lower",
+        "case",
+        (LIABLE, DONE_CASES),
+        ratio("liable", "completed"),
+        "merchant_liable_disputes / completed cases (dated by completed_at; 快手 passes with "
+        "≤ 4 cases or ≤ 0.35 %)",
+        source="快手 纠纷商责率 (seed 004)",
+    ),
+    _m(
+        "intervention_rate",
+        "介入率",
+        "Platform intervention rate",
+        "ratio",
+        "lower",
+        "case",
+        (
+            counting("intervened", ROLLING, lambda t, p: t.intervened),
+            counting_rows("rolling_cases", ROLLING),
+        ),
+        ratio("intervened", "rolling_cases"),
+        "platform-intervened cases / cases, over the `rolling_days` days up to each day (a case "
+        "counts on each of the `rolling_days` days from its application on): by day it is the "
+        "rolling rate of that day; over a longer period the ratio of the daily windows' sums. "
+        "拼多多's 近30天介入率 is the value of the period's last day",
+        source="拼多多 近30天介入率 (seed 004)",
+        rolling_days=ROLLING_DAYS,
+    ),
+    _m(
+        "response_48h_rate",
+        "48小时响应率",
+        "48-hour response rate",
+        "ratio",
+        "higher",
+        "case",
+        (counting("responded", APPLIED, _responded), CASES),
+        ratio("responded", "cases"),
+        "cases with a first merchant response within `hours` of application / cases (dated by "
+        "applied_at; 拼多多 approves the refund itself after 48 h)",
+        source="拼多多 售后 48 小时 (seed 004)",
+        hours=48,
+    ),
+    _m(
+        "resolution_rate",
+        "解决率",
+        "Resolution rate",
+        "ratio",
+        "higher",
+        "case",
+        (counting("resolved", APPLIED, lambda t, p: t.status.isin(DONE) & ~t.intervened), CASES),
+        ratio("resolved", "cases"),
+        "cases completed (success or closed) without platform intervention / cases (dated by "
+        "applied_at)",
+        source="售后 解决率 (seed 002)",
+    ),
+    _m(
+        "so_review_20min_rate",
+        "服务单审核20分钟达标率",
+        "Service-order review 20-min rate",
+        "ratio",
+        "higher",
+        "service order",
+        (
+            counting("reviewed_in_time", SERVICE_STEPS, _step_within("review")),
+            counting("reviewed", SERVICE_STEPS, _steps("review")),
+        ),
+        ratio("reviewed_in_time", "reviewed"),
+        "service orders first reviewed within `minutes` of application, counting only time "
+        "inside `service_hours`, / reviewed service orders (dated by first_reviewed_at)",
+        source="京东 服务单审核 (seeds 000, 004)",
+        minutes=20,
+        service_hours="09:00-21:00",
+    ),
+    _m(
+        "so_process_20min_rate",
+        "服务单处理20分钟达标率",
+        "Service-order processing 20-min rate",
+        "ratio",
+        "higher",
+        "service order",
+        (
+            counting("processed_in_time", SERVICE_STEPS, _step_within("process")),
+            counting("processed", SERVICE_STEPS, _steps("process")),
+        ),
+        ratio("processed_in_time", "processed"),
+        "service orders whose first result came within `minutes` of ready_at, counting only "
+        "time inside `service_hours`, / processed service orders (dated by first_result_at)",
+        source="京东 服务单处理 (seeds 000, 004)",
+        minutes=20,
+        service_hours="09:00-21:00",
+    ),
+    _m(
+        "so_awaiting_feedback_rate",
+        "待客户反馈率",
+        "Awaiting-feedback rate",
+        "ratio",
+        "lower",
+        "service order",
+        (
+            counting("awaiting", SERVICE_STEPS, lambda t, p: (t.step == "review") & t.awaiting),
+            counting("reviewed", SERVICE_STEPS, _steps("review")),
+        ),
+        ratio("awaiting", "reviewed"),
+        "reviewed service orders ever put into awaiting feedback / reviewed service orders "
+        "(dated by first_reviewed_at: the data model keeps no later review time)",
+        source="京东 待客户反馈率 (seeds 000, 004)",
+    ),
+    _m(
+        "spot_check_pass_rate",
+        "服务规范达标率",
+        "Spot-check pass rate",
+        "ratio",
+        "higher",
+        "spot check",
+        (
+            counting("passed", SPOT_CHECKS, lambda t, p: t.passed),
+            counting_rows("checks", SPOT_CHECKS),
+        ),
+        ratio("passed", "checks"),
+        "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
+        "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (a "
+        "session with several reviewers) left out; dated by the review's date, else reviewed_at",
+        source="京东 服务规范达标率 (seeds 000, 004)",
+    ),
+    _m(
+        "email_on_time_rate",
+        "邮件按时回复率",
+        "E-mail on-time rate",
+        "ratio",
+        "higher",
+        "ticket",
+        (
+            counting("emails_on_time", TICKETS, _email_on_time),
+            counting("emails", TICKETS, lambda t, p: t.kind == "email"),
+        ),
+        ratio("emails_on_time", "emails"),
+        "e-mails received before `cutoff` answered by `deadline` the same day, received at or "
+        "after `cutoff` answered by `deadline` the next day / e-mails (dated by received_at)",
+        source="京东 售后邮件时效 (seed 004)",
+        cutoff="16:00",
+        deadline="18:00",
+    ),
+    _m(
+        "ticket_3h_rate",
+        "投诉工单3小时回复率",
+        "Complaint tickets answered in 3 h",
+        "ratio",
+        "higher",
+        "ticket",
+        (
+            counting("complaints_in_time", TICKETS, _complaint_in_time),
+            counting("complaint_tickets", TICKETS, lambda t, p: t.kind == "complaint"),
+        ),
+        ratio("complaints_in_time", "complaint_tickets"),
+        "complaint tickets answered within `hours` of receipt / complaint tickets (dated by "
+        "received_at)",
+        source="京东 投诉工单 (seed 004)",
+        hours=3,
+    ),
 )

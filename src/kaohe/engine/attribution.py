@@ -72,14 +72,19 @@ class Rules:
         p = {**CONVERSION_DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
         anchor, touch = str(p["anchor"]).strip().lower(), str(p["touch"]).strip().lower()
         if anchor not in ANCHORS:
-            raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}, got {anchor!r}",
-                              field="anchor")
+            raise ConfigError(
+                f"anchor must be one of {', '.join(ANCHORS)}, got {anchor!r}", field="anchor"
+            )
         if touch not in TOUCHES:
             raise ConfigError(f"touch must be last or first, got {touch!r}", field="touch")
-        return cls(window_ms=int(window_hours(p["window"]) * HOUR_MS), anchor=anchor,
-                   touch=touch, pay_horizon_ms=_days_ms(p["pay_horizon"], "pay_horizon"),
-                   clawback_ms=_days_ms(p["clawback_days"], "clawback_days"),
-                   lookback_ms=_days_ms(p["aftersales_lookback"], "aftersales_lookback"))
+        return cls(
+            window_ms=int(window_hours(p["window"]) * HOUR_MS),
+            anchor=anchor,
+            touch=touch,
+            pay_horizon_ms=_days_ms(p["pay_horizon"], "pay_horizon"),
+            clawback_ms=_days_ms(p["clawback_days"], "clawback_days"),
+            lookback_ms=_days_ms(p["aftersales_lookback"], "aftersales_lookback"),
+        )
 
     @property
     def window_days(self) -> int:
@@ -95,12 +100,12 @@ def window_hours(value: Any) -> float:
     1 h – 15 days, else ConfigError."""
     match = None if isinstance(value, bool) else _DURATION.match(str(value))
     if not match:
-        raise ConfigError(f"window must be hours (48) or a duration (48h, 2d), got {value!r}",
-                          field="window")
+        raise ConfigError(
+            f"window must be hours (48) or a duration (48h, 2d), got {value!r}", field="window"
+        )
     hours = float(match[1]) * _UNIT_H[match[2].lower() if match[2] else None]
     if not WINDOW_RANGE_H[0] <= hours <= WINDOW_RANGE_H[1]:
-        raise ConfigError(f"window must be between 1 h and 15 days, got {value!r}",
-                          field="window")
+        raise ConfigError(f"window must be between 1 h and 15 days, got {value!r}", field="window")
     return hours
 
 
@@ -116,6 +121,7 @@ def _days_ms(value: Any, name: str) -> int:
 
 # orders and replies ----------------------------------------------------------------------
 
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
@@ -125,7 +131,12 @@ def prepared_orders(orders: ir.Table, rules: Rules) -> ir.Table:
     o = orders
     paid = o.paid_at.notnull() & (delta_ms(o.paid_at, o.created_at) <= rules.pay_horizon_ms)
     return o.select(
-        "order_id", "shop", "platform", "buyer", "created_at", "cancelled_at",
+        "order_id",
+        "shop",
+        "platform",
+        "buyer",
+        "created_at",
+        "cancelled_at",
         paid_time=ibis.ifelse(paid, o.paid_at, ibis.null("timestamp")),
         amount=o.amount.cast("float64").fill_null(0.0),
         items=o.items.cast("int64").fill_null(1),
@@ -165,14 +176,16 @@ def _replies(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return blocks.keep(r.select("shop", "buyer", "agent", "time", "seq"))
 
 
-def _touches(o: ir.Table, replies: ir.Table, anchor: ir.Value, window_ms: int,
-             kind: str) -> ir.Table:
+def _touches(
+    o: ir.Table, replies: ir.Table, anchor: ir.Value, window_ms: int, kind: str
+) -> ir.Table:
     """Valid replies to the order's buyer from the shop's agents in [anchor − window, anchor)."""
     a = o.select("order_id", "created_at", o_shop=o.shop, o_buyer=o.buyer, anchor=anchor)
     j = a.join(replies, [a.o_shop == replies.shop, a.o_buyer == replies.buyer])
     j = j.filter((j.time < j.anchor) & (delta_ms(j.anchor, j.time) <= window_ms))
-    return j.select("order_id", "agent", "time", "seq", "created_at", "anchor",
-                    kind=ibis.literal(kind))
+    return j.select(
+        "order_id", "agent", "time", "seq", "created_at", "anchor", kind=ibis.literal(kind)
+    )
 
 
 def touch_table(o: ir.Table, replies: ir.Table, rules: Rules) -> ir.Table:
@@ -184,18 +197,23 @@ def touch_table(o: ir.Table, replies: ir.Table, rules: Rules) -> ir.Table:
     if rules.anchor == "order":
         t = at_order.mutate(effective=ibis.literal(True))
     else:
-        at_pay = _touches(o, replies, ibis.coalesce(o.paid_time, o.created_at),
-                          rules.window_ms, "payment")
+        at_pay = _touches(
+            o, replies, ibis.coalesce(o.paid_time, o.created_at), rules.window_ms, "payment"
+        )
         t = ibis.union(at_order, at_pay)
         if rules.anchor == "payment":
             t = t.mutate(effective=t.kind == "payment")
         else:  # order_first: the order anchor when it finds an agent, else the payment anchor
             hit = at_order.select(hit_id=at_order.order_id).distinct()
             t = t.left_join(hit, t.order_id == hit.hit_id)
-            t = t.mutate(effective=ibis.ifelse(t.hit_id.notnull(), t.kind == "order",
-                                               t.kind == "payment")).drop("hit_id")
-    order = ([ibis.desc("time"), ibis.desc("seq"), "agent"] if rules.touch == "last"
-             else ["time", "seq", "agent"])
+            t = t.mutate(
+                effective=ibis.ifelse(t.hit_id.notnull(), t.kind == "order", t.kind == "payment")
+            ).drop("hit_id")
+    order = (
+        [ibis.desc("time"), ibis.desc("seq"), "agent"]
+        if rules.touch == "last"
+        else ["time", "seq", "agent"]
+    )
     w = ibis.window(group_by=["order_id", "effective"], order_by=order)
     return t.mutate(rank=ibis.row_number().over(w))
 
@@ -215,28 +233,35 @@ def refund_table(o: ir.Table, refunds: ir.Table, rules: Rules) -> ir.Table:
     r = refunds
     done = (r.status == "success") | (r.status.isnull() & r.completed_at.notnull())
     r = r.filter(done & r.type.isin(list(MONEY_REFUNDS)))
-    r = r.select(r_id=r.order_id, r_amount=r.amount.cast("float64"),
-                 r_time=ibis.coalesce(r.completed_at, r.agreed_at, r.applied_at))
+    r = r.select(
+        r_id=r.order_id,
+        r_amount=r.amount.cast("float64"),
+        r_time=ibis.coalesce(r.completed_at, r.agreed_at, r.applied_at),
+    )
     p = o.filter(o.paid_time.notnull()).select("order_id", "paid_time", "amount", "cancelled_at")
     j = p.join(r, p.order_id == r.r_id)
     j = j.filter(delta_ms(j.r_time, j.paid_time) <= rules.clawback_ms)
-    refunded = j.group_by("order_id").agg(
-        refund_sum=ibis.coalesce(j.r_amount, j.amount).sum())
+    refunded = j.group_by("order_id").agg(refund_sum=ibis.coalesce(j.r_amount, j.amount).sum())
     p = p.left_join(refunded, p.order_id == refunded.order_id).drop("order_id_right")
-    cancelled = p.cancelled_at.notnull() & (delta_ms(p.cancelled_at, p.paid_time)
-                                            <= rules.clawback_ms)
-    taken = ibis.greatest(p.refund_sum.fill_null(0.0),
-                          ibis.ifelse(cancelled, p.amount, ibis.literal(0.0)))
+    cancelled = p.cancelled_at.notnull() & (
+        delta_ms(p.cancelled_at, p.paid_time) <= rules.clawback_ms
+    )
+    taken = ibis.greatest(
+        p.refund_sum.fill_null(0.0), ibis.ifelse(cancelled, p.amount, ibis.literal(0.0))
+    )
     return p.select("order_id", refund_amount=ibis.least(taken, p.amount))
 
 
-def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table,
-               refunds: ir.Table) -> ir.Table:
+def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table, refunds: ir.Table) -> ir.Table:
     """One row per order: credited agent (null = silent), silence at creation, follow-up
     before payment, refund within the clawback."""
     credited = touches.filter(touches.effective & (touches.rank == 0))
-    credited = credited.select(c_id=credited.order_id, credited=credited.agent,
-                               credited_time=credited.time, anchor_kind=credited.kind)
+    credited = credited.select(
+        c_id=credited.order_id,
+        credited=credited.agent,
+        credited_time=credited.time,
+        anchor_kind=credited.kind,
+    )
     hit = touches.filter(touches.kind == "order").select(h_id=touches.order_id).distinct()
     followed = followers.select(f_id=followers.order_id).distinct()
     a = o.left_join(credited, o.order_id == credited.c_id)
@@ -245,14 +270,27 @@ def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table,
     a = a.left_join(refunds, a.order_id == refunds.order_id)
     refund = a.refund_amount.fill_null(0.0)
     return a.select(
-        "order_id", "shop", "platform", "buyer", "created_at", "paid_time", "amount", "items",
-        "credited", "credited_time", "anchor_kind",
-        silent=a.credited.isnull(), silent_at_creation=a.h_id.isnull(),
-        followed=a.f_id.notnull(), refund_amount=refund, refunded=refund > 0,
+        "order_id",
+        "shop",
+        "platform",
+        "buyer",
+        "created_at",
+        "paid_time",
+        "amount",
+        "items",
+        "credited",
+        "credited_time",
+        "anchor_kind",
+        silent=a.credited.isnull(),
+        silent_at_creation=a.h_id.isnull(),
+        followed=a.f_id.notnull(),
+        refund_amount=refund,
+        refunded=refund > 0,
     )
 
 
 # registered sources -------------------------------------------------------------------------
+
 
 def _touch_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     rules = Rules.of(params)
@@ -270,8 +308,14 @@ def _attributed_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     rules = Rules.of(params)
     o = _orders(blocks, rules)
     refunds = refund_table(o, blocks.table("refunds"), rules)
-    return blocks.keep(attributed(o, blocks.get("attribution_touches", params),
-                                  blocks.get("attribution_followers", params), refunds))
+    return blocks.keep(
+        attributed(
+            o,
+            blocks.get("attribution_touches", params),
+            blocks.get("attribution_followers", params),
+            refunds,
+        )
+    )
 
 
 def _paid(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -297,37 +341,54 @@ def assist_table(paid: ir.Table, touches: ir.Table, followers: ir.Table) -> ir.T
     before = before.select("order_id", "agent", kind=ibis.literal("order"))
     after = followers.select("order_id", "agent", kind=ibis.literal("followup"))
     both = ibis.union(before, after, distinct=True)
-    cols = paid.select(p_id=paid.order_id, shop=paid.shop, platform=paid.platform,
-                       buyer=paid.buyer, day=paid.day, credited=paid.credited)
+    cols = paid.select(
+        p_id=paid.order_id,
+        shop=paid.shop,
+        platform=paid.platform,
+        buyer=paid.buyer,
+        day=paid.day,
+        credited=paid.credited,
+    )
     j = both.join(cols, both.order_id == cols.p_id)
     j = j.filter(j.credited.isnull() | (j.agent != j.credited))
     return j.select("order_id", "agent", "kind", "shop", "platform", "buyer", "day")
 
 
 def _assists(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
-    return assist_table(_paid(blocks, params), blocks.get("attribution_touches", params),
-                        blocks.get("attribution_followers", params))
+    return assist_table(
+        _paid(blocks, params),
+        blocks.get("attribution_touches", params),
+        blocks.get("attribution_followers", params),
+    )
 
 
-def inquiry_table(buyer_messages: ir.Table, orders: ir.Table, prior: ir.Table,
-                  rules: Rules) -> ir.Table:
+def inquiry_table(
+    buyer_messages: ir.Table, orders: ir.Table, prior: ir.Table, rules: Rules
+) -> ir.Table:
     """One row per reception (shop, buyer, agent, day) with `inquiry` (not an after-sales
     consultation), `ordered` (≥1 outcome order credited to the agent) and `paid` (≥1 such order
     paid). Outcome: an order of the buyer in the shop created between the reception's first
     message and `window` after its last."""
     b = buyer_messages
     rec = b.group_by(["shop", "buyer", "agent", "day"]).agg(
-        platform=b.platform.max(), first=b.time.min(), last=b.time.max())
+        platform=b.platform.max(), first=b.time.min(), last=b.time.max()
+    )
     keys = ["shop", "buyer", "agent", "day"]
-    oc = orders.select(o_shop=orders.shop, o_buyer=orders.buyer, created_at=orders.created_at,
-                       credited=orders.credited, paid_time=orders.paid_time)
+    oc = orders.select(
+        o_shop=orders.shop,
+        o_buyer=orders.buyer,
+        created_at=orders.created_at,
+        credited=orders.credited,
+        paid_time=orders.paid_time,
+    )
     j = rec.join(oc, [rec.shop == oc.o_shop, rec.buyer == oc.o_buyer])
     j = j.filter((j.created_at >= j.first) & (delta_ms(j.created_at, j.last) <= rules.window_ms))
     mine = j.credited.notnull() & (j.credited == j.agent)
     outcome = j.group_by(keys).agg(
         any_order=j.created_at.count(),
         ordered=mine.cast("int64").max(),
-        paid=(mine & j.paid_time.notnull()).cast("int64").max())
+        paid=(mine & j.paid_time.notnull()).cast("int64").max(),
+    )
     pr = prior.filter(prior.paid_time.notnull())
     pr = pr.select(p_shop=pr.shop, p_buyer=pr.buyer, paid_time=pr.paid_time)
     k = rec.join(pr, [rec.shop == pr.p_shop, rec.buyer == pr.p_buyer])
@@ -336,44 +397,54 @@ def inquiry_table(buyer_messages: ir.Table, orders: ir.Table, prior: ir.Table,
     out = rec.left_join(outcome, keys).select(*rec.columns, "any_order", "ordered", "paid")
     out = out.left_join(before, keys).select(*out.columns, "bought_before")
     aftersales = out.bought_before.notnull() & out.any_order.isnull()
-    return out.select(*keys, "platform", "first", "last", inquiry=~aftersales,
-                      ordered=out.ordered.fill_null(0) == 1, paid=out.paid.fill_null(0) == 1)
+    return out.select(
+        *keys,
+        "platform",
+        "first",
+        "last",
+        inquiry=~aftersales,
+        ordered=out.ordered.fill_null(0) == 1,
+        paid=out.paid.fill_null(0) == 1,
+    )
 
 
 def _inquiries(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     rules = Rules.of(params)
     prior = blocks.table("orders")
     if blocks.window is not None:
-        lo = _midnight(blocks.window[0]) - timedelta(
-            milliseconds=rules.lookback_ms + rules.pay_horizon_ms) - timedelta(days=1)
-        prior = prior.filter((prior.created_at >= lo)
-                             & (prior.created_at < _midnight(blocks.window[1])
-                                + timedelta(days=2)))
+        lo = (
+            _midnight(blocks.window[0])
+            - timedelta(milliseconds=rules.lookback_ms + rules.pay_horizon_ms)
+            - timedelta(days=1)
+        )
+        prior = prior.filter(
+            (prior.created_at >= lo)
+            & (prior.created_at < _midnight(blocks.window[1]) + timedelta(days=2))
+        )
     prior = prepared_orders(prior, rules)
-    return inquiry_table(blocks.get("buyer_messages"), blocks.get("attributed_orders", params),
-                         prior, rules)
+    return inquiry_table(
+        blocks.get("buyer_messages"), blocks.get("attributed_orders", params), prior, rules
+    )
 
 
 _TABLES = ("orders", "refunds")
 for _source in (
     SourceDef("attribution_replies", _replies, ("window", "pay_horizon"), _TABLES, MARGIN_DAYS),
     SourceDef("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, _TABLES,
-              MARGIN_DAYS),
-    SourceDef("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, _TABLES,
-              MARGIN_DAYS),
-    SourceDef("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
-              message_days),
-    SourceDef("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
-              message_days),
-    SourceDef("sales_assists", _assists, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS,
-              message_days),
+    SourceDef("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
+    SourceDef("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
+    SourceDef(
+        "sales_credited", _credited_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days
+    ),
+    SourceDef("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
+    SourceDef("sales_assists", _assists, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
     SourceDef("inquiries", _inquiries, CONVERSION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
 ):
     register_source(_source)
 
 
 # kaohe credit ---------------------------------------------------------------------------------
+
 
 def credit_params(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The attribution and block parameters for `kaohe credit`: defaults, then plain
@@ -388,8 +459,9 @@ def credit(store: Any, order_id: str, params: Mapping[str, Any] | None = None) -
 
     p = credit_params(params)
     rules = Rules.of(p)
-    found = store.con.execute("SELECT CAST(created_at AS DATE) FROM orders WHERE order_id = ?",
-                              [order_id]).fetchone()
+    found = store.con.execute(
+        "SELECT CAST(created_at AS DATE) FROM orders WHERE order_id = ?", [order_id]
+    ).fetchone()
     if found is None:
         raise NotFoundError(f"unknown order {order_id!r}")
     # the replies reach one more window back, to show the ones just outside it
@@ -400,32 +472,49 @@ def credit(store: Any, order_id: str, params: Mapping[str, Any] | None = None) -
     replies = _replies(blocks, p)
     touches = touch_table(o, replies, rules)
     followers = follower_table(o, replies)
-    row = attributed(o, touches, followers,
-                     refund_table(o, blocks.table("refunds"), rules)).to_pyarrow().to_pylist()[0]
+    row = (
+        attributed(o, touches, followers, refund_table(o, blocks.table("refunds"), rules))
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     all_touches = touches.to_pyarrow().to_pylist()
     eff = [t for t in all_touches if t["effective"]]
     kind = _anchor_used(rules.anchor, any(t["kind"] == "order" for t in all_touches))
-    anchor_time = row["created_at"] if kind == "order" else (row["paid_time"]
-                                                            or row["created_at"])
+    anchor_time = row["created_at"] if kind == "order" else (row["paid_time"] or row["created_at"])
     nearby = _nearby(o, replies, anchor_time, rules)
-    assists_before = sorted({t["agent"] for t in eff if t["time"] < row["created_at"]}
-                            - {row["credited"]})
+    assists_before = sorted(
+        {t["agent"] for t in eff if t["time"] < row["created_at"]} - {row["credited"]}
+    )
     follow = followers.to_pyarrow().to_pylist()
     assists_after = sorted({f["agent"] for f in follow} - {row["credited"]})
     return {
-        "order_id": order_id, "shop": row["shop"], "platform": row["platform"],
-        "buyer": row["buyer"], "created_at": row["created_at"], "paid_at": row["paid_time"],
-        "paid": row["paid_time"] is not None, "amount": row["amount"], "items": row["items"],
-        "credited_agent": row["credited"], "silent": row["silent"],
+        "order_id": order_id,
+        "shop": row["shop"],
+        "platform": row["platform"],
+        "buyer": row["buyer"],
+        "created_at": row["created_at"],
+        "paid_at": row["paid_time"],
+        "paid": row["paid_time"] is not None,
+        "amount": row["amount"],
+        "items": row["items"],
+        "credited_agent": row["credited"],
+        "silent": row["silent"],
         "silent_at_creation": row["silent_at_creation"],
-        "followed_before_payment": row["followed"], "refund_amount": row["refund_amount"],
-        "rule": {"anchor": rules.anchor, "anchor_used": kind, "anchor_time": anchor_time,
-                 "touch": rules.touch, "window_h": rules.window_ms / HOUR_MS,
-                 "window_from": anchor_time - timedelta(milliseconds=rules.window_ms),
-                 "pay_horizon_days": rules.pay_horizon_ms / DAY_MS,
-                 "clawback_days": rules.clawback_ms / DAY_MS},
+        "followed_before_payment": row["followed"],
+        "refund_amount": row["refund_amount"],
+        "rule": {
+            "anchor": rules.anchor,
+            "anchor_used": kind,
+            "anchor_time": anchor_time,
+            "touch": rules.touch,
+            "window_h": rules.window_ms / HOUR_MS,
+            "window_from": anchor_time - timedelta(milliseconds=rules.window_ms),
+            "pay_horizon_days": rules.pay_horizon_ms / DAY_MS,
+            "clawback_days": rules.clawback_ms / DAY_MS,
+        },
         "touches": [_touch_row(r, row, anchor_time, rules) for r in nearby],
-        "assist_order": assists_before, "assist_followup": assists_after,
+        "assist_order": assists_before,
+        "assist_followup": assists_after,
         "reason": _reason(row, rules, kind),
     }
 
@@ -436,21 +525,22 @@ def _anchor_used(anchor: str, touched_before_order: bool) -> str:
     return anchor
 
 
-def _nearby(o: ir.Table, replies: ir.Table, anchor_time: datetime,
-            rules: Rules) -> list[dict[str, Any]]:
+def _nearby(
+    o: ir.Table, replies: ir.Table, anchor_time: datetime, rules: Rules
+) -> list[dict[str, Any]]:
     """The thread's valid replies from one window before the window up to the payment (or the
     anchor), to show what fell inside and just outside."""
     lo = anchor_time - 2 * timedelta(milliseconds=rules.window_ms)
-    a = o.select(o_shop=o.shop, o_buyer=o.buyer, created_at=o.created_at,
-                 paid_time=o.paid_time)
+    a = o.select(o_shop=o.shop, o_buyer=o.buyer, created_at=o.created_at, paid_time=o.paid_time)
     j = a.join(replies, [a.o_shop == replies.shop, a.o_buyer == replies.buyer])
     end = ibis.greatest(ibis.coalesce(j.paid_time, j.created_at), ibis.literal(anchor_time))
     j = j.filter((j.time >= lo) & (j.time <= end))
     return j.select("agent", "time", "seq").order_by(["time", "seq"]).to_pyarrow().to_pylist()
 
 
-def _touch_row(r: dict[str, Any], order: dict[str, Any], anchor_time: datetime,
-               rules: Rules) -> dict[str, Any]:
+def _touch_row(
+    r: dict[str, Any], order: dict[str, Any], anchor_time: datetime, rules: Rules
+) -> dict[str, Any]:
     before_ms = (anchor_time - r["time"]) / timedelta(milliseconds=1)
     if r["time"] >= anchor_time:
         where = "after_anchor"
@@ -458,10 +548,19 @@ def _touch_row(r: dict[str, Any], order: dict[str, Any], anchor_time: datetime,
         where = "before_window"
     else:
         where = "in_window"
-    credited = (where == "in_window" and r["agent"] == order["credited"]
-                and r["time"] == order["credited_time"])
-    return {"agent": r["agent"], "time": r["time"], "seq": r["seq"], "position": where,
-            "seconds_before_anchor": before_ms / 1000.0, "credited": credited}
+    credited = (
+        where == "in_window"
+        and r["agent"] == order["credited"]
+        and r["time"] == order["credited_time"]
+    )
+    return {
+        "agent": r["agent"],
+        "time": r["time"],
+        "seq": r["seq"],
+        "position": where,
+        "seconds_before_anchor": before_ms / 1000.0,
+        "credited": credited,
+    }
 
 
 def _reason(row: dict[str, Any], rules: Rules, kind: str) -> dict[str, str]:
@@ -469,14 +568,17 @@ def _reason(row: dict[str, Any], rules: Rules, kind: str) -> dict[str, str]:
     anchor_zh = {"order": "下单", "payment": "付款"}[kind]
     anchor_en = {"order": "the order", "payment": "the payment"}[kind]
     if row["silent"]:
-        zh, en = (f"静默订单: 窗口内无有效回复 ({anchor_zh}前 {hours} 小时内)",
-                  f"silent order: no valid reply within {hours} h before {anchor_en}")
+        zh, en = (
+            f"静默订单: 窗口内无有效回复 ({anchor_zh}前 {hours} 小时内)",
+            f"silent order: no valid reply within {hours} h before {anchor_en}",
+        )
     else:
         which_zh, which_en = ("最后", "last") if rules.touch == "last" else ("第一", "first")
-        zh = (f"落实客服 {row['credited']}: {anchor_zh}前 {hours} 小时窗口内{which_zh}一次"
-              "有效回复")
-        en = (f"credited to {row['credited']}: the {which_en} valid reply within {hours} h "
-              f"before {anchor_en}")
+        zh = f"落实客服 {row['credited']}: {anchor_zh}前 {hours} 小时窗口内{which_zh}一次有效回复"
+        en = (
+            f"credited to {row['credited']}: the {which_en} valid reply within {hours} h "
+            f"before {anchor_en}"
+        )
         if rules.anchor == "order_first" and kind == "payment":
             zh += " (下单时静默, 按付款归属)"
             en += " (silent at the order, so attributed at payment)"

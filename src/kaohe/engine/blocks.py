@@ -76,8 +76,7 @@ def _packed(m: ir.Table, value: ir.StringValue) -> ir.StringValue:
 
 def _unpack(packed: ir.StringValue) -> tuple[ir.IntegerValue, ir.StringValue]:
     """(time in ms, value) of a packed string."""
-    return (packed.substr(0, MS_DIGITS).cast("int64"),
-            packed.substr(MS_DIGITS + SEQ_DIGITS))
+    return (packed.substr(0, MS_DIGITS).cast("int64"), packed.substr(MS_DIGITS + SEQ_DIGITS))
 
 
 def assign_agents(m: ir.Table, horizon_ms: int) -> ir.Table:
@@ -95,17 +94,21 @@ def assign_agents(m: ir.Table, horizon_ms: int) -> ir.Table:
     todo = todo.mutate(
         _next=ibis.ifelse(todo.is_reply, _packed(todo, aid), none).min().over(following),
         _prev=ibis.ifelse(todo.is_agent & (todo.aid != 0), _packed(todo, aid), none)
-        .max().over(_cum(THREAD_ID)))
+        .max()
+        .over(_cum(THREAD_ID)),
+    )
     next_ms, next_aid = _unpack(todo._next)
     in_horizon = (next_ms - delta_ms(todo.time, EPOCH)) <= horizon_ms
     found = ibis.coalesce(ibis.ifelse(in_horizon, next_aid, none), _unpack(todo._prev)[1])
-    todo = todo.mutate(aid=ibis.ifelse(todo.aid != 0, todo.aid,
-                                       found.cast("int64").fill_null(0)))
+    todo = todo.mutate(aid=ibis.ifelse(todo.aid != 0, todo.aid, found.cast("int64").fill_null(0)))
     return ibis.union(done, todo.drop("_next", "_prev"))
 
 
-def dimensions(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = False,
-               ) -> tuple[ir.Table, ir.Table]:
+def dimensions(
+    con: Any,
+    exclude_buyers: tuple[str, ...],
+    ad_sessions: bool = False,
+) -> tuple[ir.Table, ir.Table]:
     """The numbered threads (tid, shop, buyer, platform) and agents (aid, agent)."""
     m = _messages(con, exclude_buyers, ad_sessions)
     threads = m.group_by(list(THREAD)).agg(platform=m.platform.max())
@@ -113,13 +116,17 @@ def dimensions(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = Fa
     threads = threads.mutate(tid=number)  # int64 on every backend (Spark's row_number: int32)
     agents = m.select("agent").distinct()
     agents = agents.filter(agents.agent.notnull())
-    agents = agents.mutate(aid=ibis.row_number().over(ibis.window(order_by="agent"))
-                           .cast("int64") + 1)
+    agents = agents.mutate(
+        aid=ibis.row_number().over(ibis.window(order_by="agent")).cast("int64") + 1
+    )
     return threads, agents
 
 
-def _messages(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = False,
-              ) -> ir.Table:
+def _messages(
+    con: Any,
+    exclude_buyers: tuple[str, ...],
+    ad_sessions: bool = False,
+) -> ir.Table:
     """The messages metrics may count: without the exclusion list's buyers and, with
     `ad_sessions`, without the sessions the quality inspection found advertising or spam."""
     m = con.table("messages")
@@ -128,17 +135,34 @@ def _messages(con: Any, exclude_buyers: tuple[str, ...], ad_sessions: bool = Fal
     if ad_sessions:
         f = con.table("qa_findings")
         spam = f.filter((f.category == "spam") & f.session_start.notnull())
-        spam = spam.select(_shop=spam.shop, _buyer=spam.buyer, _start=spam.session_start,
-                           _end=ibis.coalesce(spam.session_end, spam.time)).distinct()
-        m = m.anti_join(spam, [m.shop == spam._shop, m.buyer == spam._buyer,
-                               m.time >= spam._start, m.time <= spam._end])
+        spam = spam.select(
+            _shop=spam.shop,
+            _buyer=spam.buyer,
+            _start=spam.session_start,
+            _end=ibis.coalesce(spam.session_end, spam.time),
+        ).distinct()
+        m = m.anti_join(
+            spam,
+            [
+                m.shop == spam._shop,
+                m.buyer == spam._buyer,
+                m.time >= spam._start,
+                m.time <= spam._end,
+            ],
+        )
     return m
 
 
-def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
-                  exclude_buyers: tuple[str, ...], keep_text: bool,
-                  horizon_ms: int = 24 * 3_600_000, auto_reply_counts: bool = False,
-                  ad_sessions: bool = False) -> ir.Table:
+def assigned_base(
+    con: Any,
+    threads: ir.Table,
+    agents: ir.Table,
+    exclude_buyers: tuple[str, ...],
+    keep_text: bool,
+    horizon_ms: int = 24 * 3_600_000,
+    auto_reply_counts: bool = False,
+    ad_sessions: bool = False,
+) -> ir.Table:
     """All messages as numbers and flags, with their assigned agent (the text only when the
     ad filter needs it). Rows no agent could be assigned to keep aid 0: they count for the
     shop, not for any agent (data-model.md)."""
@@ -146,10 +170,14 @@ def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
     m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
     m = m.left_join(agents, "agent").select(*m.columns, "aid")
     flags = {
-        "time": m.time, "seq": m.seq.fill_null(0).cast("int64"), "tid": m.tid.cast("int64"),
+        "time": m.time,
+        "seq": m.seq.fill_null(0).cast("int64"),
+        "tid": m.tid.cast("int64"),
         "aid": m.aid.fill_null(0).cast("int64"),
-        "chars": m.text.fill_null("").length(), "is_agent": m.sender == "agent",
-        "is_buyer": m.sender == "buyer", "is_reply": valid_reply(m, auto_reply_counts),
+        "chars": m.text.fill_null("").length(),
+        "is_agent": m.sender == "agent",
+        "is_buyer": m.sender == "buyer",
+        "is_reply": valid_reply(m, auto_reply_counts),
         "is_handoff": m.msg_type.fill_null("") == "handoff",
     }
     if keep_text:
@@ -161,11 +189,12 @@ def assigned_base(con: Any, threads: ir.Table, agents: ir.Table,
 def assigned(m: ir.Table) -> ir.Table:
     """The assigned messages with the local day, reply runs `seg`, the previous message's
     time and the running count of buyer messages `nb` — every window over one sort."""
-    m = m.mutate(day=m.time.date(),
-                 seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
-                 nb=m.is_buyer.cast("int64").sum().over(_cum(CONV_ID)),
-                 prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID),
-                                                         order_by=list(ORDER))))
+    m = m.mutate(
+        day=m.time.date(),
+        seg=m.is_reply.cast("int64").sum().over(_cum(CONV_ID)),
+        nb=m.is_buyer.cast("int64").sum().over(_cum(CONV_ID)),
+        prev_time=m.time.lag().over(ibis.window(group_by=list(CONV_ID), order_by=list(ORDER))),
+    )
     return m.drop("is_agent")
 
 
@@ -217,17 +246,28 @@ def _sessions_from_starts(m: ir.Table, gap_ms: int) -> ir.Table:
     """Sessions from their first rows alone: a session ends where the next one's first row
     says the previous message was, and holds the buyer messages counted in between."""
     first = m.filter(session_start(m, gap_ms))
-    first = first.select(*CONV, "prev_time", start=first.time,
-                         start_seq=first.seq, by_buyer=first.is_buyer,
-                         before=first.nb - first.is_buyer.cast("int64"))
+    first = first.select(
+        *CONV,
+        "prev_time",
+        start=first.time,
+        start_seq=first.seq,
+        by_buyer=first.is_buyer,
+        before=first.nb - first.is_buyer.cast("int64"),
+    )
     w = ibis.window(group_by=list(CONV_ID), order_by=["start", "start_seq"])
-    first = first.mutate(_next_prev=first.prev_time.lead().over(w),
-                         _next_before=first.before.lead().over(w))
+    first = first.mutate(
+        _next_prev=first.prev_time.lead().over(w), _next_before=first.before.lead().over(w)
+    )
     totals = m.group_by(CONV_ID).agg(_last=m.time.max(), _buyers=m.nb.max())
     s = first.join(totals, list(CONV_ID))
-    return s.select(*CONV, "start", "start_seq", "by_buyer",
-                    end=ibis.coalesce(s._next_prev, s._last),
-                    buyer_messages=ibis.coalesce(s._next_before, s._buyers) - s.before)
+    return s.select(
+        *CONV,
+        "start",
+        "start_seq",
+        "by_buyer",
+        end=ibis.coalesce(s._next_prev, s._last),
+        buyer_messages=ibis.coalesce(s._next_before, s._buyers) - s.before,
+    )
 
 
 def _sessions_by_id(m: ir.Table) -> ir.Table:
@@ -260,8 +300,12 @@ def _round_starts(b: ir.Table, horizon_ms: int) -> ir.Table:
         inside = delta_ms(joined.time, joined.round_start) <= horizon_ms
         parts.append(joined.filter(inside).mutate(_unsplit=done))
         rest = joined.filter(~inside).drop("round_start")
-    parts.append(rest.mutate(round_start=rest.time.min().over(ibis.window(group_by=keys)),
-                             _unsplit=ibis.literal(True)))
+    parts.append(
+        rest.mutate(
+            round_start=rest.time.min().over(ibis.window(group_by=keys)),
+            _unsplit=ibis.literal(True),
+        )
+    )
     return ibis.union(*parts)
 
 
@@ -290,26 +334,28 @@ def round_messages(m: ir.Table, horizon_ms: int) -> tuple[ir.Table, ir.Table, ir
     stream = m.filter(m.is_buyer | m.is_reply | m.is_handoff)
     buyers = stream.filter(stream.is_buyer).select(*CONV, "seg", "time", "seq")
     replies = stream.filter(stream.is_reply).select(
-        r_cid=stream.cid, reply_seg=stream.seg - 1, reply_time=stream.time)
-    handoffs = stream.filter(stream.is_handoff).select(h_cid=stream.cid, h_seg=stream.seg,
-                                                       h_time=stream.time)
+        r_cid=stream.cid, reply_seg=stream.seg - 1, reply_time=stream.time
+    )
+    handoffs = stream.filter(stream.is_handoff).select(
+        h_cid=stream.cid, h_seg=stream.seg, h_time=stream.time
+    )
     return _round_starts(buyers, horizon_ms), replies, handoffs
 
 
-def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table,
-           horizon_ms: int) -> ir.Table:
+def rounds(started: ir.Table, replies: ir.Table, handoffs: ir.Table, horizon_ms: int) -> ir.Table:
     """One row per round: start, effective start (after a bot hand-off), reply, response."""
-    r = started.group_by([*CONV, "seg", "round_start"]).agg(
-        buyer_messages=started.time.count())
+    r = started.group_by([*CONV, "seg", "round_start"]).agg(buyer_messages=started.time.count())
     r = r.left_join(replies, [r.cid == replies.r_cid, r.seg == replies.reply_seg])
     r = r.select(*CONV, "seg", "round_start", "buyer_messages", "reply_time")
     r = _apply_handoffs(r, handoffs, horizon_ms)
     span = delta_ms(r.reply_time, r.round_start)
     answered = r.reply_time.notnull() & (span <= horizon_ms)
-    response = ibis.ifelse(answered, delta_ms(r.reply_time, r.start).cast("float64") / 1000.0,
-                           ibis.null("float64"))
-    return r.mutate(day=r.round_start.date(), answered=answered.fill_null(False),
-                    response_s=response)
+    response = ibis.ifelse(
+        answered, delta_ms(r.reply_time, r.start).cast("float64") / 1000.0, ibis.null("float64")
+    )
+    return r.mutate(
+        day=r.round_start.date(), answered=answered.fill_null(False), response_s=response
+    )
 
 
 def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
@@ -326,8 +372,9 @@ def _apply_handoffs(r: ir.Table, h: ir.Table, horizon_ms: int) -> ir.Table:
 def first_rounds(s: ir.Table, started: ir.Table, r: ir.Table) -> ir.Table:
     """Sessions started by a buyer, each with the round that holds its first buyer message."""
     s = s.filter(s.by_buyer)
-    st = started.select(_cid=started.cid, _time=started.time, _seq=started.seq,
-                        round_start=started.round_start)
+    st = started.select(
+        _cid=started.cid, _time=started.time, _seq=started.seq, round_start=started.round_start
+    )
     fs = s.join(st, [s.cid == st._cid, s.start == st._time, s.start_seq == st._seq])
     fs = fs.select(*CONV, "start", "day", "round_start")
     rr = r.select("cid", "round_start", "answered", "response_s")
@@ -343,8 +390,12 @@ def transfers(m: ir.Table, gap_ms: int) -> ir.Table:
     m = m.semi_join(multi, list(THREAD_ID))
     w = ibis.window(group_by=list(THREAD_ID), order_by=list(ORDER))
     t = m.mutate(from_aid=m.aid.lag().over(w), prev_time=m.time.lag().over(w))
-    moved = ((t.from_aid != 0) & (t.aid != 0) & (t.from_aid != t.aid)
-             & (delta_ms(t.time, t.prev_time) <= gap_ms))
+    moved = (
+        (t.from_aid != 0)
+        & (t.aid != 0)
+        & (t.from_aid != t.aid)
+        & (delta_ms(t.time, t.prev_time) <= gap_ms)
+    )
     return t.filter(moved.fill_null(False)).select("tid", "aid", "from_aid", "day")
 
 

@@ -15,8 +15,9 @@ ADDITIVE_UNITS = ("count", "amount")  # daily platform figures of these units ma
 PLATFORM, DIFF = "_platform", "_diff"
 
 
-def platform_values(store: Any, period: Period | None, metrics: Sequence[Metric],
-                    subjects: Sequence[str]) -> dict[tuple[str, str], float]:
+def platform_values(
+    store: Any, period: Period | None, metrics: Sequence[Metric], subjects: Sequence[str]
+) -> dict[tuple[str, str], float]:
     """{(subject, metric id): the platform's figure for the period}: a row whose period is
     the requested one (2026-10, or the day), else — for counts and amounts — the sum of
     the period's daily rows. Ratios and times of single days are not averaged."""
@@ -27,7 +28,9 @@ def platform_values(store: Any, period: Period | None, metrics: Sequence[Metric]
     subject_marks = ", ".join("?" for _ in subjects)
     rows = store.con.execute(
         f"SELECT subject, metric, period, value FROM metric_values WHERE metric IN ({marks}) "
-        f"AND subject IN ({subject_marks}) AND value IS NOT NULL", [*ids, *subjects]).fetchall()
+        f"AND subject IN ({subject_marks}) AND value IS NOT NULL",
+        [*ids, *subjects],
+    ).fetchall()
     exact_labels = {period.label, f"{period.start.isoformat()}~{period.end.isoformat()}"}
     if period.start == period.end:
         exact_labels.add(period.start.isoformat())
@@ -50,8 +53,12 @@ def _day_in(label: str, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
-def with_platform(rows: list[dict[str, Any]], key: str, metrics: Sequence[Metric],
-                  values: dict[tuple[str, str], float]) -> list[dict[str, Any]]:
+def with_platform(
+    rows: list[dict[str, Any]],
+    key: str,
+    metrics: Sequence[Metric],
+    values: dict[tuple[str, str], float],
+) -> list[dict[str, Any]]:
     """Each row with `<id>_platform` and `<id>_diff` (kaohe − platform) after each metric."""
     out = []
     for row in rows:
@@ -61,7 +68,8 @@ def with_platform(rows: list[dict[str, Any]], key: str, metrics: Sequence[Metric
             theirs = values.get((row.get(key), metric.id))
             merged[metric.id] = ours
             merged[metric.id + PLATFORM] = theirs
-            merged[metric.id + DIFF] = (None if ours is None or theirs is None
-                                        else float(ours) - theirs)
+            merged[metric.id + DIFF] = (
+                None if ours is None or theirs is None else float(ours) - theirs
+            )
         out.append(merged)
     return out

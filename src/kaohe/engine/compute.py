@@ -53,8 +53,13 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def shared_key(bp: BlockParams) -> tuple[Any, ...]:
     """Blocks whose parameters differ only in the session gap share the assigned messages."""
-    return (bp.exclude_buyers, bp.auto_reply_counts, bool(bp.ad_patterns), bp.reply_horizon_ms,
-            bp.exclude_ad_sessions)
+    return (
+        bp.exclude_buyers,
+        bp.auto_reply_counts,
+        bool(bp.ad_patterns),
+        bp.reply_horizon_ms,
+        bp.exclude_ad_sessions,
+    )
 
 
 @dataclass
@@ -131,11 +136,17 @@ class Blocks:
 
     def dims(self) -> tuple[ir.Table, ir.Table]:
         """The numbered threads and agents (small; shared by blocks of the same filter)."""
-        key = ("dims", self.bp.exclude_buyers, self.bp.exclude_ad_sessions,
-               self.bp.reply_horizon_ms, self.scope_days)
+        key = (
+            "dims",
+            self.bp.exclude_buyers,
+            self.bp.exclude_ad_sessions,
+            self.bp.reply_horizon_ms,
+            self.scope_days,
+        )
         if key not in self.shared:
-            threads, agents = B.dimensions(self._scoped(), self.bp.exclude_buyers,
-                                           self.bp.exclude_ad_sessions)
+            threads, agents = B.dimensions(
+                self._scoped(), self.bp.exclude_buyers, self.bp.exclude_ad_sessions
+            )
             self.shared[key] = (self._keep(threads), self._keep(agents))  # type: ignore
         return self.shared[key]  # type: ignore[return-value]
 
@@ -143,9 +154,16 @@ class Blocks:
         key = self._key()
         if key not in self.shared:
             threads, agents = self.dims()
-            base = B.assigned_base(self._scoped(), threads, agents, self.bp.exclude_buyers,
-                                   key[2], self.bp.reply_horizon_ms, self.bp.auto_reply_counts,
-                                   self.bp.exclude_ad_sessions)
+            base = B.assigned_base(
+                self._scoped(),
+                threads,
+                agents,
+                self.bp.exclude_buyers,
+                key[2],
+                self.bp.reply_horizon_ms,
+                self.bp.auto_reply_counts,
+                self.bp.exclude_ad_sessions,
+            )
             self.shared[key] = self._keep(B.assigned(base))
         return self.shared[key]
 
@@ -156,13 +174,18 @@ class Blocks:
     def _round_base(self) -> tuple[Any, ...]:
         """Rounds do not depend on the session gap: shared unless the ad filter (which works
         on sessions) removed messages."""
-        key = ("rounds", *self._key(), self.bp.ad_patterns, self.bp.session_gap_ms
-               if self.bp.ad_patterns else None)
+        key = (
+            "rounds",
+            *self._key(),
+            self.bp.ad_patterns,
+            self.bp.session_gap_ms if self.bp.ad_patterns else None,
+        )
         if key not in self.shared:
             source = self.block("thread") if self.bp.ad_patterns else self.block("assigned")
             started, replies, handoffs = B.round_messages(source, self.bp.reply_horizon_ms)
-            started = B.split_long_runs(self._keep(started), self.bp.reply_horizon_ms,
-                                        self._keep if self.cache else None)
+            started = B.split_long_runs(
+                self._keep(started), self.bp.reply_horizon_ms, self._keep if self.cache else None
+            )
             r = self._keep(B.rounds(started, replies, handoffs, self.bp.reply_horizon_ms))
             self.shared[key] = (started, r)  # type: ignore[assignment]
         return self.shared[key]  # type: ignore[return-value]
@@ -185,8 +208,7 @@ class Blocks:
         return self._keep(B.sessions(self.block("thread"), self.bp.session_gap_ms))
 
     def _first_rounds(self) -> ir.Table:
-        return B.first_rounds(self.block("sessions"), self.block("started"),
-                              self.block("rounds"))
+        return B.first_rounds(self.block("sessions"), self.block("started"), self.block("rounds"))
 
     def _transfers_in(self) -> ir.Table:
         return self._keep(B.transfers(self.block("thread"), self.bp.session_gap_ms))
@@ -202,8 +224,9 @@ class Blocks:
 class _Scoped:
     """A connection whose `messages` only holds the days a period needs (plus margins)."""
 
-    def __init__(self, con: Any, window: tuple[date, date] | None, horizon_ms: int,
-                 extra_days: int = 0) -> None:
+    def __init__(
+        self, con: Any, window: tuple[date, date] | None, horizon_ms: int, extra_days: int = 0
+    ) -> None:
         self.con, self.window, self.horizon_ms = con, window, horizon_ms
         self.extra_days = extra_days
 
@@ -262,8 +285,9 @@ class BlockPool:
 class Evaluator:
     """Evaluates parts for a request on one Ibis backend connection."""
 
-    def __init__(self, con: Any, request: Request, cache: bool = True,
-                 pool: BlockPool | None = None) -> None:
+    def __init__(
+        self, con: Any, request: Request, cache: bool = True, pool: BlockPool | None = None
+    ) -> None:
         self.con, self.req, self.cache = con, request, cache
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
@@ -284,12 +308,19 @@ class Evaluator:
 
     def blocks(self, bp: BlockParams) -> Blocks:
         if bp not in self._blocks:
-            self._blocks[bp] = Blocks(self.con, bp, self._window, self.cache,
-                                      shared=self._shared, scope_days=self._scope_days)
+            self._blocks[bp] = Blocks(
+                self.con,
+                bp,
+                self._window,
+                self.cache,
+                shared=self._shared,
+                scope_days=self._scope_days,
+            )
         return self._blocks[bp]
 
-    def source(self, bp: BlockParams, name: str,
-               params: Mapping[str, Any] | None = None) -> ir.Table:
+    def source(
+        self, bp: BlockParams, name: str, params: Mapping[str, Any] | None = None
+    ) -> ir.Table:
         t = self.blocks(bp).get(name, params)
         if self.req.period is not None:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
@@ -302,11 +333,13 @@ class Evaluator:
             t = t.left_join(roster, "agent").select(*t.columns, "team")
         return t
 
-    def evaluate(self, metrics: Iterable[Metric] | None = None,
-                 only: str | None = None) -> dict[GroupKey, dict[str, dict[str, Any]]]:
+    def evaluate(
+        self, metrics: Iterable[Metric] | None = None, only: str | None = None
+    ) -> dict[GroupKey, dict[str, dict[str, Any]]]:
         """{group key: {metric id: {part name: value}}}; `only`: "additive" or "other"."""
-        buckets: dict[tuple[BlockParams, tuple[Any, ...], str],
-                      list[tuple[str, Part, dict]]] = defaultdict(list)
+        buckets: dict[tuple[BlockParams, tuple[Any, ...], str], list[tuple[str, Part, dict]]] = (
+            defaultdict(list)
+        )
         for metric in metrics if metrics is not None else self.req.metrics:
             params = self.req.params(metric)
             bp = BlockParams.from_params(params)
@@ -325,21 +358,25 @@ class Evaluator:
                     out[key][metric_id][part.name] = value
         return out
 
-    def _aggregate(self, rel: ir.Table, level: str,
-                   parts: list[tuple[str, Part, dict]]) -> list[tuple[GroupKey, list[Any]]]:
+    def _aggregate(
+        self, rel: ir.Table, level: str, parts: list[tuple[str, Part, dict]]
+    ) -> list[tuple[GroupKey, list[Any]]]:
         keys = list(self.req.by)
         names = [f"p{i}" for i in range(len(parts))]
         if level == "buyer_day":
             # a thread number stands for its (shop, buyer): fewer, narrower keys
             buyer_day = ("tid", "day") if "tid" in rel.columns else BUYER_DAY
             inner = list(dict.fromkeys(keys + list(buyer_day)))
-            flags = {n: part.agg(rel, params).fill_null(False).cast("int64").max()
-                     for n, (_, part, params) in zip(names, parts, strict=True)}
+            flags = {
+                n: part.agg(rel, params).fill_null(False).cast("int64").max()
+                for n, (_, part, params) in zip(names, parts, strict=True)
+            }
             rel = rel.group_by(inner).agg(**flags)
             aggs = {n: rel[n].sum() for n in names}
         else:
-            aggs = {n: part.agg(rel, params) for n, (_, part, params) in
-                    zip(names, parts, strict=True)}
+            aggs = {
+                n: part.agg(rel, params) for n, (_, part, params) in zip(names, parts, strict=True)
+            }
         expr = rel.group_by(keys).agg(**aggs) if keys else rel.agg(**aggs)
         rows = expr.to_pyarrow().to_pylist()
         return [(tuple(r[k] for k in keys), [_clean(r[n]) for n in names]) for r in rows]
@@ -351,8 +388,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def finish(request: Request, parts: Mapping[GroupKey, Mapping[str, Mapping[str, Any]]],
-           ) -> list[Row]:
+def finish(
+    request: Request,
+    parts: Mapping[GroupKey, Mapping[str, Mapping[str, Any]]],
+) -> list[Row]:
     """Apply each metric's formula to its parts; one output row per group."""
     keys = set(parts)
     if request.agents and request.by == ("agent",):
@@ -382,16 +421,28 @@ def run(con: Any, request: Request, cache: bool = True) -> list[Row]:
         evaluator.close()
 
 
-def make_request(by: str | Sequence[str] | None = ("agent",), period: Period | None = None,
-                 metrics: Sequence[str] | None = None, params: Mapping[str, Any] | None = None,
-                 agents: Sequence[str] | None = None) -> Request:
-    return Request(select(list(metrics) if metrics else None), parse_by(by), period,
-                   dict(params or {}), tuple(agents) if agents else None)
+def make_request(
+    by: str | Sequence[str] | None = ("agent",),
+    period: Period | None = None,
+    metrics: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    agents: Sequence[str] | None = None,
+) -> Request:
+    return Request(
+        select(list(metrics) if metrics else None),
+        parse_by(by),
+        period,
+        dict(params or {}),
+        tuple(agents) if agents else None,
+    )
 
 
-def settled(period: Period | None, overrides: Mapping[str, Any] | None = None,
-            now: datetime | None = None,
-            metrics: Sequence[Metric | str] | None = None) -> bool:
+def settled(
+    period: Period | None,
+    overrides: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    metrics: Sequence[Metric | str] | None = None,
+) -> bool:
     """Whether a period's values are final. Response metrics are once the reply horizon after
     the period's last day passed; conversion and sales metrics need window + pay_horizon more,
     net figures (refund_amount, net_sales, refund_rate) clawback_days on top. Without
@@ -406,9 +457,11 @@ def settled(period: Period | None, overrides: Mapping[str, Any] | None = None,
     if chosen:
         from kaohe.engine.sales import settle_hours
 
-        hours = max(float(params["reply_horizon"]) + settle_hours(metric, params)
-                    for metric in chosen
-                    for params in [resolve(metric.id, metric.params, metric.fixed, overrides)])
+        hours = max(
+            float(params["reply_horizon"]) + settle_hours(metric, params)
+            for metric in chosen
+            for params in [resolve(metric.id, metric.params, metric.fixed, overrides)]
+        )
     due = datetime.combine(period.end + timedelta(days=1), datetime.min.time())
     return (now or datetime.now()) >= due + timedelta(hours=hours)
 

@@ -37,21 +37,34 @@ def _params(params: dict[str, Any]) -> str:
 
 
 def render() -> str:
-    lines = [HEADER, "## Global parameters (building blocks)", "",
-             "| parameter | default | meaning |", "|---|---|---|"]
+    lines = [
+        HEADER,
+        "## Global parameters (building blocks)",
+        "",
+        "| parameter | default | meaning |",
+        "|---|---|---|",
+    ]
     for key, default in GLOBAL_DEFAULTS.items():
-        lines.append(f"| `{key}` | {_value(default) if default != [] else '[]'} | "
-                     f"{GLOBAL_DOCS[key]} |")
+        lines.append(
+            f"| `{key}` | {_value(default) if default != [] else '[]'} | {GLOBAL_DOCS[key]} |"
+        )
     sections: dict[str, list[str]] = {}
     for m in all_metrics():
-        row = (f"| `{m.id}` | {m.zh} | {m.en} | {m.unit} | {m.direction} | {m.grain} | "
-               f"{_params(dict(m.params))} | {m.source if m.base is None else m.source} | "
-               f"{m.formula if m.base is None else f'{m.base}: {m.formula}'} |")
+        row = (
+            f"| `{m.id}` | {m.zh} | {m.en} | {m.unit} | {m.direction} | {m.grain} | "
+            f"{_params(dict(m.params))} | {m.source if m.base is None else m.source} | "
+            f"{m.formula if m.base is None else f'{m.base}: {m.formula}'} |"
+        )
         sections.setdefault(m.section, []).append(row)
     for title, rows in sections.items():
-        lines += ["", f"## {title}", "",
-                  "| id | 中文 | English | unit | direction | grain | parameters | source | "
-                  "definition |", "|---|---|---|---|---|---|---|---|---|", *rows]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| id | 中文 | English | unit | direction | grain | parameters | source | definition |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
     return "\n".join(lines) + "\n"
 
 

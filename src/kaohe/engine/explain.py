@@ -12,8 +12,16 @@ from kaohe.engine.registry import Part, get
 from kaohe.errors import NotFoundError
 
 SHOWN: dict[str, tuple[str, ...]] = {
-    "rounds": ("shop", "buyer", "round_start", "start", "reply_time", "buyer_messages",
-               "answered", "response_s"),
+    "rounds": (
+        "shop",
+        "buyer",
+        "round_start",
+        "start",
+        "reply_time",
+        "buyer_messages",
+        "answered",
+        "response_s",
+    ),
     "first_rounds": ("shop", "buyer", "start", "answered", "response_s"),
     "sessions": ("shop", "buyer", "start", "end", "buyer_messages", "duration_ms"),
     "buyer_messages": ("shop", "buyer", "time", "chars"),
@@ -21,21 +29,55 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "transfers_out": ("shop", "buyer", "from_agent", "agent", "day"),
     "transfers_in": ("shop", "buyer", "from_agent", "agent", "day"),
     "concurrency": ("shop", "day", "open"),
-    "sales_credited": ("order_id", "shop", "buyer", "created_at", "paid_time", "amount", "items",
-                       "refund_amount"),
-    "sales_shop": ("order_id", "buyer", "paid_time", "amount", "silent", "silent_at_creation",
-                   "followed"),
+    "sales_credited": (
+        "order_id",
+        "shop",
+        "buyer",
+        "created_at",
+        "paid_time",
+        "amount",
+        "items",
+        "refund_amount",
+    ),
+    "sales_shop": (
+        "order_id",
+        "buyer",
+        "paid_time",
+        "amount",
+        "silent",
+        "silent_at_creation",
+        "followed",
+    ),
     "sales_assists": ("order_id", "buyer", "agent", "kind", "day"),
     "inquiries": ("shop", "buyer", "first", "last", "inquiry", "ordered", "paid"),
 }
-ORDER = {"rounds": "round_start", "first_rounds": "start", "sessions": "start",
-         "buyer_messages": "time", "replies": "time", "transfers_out": "day",
-         "transfers_in": "day", "concurrency": "open", "sales_credited": "paid_time",
-         "sales_shop": "paid_time", "sales_assists": "day", "inquiries": "first"}
+ORDER = {
+    "rounds": "round_start",
+    "first_rounds": "start",
+    "sessions": "start",
+    "buyer_messages": "time",
+    "replies": "time",
+    "transfers_out": "day",
+    "transfers_in": "day",
+    "concurrency": "open",
+    "sales_credited": "paid_time",
+    "sales_shop": "paid_time",
+    "sales_assists": "day",
+    "inquiries": "first",
+}
 
 
-AGENT_TABLES = ("agents", "messages", "ratings", "agent_status", "refunds", "service_orders",
-                "tickets", "calls", "qa_reviews")
+AGENT_TABLES = (
+    "agents",
+    "messages",
+    "ratings",
+    "agent_status",
+    "refunds",
+    "service_orders",
+    "tickets",
+    "calls",
+    "qa_reviews",
+)
 
 
 def agent_known(store: Any, agent: str) -> bool:
@@ -44,8 +86,14 @@ def agent_known(store: Any, agent: str) -> bool:
     return store.con.execute(f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)).fetchone()[0]
 
 
-def explain(store: Any, metric_id: str, agent: str, period: Period | None,
-            overrides: Mapping[str, Any] | None = None, limit: int = 10) -> dict[str, Any]:
+def explain(
+    store: Any,
+    metric_id: str,
+    agent: str,
+    period: Period | None,
+    overrides: Mapping[str, Any] | None = None,
+    limit: int = 10,
+) -> dict[str, Any]:
     metric = get(metric_id)
     if not agent_known(store, agent):
         raise NotFoundError(f"unknown agent {agent!r}")
@@ -58,23 +106,39 @@ def explain(store: Any, metric_id: str, agent: str, period: Period | None,
         got = dict(parts.get((agent,), {}).get(metric_id, {}))
         part_list = metric.parts_for(params)
         source = part_list[0].source
-        rows = _rows(evaluator, BlockParams.from_params(params), source, limit,
-                     [p for p in part_list if p.source == source], params)
+        rows = _rows(
+            evaluator,
+            BlockParams.from_params(params),
+            source,
+            limit,
+            [p for p in part_list if p.source == source],
+            params,
+        )
     finally:
         evaluator.close()
     num, den = _num_den(metric, params, got, [p.name for p in part_list])
     return {
-        "metric": metric.id, "zh": metric.zh, "en": metric.en, "agent": agent,
+        "metric": metric.id,
+        "zh": metric.zh,
+        "en": metric.en,
+        "agent": agent,
         "from": period.start.isoformat() if period else None,
         "to": period.end.isoformat() if period else None,
-        "formula": metric.formula, "base": metric.base, "params": params,
-        "parts": got, "numerator": num, "denominator": den, "value": value,
-        "source": source, "rows": rows,
+        "formula": metric.formula,
+        "base": metric.base,
+        "params": params,
+        "parts": got,
+        "numerator": num,
+        "denominator": den,
+        "value": value,
+        "source": source,
+        "rows": rows,
     }
 
 
-def _num_den(metric: Any, params: Mapping[str, Any], got: Mapping[str, Any],
-             names: list[str]) -> tuple[Any, Any]:
+def _num_den(
+    metric: Any, params: Mapping[str, Any], got: Mapping[str, Any], names: list[str]
+) -> tuple[Any, Any]:
     if params.get("level") == "buyer" and "bad_buyer_days" in got:
         den = got.get("buyer_days") or 0
         return den - (got.get("bad_buyer_days") or 0), den
@@ -83,13 +147,20 @@ def _num_den(metric: Any, params: Mapping[str, Any], got: Mapping[str, Any],
     return (got.get(names[0]) if names else None), None
 
 
-def _rows(evaluator: Evaluator, bp: BlockParams, source: str, limit: int,
-          parts: list[Part], params: Mapping[str, Any]) -> list[dict]:
+def _rows(
+    evaluator: Evaluator,
+    bp: BlockParams,
+    source: str,
+    limit: int,
+    parts: list[Part],
+    params: Mapping[str, Any],
+) -> list[dict]:
     """The first rows of the source, each with what it contributes to every part: a flag
     (counted or not) for counting parts, the value for summing parts."""
     t = evaluator.source(bp, source, params)
     cols = [c for c in SHOWN.get(source, ()) if c in t.columns] or [
-        c for c in t.columns if not c.startswith("_")][:8]
+        c for c in t.columns if not c.startswith("_")
+    ][:8]
     contributions = {f"→{p.name}": p.row_value()(t, params) for p in parts if p.row_value()}
     t = t.mutate(**contributions) if contributions else t
     order = ORDER.get(source, cols[0])

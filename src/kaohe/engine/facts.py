@@ -21,15 +21,22 @@ from kaohe.engine.periods import Period
 from kaohe.engine.registry import SOURCES, Metric, all_metrics
 
 FACTS_VERSION = "1"
-GRAINS: dict[str, tuple[str, ...]] = {"agent": ("agent", "day"),
-                                      "shop": ("shop", "platform", "day")}
+GRAINS: dict[str, tuple[str, ...]] = {
+    "agent": ("agent", "day"),
+    "shop": ("shop", "platform", "day"),
+}
 # the request groupings each grain can answer (buyer-days stay distinct per group per day)
 SERVES: dict[frozenset[str], str] = {
-    frozenset({"agent"}): "agent", frozenset({"agent", "day"}): "agent",
-    frozenset({"shop"}): "shop", frozenset({"shop", "day"}): "shop",
-    frozenset({"platform"}): "shop", frozenset({"platform", "day"}): "shop",
-    frozenset({"shop", "platform"}): "shop", frozenset({"shop", "platform", "day"}): "shop",
-    frozenset({"day"}): "shop", frozenset(): "shop",
+    frozenset({"agent"}): "agent",
+    frozenset({"agent", "day"}): "agent",
+    frozenset({"shop"}): "shop",
+    frozenset({"shop", "day"}): "shop",
+    frozenset({"platform"}): "shop",
+    frozenset({"platform", "day"}): "shop",
+    frozenset({"shop", "platform"}): "shop",
+    frozenset({"shop", "platform", "day"}): "shop",
+    frozenset({"day"}): "shop",
+    frozenset(): "shop",
 }
 
 
@@ -41,10 +48,19 @@ def fingerprint() -> str:
 
 # the column (SQL) that dates each watched table's rows; None: the table as a whole
 TABLE_DAYS: dict[str, str | None] = {
-    "messages": "time", "orders": "created_at", "refunds": "applied_at", "ratings": "time",
-    "agent_status": "start", "service_orders": "applied_at", "tickets": "received_at",
-    "calls": "offered_at", "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
-    "metric_values": None, "agents": None, "qa_findings": "time", "qa_review_scores": "day",
+    "messages": "time",
+    "orders": "created_at",
+    "refunds": "applied_at",
+    "ratings": "time",
+    "agent_status": "start",
+    "service_orders": "applied_at",
+    "tickets": "received_at",
+    "calls": "offered_at",
+    "qa_reviews": "coalesce(CAST(date AS TIMESTAMP), reviewed_at)",
+    "metric_values": None,
+    "agents": None,
+    "qa_findings": "time",
+    "qa_review_scores": "day",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]
@@ -70,8 +86,11 @@ def signatures(store: Any) -> Signature:
         column = TABLE_DAYS.get(table)
         day = f"CAST({column} AS DATE)" if column else "NULL::DATE"
         # kept within BIGINT: larger Python ints reach DuckDB as doubles and lose digits
-        checksum = ("NULL::BIGINT" if table == "messages"
-                    else f'CAST(sum(hash("{table}")) % {CHECKSUM_MOD} AS BIGINT)')
+        checksum = (
+            "NULL::BIGINT"
+            if table == "messages"
+            else f'CAST(sum(hash("{table}")) % {CHECKSUM_MOD} AS BIGINT)'
+        )
         sql = f'SELECT {day} AS d, count(*), {checksum} FROM "{table}" GROUP BY d'
         for d, n, check in store.con.execute(sql).fetchall():
             out[(table, d)] = (int(n), None if check is None else int(check))
@@ -144,16 +163,19 @@ def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
             finally:
                 con.unregister("_kaohe_new_facts")
         fp = fingerprint()
-        con.executemany("INSERT INTO metric_facts_days VALUES (?, ?, ?)",
-                        [[d, counts.get(d, 0), fp] for d in widened])
+        con.executemany(
+            "INSERT INTO metric_facts_days VALUES (?, ?, ?)",
+            [[d, counts.get(d, 0), fp] for d in widened],
+        )
         con.execute("DELETE FROM metric_facts_sources")
-        con.executemany("INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
-                        [[t, d, n, c] for (t, d), (n, c) in current.items()])
+        con.executemany(
+            "INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
+            [[t, d, n, c] for (t, d), (n, c) in current.items()],
+        )
     return widened
 
 
-FACT_COLUMNS = ("grain", "agent", "shop", "platform", "day", "metric", "part", "combine",
-                "value")
+FACT_COLUMNS = ("grain", "agent", "shop", "platform", "day", "metric", "part", "combine", "value")
 
 
 def _as_arrow(rows: list[list[Any]]) -> Any:
@@ -162,8 +184,12 @@ def _as_arrow(rows: list[list[Any]]) -> Any:
 
     columns = list(zip(*rows, strict=True))
     types = [pa.string()] * 4 + [pa.date32()] + [pa.string()] * 3 + [pa.float64()]
-    return pa.table({name: pa.array(col, type=kind) for name, col, kind in
-                     zip(FACT_COLUMNS, columns, types, strict=True)})
+    return pa.table(
+        {
+            name: pa.array(col, type=kind)
+            for name, col, kind in zip(FACT_COLUMNS, columns, types, strict=True)
+        }
+    )
 
 
 def _grain_rows(store: Any, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
@@ -183,9 +209,19 @@ def _grain_rows(store: Any, grain: str, period: Period, days: list[date]) -> lis
             continue
         for metric_id, values in by_metric.items():
             for part, value in values.items():
-                out.append([grain, named.get("agent"), named.get("shop"), named.get("platform"),
-                            named["day"], metric_id, part, combine[(metric_id, part)],
-                            None if value is None else float(value)])
+                out.append(
+                    [
+                        grain,
+                        named.get("agent"),
+                        named.get("shop"),
+                        named.get("platform"),
+                        named["day"],
+                        metric_id,
+                        part,
+                        combine[(metric_id, part)],
+                        None if value is None else float(value),
+                    ]
+                )
     return out
 
 
@@ -215,8 +251,10 @@ def answer(store: Any, request: Request, use_facts: bool = True) -> list[dict[st
     return finish(request, parts)
 
 
-def answer_parts(store: Any, request: Request,
-                 ) -> dict[GroupKey, dict[str, dict[str, Any]]] | None:
+def answer_parts(
+    store: Any,
+    request: Request,
+) -> dict[GroupKey, dict[str, dict[str, Any]]] | None:
     """The parts (not the values) of every metric of the request from the facts — what a
     caller needs to sum days into weeks or project a running cycle — or None when the facts
     cannot serve them all (a grouping they do not keep, overridden parameters, medians)."""
@@ -243,8 +281,9 @@ def _writable_fresh(store: Any, period: Period | None) -> bool:
     return True
 
 
-def _read(store: Any, grain: str, request: Request,
-          metric_ids: list[str]) -> dict[GroupKey, dict[str, dict[str, Any]]]:
+def _read(
+    store: Any, grain: str, request: Request, metric_ids: list[str]
+) -> dict[GroupKey, dict[str, dict[str, Any]]]:
     keys = list(request.by)
     cols = ", ".join(keys)
     where = ["grain = ?", f"metric IN ({', '.join('?' * len(metric_ids))})"]
@@ -255,13 +294,14 @@ def _read(store: Any, grain: str, request: Request,
     if request.agents:
         where.append(f"agent IN ({', '.join('?' * len(request.agents))})")
         args += list(request.agents)
-    sql = (f"SELECT {cols + ', ' if cols else ''}metric, part, "
-           "CASE WHEN any_value(combine) = 'max' THEN max(value) ELSE sum(value) END "
-           f"FROM metric_facts WHERE {' AND '.join(where)} "
-           f"GROUP BY {cols + ', ' if cols else ''}metric, part")
+    sql = (
+        f"SELECT {cols + ', ' if cols else ''}metric, part, "
+        "CASE WHEN any_value(combine) = 'max' THEN max(value) ELSE sum(value) END "
+        f"FROM metric_facts WHERE {' AND '.join(where)} "
+        f"GROUP BY {cols + ', ' if cols else ''}metric, part"
+    )
     out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
     for row in store.con.execute(sql, args).fetchall():
-        key, (metric, part, value) = tuple(row[:len(keys)]), row[len(keys):]
+        key, (metric, part, value) = tuple(row[: len(keys)]), row[len(keys) :]
         out[key][metric][part] = value
     return out
-

@@ -57,20 +57,30 @@ def _status_days(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """One row per status interval and day it covers: `ms` on that day, `first` on the
     interval's first day, `full_ms` of the whole interval."""
     s = blocks.table("agent_status")
-    s = s.select("agent", "status", "start", "end", first_day=s.start.date(),
-                 span=s.end.date().delta(s.start.date(), unit="day"))
+    s = s.select(
+        "agent",
+        "status",
+        "start",
+        "end",
+        first_day=s.start.date(),
+        span=s.end.date().delta(s.start.date(), unit="day"),
+    )
     k = day_offsets(MAX_SPAN_DAYS)
     j = s.join(k, k.k <= s.span)
     midnight = plus_days(j.first_day, j.k)
     piece_start = ibis.greatest(j.start, midnight)
     piece_end = ibis.least(j.end, midnight + ibis.interval(days=1))
-    pieces = j.select("agent", "status", day=midnight.date(), first=j.k == 0,
-                      ms=delta_ms(piece_end, piece_start),
-                      full_ms=delta_ms(j.end, j.start))
+    pieces = j.select(
+        "agent",
+        "status",
+        day=midnight.date(),
+        first=j.k == 0,
+        ms=delta_ms(piece_end, piece_start),
+        full_ms=delta_ms(j.end, j.start),
+    )
     pieces = pieces.view()  # without it ibis 12 rejects the join below (IntegrityError)
     shops = agent_day_shops(blocks)
-    return pieces.left_join(shops, ["agent", "day"]).select(*pieces.columns, "shop",
-                                                             "platform")
+    return pieces.left_join(shops, ["agent", "day"]).select(*pieces.columns, "shop", "platform")
 
 
 def _workdays(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -100,11 +110,13 @@ DAYS = counting_rows("workdays", WORKDAYS)
 
 def hours(name: str, per: str | None = None) -> Any:
     """Milliseconds as hours (per day of `per` when given; null without such days)."""
+
     def value(parts: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
         total, days = parts.get(name), (parts.get(per) if per else 1)
         if not days:
             return None
         return float(total or 0) / HOUR_MS / float(days)
+
     return value
 
 
@@ -113,27 +125,92 @@ def _long_hangups(t: ir.Table, p: Mapping[str, Any]) -> Any:
     return t.first & (t.status == "hangup") & (t.full_ms > limit_ms)
 
 
-def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str,
-       parts: tuple[Part, ...], value: Any, formula: str, source: str = "metrics.md",
-       **params: Any) -> Metric:
-    return Metric(id, zh, en, unit, direction, grain, parts, value, formula, params=params,
-                  section=SECTION, source=source)
+def _m(
+    id: str,
+    zh: str,
+    en: str,
+    unit: str,
+    direction: str,
+    grain: str,
+    parts: tuple[Part, ...],
+    value: Any,
+    formula: str,
+    source: str = "metrics.md",
+    **params: Any,
+) -> Metric:
+    return Metric(
+        id,
+        zh,
+        en,
+        unit,
+        direction,
+        grain,
+        parts,
+        value,
+        formula,
+        params=params,
+        section=SECTION,
+        source=source,
+    )
 
 
 register(
-    _m("online_hours", "在线时长", "Online hours", "hours", "higher", "agent-day",
-       (ONLINE_MS,), hours("online_ms"),
-       "Σ online + busy time, split at midnight: each day gets its own part"),
-    _m("hangup_hours", "挂起时长", "Hang-up hours", "hours", "lower", "agent-day",
-       (HANGUP_MS,), hours("hangup_ms"), "Σ hang-up time, split at midnight"),
-    _m("hangups_over_15min", "挂起超15分钟次数", "Hang-ups over 15 minutes", "count", "lower",
-       "status interval",
-       (counting("long_hangups", STATUS_DAYS, _long_hangups),), count("long_hangups"),
-       "hang-up intervals longer than `hangup_minutes` (exactly 15 min is not over); dated by "
-       "the interval's start", source="京东 挂起不超过15分钟 (seed 004)", hangup_minutes=15),
-    _m("workdays", "上班天数", "Workdays", "count", "neutral", "agent-day", (DAYS,),
-       count("workdays"), "agent-days with online or busy time or a valid reply"),
-    _m("avg_daily_online_hours", "平均日服务时长", "Average daily online hours", "hours",
-       "higher", "agent-day", (ONLINE_MS, DAYS), hours("online_ms", "workdays"),
-       "online_hours / workdays"),
+    _m(
+        "online_hours",
+        "在线时长",
+        "Online hours",
+        "hours",
+        "higher",
+        "agent-day",
+        (ONLINE_MS,),
+        hours("online_ms"),
+        "Σ online + busy time, split at midnight: each day gets its own part",
+    ),
+    _m(
+        "hangup_hours",
+        "挂起时长",
+        "Hang-up hours",
+        "hours",
+        "lower",
+        "agent-day",
+        (HANGUP_MS,),
+        hours("hangup_ms"),
+        "Σ hang-up time, split at midnight",
+    ),
+    _m(
+        "hangups_over_15min",
+        "挂起超15分钟次数",
+        "Hang-ups over 15 minutes",
+        "count",
+        "lower",
+        "status interval",
+        (counting("long_hangups", STATUS_DAYS, _long_hangups),),
+        count("long_hangups"),
+        "hang-up intervals longer than `hangup_minutes` (exactly 15 min is not over); dated by "
+        "the interval's start",
+        source="京东 挂起不超过15分钟 (seed 004)",
+        hangup_minutes=15,
+    ),
+    _m(
+        "workdays",
+        "上班天数",
+        "Workdays",
+        "count",
+        "neutral",
+        "agent-day",
+        (DAYS,),
+        count("workdays"),
+        "agent-days with online or busy time or a valid reply",
+    ),
+    _m(
+        "avg_daily_online_hours",
+        "平均日服务时长",
+        "Average daily online hours",
+        "hours",
+        "higher",
+        "agent-day",
+        (ONLINE_MS, DAYS),
+        hours("online_ms", "workdays"),
+        "online_hours / workdays",
+    ),
 )

@@ -54,6 +54,7 @@ def _null_str() -> ir.StringValue:
 
 # orders -----------------------------------------------------------------------------------
 
+
 def weekdays_through(d: ir.DateValue) -> ir.IntegerValue:
     """Mondays to Fridays from 1970-01-05 (a Monday) through `d`, counted arithmetically."""
     days = d.delta(ibis.literal(EPOCH_MONDAY), unit="day") + 1
@@ -73,11 +74,20 @@ def _orders_dated_by(event: str) -> Callable[[Any, Mapping[str, Any]], ir.Table]
         paid = o.paid_at.notnull()
         cancelled = o.cancelled_at.notnull() | (o.status == "closed").fill_null(False)
         return o.select(
-            "order_id", "shop", "platform", "buyer", "region_tier",
-            agent=_null_str(), day=o[event].date(), paid=paid, valid=paid & ~cancelled,
+            "order_id",
+            "shop",
+            "platform",
+            "buyer",
+            "region_tier",
+            agent=_null_str(),
+            day=o[event].date(),
+            paid=paid,
+            valid=paid & ~cancelled,
             error=paid & o.error.fill_null(False),
             delivery_ms=delta_ms(o.delivered_at, o.created_at),
-            working_days=working_days(o.created_at, o.delivered_at))
+            working_days=working_days(o.created_at, o.delivered_at),
+        )
+
     return build
 
 
@@ -106,6 +116,7 @@ def _hours(ms: str, orders: str) -> Callable[[Mapping[str, Any], Mapping[str, An
     def value(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
         mean_ms = ratio(ms, orders)(parts, p)
         return None if mean_ms is None else mean_ms / MS_PER_HOUR
+
     return value
 
 
@@ -120,20 +131,27 @@ PAID_ORDERS = counting_rows("paid_orders", PAID)
 
 
 def _delivery_parts(prefix: str, where: Callable) -> tuple[Part, Part]:
-    return (summing(f"{prefix}_ms", DELIVERED, lambda t, p: ibis.ifelse(
-                where(t, p), t.delivery_ms, ibis.null("int64"))),
-            counting(f"{prefix}_orders", DELIVERED, where))
+    return (
+        summing(
+            f"{prefix}_ms",
+            DELIVERED,
+            lambda t, p: ibis.ifelse(where(t, p), t.delivery_ms, ibis.null("int64")),
+        ),
+        counting(f"{prefix}_orders", DELIVERED, where),
+    )
 
 
 # complaints -------------------------------------------------------------------------------
+
 
 def _complaints(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """Complaint tickets dated by receipt; `repeat`: the (shop, buyer) filed ≥2 complaints
     in the period asked for (all data when no period)."""
     t = blocks.table("tickets")
     t = t.filter(t.kind == "complaint")
-    t = t.select("id", "shop", "buyer", "agent", "category", "received_at",
-                 day=t.received_at.date())
+    t = t.select(
+        "id", "shop", "buyer", "agent", "category", "received_at", day=t.received_at.date()
+    )
     scope = t if blocks.window is None else t.filter(t.day.between(*blocks.window))
     scope = scope.filter(scope.buyer.notnull())
     per_buyer = scope.group_by(["shop", "buyer"]).agg(filed=scope.count())
@@ -142,8 +160,7 @@ def _complaints(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return with_platform(t, blocks)
 
 
-register_source(SourceDef("ops_complaints", _complaints,
-                          tables=("tickets", "orders", "messages")))
+register_source(SourceDef("ops_complaints", _complaints, tables=("tickets", "orders", "messages")))
 
 COMPLAINTS = counting_rows("complaints", "ops_complaints")
 
@@ -154,19 +171,31 @@ def _repeat_buyers(t: ir.Table, p: Mapping[str, Any]) -> ir.IntegerScalar:
 
 # calls ------------------------------------------------------------------------------------
 
+
 def _calls(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """Calls dated by the day they were offered (dialled, for outbound calls)."""
     c = blocks.table("calls")
     answered = c.answered_at.notnull()
-    handle_ms = (delta_ms(c.ended_at, c.answered_at).cast("float64")
-                 + c.wrap_up_s.fill_null(0.0) * 1000.0)
+    handle_ms = (
+        delta_ms(c.ended_at, c.answered_at).cast("float64") + c.wrap_up_s.fill_null(0.0) * 1000.0
+    )
     return c.select(
-        "call_id", "agent", "buyer", "direction", "offered_at", "answered_at", "ended_at",
-        shop=_null_str(), platform=_null_str(), day=c.offered_at.date(),
-        inbound=c.direction == "in", answered=answered,
+        "call_id",
+        "agent",
+        "buyer",
+        "direction",
+        "offered_at",
+        "answered_at",
+        "ended_at",
+        shop=_null_str(),
+        platform=_null_str(),
+        day=c.offered_at.date(),
+        inbound=c.direction == "in",
+        answered=answered,
         wait_s=delta_ms(c.answered_at, c.offered_at).cast("float64") / 1000.0,
         handle_s=ibis.ifelse(answered, handle_ms / 1000.0, ibis.null("float64")),
-        complaint=answered & c.is_complaint.fill_null(False))
+        complaint=answered & c.is_complaint.fill_null(False),
+    )
 
 
 register_source(SourceDef("ops_calls", _calls, tables=("calls",)))
@@ -184,6 +213,7 @@ def _call_volume(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
 
 # metric_values ----------------------------------------------------------------------------
 
+
 def _period_start(period: ir.StringValue) -> ir.DateValue:
     """The first day of a `metric_values.period` (null when it is none of the three forms)."""
     p = period.strip()
@@ -194,18 +224,19 @@ def _period_start(period: ir.StringValue) -> ir.DateValue:
     week = ibis.ifelse(is_week, p.substr(6, 2), "1").cast("int64")
     offset = week * 7 - 7 - jan4.day_of_week.index().cast("int64")
     monday = jan4 + offset.as_interval("D")
-    return ibis.cases((is_day | is_month, day.cast("date")), (is_week, monday),
-                      else_=ibis.null("date"))
+    return ibis.cases(
+        (is_day | is_month, day.cast("date")), (is_week, monday), else_=ibis.null("date")
+    )
 
 
 def _metric_values(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     v = blocks.table("metric_values")
     v = v.filter(v.value.notnull() & v.metric.isin([*SHOP_VALUES, *AGENT_VALUES]))
     period = v.period.strip()
-    grain = ibis.cases((period.re_search(DAY_RE), 0), (period.re_search(WEEK_RE), 1),
-                       else_=2)
-    v = v.select("metric", "subject", value=v.value.cast("float64"),
-                 day=_period_start(v.period), grain=grain)
+    grain = ibis.cases((period.re_search(DAY_RE), 0), (period.re_search(WEEK_RE), 1), else_=2)
+    v = v.select(
+        "metric", "subject", value=v.value.cast("float64"), day=_period_start(v.period), grain=grain
+    )
     v = v.filter(v.day.notnull())
     v = v.mutate(month=v.day.year() * 100 + v.day.month())
     keys = ["subject", "metric", "month"]
@@ -215,16 +246,21 @@ def _metric_values(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     teams = roster.filter(roster.team.notnull()).select("team").distinct()
     agents = v.filter(v.metric.isin(list(AGENT_VALUES)))
     agents = agents.anti_join(teams, agents.subject == teams.team)
-    agents = agents.select("metric", "value", "day", agent=agents.subject,
-                           shop=_null_str(), platform=_null_str())
+    agents = agents.select(
+        "metric", "value", "day", agent=agents.subject, shop=_null_str(), platform=_null_str()
+    )
     shops = v.filter(v.metric.isin(list(SHOP_VALUES)))
-    shops = with_platform(shops.select("metric", "value", "day", agent=_null_str(),
-                                        shop=shops.subject), blocks)
+    shops = with_platform(
+        shops.select("metric", "value", "day", agent=_null_str(), shop=shops.subject), blocks
+    )
     return agents.union(shops.select(*agents.columns))
 
 
-register_source(SourceDef("ops_values", _metric_values,
-                          tables=("metric_values", "agents", "orders", "messages")))
+register_source(
+    SourceDef(
+        "ops_values", _metric_values, tables=("metric_values", "agents", "orders", "messages")
+    )
+)
 
 
 def _value_of(metric_id: str) -> Callable[[ir.Table, Mapping[str, Any]], Any]:
@@ -236,8 +272,10 @@ def _value_sum(metric_id: str) -> Part:
 
 
 def _mean_parts(metric_id: str) -> tuple[Part, Part]:
-    return (summing(f"{metric_id}_sum", "ops_values", _value_of(metric_id)),
-            counting(f"{metric_id}_n", "ops_values", lambda t, p: t.metric == metric_id))
+    return (
+        summing(f"{metric_id}_sum", "ops_values", _value_of(metric_id)),
+        counting(f"{metric_id}_n", "ops_values", lambda t, p: t.metric == metric_id),
+    )
 
 
 def _service_quality(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -259,107 +297,293 @@ def _training(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
 
 # registry ---------------------------------------------------------------------------------
 
-def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str, parts: tuple,
-       value: Any, formula: str, source: str = "seed 001", **params: Any) -> Metric:
-    return Metric(id, zh, en, unit, direction, grain, parts, value, formula, params=params,
-                  section=SECTION, source=source)
+
+def _m(
+    id: str,
+    zh: str,
+    en: str,
+    unit: str,
+    direction: str,
+    grain: str,
+    parts: tuple,
+    value: Any,
+    formula: str,
+    source: str = "seed 001",
+    **params: Any,
+) -> Metric:
+    return Metric(
+        id,
+        zh,
+        en,
+        unit,
+        direction,
+        grain,
+        parts,
+        value,
+        formula,
+        params=params,
+        section=SECTION,
+        source=source,
+    )
 
 
 PROMISE_DAYS = {"city": 3, "county": 5, "town": 7}
 
 register(
-    _m("orders_placed", "下单量(含未支付)", "Orders placed", "count", "neutral", "order",
-       (PLACED,), count("orders_placed"),
-       "orders created (paid or not), dated by created_at"),
-    _m("valid_orders", "有效订单量", "Valid orders", "count", "higher", "order",
-       (counting("valid_orders", PAID, lambda t, p: t.valid),), count("valid_orders"),
-       "orders paid and not cancelled (no cancelled_at, status not closed), dated by paid_at"),
-    _m("order_payment_conversion", "订单支付转化率", "Order payment conversion", "ratio",
-       "higher", "order", (PAID_OF_PLACED, PLACED), ratio("paid_of_placed", "orders_placed"),
-       "orders created in the period that were paid / orders created, both dated by "
-       "created_at (在线销售量/下单量)"),
-    _m("order_conversion", "订单转化率", "Order conversion", "ratio", "higher", "order",
-       (PAID_ORDERS, _value_sum("visits")),
-       ratio("paid_orders", "visits"),
-       "paid orders (dated by paid_at) / site visits (metric_values `visits` of the shop, "
-       "dated by their period's first day) (在线销售量/官网访问量)"),
-    _m("order_accuracy_rate", "订单处理准确率", "Order accuracy rate", "ratio", "higher",
-       "order", (PAID_ORDERS, counting("error_orders", PAID, lambda t, p: t.error)),
-       _accuracy,
-       "(paid orders − paid orders with error) / paid orders, dated by paid_at "
-       "((在线销售量−处理差错量)/在线销售量)"),
-    _m("order_timeliness_rate", "订单处理及时率", "Order timeliness rate", "ratio", "higher",
-       "order",
-       (counting("on_time", DELIVERED, lambda t, p: t.working_days <= _promise(t, p)),
-        counting("promised", DELIVERED, lambda t, p: _promise(t, p).notnull())),
-       ratio("on_time", "promised"),
-       "delivered orders whose working days (Mon–Fri after the created date through the "
-       "delivered date) ≤ `promise_days` of their region_tier / delivered orders with a "
-       "region_tier, dated by delivered_at", promise_days=PROMISE_DAYS),
-    _m("same_city_delivery_h", "同城平均配送时长", "Same-city delivery (h)", "hours", "lower",
-       "order", _delivery_parts("same_city", _same_city), _hours("same_city_ms",
-                                                                 "same_city_orders"),
-       "mean delivered_at − created_at of delivered orders whose region_tier is in "
-       "`same_city_tiers`, dated by delivered_at", same_city_tiers=["city"]),
-    _m("other_city_delivery_h", "外地平均配送时长", "Other-city delivery (h)", "hours",
-       "lower", "order", _delivery_parts("other_city", _other_city),
-       _hours("other_city_ms", "other_city_orders"),
-       "mean delivered_at − created_at of delivered orders with a region_tier not in "
-       "`same_city_tiers`, dated by delivered_at", same_city_tiers=["city"]),
-    _m("complaints", "投诉量", "Complaints", "count", "lower", "ticket", (COMPLAINTS,),
-       count("complaints"), "tickets of kind complaint, dated by received_at"),
-    _m("complaint_rate", "投诉率", "Complaint rate", "ratio", "lower", "ticket",
-       (COMPLAINTS, PAID_ORDERS), ratio("complaints", "paid_orders"),
-       "complaints (dated by received_at) / paid orders (dated by paid_at); orders are "
-       "shop-level, so null per agent"),
-    _m("complaining_buyers", "投诉客户数", "Complaining buyers", "count", "lower",
-       "buyer-day",
-       (Part("complaining_buyers", "ops_complaints", lambda t, p: t.buyer.notnull(),
-             level="buyer_day"),), count("complaining_buyers"),
-       "buyer-days with ≥1 complaint, dated by received_at"),
-    _m("repeat_complaining_buyers", "重复投诉客户数", "Repeat complaining buyers", "count",
-       "lower", "buyer",
-       (Part("repeat_buyers", "ops_complaints", _repeat_buyers, combine=None),),
-       count("repeat_buyers"),
-       "distinct (shop, buyer) with ≥2 complaints to the shop received in the period, "
-       "counted in each group holding one of their complaints"),
-    _m("calls_handled", "接通量", "Calls handled", "count", "higher", "call", (HANDLED,),
-       count("calls_handled"), "answered calls, inbound and outbound, dated by offered_at",
-       source="seed 002"),
-    _m("aht_s", "平均处理时长", "Average handling time (s)", "seconds", "lower", "call",
-       (summing("handle_s", "ops_calls", lambda t, p: t.handle_s),
-        counting("timed_calls", "ops_calls", lambda t, p: t.handle_s.notnull())),
-       ratio("handle_s", "timed_calls"),
-       "Σ (ended_at − answered_at + wrap_up_s) / answered calls with an end, dated by "
-       "offered_at", source="seed 002"),
-    _m("service_level_20s", "20秒服务水平", "Service level (20 s)", "ratio", "higher", "call",
-       (counting("answered_in_time", "ops_calls", lambda t, p: (
-           t.inbound & t.answered & (t.wait_s <= float(p["answer_s"])))), OFFERED_IN),
-       ratio("answered_in_time", "inbound_offered"),
-       "inbound calls answered within `answer_s` seconds / inbound calls offered, dated by "
-       "offered_at", source="seed 002", answer_s=20),
-    _m("abandon_rate", "放弃率", "Abandon rate", "ratio", "lower", "call",
-       (counting("abandoned", "ops_calls", lambda t, p: t.inbound & ~t.answered), OFFERED_IN),
-       ratio("abandoned", "inbound_offered"),
-       "inbound calls never answered / inbound calls offered, dated by offered_at",
-       source="seed 002"),
-    _m("call_volume_index", "话务量指标", "Call volume index", "ratio", "higher", "call",
-       (HANDLED, counting("complaint_calls", "ops_calls", lambda t, p: t.complaint)),
-       _call_volume,
-       "(answered calls − answered complaint calls) / `unit_target` (the seat's target for "
-       "the period asked for) × 100 %, dated by offered_at", source="seed 002",
-       unit_target=5000),
-    _m("service_quality_index", "服务质量指标", "Service quality index", "score", "higher",
-       "agent-period",
-       (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS),
-       _service_quality,
-       "(mean metric_values `assessment_score` + mean `rating_score`) / 2 − complaints × "
-       "`complaint_coef`; scores dated by their period's first day, complaints by received_at",
-       source="seed 002", complaint_coef=1.0),
-    _m("training_index", "培训考核指标", "Training index", "score", "higher", "agent-period",
-       (*_mean_parts("training_score"),
-        _value_sum("training_absences")),
-       _training,
-       "mean metric_values `training_score` − Σ `training_absences` × `absence_coef`, dated "
-       "by their period's first day", source="seed 002", absence_coef=1.0),
+    _m(
+        "orders_placed",
+        "下单量(含未支付)",
+        "Orders placed",
+        "count",
+        "neutral",
+        "order",
+        (PLACED,),
+        count("orders_placed"),
+        "orders created (paid or not), dated by created_at",
+    ),
+    _m(
+        "valid_orders",
+        "有效订单量",
+        "Valid orders",
+        "count",
+        "higher",
+        "order",
+        (counting("valid_orders", PAID, lambda t, p: t.valid),),
+        count("valid_orders"),
+        "orders paid and not cancelled (no cancelled_at, status not closed), dated by paid_at",
+    ),
+    _m(
+        "order_payment_conversion",
+        "订单支付转化率",
+        "Order payment conversion",
+        "ratio",
+        "higher",
+        "order",
+        (PAID_OF_PLACED, PLACED),
+        ratio("paid_of_placed", "orders_placed"),
+        "orders created in the period that were paid / orders created, both dated by "
+        "created_at (在线销售量/下单量)",
+    ),
+    _m(
+        "order_conversion",
+        "订单转化率",
+        "Order conversion",
+        "ratio",
+        "higher",
+        "order",
+        (PAID_ORDERS, _value_sum("visits")),
+        ratio("paid_orders", "visits"),
+        "paid orders (dated by paid_at) / site visits (metric_values `visits` of the shop, "
+        "dated by their period's first day) (在线销售量/官网访问量)",
+    ),
+    _m(
+        "order_accuracy_rate",
+        "订单处理准确率",
+        "Order accuracy rate",
+        "ratio",
+        "higher",
+        "order",
+        (PAID_ORDERS, counting("error_orders", PAID, lambda t, p: t.error)),
+        _accuracy,
+        "(paid orders − paid orders with error) / paid orders, dated by paid_at "
+        "((在线销售量−处理差错量)/在线销售量)",
+    ),
+    _m(
+        "order_timeliness_rate",
+        "订单处理及时率",
+        "Order timeliness rate",
+        "ratio",
+        "higher",
+        "order",
+        (
+            counting("on_time", DELIVERED, lambda t, p: t.working_days <= _promise(t, p)),
+            counting("promised", DELIVERED, lambda t, p: _promise(t, p).notnull()),
+        ),
+        ratio("on_time", "promised"),
+        "delivered orders whose working days (Mon–Fri after the created date through the "
+        "delivered date) ≤ `promise_days` of their region_tier / delivered orders with a "
+        "region_tier, dated by delivered_at",
+        promise_days=PROMISE_DAYS,
+    ),
+    _m(
+        "same_city_delivery_h",
+        "同城平均配送时长",
+        "Same-city delivery (h)",
+        "hours",
+        "lower",
+        "order",
+        _delivery_parts("same_city", _same_city),
+        _hours("same_city_ms", "same_city_orders"),
+        "mean delivered_at − created_at of delivered orders whose region_tier is in "
+        "`same_city_tiers`, dated by delivered_at",
+        same_city_tiers=["city"],
+    ),
+    _m(
+        "other_city_delivery_h",
+        "外地平均配送时长",
+        "Other-city delivery (h)",
+        "hours",
+        "lower",
+        "order",
+        _delivery_parts("other_city", _other_city),
+        _hours("other_city_ms", "other_city_orders"),
+        "mean delivered_at − created_at of delivered orders with a region_tier not in "
+        "`same_city_tiers`, dated by delivered_at",
+        same_city_tiers=["city"],
+    ),
+    _m(
+        "complaints",
+        "投诉量",
+        "Complaints",
+        "count",
+        "lower",
+        "ticket",
+        (COMPLAINTS,),
+        count("complaints"),
+        "tickets of kind complaint, dated by received_at",
+    ),
+    _m(
+        "complaint_rate",
+        "投诉率",
+        "Complaint rate",
+        "ratio",
+        "lower",
+        "ticket",
+        (COMPLAINTS, PAID_ORDERS),
+        ratio("complaints", "paid_orders"),
+        "complaints (dated by received_at) / paid orders (dated by paid_at); orders are "
+        "shop-level, so null per agent",
+    ),
+    _m(
+        "complaining_buyers",
+        "投诉客户数",
+        "Complaining buyers",
+        "count",
+        "lower",
+        "buyer-day",
+        (
+            Part(
+                "complaining_buyers",
+                "ops_complaints",
+                lambda t, p: t.buyer.notnull(),
+                level="buyer_day",
+            ),
+        ),
+        count("complaining_buyers"),
+        "buyer-days with ≥1 complaint, dated by received_at",
+    ),
+    _m(
+        "repeat_complaining_buyers",
+        "重复投诉客户数",
+        "Repeat complaining buyers",
+        "count",
+        "lower",
+        "buyer",
+        (Part("repeat_buyers", "ops_complaints", _repeat_buyers, combine=None),),
+        count("repeat_buyers"),
+        "distinct (shop, buyer) with ≥2 complaints to the shop received in the period, "
+        "counted in each group holding one of their complaints",
+    ),
+    _m(
+        "calls_handled",
+        "接通量",
+        "Calls handled",
+        "count",
+        "higher",
+        "call",
+        (HANDLED,),
+        count("calls_handled"),
+        "answered calls, inbound and outbound, dated by offered_at",
+        source="seed 002",
+    ),
+    _m(
+        "aht_s",
+        "平均处理时长",
+        "Average handling time (s)",
+        "seconds",
+        "lower",
+        "call",
+        (
+            summing("handle_s", "ops_calls", lambda t, p: t.handle_s),
+            counting("timed_calls", "ops_calls", lambda t, p: t.handle_s.notnull()),
+        ),
+        ratio("handle_s", "timed_calls"),
+        "Σ (ended_at − answered_at + wrap_up_s) / answered calls with an end, dated by offered_at",
+        source="seed 002",
+    ),
+    _m(
+        "service_level_20s",
+        "20秒服务水平",
+        "Service level (20 s)",
+        "ratio",
+        "higher",
+        "call",
+        (
+            counting(
+                "answered_in_time",
+                "ops_calls",
+                lambda t, p: t.inbound & t.answered & (t.wait_s <= float(p["answer_s"])),
+            ),
+            OFFERED_IN,
+        ),
+        ratio("answered_in_time", "inbound_offered"),
+        "inbound calls answered within `answer_s` seconds / inbound calls offered, dated by "
+        "offered_at",
+        source="seed 002",
+        answer_s=20,
+    ),
+    _m(
+        "abandon_rate",
+        "放弃率",
+        "Abandon rate",
+        "ratio",
+        "lower",
+        "call",
+        (counting("abandoned", "ops_calls", lambda t, p: t.inbound & ~t.answered), OFFERED_IN),
+        ratio("abandoned", "inbound_offered"),
+        "inbound calls never answered / inbound calls offered, dated by offered_at",
+        source="seed 002",
+    ),
+    _m(
+        "call_volume_index",
+        "话务量指标",
+        "Call volume index",
+        "ratio",
+        "higher",
+        "call",
+        (HANDLED, counting("complaint_calls", "ops_calls", lambda t, p: t.complaint)),
+        _call_volume,
+        "(answered calls − answered complaint calls) / `unit_target` (the seat's target for "
+        "the period asked for) × 100 %, dated by offered_at",
+        source="seed 002",
+        unit_target=5000,
+    ),
+    _m(
+        "service_quality_index",
+        "服务质量指标",
+        "Service quality index",
+        "score",
+        "higher",
+        "agent-period",
+        (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS),
+        _service_quality,
+        "(mean metric_values `assessment_score` + mean `rating_score`) / 2 − complaints × "
+        "`complaint_coef`; scores dated by their period's first day, complaints by received_at",
+        source="seed 002",
+        complaint_coef=1.0,
+    ),
+    _m(
+        "training_index",
+        "培训考核指标",
+        "Training index",
+        "score",
+        "higher",
+        "agent-period",
+        (*_mean_parts("training_score"), _value_sum("training_absences")),
+        _training,
+        "mean metric_values `training_score` − Σ `training_absences` × `absence_coef`, dated "
+        "by their period's first day",
+        source="seed 002",
+        absence_coef=1.0,
+    ),
 )

@@ -26,7 +26,7 @@ GLOBAL_DOCS: dict[str, str] = {
     "exclude_buyers": "buyers excluded from every performance metric",
     "ad_patterns": "regular expressions; sessions whose buyer messages match are excluded",
     "exclude_ad_sessions": "sessions the quality inspection found advertising or spam "
-                           "(category spam, e.g. ad_buyer) leave every metric",
+    "(category spam, e.g. ad_buyer) leave every metric",
 }
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})\s*$")
@@ -59,8 +59,9 @@ def parse_window(text: str | None) -> Window | None:
         return None
     match = _WINDOW.match(str(text))
     if not match:
-        raise ConfigError(f"service window must look like 08:00-23:00, got {text!r}",
-                          field="window")
+        raise ConfigError(
+            f"service window must look like 08:00-23:00, got {text!r}", field="window"
+        )
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
     if start > 86400 or end > 86400 or m1 > 59 or m2 > 59:
@@ -92,8 +93,12 @@ class BlockParams:
         )
 
 
-def resolve(metric_id: str, defaults: Mapping[str, Any], fixed: frozenset[str],
-            overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def resolve(
+    metric_id: str,
+    defaults: Mapping[str, Any],
+    fixed: frozenset[str],
+    overrides: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     """Defaults, then plain `param` overrides (unless the named instance fixes that parameter),
     then `metric_id.param` overrides."""
     resolved = {**GLOBAL_DEFAULTS, **defaults}
@@ -111,5 +116,7 @@ def resolve(metric_id: str, defaults: Mapping[str, Any], fixed: frozenset[str],
 def _check_known(metric_id: str, name: str, resolved: Mapping[str, Any]) -> None:
     if name not in resolved:
         known = ", ".join(sorted(resolved))
-        raise ConfigError(f"metric {metric_id!r} has no parameter {name!r} (known: {known})",
-                          field=f"{metric_id}.{name}")
+        raise ConfigError(
+            f"metric {metric_id!r} has no parameter {name!r} (known: {known})",
+            field=f"{metric_id}.{name}",
+        )

@@ -54,8 +54,9 @@ def parse_period(text: str, today: date | None = None) -> Period:
     raise UsageError(f"unknown period {text!r} (use 2026-10, 2026-W43, 2026-10-05, last30)")
 
 
-def period_from_args(period: str | None, start: str | None, end: str | None,
-                     today: date | None = None) -> Period | None:
+def period_from_args(
+    period: str | None, start: str | None, end: str | None, today: date | None = None
+) -> Period | None:
     """--period P or --from D --to D; None means all data."""
     if period and (start or end):
         raise UsageError("give --period or --from/--to, not both")

@@ -27,31 +27,54 @@ SEVERITIES = ("info", "minor", "major", "redline")
 def _findings(blocks: Any, params: Mapping[str, Any]) -> Any:
     """The pack's findings against agents (not the buyer-side spam ones)."""
     f = blocks.table("qa_findings")
-    return f.filter((f.pack == str(params["pack"])) & f.agent.notnull()
-                    & (f.category.fill_null("") != "spam"))
+    return f.filter(
+        (f.pack == str(params["pack"])) & f.agent.notnull() & (f.category.fill_null("") != "spam")
+    )
 
 
 def _sessions(blocks: Any, params: Mapping[str, Any]) -> Any:
     """Every session of an agent with its deductions and whether a red line was hit."""
     s = blocks.get("sessions")
     f = _findings(blocks, params)
-    j = s.join(f, [s.shop == f.shop, s.buyer == f.buyer, s.agent == f.agent,
-                   f.time >= s.start, f.time <= s.end])
+    j = s.join(
+        f,
+        [
+            s.shop == f.shop,
+            s.buyer == f.buyer,
+            s.agent == f.agent,
+            f.time >= s.start,
+            f.time <= s.end,
+        ],
+    )
     per = j.group_by([j.cid, j.start]).agg(
         _deducted=j.deduction.fill_null(0.0).sum(),
         _redline=(j.severity == "redline").cast("int64").max(),
-        _hits=j.rule.count())
+        _hits=j.rule.count(),
+    )
     out = s.left_join(per, ["cid", "start"]).select(*s.columns, "_deducted", "_redline", "_hits")
-    score = ibis.ifelse(out._redline.fill_null(0) == 1, 0.0,
-                        ibis.greatest(0.0, 100.0 - out._deducted.fill_null(0.0)))
-    return out.mutate(qa_score=score, redline=out._redline.fill_null(0) == 1,
-                      hits=out._hits.fill_null(0))
+    score = ibis.ifelse(
+        out._redline.fill_null(0) == 1,
+        0.0,
+        ibis.greatest(0.0, 100.0 - out._deducted.fill_null(0.0)),
+    )
+    return out.mutate(
+        qa_score=score, redline=out._redline.fill_null(0) == 1, hits=out._hits.fill_null(0)
+    )
 
 
 def _hits(blocks: Any, params: Mapping[str, Any]) -> Any:
     f = _findings(blocks, params)
-    return f.select("shop", "platform", "buyer", "agent", "rule", "severity", "time",
-                    "msg_key", day=f.time.date())
+    return f.select(
+        "shop",
+        "platform",
+        "buyer",
+        "agent",
+        "rule",
+        "severity",
+        "time",
+        "msg_key",
+        day=f.time.date(),
+    )
 
 
 def _severity(t: Any, p: Mapping[str, Any]) -> Any:
@@ -61,8 +84,10 @@ def _severity(t: Any, p: Mapping[str, Any]) -> Any:
     if chosen not in SEVERITIES:
         from kaohe.errors import ConfigError
 
-        raise ConfigError(f"severity must be all or one of {', '.join(SEVERITIES)}, "
-                          f"got {chosen!r}", field="severity")
+        raise ConfigError(
+            f"severity must be all or one of {', '.join(SEVERITIES)}, got {chosen!r}",
+            field="severity",
+        )
     return t.severity == chosen
 
 
@@ -70,8 +95,7 @@ def scored_reviews(blocks: Any) -> Any:
     """qa_review_scores with `calibration`: the session was reviewed by more than one reviewer
     (calibration reviews show the spread between reviewers and count toward no score)."""
     r = blocks.table("qa_review_scores")
-    per = r.filter(r.session.notnull()).group_by("session").agg(
-        _reviewers=r.reviewer.nunique())
+    per = r.filter(r.session.notnull()).group_by("session").agg(_reviewers=r.reviewer.nunique())
     j = r.left_join(per, "session")
     return j.select(*r.columns, calibration=j._reviewers.fill_null(1) > 1)
 
@@ -86,8 +110,7 @@ def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
 
 
 QA_TABLES = ("qa_findings", "messages")
-register_source(SourceDef("qa_reviews_scored", _reviews, (),
-                          ("qa_review_scores", "messages")))
+register_source(SourceDef("qa_reviews_scored", _reviews, (), ("qa_review_scores", "messages")))
 register_source(SourceDef("qa_sessions", _sessions, ("pack",), QA_TABLES))
 register_source(SourceDef("qa_hits", _hits, ("pack",), QA_TABLES))
 
@@ -96,39 +119,107 @@ HITS = counting("qa_hits", "qa_hits", _severity)
 PACK = {"pack": "default"}
 
 
-def _m(id: str, zh: str, en: str, unit: str, direction: str, grain: str, parts: tuple,
-       value: Any, formula: str, **params: Any) -> Metric:
-    return Metric(id, zh, en, unit, direction, grain, parts, value, formula,
-                  params={**PACK, **params}, section=SECTION, source="qa.md")
+def _m(
+    id: str,
+    zh: str,
+    en: str,
+    unit: str,
+    direction: str,
+    grain: str,
+    parts: tuple,
+    value: Any,
+    formula: str,
+    **params: Any,
+) -> Metric:
+    return Metric(
+        id,
+        zh,
+        en,
+        unit,
+        direction,
+        grain,
+        parts,
+        value,
+        formula,
+        params={**PACK, **params},
+        section=SECTION,
+        source="qa.md",
+    )
 
 
 register(
-    _m("qa_auto_score", "自动质检得分", "Automatic QA score", "points", "higher", "session",
-       (summing("qa_score_sum", "qa_sessions", lambda t, p: t.qa_score), SESSIONS),
-       ratio("qa_score_sum", "qa_sessions"),
-       "mean over the agent's sessions of 100 − deductions of `pack`'s findings (floor 0; "
-       "a red-line hit → 0); sessions without findings score 100"),
-    _m("qa_violations", "违规次数", "QA violations", "count", "lower", "finding", (HITS,),
-       count("qa_hits"), "automatic QA hits of `pack` (param `severity`: all, info, minor, "
-       "major, redline)", severity="all"),
-    _m("qa_violations_per_1k", "每千条消息违规数", "QA violations per 1,000 messages", "count",
-       "lower", "finding",
-       (HITS, counting("agent_messages", "replies", lambda t, p: t.time.notnull())),
-       lambda parts, p: None if not parts.get("agent_messages") else
-       1000.0 * float(parts.get("qa_hits") or 0) / float(parts["agent_messages"]),
-       "qa_violations × 1000 / agent_messages", severity="all"),
-    Metric("service_score", "服务得分（IQS）", "Internal quality score (IQS)", "points",
-           "higher", "review",
-           (summing("review_score_sum", "qa_reviews_scored", lambda t, p: t.score),
-            counting("scored_reviews", "qa_reviews_scored", lambda t, p: t.score.notnull())),
-           lambda parts, p: None if not parts.get("scored_reviews") else
-           100.0 * float(parts.get("review_score_sum") or 0) / float(parts["scored_reviews"]),
-           "100 × the mean review score of the agent's manual reviews, 0–100 like "
-           "qa_auto_score (each review: weighted mean of the rated "
-           "scorecard categories normalised to 0–1, N/A dropped, a critical category below 50 % "
-           "→ 0); calibration reviews (a session with several reviewers) do not count",
-           section=SECTION, source="qa.md (Zendesk QA IQS)"),
-    _m("qa_redline_sessions", "红线会话数", "Red-line sessions", "count", "lower", "session",
-       (counting("qa_redline_sessions", "qa_sessions", lambda t, p: t.redline),),
-       count("qa_redline_sessions"), "sessions with a red-line hit of `pack`"),
+    _m(
+        "qa_auto_score",
+        "自动质检得分",
+        "Automatic QA score",
+        "points",
+        "higher",
+        "session",
+        (summing("qa_score_sum", "qa_sessions", lambda t, p: t.qa_score), SESSIONS),
+        ratio("qa_score_sum", "qa_sessions"),
+        "mean over the agent's sessions of 100 − deductions of `pack`'s findings (floor 0; "
+        "a red-line hit → 0); sessions without findings score 100",
+    ),
+    _m(
+        "qa_violations",
+        "违规次数",
+        "QA violations",
+        "count",
+        "lower",
+        "finding",
+        (HITS,),
+        count("qa_hits"),
+        "automatic QA hits of `pack` (param `severity`: all, info, minor, major, redline)",
+        severity="all",
+    ),
+    _m(
+        "qa_violations_per_1k",
+        "每千条消息违规数",
+        "QA violations per 1,000 messages",
+        "count",
+        "lower",
+        "finding",
+        (HITS, counting("agent_messages", "replies", lambda t, p: t.time.notnull())),
+        lambda parts, p: (
+            None
+            if not parts.get("agent_messages")
+            else 1000.0 * float(parts.get("qa_hits") or 0) / float(parts["agent_messages"])
+        ),
+        "qa_violations × 1000 / agent_messages",
+        severity="all",
+    ),
+    Metric(
+        "service_score",
+        "服务得分（IQS）",
+        "Internal quality score (IQS)",
+        "points",
+        "higher",
+        "review",
+        (
+            summing("review_score_sum", "qa_reviews_scored", lambda t, p: t.score),
+            counting("scored_reviews", "qa_reviews_scored", lambda t, p: t.score.notnull()),
+        ),
+        lambda parts, p: (
+            None
+            if not parts.get("scored_reviews")
+            else 100.0 * float(parts.get("review_score_sum") or 0) / float(parts["scored_reviews"])
+        ),
+        "100 × the mean review score of the agent's manual reviews, 0–100 like "
+        "qa_auto_score (each review: weighted mean of the rated "
+        "scorecard categories normalised to 0–1, N/A dropped, a critical category below 50 % "
+        "→ 0); calibration reviews (a session with several reviewers) do not count",
+        section=SECTION,
+        source="qa.md (Zendesk QA IQS)",
+    ),
+    _m(
+        "qa_redline_sessions",
+        "红线会话数",
+        "Red-line sessions",
+        "count",
+        "lower",
+        "session",
+        (counting("qa_redline_sessions", "qa_sessions", lambda t, p: t.redline),),
+        count("qa_redline_sessions"),
+        "sessions with a red-line hit of `pack`",
+    ),
 )

@@ -16,8 +16,16 @@ from kaohe.errors import UsageError
 
 # the message blocks built by compute.Blocks; other sources are registered with
 # register_source by the metric family that needs them
-MESSAGE_SOURCES = ("buyer_messages", "replies", "rounds", "sessions", "first_rounds",
-                   "transfers_out", "transfers_in", "concurrency")
+MESSAGE_SOURCES = (
+    "buyer_messages",
+    "replies",
+    "rounds",
+    "sessions",
+    "first_rounds",
+    "transfers_out",
+    "transfers_in",
+    "concurrency",
+)
 Source = str
 Formula = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 Agg = Callable[[Any, Mapping[str, Any]], Any]  # (block table, params) -> ibis scalar
@@ -46,8 +54,13 @@ class Part:
 
 def counting(name: str, source: Source, cond: Agg, **kw: Any) -> Part:
     """A part counting the rows where `cond` holds."""
-    return Part(name, source, lambda t, p: cond(t, p).fill_null(False).cast("int64").sum(),
-                row=lambda t, p: cond(t, p).fill_null(False), **kw)
+    return Part(
+        name,
+        source,
+        lambda t, p: cond(t, p).fill_null(False).cast("int64").sum(),
+        row=lambda t, p: cond(t, p).fill_null(False),
+        **kw,
+    )
 
 
 def counting_rows(name: str, source: Source, **kw: Any) -> Part:
@@ -128,16 +141,23 @@ def register(*metrics: Metric) -> None:
         REGISTRY[metric.id] = metric
 
 
-def instance(base: str, id: str, zh: str, en: str, source: str,
-             **params: Any) -> Metric:
+def instance(base: str, id: str, zh: str, en: str, source: str, **params: Any) -> Metric:
     """A named platform instance of a parametric metric, with its parameters fixed."""
     metric = REGISTRY[base]
     unknown = set(params) - set(metric.params) - {"session_gap"}
     if unknown:
         raise ValueError(f"{id}: {base} has no parameters {sorted(unknown)}")
-    return replace(metric, id=id, zh=zh, en=en, source=source, base=base,
-                   params={**metric.params, **params}, fixed=frozenset(params),
-                   section="Named platform instances")
+    return replace(
+        metric,
+        id=id,
+        zh=zh,
+        en=en,
+        source=source,
+        base=base,
+        params={**metric.params, **params},
+        fixed=frozenset(params),
+        section="Named platform instances",
+    )
 
 
 def get(metric_id: str) -> Metric:
@@ -145,13 +165,22 @@ def get(metric_id: str) -> Metric:
     try:
         return REGISTRY[metric_id]
     except KeyError:
-        raise UsageError(f"unknown metric {metric_id!r}; `kaohe explain --list` or "
-                         "docs/metrics.md lists them") from None
+        raise UsageError(
+            f"unknown metric {metric_id!r}; `kaohe explain --list` or docs/metrics.md lists them"
+        ) from None
 
 
-SECTIONS = ("Reception and workload", "Response", "Named platform instances",
-            "Sales, conversion and attribution", "Satisfaction", "Online time", "After-sales",
-            "Quality", "Operations, complaints, call centre")
+SECTIONS = (
+    "Reception and workload",
+    "Response",
+    "Named platform instances",
+    "Sales, conversion and attribution",
+    "Satisfaction",
+    "Online time",
+    "After-sales",
+    "Quality",
+    "Operations, complaints, call centre",
+)
 
 
 def all_metrics() -> list[Metric]:
@@ -175,11 +204,21 @@ def _load() -> None:
 
 
 # metric families, one module each, registered in this order (docs/metrics.md follows it)
-FAMILIES = ("workload", "response", "attribution", "sales", "satisfaction", "online",
-            "aftersales", "quality", "operations")
+FAMILIES = (
+    "workload",
+    "response",
+    "attribution",
+    "sales",
+    "satisfaction",
+    "online",
+    "aftersales",
+    "quality",
+    "operations",
+)
 
 
 # formulas --------------------------------------------------------------------------------
+
 
 def ratio(num: str, den: str) -> Formula:
     def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
@@ -187,6 +226,7 @@ def ratio(num: str, den: str) -> Formula:
         if d is None or d == 0 or n is None:
             return None
         return float(n) / float(d)
+
     return value
 
 
@@ -194,12 +234,14 @@ def count(name: str) -> Formula:
     def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
         v = p.get(name)
         return 0 if v is None else int(v)
+
     return value
 
 
 def difference(a: str, b: str) -> Formula:
     def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
         return int(p.get(a) or 0) - int(p.get(b) or 0)
+
     return value
 
 
@@ -207,4 +249,5 @@ def direct(name: str) -> Formula:
     def value(p: Mapping[str, Any], _: Mapping[str, Any]) -> Any:
         v = p.get(name)
         return None if v is None else float(v)
+
     return value

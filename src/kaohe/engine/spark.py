@@ -24,14 +24,17 @@ def spark_session(master: str = "local[2]") -> Any:
     times are local and naive, so no conversion may happen)."""
     from pyspark.sql import SparkSession
 
-    session = (SparkSession.builder.master(master).appName("kaohe")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.memory", "4g")
-               .config("spark.driver.extraJavaOptions", "-Xss16m")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master(master)
+        .appName("kaohe")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "4g")
+        .config("spark.driver.extraJavaOptions", "-Xss16m")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -54,8 +57,9 @@ def spark_connection(session: Any, paths: dict[str, Path]) -> Any:
     return con
 
 
-def run_on_spark(store: Any, request: Request, master: str = "local[2]",
-                 session: Any = None) -> list[dict[str, Any]]:
+def run_on_spark(
+    store: Any, request: Request, master: str = "local[2]", session: Any = None
+) -> list[dict[str, Any]]:
     session = session or spark_session(master)
     with tempfile.TemporaryDirectory(prefix="kaohe-spark-") as tmp:
         con = spark_connection(session, export_parquet(store, tmp))

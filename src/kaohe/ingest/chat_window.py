@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-COLUMNS = ["shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type",
-           "auto_reply"]
+COLUMNS = ["shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type", "auto_reply"]
 ROW = "_row"
 
 _TIME = r"(?P<time>\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)"
@@ -72,8 +71,9 @@ def _sender_of(nick: str) -> str:
 
 
 def _is_structural(line: str) -> bool:
-    return bool(_TRANSFER.match(line) or _header(line) or _SYSTEM.match(line)
-                or _HANDOFF.match(line))
+    return bool(
+        _TRANSFER.match(line) or _header(line) or _SYSTEM.match(line) or _HANDOFF.match(line)
+    )
 
 
 def looks_like_chat_window(text: str) -> bool:
@@ -110,8 +110,9 @@ class _Parser:
         if not m:
             return False
         self.last_time = _norm_time(m["time"])
-        msg = _Msg(number, None, self.last_time, "system", [line], "handoff",
-                   agent=m["dst"].strip())
+        msg = _Msg(
+            number, None, self.last_time, "system", [line], "handoff", agent=m["dst"].strip()
+        )
         self._open(msg, keep_open=False)
         return True
 
@@ -137,8 +138,10 @@ class _Parser:
             cur.msg_type = "withdrawn"
             self.current = None
         else:
-            self._open(_Msg(number, who, self.last_time, _sender_of(who), [line],
-                            "withdrawn"), keep_open=False)
+            self._open(
+                _Msg(number, who, self.last_time, _sender_of(who), [line], "withdrawn"),
+                keep_open=False,
+            )
         return True
 
     def _system(self, number: int, line: str) -> bool:
@@ -146,8 +149,7 @@ class _Parser:
         if not handoff and not _SYSTEM.match(line):
             return False
         msg_type = "handoff" if handoff else "text"
-        self._open(_Msg(number, None, self.last_time, "system", [line], msg_type),
-                   keep_open=False)
+        self._open(_Msg(number, None, self.last_time, "system", [line], msg_type), keep_open=False)
         return True
 
 
@@ -165,12 +167,18 @@ def _records(msgs: list[_Msg]) -> list[dict[str, object]]:
         text = "\n".join(msg.lines)
         agent = msg.nick if msg.nick and is_agent(msg.nick) else msg.agent
         buyer = msg.nick if msg.nick and msg.sender == "buyer" else None
-        rows.append({
-            "buyer": buyer, "agent": agent, "sender": msg.sender, "time": msg.time,
-            "text": text, "msg_type": _msg_type(msg, text),
-            "auto_reply": "true" if text.startswith(AUTO_PREFIXES) else "false",
-            ROW: msg.line,
-        })
+        rows.append(
+            {
+                "buyer": buyer,
+                "agent": agent,
+                "sender": msg.sender,
+                "time": msg.time,
+                "text": text,
+                "msg_type": _msg_type(msg, text),
+                "auto_reply": "true" if text.startswith(AUTO_PREFIXES) else "false",
+                ROW: msg.line,
+            }
+        )
     return rows
 
 
@@ -180,8 +188,9 @@ def _shop_of(agent: str | None) -> str | None:
     return re.split(r"[:：]", agent, maxsplit=1)[0].strip() or None
 
 
-def parse_chat_window(text: str, *, shop: str | None = None,
-                      platform: str | None = None) -> pl.DataFrame:
+def parse_chat_window(
+    text: str, *, shop: str | None = None, platform: str | None = None
+) -> pl.DataFrame:
     """Messages of a copied chat window as canonical Utf8 columns plus ``_row`` (the line
     number of each message's header line)."""
     parser = _Parser()
@@ -189,8 +198,11 @@ def parse_chat_window(text: str, *, shop: str | None = None,
         parser.feed(number, line)
     rows = _records(parser.msgs)
     schema_ = {**{c: pl.Utf8 for c in COLUMNS}, ROW: pl.Int64}
-    frame = pl.DataFrame(rows, schema={k: v for k, v in schema_.items()
-                                       if k not in ("shop", "platform")}, orient="row")
+    frame = pl.DataFrame(
+        rows,
+        schema={k: v for k, v in schema_.items() if k not in ("shop", "platform")},
+        orient="row",
+    )
     frame = frame.with_columns(
         pl.col("buyer").forward_fill().backward_fill(),
         pl.col("time").forward_fill().backward_fill(),
@@ -207,4 +219,5 @@ def _fill_shop(frame: pl.DataFrame, shop: str | None) -> pl.DataFrame:
     shops = frame["shop"].drop_nulls()
     fallback = shops.mode().sort()[0] if shops.len() else None
     return frame.with_columns(
-        pl.col("shop").forward_fill().backward_fill().fill_null(pl.lit(fallback, pl.Utf8)))
+        pl.col("shop").forward_fill().backward_fill().fill_null(pl.lit(fallback, pl.Utf8))
+    )

@@ -53,8 +53,12 @@ class ImportResult:
 
 # ---------------------------------------------------------------- mapping
 
-def _chat_frame(raw: RawFile, platform: str | None, shop: str | None,
-                ) -> tuple[str, pl.DataFrame]:
+
+def _chat_frame(
+    raw: RawFile,
+    platform: str | None,
+    shop: str | None,
+) -> tuple[str, pl.DataFrame]:
     from kaohe.ingest.chat_window import parse_chat_window
     from kaohe.ingest.presets import apply_preset, list_presets
 
@@ -66,8 +70,14 @@ def _chat_frame(raw: RawFile, platform: str | None, shop: str | None,
     return "chat_window", frame
 
 
-def map_frame(raw: RawFile, table: str | None, preset: str | None, platform: str | None,
-              shop: str | None, period: str | None = None) -> tuple[Table, str, pl.DataFrame]:
+def map_frame(
+    raw: RawFile,
+    table: str | None,
+    preset: str | None,
+    platform: str | None,
+    shop: str | None,
+    period: str | None = None,
+) -> tuple[Table, str, pl.DataFrame]:
     """The target table, the preset id and the canonical all-text frame."""
     from kaohe.ingest.presets import apply_preset, detect_preset, load_preset
 
@@ -79,8 +89,11 @@ def map_frame(raw: RawFile, table: str | None, preset: str | None, platform: str
         preset_id, frame = _chat_frame(raw, platform, shop)
         return schema.TABLES["messages"], preset_id, frame
     headers = [c for c in raw.frame.columns if c != ROW]
-    headers += [name for name, given in (("shop", shop), ("platform", platform))
-                if given and name not in headers]  # --shop/--platform stand in for a column
+    headers += [
+        name
+        for name, given in (("shop", shop), ("platform", platform))
+        if given and name not in headers
+    ]  # --shop/--platform stand in for a column
     chosen = load_preset(preset, table) if preset else detect_preset(headers, table)
     if table is not None and chosen.table != table:
         raise UsageError(f"preset {chosen.id!r} is for table {chosen.table}, not {table}")
@@ -90,15 +103,22 @@ def map_frame(raw: RawFile, table: str | None, preset: str | None, platform: str
 
 def check_columns(table: Table, frame: pl.DataFrame, path: str) -> None:
     """A required column the file does not have at all is a usage error, not N rejects."""
-    missing = [c.name for c in table.columns if c.required and c.name not in frame.columns
-               and (table.name, c.name) != ("messages", "text")]
+    missing = [
+        c.name
+        for c in table.columns
+        if c.required
+        and c.name not in frame.columns
+        and (table.name, c.name) != ("messages", "text")
+    ]
     if missing:
         hint = " (pass --shop)" if "shop" in missing else ""
-        raise UsageError(f"{path}: no column for required {', '.join(missing)} "
-                         f"of table {table.name}{hint}")
+        raise UsageError(
+            f"{path}: no column for required {', '.join(missing)} of table {table.name}{hint}"
+        )
 
 
 # ---------------------------------------------------------------- SQL helpers
+
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -140,8 +160,9 @@ def _msg_key_sql(table: Table) -> str:
     content = _hash_sql(table, MSG_IDENTITY)
     by_id = "md5(shop || '|' || msg_id)"
     repeat = f"md5({content} || '#' || CAST({OCC} AS VARCHAR))"
-    return f"CASE WHEN msg_id IS NOT NULL THEN {by_id} WHEN {OCC} = 0 THEN {content} " \
-           f"ELSE {repeat} END"
+    return (
+        f"CASE WHEN msg_id IS NOT NULL THEN {by_id} WHEN {OCC} = 0 THEN {content} ELSE {repeat} END"
+    )
 
 
 def occurrences(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
@@ -175,20 +196,25 @@ def _reserve_seq(con: duckdb.DuckDBPyConnection, n: int) -> int:
 
 # ---------------------------------------------------------------- writers
 
+
 def _messages_empty(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)").fetchone()[0] == 0
 
 
-def insert_messages(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame,
-                    import_id: int) -> int:
+def insert_messages(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
+) -> int:
     """New messages only: identity already stored (or earlier in the file) wins.
     seq follows file order: a reserved block of message_seq offset by the row number."""
     first_row = int(frame[ROW].min())  # type: ignore[arg-type]
     base = _reserve_seq(con, int(frame[ROW].max()) - first_row + 1)  # type: ignore[arg-type]
     cols = ", ".join(q(c) for c in table.column_names)
     unique = f"SELECT *, {_msg_key_sql(table)} AS msg_key FROM ({_full_stage_sql(table, frame)})"
-    new = unique if _messages_empty(con) else \
-        f"SELECT d.* FROM ({unique}) AS d ANTI JOIN messages AS m ON m.msg_key = d.msg_key"
+    new = (
+        unique
+        if _messages_empty(con)
+        else f"SELECT d.* FROM ({unique}) AS d ANTI JOIN messages AS m ON m.msg_key = d.msg_key"
+    )
     sql = f"""INSERT INTO messages ({cols}, msg_key, seq, import_id, source_row)
         SELECT {cols}, msg_key, {q(ROW)} + ?, ?, {q(ROW)} FROM ({new})"""
     return int(con.execute(sql, [base - first_row, import_id]).fetchone()[0])
@@ -216,7 +242,7 @@ def _stage_upserts(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataF
     part = ", ".join(q(k) for k in keys)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {UPSERT} AS
-        SELECT {q(ROW)}, {', '.join(select)} FROM ({_full_stage_sql(table, frame)})
+        SELECT {q(ROW)}, {", ".join(select)} FROM ({_full_stage_sql(table, frame)})
         QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY {q(ROW)} DESC) = 1""")
 
 
@@ -228,8 +254,9 @@ def _update_columns(table: Table, frame: pl.DataFrame) -> list[str]:
     return present
 
 
-def upsert_rows(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame,
-                import_id: int) -> tuple[int, int]:
+def upsert_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
+) -> tuple[int, int]:
     """(inserted, updated): an existing row counts as updated only when a value changed."""
     _stage_upserts(con, table, frame)
     on = " AND ".join(f"t.{q(k)} = u.{q(k)}" for k in table.key)
@@ -240,7 +267,9 @@ def upsert_rows(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFram
         differ = " OR ".join(f"t.{q(c)} IS DISTINCT FROM u.{q(c)}" for c in changed)
         updated = con.execute(
             f"UPDATE {q(table.name)} AS t SET {sets}, import_id = ?, source_row = u.{q(ROW)} "
-            f"FROM {UPSERT} AS u WHERE {on} AND ({differ})", [import_id]).fetchone()[0]
+            f"FROM {UPSERT} AS u WHERE {on} AND ({differ})",
+            [import_id],
+        ).fetchone()[0]
     names = list(table.key) + [c for c in table.column_names if c not in table.key]
     names += ["level_label"] if table.name == "ratings" else []
     cols = ", ".join(q(c) for c in names)
@@ -248,38 +277,50 @@ def upsert_rows(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFram
         f"INSERT INTO {q(table.name)} ({cols}, import_id, source_row) "
         f"SELECT {', '.join('u.' + q(c) for c in names)}, ?, u.{q(ROW)} FROM {UPSERT} AS u "
         f"WHERE NOT EXISTS (SELECT 1 FROM {q(table.name)} AS t WHERE {on})",
-        [import_id]).fetchone()[0]
+        [import_id],
+    ).fetchone()[0]
     con.execute(f"DROP TABLE IF EXISTS {UPSERT}")
     return int(inserted), int(updated)
 
 
-def add_missing_agents(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame,
-                       import_id: int) -> list[str]:
+def add_missing_agents(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
+) -> list[str]:
     """Agents seen in the data but not on the roster join it with role 'unknown'."""
     if table.name == "agents" or "agent" not in frame.columns:
         return []
-    shops = "string_agg(DISTINCT shop, ',' ORDER BY shop)" if "shop" in frame.columns \
-        else "NULL"
-    rows = con.execute(f"""
+    shops = "string_agg(DISTINCT shop, ',' ORDER BY shop)" if "shop" in frame.columns else "NULL"
+    rows = con.execute(
+        f"""
         INSERT INTO agents (agent, shops, role, import_id)
         SELECT agent, {shops}, 'unknown', ? FROM {STAGE}
         WHERE agent IS NOT NULL AND agent NOT IN (SELECT agent FROM agents)
         GROUP BY agent ORDER BY agent
-        RETURNING agent""", [import_id]).fetchall()
+        RETURNING agent""",
+        [import_id],
+    ).fetchall()
     return sorted(r[0] for r in rows)
 
 
-def write_quarantine(con: duckdb.DuckDBPyConnection, raw: RawFile, table: Table,
-                     rejects: pl.DataFrame, import_id: int) -> None:
+def write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawFile,
+    table: Table,
+    rejects: pl.DataFrame,
+    import_id: int,
+) -> None:
     if rejects.is_empty():
         return
     con.register("_kaohe_rejects", rejects)
     try:
-        con.execute("""
+        con.execute(
+            """
             INSERT INTO quarantine (file, sha256, "row", "column", value, reason, table_name,
                                     import_id)
             SELECT ?, ?, "row", "column", value, reason, ?, ? FROM _kaohe_rejects
-            ON CONFLICT DO NOTHING""", [raw.path, raw.sha256, table.name, import_id])
+            ON CONFLICT DO NOTHING""",
+            [raw.path, raw.sha256, table.name, import_id],
+        )
     finally:
         con.unregister("_kaohe_rejects")
 
@@ -288,8 +329,18 @@ def write_log(con: duckdb.DuckDBPyConnection, result: ImportResult) -> None:
     con.execute(
         "INSERT INTO import_log (import_id, file, sha256, table_name, preset, rows_read, "
         "rows_inserted, rows_updated, rows_rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.import_id, result.file, result.sha256, result.table, result.preset,
-         result.read, result.inserted, result.updated, result.rejected])
+        [
+            result.import_id,
+            result.file,
+            result.sha256,
+            result.table,
+            result.preset,
+            result.read,
+            result.inserted,
+            result.updated,
+            result.rejected,
+        ],
+    )
 
 
 def _test_pause() -> None:
@@ -302,13 +353,15 @@ def _test_pause() -> None:
 
 # ---------------------------------------------------------------- entry points
 
+
 def _step(progress: Progress | None, stage: str) -> None:
     if progress is not None:
         progress(stage)
 
 
-def write_rows(con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame,
-               import_id: int) -> tuple[int, int]:
+def write_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame, import_id: int
+) -> tuple[int, int]:
     if typed.is_empty():
         return 0, 0
     if table.upsert:
@@ -316,10 +369,18 @@ def write_rows(con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame
     return insert_messages(con, table, typed, import_id), 0
 
 
-def import_file(store: Store, path: str | Path, *, table: str | None = None,
-                preset: str | None = None, platform: str | None = None,
-                shop: str | None = None, zone: str = "Asia/Shanghai",
-                progress: Progress | None = None, period: str | None = None) -> ImportResult:
+def import_file(
+    store: Store,
+    path: str | Path,
+    *,
+    table: str | None = None,
+    preset: str | None = None,
+    platform: str | None = None,
+    shop: str | None = None,
+    zone: str = "Asia/Shanghai",
+    progress: Progress | None = None,
+    period: str | None = None,
+) -> ImportResult:
     """Import one file in one transaction; see the module docstring. `period` dates a
     platform report export that has no 日期 column."""
     _step(progress, "read")
@@ -328,8 +389,9 @@ def import_file(store: Store, path: str | Path, *, table: str | None = None,
     check_columns(tbl, frame, raw.path)
     _step(progress, "validate")
     typed, rejects = validate(tbl, frame, zone)
-    result = ImportResult(raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0,
-                          rejects["row"].n_unique())
+    result = ImportResult(
+        raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0, rejects["row"].n_unique()
+    )
     _step(progress, "write")
     # Row order is carried by seq/source_row; letting DuckDB write out of order makes the
     # commit of a million-row file ~0.6 s faster on 2 cores (benchmarks/import_bench.py).
@@ -344,8 +406,14 @@ def import_file(store: Store, path: str | Path, *, table: str | None = None,
     return result
 
 
-def _write_all(con: duckdb.DuckDBPyConnection, tbl: Table, raw: RawFile, typed: pl.DataFrame,
-               rejects: pl.DataFrame, result: ImportResult) -> None:
+def _write_all(
+    con: duckdb.DuckDBPyConnection,
+    tbl: Table,
+    raw: RawFile,
+    typed: pl.DataFrame,
+    rejects: pl.DataFrame,
+    result: ImportResult,
+) -> None:
     result.import_id = int(con.execute("SELECT nextval('import_id_seq')").fetchone()[0])
     if tbl.name == "messages" and not typed.is_empty():
         typed = prepare_messages(typed)
@@ -363,11 +431,29 @@ def _write_all(con: duckdb.DuckDBPyConnection, tbl: Table, raw: RawFile, typed: 
         refresh_review_scores(con)
 
 
-def import_files(store: Store, paths: Iterable[str | Path], *, table: str | None = None,
-                 preset: str | None = None, platform: str | None = None,
-                 shop: str | None = None, zone: str = "Asia/Shanghai",
-                 progress: Progress | None = None) -> list[ImportResult]:
+def import_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    table: str | None = None,
+    preset: str | None = None,
+    platform: str | None = None,
+    shop: str | None = None,
+    zone: str = "Asia/Shanghai",
+    progress: Progress | None = None,
+) -> list[ImportResult]:
     """Import several files, each in its own transaction (one failing file raises; the
     files before it stay imported)."""
-    return [import_file(store, p, table=table, preset=preset, platform=platform, shop=shop,
-                        zone=zone, progress=progress) for p in paths]
+    return [
+        import_file(
+            store,
+            p,
+            table=table,
+            preset=preset,
+            platform=platform,
+            shop=shop,
+            zone=zone,
+            progress=progress,
+        )
+        for p in paths
+    ]

@@ -43,11 +43,13 @@ class Rule(BaseModel):
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    skip_values: list[str] = Field(default_factory=lambda: list(DEFAULT_SKIP),
-                                   description="rows whose first or key cell is one of these")
-    account_column: list[str] = Field(default_factory=list,
-                                      description="sender account: agent on agent rows, "
-                                                  "buyer on buyer rows")
+    skip_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SKIP),
+        description="rows whose first or key cell is one of these",
+    )
+    account_column: list[str] = Field(
+        default_factory=list, description="sender account: agent on agent rows, buyer on buyer rows"
+    )
     shop_from_agent: bool = Field(False, description="shop = part of agent before ':'")
     provisional_cells: list[str] = Field(default_factory=lambda: list(PROVISIONAL_CELLS))
 
@@ -63,32 +65,40 @@ class Preset(BaseModel):
     priority: int = Field(10, description="higher wins when several presets match")
     signature: list[str | list[str]] = Field(
         default_factory=list,
-        description="headers that must all be present (a list = any one of them)")
-    columns: dict[str, list[str]] = Field(default_factory=dict,
-                                          description="canonical column -> header aliases")
-    values: dict[str, dict[str, str]] = Field(default_factory=dict,
-                                              description="canonical column -> label -> value")
-    defaults: dict[str, str] = Field(default_factory=dict,
-                                     description="canonical column -> value when empty")
+        description="headers that must all be present (a list = any one of them)",
+    )
+    columns: dict[str, list[str]] = Field(
+        default_factory=dict, description="canonical column -> header aliases"
+    )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="canonical column -> label -> value"
+    )
+    defaults: dict[str, str] = Field(
+        default_factory=dict, description="canonical column -> value when empty"
+    )
     rules: list[Rule] = Field(default_factory=list)
     key: list[str] = Field(default_factory=list, description="report: subject header aliases")
     period: list[str] = Field(default_factory=list, description="report: period header aliases")
-    metrics: dict[str, list[str]] = Field(default_factory=dict,
-                                          description="report: metric id -> header aliases")
+    metrics: dict[str, list[str]] = Field(
+        default_factory=dict, description="report: metric id -> header aliases"
+    )
     source: str | None = Field(None, description="report: source label (default: the id)")
     options: Options = Field(default_factory=Options)
 
     @model_validator(mode="after")
     def _check(self) -> Preset:
         if self.table not in schema.TABLES:
-            raise FieldProblem(("table",), f"unknown table {self.table!r} "
-                               f"(known: {', '.join(schema.TABLES)})")
+            raise FieldProblem(
+                ("table",), f"unknown table {self.table!r} (known: {', '.join(schema.TABLES)})"
+            )
         names = schema.TABLES[self.table].column_names
         for section in ("columns", "values", "defaults"):
             for col in getattr(self, section):
                 if col not in names:
-                    raise FieldProblem((section, col), f"unknown column {col!r} of table "
-                                       f"{self.table} (known: {', '.join(names)})")
+                    raise FieldProblem(
+                        (section, col),
+                        f"unknown column {col!r} of table {self.table} (known: {', '.join(names)})",
+                    )
         for i, rule in enumerate(self.rules):
             for col in rule.set:
                 if col not in names:
@@ -135,12 +145,17 @@ def find_header(headers: list[str], aliases: list[str]) -> str | None:
 
 # ---------------------------------------------------------------- loading
 
+
 def canonical_preset(table: str) -> Preset:
     """The ``canonical:<table>`` preset: column names and their schema aliases."""
     t = schema.table(table)
     return Preset(
-        id=f"canonical:{table}", table=table, kind="table", priority=0,
-        name_zh=f"标准格式 {t.label}", name_en=f"canonical {table}",
+        id=f"canonical:{table}",
+        table=table,
+        kind="table",
+        priority=0,
+        name_zh=f"标准格式 {t.label}",
+        name_en=f"canonical {table}",
         description="column names of the data model or their Chinese aliases",
         columns={c.name: [c.name, *c.aliases] for c in t.columns},
         signature=[[c.name, *c.aliases] for c in t.columns if c.required],
@@ -156,8 +171,10 @@ def _builtin_files() -> list[tuple[str, str]]:
     if not folder.is_dir():
         return []
     files = [f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))]
-    return [(f"kaohe/presets/mappings/{f.name}", f.read_text("utf-8"))
-            for f in sorted(files, key=lambda f: f.name)]
+    return [
+        (f"kaohe/presets/mappings/{f.name}", f.read_text("utf-8"))
+        for f in sorted(files, key=lambda f: f.name)
+    ]
 
 
 def parse_preset_text(text: str, file: str) -> Preset:
@@ -209,6 +226,7 @@ def load_preset(id_or_path: str, table: str | None = None) -> Preset:
 
 # ---------------------------------------------------------------- detection
 
+
 def _signature_ok(preset: Preset, headers: list[str]) -> bool:
     groups = [[g] if isinstance(g, str) else g for g in preset.signature]
     if preset.kind == "report":
@@ -224,21 +242,32 @@ def _score(preset: Preset, headers: list[str]) -> int:
 def detect_preset(headers: list[str], table: str | None = None) -> Preset:
     """The preset whose signature headers are present, best score first; canonical last."""
     headers = [h for h in headers if h != ROW]
-    candidates = [p for p in list_presets()
-                  if p.kind != "text" and (table is None or p.table == table)
-                  and _signature_ok(p, headers)]
+    candidates = [
+        p
+        for p in list_presets()
+        if p.kind != "text" and (table is None or p.table == table) and _signature_ok(p, headers)
+    ]
     if not candidates:
         where = f" for table {table}" if table else ""
-        raise UsageError(f"no mapping preset{where} matches the headers "
-                         f"{', '.join(headers)}; pass --preset or a mapping .yaml file "
-                         f"(see docs/presets.md)")
+        raise UsageError(
+            f"no mapping preset{where} matches the headers "
+            f"{', '.join(headers)}; pass --preset or a mapping .yaml file "
+            f"(see docs/presets.md)"
+        )
     return max(candidates, key=lambda p: (p.priority, _score(p, headers)))
 
 
 # ---------------------------------------------------------------- applying
 
-def apply_preset(preset: Preset, raw: pl.DataFrame, *, platform: str | None = None,
-                 shop: str | None = None, period: str | None = None) -> pl.DataFrame:
+
+def apply_preset(
+    preset: Preset,
+    raw: pl.DataFrame,
+    *,
+    platform: str | None = None,
+    shop: str | None = None,
+    period: str | None = None,
+) -> pl.DataFrame:
     """Map a raw frame (Utf8 columns with the file's headers, plus ``_row``) to canonical
     columns. ``period`` is used by report presets when the file has no date column; without
     it the period stays null and validation rejects the rows."""
@@ -267,8 +296,13 @@ def _skip_rows(preset: Preset, raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _norm_expr(expr: pl.Expr) -> pl.Expr:
-    return (expr.cast(pl.Utf8).str.replace_all(r"\s+", "").str.replace_all("（", "(")
-            .str.replace_all("）", ")").str.to_lowercase())
+    return (
+        expr.cast(pl.Utf8)
+        .str.replace_all(r"\s+", "")
+        .str.replace_all("（", "(")
+        .str.replace_all("）", ")")
+        .str.to_lowercase()
+    )
 
 
 def _blank(expr: pl.Expr) -> pl.Expr:
@@ -277,8 +311,9 @@ def _blank(expr: pl.Expr) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
-def _apply_table(preset: Preset, raw: pl.DataFrame, platform: str | None,
-                 shop: str | None) -> pl.DataFrame:
+def _apply_table(
+    preset: Preset, raw: pl.DataFrame, platform: str | None, shop: str | None
+) -> pl.DataFrame:
     headers = [c for c in raw.columns if c != ROW]
     exprs: dict[str, pl.Expr] = {}
     for col, aliases in preset.columns.items():
@@ -297,8 +332,10 @@ def _apply_values(preset: Preset, out: pl.DataFrame) -> pl.DataFrame:
         if col in out.columns:
             lookup = {norm(k): v for k, v in mapping.items()}
             out = out.with_columns(
-                _norm_expr(pl.col(col)).replace_strict(lookup, default=pl.col(col),
-                                                       return_dtype=pl.Utf8).alias(col))
+                _norm_expr(pl.col(col))
+                .replace_strict(lookup, default=pl.col(col), return_dtype=pl.Utf8)
+                .alias(col)
+            )
     return out
 
 
@@ -313,19 +350,23 @@ def _apply_rules(preset: Preset, raw: pl.DataFrame, out: pl.DataFrame) -> pl.Dat
         if header is None:
             continue
         cell = pl.col(header)
-        hit = (_norm_expr(cell).is_in([norm(v) for v in rule.equals]).fill_null(False)
-               if rule.equals is not None else _is_set(cell))
+        hit = (
+            _norm_expr(cell).is_in([norm(v) for v in rule.equals]).fill_null(False)
+            if rule.equals is not None
+            else _is_set(cell)
+        )
         mask = raw.select(hit.alias("m"))["m"]
         for col, value in rule.set.items():
-            current = out[col] if col in out.columns else pl.Series(col, [None] * out.height,
-                                                                   pl.Utf8)
-            out = out.with_columns(
-                pl.when(mask).then(pl.lit(value)).otherwise(current).alias(col))
+            current = (
+                out[col] if col in out.columns else pl.Series(col, [None] * out.height, pl.Utf8)
+            )
+            out = out.with_columns(pl.when(mask).then(pl.lit(value)).otherwise(current).alias(col))
     return out
 
 
-def _apply_accounts(preset: Preset, raw: pl.DataFrame, out: pl.DataFrame,
-                    derive_shop: bool = True) -> pl.DataFrame:
+def _apply_accounts(
+    preset: Preset, raw: pl.DataFrame, out: pl.DataFrame, derive_shop: bool = True
+) -> pl.DataFrame:
     headers = [c for c in raw.columns if c != ROW]
     header = find_header(headers, preset.options.account_column)
     if header is not None:
@@ -357,8 +398,9 @@ def _fill_thread_shop(out: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _fill_defaults(preset: Preset, out: pl.DataFrame, platform: str | None,
-                   shop: str | None) -> pl.DataFrame:
+def _fill_defaults(
+    preset: Preset, out: pl.DataFrame, platform: str | None, shop: str | None
+) -> pl.DataFrame:
     names = schema.TABLES[preset.table].column_names
     given = {k: v for k, v in (("platform", platform), ("shop", shop)) if v and k in names}
     fills = {**preset.defaults, **given}
@@ -369,8 +411,9 @@ def _fill_defaults(preset: Preset, out: pl.DataFrame, platform: str | None,
     return out.select([pl.col(c).cast(pl.Utf8) for c in order] + [pl.col(ROW).cast(pl.Int64)])
 
 
-def _apply_text(preset: Preset, raw: pl.DataFrame, platform: str | None,
-                shop: str | None) -> pl.DataFrame:
+def _apply_text(
+    preset: Preset, raw: pl.DataFrame, platform: str | None, shop: str | None
+) -> pl.DataFrame:
     names = schema.TABLES[preset.table].column_names
     out = raw.select([pl.col(ROW).cast(pl.Int64), *[c for c in names if c in raw.columns]])
     return _fill_defaults(preset, out, platform, shop)
@@ -382,8 +425,10 @@ _UNIT = re.compile(r"[,，¥￥元秒\s]|人$|次$|单$")
 _HMS = re.compile(r"^(\d+):(\d{1,2})(?::(\d{1,2}))?$")
 
 
-def parse_cell(cell: str | None, provisional_cells: list[str] | None = None,
-               ) -> tuple[str | None, bool] | None:
+def parse_cell(
+    cell: str | None,
+    provisional_cells: list[str] | None = None,
+) -> tuple[str | None, bool] | None:
     """A report cell as (value text, provisional); None when the cell is empty.
 
     ``85.3%`` → ``0.853``; ``1,234.5`` → ``1234.5``; ``0:01:30`` → ``90``; 延迟统计 →
@@ -426,7 +471,8 @@ def _report_period(cell: str | None, fallback: str | None) -> str | None:
     if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial date
         return (date(1899, 12, 30) + timedelta(days=int(float(text)))).isoformat()
     m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text) or re.fullmatch(
-        r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?", text)
+        r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?", text
+    )
     if m:
         return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
     return text
@@ -436,8 +482,10 @@ def _apply_report(preset: Preset, raw: pl.DataFrame, period: str | None) -> pl.D
     headers = [c for c in raw.columns if c != ROW]
     key = find_header(headers, preset.key)
     if key is None:
-        raise UsageError(f"preset {preset.id} needs one of the headers "
-                         f"{', '.join(preset.key)}; the file has {', '.join(headers)}")
+        raise UsageError(
+            f"preset {preset.id} needs one of the headers "
+            f"{', '.join(preset.key)}; the file has {', '.join(headers)}"
+        )
     per = find_header(headers, preset.period)
     metric_headers = _metric_headers(preset, headers)
     source = preset.source or preset.id
@@ -446,13 +494,23 @@ def _apply_report(preset: Preset, raw: pl.DataFrame, period: str | None) -> pl.D
         subject = (rec.get(key) or "").strip()
         if not subject:
             continue
-        base = {ROW: rec[ROW], "period": _report_period(rec.get(per) if per else None, period),
-                "subject": subject, "source": source}
+        base = {
+            ROW: rec[ROW],
+            "period": _report_period(rec.get(per) if per else None, period),
+            "subject": subject,
+            "source": source,
+        }
         for metric, header in metric_headers.items():
             parsed = parse_cell(rec.get(header), preset.options.provisional_cells)
             if parsed is not None:
-                rows.append({**base, "metric": metric, "value": parsed[0],
-                             "provisional": "true" if parsed[1] else "false"})
+                rows.append(
+                    {
+                        **base,
+                        "metric": metric,
+                        "value": parsed[0],
+                        "provisional": "true" if parsed[1] else "false",
+                    }
+                )
     return _report_frame(rows)
 
 
@@ -472,8 +530,9 @@ REPORT_COLUMNS = ["period", "subject", "metric", "value", "source", "provisional
 
 def _report_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     schema_ = {**{c: pl.Utf8 for c in REPORT_COLUMNS}, ROW: pl.Int64}
-    return pl.DataFrame(rows, schema=schema_, orient="row") if rows else pl.DataFrame(
-        schema=schema_)
+    return (
+        pl.DataFrame(rows, schema=schema_, orient="row") if rows else pl.DataFrame(schema=schema_)
+    )
 
 
 # ---------------------------------------------------------------- docs
@@ -547,8 +606,12 @@ A mistake in a mapping file is reported with the file, line and field, e.g.
 
 
 def _doc_preset(p: Preset) -> list[str]:
-    lines = ["", f"### `{p.id}` — {p.name_zh} / {p.name_en}", "",
-             f"Table `{p.table}`, kind `{p.kind}`, priority {p.priority}."]
+    lines = [
+        "",
+        f"### `{p.id}` — {p.name_zh} / {p.name_en}",
+        "",
+        f"Table `{p.table}`, kind `{p.kind}`, priority {p.priority}.",
+    ]
     if p.description:
         lines += ["", p.description.strip()]
     if p.signature:

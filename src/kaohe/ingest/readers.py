@@ -101,7 +101,9 @@ def parse_text_table(text: str, data: bytes | None = None) -> pl.DataFrame:
     frame = pl.read_csv(
         io.BytesIO(data if data is not None else text.encode("utf-8")),
         separator=sniff_delimiter(text),
-        infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
     )
     return _with_row(frame)
 
@@ -119,8 +121,9 @@ def _read_text_file(path: Path, data: bytes) -> RawFile:
     text, encoding = detect_encoding(data)
     sha = sha256_bytes(data)
     if path.suffix.lower() in TEXT_EXTS and _is_chat_window(text):
-        return RawFile(str(path), pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), "chat",
-                       sha, text)
+        return RawFile(
+            str(path), pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), "chat", sha, text
+        )
     frame = parse_text_table(text, utf8_bytes(data, text, encoding))
     return RawFile(str(path), frame, "csv", sha)
 

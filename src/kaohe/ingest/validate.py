@@ -63,8 +63,13 @@ def parse_excel_serial(text: pl.Expr) -> pl.Expr:
     days = pl.when(is_serial).then(text).otherwise(None).cast(pl.Float64, strict=False)
     secs = (days * 86400.0).round(0).cast(pl.Int64)
     millis = secs * 1000 + EXCEL_EPOCH_MS
-    return pl.when((days >= SERIAL_MIN) & (days < SERIAL_MAX)).then(millis).otherwise(None).cast(
-        pl.Datetime("ms")).cast(pl.Datetime("us"))
+    return (
+        pl.when((days >= SERIAL_MIN) & (days < SERIAL_MAX))
+        .then(millis)
+        .otherwise(None)
+        .cast(pl.Datetime("ms"))
+        .cast(pl.Datetime("us"))
+    )
 
 
 def parse_time(text: pl.Expr, zone: str) -> pl.Expr:
@@ -72,7 +77,8 @@ def parse_time(text: pl.Expr, zone: str) -> pl.Expr:
     naive = [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in DATETIME_FORMATS]
     aware = [
         text.str.strptime(pl.Datetime("us", "UTC"), f, strict=False)
-        .dt.convert_time_zone(zone).dt.replace_time_zone(None)
+        .dt.convert_time_zone(zone)
+        .dt.replace_time_zone(None)
         for f in OFFSET_FORMATS
     ]
     return pl.coalesce([*naive, *aware, parse_excel_serial(text)])
@@ -125,12 +131,14 @@ def _lookup(labels: dict[str, str]) -> dict[str, str]:
 def parse_enum(text: pl.Expr, labels: dict[str, str]) -> pl.Expr:
     """Canonical value of a label (English case-insensitive); null when unknown."""
     return text.str.to_lowercase().replace_strict(
-        _lookup(labels), default=None, return_dtype=pl.String)
+        _lookup(labels), default=None, return_dtype=pl.String
+    )
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().replace_strict(
-        schema.BOOL_LABELS, default=None, return_dtype=pl.Boolean)
+        schema.BOOL_LABELS, default=None, return_dtype=pl.Boolean
+    )
 
 
 def parse_column(col: Column, text: pl.Expr, zone: str) -> tuple[pl.Expr, str | None]:
@@ -171,11 +179,17 @@ def _column_reason(table: Table, col: Column, zone: str) -> tuple[pl.Expr, pl.Ex
     if col.required and (table.name, col.name) not in MAY_BE_EMPTY:
         reason = pl.when(text.is_null()).then(pl.lit(R_MISSING)).otherwise(reason)
     if bad is not None:
-        reason = pl.when(reason.is_null() & text.is_not_null() & typed.is_null()).then(
-            pl.lit(bad)).otherwise(reason)
+        reason = (
+            pl.when(reason.is_null() & text.is_not_null() & typed.is_null())
+            .then(pl.lit(bad))
+            .otherwise(reason)
+        )
     if col.kind == "amount":
-        reason = pl.when(reason.is_null() & (typed < 0).fill_null(False)).then(
-            pl.lit(R_NEGATIVE)).otherwise(reason)
+        reason = (
+            pl.when(reason.is_null() & (typed < 0).fill_null(False))
+            .then(pl.lit(R_NEGATIVE))
+            .otherwise(reason)
+        )
     return typed, reason
 
 
@@ -200,8 +214,10 @@ def _ordered_rules(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _conditional_rules(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Orders: amount when paid. Messages: agent on agent rows."""
-    rules = {"orders": ("paid_at", "amount", R_AMOUNT_PAID),
-             "messages": ("sender", "agent", R_AGENT)}
+    rules = {
+        "orders": ("paid_at", "amount", R_AMOUNT_PAID),
+        "messages": ("sender", "agent", R_AGENT),
+    }
     if table.name not in rules or _typed_name(rules[table.name][0]) not in frame.columns:
         return frame
     when, needed, reason = rules[table.name]
@@ -215,17 +231,23 @@ def _ensure(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """Add an all-null column (raw, typed and reason) that the file did not have."""
     if _typed_name(name) in frame.columns:
         return frame
-    return frame.with_columns(pl.lit(None, pl.String).alias(name),
-                              pl.lit(None, pl.String).alias(_typed_name(name)),
-                              pl.lit(None, pl.String).alias(_reason_name(name)))
+    return frame.with_columns(
+        pl.lit(None, pl.String).alias(name),
+        pl.lit(None, pl.String).alias(_typed_name(name)),
+        pl.lit(None, pl.String).alias(_reason_name(name)),
+    )
 
 
 def _collect_rejects(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     parts = [
         frame.filter(pl.col(_reason_name(n)).is_not_null()).select(
-            pl.col(ROW).cast(pl.Int64).alias("row"), pl.lit(n).alias("column"),
-            pl.col(n).cast(pl.String).alias("value"), pl.col(_reason_name(n)).alias("reason"))
-        for n in names if _reason_name(n) in frame.columns
+            pl.col(ROW).cast(pl.Int64).alias("row"),
+            pl.lit(n).alias("column"),
+            pl.col(n).cast(pl.String).alias("value"),
+            pl.col(_reason_name(n)).alias("reason"),
+        )
+        for n in names
+        if _reason_name(n) in frame.columns
     ]
     if not parts:
         return pl.DataFrame(schema=REJECT_SCHEMA)
@@ -238,12 +260,16 @@ def _pre_parse(frame: pl.DataFrame, cols: list[Column], zone: str) -> pl.DataFra
     if not times:
         return frame
     texts = frame.select(clean(n) for n in times)
-    return frame.with_columns(parse_time_series(texts[n], zone).alias(_typed_name(n))
-                              for n in times)
+    return frame.with_columns(
+        parse_time_series(texts[n], zone).alias(_typed_name(n)) for n in times
+    )
 
 
-def validate(table: Table, frame: pl.DataFrame, zone: str = "Asia/Shanghai",
-             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate(
+    table: Table,
+    frame: pl.DataFrame,
+    zone: str = "Asia/Shanghai",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(typed rows that pass, rejects[row, column, value, reason])."""
     cols = [c for c in table.columns if c.name in frame.columns]
     frame = _pre_parse(frame, cols, zone)
@@ -257,8 +283,7 @@ def validate(table: Table, frame: pl.DataFrame, zone: str = "Asia/Shanghai",
     rejects = _collect_rejects(work, names)
     reasons = [pl.col(_reason_name(n)) for n in names if _reason_name(n) in work.columns]
     ok = ~pl.any_horizontal([r.is_not_null() for r in reasons]) if reasons else pl.lit(True)
-    keep = [pl.col(ROW).cast(pl.Int64)] + [pl.col(_typed_name(c.name)).alias(c.name)
-                                           for c in cols]
+    keep = [pl.col(ROW).cast(pl.Int64)] + [pl.col(_typed_name(c.name)).alias(c.name) for c in cols]
     typed = work.filter(ok).select(keep)
     if table.name == "ratings" and "level" in frame.columns:
         labels = work.filter(ok).select(clean("level").alias("level_label"))

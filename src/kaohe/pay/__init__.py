@@ -3,5 +3,14 @@
 from kaohe.pay.payslip import PayLine, PayResult, Payslip, pay, score_inputs
 from kaohe.pay.plan import Plan, list_plans, load_plan, parse_plan_text
 
-__all__ = ["PayLine", "PayResult", "Payslip", "Plan", "list_plans", "load_plan",
-           "parse_plan_text", "pay", "score_inputs"]
+__all__ = [
+    "PayLine",
+    "PayResult",
+    "Payslip",
+    "Plan",
+    "list_plans",
+    "load_plan",
+    "parse_plan_text",
+    "pay",
+    "score_inputs",
+]

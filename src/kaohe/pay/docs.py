@@ -56,16 +56,23 @@ def _plan_doc(plan: Plan) -> list[str]:
         lines += [f"Applies to agents where `{plan.applies}`.", ""]
     if plan.params:
         lines += ["| parameter | default | meaning |", "|---|---|---|"]
-        lines += [f"| `{k}` | {p.default:g}{' ' + p.unit if p.unit else ''} | {p.name} |"
-                  for k, p in plan.params.items()]
+        lines += [
+            f"| `{k}` | {p.default:g}{' ' + p.unit if p.unit else ''} | {p.name} |"
+            for k, p in plan.params.items()
+        ]
         lines.append("")
     if plan.inputs:
         lines += ["Inputs: " + "; ".join(f"`{k}` {v}" for k, v in plan.inputs.items()), ""]
     lines += ["| line | formula | in total |", "|---|---|---|"]
-    lines += [f"| {p.name} (`{p.id}`) | `{p.amount}` ÷ eligible (`{p.eligible}`) | "
-              f"{'yes' if p.in_total else 'no'} |" for p in plan.pools]
-    lines += [f"| {ln.name} (`{ln.id}`) | `{ln.formula}` | {'yes' if ln.in_total else 'no'} |"
-              for ln in plan.all_lines()]
+    lines += [
+        f"| {p.name} (`{p.id}`) | `{p.amount}` ÷ eligible (`{p.eligible}`) | "
+        f"{'yes' if p.in_total else 'no'} |"
+        for p in plan.pools
+    ]
+    lines += [
+        f"| {ln.name} (`{ln.id}`) | `{ln.formula}` | {'yes' if ln.in_total else 'no'} |"
+        for ln in plan.all_lines()
+    ]
     for notice in plan.notices:
         lines += ["", f"When `{notice.when}`: {notice.text}"]
     return lines

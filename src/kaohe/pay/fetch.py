@@ -33,8 +33,14 @@ def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
     all_metrics()
     wanted = {p[-1] for p in plan_names(plan) if p[0] not in ("shop", "score")}
     engine_ids = sorted(w for w in wanted if w in REGISTRY)
-    rows = {str(r["agent"]): dict(r) for r in compute_kpis(
-        store, by="agent", period=period, metrics=engine_ids)} if engine_ids else {}
+    rows = (
+        {
+            str(r["agent"]): dict(r)
+            for r in compute_kpis(store, by="agent", period=period, metrics=engine_ids)
+        }
+        if engine_ids
+        else {}
+    )
     imported = sorted((wanted - set(engine_ids)) | set(plan.inputs))
     for subject, metric, value in imported_values(store, imported, period):
         rows.setdefault(subject, {"agent": subject}).setdefault(metric, value)
@@ -53,8 +59,9 @@ def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
     return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
 
 
-def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
-               provisional: bool) -> tuple[Any, Any]:
+def pay_period(
+    store: Any, plan: Any, period: str, scheme_ref: str | None, provisional: bool
+) -> tuple[Any, Any]:
     """Payslips of a plan for a period of a store's data, and the scheme results they read
     (None when the plan reads none)."""
     from kaohe.engine.compute import settled_reading
@@ -65,8 +72,9 @@ def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
     scores = result = None
     if needs_scores(plan):
         if not scheme_ref:
-            raise UsageError(f"plan {plan.id} reads scheme results (score., rank.): "
-                             "give --scheme ID|FILE")
+            raise UsageError(
+                f"plan {plan.id} reads scheme results (score., rank.): give --scheme ID|FILE"
+            )
         scheme = load_scheme(scheme_ref)
         result = score_period(store, scheme, period)
         pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
@@ -74,12 +82,21 @@ def pay_period(store: Any, plan: Any, period: str, scheme_ref: str | None,
     done = settled_reading(period, [p[-1] for p in plan_names(plan)])
     if not (done or provisional):
         _refuse(plan, period)
-    slips = pay(plan, agent_rows(store, plan, period), roster_rows(store), scores,
-                settled=done, provisional=provisional and not done,
-                shops=shop_rows(store, plan, period), period=period)
+    slips = pay(
+        plan,
+        agent_rows(store, plan, period),
+        roster_rows(store),
+        scores,
+        settled=done,
+        provisional=provisional and not done,
+        shops=shop_rows(store, plan, period),
+        period=period,
+    )
     return slips, result
 
 
 def _refuse(plan: Any, period: str) -> None:
-    raise UsageError(f"period {period} is not settled yet for plan {plan.id} (orders can still "
-                     "be paid or refunded): pay it later, or with --provisional (marked 暂估)")
+    raise UsageError(
+        f"period {period} is not settled yet for plan {plan.id} (orders can still "
+        "be paid or refunded): pay it later, or with --provisional (marked 暂估)"
+    )

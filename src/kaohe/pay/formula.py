@@ -40,17 +40,25 @@ MAX_MAGNITUDE = 1e15
 MAX_STRING = 40
 
 FUNCTIONS: dict[str, tuple[int, int]] = {  # name -> (min args, max args)
-    "min": (1, 20), "max": (1, 20), "abs": (1, 1), "round": (1, 2), "if": (3, 3)}
+    "min": (1, 20),
+    "max": (1, 20),
+    "abs": (1, 1),
+    "round": (1, 2),
+    "if": (3, 3),
+}
 KEYWORDS = {"and", "or", "not", "true", "false"}
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
   | (?P<string>'[^'\n]*'|"[^"\n]*")
   | (?P<word>[A-Za-z][A-Za-z0-9_]*)
   | (?P<op>\*\*|==|!=|<=|>=|[-+*/^()<>,.%])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 class FormulaError(ValueError):
@@ -62,6 +70,7 @@ class FormulaError(ValueError):
 
 
 # ---------------------------------------------------------------- syntax tree
+
 
 @dataclass(frozen=True)
 class Num:
@@ -152,8 +161,9 @@ class _Parser:
     def expect(self, text: str) -> Token:
         token = self.accept(text)
         if token is None:
-            raise FormulaError(f"expected {text!r}, found {self.peek.text or 'the end'!r}",
-                               self.peek.column)
+            raise FormulaError(
+                f"expected {text!r}, found {self.peek.text or 'the end'!r}", self.peek.column
+            )
         return token
 
     def node(self, node: Node) -> Node:
@@ -171,8 +181,9 @@ class _Parser:
     def expr(self) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise FormulaError(f"formula nested too deeply (more than {MAX_DEPTH} levels)",
-                               self.peek.column)
+            raise FormulaError(
+                f"formula nested too deeply (more than {MAX_DEPTH} levels)", self.peek.column
+            )
         try:
             return self.boolean("or", lambda: self.boolean("and", self.negation))
         finally:
@@ -192,8 +203,9 @@ class _Parser:
     def nested(self, rule: Callable[[], Node]) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise FormulaError(f"formula nested too deeply (more than {MAX_DEPTH} levels)",
-                               self.peek.column)
+            raise FormulaError(
+                f"formula nested too deeply (more than {MAX_DEPTH} levels)", self.peek.column
+            )
         try:
             return rule()
         finally:
@@ -205,8 +217,9 @@ class _Parser:
         if token:
             left = self.node(Binary(token.text, left, self.sum()))
             if self.peek.text in COMPARISONS:
-                raise FormulaError("chained comparisons are not allowed; use 'and'",
-                                   self.peek.column)
+                raise FormulaError(
+                    "chained comparisons are not allowed; use 'and'", self.peek.column
+                )
         return left
 
     def sum(self) -> Node:
@@ -269,21 +282,22 @@ class _Parser:
         while self.accept("."):
             part = self.take()
             if part.kind != "word":
-                raise FormulaError("a dot must be followed by a name (no attribute access)",
-                                   part.column)
+                raise FormulaError(
+                    "a dot must be followed by a name (no attribute access)", part.column
+                )
             path.append(part.text)
         if self.peek.text == "(":
             return self.call(path, token)
         if len(path) == 1 and path[0] in FUNCTIONS:
-            raise FormulaError(f"{path[0]} is a function; call it as {path[0]}(...)",
-                               token.column)
+            raise FormulaError(f"{path[0]} is a function; call it as {path[0]}(...)", token.column)
         return self.node(Name(tuple(path)))
 
     def call(self, path: list[str], token: Token) -> Node:
         name = ".".join(path)
         if name not in FUNCTIONS:
-            raise FormulaError(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})",
-                               token.column)
+            raise FormulaError(
+                f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})", token.column
+            )
         self.expect("(")
         args: list[Node] = []
         if not self.accept(")"):
@@ -294,8 +308,7 @@ class _Parser:
         low, high = FUNCTIONS[name]
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
-            raise FormulaError(f"{name}() takes {wanted} arguments, got {len(args)}",
-                               token.column)
+            raise FormulaError(f"{name}() takes {wanted} arguments, got {len(args)}", token.column)
         return self.node(Call(name, tuple(args)))
 
 
@@ -400,7 +413,7 @@ def _arithmetic(op: str, a: float, b: float) -> float | None:
             raise FormulaError(f"exponent {b:g} too large (at most {MAX_EXPONENT})")
         if a == 0 and b < 0:
             return None
-        result = a ** b
+        result = a**b
         if isinstance(result, complex):
             raise FormulaError(f"{a:g} ^ {b:g} is not a real number")
     else:
@@ -434,8 +447,9 @@ def _call(tree: Call, lookup: Lookup) -> Value:
 
 def _number(value: Value, op: str) -> float:
     if isinstance(value, str):
-        raise FormulaError(f"text {value!r} cannot be used with {op!r}; only == and != "
-                           "compare text")
+        raise FormulaError(
+            f"text {value!r} cannot be used with {op!r}; only == and != compare text"
+        )
     return float(value)  # type: ignore[arg-type]
 
 
@@ -447,6 +461,7 @@ def round_half_up(value: float, digits: int) -> float:
 
 
 # ---------------------------------------------------------------- compiled formulas
+
 
 @dataclass(frozen=True)
 class Formula:
@@ -466,18 +481,21 @@ class Formula:
         try:
             return evaluate(self.tree, lookup)
         except FormulaError as exc:
-            raise ConfigError(f"formula {self.text!r}: {exc}", file=self.file, line=self.line,
-                              field=self.field) from None
+            raise ConfigError(
+                f"formula {self.text!r}: {exc}", file=self.file, line=self.line, field=self.field
+            ) from None
 
 
-def compile_formula(text: str, file: str | None = None, line: int | None = None,
-                    field: str | None = None) -> Formula:
+def compile_formula(
+    text: str, file: str | None = None, line: int | None = None, field: str | None = None
+) -> Formula:
     """Parse ``text``; a mistake raises ConfigError naming the file, line and field."""
     try:
         return Formula(text, parse(text), file, line, field)
     except FormulaError as exc:
-        raise ConfigError(f"formula {_clip(text)!r}: {exc}", file=file, line=line,
-                          field=field) from None
+        raise ConfigError(
+            f"formula {_clip(text)!r}: {exc}", file=file, line=line, field=field
+        ) from None
 
 
 def _clip(text: Any) -> str:

@@ -45,8 +45,10 @@ class PayLine:
         """``个人提成 = 2% * sales_amount; sales_amount = 10000 → 200.00``"""
         given = "; ".join(f"{k} = {_show(v)}" for k, v in self.inputs.items())
         notes = f" ({'; '.join(self.notes)})" if self.notes else ""
-        return f"{self.name} = {self.formula}{'; ' + given if given else ''} → " \
-               f"{self.amount:.2f}{notes}"
+        return (
+            f"{self.name} = {self.formula}{'; ' + given if given else ''} → "
+            f"{self.amount:.2f}{notes}"
+        )
 
 
 @dataclass
@@ -99,18 +101,26 @@ class PayResult:
         return out
 
 
-def pay(plan: Plan, rows: Iterable[Mapping[str, Any]],
-        roster: Iterable[Mapping[str, Any]] | None = None,
-        scores: Mapping[str, Mapping[str, Any]] | None = None, *, settled: bool,
-        provisional: bool = False, shops: Mapping[str, Mapping[str, Any]] | None = None,
-        period: str | None = None) -> PayResult:
+def pay(
+    plan: Plan,
+    rows: Iterable[Mapping[str, Any]],
+    roster: Iterable[Mapping[str, Any]] | None = None,
+    scores: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    settled: bool,
+    provisional: bool = False,
+    shops: Mapping[str, Mapping[str, Any]] | None = None,
+    period: str | None = None,
+) -> PayResult:
     """Payslips of every agent the plan applies to. An unsettled period is refused unless
     ``provisional``, which then marks every payslip."""
     if not settled and not provisional:
         which = f"period {period}" if period else "the period"
-        raise UsageError(f"{which} is not settled: pay runs only on settled periods; run it "
-                         "provisionally (--provisional) to see an estimate, every payslip "
-                         "then says so")
+        raise UsageError(
+            f"{which} is not settled: pay runs only on settled periods; run it "
+            "provisionally (--provisional) to see an estimate, every payslip "
+            "then says so"
+        )
     run = _Run(plan, rows, roster or [], scores or {}, shops or {})
     result = PayResult(plan.id, plan.name, period, provisional)
     result.pools = run.split_pools()
@@ -126,9 +136,14 @@ def pay(plan: Plan, rows: Iterable[Mapping[str, Any]],
 class _Run:
     """The state of one pay run: who is paid, team means, pool shares."""
 
-    def __init__(self, plan: Plan, rows: Iterable[Mapping[str, Any]],
-                 roster: Iterable[Mapping[str, Any]], scores: Mapping[str, Mapping[str, Any]],
-                 shops: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        rows: Iterable[Mapping[str, Any]],
+        roster: Iterable[Mapping[str, Any]],
+        scores: Mapping[str, Mapping[str, Any]],
+        shops: Mapping[str, Mapping[str, Any]],
+    ) -> None:
         self.plan, self.scores, self.shops = plan, scores, shops
         self.params = {k: p.default for k, p in plan.params.items()}
         self.lines = plan.all_lines()
@@ -136,8 +151,11 @@ class _Run:
         self.rows = {str(r["agent"]): r for r in rows if r.get("agent") is not None}
         self.roster = {str(r["agent"]): r for r in roster if r.get("agent") is not None}
         candidates = list(self.rows) + [a for a in scores if a not in self.rows]
-        candidates += [a for a, r in self.roster.items()
-                       if a not in self.rows and a not in scores and _active(r)]
+        candidates += [
+            a
+            for a, r in self.roster.items()
+            if a not in self.rows and a not in scores and _active(r)
+        ]
         self.agents = [a for a in candidates if self._applies(a)]
         self.team_cache: dict[tuple[str | None, str], tuple[float | None, int]] = {}
         self.shares: dict[str, dict[str, list[PoolShare]]] = {}  # pool -> agent -> splits
@@ -149,16 +167,23 @@ class _Run:
 
     # ------------------------------------------------------------ names
 
-    def _lookup(self, agent: str, done: Mapping[str, float], seen: dict[str, Value],
-                notes: list[str] | None = None) -> Lookup:
+    def _lookup(
+        self,
+        agent: str,
+        done: Mapping[str, float],
+        seen: dict[str, Value],
+        notes: list[str] | None = None,
+    ) -> Lookup:
         def lookup(name: Name) -> Value:
             value = self._resolve(agent, name, done, notes)
             seen.setdefault(name.dotted, value)
             return value
+
         return lookup
 
-    def _resolve(self, agent: str, name: Name, done: Mapping[str, float],
-                 notes: list[str] | None) -> Value:
+    def _resolve(
+        self, agent: str, name: Name, done: Mapping[str, float], notes: list[str] | None
+    ) -> Value:
         root, rest = name.path[0], name.path[1:]
         if not rest:
             if root in done:
@@ -191,8 +216,11 @@ class _Run:
         key = (team, metric)
         if key not in self.team_cache:
             members = [a for a in self.agents if team is None or self._team_of(a) == team]
-            values = [v for a in members
-                      if isinstance(v := _value(self.rows.get(a, {}).get(metric)), float)]
+            values = [
+                v
+                for a in members
+                if isinstance(v := _value(self.rows.get(a, {}).get(metric)), float)
+            ]
             self.team_cache[key] = (sum(values) / len(values) if values else None, len(values))
         return self.team_cache[key]
 
@@ -206,12 +234,14 @@ class _Run:
             amount = self.formula[("pools", i, "amount")]
             members = [a for a in self.agents if eligible.evaluate(self._lookup(a, {}, {}))]
             for shop in sorted(self.shops):
-                out += self._split(pool, shop, amount, [a for a in members
-                                                       if shop in self._shops_of(a)])
+                out += self._split(
+                    pool, shop, amount, [a for a in members if shop in self._shops_of(a)]
+                )
         return out
 
-    def _split(self, pool: Pool, shop: str, formula: Formula,
-               members: list[str]) -> list[PoolShare]:
+    def _split(
+        self, pool: Pool, shop: str, formula: Formula, members: list[str]
+    ) -> list[PoolShare]:
         seen: dict[str, Value] = {}
 
         def lookup(name: Name) -> Value:
@@ -221,6 +251,7 @@ class _Run:
                 value = self.params.get(name.path[0])
             seen[name.dotted] = value
             return value
+
         total = formula.evaluate(lookup)
         if total is None or not members:
             return []
@@ -240,13 +271,20 @@ class _Run:
     def _pool_line(self, pool: Pool, agent: str) -> PayLine:
         splits = self.shares[pool.id].get(agent, [])
         amount = round_half_up(sum(s.share for s in splits), pool.round)
-        line = PayLine(pool.id, pool.name, f"({pool.amount}) ÷ eligible agents of the shop",
-                       amount, {}, pool.in_total)
+        line = PayLine(
+            pool.id,
+            pool.name,
+            f"({pool.amount}) ÷ eligible agents of the shop",
+            amount,
+            {},
+            pool.in_total,
+        )
         for s in splits:
             line.inputs.update({f"{s.shop}: {name}": v for name, v in s.inputs.items()})
             line.inputs[f"{s.shop}: eligible agents"] = float(len(s.eligible))
-        line.notes = [f"{s.shop}: {s.amount:.2f} ÷ {len(s.eligible)} = {s.share:.2f}"
-                      for s in splits] or ["not eligible or no shop values: 0"]
+        line.notes = [
+            f"{s.shop}: {s.amount:.2f} ÷ {len(s.eligible)} = {s.share:.2f}" for s in splits
+        ] or ["not eligible or no shop values: 0"]
         return line
 
     # ------------------------------------------------------------ payslips
@@ -259,8 +297,11 @@ class _Run:
             slip.lines.append(self._pool_line(pool, agent))
             done[pool.id] = slip.lines[-1].amount
         for i, line in enumerate(self.lines):
-            base = ("lines", i) if i < len(self.plan.lines) else (
-                "pk_rewards", i - len(self.plan.lines))
+            base = (
+                ("lines", i)
+                if i < len(self.plan.lines)
+                else ("pk_rewards", i - len(self.plan.lines))
+            )
             field_name = "formula" if base[0] == "lines" else "rewards"
             pay_line = self._line(agent, line, base, field_name, done)
             done[line.id] = pay_line.amount
@@ -271,8 +312,14 @@ class _Run:
                 slip.notices.append(notice.text)
         return slip
 
-    def _line(self, agent: str, line: Line, base: tuple[Any, ...], field_name: str,
-              done: Mapping[str, float]) -> PayLine:
+    def _line(
+        self,
+        agent: str,
+        line: Line,
+        base: tuple[Any, ...],
+        field_name: str,
+        done: Mapping[str, float],
+    ) -> PayLine:
         seen: dict[str, Value] = {}
         notes: list[str] = []
         out = PayLine(line.id, line.name, line.formula, 0.0, seen, line.in_total, notes)
@@ -284,8 +331,12 @@ class _Run:
         formula = self.formula[(*base, field_name)]
         value = formula.evaluate(self._lookup(agent, done, seen, notes))
         if isinstance(value, str):
-            raise ConfigError(f"line {line.id!r} gives the text {value!r}, not an amount",
-                              file=formula.file, line=formula.line, field=formula.field)
+            raise ConfigError(
+                f"line {line.id!r} gives the text {value!r}, not an amount",
+                file=formula.file,
+                line=formula.line,
+                field=formula.field,
+            )
         if value is None:
             notes.append(_missing_note(seen))
             return out
@@ -324,8 +375,10 @@ def _show(value: Value) -> str:
     return "no value" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-def score_inputs(result: Any, pk: Mapping[str, Iterable[Any]] | None = None,
-                 ) -> dict[str, dict[str, Any]]:
+def score_inputs(
+    result: Any,
+    pk: Mapping[str, Iterable[Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """The ``scores`` argument of :func:`pay` from a scheme's score result (agents with
     total, grade and items) and a PK ranking (metric -> entries with agent and place)."""
     out: dict[str, dict[str, Any]] = {}
@@ -336,8 +389,10 @@ def score_inputs(result: Any, pk: Mapping[str, Iterable[Any]] | None = None,
             "grade": grade.label if grade else None,
             "penalty": getattr(grade, "penalty", 0.0) if grade else 0.0,
             "reward": getattr(grade, "reward", 0.0) if grade else 0.0,
-            "items": {i.id: None if getattr(i, "dropped", False) else i.points
-                      for i in getattr(a, "items", [])},
+            "items": {
+                i.id: None if getattr(i, "dropped", False) else i.points
+                for i in getattr(a, "items", [])
+            },
             "rank": {},
         }
     for metric, entries in (pk or {}).items():

@@ -62,8 +62,7 @@ class Line(BaseModel):
     formula: FormulaText
     round: int = Field(2, ge=0, le=4)
     in_total: bool = Field(True, description="false for a component summed by a later line")
-    applies: FormulaText | None = Field(None,
-                                        description="condition; the line is 0 when false")
+    applies: FormulaText | None = Field(None, description="condition; the line is 0 when false")
     note: str = ""
 
 
@@ -103,13 +102,14 @@ class Plan(BaseModel):
     name: str = Field(min_length=1, description="中文 name")
     description: str = ""
     source: str = Field("", description="where the rules come from (seed)")
-    applies: FormulaText | None = Field(None,
-                                        description="condition on the agent: who is paid")
+    applies: FormulaText | None = Field(None, description="condition on the agent: who is paid")
     team_scope: Literal["population", "team"] = Field(
-        "population", description="team.<metric>: mean over everyone paid, or the roster team")
+        "population", description="team.<metric>: mean over everyone paid, or the roster team"
+    )
     params: dict[str, Param] = Field(default_factory=dict)
-    inputs: dict[str, str] = Field(default_factory=dict,
-                                   description="manual or imported input id -> 中文 meaning")
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="manual or imported input id -> 中文 meaning"
+    )
     pools: list[Pool] = Field(default_factory=list)
     lines: list[Line] = Field(default_factory=list)
     pk_rewards: list[PkReward] = Field(default_factory=list)
@@ -121,8 +121,13 @@ class Plan(BaseModel):
     def _param_shorthand(cls, data: Any) -> Any:
         """``params: {bonus_base: 2}`` is short for ``{bonus_base: {default: 2}}``."""
         if isinstance(data, dict) and isinstance(data.get("params"), dict):
-            data = {**data, "params": {k: {"default": v} if isinstance(v, int | float) else v
-                                       for k, v in data["params"].items()}}
+            data = {
+                **data,
+                "params": {
+                    k: {"default": v} if isinstance(v, int | float) else v
+                    for k, v in data["params"].items()
+                },
+            }
         return data
 
     @model_validator(mode="after")
@@ -139,17 +144,22 @@ class Plan(BaseModel):
     def _check_ids(self) -> None:
         seen: set[str] = set()
         reserved = set(self.params) | set(self.inputs) | set(ROSTER_FIELDS) | _metric_ids()
-        located: list[tuple[Loc, str]] = [(("pools", i, "id"), p.id) for i, p in
-                                          enumerate(self.pools)]
+        located: list[tuple[Loc, str]] = [
+            (("pools", i, "id"), p.id) for i, p in enumerate(self.pools)
+        ]
         located += [(("lines", i, "id"), ln.id) for i, ln in enumerate(self.lines)]
-        located += [(("pk_rewards", i, "metric"), pk_line(pk).id)
-                    for i, pk in enumerate(self.pk_rewards)]
+        located += [
+            (("pk_rewards", i, "metric"), pk_line(pk).id) for i, pk in enumerate(self.pk_rewards)
+        ]
         for loc, ident in located:
             if ident in seen:
                 raise FieldProblem(loc, f"duplicate id {ident!r}")
             if ident in reserved:
-                raise FieldProblem(loc, f"id {ident!r} is already a parameter, input, "
-                                   "roster field or metric; choose another")
+                raise FieldProblem(
+                    loc,
+                    f"id {ident!r} is already a parameter, input, "
+                    "roster field or metric; choose another",
+                )
             seen.add(ident)
 
     def formula_fields(self) -> list[tuple[Loc, str, str]]:
@@ -158,11 +168,12 @@ class Plan(BaseModel):
         if self.applies:
             out.append((("applies",), self.applies, "agent"))
         for i, pool in enumerate(self.pools):
-            out += [(("pools", i, "amount"), pool.amount, "shop"),
-                    (("pools", i, "eligible"), pool.eligible, "agent")]
+            out += [
+                (("pools", i, "amount"), pool.amount, "shop"),
+                (("pools", i, "eligible"), pool.eligible, "agent"),
+            ]
         for i, line in enumerate(self.all_lines()):
-            base: Loc = ("lines", i) if i < len(self.lines) else ("pk_rewards", i - len(
-                self.lines))
+            base: Loc = ("lines", i) if i < len(self.lines) else ("pk_rewards", i - len(self.lines))
             field = "formula" if base[0] == "lines" else "rewards"
             out.append(((*base, field), line.formula, f"line:{i}"))
             if line.applies:
@@ -204,8 +215,9 @@ class Plan(BaseModel):
         """Remember the file and lines of the formulas, for errors while paying."""
         for loc, text, _ in self.formula_fields():
             yaml_loc = loc if loc[0] != "pk_rewards" else loc[:2]
-            self._formulas[loc] = compile_formula(text, file, node_line(node, yaml_loc),
-                                                  _dotted(loc))
+            self._formulas[loc] = compile_formula(
+                text, file, node_line(node, yaml_loc), _dotted(loc)
+            )
         return self
 
 
@@ -224,8 +236,11 @@ def _name_problem(name: Name, scope: str, known: set[str], metrics: set[str]) ->
     if not rest:
         if root in known:
             return None
-        where = "a parameter or shop.<metric>" if scope == "shop" else (
-            "a parameter, input, roster field, metric id or an earlier line")
+        where = (
+            "a parameter or shop.<metric>"
+            if scope == "shop"
+            else ("a parameter, input, roster field, metric id or an earlier line")
+        )
         return f"unknown name {root!r}: not {where}{_suggest(root, known)}"
     if len(rest) > 1:
         return f"{name.dotted!r}: at most one dot (e.g. team.avg_order_value)"
@@ -237,16 +252,22 @@ def _name_problem(name: Name, scope: str, known: set[str], metrics: set[str]) ->
     if scope == "shop":
         return f"{name.dotted!r}: a pool's amount reads shop.<metric> and parameters only"
     if root in ("team", "rank"):
-        return None if part in metrics else f"unknown metric {part!r} in {name.dotted!r}" \
-            f"{_suggest(part, metrics)}"
+        return (
+            None
+            if part in metrics
+            else f"unknown metric {part!r} in {name.dotted!r}{_suggest(part, metrics)}"
+        )
     if root == "score":
         return None  # item ids belong to the scheme; a missing one is reported when paying
-    return (f"{name.dotted!r}: dotted names start with team., score., rank. or shop. "
-            "(no attribute access)")
+    return (
+        f"{name.dotted!r}: dotted names start with team., score., rank. or shop. "
+        "(no attribute access)"
+    )
 
 
 def _suggest(word: str, candidates: set[str]) -> str:
     import difflib
+
     close = difflib.get_close_matches(word, sorted(candidates), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -258,17 +279,20 @@ def _dotted(loc: Loc) -> str:
 @functools.cache
 def _metric_ids() -> frozenset[str]:
     from kaohe.engine import registry
+
     return frozenset(m.id for m in registry.all_metrics())
 
 
 def _metric_label(metric: str) -> str:
     from kaohe.engine import registry
+
     if metric in _metric_ids():
         return registry.get(metric).zh.split(" (")[0]
     return metric
 
 
 # ---------------------------------------------------------------- loading
+
 
 def parse_plan_text(text: str, file: str) -> Plan:
     """Validate one plan YAML; errors name file, line and field."""
@@ -284,10 +308,12 @@ def _preset_dir() -> Any:
 @functools.cache
 def _presets() -> tuple[Plan, ...]:
     folder = _preset_dir()
-    files = sorted((f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))),
-                   key=lambda f: f.name)
-    return tuple(parse_plan_text(f.read_text("utf-8"), f"kaohe/pay/presets/{f.name}")
-                 for f in files)
+    files = sorted(
+        (f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))), key=lambda f: f.name
+    )
+    return tuple(
+        parse_plan_text(f.read_text("utf-8"), f"kaohe/pay/presets/{f.name}") for f in files
+    )
 
 
 def list_plans() -> list[Plan]:
@@ -302,8 +328,7 @@ def load_plan(id_or_path: str, params: dict[str, float] | None = None) -> Plan:
         path = Path(id_or_path)
         if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
             known = ", ".join(p.id for p in list_plans())
-            raise UsageError(f"unknown pay plan {id_or_path!r} (known: {known}, or a .yaml "
-                             "file)")
+            raise UsageError(f"unknown pay plan {id_or_path!r} (known: {known}, or a .yaml file)")
         if not path.is_file():
             raise UsageError(f"pay plan file not found: {id_or_path}")
         plan = parse_plan_text(path.read_text("utf-8"), str(path))
@@ -314,8 +339,10 @@ def with_params(plan: Plan, params: dict[str, float]) -> Plan:
     """A copy of ``plan`` whose parameter defaults are ``params`` (unknown names refused)."""
     unknown = sorted(set(params) - set(plan.params))
     if unknown:
-        raise UsageError(f"pay plan {plan.id} has no parameter {', '.join(unknown)} "
-                         f"(known: {', '.join(plan.params) or 'none'})")
+        raise UsageError(
+            f"pay plan {plan.id} has no parameter {', '.join(unknown)} "
+            f"(known: {', '.join(plan.params) or 'none'})"
+        )
     copy = plan.model_copy(deep=True)
     for name, value in params.items():
         copy.params[name] = copy.params[name].model_copy(update={"default": float(value)})

@@ -8,10 +8,28 @@ from typing import Any
 
 from kaohe.engine.periods import Period
 
-COLUMNS = ["shop", "platform", "buyer", "agent", "session_start", "session_end", "messages",
-           "matched", "text"]
-HEADERS = ["店铺", "平台", "买家", "客服", "会话开始", "会话结束", "消息数", "命中词",
-           "首条命中消息"]
+COLUMNS = [
+    "shop",
+    "platform",
+    "buyer",
+    "agent",
+    "session_start",
+    "session_end",
+    "messages",
+    "matched",
+    "text",
+]
+HEADERS = [
+    "店铺",
+    "平台",
+    "买家",
+    "客服",
+    "会话开始",
+    "会话结束",
+    "消息数",
+    "命中词",
+    "首条命中消息",
+]
 
 SQL = """
 WITH spam AS (
@@ -32,8 +50,9 @@ ORDER BY s.session_start, s.shop, s.buyer
 """
 
 
-def filtered_sessions(store: Any, period: Period | None = None,
-                      masked: bool = True) -> list[dict[str, Any]]:
+def filtered_sessions(
+    store: Any, period: Period | None = None, masked: bool = True
+) -> list[dict[str, Any]]:
     """One row per filtered session: where, who, when, how many messages left the KPIs and
     the phrases that caught it; buyer names and personal data masked unless `masked` is False."""
     from kaohe.privacy import mask_buyer, mask_text

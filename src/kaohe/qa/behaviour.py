@@ -42,14 +42,18 @@ def _with_sessions(messages: pl.DataFrame) -> pl.DataFrame:
     if "session_start" in messages.columns:
         return messages
     thread = ["shop", "buyer", "agent"]
-    ordered = messages.sort([*thread, "time", *(["seq"] if "seq" in messages.columns else [])],
-                            maintain_order=True, nulls_last=True)
+    ordered = messages.sort(
+        [*thread, "time", *(["seq"] if "seq" in messages.columns else [])],
+        maintain_order=True,
+        nulls_last=True,
+    )
     # sorted, a row opens a session when its thread changes or the gap is too long
     new_thread = pl.any_horizontal(*[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in thread])
     gap = pl.col("time").diff() > pl.duration(minutes=SESSION_GAP_MIN)
     first = new_thread.fill_null(True) | gap.fill_null(True)
     return ordered.with_columns(
-        pl.when(first).then(pl.col("time")).forward_fill().alias("session_start"))
+        pl.when(first).then(pl.col("time")).forward_fill().alias("session_start")
+    )
 
 
 def turns(messages: pl.DataFrame) -> pl.DataFrame:
@@ -58,31 +62,49 @@ def turns(messages: pl.DataFrame) -> pl.DataFrame:
     one sender: a buyer's turn or the agent's), both counted over the whole frame."""
     frame = _with_sessions(messages)
     optional = {"msg_type": pl.lit("text"), "auto_reply": pl.lit(False), "seq": pl.lit(0)}
-    frame = frame.with_columns(*[e.alias(c) for c, e in optional.items()
-                                 if c not in frame.columns])
-    reply = ((pl.col("sender") == "agent") & (pl.col("msg_type").fill_null("text") != "withdrawn")
-             & ~pl.col("auto_reply").fill_null(False))
+    frame = frame.with_columns(*[e.alias(c) for c, e in optional.items() if c not in frame.columns])
+    reply = (
+        (pl.col("sender") == "agent")
+        & (pl.col("msg_type").fill_null("text") != "withdrawn")
+        & ~pl.col("auto_reply").fill_null(False)
+    )
     kept = frame.filter(pl.col("agent").is_not_null() & (IS_BUYER | reply)).select(
-        pl.col("msg_key").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer",
-                                                                             "agent")],
-        pl.col("time").cast(pl.Datetime("ms")), "session_start", "seq",
-        pl.col("sender").cast(pl.Utf8), TEXT.cast(pl.Utf8).fill_null(""))
+        pl.col("msg_key").cast(pl.Utf8),
+        *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer", "agent")],
+        pl.col("time").cast(pl.Datetime("ms")),
+        "session_start",
+        "seq",
+        pl.col("sender").cast(pl.Utf8),
+        TEXT.cast(pl.Utf8).fill_null(""),
+    )
     ordered = kept.sort([*SESSION_KEY, "time", "seq"], maintain_order=True, nulls_last=True)
-    new_session = pl.any_horizontal(*[pl.col(c).ne_missing(pl.col(c).shift(1))
-                                      for c in SESSION_KEY])
+    new_session = pl.any_horizontal(
+        *[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SESSION_KEY]
+    )
     new_session = new_session.fill_null(True)
     new_run = new_session | pl.col("sender").ne_missing(pl.col("sender").shift(1))
-    return ordered.with_row_index("_n").with_columns(
-        new_session.cum_sum().alias("_sid"), new_run.cum_sum().alias("_run")).drop("seq")
+    return (
+        ordered.with_row_index("_n")
+        .with_columns(new_session.cum_sum().alias("_sid"), new_run.cum_sum().alias("_run"))
+        .drop("seq")
+    )
 
 
 def _found(rows: pl.DataFrame, rule: Rule, matched: pl.Expr = TEXT) -> pl.DataFrame:
     """Findings of ``rule`` on ``rows`` (turns), the span covering the whole message."""
     return rows.select(
-        "msg_key", "shop", "buyer", "agent", "time", pl.lit(rule.id).alias("rule"),
-        pl.lit(rule.category).alias("category"), pl.lit(rule.severity).alias("severity"),
-        pl.lit(float(rule.deduction)).alias("deduction"), pl.lit(0).alias("start"),
-        TEXT.str.len_chars().alias("end"), matched.alias("matched"),
+        "msg_key",
+        "shop",
+        "buyer",
+        "agent",
+        "time",
+        pl.lit(rule.id).alias("rule"),
+        pl.lit(rule.category).alias("category"),
+        pl.lit(rule.severity).alias("severity"),
+        pl.lit(float(rule.deduction)).alias("deduction"),
+        pl.lit(0).alias("start"),
+        TEXT.str.len_chars().alias("end"),
+        matched.alias("matched"),
     ).cast(FINDING_SCHEMA)
 
 
@@ -107,7 +129,8 @@ def repeated_reply(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     same = TEXT.str.replace_all(r"\s+", "")
     replies = _replies(t).with_columns(same.alias("_same"))
     counted = replies.filter(pl.col("_same").str.len_chars() >= p.min_chars).with_columns(
-        pl.int_range(1, pl.len() + 1).over("_sid", "_same").alias("_k"))
+        pl.int_range(1, pl.len() + 1).over("_sid", "_same").alias("_k")
+    )
     return _found(counted.filter(pl.col("_k") == p.min_count), rule)
 
 
@@ -130,8 +153,9 @@ def no_farewell(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     assert isinstance(p, GreetingParams)
     replies = _replies(t)
     closing = replies.filter(pl.col("_run") == pl.col("_run").max().over("_sid"))
-    lacking = closing.filter(~TEXT.str.contains_any(p.phrases, ascii_case_insensitive=True)
-                             .any().over("_sid"))
+    lacking = closing.filter(
+        ~TEXT.str.contains_any(p.phrases, ascii_case_insensitive=True).any().over("_sid")
+    )
     return _found(lacking.group_by("_sid", maintain_order=True).last(), rule)
 
 
@@ -141,11 +165,14 @@ def _rounds(t: pl.DataFrame) -> pl.DataFrame:
     from 1 in the session."""
     runs = _run_heads(t).with_columns(
         (pl.col("_sid").shift(-1) == SID).fill_null(False).alias("_answered"),
-        pl.col("time").alias("_start"))
+        pl.col("time").alias("_start"),
+    )
     buyer_runs = runs.filter(IS_BUYER).with_columns(
-        pl.int_range(1, pl.len() + 1).over("_sid").alias("_k"))
+        pl.int_range(1, pl.len() + 1).over("_sid").alias("_k")
+    )
     answered = buyer_runs.filter("_answered").select(
-        "_sid", "_k", "_start", (pl.col("_run") + 1).alias("_reply_run"))
+        "_sid", "_k", "_start", (pl.col("_run") + 1).alias("_reply_run")
+    )
     replies = runs.filter(~IS_BUYER).drop("_start", "_answered")
     return answered.join(replies, left_on=["_sid", "_reply_run"], right_on=["_sid", "_run"])
 
@@ -160,8 +187,13 @@ def slow_reply(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     seconds = (pl.col("time") - pl.col("_start")).dt.total_milliseconds() / 1000
     limit = pl.when(pl.col("_k") == 1).then(p.first_seconds).otherwise(p.round_seconds)
     shown = seconds.ceil().cast(pl.Int64).cast(pl.Utf8)
-    label = (pl.when(seconds > p.severe_seconds).then(pl.lit("严重超时 "))
-             .when(pl.col("_k") == 1).then(pl.lit("首次回复 ")).otherwise(pl.lit("回复 ")))
+    label = (
+        pl.when(seconds > p.severe_seconds)
+        .then(pl.lit("严重超时 "))
+        .when(pl.col("_k") == 1)
+        .then(pl.lit("首次回复 "))
+        .otherwise(pl.lit("回复 "))
+    )
     slow = r.filter(seconds > limit)
     return _found(slow, rule, pl.concat_str([label, shown, pl.lit(" 秒")]))
 
@@ -176,7 +208,8 @@ def left_unanswered(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     closing = pl.lit(False)
     if p.closing:
         closing = (bare.str.len_chars() <= p.closing_max_chars) & bare.str.contains_any(
-            p.closing, ascii_case_insensitive=True)
+            p.closing, ascii_case_insensitive=True
+        )
     if p.closing_whole:
         closing = closing | bare.is_in(p.closing_whole)
     return _found(last.filter(~closing), rule)
@@ -191,18 +224,25 @@ def no_soothing(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     upset_buyer = IS_BUYER & TEXT.str.contains_any(p.upset)
     if p.exceptions:
         upset_buyer = upset_buyer & _without_any(p.exceptions)
-    upset = (t.filter(upset_buyer)
-             .group_by("_sid", "_run", maintain_order=True)
-             .agg(TEXT.first().str.extract(f"({upset_rx})").alias("_upset")))
+    upset = (
+        t.filter(upset_buyer)
+        .group_by("_sid", "_run", maintain_order=True)
+        .agg(TEXT.first().str.extract(f"({upset_rx})").alias("_upset"))
+    )
     replies = _replies(_run_heads(t))
     answer = upset.with_columns((pl.col("_run") + 1).alias("_next")).join(
-        replies, left_on=["_sid", "_next"], right_on=["_sid", "_run"])
+        replies, left_on=["_sid", "_next"], right_on=["_sid", "_run"]
+    )
     return _found(answer.filter(_without_any(p.soothing)), rule, pl.col("_upset"))
 
 
 DETECT: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
-    "repeated_reply": repeated_reply, "no_greeting": no_greeting, "no_farewell": no_farewell,
-    "slow_reply": slow_reply, "left_unanswered": left_unanswered, "no_soothing": no_soothing,
+    "repeated_reply": repeated_reply,
+    "no_greeting": no_greeting,
+    "no_farewell": no_farewell,
+    "slow_reply": slow_reply,
+    "left_unanswered": left_unanswered,
+    "no_soothing": no_soothing,
 }
 
 

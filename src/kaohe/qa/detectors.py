@@ -21,14 +21,18 @@ TEXT = pl.col("text")
 # with the price marks around it, so that ¥13800138000 or 13800138000元 can be told apart.
 NUM = r"(?:[¥￥$]\s?)?\d+(?:-\d+)*[Xx]?(?:\.\d+)?(?:\s?[元块])?"
 CARD_SPACED = r"\d{4}(?: \d{4}){3}(?: \d{1,3})?"
-WECHAT = (r"(?i)(?:加|添加|联系|私聊|搜)(?:我|你|一下|下)?的?(?:微信|薇信|威信|vx|v信|wx|weixin)"
-          r"|(?:微信|薇信|威信|vx|v信|wx)(?:号|id)?\s*[:：是为]?\s*[a-z0-9][-_a-z0-9]{5,19}"
-          r"|加[vV][:：\s]?[a-zA-Z0-9_-]{5,}")
+WECHAT = (
+    r"(?i)(?:加|添加|联系|私聊|搜)(?:我|你|一下|下)?的?(?:微信|薇信|威信|vx|v信|wx|weixin)"
+    r"|(?:微信|薇信|威信|vx|v信|wx)(?:号|id)?\s*[:：是为]?\s*[a-z0-9][-_a-z0-9]{5,19}"
+    r"|加[vV][:：\s]?[a-zA-Z0-9_-]{5,}"
+)
 QQ = r"(?i)(?:qq|扣扣)(?:号)?\s*[:：是为]?\s*[1-9]\d{4,11}|加(?:我|你)?的?(?:qq|扣扣)"
-PAYMENT = (r"收款码|收款二维码|二维码(?:付款|支付|转账)|扫码(?:付款|转账)"
-           r"|支付宝(?:账号|帐号|账户|号|转账)"
-           r"|(?:转账|打款|汇款)(?:到|给)(?:我|我们)|私下(?:交易|转账|付款)|线下(?:交易|转账)"
-           r"|(?:微信|支付宝)转(?:账)?(?:给|到)我|不走平台|绕过平台")
+PAYMENT = (
+    r"收款码|收款二维码|二维码(?:付款|支付|转账)|扫码(?:付款|转账)"
+    r"|支付宝(?:账号|帐号|账户|号|转账)"
+    r"|(?:转账|打款|汇款)(?:到|给)(?:我|我们)|私下(?:交易|转账|付款)|线下(?:交易|转账)"
+    r"|(?:微信|支付宝)转(?:账)?(?:给|到)我|不走平台|绕过平台"
+)
 LINK = r"(?i)https?://[^\s，。；！？]+|www\.[^\s，。；！？]+|(?:t\.cn|dwz\.cn|url\.cn)/[^\s，。；！？]+"
 BANK_CUES = ["银行", "卡号", "转账", "汇款", "打款", "账号", "帐号", "账户"]
 REGEX_KINDS = {"wechat": WECHAT, "qq": QQ, "payment": PAYMENT, "link": LINK}
@@ -45,17 +49,26 @@ def _spans(frame: pl.DataFrame, rx: str) -> pl.DataFrame:
     if frame.is_empty():
         return empty_hits()
     # Successive lazy pieces "gap + match" tile the text, so a running length gives offsets.
-    pieces = (frame.select("_i", TEXT.str.extract_all(f"(?s).*?(?:{rx})").alias("p"))
-              .explode("p").drop_nulls("p"))
+    pieces = (
+        frame.select("_i", TEXT.str.extract_all(f"(?s).*?(?:{rx})").alias("p"))
+        .explode("p")
+        .drop_nulls("p")
+    )
     parts = pl.col("p").str.extract_groups(f"(?s)^(.*?)({rx})$")
     out = pieces.with_columns(
-        (pl.col("p").str.len_chars().cum_sum().over("_i") - pl.col("p").str.len_chars())
-        .alias("_off"), parts.alias("g"))
+        (pl.col("p").str.len_chars().cum_sum().over("_i") - pl.col("p").str.len_chars()).alias(
+            "_off"
+        ),
+        parts.alias("g"),
+    )
     start = pl.col("_off") + pl.col("g").struct.field("1").str.len_chars()
     matched = pl.col("g").struct.field("2")
-    return out.select(pl.col("_i").cast(pl.UInt32), start.cast(pl.UInt32).alias("start"),
-                      (start + matched.str.len_chars()).cast(pl.UInt32).alias("end"),
-                      matched.alias("matched"))
+    return out.select(
+        pl.col("_i").cast(pl.UInt32),
+        start.cast(pl.UInt32).alias("start"),
+        (start + matched.str.len_chars()).cast(pl.UInt32).alias("end"),
+        matched.alias("matched"),
+    )
 
 
 def _first_span(frame: pl.DataFrame, rx: str) -> pl.DataFrame:
@@ -63,9 +76,12 @@ def _first_span(frame: pl.DataFrame, rx: str) -> pl.DataFrame:
     g = TEXT.str.extract_groups(f"(?s)^(.*?)({rx})")
     start = g.struct.field("1").str.len_chars()
     matched = g.struct.field("2")
-    return frame.select(pl.col("_i").cast(pl.UInt32), start.cast(pl.UInt32).alias("start"),
-                        (start + matched.str.len_chars()).cast(pl.UInt32).alias("end"),
-                        matched.alias("matched")).drop_nulls("matched")
+    return frame.select(
+        pl.col("_i").cast(pl.UInt32),
+        start.cast(pl.UInt32).alias("start"),
+        (start + matched.str.len_chars()).cast(pl.UInt32).alias("end"),
+        matched.alias("matched"),
+    ).drop_nulls("matched")
 
 
 def _alternation(phrases: list[str]) -> str:
@@ -92,13 +108,19 @@ def phrase_hits(frame: pl.DataFrame, p: PhraseParams) -> pl.DataFrame:
         short = frame.filter(TEXT.str.len_bytes() <= limit)
         bare = TEXT.str.replace_all(PUNCT, "")
         whole = _without(short.filter(bare.is_in(p.whole)), p.exceptions)
-        out.append(whole.select(pl.col("_i").cast(pl.UInt32), pl.lit(0, pl.UInt32).alias("start"),
-                                TEXT.str.len_chars().cast(pl.UInt32).alias("end"),
-                                TEXT.alias("matched")))
+        out.append(
+            whole.select(
+                pl.col("_i").cast(pl.UInt32),
+                pl.lit(0, pl.UInt32).alias("start"),
+                TEXT.str.len_chars().cast(pl.UInt32).alias("end"),
+                TEXT.alias("matched"),
+            )
+        )
     return pl.concat(out).unique("_i", keep="first", maintain_order=True)
 
 
 # ---------------------------------------------------------------- validated identifiers
+
 
 def _digit(s: pl.Expr, i: int) -> pl.Expr:
     return s.str.slice(i, 1).str.to_integer(strict=False).fill_null(0)
@@ -123,9 +145,13 @@ def id_card_ok(token: pl.Expr) -> pl.Expr:
     year = token.str.slice(6, 4).str.to_integer(strict=False)
     month = token.str.slice(10, 2).str.to_integer(strict=False)
     day = token.str.slice(12, 2).str.to_integer(strict=False)
-    return (token.str.contains(r"^\d{17}[\dXx]$") & (check == token.str.slice(17, 1)
-                                                       .str.to_uppercase())
-            & year.is_between(1900, 2099) & month.is_between(1, 12) & day.is_between(1, 31))
+    return (
+        token.str.contains(r"^\d{17}[\dXx]$")
+        & (check == token.str.slice(17, 1).str.to_uppercase())
+        & year.is_between(1900, 2099)
+        & month.is_between(1, 12)
+        & day.is_between(1, 31)
+    )
 
 
 def _numbers(frame: pl.DataFrame, min_digits: int) -> pl.DataFrame:
@@ -141,8 +167,9 @@ def _plain(matched: pl.Expr) -> pl.Expr:
 def phone_hits(frame: pl.DataFrame) -> pl.DataFrame:
     """Mainland mobile numbers, not a longer digit run and not a price."""
     toks = _numbers(frame, 11)
-    return toks.filter(_plain(pl.col("matched"))
-                       & pl.col("matched").str.contains(r"^1[3-9]\d-?\d{4}-?\d{4}$"))
+    return toks.filter(
+        _plain(pl.col("matched")) & pl.col("matched").str.contains(r"^1[3-9]\d-?\d{4}-?\d{4}$")
+    )
 
 
 def id_card_hits(frame: pl.DataFrame) -> pl.DataFrame:
@@ -154,11 +181,13 @@ def bank_card_hits(frame: pl.DataFrame) -> pl.DataFrame:
     """16–19 digits passing Luhn, in a message about a bank or a transfer (an order number
     passes Luhn one time in ten, so the cue keeps them out)."""
     cued = frame.filter(TEXT.str.contains_any(BANK_CUES))
-    toks = pl.concat([_numbers(cued, 16), _spans(cued.filter(TEXT.str.contains(CARD_SPACED)),
-                                                 CARD_SPACED)])
+    toks = pl.concat(
+        [_numbers(cued, 16), _spans(cued.filter(TEXT.str.contains(CARD_SPACED)), CARD_SPACED)]
+    )
     digits = pl.col("matched").str.replace_all(r"[ -]", "")
-    return toks.filter(_plain(pl.col("matched")) & digits.str.contains(r"^\d{16,19}$")
-                       & luhn_ok(digits)).unique(["_i", "start"], maintain_order=True)
+    return toks.filter(
+        _plain(pl.col("matched")) & digits.str.contains(r"^\d{16,19}$") & luhn_ok(digits)
+    ).unique(["_i", "start"], maintain_order=True)
 
 
 def kind_hits(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
@@ -179,23 +208,37 @@ def pattern_hits(frame: pl.DataFrame, p: PatternParams) -> pl.DataFrame:
     parts += [_first_span(frame.filter(TEXT.str.contains(rx)), rx) for rx in p.regex]
     hits = pl.concat([empty_hits(), *parts])
     if p.allow:
-        hits = hits.filter(~pl.col("matched").str.contains_any(p.allow,
-                                                              ascii_case_insensitive=True))
+        hits = hits.filter(
+            ~pl.col("matched").str.contains_any(p.allow, ascii_case_insensitive=True)
+        )
     return hits.sort("_i", "start").unique("_i", keep="first", maintain_order=True)
 
 
 # ---------------------------------------------------------------- buyer advertising
 
+
 def ad_hits(frame: pl.DataFrame, p: AdParams) -> pl.DataFrame:
     """Buyer messages with at least ``min_signals`` signals: distinct spam words plus kinds
     of off-platform contact. One signal (可以加你微信吗) is an ordinary buyer."""
-    words = (frame.filter(TEXT.str.contains_any(p.phrases))
-             .select("_i", TEXT.str.extract_many(p.phrases).list.n_unique().alias("n")))
+    words = frame.filter(TEXT.str.contains_any(p.phrases)).select(
+        "_i", TEXT.str.extract_many(p.phrases).list.n_unique().alias("n")
+    )
     kinds = [kind_hits(frame, k).select("_i", pl.lit(1).alias("n")) for k in p.kinds]
-    signals = (pl.concat([words.with_columns(pl.col("_i").cast(pl.UInt32),
-                                             pl.col("n").cast(pl.Int64)),
-                          *[k.with_columns(pl.col("n").cast(pl.Int64)) for k in kinds]])
-               .group_by("_i").agg(pl.col("n").sum()).filter(pl.col("n") >= p.min_signals))
+    signals = (
+        pl.concat(
+            [
+                words.with_columns(pl.col("_i").cast(pl.UInt32), pl.col("n").cast(pl.Int64)),
+                *[k.with_columns(pl.col("n").cast(pl.Int64)) for k in kinds],
+            ]
+        )
+        .group_by("_i")
+        .agg(pl.col("n").sum())
+        .filter(pl.col("n") >= p.min_signals)
+    )
     hit = frame.join(signals.select("_i"), on="_i", how="semi")
-    return hit.select(pl.col("_i").cast(pl.UInt32), pl.lit(0, pl.UInt32).alias("start"),
-                      TEXT.str.len_chars().cast(pl.UInt32).alias("end"), TEXT.alias("matched"))
+    return hit.select(
+        pl.col("_i").cast(pl.UInt32),
+        pl.lit(0, pl.UInt32).alias("start"),
+        TEXT.str.len_chars().cast(pl.UInt32).alias("end"),
+        TEXT.alias("matched"),
+    )

@@ -35,9 +35,24 @@ FROM (SELECT *, max(first_time) OVER (PARTITION BY shop, buyer, coalesce(agent, 
       FROM m)
 """
 START_FORMAT = "%Y-%m-%d %H:%M:%S"
-COLUMNS = ("pack", "msg_key", "shop", "platform", "buyer", "agent", "time", "session_start",
-           "session_end", "rule", "category", "severity", "deduction", "span_start",
-           "span_end", "matched")
+COLUMNS = (
+    "pack",
+    "msg_key",
+    "shop",
+    "platform",
+    "buyer",
+    "agent",
+    "time",
+    "session_start",
+    "session_end",
+    "rule",
+    "category",
+    "severity",
+    "deduction",
+    "span_start",
+    "span_end",
+    "matched",
+)
 
 
 @dataclass
@@ -53,8 +68,10 @@ class RunSummary:
 def bounds(period: Period | None, store: Any) -> tuple[datetime, datetime]:
     """The period as [start, end) timestamps, or all messages."""
     if period is not None:
-        return (datetime.combine(period.start, time.min),
-                datetime.combine(period.end + timedelta(days=1), time.min))
+        return (
+            datetime.combine(period.start, time.min),
+            datetime.combine(period.end + timedelta(days=1), time.min),
+        )
     lo, hi = store.con.execute("SELECT min(time), max(time) FROM messages").fetchone()
     if lo is None:
         return datetime(1970, 1, 1), datetime(1970, 1, 1)
@@ -69,18 +86,35 @@ def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary
     found = pl.concat([scan(messages, pack), behaviour_findings(messages, pack)])
     context = messages.select("msg_key", "platform", "session_start", "session_end")
     rows = found.join(context, on="msg_key", how="left").select(
-        pl.lit(pack.id).alias("pack"), "msg_key", "shop", "platform", "buyer", "agent", "time",
-        "session_start", "session_end", "rule", "category", "severity", "deduction",
+        pl.lit(pack.id).alias("pack"),
+        "msg_key",
+        "shop",
+        "platform",
+        "buyer",
+        "agent",
+        "time",
+        "session_start",
+        "session_end",
+        "rule",
+        "category",
+        "severity",
+        "deduction",
         pl.col("start").cast(pl.Int32).alias("span_start"),
-        pl.col("end").cast(pl.Int32).alias("span_end"), "matched")
+        pl.col("end").cast(pl.Int32).alias("span_end"),
+        "matched",
+    )
     with store.transaction() as con:
-        con.execute("DELETE FROM qa_findings WHERE pack = ? AND time >= ? AND time < ?",
-                    [pack.id, start, end])
+        con.execute(
+            "DELETE FROM qa_findings WHERE pack = ? AND time >= ? AND time < ?",
+            [pack.id, start, end],
+        )
         if len(rows):
             con.register("_kaohe_new_findings", rows.to_arrow())
             try:
-                con.execute(f"INSERT INTO qa_findings ({', '.join(COLUMNS)}) "
-                            f"SELECT {', '.join(COLUMNS)} FROM _kaohe_new_findings")
+                con.execute(
+                    f"INSERT INTO qa_findings ({', '.join(COLUMNS)}) "
+                    f"SELECT {', '.join(COLUMNS)} FROM _kaohe_new_findings"
+                )
             finally:
                 con.unregister("_kaohe_new_findings")
     counts = rows.group_by("rule").len().sort("rule") if len(rows) else None
@@ -94,9 +128,14 @@ def session_id(shop: Any, buyer: Any, agent: Any, session_start: Any) -> str:
     return f"{shop}/{buyer}/{agent or ''}/{start}"
 
 
-def findings(store: Any, period: Period | None = None, agent: str | None = None,
-             severity: str | None = None, pack: str | None = None,
-             masked: bool = True) -> list[dict[str, Any]]:
+def findings(
+    store: Any,
+    period: Period | None = None,
+    agent: str | None = None,
+    severity: str | None = None,
+    pack: str | None = None,
+    masked: bool = True,
+) -> list[dict[str, Any]]:
     """Stored findings as cli.md shapes them; buyer data in the text and ids masked unless
     `masked` is False (a role allowed to see it)."""
     from kaohe.privacy import mask_buyer, mask_text
@@ -110,18 +149,30 @@ def findings(store: Any, period: Period | None = None, agent: str | None = None,
         if value:
             where.append(f"{column} = ?")
             args.append(value)
-    sql = ("SELECT f.shop, f.buyer, f.agent, f.session_start, f.msg_key, f.rule, f.category, "
-           "f.severity, f.span_start, f.span_end, m.text FROM qa_findings f "
-           "LEFT JOIN messages m ON m.msg_key = f.msg_key "
-           f"WHERE {' AND '.join(where)} ORDER BY f.time, f.msg_key, f.rule")
+    sql = (
+        "SELECT f.shop, f.buyer, f.agent, f.session_start, f.msg_key, f.rule, f.category, "
+        "f.severity, f.span_start, f.span_end, m.text FROM qa_findings f "
+        "LEFT JOIN messages m ON m.msg_key = f.msg_key "
+        f"WHERE {' AND '.join(where)} ORDER BY f.time, f.msg_key, f.rule"
+    )
     out = []
-    for shop, buyer, agent_, start, key, rule, category, sev, s0, s1, text in (
-            store.con.execute(sql, args).fetchall()):
+    for shop, buyer, agent_, start, key, rule, category, sev, s0, s1, text in store.con.execute(
+        sql, args
+    ).fetchall():
         shown_buyer = mask_buyer(buyer) if masked else buyer
-        out.append({"session": session_id(shop, shown_buyer, agent_, start), "agent": agent_,
-                    "buyer": shown_buyer, "msg_id": key, "rule": rule, "category": category,
-                    "severity": sev, "span": None if s0 is None else [s0, s1],
-                    "text": mask_text(text) if masked else text})
+        out.append(
+            {
+                "session": session_id(shop, shown_buyer, agent_, start),
+                "agent": agent_,
+                "buyer": shown_buyer,
+                "msg_id": key,
+                "rule": rule,
+                "category": category,
+                "severity": sev,
+                "span": None if s0 is None else [s0, s1],
+                "text": mask_text(text) if masked else text,
+            }
+        )
     return out
 
 
@@ -129,16 +180,36 @@ def flagged_sessions(store: Any, period: Period | None = None) -> pl.DataFrame:
     """Every session of the period with whether any finding flagged it (for sampling)."""
     start, end = bounds(period, store)
     messages = pl.from_arrow(store.con.execute(MESSAGES_SQL, [start, end]).arrow())
-    sessions = (messages.filter(pl.col("agent").is_not_null())
-                .group_by("shop", "buyer", "agent", "session_start").agg(pl.col("time").min()))
-    hits = pl.from_arrow(store.con.execute(
-        "SELECT DISTINCT shop, buyer, agent, session_start FROM qa_findings "
-        "WHERE time >= ? AND time < ?", [start, end]).arrow())
-    flagged = sessions.join(hits.with_columns(pl.lit(True).alias("flagged")),
-                            on=["shop", "buyer", "agent", "session_start"], how="left")
-    key = pl.concat_str([pl.col("shop"), pl.col("buyer"), pl.col("agent").fill_null(""),
-                         pl.col("session_start").dt.strftime(START_FORMAT)], separator="/")
+    sessions = (
+        messages.filter(pl.col("agent").is_not_null())
+        .group_by("shop", "buyer", "agent", "session_start")
+        .agg(pl.col("time").min())
+    )
+    hits = pl.from_arrow(
+        store.con.execute(
+            "SELECT DISTINCT shop, buyer, agent, session_start FROM qa_findings "
+            "WHERE time >= ? AND time < ?",
+            [start, end],
+        ).arrow()
+    )
+    flagged = sessions.join(
+        hits.with_columns(pl.lit(True).alias("flagged")),
+        on=["shop", "buyer", "agent", "session_start"],
+        how="left",
+    )
+    key = pl.concat_str(
+        [
+            pl.col("shop"),
+            pl.col("buyer"),
+            pl.col("agent").fill_null(""),
+            pl.col("session_start").dt.strftime(START_FORMAT),
+        ],
+        separator="/",
+    )
     return flagged.select(
         key.alias("session"),
-        "agent", "shop", pl.col("flagged").fill_null(False),
-        pl.col("time").dt.date().alias("day"))
+        "agent",
+        "shop",
+        pl.col("flagged").fill_null(False),
+        pl.col("time").dt.date().alias("day"),
+    )

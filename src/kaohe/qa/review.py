@@ -34,7 +34,10 @@ PASS_LINE = 0.8
 CRITICAL_LINE = 0.5
 EPS = 1e-9  # a weighted mean of exact 80 % must not fail on float rounding
 SCALE_NAMES: dict[str, tuple[float, float]] = {
-    "pass_fail": (0, 1), "1-5": (1, 5), "0-10": (0, 10), "0-100": (0, 100),
+    "pass_fail": (0, 1),
+    "1-5": (1, 5),
+    "0-10": (0, 10),
+    "0-100": (0, 100),
 }
 PRESET_DIR = Path(__file__).parent / "scorecards"
 
@@ -52,8 +55,10 @@ class Scale(BaseModel):
     def _named(cls, data: object) -> object:
         if isinstance(data, str):
             if data not in SCALE_NAMES:
-                raise ValueError(f"unknown scale {data!r} (known: {', '.join(SCALE_NAMES)}, "
-                                 "or {min, max, step})")
+                raise ValueError(
+                    f"unknown scale {data!r} (known: {', '.join(SCALE_NAMES)}, "
+                    "or {min, max, step})"
+                )
             low, high = SCALE_NAMES[data]
             return {"min": low, "max": high, "step": None if data == "0-100" else 1}
         return data
@@ -115,6 +120,7 @@ class Scorecard(BaseModel):
 
 # ---------------------------------------------------------------- loading
 
+
 def parse_scorecard_text(text: str, file: str) -> Scorecard:
     """Validate one scorecard YAML; errors name file, line and field."""
     what = "a scorecard must be a mapping (id, name, categories)"
@@ -124,8 +130,9 @@ def parse_scorecard_text(text: str, file: str) -> Scorecard:
 @functools.cache
 def _presets() -> tuple[Scorecard, ...]:
     files = sorted(PRESET_DIR.glob("*.yaml"))
-    return tuple(parse_scorecard_text(f.read_text("utf-8"), f"kaohe/qa/scorecards/{f.name}")
-                 for f in files)
+    return tuple(
+        parse_scorecard_text(f.read_text("utf-8"), f"kaohe/qa/scorecards/{f.name}") for f in files
+    )
 
 
 def list_scorecards() -> list[Scorecard]:
@@ -148,6 +155,7 @@ def load_scorecard(id_or_path: str) -> Scorecard:
 
 
 # ---------------------------------------------------------------- scoring
+
 
 def score_review(card: Scorecard, ratings: Mapping[str, float | None]) -> float | None:
     """The review score (0–1) from selected values by category id or name; None or a missing
@@ -197,8 +205,9 @@ def iqs(scores: Iterable[float | None], pass_line: float = PASS_LINE) -> IQS:
 REVIEW_COLUMNS = ("review_id", "session", "shop", "agent", "date", "reviewer", "scorecard")
 
 
-def rating_value(card: Scorecard, item: str, score: float | None,
-                 passed: bool | None) -> float | None:
+def rating_value(
+    card: Scorecard, item: str, score: float | None, passed: bool | None
+) -> float | None:
     """The selected value of one qa_reviews row: ``score``, else a pass/fail verdict as the
     scale's max/min; neither is N/A."""
     if score is not None and not math.isnan(score):
@@ -209,8 +218,10 @@ def rating_value(card: Scorecard, item: str, score: float | None,
     return cat.scale.max if passed else cat.scale.min
 
 
-def review_scores(rows: pl.DataFrame, cards: Mapping[str, Scorecard] | None = None,
-                  ) -> pl.DataFrame:
+def review_scores(
+    rows: pl.DataFrame,
+    cards: Mapping[str, Scorecard] | None = None,
+) -> pl.DataFrame:
     """One row per review from qa_reviews rows (one per category): the review columns plus
     ``score`` (None when all N/A), ``passed`` and ``calibration`` (the session was reviewed by
     several reviewers). Unknown scorecards raise UsageError."""
@@ -221,17 +232,30 @@ def review_scores(rows: pl.DataFrame, cards: Mapping[str, Scorecard] | None = No
         card_id = first.get("scorecard")
         card = cards.get(card_id) if card_id in cards else load_scorecard(str(card_id))
         cards[str(card_id)] = card
-        ratings = {r["item"]: rating_value(card, r["item"], r.get("score"), r.get("passed"))
-                   for r in group.iter_rows(named=True) if card.category(str(r["item"]))}
+        ratings = {
+            r["item"]: rating_value(card, r["item"], r.get("score"), r.get("passed"))
+            for r in group.iter_rows(named=True)
+            if card.category(str(r["item"]))
+        }
         score = score_review(card, ratings)
         row = {c: first.get(c) for c in REVIEW_COLUMNS}
-        row.update(review_id=key[0], score=score, pass_line=card.pass_line,
-                   passed=None if score is None else review_passes(score, card.pass_line))
+        row.update(
+            review_id=key[0],
+            score=score,
+            pass_line=card.pass_line,
+            passed=None if score is None else review_passes(score, card.pass_line),
+        )
         out.append(row)
     if not out:
-        return pl.DataFrame(schema={**dict.fromkeys(REVIEW_COLUMNS, pl.String),
-                                    "score": pl.Float64, "pass_line": pl.Float64,
-                                    "passed": pl.Boolean, "calibration": pl.Boolean})
+        return pl.DataFrame(
+            schema={
+                **dict.fromkeys(REVIEW_COLUMNS, pl.String),
+                "score": pl.Float64,
+                "pass_line": pl.Float64,
+                "passed": pl.Boolean,
+                "calibration": pl.Boolean,
+            }
+        )
     return _mark_calibration(pl.DataFrame(out, infer_schema_length=None))
 
 
@@ -245,24 +269,32 @@ def agent_iqs(scored: pl.DataFrame, by: tuple[str, ...] = ("agent",)) -> pl.Data
     """service_score, spot_check_pass_rate, reviews and passed per group, calibration and
     unscored reviews left out (input: `review_scores`)."""
     counted = scored.filter(~pl.col("calibration") & pl.col("score").is_not_null())
-    return counted.group_by(list(by), maintain_order=True).agg(
-        pl.col("score").mean().alias("service_score"),
-        pl.col("passed").mean().alias("spot_check_pass_rate"),
-        pl.len().alias("reviews"),
-        pl.col("passed").sum().alias("passed"),
-    ).sort(list(by))
+    return (
+        counted.group_by(list(by), maintain_order=True)
+        .agg(
+            pl.col("score").mean().alias("service_score"),
+            pl.col("passed").mean().alias("spot_check_pass_rate"),
+            pl.len().alias("reviews"),
+            pl.col("passed").sum().alias("passed"),
+        )
+        .sort(list(by))
+    )
 
 
 def calibration_spread(scored: pl.DataFrame) -> pl.DataFrame:
     """Per calibrated session: reviewers, min, max, spread (max − min) and mean score."""
     cal = scored.filter(pl.col("calibration") & pl.col("score").is_not_null())
-    return cal.group_by("session", maintain_order=True).agg(
-        pl.col("reviewer").n_unique().alias("reviewers"),
-        pl.col("score").min().alias("min"),
-        pl.col("score").max().alias("max"),
-        (pl.col("score").max() - pl.col("score").min()).alias("spread"),
-        pl.col("score").mean().alias("mean"),
-    ).sort("session")
+    return (
+        cal.group_by("session", maintain_order=True)
+        .agg(
+            pl.col("reviewer").n_unique().alias("reviewers"),
+            pl.col("score").min().alias("min"),
+            pl.col("score").max().alias("max"),
+            (pl.col("score").max() - pl.col("score").min()).alias("spread"),
+            pl.col("score").mean().alias("mean"),
+        )
+        .sort("session")
+    )
 
 
 def stored_reviews(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

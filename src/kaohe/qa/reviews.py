@@ -35,16 +35,34 @@ NEEDED = ("agent", "scorecard", "item")  # optional in the table, needed to scor
 def category_table(cards: Iterable[Scorecard]) -> pl.DataFrame:
     """One row per (scorecard key, item key): ids and names both resolve to the ids."""
     rows = [
-        {"_card_key": ck, "_item_key": ik, "_card": card.id, "_item": cat.id,
-         "_min": cat.scale.min, "_max": cat.scale.max, "_step": cat.scale.step,
-         "_na": cat.allow_na}
-        for card in cards for ck in {card.id, card.name}
-        for cat in card.categories for ik in {cat.id, cat.name}
+        {
+            "_card_key": ck,
+            "_item_key": ik,
+            "_card": card.id,
+            "_item": cat.id,
+            "_min": cat.scale.min,
+            "_max": cat.scale.max,
+            "_step": cat.scale.step,
+            "_na": cat.allow_na,
+        }
+        for card in cards
+        for ck in {card.id, card.name}
+        for cat in card.categories
+        for ik in {cat.id, cat.name}
     ]
-    return pl.DataFrame(rows, schema={"_card_key": pl.String, "_item_key": pl.String,
-                                      "_card": pl.String, "_item": pl.String,
-                                      "_min": pl.Float64, "_max": pl.Float64,
-                                      "_step": pl.Float64, "_na": pl.Boolean})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "_card_key": pl.String,
+            "_item_key": pl.String,
+            "_card": pl.String,
+            "_item": pl.String,
+            "_min": pl.Float64,
+            "_max": pl.Float64,
+            "_step": pl.Float64,
+            "_na": pl.Boolean,
+        },
+    )
 
 
 def _reason(frame: pl.DataFrame) -> pl.Expr:
@@ -53,41 +71,65 @@ def _reason(frame: pl.DataFrame) -> pl.Expr:
     steps = (score - pl.col("_min")) / pl.col("_step")
     off_step = pl.col("_step").is_not_null() & ((steps - steps.round()).abs() > 1e-6)
     outside = (score < pl.col("_min") - EPS) | (score > pl.col("_max") + EPS) | off_step
-    na = score.is_null() & pl.col("passed").is_null() if "passed" in frame.columns \
+    na = (
+        score.is_null() & pl.col("passed").is_null()
+        if "passed" in frame.columns
         else score.is_null()
+    )
     checks = [(pl.col(c).is_null(), c, R_MISSING) for c in NEEDED]
-    checks += [(pl.col("_card_known").not_(), "scorecard", R_SCORECARD),
-               (pl.col("_card").is_null(), "item", R_ITEM),
-               (outside.fill_null(False), "score", R_SCALE),
-               (na & pl.col("_na").not_(), "score", R_NA)]
+    checks += [
+        (pl.col("_card_known").not_(), "scorecard", R_SCORECARD),
+        (pl.col("_card").is_null(), "item", R_ITEM),
+        (outside.fill_null(False), "score", R_SCALE),
+        (na & pl.col("_na").not_(), "score", R_NA),
+    ]
     expr = pl.struct(column=pl.lit(None, pl.String), reason=pl.lit(None, pl.String))
     for failed, column, reason in reversed(checks):
-        expr = pl.when(failed).then(pl.struct(column=pl.lit(column), reason=pl.lit(reason))
-                                    ).otherwise(expr)
+        expr = (
+            pl.when(failed)
+            .then(pl.struct(column=pl.lit(column), reason=pl.lit(reason)))
+            .otherwise(expr)
+        )
     return expr.alias("_bad")
 
 
-def check_reviews(typed: pl.DataFrame, cards: Iterable[Scorecard],
-                  spoiled: Iterable[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+def check_reviews(
+    typed: pl.DataFrame, cards: Iterable[Scorecard], spoiled: Iterable[str] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows that pass with scorecard and item as ids, rejects[row, column, value, reason]).
     ``spoiled``: review ids with a row rejected earlier (their other rows are rejected too)."""
     cats = category_table(cards)
-    frame = typed.with_columns(pl.lit(None, pl.String).alias(c) for c in NEEDED
-                               if c not in typed.columns)
+    frame = typed.with_columns(
+        pl.lit(None, pl.String).alias(c) for c in NEEDED if c not in typed.columns
+    )
     if "score" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.Float64).alias("score"))
     known = cats["_card_key"].unique().implode()
     frame = frame.with_columns(pl.col("scorecard").is_in(known).alias("_card_known"))
-    frame = frame.join(cats, left_on=["scorecard", "item"], right_on=["_card_key", "_item_key"],
-                       how="left", maintain_order="left").with_columns(_reason(frame))
+    frame = frame.join(
+        cats,
+        left_on=["scorecard", "item"],
+        right_on=["_card_key", "_item_key"],
+        how="left",
+        maintain_order="left",
+    ).with_columns(_reason(frame))
     bad = frame.filter(pl.col("_bad").struct.field("reason").is_not_null()).unnest("_bad")
     rejects = bad.select(pl.col(ROW).alias("row"), "column", _value(bad), "reason")
     bad_ids = pl.Series([*bad["review_id"], *spoiled], dtype=pl.String).implode()
-    others = frame.filter(pl.col("review_id").is_in(bad_ids)
-                          & pl.col("_bad").struct.field("reason").is_null())
-    rejects = pl.concat([rejects, others.select(
-        pl.col(ROW).alias("row"), pl.lit("review_id").alias("column"),
-        pl.col("review_id").alias("value"), pl.lit(R_REVIEW).alias("reason"))])
+    others = frame.filter(
+        pl.col("review_id").is_in(bad_ids) & pl.col("_bad").struct.field("reason").is_null()
+    )
+    rejects = pl.concat(
+        [
+            rejects,
+            others.select(
+                pl.col(ROW).alias("row"),
+                pl.lit("review_id").alias("column"),
+                pl.col("review_id").alias("value"),
+                pl.lit(R_REVIEW).alias("reason"),
+            ),
+        ]
+    )
     good = frame.filter(~pl.col("review_id").is_in(bad_ids))
     good = good.with_columns(pl.col("_card").alias("scorecard"), pl.col("_item").alias("item"))
     return good.select(typed.columns), rejects.cast(REJECT_SCHEMA).sort("row", "column")
@@ -105,8 +147,12 @@ def _value(bad: pl.DataFrame) -> pl.Series:
     return pl.Series("value", cells, pl.String)
 
 
-def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecard] = (),
-                   zone: str = "Asia/Shanghai") -> ImportResult:
+def import_reviews(
+    store: Store,
+    path: str | Path,
+    scorecards: Iterable[Scorecard] = (),
+    zone: str = "Asia/Shanghai",
+) -> ImportResult:
     """Import one review file into qa_reviews in one transaction; bad rows go to quarantine
     with file, row, column and reason. ``scorecards`` add user cards to the presets."""
     scorecards = list(scorecards)
@@ -115,13 +161,17 @@ def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecar
     check_columns(tbl, frame, raw.path)
     typed, rejects = validate(tbl, frame, zone)
     rejected = frame.filter(pl.col(ROW).cast(pl.Int64).is_in(rejects["row"].implode()))
-    spoiled = rejected["review_id"].str.strip_chars().drop_nulls().to_list() \
-        if "review_id" in frame.columns else []
+    spoiled = (
+        rejected["review_id"].str.strip_chars().drop_nulls().to_list()
+        if "review_id" in frame.columns
+        else []
+    )
     cards = {c.id: c for c in [*list_scorecards(), *scorecards]}  # a user's card wins
     typed, review_rejects = check_reviews(typed, cards.values(), spoiled)
     rejects = pl.concat([rejects, review_rejects]).sort("row", "column")
-    result = ImportResult(raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0,
-                          rejects["row"].n_unique())
+    result = ImportResult(
+        raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0, rejects["row"].n_unique()
+    )
     with store.transaction() as con:
         _write_all(con, schema.QA_REVIEWS, raw, typed, rejects, result)
         if scorecards:  # the generic write scored the reviews on preset cards
@@ -129,12 +179,23 @@ def import_reviews(store: Store, path: str | Path, scorecards: Iterable[Scorecar
     return result
 
 
-SCORE_COLUMNS = ("review_id", "session", "shop", "agent", "day", "reviewer", "scorecard",
-                 "score", "pass_line", "passed")
+SCORE_COLUMNS = (
+    "review_id",
+    "session",
+    "shop",
+    "agent",
+    "day",
+    "reviewer",
+    "scorecard",
+    "score",
+    "pass_line",
+    "passed",
+)
 
 
-def refresh_review_scores(target: Store | duckdb.DuckDBPyConnection,
-                          scorecards: Iterable[Scorecard] = ()) -> int:
+def refresh_review_scores(
+    target: Store | duckdb.DuckDBPyConnection, scorecards: Iterable[Scorecard] = ()
+) -> int:
     """Recompute qa_review_scores from qa_reviews for every review whose scorecard is known
     (the presets plus ``scorecards``); reviews on an unknown card keep their stored score.
     Returns the number of scored reviews written."""
@@ -144,15 +205,19 @@ def refresh_review_scores(target: Store | duckdb.DuckDBPyConnection,
     if rows.is_empty():
         return 0
     days = rows.group_by("review_id").agg(
-        pl.coalesce(pl.col("date"), pl.col("reviewed_at").dt.date()).max().alias("day"))
-    frame = review_scores(rows, cards).join(days, on="review_id", how="left").select(
-        SCORE_COLUMNS)
+        pl.coalesce(pl.col("date"), pl.col("reviewed_at").dt.date()).max().alias("day")
+    )
+    frame = review_scores(rows, cards).join(days, on="review_id", how="left").select(SCORE_COLUMNS)
     con.register("_kaohe_review_scores", frame.to_arrow())
     try:
-        con.execute("DELETE FROM qa_review_scores WHERE review_id IN "
-                    "(SELECT review_id FROM _kaohe_review_scores)")
-        con.execute(f"INSERT INTO qa_review_scores ({', '.join(SCORE_COLUMNS)}) "
-                    f"SELECT {', '.join(SCORE_COLUMNS)} FROM _kaohe_review_scores")
+        con.execute(
+            "DELETE FROM qa_review_scores WHERE review_id IN "
+            "(SELECT review_id FROM _kaohe_review_scores)"
+        )
+        con.execute(
+            f"INSERT INTO qa_review_scores ({', '.join(SCORE_COLUMNS)}) "
+            f"SELECT {', '.join(SCORE_COLUMNS)} FROM _kaohe_review_scores"
+        )
     finally:
         con.unregister("_kaohe_review_scores")
     return frame.height

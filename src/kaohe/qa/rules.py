@@ -23,12 +23,14 @@ IdentifierKind = Literal["phone", "wechat", "qq", "bank_card", "id_card", "payme
 
 # Detectors of one message's text; the spec's named text detectors (invoice_refusal, ...)
 # are phrase lists with their own name so findings and reports can tell them apart.
-PHRASE_DETECTORS = frozenset({"phrases", "invoice_refusal", "promise_breach", "close_order",
-                              "info_leak", "extreme_words"})
+PHRASE_DETECTORS = frozenset(
+    {"phrases", "invoice_refusal", "promise_breach", "close_order", "info_leak", "extreme_words"}
+)
 TEXT_DETECTORS = PHRASE_DETECTORS | {"pattern", "ad_buyer", "withdrawn"}
 # Detectors over a session's timing and turns (declared here, computed elsewhere).
-SESSION_DETECTORS = frozenset({"repeated_reply", "no_greeting", "no_farewell", "slow_reply",
-                               "left_unanswered", "no_soothing"})
+SESSION_DETECTORS = frozenset(
+    {"repeated_reply", "no_greeting", "no_farewell", "slow_reply", "left_unanswered", "no_soothing"}
+)
 DETECTORS = TEXT_DETECTORS | SESSION_DETECTORS
 
 
@@ -38,11 +40,14 @@ class _Params(BaseModel):
 
 class PhraseParams(_Params):
     phrases: list[str] = Field(default_factory=list, description="fire when inside the message")
-    whole: list[str] = Field(default_factory=list,
-                             description="fire when the message, without punctuation and "
-                                         "spaces, is exactly one of these")
-    exceptions: list[str] = Field(default_factory=list,
-                                  description="never fire on a message containing one of these")
+    whole: list[str] = Field(
+        default_factory=list,
+        description="fire when the message, without punctuation and "
+        "spaces, is exactly one of these",
+    )
+    exceptions: list[str] = Field(
+        default_factory=list, description="never fire on a message containing one of these"
+    )
 
     @model_validator(mode="after")
     def _some(self) -> PhraseParams:
@@ -56,14 +61,17 @@ class PhraseParams(_Params):
 
 
 class PatternParams(_Params):
-    kinds: list[IdentifierKind] = Field(default_factory=list,
-                                        description="validated identifiers to find")
+    kinds: list[IdentifierKind] = Field(
+        default_factory=list, description="validated identifiers to find"
+    )
     regex: list[str] = Field(default_factory=list, description="extra regular expressions")
-    exceptions: list[str] = Field(default_factory=list,
-                                  description="never fire on a message containing one of these")
-    allow: list[str] = Field(default_factory=list,
-                             description="a match containing one of these is no hit "
-                                         "(the platform's own domains)")
+    exceptions: list[str] = Field(
+        default_factory=list, description="never fire on a message containing one of these"
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="a match containing one of these is no hit (the platform's own domains)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PatternParams:
@@ -103,29 +111,38 @@ class SlowParams(_Params):
 
 
 class UnansweredParams(_Params):
-    closing: list[str] = Field(default_factory=list,
-                               description="a short last buyer message containing one of these "
-                                           "(谢谢, 好的, 没有了) ends the session itself")
-    closing_whole: list[str] = Field(default_factory=list,
-                                     description="… or, without punctuation and spaces, equal "
-                                                 "to one of these (好, 嗯, 哦)")
+    closing: list[str] = Field(
+        default_factory=list,
+        description="a short last buyer message containing one of these "
+        "(谢谢, 好的, 没有了) ends the session itself",
+    )
+    closing_whole: list[str] = Field(
+        default_factory=list,
+        description="… or, without punctuation and spaces, equal to one of these (好, 嗯, 哦)",
+    )
     closing_max_chars: int = Field(8, ge=1, description="longer messages are never closings")
 
 
 class SoothingParams(_Params):
     upset: list[str] = Field(min_length=1)
     soothing: list[str] = Field(min_length=1)
-    exceptions: list[str] = Field(default_factory=list,
-                                  description="a buyer message containing one of these is not "
-                                              "upset (不让人失望, 不会给差评)")
+    exceptions: list[str] = Field(
+        default_factory=list,
+        description="a buyer message containing one of these is not upset (不让人失望, 不会给差评)",
+    )
 
 
 PARAMS: dict[str, type[_Params]] = {
     **{d: PhraseParams for d in PHRASE_DETECTORS},
-    "pattern": PatternParams, "ad_buyer": AdParams, "withdrawn": WithdrawnParams,
-    "repeated_reply": RepeatedParams, "no_greeting": GreetingParams,
-    "no_farewell": GreetingParams, "slow_reply": SlowParams,
-    "left_unanswered": UnansweredParams, "no_soothing": SoothingParams,
+    "pattern": PatternParams,
+    "ad_buyer": AdParams,
+    "withdrawn": WithdrawnParams,
+    "repeated_reply": RepeatedParams,
+    "no_greeting": GreetingParams,
+    "no_farewell": GreetingParams,
+    "slow_reply": SlowParams,
+    "left_unanswered": UnansweredParams,
+    "no_soothing": SoothingParams,
 }
 
 
@@ -146,18 +163,24 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> Rule:
         if self.detector not in DETECTORS:
-            raise FieldProblem(("detector",), f"unknown detector {self.detector!r} "
-                               f"(known: {', '.join(sorted(DETECTORS))})")
+            raise FieldProblem(
+                ("detector",),
+                f"unknown detector {self.detector!r} (known: {', '.join(sorted(DETECTORS))})",
+            )
         if self.detector in TEXT_DETECTORS and self.scope == "session":
-            raise FieldProblem(("scope",), f"detector {self.detector} reads messages: "
-                               "scope agent or buyer")
+            raise FieldProblem(
+                ("scope",), f"detector {self.detector} reads messages: scope agent or buyer"
+            )
         try:
             PARAMS[self.detector].model_validate(self.params)
         except ValidationError as exc:
             err = exc.errors()[0]
             problem = (err.get("ctx") or {}).get("error")
-            loc = problem.loc if isinstance(problem, FieldProblem) else tuple(
-                p for p in err["loc"] if isinstance(p, int | str))
+            loc = (
+                problem.loc
+                if isinstance(problem, FieldProblem)
+                else tuple(p for p in err["loc"] if isinstance(p, int | str))
+            )
             msg = str(problem) if isinstance(problem, FieldProblem) else err["msg"]
             raise FieldProblem(("params", *loc), msg) from None
         return self
@@ -198,10 +221,10 @@ def parse_pack_text(text: str, file: str) -> Pack:
 @functools.cache
 def _builtin() -> tuple[Pack, ...]:
     folder = resources.files("kaohe.qa").joinpath("packs")
-    files = sorted((f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))),
-                   key=lambda f: f.name)
-    return tuple(parse_pack_text(f.read_text("utf-8"), f"kaohe/qa/packs/{f.name}")
-                 for f in files)
+    files = sorted(
+        (f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml"))), key=lambda f: f.name
+    )
+    return tuple(parse_pack_text(f.read_text("utf-8"), f"kaohe/qa/packs/{f.name}") for f in files)
 
 
 def list_packs() -> list[Pack]:

@@ -26,24 +26,34 @@ WHY_RANDOM = "random"
 
 
 def _draw_key(seed: int, session: str) -> int:
-    digest = hashlib.blake2b(session.encode("utf-8"), digest_size=8,
-                             key=str(seed).encode("utf-8")).digest()
+    digest = hashlib.blake2b(
+        session.encode("utf-8"), digest_size=8, key=str(seed).encode("utf-8")
+    ).digest()
     return int.from_bytes(digest, "big")
 
 
 def _frame(sessions: pl.DataFrame | Iterable[Mapping[str, object]]) -> pl.DataFrame:
-    frame = sessions if isinstance(sessions, pl.DataFrame) else pl.DataFrame(
-        list(sessions), infer_schema_length=None)
+    frame = (
+        sessions
+        if isinstance(sessions, pl.DataFrame)
+        else pl.DataFrame(list(sessions), infer_schema_length=None)
+    )
     missing = [c for c in ("session", "agent") if c not in frame.columns]
     if missing:
         raise UsageError(f"sessions to sample need column(s) {', '.join(missing)}")
-    extra = {"shop": pl.lit(None, pl.String), "flagged": pl.lit(False), "day": pl.lit(None,
-                                                                                     pl.Date)}
+    extra = {
+        "shop": pl.lit(None, pl.String),
+        "flagged": pl.lit(False),
+        "day": pl.lit(None, pl.Date),
+    }
     frame = frame.with_columns(v.alias(k) for k, v in extra.items() if k not in frame.columns)
     return frame.with_columns(
-        pl.col("session").cast(pl.String), pl.col("flagged").cast(pl.Boolean).fill_null(False),
-        pl.col("day").cast(pl.Date) if frame.schema["day"] != pl.String
-        else pl.col("day").str.to_date(strict=False))
+        pl.col("session").cast(pl.String),
+        pl.col("flagged").cast(pl.Boolean).fill_null(False),
+        pl.col("day").cast(pl.Date)
+        if frame.schema["day"] != pl.String
+        else pl.col("day").str.to_date(strict=False),
+    )
 
 
 def _spread(frame: pl.DataFrame, strata: list[str]) -> pl.DataFrame:
@@ -52,9 +62,15 @@ def _spread(frame: pl.DataFrame, strata: list[str]) -> pl.DataFrame:
     return frame.with_columns(turn).sort([*strata, "_turn", "_key"])
 
 
-def sample_sessions(sessions: pl.DataFrame | Iterable[Mapping[str, object]], n: int, *,
-                    seed: int, flagged_share: float = 0.25, cycle: Cycle | None = None,
-                    by_shop: bool = False) -> pl.DataFrame:
+def sample_sessions(
+    sessions: pl.DataFrame | Iterable[Mapping[str, object]],
+    n: int,
+    *,
+    seed: int,
+    flagged_share: float = 0.25,
+    cycle: Cycle | None = None,
+    by_shop: bool = False,
+) -> pl.DataFrame:
     """The chosen sessions: session, agent, shop, period, day, flagged and ``why`` (flagged:
     drawn from the reserved share; random: the stratified draw), in stratum order.
 
@@ -75,7 +91,11 @@ def sample_sessions(sessions: pl.DataFrame | Iterable[Mapping[str, object]], n: 
     rest = _spread(frame.join(first, on="session", how="anti"), strata)
     rest = rest.join(taken, on=strata, how="left", nulls_equal=True)
     rest = rest.filter(pl.int_range(pl.len()).over(strata) < n - pl.col("_taken").fill_null(0))
-    chosen = pl.concat([first.with_columns(pl.lit(WHY_FLAGGED).alias("why")),
-                        rest.drop("_taken").with_columns(pl.lit(WHY_RANDOM).alias("why"))])
+    chosen = pl.concat(
+        [
+            first.with_columns(pl.lit(WHY_FLAGGED).alias("why")),
+            rest.drop("_taken").with_columns(pl.lit(WHY_RANDOM).alias("why")),
+        ]
+    )
     cols = ["session", "agent", "shop", "period", "day", "flagged", "why"]
     return chosen.sort([*strata, "why", "_turn", "_key"], nulls_last=True).select(cols)

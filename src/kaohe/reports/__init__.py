@@ -11,8 +11,15 @@ from typing import Any
 from kaohe.schema import TABLES
 
 QUARANTINE_LIMIT = 500
-PLATFORM_LABELS = {"tmall": "天猫", "taobao": "淘宝", "jd": "京东", "pdd": "拼多多",
-                   "douyin": "抖音", "kuaishou": "快手", "other": "其他"}
+PLATFORM_LABELS = {
+    "tmall": "天猫",
+    "taobao": "淘宝",
+    "jd": "京东",
+    "pdd": "拼多多",
+    "douyin": "抖音",
+    "kuaishou": "快手",
+    "other": "其他",
+}
 
 BY_SHOP_SQL = """
 WITH m AS (
@@ -124,8 +131,12 @@ SELECT rule, any_value(category) AS category, any_value(severity) AS severity,
 FROM qa_findings GROUP BY rule ORDER BY hits DESC, rule"""
 
 
-def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: str = "",
-            imports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def collect(
+    store: Any,
+    kpi_rows: list[dict[str, Any]] | None = None,
+    kpi_note: str = "",
+    imports: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Everything the reports show, as plain Python values."""
     from kaohe.qa.adfilter import filtered_sessions
 
@@ -141,8 +152,10 @@ def collect(store: Any, kpi_rows: list[dict[str, Any]] | None = None, kpi_note: 
         "quarantine": rows(con, QUARANTINE_SQL),
         "quarantine_total": quarantine_total,
         "roster": rows(con, ROSTER_SQL),
-        "by_shop": [{**r, "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"])}
-                    for r in rows(con, BY_SHOP_SQL)],
+        "by_shop": [
+            {**r, "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"])}
+            for r in rows(con, BY_SHOP_SQL)
+        ],
         "daily_shops": shops,
         "daily": daily,
         "hourly": rows(con, HOURLY_SQL),

@@ -11,8 +11,9 @@ from typing import Any
 SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
-def write_assessment(path: str | Path, scores: Sequence[Any], payroll: Any | None = None,
-                     settled: bool = True) -> Path:
+def write_assessment(
+    path: str | Path, scores: Sequence[Any], payroll: Any | None = None, settled: bool = True
+) -> Path:
     """Write the workbook; `scores` are kaohe.schemes ScoreResults, `payroll` a PayResult."""
     import xlsxwriter
 
@@ -21,21 +22,30 @@ def write_assessment(path: str | Path, scores: Sequence[Any], payroll: Any | Non
         fmt = _formats(book)
         used: set[str] = set()
         for result in scores:
-            _score_sheet(book, fmt, result, _sheet_name(f"考核-{result.scheme_name}", used),
-                         settled)
+            _score_sheet(
+                book, fmt, result, _sheet_name(f"考核-{result.scheme_name}", used), settled
+            )
         if payroll is not None:
             _payroll_sheet(book, fmt, payroll, _sheet_name("工资表", used))
             for slip in payroll.payslips:
-                _payslip_sheet(book, fmt, payroll, slip,
-                               _sheet_name(f"工资条-{slip.name or slip.agent}", used))
+                _payslip_sheet(
+                    book, fmt, payroll, slip, _sheet_name(f"工资条-{slip.name or slip.agent}", used)
+                )
     return path
 
 
 def _formats(book: Any) -> dict[str, Any]:
     return {
         "title": book.add_format({"bold": True, "font_size": 14}),
-        "head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                 "text_wrap": True, "valign": "vcenter"}),
+        "head": book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        ),
         "cell": book.add_format({"border": 1}),
         "num": book.add_format({"border": 1, "num_format": "0.00"}),
         "money": book.add_format({"border": 1, "num_format": "#,##0.00"}),
@@ -51,7 +61,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
     candidate, n = base, 2
     while candidate in used:
         suffix = f"({n})"
-        candidate, n = base[:31 - len(suffix)] + suffix, n + 1
+        candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(candidate)
     return candidate
 
@@ -65,20 +75,35 @@ def _print_setup(ws: Any, columns: int, landscape: bool = True) -> None:
     ws.set_column(0, max(columns - 1, 0), 12)
 
 
-def _score_sheet(book: Any, fmt: dict[str, Any], result: Any, name: str,
-                 settled: bool) -> None:
+def _score_sheet(book: Any, fmt: dict[str, Any], result: Any, name: str, settled: bool) -> None:
     from kaohe.schemes.score import result_rows
 
     ws = book.add_worksheet(name)
     mark = "" if settled else "（未结算，数据可能变动）"
     ws.write(0, 0, f"{result.scheme_name} {result.period}{mark}", fmt["title"])
     items = _item_labels(result)
-    headers = ["名次", "客服", "姓名", *[label for _, label in items], "总分", "等级", "区间",
-               "后果"]
+    headers = [
+        "名次",
+        "客服",
+        "姓名",
+        *[label for _, label in items],
+        "总分",
+        "等级",
+        "区间",
+        "后果",
+    ]
     ws.write_row(2, 0, headers, fmt["head"])
     for r, row in enumerate(result_rows(result), start=3):
-        values = [row["rank"], row["agent"], row["name"], *[row.get(i) for i, _ in items],
-                  row["total"], row["grade"], row["band"], row["consequence"]]
+        values = [
+            row["rank"],
+            row["agent"],
+            row["name"],
+            *[row.get(i) for i, _ in items],
+            row["total"],
+            row["grade"],
+            row["band"],
+            row["consequence"],
+        ]
         for c, value in enumerate(values):
             _write(ws, r, c, value, fmt["num"] if isinstance(value, float) else fmt["cell"])
     ws.freeze_panes(3, 3)
@@ -125,8 +150,12 @@ def _line_names(payroll: Any) -> list[tuple[str, str]]:
 def _payslip_sheet(book: Any, fmt: dict[str, Any], payroll: Any, slip: Any, name: str) -> None:
     ws = book.add_worksheet(name)
     mark = "（暂估）" if slip.provisional else ""
-    ws.write(0, 0, f"工资条 {slip.name or ''} {slip.agent} — {payroll.plan_name} "
-                   f"{payroll.period or ''}{mark}", fmt["title"])
+    ws.write(
+        0,
+        0,
+        f"工资条 {slip.name or ''} {slip.agent} — {payroll.plan_name} {payroll.period or ''}{mark}",
+        fmt["title"],
+    )
     ws.write_row(2, 0, ["项目", "公式", "取值", "金额"], fmt["head"])
     row = 3
     for line in slip.lines:

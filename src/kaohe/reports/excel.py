@@ -10,23 +10,58 @@ from typing import Any
 
 from kaohe.reports import is_rate
 
-IMPORT_COLUMNS = [("file", "文件"), ("table_name", "表"), ("preset", "映射"),
-                  ("rows_read", "读取"), ("rows_inserted", "新增"), ("rows_updated", "更新"),
-                  ("rows_rejected", "拒收"), ("imported_at", "导入时间")]
-QUARANTINE_COLUMNS = [("file", "文件"), ("row", "行号"), ("column", "列"), ("value", "值"),
-                      ("reason", "原因"), ("table_name", "表")]
-ROSTER_COLUMNS = [("agent", "客服"), ("name", "姓名"), ("shops", "店铺"), ("team", "组"),
-                  ("role", "岗位"), ("level", "级别"), ("hired_on", "入职日期"),
-                  ("base_salary", "底薪"), ("replies", "有效回复数"), ("buyers", "接待买家数")]
-SHOP_COLUMNS = [("shop", "店铺"), ("platform", "平台"), ("messages", "消息数"),
-                ("buyers", "买家数"), ("buyer_messages", "买家消息数"),
-                ("agent_messages", "客服消息数"), ("orders", "订单数"),
-                ("paid_orders", "付款订单数"),
-                ("paid_amount", "付款金额"), ("refunds", "售后单数")]
+IMPORT_COLUMNS = [
+    ("file", "文件"),
+    ("table_name", "表"),
+    ("preset", "映射"),
+    ("rows_read", "读取"),
+    ("rows_inserted", "新增"),
+    ("rows_updated", "更新"),
+    ("rows_rejected", "拒收"),
+    ("imported_at", "导入时间"),
+]
+QUARANTINE_COLUMNS = [
+    ("file", "文件"),
+    ("row", "行号"),
+    ("column", "列"),
+    ("value", "值"),
+    ("reason", "原因"),
+    ("table_name", "表"),
+]
+ROSTER_COLUMNS = [
+    ("agent", "客服"),
+    ("name", "姓名"),
+    ("shops", "店铺"),
+    ("team", "组"),
+    ("role", "岗位"),
+    ("level", "级别"),
+    ("hired_on", "入职日期"),
+    ("base_salary", "底薪"),
+    ("replies", "有效回复数"),
+    ("buyers", "接待买家数"),
+]
+SHOP_COLUMNS = [
+    ("shop", "店铺"),
+    ("platform", "平台"),
+    ("messages", "消息数"),
+    ("buyers", "买家数"),
+    ("buyer_messages", "买家消息数"),
+    ("agent_messages", "客服消息数"),
+    ("orders", "订单数"),
+    ("paid_orders", "付款订单数"),
+    ("paid_amount", "付款金额"),
+    ("refunds", "售后单数"),
+]
 
 
-QA_RULE_COLUMNS = [("rule", "规则"), ("category", "类别"), ("severity", "严重程度"),
-                   ("hits", "命中次数"), ("sessions", "会话数"), ("agents", "客服数")]
+QA_RULE_COLUMNS = [
+    ("rule", "规则"),
+    ("category", "类别"),
+    ("severity", "严重程度"),
+    ("hits", "命中次数"),
+    ("sessions", "会话数"),
+    ("agents", "客服数"),
+]
 
 
 class Book:
@@ -63,8 +98,9 @@ class Book:
         else:
             ws.write(r, c, str(value))
 
-    def table(self, ws: Any, top: int, columns: list[tuple[str, str]],
-              data: list[dict[str, Any]]) -> int:
+    def table(
+        self, ws: Any, top: int, columns: list[tuple[str, str]], data: list[dict[str, Any]]
+    ) -> int:
         for c, (_key, label) in enumerate(columns):
             ws.write(top, c, label, self.head)
             ws.set_column(c, c, max(12, len(label) * 2 + 2))
@@ -73,8 +109,9 @@ class Book:
                 self.cell(ws, r, c, key, row.get(key))
         return top + len(data) + 2
 
-    def sheet(self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]],
-              note: str = "") -> None:
+    def sheet(
+        self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]], note: str = ""
+    ) -> None:
         ws = self.wb.add_worksheet(name)
         top = 0
         if note:
@@ -88,8 +125,9 @@ def overview_sheet(book: Book, data: dict[str, Any]) -> None:
     ws = book.wb.add_worksheet("概览")
     ws.write(0, 0, "kaohe 考核 — 数据概览", book.title)
     ws.write(1, 0, f"生成时间 {data['generated_at']}")
-    top = book.table(ws, 3, [("label", "数据表"), ("table", "表名"), ("rows", "行数")],
-                     data["counts"])
+    top = book.table(
+        ws, 3, [("label", "数据表"), ("table", "表名"), ("rows", "行数")], data["counts"]
+    )
     ws.write(top, 0, f"隔离区 {data['quarantine_total']} 行（被拒收的行，见「隔离区」）")
     top = book.table(ws, top + 2, SHOP_COLUMNS, data["by_shop"])
     hours = [{"hour": r["hour"], "n": r["buyer_messages"]} for r in data["hourly"]]
@@ -102,8 +140,11 @@ def overview_sheet(book: Book, data: dict[str, Any]) -> None:
 def write_ad_filter(book: Book, rows: list[dict[str, Any]]) -> None:
     from kaohe.qa.adfilter import COLUMNS, HEADERS
 
-    note = (f"{len(rows)} 个广告/骚扰会话已从全部指标中剔除（买家信息已脱敏）" if rows
-            else "没有被剔除的广告/骚扰会话")
+    note = (
+        f"{len(rows)} 个广告/骚扰会话已从全部指标中剔除（买家信息已脱敏）"
+        if rows
+        else "没有被剔除的广告/骚扰会话"
+    )
     book.sheet("广告过滤", list(zip(COLUMNS, HEADERS, strict=True)), rows, note)
 
 
@@ -113,16 +154,23 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     book = Book(out)
     overview_sheet(book, data)
     book.sheet("导入记录", IMPORT_COLUMNS, data["imports"])
-    note = (f"共 {data['quarantine_total']} 行被拒收（显示前 {len(data['quarantine'])} 行）"
-            if data["quarantine_total"] else "没有被拒收的行")
+    note = (
+        f"共 {data['quarantine_total']} 行被拒收（显示前 {len(data['quarantine'])} 行）"
+        if data["quarantine_total"]
+        else "没有被拒收的行"
+    )
     book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note)
     book.sheet("客服名单", ROSTER_COLUMNS, data["roster"])
     kpi = data.get("kpi")
     if kpi:
         columns = [(c, kpi["labels"].get(c, c)) for c in kpi["columns"]]
         book.sheet("客服指标", columns, kpi["rows"])
-    book.sheet("质检发现", QA_RULE_COLUMNS, data.get("qa_rules") or [],
-               "自动质检（默认规则包）各规则命中情况" if data.get("qa_rules") else "尚未运行质检")
+    book.sheet(
+        "质检发现",
+        QA_RULE_COLUMNS,
+        data.get("qa_rules") or [],
+        "自动质检（默认规则包）各规则命中情况" if data.get("qa_rules") else "尚未运行质检",
+    )
     write_ad_filter(book, data.get("ad_filter") or [])
     if data.get("compliance") is not None:
         from kaohe.compliance.report import write_sheet

@@ -13,8 +13,10 @@ from kaohe.reports import fmt_value
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("kaohe.reports", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("kaohe.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
     env.filters["v"] = lambda value, column="": fmt_value(column, value)
     return env
 
@@ -34,7 +36,10 @@ def write_html(data: dict[str, Any], path: str | Path) -> Path:
         from kaohe.compliance.report import html_section
 
         compliance = Markup(html_section(data["compliance"]))  # escaped by html_section
-    page = environment().get_template("report.html.j2").render(
-        d=data, hourly=hourly, daily=daily, compliance=compliance)
+    page = (
+        environment()
+        .get_template("report.html.j2")
+        .render(d=data, hourly=hourly, daily=daily, compliance=compliance)
+    )
     out.write_text(page, encoding="utf-8")
     return out

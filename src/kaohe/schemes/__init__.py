@@ -7,6 +7,18 @@ from kaohe.schemes.model import Scheme
 from kaohe.schemes.ranking import pk_rank, rank_metric, wilson_lower
 from kaohe.schemes.score import AgentScore, ScoreResult, compare, grade, score
 
-__all__ = ["AgentScore", "Scheme", "ScoreResult", "compare", "grade", "list_schemes", "load_scheme",
-           "parse_scheme_text", "pk_rank", "rank_metric", "score", "wilson_lower",
-           "with_params"]
+__all__ = [
+    "AgentScore",
+    "Scheme",
+    "ScoreResult",
+    "compare",
+    "grade",
+    "list_schemes",
+    "load_scheme",
+    "parse_scheme_text",
+    "pk_rank",
+    "rank_metric",
+    "score",
+    "wilson_lower",
+    "with_params",
+]

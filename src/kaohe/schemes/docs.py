@@ -1,6 +1,6 @@
 """docs/schemes.md: the scheme file format and every shipped preset, generated from the files.
 
-    python -m kaohe.schemes.docs > docs/schemes.md
+python -m kaohe.schemes.docs > docs/schemes.md
 """
 
 from __future__ import annotations
@@ -46,26 +46,37 @@ def rule_text(rule: Any) -> str:
     """One line describing a rule, for docs and `kaohe schemes show`."""
     if isinstance(rule, When):
         c = rule.condition
-        return (f"if {c.metric} {c.op} {c.value}: {rule_text(rule.then)}; "
-                f"else: {rule_text(rule.otherwise)}")
+        return (
+            f"if {c.metric} {c.op} {c.value}: {rule_text(rule.then)}; "
+            f"else: {rule_text(rule.otherwise)}"
+        )
     if isinstance(rule, Tiers):
         over = f" ÷ {rule.target}" if rule.target is not None else ""
-        bands = ", ".join(f"{band_text(rule.bands, i)} → {b.points:g}"
-                          for i, b in enumerate(rule.bands))
+        bands = ", ".join(
+            f"{band_text(rule.bands, i)} → {b.points:g}" for i, b in enumerate(rule.bands)
+        )
         return f"tiers of {rule.metric}{over}: {bands}"
     if isinstance(rule, Weighted):
         n = rule.normalise
-        how = (f"range {n.floor:g}–{n.ceiling:g}" if n.method == "range"
-               else f"target {n.target}" if n.method == "target"
-               else f"team {n.stat}" if n.method == "team" else "rank")
+        how = (
+            f"range {n.floor:g}–{n.ceiling:g}"
+            if n.method == "range"
+            else f"target {n.target}"
+            if n.method == "target"
+            else f"team {n.stat}"
+            if n.method == "team"
+            else "rank"
+        )
         direction = rule.direction or metric_direction(rule.metric)
         lower = ", lower is better" if direction == "lower" else ""
         return f"{rule.weight:g} × {rule.metric} normalised by {how}{lower}"
     if isinstance(rule, DeductPerCount):
         return f"{rule.points:g} − {rule.per_count:g} per {rule.count}, floor {rule.floor:g}"
     if rule.rule == "deduct_per_point":
-        return (f"{rule.points:g} at {rule.metric} ≥ {rule.target}, − {rule.per_point:g} per "
-                f"point short, floor {rule.floor:g}")
+        return (
+            f"{rule.points:g} at {rule.metric} ≥ {rule.target}, − {rule.per_point:g} per "
+            f"point short, floor {rule.floor:g}"
+        )
     if rule.rule == "penalty_if":
         return f"− {rule.penalty:g} when {rule.metric} is {rule.when} {rule.target}"
     return f"{rule.metric} as given, at most {rule.points:g}"
@@ -77,19 +88,25 @@ def describe(scheme: Scheme) -> str:
     if scheme.description:
         lines += [scheme.description.strip(), ""]
     pop = {k: v for k, v in scheme.population.model_dump().items() if v}
-    lines.append(f"Source: {scheme.source or '—'}. Population: "
-                 + (", ".join(f"{k} {'/'.join(v)}" for k, v in pop.items()) or "everyone")
-                 + f". Full marks: {scheme.max_total:g}.")
+    lines.append(
+        f"Source: {scheme.source or '—'}. Population: "
+        + (", ".join(f"{k} {'/'.join(v)}" for k, v in pop.items()) or "everyone")
+        + f". Full marks: {scheme.max_total:g}."
+    )
     if scheme.params:
         lines += ["", "| parameter | default | meaning |", "|---|---|---|"]
         lines += [f"| `{k}` | {p.default:g} | {p.label} |" for k, p in scheme.params.items()]
     lines += ["", "| item | rule | points | missing |", "|---|---|---|---|"]
-    lines += [f"| {i.label or i.id} | {rule_text(i)} | {i.max_points:g} | {i.missing} |"
-              for i in scheme.items]
+    lines += [
+        f"| {i.label or i.id} | {rule_text(i)} | {i.max_points:g} | {i.missing} |"
+        for i in scheme.items
+    ]
     if scheme.grades:
         lines += ["", "| total | grade | consequence |", "|---|---|---|"]
-        lines += [f"| {band_text(scheme.grades, i)} | {g.label} | {g.consequence} |"
-                  for i, g in enumerate(scheme.grades)]
+        lines += [
+            f"| {band_text(scheme.grades, i)} | {g.label} | {g.consequence} |"
+            for i, g in enumerate(scheme.grades)
+        ]
     if scheme.pk:
         ranked = ", ".join(m.label or m.metric for m in scheme.pk.metrics)
         rewards = " / ".join(f"{r:g}" for r in scheme.pk.rewards) or "none"

@@ -32,18 +32,25 @@ def metric_rows(store: Any, scheme: Scheme, period: str) -> list[dict[str, Any]]
     return list(rows.values())
 
 
-def imported_values(store: Any, metrics: list[str], period: str,
-                    ) -> list[tuple[str, str, float]]:
+def imported_values(
+    store: Any,
+    metrics: list[str],
+    period: str,
+) -> list[tuple[str, str, float]]:
     """(subject, metric, value) of metric_values rows of exactly `period`."""
     if not metrics:
         return []
     marks = ", ".join("?" for _ in metrics)
     # several sources for one (subject, metric): the alphabetically first source wins
-    sql = (f"SELECT subject, metric, arg_min(value, source) FROM metric_values "
-           f"WHERE period = ? AND metric IN ({marks}) AND value IS NOT NULL "
-           f"GROUP BY subject, metric ORDER BY subject, metric")
-    return [(str(s), str(m), float(v))
-            for s, m, v in store.con.execute(sql, [period, *metrics]).fetchall()]
+    sql = (
+        f"SELECT subject, metric, arg_min(value, source) FROM metric_values "
+        f"WHERE period = ? AND metric IN ({marks}) AND value IS NOT NULL "
+        f"GROUP BY subject, metric ORDER BY subject, metric"
+    )
+    return [
+        (str(s), str(m), float(v))
+        for s, m, v in store.con.execute(sql, [period, *metrics]).fetchall()
+    ]
 
 
 def roster_rows(store: Any) -> list[dict[str, Any]]:

@@ -36,8 +36,15 @@ def _error_location(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:
     return loc, err["msg"]
 
 
-RULE_TAGS = {"tiers", "deduct_per_point", "deduct_per_count", "penalty_if", "weighted", "fixed",
-             "when"}
+RULE_TAGS = {
+    "tiers",
+    "deduct_per_point",
+    "deduct_per_count",
+    "penalty_if",
+    "weighted",
+    "fixed",
+    "when",
+}
 
 
 def _yaml_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -56,10 +63,13 @@ def _preset_dir():  # noqa: ANN202 - importlib Traversable
 
 @functools.cache
 def _presets() -> tuple[Scheme, ...]:
-    files = sorted((f for f in _preset_dir().iterdir() if f.name.endswith((".yaml", ".yml"))),
-                   key=lambda f: f.name)
-    return tuple(parse_scheme_text(f.read_text("utf-8"), f"kaohe/schemes/presets/{f.name}")
-                 for f in files)
+    files = sorted(
+        (f for f in _preset_dir().iterdir() if f.name.endswith((".yaml", ".yml"))),
+        key=lambda f: f.name,
+    )
+    return tuple(
+        parse_scheme_text(f.read_text("utf-8"), f"kaohe/schemes/presets/{f.name}") for f in files
+    )
 
 
 def list_schemes() -> list[Scheme]:
@@ -86,8 +96,9 @@ def with_params(scheme: Scheme, params: dict[str, float]) -> Scheme:
     unknown = sorted(set(params) - set(scheme.params))
     if unknown:
         known = ", ".join(scheme.params) or "none"
-        raise UsageError(f"scheme {scheme.id} has no parameter {', '.join(unknown)} "
-                         f"(params: {known})")
+        raise UsageError(
+            f"scheme {scheme.id} has no parameter {', '.join(unknown)} (params: {known})"
+        )
     out = scheme.model_copy(deep=True)
     for name, value in params.items():
         out.params[name] = out.params[name].model_copy(update={"default": float(value)})

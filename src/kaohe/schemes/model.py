@@ -63,8 +63,13 @@ def check_bands(bands: list[Any], field: str) -> None:
 def band_text(bands: list[Any], i: int) -> str:
     """A band as the seeds write it: 'x ≥ 90', '80 ≤ x < 90', 'x > 1.2', 'x < 60'."""
     band, upper = bands[i], bands[i - 1] if i else None
-    low = (f"{band.min:g} ≤" if band.min is not None
-           else f"{band.above:g} <" if band.above is not None else None)
+    low = (
+        f"{band.min:g} ≤"
+        if band.min is not None
+        else f"{band.above:g} <"
+        if band.above is not None
+        else None
+    )
     high = None
     if upper is not None and upper.edge is not None:
         high = f"< {upper.min:g}" if upper.min is not None else f"≤ {upper.above:g}"
@@ -194,8 +199,10 @@ class When(_Rule):
         return max(self.then.max_points, self.otherwise.max_points)
 
 
-AnyRule = Annotated[Tiers | DeductPerPoint | DeductPerCount | PenaltyIf | Weighted | Fixed | When,
-                    Field(discriminator="rule")]
+AnyRule = Annotated[
+    Tiers | DeductPerPoint | DeductPerCount | PenaltyIf | Weighted | Fixed | When,
+    Field(discriminator="rule"),
+]
 When.model_rebuild()
 
 
@@ -249,7 +256,8 @@ class PkMetric(_Strict):
     label: str | None = None
     direction: Direction | None = None
     wilson_trials: str | None = Field(
-        None, description="rank a rate by its Wilson lower bound with this metric as trials")
+        None, description="rank a rate by its Wilson lower bound with this metric as trials"
+    )
 
 
 class Pk(_Strict):

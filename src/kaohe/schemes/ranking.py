@@ -43,24 +43,35 @@ def wilson_lower(successes: float, trials: float, z: float = 1.96) -> float:
     return (centre - spread) / (1 + z2 / trials)
 
 
-def pk_rank(rows: list[Mapping[str, Any]], pk: Pk,
-            direction: Callable[[str], str] = metric_direction) -> dict[str, list[PkEntry]]:
+def pk_rank(
+    rows: list[Mapping[str, Any]], pk: Pk, direction: Callable[[str], str] = metric_direction
+) -> dict[str, list[PkEntry]]:
     """Metric id -> entries, best first (unranked agents last)."""
-    return {m.metric: rank_metric(rows, m, pk.min_sample, pk.places, pk.rewards, pk.z,
-                                  direction) for m in pk.metrics}
+    return {
+        m.metric: rank_metric(rows, m, pk.min_sample, pk.places, pk.rewards, pk.z, direction)
+        for m in pk.metrics
+    }
 
 
-def rank_metric(rows: list[Mapping[str, Any]], metric: PkMetric,
-                min_sample: MinSample | None = None, places: int = 3,
-                rewards: list[float] | None = None, z: float = 1.96,
-                direction: Callable[[str], str] = metric_direction) -> list[PkEntry]:
+def rank_metric(
+    rows: list[Mapping[str, Any]],
+    metric: PkMetric,
+    min_sample: MinSample | None = None,
+    places: int = 3,
+    rewards: list[float] | None = None,
+    z: float = 1.96,
+    direction: Callable[[str], str] = metric_direction,
+) -> list[PkEntry]:
     lower = (metric.direction or direction(metric.metric)) == "lower"
     entries = [_entry(row, metric, min_sample, z) for row in rows]
     ranked = [e for e in entries if e.status == RANKED]
     scores = sorted(e.score for e in ranked)
     for e in ranked:
-        better = (bisect.bisect_left(scores, e.score) if lower
-                  else len(scores) - bisect.bisect_right(scores, e.score))
+        better = (
+            bisect.bisect_left(scores, e.score)
+            if lower
+            else len(scores) - bisect.bisect_right(scores, e.score)
+        )
         e.place = better + 1
         if e.place <= places and rewards and e.place <= len(rewards):
             e.reward = rewards[e.place - 1]
@@ -68,15 +79,18 @@ def rank_metric(rows: list[Mapping[str, Any]], metric: PkMetric,
     return ranked + sorted((e for e in entries if e.status != RANKED), key=lambda e: e.agent)
 
 
-def _entry(row: Mapping[str, Any], metric: PkMetric, min_sample: MinSample | None,
-           z: float) -> PkEntry:
+def _entry(
+    row: Mapping[str, Any], metric: PkMetric, min_sample: MinSample | None, z: float
+) -> PkEntry:
     agent, value = str(row["agent"]), row.get(metric.metric)
     entry = PkEntry(agent, metric.metric, None if value is None else float(value), None, None)
-    if min_sample and (row.get(min_sample.metric) is None
-                       or float(row[min_sample.metric]) < min_sample.min):
+    if min_sample and (
+        row.get(min_sample.metric) is None or float(row[min_sample.metric]) < min_sample.min
+    ):
         entry.status = INSUFFICIENT
-        entry.explanation = (f"{min_sample.metric} = {row.get(min_sample.metric)} < "
-                             f"{min_sample.min:g}: not ranked")
+        entry.explanation = (
+            f"{min_sample.metric} = {row.get(min_sample.metric)} < {min_sample.min:g}: not ranked"
+        )
         return entry
     if value is None:
         entry.status, entry.explanation = NO_VALUE, f"{metric.metric} is null: not ranked"
@@ -85,6 +99,8 @@ def _entry(row: Mapping[str, Any], metric: PkMetric, min_sample: MinSample | Non
     if metric.wilson_trials:
         trials = float(row.get(metric.wilson_trials) or 0)
         entry.score = wilson_lower(float(value) * trials, trials, z)
-        entry.explanation = (f"Wilson lower bound of {float(value):g} over {trials:g} "
-                             f"{metric.wilson_trials} = {entry.score:.4f}")
+        entry.explanation = (
+            f"Wilson lower bound of {float(value):g} over {trials:g} "
+            f"{metric.wilson_trials} = {entry.score:.4f}"
+        )
     return entry

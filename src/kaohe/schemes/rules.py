@@ -28,8 +28,13 @@ from kaohe.schemes.model import (
 )
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-    "==": operator.eq, "!=": operator.ne}
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 @dataclass
@@ -85,8 +90,14 @@ def evaluate(rule: Any, row: Mapping[str, Any], ctx: Context) -> ItemResult:
         return _when(rule, row, ctx)
     value_id = rule.count if isinstance(rule, DeductPerCount) else rule.metric
     value = row.get(value_id)
-    base = ItemResult(rule.id or "", rule.label or rule.id or value_id, rule.rule, 0.0,
-                      rule.max_points, {value_id: value})
+    base = ItemResult(
+        rule.id or "",
+        rule.label or rule.id or value_id,
+        rule.rule,
+        0.0,
+        rule.max_points,
+        {value_id: value},
+    )
     if value is None:
         value = _apply_missing(rule, value_id, ctx, base)
         if value is None:
@@ -115,8 +126,11 @@ def _when(rule: When, row: Mapping[str, Any], ctx: Context) -> ItemResult:
     cond = rule.condition
     ok = holds(cond, row, ctx)
     branch = rule.then if ok else rule.otherwise
-    inner = evaluate(branch.model_copy(update={"id": rule.id, "label": rule.label,
-                                                "missing": branch.missing}), row, ctx)
+    inner = evaluate(
+        branch.model_copy(update={"id": rule.id, "label": rule.label, "missing": branch.missing}),
+        row,
+        ctx,
+    )
     inner.rule = f"when→{inner.rule}"
     inner.max_points = rule.max_points
     inner.inputs = {cond.metric: row.get(cond.metric), **inner.inputs}
@@ -143,24 +157,29 @@ def _tiers(rule: Tiers, value: float, ctx: Context, out: ItemResult) -> ItemResu
     return out
 
 
-def _deduct_per_point(rule: DeductPerPoint, value: float, ctx: Context,
-                      out: ItemResult) -> ItemResult:
+def _deduct_per_point(
+    rule: DeductPerPoint, value: float, ctx: Context, out: ItemResult
+) -> ItemResult:
     target = ctx.target(rule.target)
     gap = (target - value) if rule.direction == "higher" else (value - target)
     short = max(0.0, round(gap * 100, 9))  # percentage points
     out.points = max(rule.floor, rule.points - rule.per_point * short)
     out.inputs["target"] = target
-    out.explanation += (f"{value:g} vs target {target:g}: {short:g} points short × "
-                        f"{rule.per_point:g} → {rule.points:g} − {rule.per_point * short:g}, "
-                        f"floor {rule.floor:g} → {out.points:g}")
+    out.explanation += (
+        f"{value:g} vs target {target:g}: {short:g} points short × "
+        f"{rule.per_point:g} → {rule.points:g} − {rule.per_point * short:g}, "
+        f"floor {rule.floor:g} → {out.points:g}"
+    )
     return out
 
 
-def _deduct_per_count(rule: DeductPerCount, value: float, ctx: Context,
-                      out: ItemResult) -> ItemResult:
+def _deduct_per_count(
+    rule: DeductPerCount, value: float, ctx: Context, out: ItemResult
+) -> ItemResult:
     out.points = max(rule.floor, rule.points - rule.per_count * value)
-    out.explanation += (f"{value:g} × {rule.per_count:g} off {rule.points:g}, "
-                        f"floor {rule.floor:g} → {out.points:g}")
+    out.explanation += (
+        f"{value:g} × {rule.per_count:g} off {rule.points:g}, floor {rule.floor:g} → {out.points:g}"
+    )
     return out
 
 
@@ -170,7 +189,7 @@ def _penalty_if(rule: PenaltyIf, value: float, ctx: Context, out: ItemResult) ->
     out.points = -rule.penalty if hit else 0.0
     out.inputs["target"] = target
     side = ">" if rule.when == "above" else "<"
-    out.explanation += (f"{value:g} {side} {target:g} is {hit} → {out.points:g}")
+    out.explanation += f"{value:g} {side} {target:g} is {hit} → {out.points:g}"
     return out
 
 
@@ -234,5 +253,10 @@ def percentile(value: float, values: list[float], lower: bool = False) -> float:
 
 
 SCORERS: dict[type, Callable[[Any, float, Context, ItemResult], ItemResult]] = {
-    Tiers: _tiers, DeductPerPoint: _deduct_per_point, DeductPerCount: _deduct_per_count,
-    PenaltyIf: _penalty_if, Weighted: _weighted, Fixed: _fixed}
+    Tiers: _tiers,
+    DeductPerPoint: _deduct_per_point,
+    DeductPerCount: _deduct_per_count,
+    PenaltyIf: _penalty_if,
+    Weighted: _weighted,
+    Fixed: _fixed,
+}

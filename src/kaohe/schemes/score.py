@@ -90,9 +90,14 @@ class ScoreResult:
         return out
 
 
-def score(scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None,
-          period: str, params: Mapping[str, float] | None = None,
-          direction: Callable[[str], str] = metric_direction) -> ScoreResult:
+def score(
+    scheme: Scheme,
+    rows: list[dict[str, Any]],
+    roster: list[dict[str, Any]] | None,
+    period: str,
+    params: Mapping[str, float] | None = None,
+    direction: Callable[[str], str] = metric_direction,
+) -> ScoreResult:
     """Score every agent of the scheme's population; ``params`` override the defaults."""
     values = {name: p.default for name, p in scheme.params.items()}
     values.update(params or {})
@@ -102,18 +107,23 @@ def score(scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any
     by_agent = _population(scheme, rows, roster)
     ctx0 = Context(values, {}, direction)
     statuses = {agent: _status(scheme, row, ctx0) for agent, row in by_agent.items()}
-    scored = [row for agent, row in by_agent.items() if statuses[agent] != GATED_OUT
-              and statuses[agent] != INSUFFICIENT]
+    scored = [
+        row
+        for agent, row in by_agent.items()
+        if statuses[agent] != GATED_OUT and statuses[agent] != INSUFFICIENT
+    ]
     ctx = Context(values, _population_values(scheme, scored), direction)
     names = {r["agent"]: r.get("name") for r in roster or [] if r.get("agent")}
     for agent, row in by_agent.items():
-        result.agents.append(_score_agent(scheme, agent, names.get(agent), row,
-                                          statuses[agent], ctx))
+        result.agents.append(
+            _score_agent(scheme, agent, names.get(agent), row, statuses[agent], ctx)
+        )
     return result
 
 
-def _score_agent(scheme: Scheme, agent: str, name: str | None, row: Mapping[str, Any],
-                 status: str, ctx: Context) -> AgentScore:
+def _score_agent(
+    scheme: Scheme, agent: str, name: str | None, row: Mapping[str, Any], status: str, ctx: Context
+) -> AgentScore:
     out = AgentScore(agent, name, status, max_total=scheme.max_total)
     if status == GATED_OUT:
         out.notes.append(f"gate {_cond_text(scheme.gate, ctx)} does not hold")
@@ -144,9 +154,16 @@ def grade(scheme: Scheme, total: float) -> GradeResult | None:
     """The first grade band (best first) holding the total, with its consequences."""
     for i, g in enumerate(scheme.grades):
         if g.holds(total):
-            return GradeResult(g.label, band_text(scheme.grades, i), g.consequence,
-                               g.meets_standard, g.penalty, g.reward, g.improvement_months,
-                               g.award_eligible)
+            return GradeResult(
+                g.label,
+                band_text(scheme.grades, i),
+                g.consequence,
+                g.meets_standard,
+                g.penalty,
+                g.reward,
+                g.improvement_months,
+                g.award_eligible,
+            )
     return None
 
 
@@ -160,23 +177,33 @@ def compare(a: ScoreResult, b: ScoreResult) -> list[dict[str, Any]]:
     for agent in agents:
         x, y = left.get(agent), right.get(agent)
         tx, ty = (x.total if x else None), (y.total if y else None)
-        rows.append({"agent": agent, "name": (x or y).name,
-                     "total_a": tx, "grade_a": x.grade.label if x and x.grade else None,
-                     "total_b": ty, "grade_b": y.grade.label if y and y.grade else None,
-                     "difference": None if tx is None or ty is None else round(ty - tx, 9)})
+        rows.append(
+            {
+                "agent": agent,
+                "name": (x or y).name,
+                "total_a": tx,
+                "grade_a": x.grade.label if x and x.grade else None,
+                "total_b": ty,
+                "grade_b": y.grade.label if y and y.grade else None,
+                "difference": None if tx is None or ty is None else round(ty - tx, 9),
+            }
+        )
     return rows
 
 
 # ---------------------------------------------------------------- population
 
-def _population(scheme: Scheme, rows: list[dict[str, Any]],
-                roster: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+
+def _population(
+    scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
     """Agent -> metric row for every agent the scheme covers (roster agents without data get
     an empty row, so the missing policies apply)."""
     info = {r["agent"]: r for r in roster or [] if r.get("agent")}
     data = {r["agent"]: r for r in rows if r.get("agent")}
-    agents = list(dict.fromkeys([*data, *(a for a, r in info.items() if r.get("active", True)
-                                          is not False)]))
+    agents = list(
+        dict.fromkeys([*data, *(a for a, r in info.items() if r.get("active", True) is not False)])
+    )
     out = {}
     for agent in agents:
         who = {**data.get(agent, {}), **info.get(agent, {})}
@@ -211,8 +238,10 @@ def _status(scheme: Scheme, row: Mapping[str, Any], ctx: Context) -> str:
     return SCORED
 
 
-def _population_values(scheme: Scheme, rows: Iterable[Mapping[str, Any]],
-                       ) -> dict[str, list[float]]:
+def _population_values(
+    scheme: Scheme,
+    rows: Iterable[Mapping[str, Any]],
+) -> dict[str, list[float]]:
     metrics = {m for item in scheme.items for m in rule_metrics(item)}
     rows = list(rows)
     return {m: [float(r[m]) for r in rows if r.get(m) is not None] for m in metrics}
@@ -223,6 +252,7 @@ def _cond_text(cond: Condition | None, ctx: Context) -> str:
 
 
 # ---------------------------------------------------------------- exempt periods
+
 
 def _exempt(scheme: Scheme, period: str, result: ScoreResult) -> bool:
     """True when the period lies inside an exempt range; a partial overlap is noted."""
@@ -237,8 +267,9 @@ def _exempt(scheme: Scheme, period: str, result: ScoreResult) -> bool:
             result.notes.append(f"period {period} exempt: {ex.label} {ex.start}–{ex.end}")
             return True
         if ex.start <= span.end and span.start <= ex.end:
-            result.notes.append(f"period {period} overlaps exempt {ex.label} "
-                                f"{ex.start}–{ex.end}; scored as given")
+            result.notes.append(
+                f"period {period} overlaps exempt {ex.label} {ex.start}–{ex.end}; scored as given"
+            )
     return False
 
 
@@ -259,12 +290,16 @@ def result_rows(result: ScoreResult) -> list[dict[str, Any]]:
     places = {a.agent: first_place[a.total] for a in result.agents if a.total is not None}
     rows = []
     for a in result.agents:
-        row: dict[str, Any] = {"agent": a.agent, "name": a.name, "status": a.status,
-                               "total": None if a.total is None else round(a.total, 2),
-                               "grade": a.grade.label if a.grade else None,
-                               "band": a.grade.band if a.grade else None,
-                               "consequence": a.grade.consequence if a.grade else None,
-                               "rank": places.get(a.agent)}
+        row: dict[str, Any] = {
+            "agent": a.agent,
+            "name": a.name,
+            "status": a.status,
+            "total": None if a.total is None else round(a.total, 2),
+            "grade": a.grade.label if a.grade else None,
+            "band": a.grade.band if a.grade else None,
+            "consequence": a.grade.consequence if a.grade else None,
+            "rank": places.get(a.agent),
+        }
         row.update({i.id: None if i.dropped else round(i.points, 2) for i in a.items})
         rows.append(row)
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["agent"]))

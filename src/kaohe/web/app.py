@@ -29,9 +29,11 @@ SESSION_COOKIE = "kaohe_session"
 SESSION_MAX_AGE = 12 * 3600  # a working day
 SECRET_SETTING = "session_secret"
 SECURITY_HEADERS = {
-    "content-security-policy": ("default-src 'self'; img-src 'self' data:; "
-                                "style-src 'self'; script-src 'self'; object-src 'none'; "
-                                "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; "
+        "style-src 'self'; script-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
@@ -53,8 +55,11 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
-                            if k.encode() not in present]
+                headers += [
+                    (k.encode(), v.encode())
+                    for k, v in SECURITY_HEADERS.items()
+                    if k.encode() not in present
+                ]
                 message["headers"] = headers
             await send(message)
 
@@ -66,13 +71,15 @@ def session_secret(store: Store, given: str | None = None) -> str:
     survive a restart."""
     if given or os.environ.get("KAOHE_SECRET"):
         return given or os.environ["KAOHE_SECRET"]
-    row = store.con.execute("SELECT value FROM web_settings WHERE key = ?",
-                            [SECRET_SETTING]).fetchone()
+    row = store.con.execute(
+        "SELECT value FROM web_settings WHERE key = ?", [SECRET_SETTING]
+    ).fetchone()
     if row:
         return str(row[0])
     secret = secrets.token_urlsafe(48)
-    store.con.execute("INSERT INTO web_settings (key, value) VALUES (?, ?)",
-                      [SECRET_SETTING, secret])
+    store.con.execute(
+        "INSERT INTO web_settings (key, value) VALUES (?, ?)", [SECRET_SETTING, secret]
+    )
     return secret
 
 
@@ -117,8 +124,13 @@ def _install_handlers(app: FastAPI) -> None:
         return _error_page(request, 400, f"请求参数无效 / invalid parameters: {fields}")
 
 
-def create_app(db: str | Path, *, config: Config | None = None, secret_key: str | None = None,
-               https_only: bool = False) -> FastAPI:
+def create_app(
+    db: str | Path,
+    *,
+    config: Config | None = None,
+    secret_key: str | None = None,
+    https_only: bool = False,
+) -> FastAPI:
     """The web app over the store at `db` (opened read-write once, shared under a lock)."""
     config = config or Config(db=str(db))
     store = Store(db, memory_limit=config.memory_limit)
@@ -126,9 +138,14 @@ def create_app(db: str | Path, *, config: Config | None = None, secret_key: str 
     app.state.store = store
     app.state.store_lock = threading.Lock()
     app.state.config = config
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(store, secret_key),
-                       session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE,
-                       same_site="lax", https_only=https_only)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(store, secret_key),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=https_only,
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_handlers(app)

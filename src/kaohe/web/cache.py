@@ -19,11 +19,13 @@ def data_version(st: Any) -> tuple[Any, ...]:
     return st.con.execute(
         "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
         "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews), "
-        "(SELECT count(*) FROM qa_review_scores)").fetchone()
+        "(SELECT count(*) FROM qa_review_scores)"
+    ).fetchone()
 
 
-def cached(request: Request, st: Any, key: tuple[Any, ...], period_end: date,
-           compute: Callable[[], T]) -> T:
+def cached(
+    request: Request, st: Any, key: tuple[Any, ...], period_end: date, compute: Callable[[], T]
+) -> T:
     """compute() once per key and data version (and hour, while the period runs)."""
     state = request.app.state
     if not hasattr(state, "results_cache"):

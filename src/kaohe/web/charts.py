@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def _axis_chart(kind: str, x: Sequence[Any], series: dict[str, list[Any]],
-                title: str) -> dict[str, Any]:
+def _axis_chart(
+    kind: str, x: Sequence[Any], series: dict[str, list[Any]], title: str
+) -> dict[str, Any]:
     return {
         "animation": False,
         "title": {"text": title, "left": "left", "textStyle": {"fontSize": 14}},
@@ -16,9 +17,12 @@ def _axis_chart(kind: str, x: Sequence[Any], series: dict[str, list[Any]],
         "grid": {"left": 56, "right": 56, "top": 64, "bottom": 32},
         "xAxis": {"type": "category", "data": [str(v) for v in x]},
         "yAxis": [{"type": "value"}, {"type": "value", "splitLine": {"show": False}}]
-        if len(series) > 1 else {"type": "value"},
-        "series": [_series(kind, name, values, i if len(series) > 1 else None)
-                   for i, (name, values) in enumerate(series.items())],
+        if len(series) > 1
+        else {"type": "value"},
+        "series": [
+            _series(kind, name, values, i if len(series) > 1 else None)
+            for i, (name, values) in enumerate(series.items())
+        ],
     }
 
 

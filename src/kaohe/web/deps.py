@@ -49,8 +49,9 @@ def parse_period_text(text: str) -> Period:
     try:
         return parse_period(text)
     except UsageError as exc:
-        raise HTTPException(400, f"无效的期间 / invalid period {text!r}: "
-                                 "请用 2026-10、2026-W43 或 2026-10-05") from exc
+        raise HTTPException(
+            400, f"无效的期间 / invalid period {text!r}: 请用 2026-10、2026-W43 或 2026-10-05"
+        ) from exc
 
 
 def period_param(request: Request, st: StoreDep) -> str:

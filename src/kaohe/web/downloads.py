@@ -23,8 +23,9 @@ def _cell(value: Any) -> Any:
 
 def xlsx_bytes(rows: list[dict[str, Any]], columns: list[tuple[str, str]], sheet: str) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     ws = book.add_worksheet(sheet[:31] or "Sheet1")
     bold = book.add_format({"bold": True})
     for col, (_, label) in enumerate(columns):
@@ -40,11 +41,15 @@ def xlsx_bytes(rows: list[dict[str, Any]], columns: list[tuple[str, str]], sheet
     return buffer.getvalue()
 
 
-def xlsx_response(rows: list[dict[str, Any]], columns: list[tuple[str, str]], filename: str,
-                  sheet: str) -> Response:
+def xlsx_response(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], filename: str, sheet: str
+) -> Response:
     """The table as an .xlsx attachment; `columns` are (row key, header label)."""
     name = filename if filename.endswith(".xlsx") else f"{filename}.xlsx"
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    return Response(xlsx_bytes(rows, columns, sheet), media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": disposition})
+    return Response(
+        xlsx_bytes(rows, columns, sheet),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": disposition},
+    )

@@ -39,8 +39,10 @@ LABELS: dict[str, dict[str, str]] = {
     "login.password": {"zh": "密码", "en": "Password"},
     "login.submit": {"zh": "登录", "en": "Log in"},
     "login.failed": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
-    "login.throttled": {"zh": "登录失败次数过多，请 15 分钟后再试",
-                        "en": "Too many failed attempts; try again in 15 minutes"},
+    "login.throttled": {
+        "zh": "登录失败次数过多，请 15 分钟后再试",
+        "en": "Too many failed attempts; try again in 15 minutes",
+    },
     "common.period": {"zh": "期间", "en": "Period"},
     "common.apply": {"zh": "查看", "en": "Show"},
     "common.download": {"zh": "下载 Excel", "en": "Download Excel"},

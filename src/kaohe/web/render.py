@@ -64,9 +64,12 @@ def fmt_metric(value: Any, unit: str) -> str:
     return fmt_number(value)
 
 
-ENV = Environment(loader=FileSystemLoader(TEMPLATES_DIR),
-                  autoescape=select_autoescape(["html", "xml"], default=True),
-                  trim_blocks=True, lstrip_blocks=True)
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "xml"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 ENV.filters["num"] = fmt_number
 ENV.filters["metric"] = fmt_metric
 ENV.globals["echarts_js"] = echarts_file()
@@ -84,20 +87,33 @@ def request_lang(request: Request) -> str:
 def nav_for(user: User | None) -> list[dict[str, str]]:
     if user is None:
         return []
-    return [{"href": href.format(agent=quote(user.agent or "", safe="")), "key": key}
-            for href, key, roles in NAV if user.role in roles]
+    return [
+        {"href": href.format(agent=quote(user.agent or "", safe="")), "key": key}
+        for href, key, roles in NAV
+        if user.role in roles
+    ]
 
 
-def render(request: Request, template: str, context: dict[str, Any],
-           status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
     """Render `template` with the common context (user, lang, t, csrf_token, period, nav)."""
     lang = request_lang(request)
     user: User | None = getattr(request.state, "user", None)
-    full = {"request": request, "user": user, "lang": lang, "t": translator(lang),
-            "csrf_token": csrf_token(request), "period": None, "nav": nav_for(user),
-            "path": request.url.path, **context}
+    full = {
+        "request": request,
+        "user": user,
+        "lang": lang,
+        "t": translator(lang),
+        "csrf_token": csrf_token(request),
+        "period": None,
+        "nav": nav_for(user),
+        "path": request.url.path,
+        **context,
+    }
     response = HTMLResponse(ENV.get_template(template).render(full), status_code=status)
     if request.query_params.get("lang") in LANGS:
-        response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax",
-                            httponly=True)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax", httponly=True
+        )
     return response

@@ -37,13 +37,24 @@ def _check_role(store: Any, role: str, agent: str | None, team: str | None) -> N
         raise UsageError("客服账号需要 --agent（名册中的客服）/ an agent user needs --agent")
     if role == "lead" and not team:
         raise UsageError("组长账号需要 --team / a lead user needs --team")
-    if agent and not store.con.execute("SELECT count(*) FROM agents WHERE agent = ?",
-                                       [agent]).fetchone()[0]:
+    if (
+        agent
+        and not store.con.execute(
+            "SELECT count(*) FROM agents WHERE agent = ?", [agent]
+        ).fetchone()[0]
+    ):
         raise NotFoundError(f"名册中没有客服 / agent not in the roster: {agent!r}")
 
 
-def add_user(store: Any, username: str, role: str, password: str, *, agent: str | None = None,
-             team: str | None = None) -> User:
+def add_user(
+    store: Any,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    agent: str | None = None,
+    team: str | None = None,
+) -> User:
     """Create a user; an existing username is an error (use set_password)."""
     username = username.strip()
     if not username:
@@ -54,7 +65,8 @@ def add_user(store: Any, username: str, role: str, password: str, *, agent: str 
         raise UsageError(f"用户已存在 / user exists: {username!r} (kaohe users passwd)")
     store.con.execute(
         "INSERT INTO web_users (username, password_hash, role, agent, team) VALUES (?, ?, ?, ?, ?)",
-        [username, _hasher.hash(password), role, agent, team])
+        [username, _hasher.hash(password), role, agent, team],
+    )
     return User(username, role, agent, team)
 
 
@@ -62,21 +74,25 @@ def set_password(store: Any, username: str, password: str) -> None:
     _check_password(password)
     if get_user(store, username) is None:
         raise NotFoundError(f"没有该用户 / no such user: {username!r}")
-    store.con.execute("UPDATE web_users SET password_hash = ? WHERE username = ?",
-                      [_hasher.hash(password), username])
+    store.con.execute(
+        "UPDATE web_users SET password_hash = ? WHERE username = ?",
+        [_hasher.hash(password), username],
+    )
 
 
 def get_user(store: Any, username: str) -> User | None:
     """The enabled user of that name, or None."""
     row = store.con.execute(
         "SELECT username, role, agent, team FROM web_users WHERE username = ? AND NOT disabled",
-        [username]).fetchone()
+        [username],
+    ).fetchone()
     return User(*row) if row else None
 
 
 def list_users(store: Any) -> list[dict[str, Any]]:
-    cur = store.con.execute("SELECT username, role, agent, team, created_at, disabled "
-                            "FROM web_users ORDER BY username")
+    cur = store.con.execute(
+        "SELECT username, role, agent, team, created_at, disabled FROM web_users ORDER BY username"
+    )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -85,34 +101,42 @@ def count_users(store: Any) -> int:
     return int(store.con.execute("SELECT count(*) FROM web_users").fetchone()[0])
 
 
-def is_throttled(store: Any, username: str, ip: str | None,
-                 now: datetime | None = None) -> bool:
+def is_throttled(store: Any, username: str, ip: str | None, now: datetime | None = None) -> bool:
     """MAX_FAILURES failed logins for this username from this ip within THROTTLE_WINDOW."""
     since = (now or datetime.now()) - THROTTLE_WINDOW
     failures = store.con.execute(
-        'SELECT count(*) FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? '
-        'AND NOT ok AND "at" >= ?', [username, ip, since]).fetchone()[0]
+        "SELECT count(*) FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? "
+        'AND NOT ok AND "at" >= ?',
+        [username, ip, since],
+    ).fetchone()[0]
     return int(failures) >= MAX_FAILURES
 
 
-def authenticate(store: Any, username: str, password: str, ip: str | None = None,
-                 now: datetime | None = None) -> User | None:
+def authenticate(
+    store: Any, username: str, password: str, ip: str | None = None, now: datetime | None = None
+) -> User | None:
     """The user when the password matches (the attempt is recorded for throttling)."""
     row = store.con.execute(
-        "SELECT password_hash FROM web_users WHERE username = ? AND NOT disabled",
-        [username]).fetchone()
+        "SELECT password_hash FROM web_users WHERE username = ? AND NOT disabled", [username]
+    ).fetchone()
     try:
         ok = _hasher.verify(row[0] if row else _DUMMY_HASH, password) and row is not None
     except (VerificationError, InvalidHashError):
         ok = False
     at = now or datetime.now()
-    store.con.execute('INSERT INTO login_attempts ("at", username, ip, ok) VALUES (?, ?, ?, ?)',
-                      [at, username, ip, ok])
+    store.con.execute(
+        'INSERT INTO login_attempts ("at", username, ip, ok) VALUES (?, ?, ?, ?)',
+        [at, username, ip, ok],
+    )
     if not ok:
         return None
-    store.con.execute("DELETE FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? "
-                      "AND NOT ok", [username, ip])
+    store.con.execute(
+        "DELETE FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? AND NOT ok",
+        [username, ip],
+    )
     if _hasher.check_needs_rehash(row[0]):
-        store.con.execute("UPDATE web_users SET password_hash = ? WHERE username = ?",
-                          [_hasher.hash(password), username])
+        store.con.execute(
+            "UPDATE web_users SET password_hash = ? WHERE username = ?",
+            [_hasher.hash(password), username],
+        )
     return get_user(store, username)

@@ -36,11 +36,14 @@ def messages_sql(where: str) -> str:
     per shop, buyer and agent, so findings line up) over the messages matching `where` only.
     `where` must only narrow by shop, buyer or agent (the partition keys), never by time.
     Parameters: those of `where`, then the [start, end) bounds."""
-    return f"WITH messages AS (SELECT * FROM main.messages WHERE {where}) " \
-           f"SELECT * FROM ({MESSAGES_SQL})"
+    return (
+        f"WITH messages AS (SELECT * FROM main.messages WHERE {where}) "
+        f"SELECT * FROM ({MESSAGES_SQL})"
+    )
 
 
 # ---------------------------------------------------------------- request helpers
+
 
 def overrides(request: Any) -> dict[str, Any]:
     """The metric parameter overrides of the app's kaohe.toml ([metrics.params]), as the CLI
@@ -74,8 +77,14 @@ def wants_xlsx(request: Any) -> bool:
     return request.query_params.get("format") == "xlsx"
 
 
-def export(store: Any, user: Any, rows: list[dict[str, Any]], columns: list[tuple[str, str]],
-           filename: str, detail: str) -> Any:
+def export(
+    store: Any,
+    user: Any,
+    rows: list[dict[str, Any]],
+    columns: list[tuple[str, str]],
+    filename: str,
+    detail: str,
+) -> Any:
     """A page table as an audited Excel download (rows already masked for the user)."""
     from kaohe.web import audit
     from kaohe.web.downloads import xlsx_response
@@ -114,8 +123,9 @@ ORDER BY s.session_start DESC, s.shop, s.buyer
 """
 
 
-def agent_sessions(store: Any, agent: str, period: Period | None,
-                   sees_pii: bool) -> list[dict[str, Any]]:
+def agent_sessions(
+    store: Any, agent: str, period: Period | None, sees_pii: bool
+) -> list[dict[str, Any]]:
     """The agent's sessions in the period, newest first, with their QA hit counts; `key` is the
     session's first message (an opaque id for links that must not carry the buyer)."""
     start, end = bounds(period, store)
@@ -123,14 +133,24 @@ def agent_sessions(store: Any, agent: str, period: Period | None,
     rows = store.con.execute(sql, [agent, start, end, agent]).fetchall()
     out = []
     for shop, buyer, s0, s1, n, n_buyer, key, hits in rows:
-        out.append({"session": session_id(shop, shown_buyer(buyer, sees_pii), agent, s0),
-                    "shop": shop, "buyer": shown_buyer(buyer, sees_pii), "start": when(s0),
-                    "end": when(s1), "messages": int(n), "buyer_messages": int(n_buyer),
-                    "hits": int(hits), "key": key})
+        out.append(
+            {
+                "session": session_id(shop, shown_buyer(buyer, sees_pii), agent, s0),
+                "shop": shop,
+                "buyer": shown_buyer(buyer, sees_pii),
+                "start": when(s0),
+                "end": when(s1),
+                "messages": int(n),
+                "buyer_messages": int(n_buyer),
+                "hits": int(hits),
+                "key": key,
+            }
+        )
     return out
 
 
 # ---------------------------------------------------------------- one conversation
+
 
 @dataclass
 class Session:
@@ -155,14 +175,16 @@ class Session:
         return self.start.date()
 
 
-def find_session(store: Any, shop: str, buyer: str, at: datetime,
-                 agent: str | None = None) -> Session | None:
+def find_session(
+    store: Any, shop: str, buyer: str, at: datetime, agent: str | None = None
+) -> Session | None:
     """The (shop, buyer) session holding the moment `at` (of `agent` when given; several
     agents' sessions can hold it after a transfer: the one with a message nearest `at`), or
     the session starting nearest to it the same day; None when there is none."""
     lo, hi = at - timedelta(days=LOOKUP_DAYS), at + timedelta(days=LOOKUP_DAYS)
-    cur = store.con.execute(messages_sql("shop = ? AND buyer = ?") + " ORDER BY time, seq",
-                            [shop, buyer, lo, hi])
+    cur = store.con.execute(
+        messages_sql("shop = ? AND buyer = ?") + " ORDER BY time, seq", [shop, buyer, lo, hi]
+    )
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     if agent is not None:
@@ -174,24 +196,30 @@ def find_session(store: Any, shop: str, buyer: str, at: datetime,
     if not pool:
         return None
     nearest = min(pool, key=lambda r: abs((r["time"] - at).total_seconds()))
-    chosen = [r for r in rows if r["agent"] == nearest["agent"]
-              and r["session_start"] == nearest["session_start"]]
-    return Session(shop, buyer, nearest["agent"], nearest["session_start"],
-                   nearest["session_end"], chosen)
+    chosen = [
+        r
+        for r in rows
+        if r["agent"] == nearest["agent"] and r["session_start"] == nearest["session_start"]
+    ]
+    return Session(
+        shop, buyer, nearest["agent"], nearest["session_start"], nearest["session_end"], chosen
+    )
 
 
 def session_by_key(store: Any, msg_key: str) -> Session | None:
     """The session holding one message (by its key)."""
-    row = store.con.execute("SELECT shop, buyer, agent, time FROM messages WHERE msg_key = ?",
-                            [msg_key]).fetchone()
+    row = store.con.execute(
+        "SELECT shop, buyer, agent, time FROM messages WHERE msg_key = ?", [msg_key]
+    ).fetchone()
     if row is None or row[0] is None or row[1] is None:
         return None
     shop, buyer, agent, at = row
     return find_session(store, shop, buyer, at, agent)
 
 
-def round_responses(store: Any, session: Session,
-                    overrides: Mapping[str, Any] | None = None) -> dict[datetime, float]:
+def round_responses(
+    store: Any, session: Session, overrides: Mapping[str, Any] | None = None
+) -> dict[datetime, float]:
     """Reply time -> the round's response time in seconds, as the engine's rounds block has
     them for this session's agent (the avg_response_s definition)."""
     from kaohe.engine.compute import Evaluator, make_request
@@ -210,8 +238,11 @@ def round_responses(store: Any, session: Session,
         rows = t.select("reply_time", "response_s").to_pyarrow().to_pylist()
     finally:
         evaluator.close()
-    return {r["reply_time"]: float(r["response_s"]) for r in rows
-            if r["reply_time"] is not None and r["response_s"] is not None}
+    return {
+        r["reply_time"]: float(r["response_s"])
+        for r in rows
+        if r["reply_time"] is not None and r["response_s"] is not None
+    }
 
 
 def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -222,26 +253,39 @@ def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]
     rows = store.con.execute(
         "SELECT msg_key, rule, category, severity, span_start, span_end, matched "
         "FROM qa_findings WHERE msg_key IN (SELECT unnest(?)) ORDER BY msg_key, span_start, rule",
-        [keys]).fetchall()
+        [keys],
+    ).fetchall()
     from kaohe.qa.rules import rule_names
 
     names = rule_names()
     out: dict[str, list[dict[str, Any]]] = {}
     for key, rule, category, severity, s0, s1, matched in rows:
-        out.setdefault(key, []).append({"rule": rule, "name": names.get(rule, rule),
-                                        "category": category,
-                                        "severity": severity, "start": s0, "end": s1,
-                                        "matched": matched})
+        out.setdefault(key, []).append(
+            {
+                "rule": rule,
+                "name": names.get(rule, rule),
+                "category": category,
+                "severity": severity,
+                "start": s0,
+                "end": s1,
+                "matched": matched,
+            }
+        )
     return out
 
 
 # ---------------------------------------------------------------- highlighting
 
+
 def _segments(text: str, hits: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
     """The text cut at every span boundary: (piece, rules covering it)."""
-    spans = [(int(h["start"]), int(h["end"]), str(h["rule"])) for h in hits
-             if h.get("start") is not None and h.get("end") is not None
-             and 0 <= int(h["start"]) < int(h["end"]) <= len(text)]
+    spans = [
+        (int(h["start"]), int(h["end"]), str(h["rule"]))
+        for h in hits
+        if h.get("start") is not None
+        and h.get("end") is not None
+        and 0 <= int(h["start"]) < int(h["end"]) <= len(text)
+    ]
     cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     out = []
     for a, b in zip(cuts, cuts[1:], strict=False):
@@ -277,19 +321,23 @@ def _mark_by_string(masked: str, hits: Sequence[Mapping[str, Any]]) -> Markup:
     rules = sorted({str(h["rule"]) for h in hits})
     if not rules:
         return escape(masked)
-    found = [(masked.find(str(h["matched"])), str(h["matched"]), str(h["rule"])) for h in hits
-             if h.get("matched") and str(h["matched"]) in masked]
+    found = [
+        (masked.find(str(h["matched"])), str(h["matched"]), str(h["rule"]))
+        for h in hits
+        if h.get("matched") and str(h["matched"]) in masked
+    ]
     if not found:
         return _mark(masked, rules)
     at, matched, rule = min(found)
-    return (escape(masked[:at]) + _mark(matched, [rule])
-            + escape(masked[at + len(matched):]))
+    return escape(masked[:at]) + _mark(matched, [rule]) + escape(masked[at + len(matched) :])
 
 
 # ---------------------------------------------------------------- the conversation page
 
-def conversation(store: Any, session: Session, sees_pii: bool,
-                 overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+
+def conversation(
+    store: Any, session: Session, sees_pii: bool, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What the viewer shows: every message (masked for roles without the right), agent
     replies with their round's response time, QA hits marked at their span."""
     responses = round_responses(store, session, overrides)
@@ -302,20 +350,36 @@ def conversation(store: Any, session: Session, sees_pii: bool,
             answered.add(m["time"])
             response = responses[m["time"]]
         found = hits.get(m["msg_key"], [])
-        messages.append({"key": m["msg_key"], "sender": m["sender"], "time": when(m["time"]),
-                         "agent": m["agent"], "msg_type": m["msg_type"],
-                         "html": highlight(m["text"], found, sees_pii),
-                         "response_s": response, "hits": found})
-    return {"shop": session.shop, "buyer": shown_buyer(session.buyer, sees_pii),
-            "agent": session.agent, "start": when(session.start), "end": when(session.end),
-            "session": session_id(session.shop, shown_buyer(session.buyer, sees_pii),
-                                  session.agent, session.start),
-            "key": session.key, "messages": messages,
-            "hits": sum(len(v) for v in hits.values())}
+        messages.append(
+            {
+                "key": m["msg_key"],
+                "sender": m["sender"],
+                "time": when(m["time"]),
+                "agent": m["agent"],
+                "msg_type": m["msg_type"],
+                "html": highlight(m["text"], found, sees_pii),
+                "response_s": response,
+                "hits": found,
+            }
+        )
+    return {
+        "shop": session.shop,
+        "buyer": shown_buyer(session.buyer, sees_pii),
+        "agent": session.agent,
+        "start": when(session.start),
+        "end": when(session.end),
+        "session": session_id(
+            session.shop, shown_buyer(session.buyer, sees_pii), session.agent, session.start
+        ),
+        "key": session.key,
+        "messages": messages,
+        "hits": sum(len(v) for v in hits.values()),
+    }
 
 
-def orders_near(store: Any, session: Session, sees_pii: bool,
-                overrides: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def orders_near(
+    store: Any, session: Session, sees_pii: bool, overrides: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The buyer's orders in the shop from a day before the session to one credit window after
     it, the first few with the agent they are credited to (kaohe.engine.attribution.credit)."""
     from kaohe.engine.attribution import credit, credit_params
@@ -326,17 +390,26 @@ def orders_near(store: Any, session: Session, sees_pii: bool,
     rows = store.con.execute(
         "SELECT order_id, created_at, paid_at, amount, status FROM orders WHERE shop = ? "
         "AND buyer = ? AND created_at BETWEEN ? AND ? ORDER BY created_at, order_id",
-        [session.shop, session.buyer, lo, hi]).fetchall()
+        [session.shop, session.buyer, lo, hi],
+    ).fetchall()
     out = []
     for i, (order_id, created, paid, amount, status) in enumerate(rows):
-        row = {"order_id": order_id, "created_at": when(created), "paid_at": when(paid),
-               "amount": None if amount is None else float(amount), "status": status,
-               "credited_agent": None, "reason": None, "credited": i < CREDITED_ORDERS}
+        row = {
+            "order_id": order_id,
+            "created_at": when(created),
+            "paid_at": when(paid),
+            "amount": None if amount is None else float(amount),
+            "status": status,
+            "credited_agent": None,
+            "reason": None,
+            "credited": i < CREDITED_ORDERS,
+        }
         if i < CREDITED_ORDERS:
             result = credit(store, order_id, overrides)
             reason = result["reason"]
-            row.update(credited_agent=result["credited_agent"],
-                       reason=reason if sees_pii else {k: mask_text(v)
-                                                       for k, v in reason.items()})
+            row.update(
+                credited_agent=result["credited_agent"],
+                reason=reason if sees_pii else {k: mask_text(v) for k, v in reason.items()},
+            )
         out.append(row)
     return out

@@ -36,15 +36,26 @@ def agent_or_404(st: Any, user: User, agent: str) -> str:
 
 # ---------------------------------------------------------------- data
 
-def agent_kpis(st: Any, agent: str, period: Period, lang: str,
-               params: dict[str, Any]) -> list[dict[str, Any]]:
+
+def agent_kpis(
+    st: Any, agent: str, period: Period, lang: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Every metric of the catalogue for the agent: id, label, section, unit, value, formula."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import all_metrics
 
     row = compute_kpis(st, by="agent", period=period, agents=[agent], params=params)[0]
-    return [{"id": m.id, "label": m.label(lang), "section": m.section, "unit": m.unit,
-             "value": row.get(m.id), "formula": m.formula} for m in all_metrics()]
+    return [
+        {
+            "id": m.id,
+            "label": m.label(lang),
+            "section": m.section,
+            "unit": m.unit,
+            "value": row.get(m.id),
+            "formula": m.formula,
+        }
+        for m in all_metrics()
+    ]
 
 
 def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -54,15 +65,22 @@ def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return list(sections.items())
 
 
-def trend_charts(st: Any, agent: str, period: Period, lang: str,
-                 params: dict[str, Any]) -> list[dict[str, Any]]:
+def trend_charts(
+    st: Any, agent: str, period: Period, lang: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """One daily line chart (ECharts option) per headline metric; rates in percent."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import get
     from kaohe.web.charts import line
 
-    rows = compute_kpis(st, by=("agent", "day"), period=period, agents=[agent],
-                        metrics=list(HEADLINE), params=params)
+    rows = compute_kpis(
+        st,
+        by=("agent", "day"),
+        period=period,
+        agents=[agent],
+        metrics=list(HEADLINE),
+        params=params,
+    )
     by_day = {r["day"]: r for r in rows}
     days = [d.isoformat() for d in period.days]
     charts = []
@@ -70,8 +88,12 @@ def trend_charts(st: Any, agent: str, period: Period, lang: str,
         metric = get(metric_id)
         scale = 100 if metric.unit == "ratio" else 1
         empty = 0 if metric.unit == "count" else None  # a day without chats: none received
-        values = [empty if by_day.get(d, {}).get(metric_id) is None
-                  else round(by_day[d][metric_id] * scale, 2) for d in days]
+        values = [
+            empty
+            if by_day.get(d, {}).get(metric_id) is None
+            else round(by_day[d][metric_id] * scale, 2)
+            for d in days
+        ]
         title = metric.label(lang) + (" (%)" if scale == 100 else "")
         option = line(days, {metric.label(lang): values}, title)
         option["legend"] = {"show": False}  # one series: the title names it
@@ -79,8 +101,7 @@ def trend_charts(st: Any, agent: str, period: Period, lang: str,
     return charts
 
 
-def payslip(st: Any, agent: str, period: str, plan_id: str,
-            scheme: str | None) -> dict[str, Any]:
+def payslip(st: Any, agent: str, period: str, plan_id: str, scheme: str | None) -> dict[str, Any]:
     """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled):
     lines with their explanation, total; or the reason there is none."""
     from kaohe.pay import list_plans
@@ -90,8 +111,10 @@ def payslip(st: Any, agent: str, period: str, plan_id: str,
     # presets only: a plan or scheme name from the URL is never a path on the server
     plan = next((p for p in list_plans() if p.id == plan_id), None)
     if plan is None or (scheme and scheme not in {s.id for s in list_schemes()}):
-        return {"plan": plan_id, "error": f"未知的方案 / unknown plan or scheme: "
-                                          f"{plan_id!r} {scheme or ''}".rstrip()}
+        return {
+            "plan": plan_id,
+            "error": f"未知的方案 / unknown plan or scheme: {plan_id!r} {scheme or ''}".rstrip(),
+        }
     if needs_scores(plan) and not scheme:
         from kaohe.web.pages.schemes import DEFAULT_CURRENT
 
@@ -103,10 +126,24 @@ def payslip(st: Any, agent: str, period: str, plan_id: str,
     slip = next((s for s in slips.payslips if s.agent == agent), None)
     if slip is None:
         return {"plan": plan_id, "plan_name": slips.plan_name, "missing": True}
-    lines = [{"id": ln.id, "name": ln.name, "amount": ln.amount, "in_total": ln.in_total,
-              "explain": ln.explain()} for ln in slip.lines]
-    return {"plan": plan_id, "plan_name": slips.plan_name, "lines": lines, "total": slip.total,
-            "provisional": slip.provisional, "notices": slip.notices}
+    lines = [
+        {
+            "id": ln.id,
+            "name": ln.name,
+            "amount": ln.amount,
+            "in_total": ln.in_total,
+            "explain": ln.explain(),
+        }
+        for ln in slip.lines
+    ]
+    return {
+        "plan": plan_id,
+        "plan_name": slips.plan_name,
+        "lines": lines,
+        "total": slip.total,
+        "provisional": slip.provisional,
+        "notices": slip.notices,
+    }
 
 
 def plans() -> list[tuple[str, str]]:
@@ -117,32 +154,57 @@ def plans() -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- downloads
 
-def _download(request: Request, st: Any, user: User, agent: str, period: str,
-              table: str) -> Response:
+
+def _download(
+    request: Request, st: Any, user: User, agent: str, period: str, table: str
+) -> Response:
     lang = views.lang_of(request)
     pii = sees_buyer_pii(user)
     t = lambda key: translate(key, lang)  # noqa: E731
     name = f"{agent.replace(':', '_')}_{period}"
     if table == "sessions":
         rows = views.agent_sessions(st, agent, parse_period(period), pii)
-        cols = [("shop", t("common.shop")), ("buyer", t("session.buyer")),
-                ("start", t("session.start")), ("end", t("session.end")),
-                ("messages", t("session.messages")), ("hits", t("session.hits"))]
+        cols = [
+            ("shop", t("common.shop")),
+            ("buyer", t("session.buyer")),
+            ("start", t("session.start")),
+            ("end", t("session.end")),
+            ("messages", t("session.messages")),
+            ("hits", t("session.hits")),
+        ]
     elif table == "findings":
         rows = _findings(st, agent, parse_period(period), pii)
-        cols = [("time", t("conv.time")), ("session", t("session.session")),
-                ("rule", t("finding.rule")), ("category", t("finding.category")),
-                ("severity", t("finding.severity")), ("text", t("finding.text"))]
+        cols = [
+            ("time", t("conv.time")),
+            ("session", t("session.session")),
+            ("rule", t("finding.rule")),
+            ("category", t("finding.category")),
+            ("severity", t("finding.severity")),
+            ("text", t("finding.text")),
+        ]
     elif table == "payslip":
-        slip = payslip(st, agent, period, request.query_params.get("plan") or DEFAULT_PLAN,
-                       request.query_params.get("scheme"))
+        slip = payslip(
+            st,
+            agent,
+            period,
+            request.query_params.get("plan") or DEFAULT_PLAN,
+            request.query_params.get("scheme"),
+        )
         rows = slip.get("lines", [])
-        cols = [("name", t("agent.line")), ("amount", t("agent.amount")),
-                ("explain", t("agent.how"))]
+        cols = [
+            ("name", t("agent.line")),
+            ("amount", t("agent.amount")),
+            ("explain", t("agent.how")),
+        ]
     else:
         rows = agent_kpis(st, agent, parse_period(period), lang, views.overrides(request))
-        cols = [("id", "id"), ("label", t("agent.metric")), ("value", t("agent.value")),
-                ("unit", "unit"), ("formula", t("agent.formula"))]
+        cols = [
+            ("id", "id"),
+            ("label", t("agent.metric")),
+            ("value", t("agent.value")),
+            ("unit", "unit"),
+            ("formula", t("agent.formula")),
+        ]
         table = "kpis"
     return views.export(st, user, rows, cols, f"{name}_{table}.xlsx", f"agent {agent}")
 
@@ -151,13 +213,22 @@ def _findings(st: Any, agent: str, period: Period, pii: bool) -> list[dict[str, 
     from kaohe.qa.findings import findings
 
     rows = findings(st, period, agent=agent, masked=not pii)
-    times = dict(st.con.execute(
-        "SELECT msg_key, time FROM qa_findings WHERE agent = ? AND msg_key IN "
-        "(SELECT unnest(?))", [agent, [r["msg_id"] for r in rows]]).fetchall()) if rows else {}
+    times = (
+        dict(
+            st.con.execute(
+                "SELECT msg_key, time FROM qa_findings WHERE agent = ? AND msg_key IN "
+                "(SELECT unnest(?))",
+                [agent, [r["msg_id"] for r in rows]],
+            ).fetchall()
+        )
+        if rows
+        else {}
+    )
     return [{**r, "time": views.when(times.get(r["msg_id"]))} for r in rows]
 
 
 # ---------------------------------------------------------------- routes
+
 
 @router.get("/agents/me")
 def my_page(request: Request, user: views.UserDep) -> Response:
@@ -168,12 +239,14 @@ def my_page(request: Request, user: views.UserDep) -> Response:
 
 
 @router.get("/agents/{agent}")
-def agent_page(request: Request, agent: str, user: views.UserDep,
-               st: views.StoreDep, period: views.PeriodDep) -> Response:
+def agent_page(
+    request: Request, agent: str, user: views.UserDep, st: views.StoreDep, period: views.PeriodDep
+) -> Response:
     agent_or_404(st, user, agent)
     if views.wants_xlsx(request):
-        return _download(request, st, user, agent, period,
-                         request.query_params.get("table", "kpis"))
+        return _download(
+            request, st, user, agent, period, request.query_params.get("table", "kpis")
+        )
     lang = views.lang_of(request)
     params = views.overrides(request)
     chosen = parse_period(period)
@@ -181,20 +254,32 @@ def agent_page(request: Request, agent: str, user: views.UserDep,
     plan_id = request.query_params.get("plan") or DEFAULT_PLAN
     sessions = views.agent_sessions(st, agent, chosen, pii)
     context = {
-        "agent": agent, "period": period, "name": _name(st, agent),
+        "agent": agent,
+        "period": period,
+        "name": _name(st, agent),
         "sections": by_section(agent_kpis(st, agent, chosen, lang, params)),
         "charts": trend_charts(st, agent, chosen, lang, params),
-        "sessions": sessions[:SESSIONS_SHOWN], "sessions_total": len(sessions),
-        "sessions_shown": SESSIONS_SHOWN, "findings": _findings(st, agent, chosen, pii),
+        "sessions": sessions[:SESSIONS_SHOWN],
+        "sessions_total": len(sessions),
+        "sessions_shown": SESSIONS_SHOWN,
+        "findings": _findings(st, agent, chosen, pii),
         "payslip": payslip(st, agent, period, plan_id, request.query_params.get("scheme")),
-        "plans": plans(), "plan": plan_id, "settled": _settled(chosen, params),
+        "plans": plans(),
+        "plan": plan_id,
+        "settled": _settled(chosen, params),
     }
     return render(request, "agent.html", context)
 
 
 @router.get("/agents/{agent}/explain/{metric}")
-def explain_page(request: Request, agent: str, metric: str, user: views.UserDep,
-                 st: views.StoreDep, period: views.PeriodDep) -> Response:
+def explain_page(
+    request: Request,
+    agent: str,
+    metric: str,
+    user: views.UserDep,
+    st: views.StoreDep,
+    period: views.PeriodDep,
+) -> Response:
     from kaohe.engine.explain import explain
     from kaohe.engine.registry import REGISTRY, all_metrics
 
@@ -207,12 +292,21 @@ def explain_page(request: Request, agent: str, metric: str, user: views.UserDep,
     rows = [views.masked_row(r, pii) for r in result["rows"]]
     if views.wants_xlsx(request):
         cols = [(k, k) for k in (rows[0] if rows else {})]
-        return views.export(st, user, rows, cols, f"{metric}_{period}_rows.xlsx",
-                            f"explain {metric} {agent}")
-    return render(request, "_w2_agent_explain.html",
-                  {"agent": agent, "period": period, "x": result, "rows": rows,
-                   "unit": REGISTRY[metric].unit, "label": REGISTRY[metric].label(
-                       views.lang_of(request))})
+        return views.export(
+            st, user, rows, cols, f"{metric}_{period}_rows.xlsx", f"explain {metric} {agent}"
+        )
+    return render(
+        request,
+        "_w2_agent_explain.html",
+        {
+            "agent": agent,
+            "period": period,
+            "x": result,
+            "rows": rows,
+            "unit": REGISTRY[metric].unit,
+            "label": REGISTRY[metric].label(views.lang_of(request)),
+        },
+    )
 
 
 def _name(st: Any, agent: str) -> str | None:

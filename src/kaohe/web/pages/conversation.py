@@ -30,8 +30,9 @@ def parse_at(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise HTTPException(400, f"无效的时间 / invalid time {text!r} "
-                                 "(例如 2026-10-01T09:12:31)") from None
+        raise HTTPException(
+            400, f"无效的时间 / invalid time {text!r} (例如 2026-10-01T09:12:31)"
+        ) from None
     return value.replace(tzinfo=None)
 
 
@@ -41,11 +42,13 @@ def session_for(request: Request, st: Any, user: User) -> views.Session:
     if query.get("msg"):
         session = views.session_by_key(st, query["msg"])
     elif query.get("shop") and query.get("buyer") and query.get("at"):
-        session = views.find_session(st, query["shop"], query["buyer"], parse_at(query["at"]),
-                                     query.get("agent") or None)
+        session = views.find_session(
+            st, query["shop"], query["buyer"], parse_at(query["at"]), query.get("agent") or None
+        )
     else:
-        raise HTTPException(400, "需要 shop、buyer 和 at（或 msg）/ shop, buyer and at "
-                                 "(or msg) are required")
+        raise HTTPException(
+            400, "需要 shop、buyer 和 at（或 msg）/ shop, buyer and at (or msg) are required"
+        )
     # a session without an agent: only roles that see every agent ("" is nobody's agent)
     if session is None or not can_see_agent(user, session.agent or "", st):
         raise HTTPException(404, NOT_FOUND)
@@ -53,8 +56,7 @@ def session_for(request: Request, st: Any, user: User) -> views.Session:
 
 
 @router.get("/conversation")
-def conversation_page(request: Request, user: views.UserDep,
-                      st: views.StoreDep) -> Response:
+def conversation_page(request: Request, user: views.UserDep, st: views.StoreDep) -> Response:
     session = session_for(request, st, user)
     pii = sees_buyer_pii(user)
     params = views.overrides(request)
@@ -64,31 +66,57 @@ def conversation_page(request: Request, user: views.UserDep,
     orders = views.orders_near(st, session, pii, params)
     if views.wants_xlsx(request):
         return _download_orders(request, st, user, orders, data["session"])
-    return render(request, "conversation.html",
-                  {"c": data, "orders": orders, "masked": not pii,
-                   "period": session.start.strftime("%Y-%m")})
+    return render(
+        request,
+        "conversation.html",
+        {"c": data, "orders": orders, "masked": not pii, "period": session.start.strftime("%Y-%m")},
+    )
 
 
 def _download(request: Request, st: Any, user: User, data: dict[str, Any]) -> Response:
     lang = views.lang_of(request)
-    rows = [{"time": m["time"], "sender": m["sender"], "agent": m["agent"],
-             "text": _plain(m["html"]), "response_s": m["response_s"],
-             "rules": " ".join(sorted({h["rule"] for h in m["hits"]}))}
-            for m in data["messages"]]
-    cols = [(k, translate(label, lang)) for k, label in (
-        ("time", "conv.time"), ("sender", "conv.sender"), ("agent", "common.agent"),
-        ("text", "conv.text"), ("response_s", "conv.response_s"), ("rules", "conv.rules"))]
+    rows = [
+        {
+            "time": m["time"],
+            "sender": m["sender"],
+            "agent": m["agent"],
+            "text": _plain(m["html"]),
+            "response_s": m["response_s"],
+            "rules": " ".join(sorted({h["rule"] for h in m["hits"]})),
+        }
+        for m in data["messages"]
+    ]
+    cols = [
+        (k, translate(label, lang))
+        for k, label in (
+            ("time", "conv.time"),
+            ("sender", "conv.sender"),
+            ("agent", "common.agent"),
+            ("text", "conv.text"),
+            ("response_s", "conv.response_s"),
+            ("rules", "conv.rules"),
+        )
+    ]
     return views.export(st, user, rows, cols, "conversation.xlsx", data["session"])
 
 
-def _download_orders(request: Request, st: Any, user: User, orders: list[dict[str, Any]],
-                     session: str) -> Response:
+def _download_orders(
+    request: Request, st: Any, user: User, orders: list[dict[str, Any]], session: str
+) -> Response:
     lang = views.lang_of(request)
     rows = [{**o, "reason": (o["reason"] or {}).get(lang)} for o in orders]
-    cols = [(k, translate(label, lang)) for k, label in (
-        ("order_id", "credit.order_id"), ("created_at", "credit.created"),
-        ("paid_at", "credit.paid"), ("amount", "credit.amount"), ("status", "credit.status"),
-        ("credited_agent", "credit.credited"), ("reason", "credit.reason"))]
+    cols = [
+        (k, translate(label, lang))
+        for k, label in (
+            ("order_id", "credit.order_id"),
+            ("created_at", "credit.created"),
+            ("paid_at", "credit.paid"),
+            ("amount", "credit.amount"),
+            ("status", "credit.status"),
+            ("credited_agent", "credit.credited"),
+            ("reason", "credit.reason"),
+        )
+    ]
     return views.export(st, user, rows, cols, "conversation_orders.xlsx", session)
 
 

@@ -45,8 +45,9 @@ def credit_for(st: Any, user: User, order_id: str, params: dict[str, Any]) -> di
 
 
 @router.get("/credit")
-def credit_page(request: Request, user: Allowed, st: views.StoreDep,
-                order_id: str = "") -> Response:
+def credit_page(
+    request: Request, user: Allowed, st: views.StoreDep, order_id: str = ""
+) -> Response:
     order_id = order_id.strip()
     result = credit_for(st, user, order_id, views.overrides(request)) if order_id else None
     if result is not None and views.wants_xlsx(request):
@@ -56,10 +57,24 @@ def credit_page(request: Request, user: Allowed, st: views.StoreDep,
 
 def _download(request: Request, st: Any, user: User, result: dict[str, Any]) -> Response:
     lang = views.lang_of(request)
-    rows = [{**t, "position": translate(f"position.{t['position']}", lang),
-             "credited": "✓" if t["credited"] else ""} for t in result["touches"]]
-    cols = [(k, translate(label, lang)) for k, label in (
-        ("agent", "common.agent"), ("time", "conv.time"), ("position", "credit.position"),
-        ("seconds_before_anchor", "credit.before_anchor"), ("credited", "credit.credited"))]
-    return views.export(st, user, rows, cols, f"credit_{result['order_id']}.xlsx",
-                        f"order {result['order_id']}")
+    rows = [
+        {
+            **t,
+            "position": translate(f"position.{t['position']}", lang),
+            "credited": "✓" if t["credited"] else "",
+        }
+        for t in result["touches"]
+    ]
+    cols = [
+        (k, translate(label, lang))
+        for k, label in (
+            ("agent", "common.agent"),
+            ("time", "conv.time"),
+            ("position", "credit.position"),
+            ("seconds_before_anchor", "credit.before_anchor"),
+            ("credited", "credit.credited"),
+        )
+    ]
+    return views.export(
+        st, user, rows, cols, f"credit_{result['order_id']}.xlsx", f"order {result['order_id']}"
+    )

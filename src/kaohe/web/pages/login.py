@@ -31,20 +31,34 @@ def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002 - t
 
 
 @router.post("/login", dependencies=[Depends(csrf_protect)])
-def login(request: Request, st: StoreDep, username: str = Form(""),
-          password: str = Form(""), next: str = Form("/")) -> Response:  # noqa: A002
+def login(
+    request: Request,
+    st: StoreDep,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+) -> Response:  # noqa: A002
     ip, lang = client_ip(request), request_lang(request)
     target = safe_next(next)
     if users.is_throttled(st, username, ip):
         audit.record(st, None, "login_throttled", "too many failures", ip=ip, username=username)
-        return render(request, "login.html",
-                      {"next": target, "error": translate("login.throttled", lang)}, status=429)
+        return render(
+            request,
+            "login.html",
+            {"next": target, "error": translate("login.throttled", lang)},
+            status=429,
+        )
     user = users.authenticate(st, username, password, ip)
     if user is None:
-        audit.record(st, None, "login_failed", "wrong username or password", ip=ip,
-                     username=username)
-        return render(request, "login.html",
-                      {"next": target, "error": translate("login.failed", lang)}, status=401)
+        audit.record(
+            st, None, "login_failed", "wrong username or password", ip=ip, username=username
+        )
+        return render(
+            request,
+            "login.html",
+            {"next": target, "error": translate("login.failed", lang)},
+            status=401,
+        )
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
     request.session[SESSION_USER] = user.username
     csrf_token(request)
@@ -66,6 +80,7 @@ def logout(request: Request, st: StoreDep) -> Response:
 def switch_language(lang: str, next: str = "/") -> Response:  # noqa: A002
     response = RedirectResponse(safe_next(next), status_code=303)
     if lang in LANGS:
-        response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax",
-                            httponly=True)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax", httponly=True
+        )
     return response

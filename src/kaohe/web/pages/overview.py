@@ -23,8 +23,14 @@ from kaohe.web.render import render, request_lang
 
 router = APIRouter()
 
-HEADLINE = ("consult_buyers", "avg_response_s", "consult_to_pay_rate", "sales_amount",
-            "satisfaction_rate", "qa_auto_score")
+HEADLINE = (
+    "consult_buyers",
+    "avg_response_s",
+    "consult_to_pay_rate",
+    "sales_amount",
+    "satisfaction_rate",
+    "qa_auto_score",
+)
 TOP_FINDINGS = 10
 CASES_SHOWN = 20
 
@@ -34,8 +40,7 @@ def metric_columns(lang: str) -> list[dict[str, str]]:
     out = []
     for metric_id in HEADLINE:
         metric = get_metric(metric_id)
-        out.append({"id": metric_id, "label": metric_label(metric_id, lang),
-                    "unit": metric.unit})
+        out.append({"id": metric_id, "label": metric_label(metric_id, lang), "unit": metric.unit})
     return out
 
 
@@ -62,8 +67,9 @@ def metric_label(metric_id: str, lang: str) -> str:
     return metric.zh if lang == "zh" else metric.en
 
 
-def trend_charts(st: Any, period: Period, scope: set[str] | None,
-                 lang: str) -> list[dict[str, Any]]:
+def trend_charts(
+    st: Any, period: Period, scope: set[str] | None, lang: str
+) -> list[dict[str, Any]]:
     """Two daily charts: consultations with pay conversion (%), and sales by day."""
     if scope is not None and not scope:
         return []
@@ -80,16 +86,22 @@ def trend_charts(st: Any, period: Period, scope: set[str] | None,
         return [None if v is None else round(v * scale, 2) for v in values]
 
     name = {m: metric_label(m, lang) for m in metrics}
-    return [charts.line(days, {name["consult_buyers"]: series("consult_buyers"),
-                               name["consult_to_pay_rate"] + " %":
-                                   series("consult_to_pay_rate", 100)},
-                        translate("overview.trend", lang)),
-            charts.bar(days, {name["sales_amount"]: series("sales_amount")},
-                       name["sales_amount"])]
+    return [
+        charts.line(
+            days,
+            {
+                name["consult_buyers"]: series("consult_buyers"),
+                name["consult_to_pay_rate"] + " %": series("consult_to_pay_rate", 100),
+            },
+            translate("overview.trend", lang),
+        ),
+        charts.bar(days, {name["sales_amount"]: series("sales_amount")}, name["sales_amount"]),
+    ]
 
 
-def compliance_status(request: Request, st: Any, period_text: str,
-                      pii: bool) -> tuple[dict[str, Any] | None, str]:
+def compliance_status(
+    request: Request, st: Any, period_text: str, pii: bool
+) -> tuple[dict[str, Any] | None, str]:
     """The compliance results of the period: one summary line per rule and subject (worst
     status over its cycles) and the failing / at-risk cycles with their first cases; None when
     the compliance checks are not installed."""
@@ -102,14 +114,24 @@ def compliance_status(request: Request, st: Any, period_text: str,
 
     lang = request_lang(request)
     results = cached_checks(request, st, period_text)
-    bad = [{"preset": preset_label(r.preset, lang), "check": check_label(r.preset, r.check, lang),
-            "subject": r.subject, "cycle": r.cycle, "value": value_text(r, lang),
-            "threshold": r.threshold_text, "status_id": r.status,
-            "status": status_label(r.status, lang), "consequence": r.consequence,
+    bad = [
+        {
+            "preset": preset_label(r.preset, lang),
+            "check": check_label(r.preset, r.check, lang),
+            "subject": r.subject,
+            "cycle": r.cycle,
+            "value": value_text(r, lang),
+            "threshold": r.threshold_text,
+            "status_id": r.status,
+            "status": status_label(r.status, lang),
+            "consequence": r.consequence,
             "cases": [_mask_case(c, pii) for c in r.cases[:CASES_SHOWN]],
             "more_cases": max(0, r.cases_total - min(len(r.cases), CASES_SHOWN)),
-            "case_text": case_lines(r)}
-           for r in results if r.status in (FAIL, AT_RISK)]
+            "case_text": case_lines(r),
+        }
+        for r in results
+        if r.status in (FAIL, AT_RISK)
+    ]
     return {"summary": summary_rows(results, lang), "bad": bad}, ""
 
 
@@ -119,15 +141,18 @@ def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
     from kaohe.compliance.check import run_checks
 
     end = parse_period_text(period_text).end
-    return cached(request, st, ("compliance", period_text), end,
-                  lambda: run_checks(st, period_text))
+    return cached(
+        request, st, ("compliance", period_text), end, lambda: run_checks(st, period_text)
+    )
 
 
 def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
     if pii:
         return dict(case)
-    return {k: mask_buyer(v) if k == "buyer" else mask_text(v) if isinstance(v, str) else v
-            for k, v in case.items()}
+    return {
+        k: mask_buyer(v) if k == "buyer" else mask_text(v) if isinstance(v, str) else v
+        for k, v in case.items()
+    }
 
 
 def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[str, Any]]:
@@ -141,13 +166,23 @@ def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[s
     if scope is not None:
         where.append(f"agent IN ({', '.join('?' * len(scope))})")
         args += sorted(scope)
-    sql = ("SELECT rule, any_value(category), any_value(severity), count(*) AS n, "
-           f"count(DISTINCT agent) FROM qa_findings WHERE {' AND '.join(where)} "
-           f"GROUP BY rule ORDER BY n DESC, rule LIMIT {TOP_FINDINGS}")
+    sql = (
+        "SELECT rule, any_value(category), any_value(severity), count(*) AS n, "
+        f"count(DISTINCT agent) FROM qa_findings WHERE {' AND '.join(where)} "
+        f"GROUP BY rule ORDER BY n DESC, rule LIMIT {TOP_FINDINGS}"
+    )
     names = rule_names()
-    return [{"rule": rule, "name": names.get(rule, rule), "category": category,
-             "severity": severity, "count": n, "agents": agents}
-            for rule, category, severity, n, agents in st.con.execute(sql, args).fetchall()]
+    return [
+        {
+            "rule": rule,
+            "name": names.get(rule, rule),
+            "category": category,
+            "severity": severity,
+            "count": n,
+            "agents": agents,
+        }
+        for rule, category, severity, n, agents in st.con.execute(sql, args).fetchall()
+    ]
 
 
 @router.get("/")
@@ -156,14 +191,36 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     scope = visible_agents(user, st)
     lang = request_lang(request)
     who = None if scope is None else tuple(sorted(scope))
-    rows, total = cached(request, st, ("overview.kpis", period_text, who), period.end,
-                         lambda: kpi_rows(st, period, scope))
-    compliance, note = (compliance_status(request, st, period_text, sees_buyer_pii(user))
-                        if scope is None else (None, ""))
-    return render(request, "overview.html", {
-        "period": period_text, "columns": metric_columns(lang), "rows": rows, "total": total,
-        "scope": "all" if scope is None else user.role,
-        "charts": cached(request, st, ("overview.charts", period_text, who, lang), period.end,
-                         lambda: trend_charts(st, period, scope, lang)),
-        "compliance": compliance, "compliance_note": note,
-        "findings": top_findings(st, period, scope)})
+    rows, total = cached(
+        request,
+        st,
+        ("overview.kpis", period_text, who),
+        period.end,
+        lambda: kpi_rows(st, period, scope),
+    )
+    compliance, note = (
+        compliance_status(request, st, period_text, sees_buyer_pii(user))
+        if scope is None
+        else (None, "")
+    )
+    return render(
+        request,
+        "overview.html",
+        {
+            "period": period_text,
+            "columns": metric_columns(lang),
+            "rows": rows,
+            "total": total,
+            "scope": "all" if scope is None else user.role,
+            "charts": cached(
+                request,
+                st,
+                ("overview.charts", period_text, who, lang),
+                period.end,
+                lambda: trend_charts(st, period, scope, lang),
+            ),
+            "compliance": compliance,
+            "compliance_note": note,
+            "findings": top_findings(st, period, scope),
+        },
+    )

@@ -26,9 +26,17 @@ router = APIRouter()
 DEFAULT_SCHEME = "presales_standard"
 SORTS = ("rank", "total", "agent", "name", "team", "shop", "grade")
 COLUMNS = ("rank", "agent", "name", "team", "shops", "role", "total", "grade", "status")
-HEADER_KEYS = {"rank": "ranking.rank", "agent": "common.agent", "name": "common.name",
-               "team": "common.team", "shops": "common.shop", "role": "common.role",
-               "total": "ranking.total", "grade": "ranking.grade", "status": "ranking.status"}
+HEADER_KEYS = {
+    "rank": "ranking.rank",
+    "agent": "common.agent",
+    "name": "common.name",
+    "team": "common.team",
+    "shops": "common.shop",
+    "role": "common.role",
+    "total": "ranking.total",
+    "grade": "ranking.grade",
+    "status": "ranking.status",
+}
 
 
 def find_scheme(scheme_id: str) -> Any:
@@ -51,18 +59,28 @@ def ranked_rows(scheme: Any, period: str, st: Any) -> tuple[list[dict], dict[str
     rows = []
     for row in result_rows(result):
         who = info.get(row["agent"], {})
-        rows.append({**row, "team": who.get("team"), "role": who.get("role"),
-                     "shops": ", ".join(_shops(who.get("shops")))})
+        rows.append(
+            {
+                **row,
+                "team": who.get("team"),
+                "role": who.get("role"),
+                "shops": ", ".join(_shops(who.get("shops"))),
+            }
+        )
     pk = pk_rank(metrics, scheme.pk) if scheme.pk else {}
     return rows, pk, roster
 
 
-def apply_filters(rows: list[dict], shop: str, team: str, role: str,
-                  scope: set[str] | None) -> list[dict]:
+def apply_filters(
+    rows: list[dict], shop: str, team: str, role: str, scope: set[str] | None
+) -> list[dict]:
     def keep(row: dict) -> bool:
-        return ((scope is None or row["agent"] in scope)
-                and (not shop or shop in _shops(row["shops"]))
-                and (not team or row["team"] == team) and (not role or row["role"] == role))
+        return (
+            (scope is None or row["agent"] in scope)
+            and (not shop or shop in _shops(row["shops"]))
+            and (not team or row["team"] == team)
+            and (not role or row["role"] == role)
+        )
 
     return [r for r in rows if keep(r)]
 
@@ -79,8 +97,9 @@ def sort_rows(rows: list[dict], sort: str) -> list[dict]:
     return present + missing
 
 
-def pk_tables(pk: dict[str, list], scheme: Any, scope: set[str] | None,
-              lang: str) -> list[dict[str, Any]]:
+def pk_tables(
+    pk: dict[str, list], scheme: Any, scope: set[str] | None, lang: str
+) -> list[dict[str, Any]]:
     labels = {m.metric: m.label or m.metric for m in scheme.pk.metrics} if scheme.pk else {}
     out = []
     for metric, entries in pk.items():
@@ -90,32 +109,58 @@ def pk_tables(pk: dict[str, list], scheme: Any, scope: set[str] | None,
 
 
 def _options(roster: list[dict]) -> dict[str, list[str]]:
-    return {"shops": sorted({s for r in roster for s in _shops(r.get("shops"))}),
-            "teams": sorted({str(r["team"]) for r in roster if r.get("team")}),
-            "roles": sorted({str(r["role"]) for r in roster if r.get("role")})}
+    return {
+        "shops": sorted({s for r in roster for s in _shops(r.get("shops"))}),
+        "teams": sorted({str(r["team"]) for r in roster if r.get("team")}),
+        "roles": sorted({str(r["role"]) for r in roster if r.get("role")}),
+    }
 
 
 @router.get("/ranking")
-def ranking(request: Request, user: UserDep, st: StoreDep, period: PeriodDep,
-            scheme: str = DEFAULT_SCHEME, shop: str = "", team: str = "", role: str = "",
-            sort: str = "rank",
-            format: str = "") -> Response:  # noqa: A002 - the query name
+def ranking(
+    request: Request,
+    user: UserDep,
+    st: StoreDep,
+    period: PeriodDep,
+    scheme: str = DEFAULT_SCHEME,
+    shop: str = "",
+    team: str = "",
+    role: str = "",
+    sort: str = "rank",
+    format: str = "",
+) -> Response:  # noqa: A002 - the query name
     chosen = find_scheme(scheme)
     scope = visible_agents(user, st)
     lang = request_lang(request)
-    rows, pk, roster = cached(request, st, ("ranking", chosen.id, period),
-                              parse_period_text(period).end,
-                              lambda: ranked_rows(chosen, period, st))
+    rows, pk, roster = cached(
+        request,
+        st,
+        ("ranking", chosen.id, period),
+        parse_period_text(period).end,
+        lambda: ranked_rows(chosen, period, st),
+    )
     rows = sort_rows(apply_filters(rows, shop, team, role, scope), sort)
     if scope is not None:  # a lead or agent picks among what they may see
         roster = [r for r in roster if r["agent"] in scope]
     if format == "xlsx":
         columns = [(c, translate(HEADER_KEYS[c], lang)) for c in COLUMNS]
-        audit.record(st, user, "export", f"ranking scheme={chosen.id} period={period} "
-                                         f"rows={len(rows)}")
+        audit.record(
+            st, user, "export", f"ranking scheme={chosen.id} period={period} rows={len(rows)}"
+        )
         return xlsx_response(rows, columns, f"ranking_{chosen.id}_{period}", "ranking")
-    return render(request, "ranking.html", {
-        "period": period, "schemes": list_schemes(), "scheme": chosen, "rows": rows,
-        "filters": {"shop": shop, "team": team, "role": role, "sort": sort},
-        "options": _options(roster), "columns": COLUMNS, "header_keys": HEADER_KEYS,
-        "pk": pk_tables(pk, chosen, scope, lang), "sorts": SORTS})
+    return render(
+        request,
+        "ranking.html",
+        {
+            "period": period,
+            "schemes": list_schemes(),
+            "scheme": chosen,
+            "rows": rows,
+            "filters": {"shop": shop, "team": team, "role": role, "sort": sort},
+            "options": _options(roster),
+            "columns": COLUMNS,
+            "header_keys": HEADER_KEYS,
+            "pk": pk_tables(pk, chosen, scope, lang),
+            "sorts": SORTS,
+        },
+    )

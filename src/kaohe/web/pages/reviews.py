@@ -41,9 +41,11 @@ NOT_FOUND = "未找到该会话 / session not found"
 DEFAULT_PER_AGENT = 2
 DEFAULT_SHARE = 0.5
 MAX_OPTIONS = 21  # a scale with more steps is a number field, not a list
-INSERT = ("INSERT INTO qa_reviews (review_id, session, shop, buyer, agent, date, reviewer, "
-          "scorecard, item, score, passed, comment, reviewed_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)")
+INSERT = (
+    "INSERT INTO qa_reviews (review_id, session, shop, buyer, agent, date, reviewer, "
+    "scorecard, item, score, passed, comment, reviewed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)"
+)
 
 
 def mask_session(session: str | None, sees_pii: bool) -> str | None:
@@ -66,8 +68,9 @@ FROM ({messages}) GROUP BY shop, buyer, agent, session_start
 """
 
 
-def queue(st: Any, user: User, period: str, n: int, seed: int,
-          share: float) -> list[dict[str, Any]]:
+def queue(
+    st: Any, user: User, period: str, n: int, seed: int, share: float
+) -> list[dict[str, Any]]:
     """The sessions drawn for review among those of the agents the user may see."""
     from kaohe.qa.findings import flagged_sessions
     from kaohe.qa.sampling import sample_sessions
@@ -82,28 +85,39 @@ def queue(st: Any, user: User, period: str, n: int, seed: int,
     return _with_keys(st, chosen, period, sees_buyer_pii(user))
 
 
-def _with_keys(st: Any, chosen: pl.DataFrame, period: str,
-               sees_pii: bool) -> list[dict[str, Any]]:
+def _with_keys(st: Any, chosen: pl.DataFrame, period: str, sees_pii: bool) -> list[dict[str, Any]]:
     from kaohe.qa.findings import bounds
 
     agents = chosen["agent"].unique().to_list()
     start, end = bounds(parse_period(period), st)
     sql = SESSION_KEYS.format(messages=views.messages_sql("agent IN (SELECT unnest(?))"))
-    keys = {session_id(shop, buyer, agent, s0): (key, shop, buyer, agent, s0) for
-            shop, buyer, agent, s0, key in st.con.execute(sql, [agents, start, end]).fetchall()}
-    counts = dict(st.con.execute(
-        "SELECT session, count(DISTINCT review_id) FROM qa_reviews GROUP BY session").fetchall())
+    keys = {
+        session_id(shop, buyer, agent, s0): (key, shop, buyer, agent, s0)
+        for shop, buyer, agent, s0, key in st.con.execute(sql, [agents, start, end]).fetchall()
+    }
+    counts = dict(
+        st.con.execute(
+            "SELECT session, count(DISTINCT review_id) FROM qa_reviews GROUP BY session"
+        ).fetchall()
+    )
     out = []
     for row in chosen.iter_rows(named=True):
         found = keys.get(row["session"])
         if found is None:
             continue
         key, shop, buyer, agent, s0 = found
-        out.append({"key": key, "session": session_id(shop, views.shown_buyer(buyer, sees_pii),
-                                                      agent, s0),
-                    "agent": agent, "shop": shop, "day": views.when(row["day"]),
-                    "flagged": row["flagged"], "why": row["why"],
-                    "reviews": int(counts.get(row["session"], 0))})
+        out.append(
+            {
+                "key": key,
+                "session": session_id(shop, views.shown_buyer(buyer, sees_pii), agent, s0),
+                "agent": agent,
+                "shop": shop,
+                "day": views.when(row["day"]),
+                "flagged": row["flagged"],
+                "why": row["why"],
+                "reviews": int(counts.get(row["session"], 0)),
+            }
+        )
     return out
 
 
@@ -121,11 +135,13 @@ def calibration(st: Any, user: User) -> tuple[list[dict[str, Any]], str | None]:
     except UsageError as exc:
         return [], str(exc)
     pii = sees_buyer_pii(user)
-    return [{**r, "session": mask_session(r["session"], pii)}
-            for r in spread.iter_rows(named=True)], None
+    return [
+        {**r, "session": mask_session(r["session"], pii)} for r in spread.iter_rows(named=True)
+    ], None
 
 
 # ---------------------------------------------------------------- one review
+
 
 def session_or_404(st: Any, user: User, key: str) -> views.Session:
     session = views.session_by_key(st, key)
@@ -165,28 +181,56 @@ def existing_reviews(st: Any, session: views.Session) -> list[dict[str, Any]]:
     """The reviews already stored for the session, each with its score."""
     from kaohe.qa.review import review_scores
 
-    rows = st.con.execute("SELECT * FROM qa_reviews WHERE session = ? ORDER BY review_id, item",
-                          [session.id]).pl()
+    rows = st.con.execute(
+        "SELECT * FROM qa_reviews WHERE session = ? ORDER BY review_id, item", [session.id]
+    ).pl()
     if rows.is_empty():
         return []
     try:
         scored = review_scores(rows)
     except UsageError:
         return []
-    return [{"review_id": r["review_id"], "reviewer": r["reviewer"],
-             "scorecard": r["scorecard"], "score": r["score"], "passed": r["passed"]}
-            for r in scored.iter_rows(named=True)]
+    return [
+        {
+            "review_id": r["review_id"],
+            "reviewer": r["reviewer"],
+            "scorecard": r["scorecard"],
+            "score": r["score"],
+            "passed": r["passed"],
+        }
+        for r in scored.iter_rows(named=True)
+    ]
 
 
-def store_review(st: Any, user: User, session: views.Session, card: Any,
-                 ratings: dict[str, float | None], comment: str) -> str:
+def store_review(
+    st: Any,
+    user: User,
+    session: views.Session,
+    card: Any,
+    ratings: dict[str, float | None],
+    comment: str,
+) -> str:
     """qa_reviews rows, one per category (N/A as no score); then the stored review scores
     are refreshed when the library offers it. Returns the new review id."""
     review_id = f"web-{uuid.uuid4().hex[:12]}"
     now = datetime.now().replace(microsecond=0)
-    rows = [[review_id, session.id, session.shop, session.buyer, session.agent, session.day,
-             user.username, card.id, cat.id, ratings.get(cat.id), comment or None, now]
-            for cat in card.categories]
+    rows = [
+        [
+            review_id,
+            session.id,
+            session.shop,
+            session.buyer,
+            session.agent,
+            session.day,
+            user.username,
+            card.id,
+            cat.id,
+            ratings.get(cat.id),
+            comment or None,
+            now,
+        ]
+        for cat in card.categories
+    ]
     with st.transaction() as con:
         con.executemany(INSERT, rows)
     from kaohe.qa import reviews as reviews_module
@@ -197,8 +241,9 @@ def store_review(st: Any, user: User, session: views.Session, card: Any,
     return review_id
 
 
-def _form_context(st: Any, user: User, session: views.Session, card_id: str | None,
-                  params: dict[str, Any]) -> dict[str, Any]:
+def _form_context(
+    st: Any, user: User, session: views.Session, card_id: str | None, params: dict[str, Any]
+) -> dict[str, Any]:
     from kaohe.qa.review import list_scorecards
 
     cards = list_scorecards()  # presets only: a scorecard name is never a server path
@@ -206,19 +251,28 @@ def _form_context(st: Any, user: User, session: views.Session, card_id: str | No
     if card is None:
         raise UsageError(f"未知的评分表 / unknown scorecard {card_id!r}")
     pii = sees_buyer_pii(user)
-    return {"c": views.conversation(st, session, pii, params), "card": card,
-            "cards": [(c.id, c.name) for c in cards],
-            "options": {cat.id: scale_options(cat) for cat in card.categories},
-            "existing": existing_reviews(st, session), "key": session.key,
-            "period": session.start.strftime("%Y-%m"), "error": None, "saved": None,
-            "values": {}, "comment": ""}
+    return {
+        "c": views.conversation(st, session, pii, params),
+        "card": card,
+        "cards": [(c.id, c.name) for c in cards],
+        "options": {cat.id: scale_options(cat) for cat in card.categories},
+        "existing": existing_reviews(st, session),
+        "key": session.key,
+        "period": session.start.strftime("%Y-%m"),
+        "error": None,
+        "saved": None,
+        "values": {},
+        "comment": "",
+    }
 
 
 # ---------------------------------------------------------------- routes
 
+
 @router.get("/reviews")
-def reviews_page(request: Request, user: Allowed,
-                 st: views.StoreDep, period: views.PeriodDep) -> Response:
+def reviews_page(
+    request: Request, user: Allowed, st: views.StoreDep, period: views.PeriodDep
+) -> Response:
     query = request.query_params
     try:
         n = max(0, min(50, int(query.get("n") or DEFAULT_PER_AGENT)))
@@ -230,14 +284,23 @@ def reviews_page(request: Request, user: Allowed,
     spread, problem = calibration(st, user)
     if views.wants_xlsx(request):
         return _download(request, st, user, rows, spread, query.get("table") or "queue")
-    return render(request, "reviews.html",
-                  {"period": period, "rows": rows, "n": n, "seed": seed, "share": share,
-                   "spread": spread, "problem": problem})
+    return render(
+        request,
+        "reviews.html",
+        {
+            "period": period,
+            "rows": rows,
+            "n": n,
+            "seed": seed,
+            "share": share,
+            "spread": spread,
+            "problem": problem,
+        },
+    )
 
 
 @router.get("/reviews/{key}")
-def review_form(request: Request, key: str, user: Allowed,
-                st: views.StoreDep) -> Response:
+def review_form(request: Request, key: str, user: Allowed, st: views.StoreDep) -> Response:
     session = session_or_404(st, user, key)
     card_id = request.query_params.get("scorecard")
     try:
@@ -248,21 +311,22 @@ def review_form(request: Request, key: str, user: Allowed,
 
 
 @router.post("/reviews/{key}", dependencies=[Depends(csrf_protect)])
-async def submit_review(request: Request, key: str, user: Allowed,
-                        st: views.StoreDep) -> Response:
+async def submit_review(request: Request, key: str, user: Allowed, st: views.StoreDep) -> Response:
     from kaohe.qa.review import review_passes, score_review
 
     form = await request.form()
     session = session_or_404(st, user, key)
     try:
-        context = _form_context(st, user, session, str(form.get("scorecard") or "") or None,
-                                views.overrides(request))
+        context = _form_context(
+            st, user, session, str(form.get("scorecard") or "") or None, views.overrides(request)
+        )
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     card = context["card"]
     comment = str(form.get("comment") or "").strip()
-    context.update(values={c.id: str(form.get(f"cat_{c.id}") or "") for c in card.categories},
-                   comment=comment)
+    context.update(
+        values={c.id: str(form.get(f"cat_{c.id}") or "") for c in card.categories}, comment=comment
+    )
     try:
         ratings = ratings_from_form(card, form)
         score = score_review(card, ratings)
@@ -272,24 +336,46 @@ async def submit_review(request: Request, key: str, user: Allowed,
     review_id = store_review(st, user, session, card, ratings, comment)
     shown = session_id(session.shop, mask_buyer(session.buyer), session.agent, session.start)
     audit.record(st, user, "review", f"{review_id} {card.id} {shown} score={score}")
-    context.update(existing=existing_reviews(st, session), values={}, comment="",
-                   saved={"review_id": review_id, "score": score,
-                          "passed": None if score is None else review_passes(score,
-                                                                             card.pass_line)})
+    context.update(
+        existing=existing_reviews(st, session),
+        values={},
+        comment="",
+        saved={
+            "review_id": review_id,
+            "score": score,
+            "passed": None if score is None else review_passes(score, card.pass_line),
+        },
+    )
     return render(request, "review_form.html", context)
 
 
-def _download(request: Request, st: Any, user: User, rows: list[dict[str, Any]],
-              spread: list[dict[str, Any]], table: str) -> Response:
+def _download(
+    request: Request,
+    st: Any,
+    user: User,
+    rows: list[dict[str, Any]],
+    spread: list[dict[str, Any]],
+    table: str,
+) -> Response:
     lang = views.lang_of(request)
     t = lambda k: translate(k, lang)  # noqa: E731
     if table == "calibration":
-        cols = [("session", t("session.session")), ("reviewers", t("reviews.reviewers")),
-                ("min", t("reviews.min")), ("max", t("reviews.max")),
-                ("spread", t("reviews.spread")), ("mean", t("reviews.mean"))]
+        cols = [
+            ("session", t("session.session")),
+            ("reviewers", t("reviews.reviewers")),
+            ("min", t("reviews.min")),
+            ("max", t("reviews.max")),
+            ("spread", t("reviews.spread")),
+            ("mean", t("reviews.mean")),
+        ]
         return views.export(st, user, spread, cols, "calibration.xlsx", "calibration")
-    cols = [("session", t("session.session")), ("agent", t("common.agent")),
-            ("shop", t("common.shop")), ("day", t("reviews.day")),
-            ("flagged", t("reviews.flagged")), ("why", t("reviews.why")),
-            ("reviews", t("reviews.reviewed"))]
+    cols = [
+        ("session", t("session.session")),
+        ("agent", t("common.agent")),
+        ("shop", t("common.shop")),
+        ("day", t("reviews.day")),
+        ("flagged", t("reviews.flagged")),
+        ("why", t("reviews.why")),
+        ("reviews", t("reviews.reviewed")),
+    ]
     return views.export(st, user, rows, cols, "review_queue.xlsx", "review queue")

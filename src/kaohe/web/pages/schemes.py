@@ -44,9 +44,17 @@ def preset_scheme(scheme_id: str) -> Any:
 def presets() -> list[dict[str, Any]]:
     from kaohe.schemes import list_schemes
 
-    return [{"id": s.id, "name": s.name, "items": len(s.items), "max_total": s.max_total,
-             "grades": " / ".join(g.label for g in s.grades), "source": s.source}
-            for s in list_schemes()]
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "items": len(s.items),
+            "max_total": s.max_total,
+            "grades": " / ".join(g.label for g in s.grades),
+            "source": s.source,
+        }
+        for s in list_schemes()
+    ]
 
 
 def preview(st: Any, new: Any, current: Any, period: str) -> dict[str, Any]:
@@ -56,41 +64,65 @@ def preview(st: Any, new: Any, current: Any, period: str) -> dict[str, Any]:
     from kaohe.schemes.fetch import is_settled, score_period
 
     now, then = score_period(st, current, period), score_period(st, new, period)
-    return {"rows": compare(now, then), "current": current, "new": new,
-            "settled": is_settled(new, period) and is_settled(current, period),
-            "notes": [*now.notes, *then.notes]}
+    return {
+        "rows": compare(now, then),
+        "current": current,
+        "new": new,
+        "settled": is_settled(new, period) and is_settled(current, period),
+        "notes": [*now.notes, *then.notes],
+    }
 
 
 def config_error(exc: ConfigError, text: str) -> dict[str, Any]:
     """A scheme file's mistake for the page: file, line, field, message and the line itself."""
     lines = text.splitlines()
     shown = lines[exc.line - 1] if exc.line and 0 < exc.line <= len(lines) else None
-    return {"file": exc.file, "line": exc.line, "field": exc.field, "message": str(exc),
-            "source_line": shown}
+    return {
+        "file": exc.file,
+        "line": exc.line,
+        "field": exc.field,
+        "message": str(exc),
+        "source_line": shown,
+    }
 
 
 def _context(request: Request, period: str, **extra: Any) -> dict[str, Any]:
     query = request.query_params
-    return {"presets": presets(), "period": period, "scheme": query.get("scheme") or "",
-            "compare": query.get("compare") or current_scheme(request), "result": None,
-            "error": None, "invalid": None, "uploaded": None, **extra}
+    return {
+        "presets": presets(),
+        "period": period,
+        "scheme": query.get("scheme") or "",
+        "compare": query.get("compare") or current_scheme(request),
+        "result": None,
+        "error": None,
+        "invalid": None,
+        "uploaded": None,
+        **extra,
+    }
 
 
 @router.get("/schemes")
-def schemes_page(request: Request, user: Allowed,
-                 st: views.StoreDep, period: views.PeriodDep) -> Response:
+def schemes_page(
+    request: Request, user: Allowed, st: views.StoreDep, period: views.PeriodDep
+) -> Response:
     context = _context(request, period)
     if not context["scheme"] and views.wants_xlsx(request):
         lang = views.lang_of(request)
-        cols = [("id", "id"), ("name", translate("common.name", lang)),
-                *[(k, translate(f"schemes.{k}", lang))
-                  for k in ("items", "max_total", "grades", "source")]]
+        cols = [
+            ("id", "id"),
+            ("name", translate("common.name", lang)),
+            *[
+                (k, translate(f"schemes.{k}", lang))
+                for k in ("items", "max_total", "grades", "source")
+            ],
+        ]
         return views.export(st, user, context["presets"], cols, "schemes.xlsx", "presets")
     if not context["scheme"]:
         return render(request, "schemes.html", context)
     try:
-        result = preview(st, preset_scheme(context["scheme"]), preset_scheme(context["compare"]),
-                         period)
+        result = preview(
+            st, preset_scheme(context["scheme"]), preset_scheme(context["compare"]), period
+        )
     except KaoheError as exc:
         return render(request, "schemes.html", {**context, "error": str(exc)}, status=400)
     if views.wants_xlsx(request):
@@ -99,9 +131,14 @@ def schemes_page(request: Request, user: Allowed,
 
 
 @router.post("/schemes", dependencies=[Depends(csrf_protect)])
-def upload_scheme(request: Request, user: Allowed, st: views.StoreDep,
-                  file: Annotated[UploadFile, File()], compare: Annotated[str, Form()] = "",
-                  period: Annotated[str, Form()] = "") -> Response:
+def upload_scheme(
+    request: Request,
+    user: Allowed,
+    st: views.StoreDep,
+    file: Annotated[UploadFile, File()],
+    compare: Annotated[str, Form()] = "",
+    period: Annotated[str, Form()] = "",
+) -> Response:
     from kaohe.schemes import parse_scheme_text
 
     chosen = period.strip() or period_param(request, st)
@@ -112,34 +149,54 @@ def upload_scheme(request: Request, user: Allowed, st: views.StoreDep,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return render(request, "schemes.html",
-                      {**context, "error": f"{name}: 不是 UTF-8 文本 / not UTF-8 text"}, status=400)
+        return render(
+            request,
+            "schemes.html",
+            {**context, "error": f"{name}: 不是 UTF-8 文本 / not UTF-8 text"},
+            status=400,
+        )
     if len(data) > MAX_UPLOAD:
-        return render(request, "schemes.html",
-                      {**context, "error": f"{name}: 文件过大 / file too large"}, status=400)
+        return render(
+            request,
+            "schemes.html",
+            {**context, "error": f"{name}: 文件过大 / file too large"},
+            status=400,
+        )
     try:
         new = parse_scheme_text(text, name)
     except ConfigError as exc:
-        return render(request, "schemes.html",
-                      {**context, "invalid": config_error(exc, text)}, status=400)
+        return render(
+            request, "schemes.html", {**context, "invalid": config_error(exc, text)}, status=400
+        )
     try:
         result = preview(st, new, preset_scheme(context["compare"]), chosen)
     except KaoheError as exc:
         return render(request, "schemes.html", {**context, "error": str(exc)}, status=400)
-    return render(request, "schemes.html",
-                  {**context, "result": result, "uploaded": name, "scheme": new.id})
+    return render(
+        request, "schemes.html", {**context, "result": result, "uploaded": name, "scheme": new.id}
+    )
 
 
-def _download(request: Request, st: Any, user: User, result: dict[str, Any],
-              period: str) -> Response:
+def _download(
+    request: Request, st: Any, user: User, result: dict[str, Any], period: str
+) -> Response:
     lang = views.lang_of(request)
     t = lambda key: translate(key, lang)  # noqa: E731
     current, new = result["current"], result["new"]
-    cols = [("agent", t("common.agent")), ("name", t("common.name")),
-            ("total_a", f"{current.name} {t('schemes.total')}"),
-            ("grade_a", f"{current.name} {t('schemes.grade')}"),
-            ("total_b", f"{new.name} {t('schemes.total')}"),
-            ("grade_b", f"{new.name} {t('schemes.grade')}"),
-            ("difference", t("schemes.difference"))]
-    return views.export(st, user, result["rows"], cols,
-                        f"scheme_{new.id}_vs_{current.id}_{period}.xlsx", "scheme preview")
+    cols = [
+        ("agent", t("common.agent")),
+        ("name", t("common.name")),
+        ("total_a", f"{current.name} {t('schemes.total')}"),
+        ("grade_a", f"{current.name} {t('schemes.grade')}"),
+        ("total_b", f"{new.name} {t('schemes.total')}"),
+        ("grade_b", f"{new.name} {t('schemes.grade')}"),
+        ("difference", t("schemes.difference")),
+    ]
+    return views.export(
+        st,
+        user,
+        result["rows"],
+        cols,
+        f"scheme_{new.id}_vs_{current.id}_{period}.xlsx",
+        "scheme preview",
+    )
