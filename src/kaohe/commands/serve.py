@@ -20,14 +20,18 @@ def require_store(db: str) -> None:
 
 
 def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = False) -> None:
-    """Open the store, warn when nobody can log in, print the URL and serve until stopped."""
+    """Open the store, warn when nobody can log in, print the URL and serve until stopped
+    (Ctrl+C or SIGTERM: running requests get [server] shutdown_s, then the store is
+    released)."""
     import uvicorn
 
     from kaohe.web.app import close_app, create_app
+    from kaohe.web.server import guarded_protocol
     from kaohe.web.users import count_users
 
     require_store(db)
     app = create_app(db, config=config, https_only=https_only)
+    settings = app.state.server
     if count_users(app.state.store) == 0:
         click.echo(
             "警告 / warning: 还没有网页用户，无法登录 / no web user yet: "
@@ -36,10 +40,42 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
         )
     click.echo(f"kaohe 网页 / web: http://{host}:{port}/  (Ctrl+C 停止 / to stop)")
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            http=guarded_protocol(settings),
+            proxy_headers=False,  # the app believes forwarded headers from trusted_proxies only
+            limit_concurrency=settings.max_connections,
+            timeout_keep_alive=int(settings.keep_alive_s),
+            timeout_graceful_shutdown=int(settings.shutdown_s),
+        )
+    )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server.run()
     finally:
         close_app(app)
+    _exit_if_stuck(settings.shutdown_s)
+
+
+def _exit_if_stuck(grace: float) -> None:
+    """After the store is closed, a page thread may still sit in an interrupted query:
+    give the threads `grace` seconds, then leave without waiting for them."""
+    import os
+    import time
+
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        main = threading.main_thread()
+        if not [
+            t for t in threading.enumerate() if t is not main and t.is_alive() and not t.daemon
+        ]:
+            return
+        time.sleep(0.1)
+    click.echo("停止 / stopped (threads still busy were abandoned)", err=True)
+    os._exit(0)
 
 
 def _warm(app: Any) -> None:
