@@ -89,7 +89,7 @@ def add_user(
     return User(username, role, agent, team)
 
 
-def _require(store: Any, username: str) -> None:
+def require_user(store: Any, username: str) -> None:
     """NotFoundError (with a "did you mean") unless the user exists, enabled or not."""
     import difflib
 
@@ -105,7 +105,7 @@ def set_password(store: Any, username: str, password: str) -> int:
     from kaohe.web import sessions
 
     _check_password(password)
-    _require(store, username)
+    require_user(store, username)
     store.con.execute(
         "UPDATE web_users SET password_hash = ? WHERE username = ?",
         [_hasher.hash(password), username],
@@ -118,7 +118,7 @@ def set_disabled(store: Any, username: str, disabled: bool) -> int:
     ended."""
     from kaohe.web import sessions
 
-    _require(store, username)
+    require_user(store, username)
     store.con.execute("UPDATE web_users SET disabled = ? WHERE username = ?", [disabled, username])
     return sessions.end_user(store, username) if disabled else 0
 
