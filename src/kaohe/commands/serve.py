@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,17 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
             timeout_graceful_shutdown=int(settings.shutdown_s),
         )
     )
+    # uvicorn re-raises SIGTERM once it has shut down: with the default handler that would
+    # kill the process before the store is closed, so the re-raised signal lands here instead
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: None) if on_main else None
     try:
         server.run()
     finally:
         close_app(app)
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
+    click.echo("已停止，数据库已释放 / stopped, the store is released", err=True)
     _exit_if_stuck(settings.shutdown_s)
 
 
