@@ -54,35 +54,39 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
             timeout_graceful_shutdown=int(settings.shutdown_s),
         )
     )
-    # uvicorn re-raises SIGTERM once it has shut down: with the default handler that would
-    # kill the process before the store is closed, so the re-raised signal lands here instead
+    # uvicorn re-raises SIGTERM / SIGINT once it has shut down: with the default handlers that
+    # would kill the process before the store is closed, so the re-raised signal lands here
     on_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda *_: None) if on_main else None
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in stops} if on_main else {}
     try:
         server.run()
     finally:
         close_app(app)
-        if on_main:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     click.echo("已停止，数据库已释放 / stopped, the store is released", err=True)
-    _exit_if_stuck(settings.shutdown_s)
+    _leave(settings.shutdown_s)
 
 
-def _exit_if_stuck(grace: float) -> None:
-    """After the store is closed, a page thread may still sit in an interrupted query:
-    give the threads `grace` seconds, then leave without waiting for them."""
+def _leave(grace: float) -> None:
+    """End the process once the store is closed. Page threads get `grace` seconds to finish
+    an interrupted query; then the process exits without the interpreter's final clean-up,
+    in which native thread pools left by the pages (Arrow's, DuckDB's) can abort it."""
     import os
+    import sys
     import time
 
+    main = threading.main_thread()
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        main = threading.main_thread()
         if not [
             t for t in threading.enumerate() if t is not main and t.is_alive() and not t.daemon
         ]:
-            return
+            break
         time.sleep(0.1)
-    click.echo("停止 / stopped (threads still busy were abandoned)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)
 
 
@@ -92,7 +96,8 @@ def _warm(app: Any) -> None:
     try:
         warm(app)
     except Exception as exc:  # noqa: BLE001 - the pages compute on demand all the same
-        click.echo(f"预计算失败 / warm-up skipped: {exc}", err=True)
+        if not app.state.readers.closed:  # (stopping the server interrupts it: no news)
+            click.echo(f"预计算失败 / warm-up skipped: {exc}", err=True)
 
 
 @click.command("serve")

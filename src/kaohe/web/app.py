@@ -9,7 +9,6 @@ import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -193,10 +192,7 @@ def close_app(app: FastAPI) -> None:
     readers, then close the store: the DuckDB file lock is released."""
     settings: ServerSettings = app.state.server
     app.state.writer.close(settings.shutdown_s)
-    app.state.readers.close()
-    store: Any = app.state.store
-    try:
-        store.con.interrupt()
-    except Exception:  # noqa: BLE001, S110 - nothing was running
-        pass
-    store.close()
+    app.state.readers.close(settings.shutdown_s)
+    if app.state.readers.busy:
+        return  # a thread still runs a query: the store goes with the process, not under it
+    app.state.store.close()

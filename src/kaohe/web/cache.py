@@ -101,8 +101,5 @@ def warm(app: Any) -> None:
     from kaohe.web.deps import default_period
     from kaohe.web.pages.overview import cached_checks
 
-    st = app.state.store.cursor()
-    try:
+    with app.state.readers.extra() as st:  # closing the app interrupts it
         cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
-    finally:
-        st.close()

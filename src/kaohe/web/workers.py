@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from kaohe.store import Store
@@ -29,22 +31,30 @@ class PoolClosed(RuntimeError):
 
 
 class ReadPool:
-    """`size` connections to the store, each lent to one request at a time."""
+    """`size` connections to the store, each lent to one request at a time; extra() lends
+    one more for background work (the warm-up). close() interrupts what runs and closes every
+    connection once it is given back."""
 
     def __init__(self, store: Store, size: int) -> None:
-        self._lock = threading.Lock()
-        self._all = [store.cursor() for _ in range(size)]
-        self._free = list(self._all)
+        self._store = store
+        self._lock = threading.Condition()
+        self._pooled = [store.cursor() for _ in range(size)]
+        self._free = list(self._pooled)
+        self._lent: list[Store] = []
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[Store]]] = deque()
         self._closed = False
 
     @property
     def size(self) -> int:
-        return len(self._all)
+        return len(self._pooled)
 
     @property
     def waiting(self) -> int:
         return len(self._waiters)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     async def acquire(self, timeout: float) -> Store:
         """A free connection, waiting at most `timeout` seconds (TimeoutError after)."""
@@ -52,7 +62,9 @@ class ReadPool:
             if self._closed:
                 raise PoolClosed("the server is shutting down")
             if self._free:
-                return self._free.pop()
+                store = self._free.pop()
+                self._lent.append(store)
+                return store
             loop = asyncio.get_running_loop()
             waiter: asyncio.Future[Store] = loop.create_future()
             self._waiters.append((loop, waiter))
@@ -64,18 +76,24 @@ class ReadPool:
             raise
 
     def release(self, store: Store) -> None:
-        """Give a connection back: to the longest waiter, else to the free list."""
+        """Give a connection back: to the longest waiter, else to the free list (closed when
+        the pool is)."""
         with self._lock:
-            if self._closed:
+            if not self._closed and store in self._pooled:
+                while self._waiters:
+                    loop, waiter = self._waiters.popleft()
+                    try:
+                        loop.call_soon_threadsafe(self._deliver, waiter, store)
+                        return
+                    except RuntimeError:  # that request's event loop is gone
+                        continue
+                self._lent.remove(store)
+                self._free.append(store)
                 return
-            while self._waiters:
-                loop, waiter = self._waiters.popleft()
-                try:
-                    loop.call_soon_threadsafe(self._deliver, waiter, store)
-                    return
-                except RuntimeError:  # that request's event loop is gone
-                    continue
-            self._free.append(store)
+            if store in self._lent:
+                self._lent.remove(store)
+            self._lock.notify_all()
+        _close(store)
 
     def _deliver(self, waiter: asyncio.Future[Store], store: Store) -> None:
         if waiter.done():  # timed out or cancelled meanwhile: the next one gets it
@@ -83,18 +101,46 @@ class ReadPool:
         else:
             waiter.set_result(store)
 
-    def close(self) -> None:
-        """Stop lending, interrupt running queries and close every connection."""
+    @contextmanager
+    def extra(self) -> Iterator[Store]:
+        """One more connection, outside the pool's size, for background work."""
+        with self._lock:
+            if self._closed:
+                raise PoolClosed("the server is shutting down")
+            store = self._store.cursor()
+            self._lent.append(store)
+        try:
+            yield store
+        finally:
+            self.release(store)
+
+    def close(self, grace: float) -> None:
+        """Stop lending, interrupt running queries, close the free connections now and the
+        lent ones as they come back (waiting at most `grace` seconds for them)."""
         with self._lock:
             self._closed = True
             waiters, self._waiters = list(self._waiters), deque()
+            free, self._free = self._free, []
+            lent = list(self._lent)
         for loop, waiter in waiters:
             try:
                 loop.call_soon_threadsafe(_fail, waiter)
             except RuntimeError:
                 pass
-        for store in self._all:
-            _interrupt_and_close(store)
+        for store in lent:
+            _interrupt(store)
+        for store in free:
+            _close(store)
+        deadline = time.monotonic() + grace
+        with self._lock:
+            while self._lent and time.monotonic() < deadline:
+                self._lock.wait(timeout=0.1)
+
+    @property
+    def busy(self) -> int:
+        """Connections still lent (after close: still running, not closed)."""
+        with self._lock:
+            return len(self._lent)
 
 
 def _fail(waiter: asyncio.Future[Store]) -> None:
@@ -102,11 +148,14 @@ def _fail(waiter: asyncio.Future[Store]) -> None:
         waiter.set_exception(PoolClosed("the server is shutting down"))
 
 
-def _interrupt_and_close(store: Store) -> None:
+def _interrupt(store: Store) -> None:
     try:
         store.con.interrupt()
     except Exception:  # noqa: BLE001, S110 - nothing was running
         pass
+
+
+def _close(store: Store) -> None:
     try:
         store.close()
     except Exception:  # noqa: BLE001, S110 - closed already
@@ -174,9 +223,7 @@ class Writer:
         self._jobs.put(_STOP)
         self._thread.join(timeout)
         if self._thread.is_alive():
-            try:
-                self._store.con.interrupt()
-            except Exception:  # noqa: BLE001, S110
-                pass
+            _interrupt(self._store)
             self._thread.join(timeout)
-        _interrupt_and_close(self._store)
+        if not self._thread.is_alive():  # never close a connection a thread still uses
+            _close(self._store)
