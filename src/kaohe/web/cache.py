@@ -80,7 +80,7 @@ class ResultCache:
 def results_cache(app: Any) -> ResultCache:
     state = app.state
     cache = getattr(state, "results_cache", None)
-    if cache is None:
+    if not isinstance(cache, ResultCache):
         cache = state.results_cache = ResultCache()
     return cache
 

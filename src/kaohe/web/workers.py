@@ -78,6 +78,7 @@ class ReadPool:
     def release(self, store: Store) -> None:
         """Give a connection back: to the longest waiter, else to the free list (closed when
         the pool is)."""
+        settle(store)
         with self._lock:
             if not self._closed and store in self._pooled:
                 while self._waiters:
@@ -141,6 +142,16 @@ class ReadPool:
         """Connections still lent (after close: still running, not closed)."""
         with self._lock:
             return len(self._lent)
+
+
+def settle(store: Store) -> None:
+    """End whatever the connection left open: a result not read to its end keeps its
+    transaction, and the snapshot it holds makes other connections' delete-then-insert of the
+    same key fail (DuckDB); a stray BEGIN is rolled back."""
+    try:
+        store.con.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001, S110 - "no transaction is active": the usual case
+        pass
 
 
 def _fail(waiter: asyncio.Future[Store]) -> None:
@@ -209,6 +220,8 @@ class Writer:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                settle(self._store)
 
     def close(self, timeout: float) -> None:
         """Finish the job under way (waiting at most `timeout` s), drop the queued ones."""
