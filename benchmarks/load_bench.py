@@ -187,7 +187,13 @@ async def main_async(
         httpx.AsyncClient(base_url=base, timeout=120, limits=limits) for _ in range(args.users)
     ]
     try:
-        await asyncio.gather(*(log_in(c) for c in clients))
+        gate = asyncio.Semaphore(4)  # argon2 per login: log the users in a few at a time
+
+        async def gated(client: httpx.AsyncClient) -> None:
+            async with gate:
+                await log_in(client)
+
+        await asyncio.gather(*(gated(c) for c in clients))
         began = time.monotonic()
         for path in dict.fromkeys(paths):  # one visit each: a server that has been up
             await clients[0].get(path)
