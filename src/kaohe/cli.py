@@ -64,12 +64,27 @@ class KaoheGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - last resort: no traceback without --debug
             if debug:
                 raise
+            known = _store_problem(exc, ctx)
+            if known is not None:
+                click.echo(f"错误 / error: {known}", err=True)
+                ctx.exit(known.exit_code)
             click.echo(
                 f"内部错误 / internal error: {type(exc).__name__}: {exc} "
                 "(run with --debug for details)",
                 err=True,
             )
             ctx.exit(70)
+
+
+def _store_problem(exc: Exception, ctx: click.Context) -> KaoheError | None:
+    """A DuckDB failure of the store itself (busy, read-only, damaged) met after opening it:
+    the same one line and exit code as on opening (kaohe.store.store_error)."""
+    if not type(exc).__module__.lstrip("_").startswith("duckdb"):
+        return None
+    from kaohe.store import store_error
+
+    config = getattr(ctx.obj, "config", None)
+    return store_error(exc, getattr(config, "db", "") or "")
 
 
 @click.group(cls=KaoheGroup, context_settings={"help_option_names": ["-h", "--help"]})

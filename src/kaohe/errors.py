@@ -6,6 +6,9 @@ EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_NOT_FOUND = 2
 EXIT_REJECTED = 3
+EXIT_STORE_BUSY = 4  # another process holds the store (a second import, a running server)
+EXIT_STORE_READ_ONLY = 5  # the store cannot be written (read-only file or file system)
+EXIT_STORE_DAMAGED = 6  # the store or its write-ahead log is truncated or corrupt
 
 
 class KaoheError(Exception):
@@ -38,3 +41,12 @@ class ConfigError(KaoheError):
 
 class NotFoundError(KaoheError):
     exit_code = EXIT_NOT_FOUND
+
+
+class StoreError(KaoheError):
+    """The store cannot be opened or used as asked: busy, read-only or damaged (each with its
+    own exit code, set per instance)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -3,15 +3,23 @@ and a schema version with forward migrations."""
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from kaohe.errors import (
+    EXIT_STORE_BUSY,
+    EXIT_STORE_DAMAGED,
+    EXIT_STORE_READ_ONLY,
+    StoreError,
+)
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 11
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -120,6 +128,16 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_11(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 11: server-side login sessions (the hash of each cookie's session id, so that
+    logout, a password change, disabling a user and "sign out everywhere" end them); the
+    cookie-signing secret leaves the store for a key file (kaohe.web.sessions)."""
+    con.execute("""CREATE TABLE IF NOT EXISTS web_sessions (
+        sid_hash VARCHAR PRIMARY KEY, username VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL, ip VARCHAR)""")
+    con.execute("DELETE FROM web_settings WHERE key = 'session_secret'")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -128,6 +146,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    11: _migrate_11,
 }
 
 
@@ -148,7 +167,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
     current = schema_version(con)
-    for version in range(current + 1, target + 1):
+    # numbers 8-10 belong to branches developed in parallel: a missing number is skipped
+    for version in sorted(v for v in MIGRATIONS if current < v <= target):
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[version](con)
@@ -160,8 +180,72 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
     return max(current, target)
 
 
+BUSY_MARKS = ("Could not set lock", "Conflicting lock")
+READ_ONLY_MARKS = ("Read-only file system", "Permission denied", "read-only mode")
+DAMAGED_MARKS = (
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+    "Corrupt",
+    "replaying WAL",
+    "checksum",
+    "database file is corrupted",
+)
+
+
+def _holder(text: str) -> str:
+    """' (PID 123: kaohe serve …)' from DuckDB's lock message, as far as /proc tells."""
+    found = re.search(r"PID (\d+)", text)
+    if not found:
+        return ""
+    try:
+        raw = Path(f"/proc/{found.group(1)}/cmdline").read_bytes()
+        command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    except OSError:
+        command = ""
+    return f" (PID {found.group(1)}{': ' + command[:120] if command else ''})"
+
+
+def store_error(exc: BaseException, path: str) -> StoreError | None:
+    """One clear line (and exit code) for a DuckDB failure of the store itself: busy,
+    read-only or damaged; None for any other error."""
+    text = str(exc)
+    if any(mark in text for mark in BUSY_MARKS):
+        return StoreError(
+            f"数据库正被另一个进程使用 / the store is in use by another process{_holder(text)}: "
+            f"{path} (等它结束，或先停止 kaohe serve / wait for it to finish, or stop kaohe serve)",
+            EXIT_STORE_BUSY,
+        )
+    if any(mark in text for mark in READ_ONLY_MARKS):
+        return StoreError(
+            f"数据库不可写 / the store cannot be written (read-only file or file system): {path} "
+            "(检查文件权限或换一个可写的位置 / "
+            "check its permissions or move it somewhere writable)",
+            EXIT_STORE_READ_ONLY,
+        )
+    if any(mark in text for mark in DAMAGED_MARKS):
+        wal = "WAL" in text
+        what = f"预写日志 {path}.wal / its write-ahead log" if wal else "数据库文件 / the file"
+        advice = (
+            f"移走 {path}.wal 可回到上次检查点（之后的修改丢失）/ move {path}.wal aside to open "
+            "the store as of its last checkpoint (later changes are lost), or restore a backup"
+            if wal
+            else "请从备份恢复 / restore it from a backup"
+        )
+        return StoreError(
+            f"数据库已损坏 / the store is damaged: {what} is truncated or corrupt: {path} "
+            f"({advice})",
+            EXIT_STORE_DAMAGED,
+        )
+    return None
+
+
 class Store:
-    """A DuckDB file (or ':memory:') with the kaohe schema, migrated on open."""
+    """A DuckDB file (or ':memory:') with the kaohe schema, migrated on open.
+
+    One Store per process opens the database; `cursor()` gives each further thread its own
+    connection to it (DuckDB: one connection per thread, made with `con.cursor()`). Every
+    transaction of the process takes one write lock, so writers run one at a time while
+    readers go on reading their snapshot."""
 
     def __init__(
         self,
@@ -170,13 +254,34 @@ class Store:
         memory_limit: str | None = None,
     ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         config = {"memory_limit": memory_limit} if memory_limit else {}
-        self.con = duckdb.connect(self.path, read_only=read_only, config=config)
-        if not read_only:
-            migrate(self.con)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+            if not read_only:
+                migrate(self.con)
+        except duckdb.Error as exc:
+            raise (store_error(exc, self.path) or exc) from None
+        self.write_lock = threading.RLock()
+
+    def cursor(self) -> Store:
+        """Another connection to this database for one thread at a time, sharing the write
+        lock; close it when done (closing it leaves the database open)."""
+        view = Store.__new__(Store)
+        view.path, view.read_only = self.path, self.read_only
+        view.con = self.con.cursor()
+        view.write_lock = self.write_lock
+        return view
 
     def close(self) -> None:
         self.con.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the process's write lock: for a check-then-write that must not interleave
+        with another writer (the lock is re-entrant, so transaction() inside is fine)."""
+        with self.write_lock:
+            yield
 
     def __enter__(self) -> Store:
         return self
@@ -186,14 +291,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: used per imported file, so a crash leaves the store as before."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+        """All or nothing: used per imported file, so a crash leaves the store as before.
+        Writers of one process take turns (the write lock)."""
+        with self.write_lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
 
     def count(self, table: str) -> int:
         return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])

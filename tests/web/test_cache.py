@@ -32,11 +32,11 @@ def test_computed_once_until_an_import_changes_the_version():
 
 def test_warm_computes_the_default_periods_checks(app, monkeypatch):
     from kaohe.compliance import check
-    from kaohe.web.cache import warm
+    from kaohe.web.cache import ResultCache, warm
 
     calls = []
     monkeypatch.setattr(check, "run_checks", lambda st, period: calls.append(period) or [])
-    app.state.results_cache = {}
+    app.state.results_cache = ResultCache()
     warm(app)
     assert calls == ["2026-10"]  # the demo's default period
     assert any(key[0] == ("compliance", "2026-10") for key in app.state.results_cache)

@@ -98,3 +98,36 @@ def test_users_on_a_missing_store(tmp_path):
     result = run("--db", str(tmp_path / "none.duckdb"), "users", "list")
     assert result.exit_code == 2
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_disable_enable_signout_and_rotate_secret(db):
+    import stat
+
+    from kaohe.web import sessions
+
+    assert (
+        run(
+            "--db", db, "users", "add", "amy", "--role", "admin", "--password", "password-1"
+        ).exit_code
+        == 0
+    )
+    with Store(db) as st:
+        sid = sessions.start(st, "amy", hours=1)
+    assert run("--db", db, "users", "signout", "amy").exit_code == 0
+    with Store(db) as st:
+        assert sessions.user_of(st, sid) is None
+        sid = sessions.start(st, "amy", hours=1)
+    assert run("--db", db, "users", "disable", "amy").exit_code == 0
+    with Store(db) as st:
+        assert sessions.user_of(st, sid) is None and users.get_user(st, "amy") is None
+    assert run("--db", db, "users", "enable", "amy").exit_code == 0
+    with Store(db) as st:
+        assert users.get_user(st, "amy") is not None
+    missing = run("--db", db, "users", "disable", "amx")
+    assert missing.exit_code == 2 and "did you mean 'amy'" in missing.output
+    assert run("--db", db, "users", "signout").exit_code == 1  # a name or --all
+    key = Path(f"{db}.key")
+    assert run("--db", db, "users", "rotate-secret").exit_code == 0
+    first = key.read_text()
+    assert run("--db", db, "users", "rotate-secret").exit_code == 0
+    assert key.read_text() != first and stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,18 @@ def require_store(db: str) -> None:
 
 
 def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = False) -> None:
-    """Open the store, warn when nobody can log in, print the URL and serve until stopped."""
+    """Open the store, warn when nobody can log in, print the URL and serve until stopped
+    (Ctrl+C or SIGTERM: running requests get [server] shutdown_s, then the store is
+    released)."""
     import uvicorn
 
     from kaohe.web.app import close_app, create_app
+    from kaohe.web.server import guarded_protocol
     from kaohe.web.users import count_users
 
     require_store(db)
     app = create_app(db, config=config, https_only=https_only)
+    settings = app.state.server
     if count_users(app.state.store) == 0:
         click.echo(
             "警告 / warning: 还没有网页用户，无法登录 / no web user yet: "
@@ -36,10 +41,53 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
         )
     click.echo(f"kaohe 网页 / web: http://{host}:{port}/  (Ctrl+C 停止 / to stop)")
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            http=guarded_protocol(settings),
+            proxy_headers=False,  # the app believes forwarded headers from trusted_proxies only
+            limit_concurrency=settings.max_connections,
+            timeout_keep_alive=int(settings.keep_alive_s),
+            timeout_graceful_shutdown=int(settings.shutdown_s),
+        )
+    )
+    # uvicorn re-raises SIGTERM / SIGINT once it has shut down: with the default handlers that
+    # would kill the process before the store is closed, so the re-raised signal lands here
+    on_main = threading.current_thread() is threading.main_thread()
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in stops} if on_main else {}
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server.run()
     finally:
         close_app(app)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("已停止，数据库已释放 / stopped, the store is released", err=True)
+    _leave(settings.shutdown_s)
+
+
+def _leave(grace: float) -> None:
+    """End the process once the store is closed. Page threads get `grace` seconds to finish
+    an interrupted query; then the process exits without the interpreter's final clean-up,
+    in which native thread pools left by the pages (Arrow's, DuckDB's) can abort it."""
+    import os
+    import sys
+    import time
+
+    main = threading.main_thread()
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not [
+            t for t in threading.enumerate() if t is not main and t.is_alive() and not t.daemon
+        ]:
+            break
+        time.sleep(0.1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _warm(app: Any) -> None:
@@ -48,7 +96,8 @@ def _warm(app: Any) -> None:
     try:
         warm(app)
     except Exception as exc:  # noqa: BLE001 - the pages compute on demand all the same
-        click.echo(f"预计算失败 / warm-up skipped: {exc}", err=True)
+        if not app.state.readers.closed:  # (stopping the server interrupts it: no news)
+            click.echo(f"预计算失败 / warm-up skipped: {exc}", err=True)
 
 
 @click.command("serve")

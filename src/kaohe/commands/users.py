@@ -1,4 +1,5 @@
-"""`kaohe users add|list|passwd`: accounts of the web app (spec: issue 8)."""
+"""`kaohe users add|list|passwd|disable|enable|signout|rotate-secret`: accounts and sessions of
+the web app (spec: issue 8; sessions and the key file: issue 16, kaohe.web.sessions)."""
 
 from __future__ import annotations
 
@@ -71,11 +72,86 @@ def list_(obj: Any) -> None:
 @click.option("--password", default=None, help="new password (prompted when omitted)")
 @click.pass_obj
 def passwd(obj: Any, name: str, password: str | None) -> None:
-    """Set a user's password."""
+    """Set a user's password (ends all of the user's sessions)."""
     from kaohe.web.users import set_password
 
     require_store(obj.config.db)
     secret = _password(password)
     with obj.open_store() as st:
-        set_password(st, name, secret)
-    click.echo(f"已修改密码 / password changed: {name}")
+        ended = set_password(st, name, secret)
+    click.echo(f"已修改密码 / password changed: {name} (结束会话 / sessions ended: {ended})")
+
+
+@command.command("disable")
+@click.argument("name")
+@click.pass_obj
+def disable(obj: Any, name: str) -> None:
+    """Disable a user and end all of their sessions."""
+    from kaohe.web.users import set_disabled
+
+    require_store(obj.config.db)
+    with obj.open_store() as st:
+        ended = set_disabled(st, name, True)
+    click.echo(f"已停用 / disabled: {name} (结束会话 / sessions ended: {ended})")
+
+
+@command.command("enable")
+@click.argument("name")
+@click.pass_obj
+def enable(obj: Any, name: str) -> None:
+    """Enable a disabled user again."""
+    from kaohe.web.users import set_disabled
+
+    require_store(obj.config.db)
+    with obj.open_store() as st:
+        set_disabled(st, name, False)
+    click.echo(f"已启用 / enabled: {name}")
+
+
+@command.command("signout")
+@click.argument("name", required=False)
+@click.option("--all", "everyone", is_flag=True, help="sign every user out")
+@click.pass_obj
+def signout(obj: Any, name: str | None, everyone: bool) -> None:
+    """Sign a user (or --all users) out everywhere: their cookies stop working."""
+    from kaohe.errors import UsageError
+    from kaohe.web import sessions
+    from kaohe.web.users import require_user
+
+    if bool(name) == everyone:
+        raise UsageError("给出用户名或 --all / give a NAME or --all")
+    require_store(obj.config.db)
+    with obj.open_store() as st:
+        if everyone:
+            ended = sessions.end_all(st)
+        else:
+            require_user(st, name)
+            ended = sessions.end_user(st, name)
+    click.echo(f"已退出登录 / signed out: {name or 'all'} (结束会话 / sessions ended: {ended})")
+
+
+@command.command("rotate-secret")
+@click.pass_obj
+def rotate_secret(obj: Any) -> None:
+    """Write a new cookie-signing key (<store>.key, mode 0600): every login cookie signed with
+    the old key stops working; a running server picks the new key up at its next request."""
+    import os
+
+    from kaohe.web.server import server_settings
+    from kaohe.web.sessions import SECRET_ENV, key_path, write_key
+
+    path = key_path(obj.config.db, server_settings(obj.config).secret_file)
+    if path is None:
+        from kaohe.errors import UsageError
+
+        raise UsageError("内存数据库没有密钥文件 / an in-memory store has no key file")
+    write_key(path)
+    click.echo(
+        f"已更换会话密钥 / new session key: {path} (所有人需重新登录 / everyone logs in again)"
+    )
+    if os.environ.get(SECRET_ENV):
+        click.echo(
+            f"注意 / note: ${SECRET_ENV} 已设置并优先于密钥文件 / "
+            "is set and wins over the key file",
+            err=True,
+        )

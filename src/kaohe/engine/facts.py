@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import Any
 
@@ -271,9 +272,12 @@ def answer_parts(
 def _writable_fresh(store: Any, period: Period | None) -> bool:
     """Bring the facts of the period up to date; False when the store cannot be written."""
     try:
-        stale = stale_days(store, period)
-        if stale:
-            refresh_facts(store, stale)
+        if stale_days(store, period):
+            # one writer at a time; another thread may have refreshed them while we waited
+            with getattr(store, "writing", nullcontext)():
+                stale = stale_days(store, period)
+                if stale:
+                    refresh_facts(store, stale)
     except Exception as exc:  # noqa: BLE001 - a read-only store answers on demand
         if "read-only" in str(exc).lower() or "read only" in str(exc).lower():
             return False

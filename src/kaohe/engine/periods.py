@@ -28,9 +28,24 @@ def _parse_date(text: str) -> date:
         raise UsageError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+# Years a period may fall in: outside them it is a typo (9999-12), and the date arithmetic
+# around a period (margins of days either side) would overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def _bounded(period: Period) -> Period:
+    if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
+        raise UsageError(
+            f"期间超出范围 / period out of range {period.label!r} (years {FIRST_YEAR}-{LAST_YEAR})"
+        )
+    return period
+
+
 def parse_period(text: str, today: date | None = None) -> Period:
-    text = text.strip()
-    today = today or date.today()
+    return _bounded(_parse_period(text.strip(), today or date.today()))
+
+
+def _parse_period(text: str, today: date) -> Period:
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
@@ -44,8 +59,8 @@ def parse_period(text: str, today: date | None = None) -> Period:
         return Period(start, start + timedelta(days=6), text)
     if m := re.fullmatch(r"last(\d+)", text, flags=re.I):
         days = int(m[1])
-        if days < 1:
-            raise UsageError("lastN needs N >= 1")
+        if not 1 <= days <= 36500:
+            raise UsageError("lastN needs 1 <= N <= 36500")
         end = today - timedelta(days=1)
         return Period(end - timedelta(days=days - 1), end, text)
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
@@ -68,5 +83,5 @@ def period_from_args(
         first, last = _parse_date(start), _parse_date(end)
         if last < first:
             raise UsageError("--to is before --from")
-        return Period(first, last, f"{first}..{last}")
+        return _bounded(Period(first, last, f"{first}..{last}"))
     return None

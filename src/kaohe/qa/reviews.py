@@ -199,7 +199,12 @@ def refresh_review_scores(
     """Recompute qa_review_scores from qa_reviews for every review whose scorecard is known
     (the presets plus ``scorecards``); reviews on an unknown card keep their stored score.
     Returns the number of scored reviews written."""
-    con = target.con if isinstance(target, Store) else target
+    if isinstance(target, Store):
+        # one transaction: the delete and the re-insert of the same review ids must not meet
+        # another connection's older snapshot in between (DuckDB refuses the insert then)
+        with target.transaction() as con:
+            return refresh_review_scores(con, scorecards)
+    con = target
     cards = {c.id: c for c in [*list_scorecards(), *scorecards]}
     rows = stored_reviews(con).filter(pl.col("scorecard").is_in(list(cards)))
     if rows.is_empty():

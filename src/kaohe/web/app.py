@@ -1,33 +1,33 @@
-"""The FastAPI application: one store, sessions, security headers, static files and the
-routers of every module in kaohe.web.pages."""
+"""The FastAPI application: one store with its read pool and writer, sessions, security
+headers, static files and the routers of every module in kaohe.web.pages."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-import os
 import pkgutil
-import secrets
-import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaohe.config import Config
 from kaohe.store import Store
 from kaohe.web import pages as pages_pkg
 from kaohe.web.auth import LoginRequired
+from kaohe.web.cache import ResultCache
 from kaohe.web.render import STATIC_DIR, render
+from kaohe.web.server import ServerSettings, server_settings
+from kaohe.web.sessions import KeySource, RotatingSessionMiddleware
+from kaohe.web.workers import ReadPool, Writer
 
 SESSION_COOKIE = "kaohe_session"
-SESSION_MAX_AGE = 12 * 3600  # a working day
-SECRET_SETTING = "session_secret"
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data:; "
@@ -38,49 +38,41 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
 }
+# Pages and downloads carry buyer data: no browser or proxy may keep a copy. Static files may.
+NO_STORE = {"cache-control": "no-store"}
+HSTS = {"strict-transport-security": "max-age=31536000"}  # with --https-only
+HOUSEKEEPING_S = 24 * 3600
 
 
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every response (pure ASGI: no buffering of bodies)."""
+    """Adds SECURITY_HEADERS to every response, `Cache-Control: no-store` to every response but
+    static files, and HSTS when the site is HTTPS-only (pure ASGI: bodies are not buffered)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, https_only: bool = False) -> None:
         self.app = app
+        self.https_only = https_only
+
+    def _headers(self, path: str) -> dict[str, str]:
+        extra = {} if path.startswith("/static/") else NO_STORE
+        return {**SECURITY_HEADERS, **extra, **(HSTS if self.https_only else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        wanted = self._headers(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [
-                    (k.encode(), v.encode())
-                    for k, v in SECURITY_HEADERS.items()
-                    if k.encode() not in present
+                    (k.encode(), v.encode()) for k, v in wanted.items() if k.encode() not in present
                 ]
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def session_secret(store: Store, given: str | None = None) -> str:
-    """The argument, else $KAOHE_SECRET, else a random secret kept in the store so sessions
-    survive a restart."""
-    if given or os.environ.get("KAOHE_SECRET"):
-        return given or os.environ["KAOHE_SECRET"]
-    row = store.con.execute(
-        "SELECT value FROM web_settings WHERE key = ?", [SECRET_SETTING]
-    ).fetchone()
-    if row:
-        return str(row[0])
-    secret = secrets.token_urlsafe(48)
-    store.con.execute(
-        "INSERT INTO web_settings (key, value) VALUES (?, ?)", [SECRET_SETTING, secret]
-    )
-    return secret
 
 
 def _include_pages(app: FastAPI) -> None:
@@ -124,6 +116,35 @@ def _install_handlers(app: FastAPI) -> None:
         return _error_page(request, 400, f"请求参数无效 / invalid parameters: {fields}")
 
 
+def housekeeping(st: Store, settings: ServerSettings) -> None:
+    """Forget what has served its time: expired sessions, old login attempts, audit rows
+    older than [server] audit_keep_days."""
+    from kaohe.web import audit, sessions, users
+
+    sessions.prune(st)
+    users.prune_attempts(st)
+    audit.prune(st, settings.audit_keep_days)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool ([server] threads) and prune daily while the server runs."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.server.threads
+
+    async def prune_daily() -> None:
+        while True:
+            await app.state.writer.run(lambda st: housekeeping(st, app.state.server))
+            await asyncio.sleep(HOUSEKEEPING_S)
+
+    task = asyncio.create_task(prune_daily())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 def create_app(
     db: str | Path,
     *,
@@ -131,22 +152,35 @@ def create_app(
     secret_key: str | None = None,
     https_only: bool = False,
 ) -> FastAPI:
-    """The web app over the store at `db` (opened read-write once, shared under a lock)."""
+    """The web app over the store at `db`: opened read-write once, read through a pool of
+    connections, written by one writer ([server] settings of `config`)."""
     config = config or Config(db=str(db))
+    settings = server_settings(config)
+    keys = KeySource.for_store(db, secret_key, settings.secret_file)
+    keys.current()  # a missing or unreadable key file is an error before the store opens
     store = Store(db, memory_limit=config.memory_limit)
-    app = FastAPI(title="kaohe", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="kaohe", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.store = store
-    app.state.store_lock = threading.Lock()
     app.state.config = config
+    app.state.server = settings
+    app.state.readers = ReadPool(store, settings.readers)
+    app.state.writer = Writer(store)
+    app.state.results_cache = ResultCache()
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret(store, secret_key),
+        RotatingSessionMiddleware,
+        keys=keys,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=int(settings.session_hours * 3600),
         same_site="lax",
         https_only=https_only,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https_only=https_only)
+    if settings.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_handlers(app)
     _include_pages(app)
@@ -154,6 +188,11 @@ def create_app(
 
 
 def close_app(app: FastAPI) -> None:
-    store: Any = app.state.store
-    with app.state.store_lock:
-        store.close()
+    """Stop the writer (finishing its job, up to [server] shutdown_s), interrupt and close the
+    readers, then close the store: the DuckDB file lock is released."""
+    settings: ServerSettings = app.state.server
+    app.state.writer.close(settings.shutdown_s)
+    app.state.readers.close(settings.shutdown_s)
+    if app.state.readers.busy:
+        return  # a thread still runs a query: the store goes with the process, not under it
+    app.state.store.close()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kaohe.web.auth import User
+
+MAX_DETAIL = 2000  # characters of `detail` kept (an attacker chooses failed-login details)
+MAX_NAME = 64  # characters of the username kept (kaohe.web.users.MAX_USERNAME)
 
 
 def record(
@@ -22,8 +26,14 @@ def record(
     store.con.execute(
         'INSERT INTO audit_log ("at", username, action, detail, ip) '
         "VALUES (current_timestamp, ?, ?, ?, ?)",
-        [who, action, detail, ip],
+        [who[:MAX_NAME] if who else who, action, detail[:MAX_DETAIL], ip],
     )
+
+
+def prune(store: Any, keep_days: int, now: datetime | None = None) -> None:
+    """Forget audit rows older than `keep_days` days ([server] audit_keep_days)."""
+    cutoff = (now or datetime.now()) - timedelta(days=keep_days)
+    store.con.execute('DELETE FROM audit_log WHERE "at" < ?', [cutoff])
 
 
 def entries(store: Any, action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from kaohe.web.deps import StoreDep
 
 PII_ROLES = ("admin", "supervisor")
 ALL_ROLES = ("admin", "supervisor", "lead", "agent")
-SESSION_USER = "user"
+SESSION_ID = "sid"  # the server-side session (kaohe.web.sessions); the cookie holds nothing else
 SESSION_CSRF = "csrf"
 
 
@@ -38,13 +38,16 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request, st: StoreDep) -> User:
-    """The logged-in user (re-read from the store, so a disabled user is out at once)."""
+    """The user of the request's live server-side session (ended by logout, a password change,
+    disabling or signing out everywhere), re-read from the store: a disabled user is out at
+    once."""
+    from kaohe.web import sessions
     from kaohe.web.users import get_user
 
-    name = request.session.get(SESSION_USER)
+    name = sessions.user_of(st, request.session.get(SESSION_ID))
     user = get_user(st, name) if name else None
     if user is None:
-        request.session.pop(SESSION_USER, None)
+        request.session.pop(SESSION_ID, None)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
     request.state.user = user

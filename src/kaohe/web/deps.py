@@ -1,8 +1,9 @@
-"""FastAPI dependencies shared by every page: the store (serialised) and the period."""
+"""FastAPI dependencies shared by every page: the store (a connection of the read pool) and
+the period."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -15,18 +16,27 @@ from kaohe.errors import UsageError
 MIN_DEFAULT_DAYS = 7
 
 
-def store(request: Request) -> Iterator[Any]:
-    """The app's one Store, held for the whole request: a DuckDB connection is not
-    thread-safe, and serialising requests is fine for a team tool."""
-    lock = request.app.state.store_lock
-    lock.acquire()
+BUSY = "服务器繁忙，请稍后再试 / the server is busy, try again shortly"
+
+
+async def store(request: Request) -> AsyncIterator[Any]:
+    """A connection of the app's read pool (kaohe.web.workers.ReadPool), lent for the whole
+    request. The wait happens on the event loop, so no thread is held meanwhile and pages that
+    need no data (the login form) answer at once; past [server] reader_wait_s it is a 503."""
+    from kaohe.web.workers import PoolClosed
+
+    pool = request.app.state.readers
     try:
-        yield request.app.state.store
+        st = await pool.acquire(request.app.state.server.reader_wait_s)
+    except (TimeoutError, PoolClosed):
+        raise HTTPException(503, BUSY, headers={"Retry-After": "5"}) from None
+    try:
+        yield st
     finally:
-        lock.release()
+        pool.release(st)
 
 
-StoreDep = Annotated[Any, Depends(store)]  # the store, held for the request
+StoreDep = Annotated[Any, Depends(store)]  # a store connection, lent for the request
 
 
 def default_period(st: Any) -> str:
@@ -48,7 +58,7 @@ def parse_period_text(text: str) -> Period:
     """A `?period=` value (2026-10, 2026-W43, 2026-10-05, last30) or a 400."""
     try:
         return parse_period(text)
-    except UsageError as exc:
+    except (UsageError, ValueError, OverflowError) as exc:
         raise HTTPException(
             400, f"无效的期间 / invalid period {text!r}: 请用 2026-10、2026-W43 或 2026-10-05"
         ) from exc

@@ -27,6 +27,8 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/imports", "nav.imports", ("admin", "supervisor")),
     ("/schemes", "nav.schemes", ("admin", "supervisor")),
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+    ("/users", "nav.users", ("admin",)),
+    ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]
 
 

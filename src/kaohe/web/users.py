@@ -17,8 +17,14 @@ from kaohe.web.auth import User
 
 ROLES = ("admin", "supervisor", "lead", "agent")
 MIN_PASSWORD = 8
-MAX_FAILURES = 5  # per username and ip ...
-THROTTLE_WINDOW = timedelta(minutes=15)  # ... within this window
+MAX_PASSWORD = 1024  # longer is refused before hashing (argon2 over megabytes costs)
+MAX_USERNAME = 64  # a longer name is never a user; attempts record the first 64 characters
+# Failed logins within THROTTLE_WINDOW that lock the login (429) for ...
+MAX_FAILURES = 5  # ... one username from one address
+MAX_ACCOUNT_FAILURES = 10  # ... one username from any addresses (rotating them does not help)
+MAX_ADDRESS_FAILURES = 20  # ... one address trying any usernames
+THROTTLE_WINDOW = timedelta(minutes=15)
+ATTEMPTS_KEPT = timedelta(days=1)  # older login attempts are pruned (see prune_attempts)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong name takes as long as a wrong password.
@@ -28,6 +34,15 @@ _DUMMY_HASH = _hasher.hash("kaohe-no-such-user")
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"密码至少 {MIN_PASSWORD} 位 / password needs {MIN_PASSWORD}+ characters")
+    if len(password) > MAX_PASSWORD:
+        raise UsageError(
+            f"密码至多 {MAX_PASSWORD} 位 / password of {MAX_PASSWORD} characters at most"
+        )
+
+
+def attempt_name(username: str) -> str:
+    """The username as login attempts and the audit log record it (capped)."""
+    return username[:MAX_USERNAME]
 
 
 def _check_role(store: Any, role: str, agent: str | None, team: str | None) -> None:
@@ -59,6 +74,10 @@ def add_user(
     username = username.strip()
     if not username:
         raise UsageError("用户名不能为空 / empty username")
+    if len(username) > MAX_USERNAME:
+        raise UsageError(
+            f"用户名至多 {MAX_USERNAME} 个字符 / username of {MAX_USERNAME} characters at most"
+        )
     _check_role(store, role, agent, team)
     _check_password(password)
     if get_user(store, username) is not None:
@@ -70,14 +89,38 @@ def add_user(
     return User(username, role, agent, team)
 
 
-def set_password(store: Any, username: str, password: str) -> None:
+def require_user(store: Any, username: str) -> None:
+    """NotFoundError (with a "did you mean") unless the user exists, enabled or not."""
+    import difflib
+
+    names = [str(r[0]) for r in store.con.execute("SELECT username FROM web_users").fetchall()]
+    if username not in names:
+        close = difflib.get_close_matches(username, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise NotFoundError(f"没有该用户 / no such user: {username!r}{hint}")
+
+
+def set_password(store: Any, username: str, password: str) -> int:
+    """Set the password and end every session of the user; returns the sessions ended."""
+    from kaohe.web import sessions
+
     _check_password(password)
-    if get_user(store, username) is None:
-        raise NotFoundError(f"没有该用户 / no such user: {username!r}")
+    require_user(store, username)
     store.con.execute(
         "UPDATE web_users SET password_hash = ? WHERE username = ?",
         [_hasher.hash(password), username],
     )
+    return sessions.end_user(store, username)
+
+
+def set_disabled(store: Any, username: str, disabled: bool) -> int:
+    """Disable (ending every session of the user) or enable a user; returns the sessions
+    ended."""
+    from kaohe.web import sessions
+
+    require_user(store, username)
+    store.con.execute("UPDATE web_users SET disabled = ? WHERE username = ?", [disabled, username])
+    return sessions.end_user(store, username) if disabled else 0
 
 
 def get_user(store: Any, username: str) -> User | None:
@@ -102,14 +145,29 @@ def count_users(store: Any) -> int:
 
 
 def is_throttled(store: Any, username: str, ip: str | None, now: datetime | None = None) -> bool:
-    """MAX_FAILURES failed logins for this username from this ip within THROTTLE_WINDOW."""
+    """Too many failed logins within THROTTLE_WINDOW: for this username from this address
+    (MAX_FAILURES), for this username from anywhere (MAX_ACCOUNT_FAILURES) or from this address
+    for any username (MAX_ADDRESS_FAILURES)."""
     since = (now or datetime.now()) - THROTTLE_WINDOW
-    failures = store.con.execute(
-        "SELECT count(*) FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? "
-        'AND NOT ok AND "at" >= ?',
-        [username, ip, since],
-    ).fetchone()[0]
-    return int(failures) >= MAX_FAILURES
+    name = attempt_name(username)
+    pair, account, address = store.con.execute(
+        "SELECT count(*) FILTER (WHERE username = ? AND ip IS NOT DISTINCT FROM ?), "
+        "count(*) FILTER (WHERE username = ?), count(*) FILTER (WHERE ip IS NOT DISTINCT FROM ?) "
+        'FROM login_attempts WHERE NOT ok AND "at" >= ?',
+        [name, ip, name, ip, since],
+    ).fetchone()
+    return (
+        int(pair) >= MAX_FAILURES
+        or int(account) >= MAX_ACCOUNT_FAILURES
+        or int(address) >= MAX_ADDRESS_FAILURES
+    )
+
+
+def prune_attempts(store: Any, now: datetime | None = None) -> None:
+    """Forget login attempts older than ATTEMPTS_KEPT (throttling reads 15 minutes)."""
+    store.con.execute(
+        'DELETE FROM login_attempts WHERE "at" < ?', [(now or datetime.now()) - ATTEMPTS_KEPT]
+    )
 
 
 def authenticate(
@@ -117,13 +175,17 @@ def authenticate(
 ) -> User | None:
     """The user when the password matches (the attempt is recorded for throttling)."""
     row = store.con.execute(
-        "SELECT password_hash FROM web_users WHERE username = ? AND NOT disabled", [username]
+        "SELECT password_hash FROM web_users WHERE username = ? AND NOT disabled",
+        [attempt_name(username)],
     ).fetchone()
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        row, password = None, ""  # never a user; still hashed so it takes as long as a miss
     try:
         ok = _hasher.verify(row[0] if row else _DUMMY_HASH, password) and row is not None
     except (VerificationError, InvalidHashError):
         ok = False
     at = now or datetime.now()
+    username = attempt_name(username)
     store.con.execute(
         'INSERT INTO login_attempts ("at", username, ip, ok) VALUES (?, ?, ?, ?)',
         [at, username, ip, ok],

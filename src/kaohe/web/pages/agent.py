@@ -14,6 +14,7 @@ from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import KaoheError
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
+from kaohe.web.cache import cached
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
@@ -252,23 +253,29 @@ def agent_page(
     chosen = parse_period(period)
     pii = sees_buyer_pii(user)
     plan_id = request.query_params.get("plan") or DEFAULT_PLAN
-    sessions = views.agent_sessions(st, agent, chosen, pii)
-    context = {
-        "agent": agent,
-        "period": period,
-        "name": _name(st, agent),
-        "sections": by_section(agent_kpis(st, agent, chosen, lang, params)),
-        "charts": trend_charts(st, agent, chosen, lang, params),
-        "sessions": sessions[:SESSIONS_SHOWN],
-        "sessions_total": len(sessions),
-        "sessions_shown": SESSIONS_SHOWN,
-        "findings": _findings(st, agent, chosen, pii),
-        "payslip": payslip(st, agent, period, plan_id, request.query_params.get("scheme")),
-        "plans": plans(),
-        "plan": plan_id,
-        "settled": _settled(chosen, params),
-    }
-    return render(request, "agent.html", context)
+    scheme = request.query_params.get("scheme")
+
+    def compute() -> dict[str, Any]:
+        sessions = views.agent_sessions(st, agent, chosen, pii)
+        return {
+            "agent": agent,
+            "period": period,
+            "name": _name(st, agent),
+            "sections": by_section(agent_kpis(st, agent, chosen, lang, params)),
+            "charts": trend_charts(st, agent, chosen, lang, params),
+            "sessions": sessions[:SESSIONS_SHOWN],
+            "sessions_total": len(sessions),
+            "sessions_shown": SESSIONS_SHOWN,
+            "findings": _findings(st, agent, chosen, pii),
+            "payslip": payslip(st, agent, period, plan_id, scheme),
+            "plans": plans(),
+            "plan": plan_id,
+            "settled": _settled(chosen, params),
+        }
+
+    # what the page shows depends on these alone (the data version is added by `cached`)
+    key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
+    return render(request, "agent.html", cached(request, st, key, chosen.end, compute))
 
 
 @router.get("/agents/{agent}/explain/{metric}")

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
+from kaohe.web.cache import cached
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
@@ -60,10 +61,19 @@ def conversation_page(request: Request, user: views.UserDep, st: views.StoreDep)
     session = session_for(request, st, user)
     pii = sees_buyer_pii(user)
     params = views.overrides(request)
-    data = views.conversation(st, session, pii, params)
+    key = ("conversation", session.id, pii, repr(sorted(params.items())))
+    data, orders = cached(
+        request,
+        st,
+        key,
+        session.day,
+        lambda: (
+            views.conversation(st, session, pii, params),
+            views.orders_near(st, session, pii, params),
+        ),
+    )
     if views.wants_xlsx(request) and request.query_params.get("table") != "orders":
         return _download(request, st, user, data)
-    orders = views.orders_near(st, session, pii, params)
     if views.wants_xlsx(request):
         return _download_orders(request, st, user, orders, data["session"])
     return render(

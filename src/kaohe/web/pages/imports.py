@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,18 +53,26 @@ def safe_name(name: str | None) -> str:
 
 
 def import_upload(
-    st: Any, name: str, data: bytes, options: dict[str, str | None], zone: str
+    st: Any,
+    name: str,
+    data: bytes,
+    options: dict[str, str | None],
+    zone: str,
+    run: Callable[[Callable[[Any], Any]], Any] | None = None,
 ) -> FileReport:
     """Import one uploaded file from a temporary copy; the import log and the quarantine keep
-    the original file name, not the temporary path."""
+    the original file name, not the temporary path. `run(job)` runs the import job on a
+    writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`."""
     from kaohe.ingest.load import import_file
+
+    run = run or (lambda job: job(st))
 
     report = FileReport(safe_name(name))
     with tempfile.TemporaryDirectory(prefix="kaohe-upload-") as tmp:
         path = Path(tmp) / report.file
         path.write_bytes(data)
         try:
-            result = import_file(st, path, zone=zone, **options)
+            result = run(lambda writer: import_file(writer, path, zone=zone, **options))
         except KaoheError as exc:
             report.error = str(exc).replace(str(path), report.file)
             return report
@@ -149,7 +158,12 @@ def upload(
     reports = []
     for upload_file in chosen:
         report = import_upload(
-            st, upload_file.filename or "", upload_file.file.read(), options, config.zone
+            st,
+            upload_file.filename or "",
+            upload_file.file.read(),
+            options,
+            config.zone,
+            request.app.state.writer.call,  # one writer: imports queue, pages keep reading
         )
         audit.record(st, user, "import", _audit_detail(report))
         reports.append(report)

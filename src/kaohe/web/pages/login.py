@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kaohe.web import audit, users
-from kaohe.web.auth import SESSION_CSRF, SESSION_USER, csrf_protect, csrf_token
+from kaohe.web import audit, sessions, users
+from kaohe.web.auth import SESSION_CSRF, SESSION_ID, csrf_protect, csrf_token
 from kaohe.web.deps import StoreDep
 from kaohe.web.i18n import LANGS, translate
 from kaohe.web.render import LANG_COOKIE, LANG_COOKIE_AGE, render, request_lang
@@ -22,6 +22,8 @@ def safe_next(target: str | None) -> str:
 
 
 def client_ip(request: Request) -> str | None:
+    """The peer's address; X-Forwarded-For counts only from [server] trusted_proxies (the
+    app's proxy middleware has rewritten the client then)."""
     return request.client.host if request.client else None
 
 
@@ -41,7 +43,14 @@ def login(
     ip, lang = client_ip(request), request_lang(request)
     target = safe_next(next)
     if users.is_throttled(st, username, ip):
-        audit.record(st, None, "login_throttled", "too many failures", ip=ip, username=username)
+        audit.record(
+            st,
+            None,
+            "login_throttled",
+            "too many failures",
+            ip=ip,
+            username=users.attempt_name(username),
+        )
         return render(
             request,
             "login.html",
@@ -51,7 +60,12 @@ def login(
     user = users.authenticate(st, username, password, ip)
     if user is None:
         audit.record(
-            st, None, "login_failed", "wrong username or password", ip=ip, username=username
+            st,
+            None,
+            "login_failed",
+            "wrong username or password",
+            ip=ip,
+            username=users.attempt_name(username),
         )
         return render(
             request,
@@ -59,8 +73,10 @@ def login(
             {"next": target, "error": translate("login.failed", lang)},
             status=401,
         )
+    sessions.end(st, request.session.get(SESSION_ID))  # a session id is never reused
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    request.session[SESSION_USER] = user.username
+    hours = request.app.state.server.session_hours
+    request.session[SESSION_ID] = sessions.start(st, user.username, hours, ip)
     csrf_token(request)
     audit.record(st, user, "login", f"role={user.role}", ip=ip)
     return RedirectResponse(target, status_code=303)
@@ -68,10 +84,12 @@ def login(
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
 def logout(request: Request, st: StoreDep) -> Response:
-    name = request.session.get(SESSION_USER)
+    sid = request.session.get(SESSION_ID)
+    name = sessions.user_of(st, sid)
     if name:
         audit.record(st, None, "logout", "", ip=client_ip(request), username=name)
-    request.session.pop(SESSION_USER, None)
+    sessions.end(st, sid)  # the cookie, replayed, finds no session
+    request.session.pop(SESSION_ID, None)
     request.session.pop(SESSION_CSRF, None)
     return RedirectResponse("/login", status_code=303)
 

@@ -312,9 +312,16 @@ def review_form(request: Request, key: str, user: Allowed, st: views.StoreDep) -
 
 @router.post("/reviews/{key}", dependencies=[Depends(csrf_protect)])
 async def submit_review(request: Request, key: str, user: Allowed, st: views.StoreDep) -> Response:
-    from kaohe.qa.review import review_passes, score_review
+    from starlette.concurrency import run_in_threadpool
 
     form = await request.form()
+    # the store work runs in the thread pool: never on the event loop, which serves everyone
+    return await run_in_threadpool(_submit_review, request, key, user, st, form)
+
+
+def _submit_review(request: Request, key: str, user: User, st: Any, form: Any) -> Response:
+    from kaohe.qa.review import review_passes, score_review
+
     session = session_or_404(st, user, key)
     try:
         context = _form_context(

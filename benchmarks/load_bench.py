@@ -1,0 +1,273 @@
+"""Load test of `kaohe serve` on the demo store, over real HTTP on the loopback only.
+
+    python benchmarks/load_bench.py [--users 50] [--seconds 60] [--think 1.0]
+                                    [--dir /tmp/kaohe-load-bench]
+
+Builds the demo store (kaohe demo) once, starts `kaohe serve` on it in a subprocess, logs in
+`--users` browser sessions and has each browse like a person: request a page (the overview,
+the ranking, an agent's page or a conversation, at random), wait `--think` seconds ± 50 %,
+again. Three runs, each bounded in time: (a) the pages, after one visit to each (a server that
+has been up); (b) the same while an import of a freshly generated month of chats runs through
+the web upload (its commit empties the page caches, so the run also covers the recomputation
+that follows); (c) for scale, the same users fetching a static file. Prints p50 / p95 / p99
+latency, errors and requests per second per run, the import's duration, and the server's peak
+RSS (VmHWM). Every request goes to 127.0.0.1, every loop stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+USER, PASSWORD = "bench_supervisor", "bench-password-1"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        lat = sorted(self.latencies) or [float("nan")]
+
+        def pct(p: float) -> float:
+            return lat[min(len(lat) - 1, int(p * len(lat)))]
+
+        rate = len(self.latencies) / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.name:<34} {len(self.latencies):>6} {len(self.errors):>6} {rate:>7.1f} "
+            f"{statistics.median(lat) * 1000:>8.0f} {pct(0.95) * 1000:>8.0f} "
+            f"{pct(0.99) * 1000:>8.0f} {max(lat) * 1000:>8.0f}"
+        )
+
+
+def kaohe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kaohe", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        check=False,
+    )
+
+
+def prepare(directory: Path) -> tuple[Path, Path]:
+    """The demo store with a supervisor, and a fresh month of chats to import."""
+    db = directory / "kaohe.duckdb"
+    if not db.exists():
+        result = kaohe("demo", "--dir", str(directory))
+        if result.returncode != 0:
+            sys.exit(f"kaohe demo failed: {result.stderr}")
+        kaohe("--db", str(db), "users", "add", USER, "--role", "supervisor", "--password", PASSWORD)
+    upload = directory / "import" / "messages.csv"
+    if not upload.exists():
+        from datetime import date
+
+        sys.path.insert(0, str(SRC))
+        from kaohe.demo.generate import generate
+
+        files = generate(
+            upload.parent, messages=20000, seed=7, start=date(2026, 9, 1), days=30, fmt="csv"
+        )
+        upload = Path(files["messages"])
+    return db, upload
+
+
+def targets(db: Path) -> tuple[list[str], list[str]]:
+    """Agent ids and conversation keys (two sessions per agent, the latest) to browse."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        agents = [r[0] for r in con.execute("SELECT agent FROM agents ORDER BY agent").fetchall()]
+        keys = [
+            r[0]
+            for r in con.execute(
+                "SELECT msg_key FROM (SELECT msg_key, row_number() OVER (PARTITION BY agent "
+                "ORDER BY time DESC) AS n FROM messages WHERE agent IS NOT NULL AND "
+                "sender = 'buyer') WHERE n IN (1, 40)"
+            ).fetchall()
+        ]
+    return agents, keys
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
+async def log_in(client: httpx.AsyncClient) -> None:
+    token = CSRF.search((await client.get("/login")).text).group(1)
+    response = await client.post(
+        "/login", data={"username": USER, "password": PASSWORD, "csrf_token": token, "next": "/"}
+    )
+    if response.status_code != 303:
+        raise RuntimeError(f"login failed: {response.status_code}")
+
+
+async def browse(
+    client: httpx.AsyncClient, paths: list[str], run: Run, until: float, think: float
+) -> None:
+    rng = random.Random(id(client))
+    while time.monotonic() < until:
+        path = rng.choice(paths)
+        began = time.monotonic()
+        try:
+            response = await client.get(path)
+            if response.status_code != 200:
+                run.errors.append(f"{path}: {response.status_code}")
+            else:
+                run.latencies.append(time.monotonic() - began)
+        except httpx.HTTPError as exc:
+            run.errors.append(f"{path}: {type(exc).__name__}")
+        await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
+
+async def phase(
+    clients: list[httpx.AsyncClient], paths: list[str], name: str, seconds: float, think: float
+) -> Run:
+    run = Run(name)
+    began = time.monotonic()
+    until = began + seconds
+    await asyncio.gather(*(browse(c, paths, run, until, think) for c in clients))
+    run.seconds = time.monotonic() - began
+    return run
+
+
+async def upload(base: str, path: Path) -> float:
+    async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+        await log_in(client)
+        token = CSRF.search((await client.get("/imports")).text).group(1)
+        began = time.monotonic()
+        response = await client.post(
+            "/imports",
+            data={"csrf_token": token},
+            files={"files": (path.name, path.read_bytes(), "text/csv")},
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"import failed: {response.status_code}")
+        return time.monotonic() - began
+
+
+async def main_async(
+    args: argparse.Namespace, base: str, pid: int, upload_file: Path, browsed: tuple
+) -> None:
+    db = Path(args.dir) / "kaohe.duckdb"
+    agents, keys = browsed
+    pages = ["/", "/ranking"]
+    paths = (
+        pages * 10
+        + [f"/agents/{a}" for a in agents]
+        + [f"/conversation?msg={k}" for k in keys][: 2 * len(agents)]
+    )
+    limits = httpx.Limits(max_connections=args.users * 2)
+    clients = [
+        httpx.AsyncClient(base_url=base, timeout=120, limits=limits) for _ in range(args.users)
+    ]
+    try:
+        gate = asyncio.Semaphore(4)  # argon2 per login: log the users in a few at a time
+
+        async def gated(client: httpx.AsyncClient) -> None:
+            async with gate:
+                await log_in(client)
+
+        await asyncio.gather(*(gated(c) for c in clients))
+        began = time.monotonic()
+        for path in dict.fromkeys(paths):  # one visit each: a server that has been up
+            await clients[0].get(path)
+        warm = time.monotonic() - began
+        a = await phase(clients, paths, "pages (a)", args.seconds, args.think)
+        importing = asyncio.create_task(upload(base, upload_file))
+        b = await phase(clients, paths, "pages while importing (b)", args.seconds, args.think)
+        import_s = await importing
+        c = await phase(
+            clients,
+            ["/static/kaohe.css"],
+            "static file, for scale (c)",
+            args.seconds / 4,
+            args.think,
+        )
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    print(f"store: {db}  users: {args.users}  think: {args.think} s ± 50 %  pages: {len(paths)}")
+    print(
+        f"warm-up (one visit per page, sequential): {warm:.1f} s; "
+        f"import of ~20,000 chat messages: {import_s:.1f} s"
+    )
+    print(
+        f"{'run':<34} {'reqs':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8}"
+    )
+    for run in (a, b, c):
+        print(run.line())
+        for error in sorted(set(run.errors))[:5]:
+            print(f"    error: {error}")
+    print(f"server peak RSS (VmHWM): {peak_rss_mb(pid):.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between pages")
+    parser.add_argument("--dir", default="/tmp/kaohe-load-bench")
+    args = parser.parse_args()
+    directory = Path(args.dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    db, upload_file = prepare(directory)
+    browsed = targets(db)  # read before the server holds the store
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kaohe", "--db", str(db), "serve", "--port", str(port)],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                sys.exit(
+                    f"kaohe serve did not start: {server.stderr.read() if server.stderr else ''}"
+                )
+            time.sleep(0.3)
+        asyncio.run(main_async(args, base, server.pid, upload_file, browsed))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
