@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,10 @@ def test_a_hundred_anonymous_requests_leave_login_answering(served: tuple[str, A
             login = await c.get("/login")
         return {a.status_code for a in answers}, login.status_code
 
-    statuses, login = asyncio.run(storm())
+    # a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # this one, and asyncio.run refuses to nest
+    with ThreadPoolExecutor(1) as pool:
+        statuses, login = pool.submit(asyncio.run, storm()).result()
     assert statuses == {303}  # every one redirected to the login page, none stuck
     assert login == 200
 
