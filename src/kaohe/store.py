@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from kaohe.errors import NotFoundError
 from kaohe.schema import TABLES, Table
 
 SCHEMA_VERSION = 7
@@ -174,6 +175,32 @@ class Store:
         self.con = duckdb.connect(self.path, read_only=read_only, config=config)
         if not read_only:
             migrate(self.con)
+
+    @classmethod
+    def existing(
+        cls, path: str | Path, read_only: bool = False, memory_limit: str | None = None
+    ) -> Store:
+        """Open a store that must already exist: a command that only reads never creates an
+        empty store where a mistyped --db (or a missing one) points."""
+        if str(path) != ":memory:" and not Path(path).exists():
+            raise NotFoundError(
+                f"找不到数据库 {path}：请先用 kaohe import 导入文件，或运行 kaohe demo，或用 --db "
+                f"指定数据库 / store {path} not found: import files with `kaohe import`, run "
+                "`kaohe demo`, or pass --db"
+            )
+        return cls(path, read_only=read_only, memory_limit=memory_limit)
+
+    def is_empty(self) -> bool:
+        """Nothing imported yet: every table of the data model is empty."""
+        union = " UNION ALL ".join(f'SELECT 1 FROM "{t}"' for t in TABLES)
+        return not self.con.execute(f"SELECT EXISTS ({union})").fetchone()[0]
+
+    def empty_error(self) -> NotFoundError:
+        """The error of a read on a store with nothing imported, naming the store."""
+        return NotFoundError(
+            f"数据库 {self.path} 中还没有数据：请先用 kaohe import 导入文件 / store {self.path} "
+            "holds no data yet: import files with `kaohe import`"
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from kaohe.compliance import list_presets, load_preset, parse_preset_text
-from kaohe.compliance.check import condition_status, split_overrides, with_overrides
+from kaohe.compliance.check import condition_status, with_overrides
 from kaohe.compliance.cycles import cycles
 from kaohe.compliance.model import Condition
 from kaohe.engine.periods import parse_period
 from kaohe.errors import ConfigError, UsageError
+from kaohe.params import resolve_params
 
 SPEC = [
     "pdd_effective_reply",
@@ -116,17 +117,17 @@ def test_unknown_preset():
 
 def test_overrides_split_between_presets_and_engine():
     presets = list_presets()
-    mine, engine = split_overrides(
-        {"kuaishou_3min.threshold": "0.85", "response_48h_rate.hours": 24}, presets
+    params = resolve_params(
+        None, {"kuaishou_3min.threshold": "0.85", "response_48h_rate.hours": 24}, presets=presets
     )
-    assert mine == {"kuaishou_3min.threshold": 0.85}
-    assert engine == {"response_48h_rate.hours": 24}
-    tuned = with_overrides(load_preset("kuaishou_3min"), mine)
+    assert params.presets == {"kuaishou_3min.threshold": 0.85}
+    assert params.engine == {"response_48h_rate.hours": 24}
+    tuned = with_overrides(load_preset("kuaishou_3min"), params.presets)
     assert tuned.checks[0].threshold == 0.85
-    with pytest.raises(UsageError):
-        split_overrides({"kuaishou_3min.colour": 1}, presets)
-    with pytest.raises(UsageError, match="no check"):
-        with_overrides(load_preset("jd_deadlines"), {"jd_deadlines.nope.threshold": 1.0})
+    with pytest.raises(ConfigError, match="colour"):
+        resolve_params(None, {"kuaishou_3min.colour": 1}, presets=presets)
+    with pytest.raises(ConfigError, match="'nope'"):
+        resolve_params(None, {"jd_deadlines.nope.threshold": 1.0}, presets=presets)
 
 
 def test_condition_status():
