@@ -53,20 +53,20 @@ def test_load_by_id_path_and_param_override(tmp_path):
     assert load_scheme("jd_aftersales").params["min_ratings"].default == 50
     with pytest.raises(UsageError, match="unknown scheme"):
         load_scheme("nope")
-    with pytest.raises(UsageError, match="no parameter x"):
+    with pytest.raises(UsageError, match="unknown parameter of jd_aftersales 'x'"):
         load_scheme("jd_aftersales", params={"x": 1})
 
 
 @pytest.mark.parametrize(
     ("text", "line", "field", "message"),
     [
-        (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "does not match"),
+        (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "did you mean 'tiers'"),
         (GOOD.replace("target: t", "target: goal"), 10, "items.0.target", "unknown parameter"),
         (
             GOOD.replace("{min: 1.0, points: 10}", "{min: 1.0, pointz: 10}"),
             12,
             "items.0.bands.0.pointz",
-            "Extra inputs",
+            "unknown field 'pointz'; did you mean 'points'?",
         ),
         (
             GOOD.replace("- {points: 0}", "- {min: 2, points: 0}"),
