@@ -12,7 +12,7 @@ import duckdb
 from kaohe.errors import NotFoundError
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 9
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -121,6 +121,25 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_9(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 9: a review says why it reviews a session again (qa_reviews.intent: recheck
+    复核 replaces the earlier score, calibration 校准 counts toward none), and each scored
+    review whether it counts (intent, superseded_by). Reviews of sessions several reviewers
+    scored were calibration pairs, left out of every score: they stay so."""
+    con.execute("ALTER TABLE qa_reviews ADD COLUMN IF NOT EXISTS intent VARCHAR")
+    con.execute("ALTER TABLE qa_review_scores ADD COLUMN IF NOT EXISTS intent VARCHAR")
+    con.execute("ALTER TABLE qa_review_scores ADD COLUMN IF NOT EXISTS superseded_by VARCHAR")
+    pairs = (
+        "SELECT session FROM qa_reviews WHERE session IS NOT NULL "
+        "GROUP BY session HAVING count(DISTINCT reviewer) > 1"
+    )
+    for table in ("qa_reviews", "qa_review_scores"):
+        con.execute(
+            f"UPDATE {table} SET intent = 'calibration' WHERE intent IS NULL "
+            f"AND session IN ({pairs})"
+        )
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -129,6 +148,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    9: _migrate_9,  # 8 belongs to another branch; the versions are the keys
 }
 
 
@@ -149,7 +169,7 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
     current = schema_version(con)
-    for version in range(current + 1, target + 1):
+    for version in sorted(v for v in MIGRATIONS if current < v <= target):
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[version](con)
