@@ -59,10 +59,7 @@ def match_agent(
             f"客服 {name!r} 不唯一，可能是: {listing(found)} / agent {name!r} is ambiguous: "
             f"{listing(found)}; give the full account"
         )
-    near = (
-        closest(name, pool, n=3)
-        or [a for a in pool if name in a or name in (names.get(a) or "")][:3]
-    )
+    near = _near(name, pool, names)
     hint_zh = f"，相近的有: {', '.join(near)}" if near else ""
     hint_en = f"; closest: {', '.join(near)}" if near else ""
     in_zh = f"（{where_zh}）" if where_zh else ""
@@ -70,6 +67,18 @@ def match_agent(
     raise NotFoundError(
         f"未找到客服 {name!r}{in_zh}{hint_zh} / unknown agent {name!r}{in_en}{hint_en}"
     )
+
+
+def _near(name: str, pool: list[str], names: Mapping[str, str | None]) -> list[str]:
+    """Up to three accounts whose account, sub-account or roster name is close to `name`
+    (a Chinese name is two or three characters: one wrong character is close)."""
+    spellings: dict[str, set[str]] = {}
+    for account in pool:
+        for text in (account, short_name(account), names.get(account)):
+            if text:
+                spellings.setdefault(text, set()).add(account)
+    found = closest(name, spellings, n=3, cutoff=0.5)
+    return sorted({a for text in found for a in spellings[text]})[:3]
 
 
 def known_agents(store: Any) -> dict[str, str | None]:

@@ -252,7 +252,11 @@ def check_value(key: str, value: Any, file: str | None = None, where: str | None
     if "window" in kinds and given == "text" and str(value).strip().lower() in ("", "all", "全天"):
         return value
     if "number" in kinds and name in TEXT_NUMBERS and isinstance(value, str):
-        TEXT_NUMBERS[name](value)  # raises a ConfigError naming the parameter
+        try:
+            TEXT_NUMBERS[name](value)
+        except ConfigError as exc:
+            message = str(exc).split(": ", 1)[-1]  # without its own field
+            raise ConfigError(message, file=file, field=where or key) from None
         return value
     expected = sorted(kinds)
     zh = " 或 ".join(KIND_TEXT[k][0] for k in expected)

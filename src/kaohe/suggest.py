@@ -12,13 +12,13 @@ from collections.abc import Iterable
 MAX_LISTED = 12  # candidates listed when nothing is close
 
 
-def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
     """The candidates closest to `word` (difflib), best first; case is ignored."""
     pool = sorted({str(c) for c in candidates})
     by_folded: dict[str, str] = {}
     for c in pool:
         by_folded.setdefault(c.casefold(), c)
-    found = difflib.get_close_matches(word.casefold(), list(by_folded), n=n, cutoff=0.6)
+    found = difflib.get_close_matches(word.casefold(), list(by_folded), n=n, cutoff=cutoff)
     return [by_folded[f] for f in found]
 
 
