@@ -478,7 +478,7 @@ QA_REVIEWS = Table(
         _c("passed", "bool", aliases="是否通过"),
         _c("comment", aliases="备注"),
         _c("reviewed_at", "time", aliases="质检时间"),
-        _c("intent", "enum", aliases="复核类型,抽检类型,类型", labels=REVIEW_INTENTS),
+        _c("intent", "enum", aliases="复核类型,抽检类型", labels=REVIEW_INTENTS),
     ),
     key=("review_id", "item"),
     upsert=True,
