@@ -312,9 +312,7 @@ def agent_iqs(scored: pl.DataFrame, by: tuple[str, ...] = ("agent",)) -> pl.Data
     """service_score, spot_check_pass_rate, reviews and passed per group; calibration,
     superseded and unscored reviews left out (input: `review_scores`)."""
     counted = scored.filter(
-        ~pl.col("calibration")
-        & pl.col("superseded_by").is_null()
-        & pl.col("score").is_not_null()
+        ~pl.col("calibration") & pl.col("superseded_by").is_null() & pl.col("score").is_not_null()
     )
     return (
         counted.group_by(list(by), maintain_order=True)
