@@ -83,8 +83,8 @@ def test_kpi_table_and_xlsx(db, tmp_path):
 
 
 def test_kpi_errors(db):
-    res = kaohe(db, "kpi", "--period", "2025-01")
-    assert res.exit_code == 2 and "no messages" in res.output
+    res = kaohe(db, "kpi", "--period", "2025-01")  # a period without data: nulls and a note
+    assert res.exit_code == 0 and "nothing in store" in res.output
     res = kaohe(db, "kpi", "--agent", "nobody")
     assert res.exit_code == 2 and "unknown agent" in res.output
     res = kaohe(db, "kpi", "--metrics", "no_such_metric")
@@ -196,3 +196,28 @@ def test_many_metrics_print_as_one_table_per_section(db):
         assert f"· {section}" in res.output
     res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "consult_buyers,reply_rate")
     assert "·" not in res.output  # two metrics of one section: one plain table
+
+
+def test_a_call_centre_store_is_reported_without_chats(tmp_path):
+    from tests.engine import fixtures_part2c as ops
+    from tests.engine.conftest import fill_table
+
+    path = str(tmp_path / "calls.duckdb")
+    with Store(path) as store:
+        fill_table(store, "calls", ops.CALLS)
+        fill_table(store, "metric_values", ops.METRIC_VALUES)
+    ids = "calls_handled,aht_s,training_index,reply_rate"
+    for period in (["--period", "2026-10"], []):  # no period: the calls' own days
+        res = CliRunner().invoke(
+            cli, ["--db", path, "kpi", *period, "--metrics", ids, "--format", "json"]
+        )
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        c1 = {r["agent"]: r for r in data["rows"]}["ops-c1"]
+        # handled k1, k2, k5; AHT is talk + wrap-up: (300 + 60) + (120 + 30) + 600 = 1110 s / 3
+        assert c1["calls_handled"] == 3 and c1["aht_s"] == pytest.approx(1110 / 3)
+        assert c1["reply_rate"] is None  # a chat metric: null, and the note says why
+        [note] = data["notes"]
+        assert "no messages rows" in note and "reply_rate are null" in note
+        assert note in res.stderr
+    assert data["from"] == "2026-10-01" and data["to"] == "2026-10-31"  # metric_values' month

@@ -109,3 +109,27 @@ def test_schemes_list_show_validate(db, tmp_path):
     bad.write_text(SCHEME.replace("target: t", "target: goal"), "utf-8")
     res = kaohe(db, "schemes", "validate", str(bad))
     assert res.exit_code == 1 and "items.0.target" in res.output
+
+
+def test_a_typo_in_a_metric_id_fails_validation(db, tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(SCHEME.replace("metric: reply_rate", "metric: refund_rat"), "utf-8")
+    res = kaohe(db, "schemes", "validate", str(bad))
+    assert res.exit_code == 1
+    assert "typo.yaml:9, field 'items.0.metric'" in res.output
+    assert "did you mean 'refund_rate'?" in res.output
+    res = kaohe(db, "schemes", "validate", str(tmp_path / "mine.yaml"))  # not written yet
+    assert res.exit_code == 1
+
+
+def test_nobody_in_the_population_says_so(db, tmp_path):
+    # the roster's agents (a1 … a5, no role) have figures, but the scheme covers aftersales only
+    scheme = tmp_path / "after.yaml"
+    scheme.write_text(SCHEME.replace("items:", "population: {roles: [aftersales]}\nitems:"))
+    res = kaohe(db, "score", "--scheme", str(scheme), "--period", "2026-10", "--format", "json")
+    assert res.exit_code == 0
+    notes = json.loads(res.stdout)["notes"]
+    assert json.loads(res.stdout)["rows"] == [] and len(notes) == 1
+    assert "nobody is in scheme mine's population (roles: aftersales)" in notes[0]
+    assert "方案 mine 的考核对象（roles: aftersales）中没有人" in notes[0]
+    assert notes[0] in res.stderr  # the table and csv outputs print it too

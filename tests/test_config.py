@@ -21,9 +21,9 @@ def test_env_db_and_file_params(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / "kaohe.toml").write_text(
         '[metrics.params]\nsession_gap = "10m"\n"avg_response_s.cap_s" = 600\n', "utf-8"
     )
-    config = load_config(overrides={"session_gap": "20m"})
+    config = load_config()
     assert config.db == "from_env.duckdb"
-    assert config.params == {"session_gap": "20m", "avg_response_s.cap_s": 600}
+    assert config.params == {"session_gap": "10m", "avg_response_s.cap_s": 600}
 
 
 def test_set_values_are_typed() -> None:

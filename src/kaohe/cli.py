@@ -10,11 +10,12 @@ import importlib
 import pkgutil
 import sys
 import traceback
+from typing import Any
 
 import click
 
 from kaohe import commands as commands_pkg
-from kaohe.config import load_config, parse_overrides
+from kaohe.config import load_config
 from kaohe.errors import KaoheError
 
 
@@ -27,21 +28,37 @@ class Context:
         config_path: str | None,
         lang: str | None,
         debug: bool,
-        overrides: tuple[str, ...] = (),
     ) -> None:
         self.debug = debug
-        self.config = load_config(
-            config_path, db=db, lang=lang, overrides=parse_overrides(overrides)
-        )
+        self.config = load_config(config_path, db=db, lang=lang)
 
     @property
     def lang(self) -> str:
         return self.config.lang
 
-    def open_store(self, read_only: bool = False):  # noqa: ANN201
+    def open_store(  # noqa: ANN201
+        self, read_only: bool = False, create: bool = False, need_data: bool = False
+    ):
+        """The store at --db. Only commands that write data (`create`) may create it; a read
+        of a store with nothing imported (`need_data`) is an error naming the store."""
         from kaohe.store import Store
 
-        return Store(self.config.db, read_only=read_only, memory_limit=self.config.memory_limit)
+        limit = self.config.memory_limit
+        if create:
+            return Store(self.config.db, read_only=read_only, memory_limit=limit)
+        store = Store.existing(self.config.db, read_only=read_only, memory_limit=limit)
+        if need_data and store.is_empty():
+            store.close()
+            raise store.empty_error()
+        return store
+
+    def params(self, sets: Any = (), owners: Any = (), presets: Any = ()) -> Any:
+        """The parameters of a run: defaults → kaohe.toml → `sets` (kaohe.params)."""
+        from kaohe.params import resolve_params
+
+        return resolve_params(
+            self.config.params, sets, owners=owners, presets=presets, file=self.config.path
+        )
 
 
 class KaoheGroup(click.Group):

@@ -1,4 +1,5 @@
-"""Settings from `kaohe.toml`, the environment and `--set key=value` overrides."""
+"""Settings from `kaohe.toml` and the environment, and the parsing of `--set key=value`.
+Parameters are resolved (defaults → kaohe.toml → --set) and checked by kaohe.params."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Config:
     zone: str = DEFAULT_ZONE
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT
     lang: str = "zh"
-    # metric parameter overrides: {"metric_id.param" or "param": value}
+    # kaohe.toml [metrics.params] as written; kaohe.params.resolve_params checks and applies it
     params: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
@@ -57,11 +58,15 @@ def parse_value(text: str) -> Any:
 
 
 def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """`key=value` texts as a mapping (values typed by parse_value)."""
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got {pair!r}", field="--set")
+            raise ConfigError(
+                f"应为 key=value，实际为 {pair!r} / --set expects key=value, got {pair!r}",
+                field="--set",
+            )
         overrides[key.strip()] = parse_value(value.strip())
     return overrides
 
@@ -70,7 +75,6 @@ def load_config(
     path: str | None = None,
     db: str | None = None,
     lang: str | None = None,
-    overrides: dict[str, Any] | None = None,
 ) -> Config:
     """Read the config file (explicit path, or ./kaohe.toml when present)."""
     raw: dict[str, Any] = {}
@@ -90,7 +94,6 @@ def load_config(
         if isinstance(raw.get("metrics"), dict)
         else {}
     )
-    params.update(overrides or {})
     return Config(
         db=db or os.environ.get("KAOHE_DB") or store.get("db", DEFAULT_DB),
         zone=str(raw.get("time", {}).get("zone", DEFAULT_ZONE))

@@ -3,6 +3,9 @@ pydantic, with errors that name the file, the line and the field."""
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kaohe.errors import ConfigError
+from kaohe.suggest import unknown
 
 Loc = tuple[int | str, ...]
 Model = TypeVar("Model", bound=BaseModel)
@@ -84,6 +88,119 @@ def parse_model(
     try:
         return model.model_validate(data), node
     except ValidationError as exc:
-        loc, msg = locate(exc)
+        typo = unknown_field(model, exc)
+        loc, msg = typo or locate(exc)
+        msg = msg if typo else unknown_choice(exc) or msg
         field = ".".join(str(p) for p in loc) or None
         raise ConfigError(msg, file=file, line=node_line(node, loc), field=field) from None
+
+
+# ---------------------------------------------------------------- unknown fields
+
+
+def unknown_field(model: type[BaseModel], exc: ValidationError) -> tuple[Loc, str] | None:
+    """For a field the model does not have (a typo: `metirc:`, often reported with the field
+    it misspells as missing), its YAML location and the message naming the closest field the
+    model has; None when no field is unknown."""
+    errors = exc.errors()
+    first = errors[0]
+    extra = first if first["type"] == "extra_forbidden" else None
+    if first["type"] == "missing":  # a misspelt field is also missing under its right name
+        parent = tuple(first["loc"][:-1])
+        extra = next(
+            (
+                e
+                for e in errors
+                if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent
+            ),
+            None,
+        )
+    if extra is None:
+        return None
+    loc = tuple(p for p in extra["loc"] if isinstance(p, int | str))
+    allowed, path = fields_at(model, loc[:-1])
+    return (*path, loc[-1]), unknown("字段", "field", str(loc[-1]), allowed)
+
+
+def unknown_choice(exc: ValidationError) -> str | None:
+    """For a value outside a closed list (`rule: wieghted`, `method: tem`), the message
+    naming the closest allowed value; None for other errors."""
+    err = exc.errors()[0]
+    ctx = err.get("ctx") or {}
+    if err["type"] in ("union_tag_invalid", "literal_error"):
+        given = ctx.get("tag", err.get("input"))
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected_tags") or ctx.get("expected")))
+        if isinstance(given, str) and allowed:
+            return unknown("取值", "value", given, allowed)
+    return None
+
+
+def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[set[str], Loc]:
+    """The field names (and aliases) of the model(s) at pydantic location `loc`, and that
+    location as a YAML path (without the tags of discriminated unions)."""
+    kinds: list[Any] = [model]
+    path: list[int | str] = []
+    for part in loc:
+        tag = any(_is_model(m) and _has_tag(m, part) for k in kinds for m in _members(k))
+        field = any(_is_model(m) and _field(m, part) for k in kinds for m in _members(k))
+        if not tag or field:
+            path.append(part)
+        kinds = [k for kind in kinds for k in _step(kind, part)]
+    names: set[str] = set()
+    for kind in kinds:
+        if _is_model(kind):
+            for name, info in kind.model_fields.items():
+                names.add(info.alias or name)
+    return names, tuple(path)
+
+
+def _step(kind: Any, part: Any) -> list[Any]:
+    """The types one location step below `kind` (`part`: a field, an index, a key or a
+    discriminated union's tag)."""
+    out: list[Any] = []
+    for member in _members(kind):
+        if _is_model(member):
+            field = _field(member, part)
+            if field is not None:
+                out += _members(field.annotation)
+            elif _has_tag(member, part):
+                out.append(member)
+            continue
+        origin = typing.get_origin(member)
+        args = typing.get_args(member)
+        if origin in (list, tuple, set) and args:
+            out += _members(args[0])
+        elif origin is dict and len(args) == 2:
+            out += _members(args[1])
+    return out
+
+
+def _members(kind: Any) -> list[Any]:
+    """A type with Annotated, Optional and unions unwrapped into its concrete members."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(kind)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(kind) for m in _members(arg)]
+    return [kind]
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _field(model: type[BaseModel], part: Any) -> Any:
+    for name, info in model.model_fields.items():
+        if part in (name, info.alias):
+            return info
+    return None
+
+
+def _has_tag(model: type[BaseModel], part: Any) -> bool:
+    """Whether `part` is the value of one of the model's Literal fields (a union tag)."""
+    for info in model.model_fields.values():
+        if typing.get_origin(info.annotation) is typing.Literal and part in typing.get_args(
+            info.annotation
+        ):
+            return True
+    return False

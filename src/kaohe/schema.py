@@ -205,6 +205,18 @@ TICKET_KINDS: dict[str, str] = {
     "投诉": "complaint",
 }
 CALL_DIRECTIONS: dict[str, str] = {"in": "in", "out": "out", "呼入": "in", "呼出": "out"}
+# why a session is reviewed again: 复核 replaces the earlier score (audited), 校准 (calibration)
+# is compared with it and counts toward no score; a first review needs none
+REVIEW_INTENTS: dict[str, str] = {
+    "first": "first",
+    "recheck": "recheck",
+    "calibration": "calibration",
+    "首检": "first",
+    "初检": "first",
+    "复核": "recheck",
+    "复检": "recheck",
+    "校准": "calibration",
+}
 
 
 @dataclass(frozen=True)
@@ -466,6 +478,7 @@ QA_REVIEWS = Table(
         _c("passed", "bool", aliases="是否通过"),
         _c("comment", aliases="备注"),
         _c("reviewed_at", "time", aliases="质检时间"),
+        _c("intent", "enum", aliases="复核类型,抽检类型", labels=REVIEW_INTENTS),
     ),
     key=("review_id", "item"),
     upsert=True,

@@ -15,6 +15,7 @@ from kaohe.errors import (
     EXIT_STORE_BUSY,
     EXIT_STORE_DAMAGED,
     EXIT_STORE_READ_ONLY,
+    NotFoundError,
     StoreError,
 )
 from kaohe.schema import TABLES, Table
@@ -128,6 +129,25 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_9(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 9: a review says why it reviews a session again (qa_reviews.intent: recheck
+    复核 replaces the earlier score, calibration 校准 counts toward none), and each scored
+    review whether it counts (intent, superseded_by). Reviews of sessions several reviewers
+    scored were calibration pairs, left out of every score: they stay so."""
+    con.execute("ALTER TABLE qa_reviews ADD COLUMN IF NOT EXISTS intent VARCHAR")
+    con.execute("ALTER TABLE qa_review_scores ADD COLUMN IF NOT EXISTS intent VARCHAR")
+    con.execute("ALTER TABLE qa_review_scores ADD COLUMN IF NOT EXISTS superseded_by VARCHAR")
+    pairs = (
+        "SELECT session FROM qa_reviews WHERE session IS NOT NULL "
+        "GROUP BY session HAVING count(DISTINCT reviewer) > 1"
+    )
+    for table in ("qa_reviews", "qa_review_scores"):
+        con.execute(
+            f"UPDATE {table} SET intent = 'calibration' WHERE intent IS NULL "
+            f"AND session IN ({pairs})"
+        )
+
+
 def _migrate_11(con: duckdb.DuckDBPyConnection) -> None:
     """Version 11: server-side login sessions (the hash of each cookie's session id, so that
     logout, a password change, disabling a user and "sign out everywhere" end them); the
@@ -146,6 +166,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    9: _migrate_9,
     11: _migrate_11,
 }
 
@@ -272,6 +293,32 @@ class Store:
         view.con = self.con.cursor()
         view.write_lock = self.write_lock
         return view
+
+    @classmethod
+    def existing(
+        cls, path: str | Path, read_only: bool = False, memory_limit: str | None = None
+    ) -> Store:
+        """Open a store that must already exist: a command that only reads never creates an
+        empty store where a mistyped --db (or a missing one) points."""
+        if str(path) != ":memory:" and not Path(path).exists():
+            raise NotFoundError(
+                f"找不到数据库 {path}：请先用 kaohe import 导入文件，或运行 kaohe demo，或用 --db "
+                f"指定数据库 / store {path} not found: import files with `kaohe import`, run "
+                "`kaohe demo`, or pass --db"
+            )
+        return cls(path, read_only=read_only, memory_limit=memory_limit)
+
+    def is_empty(self) -> bool:
+        """Nothing imported yet: every table of the data model is empty."""
+        union = " UNION ALL ".join(f'SELECT 1 FROM "{t}"' for t in TABLES)
+        return not self.con.execute(f"SELECT EXISTS ({union})").fetchone()[0]
+
+    def empty_error(self) -> NotFoundError:
+        """The error of a read on a store with nothing imported, naming the store."""
+        return NotFoundError(
+            f"数据库 {self.path} 中还没有数据：请先用 kaohe import 导入文件 / store {self.path} "
+            "holds no data yet: import files with `kaohe import`"
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from kaohe.compliance import list_presets, load_preset, parse_preset_text
-from kaohe.compliance.check import condition_status, split_overrides, with_overrides
+from kaohe.compliance.check import condition_status, with_overrides
 from kaohe.compliance.cycles import cycles
 from kaohe.compliance.model import Condition
 from kaohe.engine.periods import parse_period
 from kaohe.errors import ConfigError, UsageError
+from kaohe.params import resolve_params
 
 SPEC = [
     "pdd_effective_reply",
@@ -101,12 +102,16 @@ def test_a_preset_file_parses():
         ("pdd_5min_reply_rate", "intervention_rate.nope", "mine.yaml:9, field 'checks.0.metric'"),
         ('op: ">="', 'op: ">"', "mine.yaml:10, field 'checks.0.op'"),
         ("cycle: day", "cycle: fortnight", "mine.yaml:6, field 'cycle'"),
+        ("pdd_5min_reply_rate", "pdd_5min_reply_rat", "did you mean 'pdd_5min_reply_rate'?"),
+        ('seed: "004"', 'seed: "004"\nscheme: jd_aftersale', "did you mean 'jd_aftersales'?"),
+        ('seed: "004"', 'seed: "004"\nrules: {insullt: 5}', "did you mean 'insult'?"),
+        ("consequence_en:", "consequence_eng:", "did you mean 'consequence_en'?"),
     ],
 )
 def test_a_broken_file_names_file_line_and_field(old, new, where):
     with pytest.raises(ConfigError) as err:
         parse_preset_text(GOOD.replace(old, new), "mine.yaml")
-    assert str(err.value).startswith(where)
+    assert str(err.value).startswith(where) or where in str(err.value)
 
 
 def test_unknown_preset():
@@ -116,17 +121,17 @@ def test_unknown_preset():
 
 def test_overrides_split_between_presets_and_engine():
     presets = list_presets()
-    mine, engine = split_overrides(
-        {"kuaishou_3min.threshold": "0.85", "response_48h_rate.hours": 24}, presets
+    params = resolve_params(
+        None, {"kuaishou_3min.threshold": "0.85", "response_48h_rate.hours": 24}, presets=presets
     )
-    assert mine == {"kuaishou_3min.threshold": 0.85}
-    assert engine == {"response_48h_rate.hours": 24}
-    tuned = with_overrides(load_preset("kuaishou_3min"), mine)
+    assert params.presets == {"kuaishou_3min.threshold": 0.85}
+    assert params.engine == {"response_48h_rate.hours": 24}
+    tuned = with_overrides(load_preset("kuaishou_3min"), params.presets)
     assert tuned.checks[0].threshold == 0.85
-    with pytest.raises(UsageError):
-        split_overrides({"kuaishou_3min.colour": 1}, presets)
-    with pytest.raises(UsageError, match="no check"):
-        with_overrides(load_preset("jd_deadlines"), {"jd_deadlines.nope.threshold": 1.0})
+    with pytest.raises(ConfigError, match="colour"):
+        resolve_params(None, {"kuaishou_3min.colour": 1}, presets=presets)
+    with pytest.raises(ConfigError, match="'nope'"):
+        resolve_params(None, {"jd_deadlines.nope.threshold": 1.0}, presets=presets)
 
 
 def test_condition_status():

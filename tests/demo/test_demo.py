@@ -98,7 +98,7 @@ def test_demo_rerun_replaces_the_store_and_reports_without_engine(
 ) -> None:
     from kaohe.demo import run
 
-    monkeypatch.setattr(run, "compute_kpis", lambda store: (None, "engine skipped in test"))
+    monkeypatch.setattr(run, "compute_kpis", lambda store, params: (None, "engine skipped in test"))
     first = run.run_demo(tmp_path, seed=2, messages=3000)
     second = run.run_demo(tmp_path, seed=2, messages=3000)
     assert first.counts["messages"] == second.counts["messages"] == 3000

@@ -145,31 +145,38 @@ def test_pass_fail_verdict_as_a_rating(card):
 
 
 def _rows(*reviews):
-    cols = ("review_id", "session", "agent", "reviewer", "item", "score")
+    cols = ("review_id", "session", "agent", "reviewer", "item", "score", "intent")
     return pl.DataFrame(
         [
-            dict(zip(cols, r, strict=True))
+            dict(zip(cols, r if len(r) == 7 else (*r, None), strict=True))
             | {"scorecard": "test", "shop": "s", "date": None, "passed": None}
             for r in reviews
         ]
     )
 
 
-def test_calibration_reviews_are_kept_out_of_scores(card):
+def test_recheck_replaces_and_calibration_is_kept_out_of_scores(card):
     rows = _rows(
         ("r1", "s1", "al", "qa1", "a", 5.0),
         ("r1", "s1", "al", "qa1", "b", 5.0),
         ("r2", "s2", "al", "qa1", "a", 1.0),
         ("r2", "s2", "al", "qa1", "b", 1.0),
         ("r3", "s3", "al", "qa1", "a", 1.0),
-        ("r4", "s3", "al", "qa2", "a", 4.0),
+        ("r4", "s3", "al", "qa2", "a", 4.0, "calibration"),
         ("r5", "s4", "al", "qa1", "a", None),
+        ("r6", "s2", "al", "qa2", "a", 5.0, "recheck"),
+        ("r6", "s2", "al", "qa2", "b", 5.0, "recheck"),
     )
     scored = review_scores(rows, {"test": card})
-    assert scored.filter(pl.col("calibration"))["review_id"].to_list() == ["r3", "r4"]
+    assert scored.filter(pl.col("calibration"))["review_id"].to_list() == ["r4"]
+    replaced = scored.filter(pl.col("superseded_by").is_not_null())
+    assert replaced.select("review_id", "superseded_by").rows() == [("r2", "r6")]
     out = agent_iqs(scored).row(0, named=True)
-    # r1 100 %, r2 0 %; r3/r4 calibration; r5 all N/A has no score
-    assert (out["service_score"], out["spot_check_pass_rate"], out["reviews"]) == (0.5, 0.5, 2)
+    # counted: r1 100 %, r3 0 % (1 on 1–5), r6 100 % (the 复核 of r2); r4 calibration;
+    # r5 all N/A has no score
+    assert out["reviews"] == 3 and out["service_score"] == pytest.approx(2 / 3)
+    assert out["spot_check_pass_rate"] == pytest.approx(2 / 3)
+    # the calibration compares r4 (75 %) with the counted r3 (0 %) of its session
     spread = calibration_spread(scored).row(0, named=True)
     assert (spread["session"], spread["reviewers"], spread["spread"]) == ("s3", 2, 0.75)
 

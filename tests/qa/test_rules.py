@@ -59,6 +59,9 @@ def test_unknown_detector_names_file_line_field():
     err = _error(GOOD.replace("detector: phrases", "detector: magic"))
     assert (err.file, err.line, err.field) == ("mine.yaml", 9, "rules.0.detector")
     assert "unknown detector 'magic'" in str(err)
+    assert "did you mean 'phrases'?" in str(
+        _error(GOOD.replace("detector: phrases", "detector: phrase"))
+    )
 
 
 def test_bad_severity_names_field():
@@ -69,6 +72,7 @@ def test_bad_severity_names_field():
 def test_unknown_param_names_its_line():
     err = _error(GOOD.replace("whole: [哪个]", "hole: [哪个]"))
     assert (err.line, err.field) == (11, "rules.0.params.hole")
+    assert "unknown parameter of phrases 'hole'; did you mean 'whole'?" in str(err)
 
 
 def test_phrase_rule_needs_phrases():

@@ -53,20 +53,20 @@ def test_load_by_id_path_and_param_override(tmp_path):
     assert load_scheme("jd_aftersales").params["min_ratings"].default == 50
     with pytest.raises(UsageError, match="unknown scheme"):
         load_scheme("nope")
-    with pytest.raises(UsageError, match="no parameter x"):
+    with pytest.raises(UsageError, match="unknown parameter of jd_aftersales 'x'"):
         load_scheme("jd_aftersales", params={"x": 1})
 
 
 @pytest.mark.parametrize(
     ("text", "line", "field", "message"),
     [
-        (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "does not match"),
+        (GOOD.replace("rule: tiers", "rule: tier"), 8, "items.0.rule", "did you mean 'tiers'"),
         (GOOD.replace("target: t", "target: goal"), 10, "items.0.target", "unknown parameter"),
         (
             GOOD.replace("{min: 1.0, points: 10}", "{min: 1.0, pointz: 10}"),
             12,
             "items.0.bands.0.pointz",
-            "Extra inputs",
+            "unknown field 'pointz'; did you mean 'points'?",
         ),
         (
             GOOD.replace("- {points: 0}", "- {min: 2, points: 0}"),
@@ -89,6 +89,30 @@ def test_load_by_id_path_and_param_override(tmp_path):
         ),
         (GOOD.replace("name: 我的方案\n", ""), 1, "name", "Field required"),
         (
+            GOOD.replace("metric: reply_rate", "metric: reply_rat"),
+            9,
+            "items.0.metric",
+            "unknown metric 'reply_rat'; did you mean 'reply_rate'?",
+        ),
+        (
+            GOOD + "population: {roles: [presale]}\n",
+            14,
+            "population.roles.0",
+            "unknown role 'presale'; did you mean 'presales'?",
+        ),
+        (
+            GOOD.replace("name: 我的方案\n", "name: 我的方案\nfull_marks: 100\n"),
+            3,
+            "full_marks",
+            "the items add up to 10 points (rate 10), not the declared full_marks 100",
+        ),
+        (
+            GOOD + "pk: {metrics: [{metric: sales_amont}]}\n",
+            14,
+            "pk.metrics.0.metric",
+            "did you mean 'sales_amount'?",
+        ),
+        (
             GOOD.replace(
                 "rule: tiers", "rule: weighted\n    weight: 10\n    normalise: {method: target}"
             ).replace("    bands:\n      - {min: 1.0, points: 10}\n      - {points: 0}\n", ""),
@@ -107,6 +131,18 @@ def test_errors_name_file_line_and_field(text, line, field, message):
         assert message in str(e)
     assert e.line == line, str(e)
     assert str(e).startswith(f"mine.yaml:{line}, field '{field}'")
+
+
+def test_declared_inputs_and_platform_figures_are_known_metrics():
+    text = GOOD.replace("metric: reply_rate", "metric: knowledge_score")
+    with pytest.raises(ConfigError, match="declare a manual figure under inputs"):
+        parse_scheme_text(text, "mine.yaml")
+    mine = parse_scheme_text(text + "inputs: {knowledge_score: 专业知识 (手工录入)}\n", "m.yaml")
+    assert mine.metric_ids() == ["knowledge_score"]
+    # a figure a platform report preset imports (拼多多 客服服务分) needs no declaration
+    reported = parse_scheme_text(GOOD.replace("reply_rate", "pdd_service_score"), "p.yaml")
+    assert reported.metric_ids() == ["pdd_service_score"]
+    assert parse_scheme_text(GOOD.replace("name: 我的方案\n", "name: x\nfull_marks: 10\n"), "f")
 
 
 def test_when_branch_errors_point_into_the_branch():

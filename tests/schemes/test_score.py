@@ -9,6 +9,7 @@ id: pdd_daily
 name: 拼多多日考核
 params:
   min_consults: {default: 100}
+inputs: {discipline: 纪律分 (手工录入)}
 gate: {metric: consult_buyers, op: ">=", value: min_consults}
 exempt:
   - {start: 2026-02-14, end: 2026-02-22, label: 春节}

@@ -35,7 +35,7 @@ def test_warm_computes_the_default_periods_checks(app, monkeypatch):
     from kaohe.web.cache import ResultCache, warm
 
     calls = []
-    monkeypatch.setattr(check, "run_checks", lambda st, period: calls.append(period) or [])
+    monkeypatch.setattr(check, "run_checks", lambda st, period, **kw: calls.append(period) or [])
     app.state.results_cache = ResultCache()
     warm(app)
     assert calls == ["2026-10"]  # the demo's default period

@@ -38,9 +38,11 @@ def categories(html: str) -> list[str]:
     return re.findall(r'<tr data-category="([^"]+)">', html)
 
 
-def submit(user, csrf, key: str, values: dict[str, str], card: str = CARD):
+def submit(user, csrf, key: str, values: dict[str, str], card: str = CARD, intent: str = ""):
     data = {"csrf_token": csrf(user), "scorecard": card, "comment": "web test"}
     data.update({f"cat_{k}": v for k, v in values.items()})
+    if intent:
+        data["intent"] = intent
     return user.post(f"/reviews/{key}", data=data)
 
 
@@ -116,7 +118,8 @@ def test_calibration_shows_the_spread(app, client, csrf):
     key = fresh_keys(admin.get(QUEUE).text)[2]
     cats = categories(admin.get(f"/reviews/{key}").text)
     submit(admin, csrf, key, dict.fromkeys(cats, "5"))  # (5 − 1) / 4 = 100 %
-    submit(supervisor, csrf, key, dict.fromkeys(cats, "3"))  # (3 − 1) / 4 = 50 %
+    calibration = dict.fromkeys(cats, "3")  # (3 − 1) / 4 = 50 %
+    assert submit(supervisor, csrf, key, calibration, intent="calibration").status_code == 200
     html = admin.get(f"/reviews?period={PERIOD}").text.split('id="calibration"', 1)[1]
     # reviewers 2, min 50 %, max 100 %, spread 50 %, mean 75 %
     assert re.search(
@@ -124,6 +127,41 @@ def test_calibration_shows_the_spread(app, client, csrf):
         r'100.0%</td>\s*<td class="num">50.0%</td><td class="num">75.0%</td>',
         html,
     )
+
+
+def test_a_second_review_says_recheck_or_calibration(app, client, csrf):
+    supervisor, admin = client("supervisor"), client("admin")
+    st = app.state.store
+    key = fresh_keys(admin.get(QUEUE).text)[4]
+    cats = categories(admin.get(f"/reviews/{key}").text)
+    first = submit(admin, csrf, key, dict.fromkeys(cats, "5"))  # 100 %
+    first_id = re.search(r'data-review="([^"]+)"', first.text)[1]
+    form = supervisor.get(f"/reviews/{key}").text
+    assert 'id="intent"' in form and first_id in form.split('id="intent"')[1]
+    # without an intent the second review is refused: nothing stored, nothing moves
+    before = st.count("qa_reviews")
+    refused = submit(supervisor, csrf, key, dict.fromkeys(cats, "3"))
+    assert refused.status_code == 400 and "复核" in refused.text and "校准" in refused.text
+    assert st.count("qa_reviews") == before
+    # 复核 replaces the first score: the reviewer is told which, the store and audit say so
+    recheck = submit(supervisor, csrf, key, dict.fromkeys(cats, "3"), intent="recheck")
+    assert recheck.status_code == 200 and 'data-intent="recheck"' in recheck.text
+    assert first_id in recheck.text.split('id="saved-intent"')[1].split("</p>")[0]
+    second_id = re.search(r'data-review="([^"]+)"', recheck.text)[1]
+    assert st.con.execute(
+        "SELECT superseded_by FROM qa_review_scores WHERE review_id = ?", [first_id]
+    ).fetchone() == (second_id,)
+    assert st.con.execute(
+        "SELECT count(*) FROM audit_log WHERE detail LIKE ?",
+        [f"{second_id}% intent=recheck of={first_id}"],
+    ).fetchone() == (1,)
+    # 校准 is stored and shown as calibration; the recheck still counts
+    calibration = submit(admin, csrf, key, dict.fromkeys(cats, "4"), intent="calibration")
+    assert 'data-intent="calibration"' in calibration.text
+    statuses = re.findall(r'<tr data-status="([a-z]+)"><td>([^<]+)</td>', calibration.text)
+    by_id = {review: status for status, review in statuses}
+    assert by_id[first_id] == "superseded" and by_id[second_id] == "counted"
+    assert sorted(by_id.values()) == ["calibration", "counted", "superseded"]
 
 
 def test_the_library_refresh_is_called_when_present(app, client, csrf, monkeypatch):

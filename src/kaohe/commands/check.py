@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
 from kaohe.engine.periods import parse_period
 from kaohe.output import emit
 
@@ -62,17 +61,17 @@ def command(
     out: str | None,
 ) -> None:
     """平台合规检查 / platform compliance: pass, at risk or fail per shop and cycle."""
-    from kaohe.compliance import load_preset, run_checks
+    from kaohe.compliance import list_presets, load_preset, run_checks
     from kaohe.compliance.check import ensure_results
 
     parse_period(period)  # a clear error before any work
-    for preset in presets:
-        load_preset(preset)
+    chosen = [load_preset(p) for p in presets] or list_presets()
+    params = obj.params(sets, presets=chosen)
     now = _as_of(as_of)
     lang = obj.lang
-    with obj.open_store() as store:
+    with obj.open_store(need_data=True) as store:
         results = ensure_results(
-            run_checks(store, period, list(presets) or None, now, parse_overrides(sets), lang),
+            run_checks(store, period, list(presets) or None, now, params, lang),
             period,
         )
     if fmt == "xlsx":

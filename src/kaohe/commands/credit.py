@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
 from kaohe.output import to_json
 
 POSITIONS = {
@@ -30,11 +29,10 @@ POSITIONS = {
 @click.pass_obj
 def command(obj: Any, order_id: str, sets: tuple[str, ...], fmt: str) -> None:
     """订单归属 / which agent an order was credited to, the touches, assists and why."""
-    from kaohe.commands.kpi import flatten
     from kaohe.engine.attribution import credit
 
-    overrides = {**flatten(obj.config.params), **parse_overrides(sets)}
-    with obj.open_store(read_only=True) as store:
+    overrides = obj.params(sets).engine
+    with obj.open_store(read_only=True, need_data=True) as store:
         result = credit(store, order_id, overrides)
     if fmt == "json":
         click.echo(to_json(result))

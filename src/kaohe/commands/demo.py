@@ -79,7 +79,7 @@ def demo_account(db: str) -> str:
 @click.pass_obj
 def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: int) -> None:
     """示例 — generate a sample, import it, compute KPIs and write the reports."""
-    result = run_demo(base_dir, seed=seed, say=click.echo)
+    result = run_demo(base_dir, seed=seed, say=click.echo, params=obj.params())
     for line in _summary(result):
         click.echo(line)
     if serve:

@@ -6,14 +6,15 @@ from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
 from kaohe.engine.periods import period_from_args
 from kaohe.output import to_json
 
 
 @click.command("explain")
 @click.argument("metric")
-@click.option("--agent", required=True, help="agent account")
+@click.option(
+    "--agent", required=True, help="agent account, or its unique sub-account / roster name"
+)
 @click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05, last30")
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
@@ -35,16 +36,18 @@ def command(
     fmt: str,
 ) -> None:
     """指标说明 / how a metric value comes about."""
-    from kaohe.commands.kpi import data_span, flatten
+    from kaohe.agents import resolve_agent
+    from kaohe.commands.kpi import data_span
     from kaohe.engine.explain import explain
     from kaohe.engine.registry import get
 
     get(metric)  # unknown metric: exit 1 before touching the store
     chosen = period_from_args(period, start, end)
-    overrides = {**flatten(obj.config.params), **parse_overrides(sets)}
-    with obj.open_store() as store:
+    overrides = obj.params(sets).engine
+    with obj.open_store(need_data=True) as store:
         data_span(store, chosen)
-        result = explain(store, metric, agent, chosen, overrides, limit)
+        account = resolve_agent(store, agent)
+        result = explain(store, metric, account, chosen, overrides, limit)
     if fmt == "json":
         click.echo(to_json(result))
         return

@@ -49,7 +49,7 @@ def _run(
     options: dict[str, str | None],
 ) -> list[ImportResult]:
     results: list[ImportResult] = []
-    with ctx.obj.open_store() as store, _progress(len(files)) as progress:
+    with ctx.obj.open_store(create=True) as store, _progress(len(files)) as progress:
         for name in files:
             results.append(
                 import_file(store, name, zone=ctx.obj.config.zone, progress=progress, **options)

@@ -2,48 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
+from kaohe.commands import note
 from kaohe.engine.compute import make_request, settled
 from kaohe.engine.periods import Period, period_from_args
 from kaohe.engine.registry import Metric
-from kaohe.errors import NotFoundError, UsageError
+from kaohe.errors import UsageError
 from kaohe.output import emit
 
 
-def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """[metrics.params] with nested tables (`jd_first_30s_rate = {seconds = 20}`) as dotted
-    keys."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
 def data_span(store: Any, period: Period | None) -> tuple[str, str]:
-    """The period's dates, or the store's first and last message day; exit 2 when empty."""
-    if period is None:
-        lo, hi = store.con.execute(
-            "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages"
-        ).fetchone()
-        if lo is None:
-            raise NotFoundError("no messages in the store")
-        return lo.isoformat(), hi.isoformat()
-    n = store.con.execute(
-        "SELECT count(*) FROM messages WHERE CAST(time AS DATE) BETWEEN ? AND ?",
-        [period.start, period.end],
-    ).fetchone()[0]
-    if not n:
-        raise NotFoundError(f"no messages in period {period.label}")
-    return period.start.isoformat(), period.end.isoformat()
+    """The period's dates, or the first and last day of the store's data (exit 2 when it
+    holds no dated data). A period without chats is still reported: the metrics of calls,
+    reviews, tickets, refunds or metric_values have their figures, the others are null."""
+    from kaohe.engine.coverage import data_span as stored_span
+
+    if period is not None:
+        return period.start.isoformat(), period.end.isoformat()
+    span = stored_span(store)
+    if span is None:
+        raise store.empty_error()
+    return span[0].isoformat(), span[1].isoformat()
+
+
+def empty_source_notes(store: Any, period: Period | None, request: Any) -> list[str]:
+    """Why some requested metrics are null: the tables they read are empty in the period."""
+    from kaohe.engine.coverage import empty_notes
+
+    return empty_notes(store, period, request.metrics, request.params)
 
 
 def display(value: Any, metric: Metric | None) -> Any:
@@ -111,20 +100,21 @@ def command(
     compare_platform: bool,
 ) -> None:
     """指标 / metric values for a period."""
-    from kaohe.engine.explain import agent_known
+    from kaohe.agents import resolve_agent
     from kaohe.engine.facts import answer
 
     chosen = period_from_args(period, start, end)
-    overrides = {**flatten(obj.config.params), **parse_overrides(sets)}
+    overrides = obj.params(sets).engine
     ids = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    request = make_request(by, chosen, ids, overrides, agents or None)
+    request = make_request(by, chosen, ids, overrides)  # an unknown metric: exit 1 first
     if compare_platform:
         _check_comparable(request.by, chosen)
-    with obj.open_store(read_only=False) as store:
-        for agent in agents:
-            if not agent_known(store, agent):
-                raise NotFoundError(f"unknown agent {agent!r}")
+    with obj.open_store(need_data=True) as store:
+        if agents:
+            named = [resolve_agent(store, agent) for agent in agents]
+            request = make_request(by, chosen, ids, overrides, named)
         first, last = data_span(store, chosen)
+        notes = empty_source_notes(store, chosen, request)
         if engine == "spark":
             from kaohe.engine.spark import run_on_spark
 
@@ -138,8 +128,11 @@ def command(
         "to": last,
         "by": list(request.by),
         "settled": settled(chosen, overrides, metrics=request.metrics),
+        "notes": notes,
         "rows": rows,
     }
+    for text in notes:
+        note(text)
     lang = obj.lang
     index = 1 if lang == "en" else 0
     columns = [*request.by, *_metric_columns(request.metrics, compare_platform)]

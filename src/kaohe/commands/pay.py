@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
 from kaohe.engine.periods import parse_period
-from kaohe.errors import NotFoundError, UsageError
+from kaohe.errors import UsageError
 from kaohe.output import emit
 
 
@@ -24,8 +23,18 @@ from kaohe.output import emit
 @click.option(
     "--provisional", is_flag=True, help="pay an unsettled period; every payslip is marked 暂估"
 )
-@click.option("--set", "sets", multiple=True, help="plan parameter key=value")
-@click.option("--payslip", "payslip_agent", default=None, help="one agent's payslip, line by line")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="parameter key=value: a plan or scheme parameter, or a metric parameter",
+)
+@click.option(
+    "--payslip",
+    "payslip_agent",
+    default=None,
+    help="one agent's payslip, line by line (account, unique sub-account or roster name)",
+)
 @click.option(
     "--format",
     "fmt",
@@ -49,11 +58,18 @@ def command(
     """薪资核算 / payslips, line by line."""
     from kaohe.pay import load_plan
     from kaohe.pay.fetch import pay_period
+    from kaohe.pay.plan import with_params as plan_with
+    from kaohe.schemes import load_scheme
+    from kaohe.schemes import with_params as scheme_with
 
     parse_period(period)
-    plan = load_plan(plan_ref, {k: float(v) for k, v in parse_overrides(sets).items()})
-    with obj.open_store() as store:
-        result, scored = pay_period(store, plan, period, scheme_ref, provisional)
+    plan = load_plan(plan_ref)
+    scheme = load_scheme(scheme_ref) if scheme_ref else None
+    params = obj.params(sets, owners=[o for o in (plan, scheme) if o])
+    plan = plan_with(plan, params.of(plan))
+    scheme = scheme_with(scheme, params.of(scheme)) if scheme else None
+    with obj.open_store(need_data=True) as store:
+        result, scored = pay_period(store, plan, period, scheme, provisional, params.engine)
     if fmt == "xlsx":
         from kaohe.reports.assessment import write_assessment
 
@@ -88,10 +104,11 @@ def command(
 
 
 def _payslip_text(result: Any, agent: str) -> str:
-    try:
-        slip = result.payslip(agent)
-    except StopIteration:
-        raise NotFoundError(f"agent {agent!r} has no payslip in {result.plan_id}") from None
+    from kaohe.agents import match_agent
+
+    names = {s.agent: s.name for s in result.payslips}
+    among = f"薪资方案 {result.plan_id} 的工资条 / paid by {result.plan_id}"
+    slip = result.payslip(match_agent(agent, names, names, among))
     head = f"{slip.agent} {slip.name or ''} — {result.plan_name} {result.period or ''}"
     mark = " (暂估 / provisional)" if slip.provisional else ""
     lines = [

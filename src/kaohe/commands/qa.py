@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from kaohe.commands import note
 from kaohe.engine.periods import period_from_args
 from kaohe.output import emit
 
@@ -44,7 +45,7 @@ def run_command(
     from kaohe.qa.rules import load_pack
 
     pack = load_pack(pack_ref)
-    with obj.open_store() as store:
+    with obj.open_store(need_data=True) as store:
         summary = run_pack(store, pack, period_from_args(period, start, end))
     click.echo(
         f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
@@ -80,11 +81,27 @@ def findings_command(
     out: str | None,
 ) -> None:
     """the stored findings; buyer data in them is masked."""
+    from kaohe.agents import resolve_agent
     from kaohe.qa.findings import findings
 
-    with obj.open_store(read_only=True) as store:
-        rows = findings(store, period_from_args(period, start, end), agent, severity)
+    with obj.open_store(read_only=True, need_data=True) as store:
+        account = resolve_agent(store, agent) if agent else None
+        rows = findings(store, period_from_args(period, start, end), account, severity)
+        if not rows:
+            note(_why_no_findings(store))
     emit({"rows": rows}, rows, FINDING_COLUMNS, fmt, out, FINDING_HEADERS, title="质检发现")
+
+
+def _why_no_findings(store: Any) -> str:
+    if not store.count("qa_findings"):
+        return (
+            f"数据库 {store.path} 中还没有质检发现：请先运行 kaohe qa run / store {store.path} "
+            "holds no findings yet: run `kaohe qa run` first"
+        )
+    return (
+        "没有符合条件（期间、客服、严重程度）的发现 / no finding matches the period, agent "
+        "and severity"
+    )
 
 
 @command.command("filtered")
@@ -106,7 +123,7 @@ def filtered_command(
     """advertising/spam sessions left out of every KPI (广告过滤), with what caught them."""
     from kaohe.qa.adfilter import COLUMNS, HEADERS, filtered_sessions
 
-    with obj.open_store(read_only=True) as store:
+    with obj.open_store(read_only=True, need_data=True) as store:
         rows = filtered_sessions(store, period_from_args(period, start, end))
     emit(
         {"rows": rows},
@@ -147,7 +164,7 @@ def sample_command(
     from kaohe.qa.findings import flagged_sessions
     from kaohe.qa.sampling import sample_sessions
 
-    with obj.open_store(read_only=True) as store:
+    with obj.open_store(read_only=True, need_data=True) as store:
         sessions = flagged_sessions(store, period_from_args(period, None, None))
     chosen = sample_sessions(sessions, n, seed=seed, flagged_share=flagged_share)
     rows = [{**r, "session": _masked_session(r["session"], mask_buyer)} for r in chosen.to_dicts()]
@@ -176,7 +193,7 @@ def import_reviews_command(ctx: click.Context, files: tuple[str, ...]) -> None:
     from kaohe.qa.reviews import import_reviews
 
     rejected = 0
-    with ctx.obj.open_store() as store:
+    with ctx.obj.open_store(create=True) as store:
         for path in files:
             r = import_reviews(store, path, zone=ctx.obj.config.zone)
             rejected += r.rejected

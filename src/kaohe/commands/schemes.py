@@ -71,3 +71,10 @@ def validate_command(obj: Any, files: tuple[str, ...]) -> None:
             f"✓ {path}: {scheme.id} {scheme.name} — {len(scheme.items)} 项, "
             f"满分 {scheme.max_total:g}"
         )
+        if scheme.full_marks is None:
+            click.echo(
+                f"  ! 未声明 full_marks：考核项合计 {scheme.max_total:g} 分，声明后会核对 / no "
+                f"full_marks declared: the items add up to {scheme.max_total:g}; declare it "
+                "to have the weights checked",
+                err=True,
+            )

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from kaohe.config import parse_overrides
+from kaohe.commands import note
 from kaohe.engine.periods import parse_period
 from kaohe.output import emit, to_json
 
@@ -20,8 +20,18 @@ from kaohe.output import emit, to_json
     default=None,
     help="a second scheme scored on the same period, side by side (what-if)",
 )
-@click.option("--set", "sets", multiple=True, help="scheme parameter key=value (targets…)")
-@click.option("--explain", "explain_agent", default=None, help="every item of one agent")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    help="parameter key=value: a scheme parameter (targets…) or a metric parameter",
+)
+@click.option(
+    "--explain",
+    "explain_agent",
+    default=None,
+    help="every item of one agent (account, unique sub-account or roster name)",
+)
 @click.option(
     "--format",
     "fmt",
@@ -42,21 +52,25 @@ def command(
     out: str | None,
 ) -> None:
     """考核评分 / scheme results: points per item, total, grade, rank, consequences."""
-    from kaohe.schemes import compare, load_scheme
+    from kaohe.schemes import compare, load_scheme, with_params
     from kaohe.schemes.fetch import is_settled, score_period
     from kaohe.schemes.score import result_rows
 
     parse_period(period)  # a clear error before any work
-    params = {k: float(v) for k, v in parse_overrides(sets).items()}
-    scheme = load_scheme(scheme_ref, params)
-    other = load_scheme(compare_ref, params) if compare_ref else None
-    with obj.open_store() as store:
-        result = score_period(store, scheme, period)
-        second = score_period(store, other, period) if other else None
-        done = is_settled(scheme, period)
+    scheme = load_scheme(scheme_ref)
+    other = load_scheme(compare_ref) if compare_ref else None
+    params = obj.params(sets, owners=[s for s in (scheme, other) if s])
+    scheme = with_params(scheme, params.of(scheme))
+    other = with_params(other, params.of(other)) if other else None
+    with obj.open_store(need_data=True) as store:
+        result = score_period(store, scheme, period, params.engine)
+        second = score_period(store, other, period, params.engine) if other else None
+        done = is_settled(scheme, period, params.engine)
     if explain_agent:
         click.echo(_explained(result, explain_agent))
         return
+    for text in result.notes + (second.notes if second else []):
+        note(text)
     if fmt == "xlsx" and out:
         from kaohe.reports.assessment import write_assessment
 
@@ -125,9 +139,8 @@ def _columns(scheme: Any) -> tuple[list[str], list[str]]:
 
 
 def _explained(result: Any, agent: str) -> str:
-    from kaohe.errors import NotFoundError
+    from kaohe.agents import match_agent
 
-    try:
-        return result.agent(agent).explain()
-    except StopIteration:
-        raise NotFoundError(f"agent {agent!r} is not scored by {result.scheme_id}") from None
+    names = {a.agent: a.name for a in result.agents}
+    among = f"方案 {result.scheme_id} 的评分对象 / scored by {result.scheme_id}"
+    return result.agent(match_agent(agent, names, names, among)).explain()

@@ -26,11 +26,13 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
     released)."""
     import uvicorn
 
+    from kaohe.params import resolve_params
     from kaohe.web.app import close_app, create_app
     from kaohe.web.server import guarded_protocol
     from kaohe.web.users import count_users
 
     require_store(db)
+    resolve_params(config.params, file=config.path)  # a bad kaohe.toml: exit 1 before serving
     app = create_app(db, config=config, https_only=https_only)
     settings = app.state.server
     if count_users(app.state.store) == 0:

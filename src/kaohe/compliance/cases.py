@@ -383,7 +383,8 @@ def low_agents(
         ).fetchall()
         if a
     }
-    result = score_period(source.store, load_scheme(str(preset.scheme)), cycle.label)
+    scheme = load_scheme(str(preset.scheme))
+    result = score_period(source.store, scheme, cycle.label, source.overrides)
     return [
         {
             "agent": a.agent,

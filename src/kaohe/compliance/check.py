@@ -18,7 +18,8 @@ from kaohe.compliance.load import list_presets, load_preset
 from kaohe.compliance.model import Check, Condition, Preset
 from kaohe.compliance.values import Key, ValueSource, unit_of
 from kaohe.engine.periods import Period, parse_period
-from kaohe.errors import NotFoundError, UsageError
+from kaohe.errors import NotFoundError
+from kaohe.params import Params, resolve_params
 
 PASS, AT_RISK, FAIL, NOT_APPLICABLE = "pass", "at_risk", "fail", "not_applicable"
 STATUSES = (FAIL, AT_RISK, PASS, NOT_APPLICABLE)  # worst first
@@ -91,22 +92,27 @@ def run_checks(
     period: str,
     presets: list[str] | None = None,
     now: datetime | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Params | Mapping[str, Any] | None = None,
     lang: str = "zh",
 ) -> list[CheckResult]:
     """Every (or the named) preset's results for the cycles meeting `period`.
 
-    `overrides`: `PRESET.threshold`, `PRESET.margin`, `PRESET.warn_hours` (every check of the
-    preset, or `PRESET.CHECK.threshold` for one); other keys go to the metric engine."""
+    `overrides`: resolved parameters (kaohe.params.resolve_params with these presets), or
+    `--set`-style keys resolved here: `PRESET.threshold`, `PRESET.margin`, `PRESET.warn_hours`
+    (every check of the preset, or `PRESET.CHECK.threshold` for one) and engine parameters."""
     span = parse_period(period)
     now = now or datetime.now()
     chosen = [load_preset(p) for p in presets] if presets else list_presets()
-    preset_over, engine_over = split_overrides(overrides or {}, chosen)
-    source = ValueSource(store, now, engine_over)
+    params = (
+        overrides
+        if isinstance(overrides, Params)
+        else resolve_params(None, overrides or {}, presets=chosen)
+    )
+    source = ValueSource(store, now, params.engine)
     results: list[CheckResult] = []
     try:
         for preset in chosen:
-            results += _preset_results(source, with_overrides(preset, preset_over), span, lang)
+            results += _preset_results(source, with_overrides(preset, params.presets), span, lang)
     finally:
         source.close()
     return results
@@ -128,31 +134,9 @@ def _preset_results(
     return out
 
 
-def split_overrides(
-    overrides: Mapping[str, Any],
-    presets: list[Preset],
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """(preset overrides, engine overrides); a preset key must name a known setting."""
-    ids = {p.id for p in list_presets()}
-    mine, engine = {}, {}
-    for key, value in overrides.items():
-        head = key.split(".", 1)[0]
-        if head not in ids:
-            engine[key] = value
-            continue
-        if key.rsplit(".", 1)[-1] not in PRESET_KEYS or key.count(".") > 2:
-            raise UsageError(
-                f"{key}: a preset takes {', '.join(PRESET_KEYS)} "
-                f"(PRESET.threshold or PRESET.CHECK.threshold)"
-            )
-        try:
-            mine[key] = float(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"{key}: not a number: {value!r}") from None
-    return mine, engine
-
-
 def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
+    """The preset with its `PRESET.setting` / `PRESET.CHECK.setting` overrides applied (keys
+    checked by kaohe.params)."""
     checks = []
     for check in preset.checks:
         update = {}
@@ -161,14 +145,6 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
                 if key in overrides:
                     update[name] = overrides[key]
         checks.append(check.model_copy(update=update) if update else check)
-    known = {c.id for c in preset.checks}
-    for key in overrides:
-        parts = key.split(".")
-        if parts[0] == preset.id and len(parts) == 3 and parts[1] not in known:
-            raise UsageError(
-                f"{key}: preset {preset.id} has no check {parts[1]!r} "
-                f"(checks: {', '.join(sorted(known))})"
-            )
     return preset.model_copy(update={"checks": checks})
 
 

@@ -9,6 +9,7 @@ from importlib import resources
 from kaohe.compliance.model import Preset
 from kaohe.datafile import node_line, parse_model
 from kaohe.errors import ConfigError, UsageError
+from kaohe.suggest import unknown
 
 WHAT = "a compliance preset must be a mapping (id, name, platforms, checks, ...)"
 
@@ -16,13 +17,31 @@ WHAT = "a compliance preset must be a mapping (id, name, platforms, checks, ...)
 def parse_preset_text(text: str, file: str) -> Preset:
     """Validate one preset YAML; unknown metrics or parts are errors naming the line."""
     preset, node = parse_model(Preset, text, file, WHAT)
-    for loc, ref in _metric_refs(preset):
-        problem = metric_problem(ref)
+    problems = [(loc, metric_problem(ref)) for loc, ref in _metric_refs(preset)]
+    problems += _named_problems(preset)
+    for loc, problem in problems:
         if problem:
             raise ConfigError(
                 problem, file=file, line=node_line(node, loc), field=".".join(str(p) for p in loc)
             )
     return preset
+
+
+def _named_problems(preset: Preset) -> list[tuple[tuple[int | str, ...], str | None]]:
+    """The scheme (source scheme) and QA rules (source qa_hits) a preset names must exist."""
+    from kaohe.qa.rules import rule_names
+    from kaohe.schemes import list_schemes
+
+    out: list[tuple[tuple[int | str, ...], str | None]] = []
+    if preset.scheme:
+        ids = {s.id for s in list_schemes()}
+        if preset.scheme not in ids:
+            out.append((("scheme",), unknown("方案", "scheme", preset.scheme, ids)))
+    rules = rule_names()
+    for rule in preset.rules:
+        if rule not in rules:
+            out.append((("rules", rule), unknown("质检规则", "QA rule", rule, rules)))
+    return out
 
 
 def _metric_refs(preset: Preset) -> list[tuple[tuple[int | str, ...], str]]:
@@ -45,10 +64,10 @@ def metric_problem(ref: str) -> str | None:
     metric_id, _, part = ref.partition(".")
     metric = REGISTRY.get(metric_id)
     if metric is None:
-        return f"unknown metric {metric_id!r} (docs/metrics.md lists them)"
+        return unknown("指标", "metric", metric_id, REGISTRY) + " (docs/metrics.md lists them)"
     names = [p.name for p in metric.parts_for(metric.params)]
     if part and part not in names:
-        return f"metric {metric_id!r} has no part {part!r} (parts: {', '.join(names)})"
+        return unknown(f"{metric_id} 的分项", f"part of {metric_id}", part, names)
     return None
 
 
@@ -98,5 +117,5 @@ def load_preset(preset_id: str) -> Preset:
     for preset in list_presets():
         if preset.id == preset_id:
             return preset
-    known = ", ".join(p.id for p in list_presets())
-    raise UsageError(f"unknown compliance preset {preset_id!r} (known: {known})")
+    known = [p.id for p in list_presets()]
+    raise UsageError(unknown("合规规则", "compliance preset", preset_id, known))

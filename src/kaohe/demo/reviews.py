@@ -1,6 +1,7 @@
 """The demo's manual reviews: a reproducible sample of each agent's sessions (half of it
 reserved for sessions the automatic inspection flagged) rated on 考核表2 服务态度 by two
-simulated reviewers, one session reviewed by both as a calibration pair. Written as a
+simulated reviewers, one session reviewed by both: the second review is marked 校准
+(calibration) and counts toward no score. Written as a
 Chinese-headed CSV and imported like a real reviewer's export, so service_score (IQS) and
 spot_check_pass_rate have something to show."""
 
@@ -25,6 +26,7 @@ HEADERS = {
     "scorecard": "评分表",
     "item": "项目",
     "score": "得分",
+    "intent": "复核类型",
 }
 
 
@@ -53,6 +55,7 @@ def review_rows(sample: pl.DataFrame, items: list[str], seed: int) -> list[dict[
                         "scorecard": SCORECARD,
                         "item": item,
                         "score": score,
+                        "intent": "校准" if j else None,
                     }
                 )
     return rows

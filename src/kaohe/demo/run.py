@@ -9,7 +9,7 @@ headers, and a handful of deliberately bad rows land in quarantine.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -361,8 +361,11 @@ def import_all(
         )
 
 
-def compute_kpis(store: Any) -> tuple[list[dict[str, Any]] | None, str]:
-    """The optional metric-engine hook: KPI rows per agent, or None and why not."""
+def compute_kpis(
+    store: Any, params: Mapping[str, Any] | None = None
+) -> tuple[list[dict[str, Any]] | None, str]:
+    """The optional metric-engine hook: KPI rows per agent (engine parameters `params`), or
+    None and why not."""
     try:
         from kaohe import engine
     except ImportError:
@@ -371,7 +374,7 @@ def compute_kpis(store: Any) -> tuple[list[dict[str, Any]] | None, str]:
     if hook is None:
         return None, "指标引擎未提供 compute_kpis"
     try:
-        rows = hook(store, by=("agent",), period=None)
+        rows = hook(store, by=("agent",), period=None, params=params)
     except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
         return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
     return [dict(r) for r in rows], ""
@@ -382,16 +385,20 @@ def run_demo(
     seed: int = 0,
     messages: int = DEMO_MESSAGES,
     say: Callable[[str], None] = lambda _s: None,
+    params: Any = None,
 ) -> DemoResult:
-    """Generate, import, compute and report; see the module docstring."""
+    """Generate, import, compute and report; see the module docstring. `params`: the
+    resolved parameters (kaohe.params.resolve_params) every figure is computed under."""
     from kaohe.demo.generate import generate
     from kaohe.demo.reviews import review_demo
     from kaohe.engine.periods import parse_period
+    from kaohe.params import resolve_params
     from kaohe.reports import collect
     from kaohe.reports.excel import write_excel
     from kaohe.reports.html import write_html
     from kaohe.store import Store
 
+    params = params or resolve_params()
     began = time.perf_counter()
     base = Path(base_dir)
     data_dir = base / "data"
@@ -407,7 +414,7 @@ def run_demo(
         result.assessment.append(inspect(store))
         result.assessment.append(review_demo(store, data_dir, parse_period(DEMO_PERIOD), seed))
         say("计算指标 / computing KPIs")
-        result.kpi_rows, result.kpi_note = compute_kpis(store)
+        result.kpi_rows, result.kpi_note = compute_kpis(store, params.engine)
         data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
         result.counts = data["counts_by_table"]
         reports = base / "reports"
@@ -415,10 +422,10 @@ def run_demo(
         if result.kpi_rows is not None:
             say(f"考核与薪资 / scores and pay ({DEMO_PERIOD})")
             result.reports["assessment"] = assess(
-                store, reports / "kaohe_assessment.xlsx", result.assessment
+                store, reports / "kaohe_assessment.xlsx", result.assessment, params.engine
             )
             say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
-            data["compliance"], result.compliance = check_compliance(store)
+            data["compliance"], result.compliance = check_compliance(store, params)
     result.reports.update(
         {
             "xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
@@ -429,9 +436,12 @@ def run_demo(
     return result
 
 
-def assess(store: Any, path: Path, summary: list[str]) -> Path:
+def assess(
+    store: Any, path: Path, summary: list[str], params: Mapping[str, Any] | None = None
+) -> Path:
     """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
-    暂估 when the month is not settled yet) and write the assessment workbook."""
+    暂估 when the month is not settled yet) and write the assessment workbook; the engine
+    metrics under `params`."""
     from kaohe.pay import load_plan
     from kaohe.pay.fetch import pay_period
     from kaohe.reports.assessment import write_assessment
@@ -441,12 +451,14 @@ def assess(store: Any, path: Path, summary: list[str]) -> Path:
     results = []
     for scheme_id in DEMO_SCHEMES:
         scheme = load_scheme(scheme_id)
-        result = score_period(store, scheme, DEMO_PERIOD)
+        result = score_period(store, scheme, DEMO_PERIOD, params)
         graded = [a for a in result.agents if a.grade]
         summary.append(f"{scheme.name}: {len(result.agents)} 人, {len(graded)} 人定级")
         results.append(result)
-    settled = all(is_settled(load_scheme(s), DEMO_PERIOD) for s in DEMO_SCHEMES)
-    payroll, _ = pay_period(store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True)
+    settled = all(is_settled(load_scheme(s), DEMO_PERIOD, params) for s in DEMO_SCHEMES)
+    payroll, _ = pay_period(
+        store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True, params=params
+    )
     total = sum(slip.total for slip in payroll.payslips)
     mark = "（暂估）" if payroll.provisional else ""
     summary.append(
@@ -455,12 +467,13 @@ def assess(store: Any, path: Path, summary: list[str]) -> Path:
     return write_assessment(path, results, payroll, settled=settled)
 
 
-def check_compliance(store: Any) -> tuple[list[Any], str]:
-    """Every platform preset on the demo month: the results and the terminal summary."""
+def check_compliance(store: Any, params: Any = None) -> tuple[list[Any], str]:
+    """Every platform preset on the demo month (under the resolved `params`): the results and
+    the terminal summary."""
     from kaohe.compliance.check import run_checks
     from kaohe.compliance.report import summary_text
 
-    results = run_checks(store, DEMO_PERIOD)
+    results = run_checks(store, DEMO_PERIOD, overrides=params)
     return results, summary_text(results)
 
 

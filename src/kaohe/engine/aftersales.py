@@ -112,8 +112,8 @@ def _service_steps(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 def _spot_checks(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """One row per review (a review has one row per item). A review scored on its scorecard
     passes at its pass line (80 %); one without a stored score passes when no item failed;
-    reviews with neither score nor verdict are not spot checks. Calibration reviews (several
-    reviewers on a session) are left out."""
+    reviews with neither score nor verdict are not spot checks. Calibration reviews (校准) and
+    reviews a recheck (复核) replaced are left out."""
     from kaohe.engine.quality import scored_reviews
 
     q = blocks.table("qa_reviews")
@@ -124,16 +124,16 @@ def _spot_checks(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
         day=q.day.max(),
         failed=(q.passed == False).fill_null(False).cast("int64").sum(),  # noqa: E712
         judged=q.passed.count(),
+        calibration=(q.intent.fill_null("") == "calibration").any(),
     )
-    scores = scored_reviews(blocks).select(
-        "review_id", s_passed="passed", s_calibration="calibration"
-    )
+    scores = scored_reviews(blocks).select("review_id", s_passed="passed", s_counted="counted")
     j = checks.left_join(scores, "review_id")
     verdict = ibis.ifelse(j.judged > 0, j.failed == 0, ibis.null("boolean"))
     j = j.mutate(
-        passed=ibis.coalesce(j.s_passed, verdict), calibration=j.s_calibration.fill_null(False)
+        passed=ibis.coalesce(j.s_passed, verdict),
+        counted=ibis.coalesce(j.s_counted, ~j.calibration),
     )
-    j = j.filter(j.passed.notnull() & ~j.calibration)
+    j = j.filter(j.passed.notnull() & j.counted)
     return with_platform(j.select("agent", "shop", "day", "passed"), blocks)
 
 
@@ -499,8 +499,9 @@ register(
         ),
         ratio("passed", "checks"),
         "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
-        "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (a "
-        "session with several reviewers) left out; dated by the review's date, else reviewed_at",
+        "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (校准) "
+        "and reviews a recheck (复核) replaced left out; dated by the review's date, else "
+        "reviewed_at",
         source="京东 服务规范达标率 (seeds 000, 004)",
     ),
     _m(

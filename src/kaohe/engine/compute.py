@@ -466,12 +466,15 @@ def settled(
     return (now or datetime.now()) >= due + timedelta(hours=hours)
 
 
-def settled_reading(period: str, ids: Iterable[str]) -> bool:
-    """Whether a period (2026-10) is settled for everything that reads `ids`: the engine
-    metrics among them decide; imported figures are final as imported."""
+def settled_reading(
+    period: str, ids: Iterable[str], overrides: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether a period (2026-10) is settled for everything that reads `ids` (under the
+    parameter `overrides`): the engine metrics among them decide; imported figures are final
+    as imported."""
     from kaohe.engine.periods import parse_period
     from kaohe.engine.registry import REGISTRY, all_metrics
 
     all_metrics()
     known = sorted({i for i in ids if i in REGISTRY})
-    return settled(parse_period(period), None, metrics=known or None)
+    return settled(parse_period(period), overrides, metrics=known or None)

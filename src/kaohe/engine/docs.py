@@ -19,8 +19,10 @@ HEADER = """# Metric catalogue (generated)
 Every metric: id (the column / JSON key), 中文 name, English name, unit, direction, grain,
 parameters with defaults, source and definition. Ratios are fractions; an empty denominator
 gives null. Buyer counts are buyer-days, distinct per group per day. Override a parameter in
-`kaohe.toml` under `[metrics.params]` or with `--set`: `param=value` for every metric that
-has it (named instances keep theirs), `metric_id.param=value` for one metric.
+`kaohe.toml` under `[metrics.params]` or with `--set` (one resolver, kaohe.params: every
+command, web page, report and the demo read the same values): `param=value` for every metric
+that has it (named instances keep theirs), `metric_id.param=value` for one metric. An unknown
+name or a value of the wrong kind is an error (exit 1) naming it, with the closest name.
 """
 
 

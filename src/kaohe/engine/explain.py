@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kaohe.agents import AGENT_TABLES
 from kaohe.engine.compute import Evaluator, finish, make_request
 from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
@@ -65,19 +66,6 @@ ORDER = {
     "sales_assists": "day",
     "inquiries": "first",
 }
-
-
-AGENT_TABLES = (
-    "agents",
-    "messages",
-    "ratings",
-    "agent_status",
-    "refunds",
-    "service_orders",
-    "tickets",
-    "calls",
-    "qa_reviews",
-)
 
 
 def agent_known(store: Any, agent: str) -> bool:

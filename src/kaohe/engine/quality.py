@@ -92,18 +92,18 @@ def _severity(t: Any, p: Mapping[str, Any]) -> Any:
 
 
 def scored_reviews(blocks: Any) -> Any:
-    """qa_review_scores with `calibration`: the session was reviewed by more than one reviewer
-    (calibration reviews show the spread between reviewers and count toward no score)."""
+    """qa_review_scores with `counted`: the review's score counts toward IQS — it is no
+    calibration (校准) review and no recheck (复核) replaced it (kaohe.qa.review decides both
+    when the reviews are scored)."""
     r = blocks.table("qa_review_scores")
-    per = r.filter(r.session.notnull()).group_by("session").agg(_reviewers=r.reviewer.nunique())
-    j = r.left_join(per, "session")
-    return j.select(*r.columns, calibration=j._reviewers.fill_null(1) > 1)
+    counted = (r.intent.fill_null("") != "calibration") & r.superseded_by.isnull()
+    return r.mutate(counted=counted)
 
 
 def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
-    """One row per scored review that is not a calibration review, dated by its day."""
+    """One row per scored review that counts, dated by its day."""
     r = scored_reviews(blocks)
-    r = r.filter(~r.calibration & r.score.notnull())
+    r = r.filter(r.counted & r.score.notnull())
     from kaohe.engine.blocks import with_platform
 
     return with_platform(r.select("agent", "shop", "day", "score", "passed"), blocks)
@@ -207,7 +207,7 @@ register(
         "100 × the mean review score of the agent's manual reviews, 0–100 like "
         "qa_auto_score (each review: weighted mean of the rated "
         "scorecard categories normalised to 0–1, N/A dropped, a critical category below 50 % "
-        "→ 0); calibration reviews (a session with several reviewers) do not count",
+        "→ 0); calibration reviews (校准) and reviews a recheck (复核) replaced do not count",
         section=SECTION,
         source="qa.md (Zendesk QA IQS)",
     ),

@@ -165,8 +165,10 @@ def get(metric_id: str) -> Metric:
     try:
         return REGISTRY[metric_id]
     except KeyError:
+        from kaohe.suggest import unknown
+
         raise UsageError(
-            f"unknown metric {metric_id!r}; `kaohe explain --list` or docs/metrics.md lists them"
+            unknown("指标", "metric", metric_id, REGISTRY) + " (docs/metrics.md lists them)"
         ) from None
 
 

@@ -24,7 +24,7 @@ from kaohe.engine.registry import (
 SECTION = "Response"
 
 
-def _win(t: Any, p: Mapping[str, Any], key: str = "window") -> Any:
+def _win(t: Any, p: Mapping[str, Any], key: str = "service_window") -> Any:
     return in_window(t.round_start, parse_window(p.get(key)))
 
 
@@ -50,7 +50,7 @@ def _m(
         parts,
         value,
         formula,
-        params={"window": None, **params},
+        params={"service_window": None, **params},
         section=SECTION,
         source="metrics.md",
     )
@@ -130,7 +130,7 @@ register(
         "round",
         (ROUNDS,),
         count("rounds"),
-        "rounds started in the period (and window)",
+        "rounds started in the period (and `service_window`)",
     ),
     _m(
         "avg_response_s",
@@ -259,7 +259,7 @@ register(
         _within_parts,
         _within_value,
         "level=round: rounds answered within `seconds` / rounds; level=buyer: buyer-days none "
-        "of whose rounds is unanswered or slower / buyer-days with rounds (in `window`)",
+        "of whose rounds is unanswered or slower / buyer-days with rounds (in `service_window`)",
         seconds=180,
         level="round",
     ),
@@ -294,7 +294,7 @@ register(
         "旺旺人工平响",
         "Taobao avg response (s)",
         "Taobao 旺旺人工平响",
-        window="08:00-23:00",
+        service_window="08:00-23:00",
         cap_s=600,
         unanswered_as_cap=True,
     ),
@@ -306,7 +306,7 @@ register(
         "Taobao 3分钟响应率",
         level="round",
         seconds=180,
-        window="08:00-24:00",
+        service_window="08:00-24:00",
     ),
     instance(
         "first_within_rate",
@@ -326,7 +326,7 @@ register(
         "快手 人工3分钟回复率",
         level="buyer",
         seconds=180,
-        window="08:00-23:00",
+        service_window="08:00-23:00",
     ),
     instance(
         "reply_within_rate",
@@ -336,7 +336,7 @@ register(
         "抖店 3分钟人工回复率",
         level="round",
         seconds=180,
-        window="08:00-23:00",
+        service_window="08:00-23:00",
     ),
     instance(
         "reply_within_rate",
@@ -346,7 +346,7 @@ register(
         "拼多多 有效回复率 (seed 000)",
         level="buyer",
         seconds=3600,
-        window="08:00-23:00",
+        service_window="08:00-23:00",
     ),
     instance(
         "reply_within_rate",

@@ -415,6 +415,11 @@ def _write_all(
     result: ImportResult,
 ) -> None:
     result.import_id = int(con.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+    if tbl.name == "qa_reviews":  # a second review of a session must say 复核 or 校准
+        from kaohe.qa.reviews import hold_unmarked_rereviews
+
+        typed, rejects = hold_unmarked_rereviews(con, typed, rejects)
+        result.rejected = rejects["row"].n_unique()
     if tbl.name == "messages" and not typed.is_empty():
         typed = prepare_messages(typed)
     con.register(STAGE, typed)

@@ -5,6 +5,7 @@ ids from ``metric_values`` rows whose period is the pay period (e.g. ``2026-10``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kaohe.errors import UsageError
@@ -25,7 +26,9 @@ def needs_scores(plan: Plan) -> bool:
     return any(path[0] in ("score", "rank") for path in plan_names(plan))
 
 
-def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
+def agent_rows(
+    store: Any, plan: Plan, period: str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Per agent: the engine metrics and imported inputs the plan's formulas read."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import REGISTRY, all_metrics
@@ -36,7 +39,9 @@ def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
     rows = (
         {
             str(r["agent"]): dict(r)
-            for r in compute_kpis(store, by="agent", period=period, metrics=engine_ids)
+            for r in compute_kpis(
+                store, by="agent", period=period, metrics=engine_ids, params=params
+            )
         }
         if engine_ids
         else {}
@@ -47,7 +52,9 @@ def agent_rows(store: Any, plan: Plan, period: str) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
+def shop_rows(
+    store: Any, plan: Plan, period: str, params: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """Per shop: the engine metrics pools read as ``shop.<metric>``."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import REGISTRY
@@ -55,15 +62,21 @@ def shop_rows(store: Any, plan: Plan, period: str) -> dict[str, dict[str, Any]]:
     ids = sorted({p[1] for p in plan_names(plan) if p[0] == "shop" and p[1] in REGISTRY})
     if not ids:
         return {}
-    rows = compute_kpis(store, by="shop", period=period, metrics=ids)
+    rows = compute_kpis(store, by="shop", period=period, metrics=ids, params=params)
     return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
 
 
 def pay_period(
-    store: Any, plan: Any, period: str, scheme_ref: str | None, provisional: bool
+    store: Any,
+    plan: Any,
+    period: str,
+    scheme_ref: Any,
+    provisional: bool,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Payslips of a plan for a period of a store's data, and the scheme results they read
-    (None when the plan reads none)."""
+    (None when the plan reads none). `scheme_ref`: a scheme id, file or loaded Scheme;
+    `params`: the engine overrides every figure is computed under."""
     from kaohe.engine.compute import settled_reading
     from kaohe.pay.payslip import pay, score_inputs
     from kaohe.schemes import load_scheme, pk_rank
@@ -75,21 +88,21 @@ def pay_period(
             raise UsageError(
                 f"plan {plan.id} reads scheme results (score., rank.): give --scheme ID|FILE"
             )
-        scheme = load_scheme(scheme_ref)
-        result = score_period(store, scheme, period)
-        pk = pk_rank(metric_rows(store, scheme, period), scheme.pk) if scheme.pk else None
+        scheme = load_scheme(scheme_ref) if isinstance(scheme_ref, str) else scheme_ref
+        result = score_period(store, scheme, period, params)
+        pk = pk_rank(metric_rows(store, scheme, period, params), scheme.pk) if scheme.pk else None
         scores = score_inputs(result, pk)
-    done = settled_reading(period, [p[-1] for p in plan_names(plan)])
+    done = settled_reading(period, [p[-1] for p in plan_names(plan)], params)
     if not (done or provisional):
         _refuse(plan, period)
     slips = pay(
         plan,
-        agent_rows(store, plan, period),
+        agent_rows(store, plan, period, params),
         roster_rows(store),
         scores,
         settled=done,
         provisional=provisional and not done,
-        shops=shop_rows(store, plan, period),
+        shops=shop_rows(store, plan, period, params),
         period=period,
     )
     return slips, result

@@ -266,9 +266,9 @@ def _name_problem(name: Name, scope: str, known: set[str], metrics: set[str]) ->
 
 
 def _suggest(word: str, candidates: set[str]) -> str:
-    import difflib
+    from kaohe.suggest import closest
 
-    close = difflib.get_close_matches(word, sorted(candidates), n=1)
+    close = closest(word, candidates, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -337,11 +337,12 @@ def load_plan(id_or_path: str, params: dict[str, float] | None = None) -> Plan:
 
 def with_params(plan: Plan, params: dict[str, float]) -> Plan:
     """A copy of ``plan`` whose parameter defaults are ``params`` (unknown names refused)."""
-    unknown = sorted(set(params) - set(plan.params))
-    if unknown:
+    missing = sorted(set(params) - set(plan.params))
+    if missing:
+        from kaohe.suggest import unknown
+
         raise UsageError(
-            f"pay plan {plan.id} has no parameter {', '.join(unknown)} "
-            f"(known: {', '.join(plan.params) or 'none'})"
+            unknown(f"参数（{plan.id}）", f"parameter of {plan.id}", missing[0], plan.params)
         )
     copy = plan.model_copy(deep=True)
     for name, value in params.items():

@@ -9,8 +9,11 @@ reviewer checks inside a category (the 要求 of seed 001). Scoring, exactly as 
 * a critical category below 50 % makes the review score 0;
 * IQS (``service_score``) = mean review score; a review passes at ≥ 80 %
   (``spot_check_pass_rate`` = passed reviews / scored reviews);
-* calibration reviews (several reviewers on one session) count toward neither and show the
-  reviewers' spread instead.
+* a second review of a session says why (``intent``): 复核 (``recheck``) replaces the
+  earlier score — the earlier review is kept, marked ``superseded_by`` the recheck, and counts
+  no more; 校准 (``calibration``) counts toward neither and shows the reviewers' spread with the
+  counted review instead. A second review without an intent is refused where it is entered
+  (import, web form): a score never changes without the reviewer saying so.
 
 Scores are fractions (0.75 = 75 %), like every ratio metric of the engine.
 """
@@ -21,7 +24,9 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -202,7 +207,17 @@ def iqs(scores: Iterable[float | None], pass_line: float = PASS_LINE) -> IQS:
 
 # ---------------------------------------------------------------- stored reviews
 
-REVIEW_COLUMNS = ("review_id", "session", "shop", "agent", "date", "reviewer", "scorecard")
+REVIEW_COLUMNS = (
+    "review_id",
+    "session",
+    "shop",
+    "agent",
+    "date",
+    "reviewer",
+    "scorecard",
+    "intent",
+)
+FIRST, RECHECK, CALIBRATION = "first", "recheck", "calibration"
 
 
 def rating_value(
@@ -223,8 +238,9 @@ def review_scores(
     cards: Mapping[str, Scorecard] | None = None,
 ) -> pl.DataFrame:
     """One row per review from qa_reviews rows (one per category): the review columns plus
-    ``score`` (None when all N/A), ``passed`` and ``calibration`` (the session was reviewed by
-    several reviewers). Unknown scorecards raise UsageError."""
+    ``score`` (None when all N/A), ``passed``, ``calibration`` (a 校准 review) and
+    ``superseded_by`` (the 复核 that replaced it; see `counted_review`). Unknown scorecards
+    raise UsageError."""
     cards = dict(cards or {})
     out: list[dict[str, object]] = []
     for key, group in rows.group_by("review_id", maintain_order=True):
@@ -240,6 +256,7 @@ def review_scores(
         score = score_review(card, ratings)
         row = {c: first.get(c) for c in REVIEW_COLUMNS}
         row.update(
+            _when=first.get("reviewed_at") or _midnight(first.get("date")),
             review_id=key[0],
             score=score,
             pass_line=card.pass_line,
@@ -254,21 +271,49 @@ def review_scores(
                 "pass_line": pl.Float64,
                 "passed": pl.Boolean,
                 "calibration": pl.Boolean,
+                "superseded_by": pl.String,
             }
         )
-    return _mark_calibration(pl.DataFrame(out, infer_schema_length=None))
+    _mark_intents(out)
+    return pl.DataFrame(out, infer_schema_length=None).drop("_when")
 
 
-def _mark_calibration(frame: pl.DataFrame) -> pl.DataFrame:
-    reviewers = pl.col("reviewer").n_unique().over("session")
-    flag = pl.col("session").is_not_null() & (reviewers > 1)
-    return frame.with_columns(flag.fill_null(False).alias("calibration"))
+def _midnight(day: Any) -> datetime | None:
+    return datetime.combine(day, datetime.min.time()) if isinstance(day, date) else None
+
+
+def counted_review(reviews: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of one session's reviews (dicts with review_id, intent and `_when`), the one whose score
+    counts: the latest 复核, else the first review; calibration reviews never count."""
+    scored = [r for r in reviews if r.get("intent") != CALIBRATION]
+    if not scored:
+        return None
+    order = sorted(scored, key=lambda r: (r["_when"] or datetime.min, str(r["review_id"])))
+    rechecks = [r for r in order if r.get("intent") == RECHECK]
+    return rechecks[-1] if rechecks else order[0]
+
+
+def _mark_intents(reviews: list[dict[str, Any]]) -> None:
+    """Set `calibration` and `superseded_by` on every review (in place)."""
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for review in reviews:
+        review["calibration"] = review.get("intent") == CALIBRATION
+        review["superseded_by"] = None
+        if review.get("session") is not None:
+            by_session.setdefault(str(review["session"]), []).append(review)
+    for group in by_session.values():
+        counted = counted_review(group)
+        for review in group:
+            if counted is not None and review is not counted and not review["calibration"]:
+                review["superseded_by"] = counted["review_id"]
 
 
 def agent_iqs(scored: pl.DataFrame, by: tuple[str, ...] = ("agent",)) -> pl.DataFrame:
-    """service_score, spot_check_pass_rate, reviews and passed per group, calibration and
-    unscored reviews left out (input: `review_scores`)."""
-    counted = scored.filter(~pl.col("calibration") & pl.col("score").is_not_null())
+    """service_score, spot_check_pass_rate, reviews and passed per group; calibration,
+    superseded and unscored reviews left out (input: `review_scores`)."""
+    counted = scored.filter(
+        ~pl.col("calibration") & pl.col("superseded_by").is_null() & pl.col("score").is_not_null()
+    )
     return (
         counted.group_by(list(by), maintain_order=True)
         .agg(
@@ -282,8 +327,14 @@ def agent_iqs(scored: pl.DataFrame, by: tuple[str, ...] = ("agent",)) -> pl.Data
 
 
 def calibration_spread(scored: pl.DataFrame) -> pl.DataFrame:
-    """Per calibrated session: reviewers, min, max, spread (max − min) and mean score."""
-    cal = scored.filter(pl.col("calibration") & pl.col("score").is_not_null())
+    """Per calibrated session (one with a 校准 review): the counted review and the calibration
+    reviews' reviewers, min, max, spread (max − min) and mean score."""
+    calibrated = scored.filter(pl.col("calibration"))["session"].unique().implode()
+    cal = scored.filter(
+        pl.col("session").is_in(calibrated)
+        & pl.col("superseded_by").is_null()
+        & pl.col("score").is_not_null()
+    )
     return (
         cal.group_by("session", maintain_order=True)
         .agg(

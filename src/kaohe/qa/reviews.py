@@ -20,7 +20,15 @@ from kaohe import schema
 from kaohe.ingest.load import ImportResult, _write_all, check_columns, map_frame
 from kaohe.ingest.readers import read_raw
 from kaohe.ingest.validate import R_MISSING, REJECT_SCHEMA, validate
-from kaohe.qa.review import EPS, Scorecard, list_scorecards, review_scores, stored_reviews
+from kaohe.qa.review import (
+    CALIBRATION,
+    EPS,
+    FIRST,
+    Scorecard,
+    list_scorecards,
+    review_scores,
+    stored_reviews,
+)
 from kaohe.store import Store
 
 ROW = "_row"
@@ -29,6 +37,11 @@ R_ITEM = "评分表中没有该项目 / item not on the scorecard"
 R_SCALE = "分值不在量表上 / score not on the category's scale"
 R_NA = "该项目不允许不适用 / N/A not allowed for this item"
 R_REVIEW = "同一抽检的其他行被拒 / another row of this review was rejected"
+R_INTENT = (
+    "该会话已有抽检（值为其质检ID）：请在「复核类型」列填 复核（取代原评分）或 校准（不计分） / "
+    "session already reviewed (the value is that review's id): set 复核类型 to 复核 (recheck, "
+    "replaces that score) or 校准 (calibration, counts toward none)"
+)
 NEEDED = ("agent", "scorecard", "item")  # optional in the table, needed to score a review
 
 
@@ -190,7 +203,76 @@ SCORE_COLUMNS = (
     "score",
     "pass_line",
     "passed",
+    "intent",
+    "superseded_by",
 )
+
+
+def hold_unmarked_rereviews(
+    con: duckdb.DuckDBPyConnection, typed: pl.DataFrame, rejects: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Refuse a second review of a session that does not say why (复核 or 校准): a review of a
+    session already reviewed — in the store or earlier in the same file — without an intent
+    is rejected whole (R_INTENT, naming the earlier review), so no score moves unannounced.
+    Re-importing a review (same review_id) is an update, not a second review."""
+    if typed.is_empty() or "session" not in typed.columns:
+        return typed, rejects
+    reviews = _reviews_of(typed)
+    earlier = _stored_sessions(con, reviews)
+    refused: dict[str, str] = {}
+    for review in reviews.iter_rows(named=True):
+        session, intent = review["session"], review["intent"]
+        if session is None:
+            continue
+        if session in earlier and intent in (None, FIRST):
+            refused[review["review_id"]] = earlier[session]
+        elif intent != CALIBRATION:
+            earlier.setdefault(session, review["review_id"])
+    if not refused:
+        return typed, rejects
+    held = typed.filter(pl.col("review_id").is_in(list(refused)))
+    new = held.select(
+        pl.col(ROW).cast(pl.Int64).alias("row"),
+        pl.lit("intent").alias("column"),
+        pl.col("review_id").replace_strict(refused, return_dtype=pl.String).alias("value"),
+        pl.lit(R_INTENT).alias("reason"),
+    ).cast(REJECT_SCHEMA)
+    kept = typed.filter(~pl.col("review_id").is_in(list(refused)))
+    return kept, pl.concat([rejects, new]).sort("row", "column")
+
+
+def _reviews_of(typed: pl.DataFrame) -> pl.DataFrame:
+    """One row per review of an import: review_id, session, intent, in the order reviewed."""
+    when = [c for c in ("reviewed_at", "date") if c in typed.columns]
+    frame = typed.with_columns(
+        pl.lit(None, pl.String).alias("intent") if "intent" not in typed.columns else []
+    )
+    order = [pl.col(c).min().alias(c) for c in when]
+    return (
+        frame.group_by("review_id", maintain_order=True)
+        .agg(
+            pl.col("session").drop_nulls().first(),
+            pl.col("intent").drop_nulls().first(),
+            pl.col(ROW).min().alias("_first_row"),
+            *order,
+        )
+        .sort([*when, "_first_row"], nulls_last=True)
+    )
+
+
+def _stored_sessions(con: duckdb.DuckDBPyConnection, reviews: pl.DataFrame) -> dict[str, str]:
+    """Session → a review already stored for it that counts toward a score (not a 校准 one,
+    nor one of the reviews being imported)."""
+    sessions = [s for s in reviews["session"].unique().to_list() if s is not None]
+    if not sessions:
+        return {}
+    rows = con.execute(
+        "SELECT session, min(review_id) FROM qa_reviews WHERE session IN (SELECT unnest(?)) "
+        "AND review_id NOT IN (SELECT unnest(?)) AND coalesce(intent, '') <> 'calibration' "
+        "GROUP BY session",
+        [sessions, reviews["review_id"].to_list()],
+    ).fetchall()
+    return {str(session): str(review) for session, review in rows}
 
 
 def refresh_review_scores(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kaohe.datafile import FieldProblem, parse_model
 from kaohe.errors import UsageError
+from kaohe.suggest import unknown
 
 Severity = Literal["info", "minor", "major", "redline"]
 Scope = Literal["agent", "buyer", "session"]
@@ -164,8 +165,7 @@ class Rule(BaseModel):
     def _check(self) -> Rule:
         if self.detector not in DETECTORS:
             raise FieldProblem(
-                ("detector",),
-                f"unknown detector {self.detector!r} (known: {', '.join(sorted(DETECTORS))})",
+                ("detector",), unknown("检测器", "detector", self.detector, DETECTORS)
             )
         if self.detector in TEXT_DETECTORS and self.scope == "session":
             raise FieldProblem(
@@ -182,6 +182,14 @@ class Rule(BaseModel):
                 else tuple(p for p in err["loc"] if isinstance(p, int | str))
             )
             msg = str(problem) if isinstance(problem, FieldProblem) else err["msg"]
+            if err["type"] == "extra_forbidden":
+                allowed = PARAMS[self.detector].model_fields
+                msg = unknown(
+                    f"{self.detector} 的参数",
+                    f"parameter of {self.detector}",
+                    str(loc[-1]),
+                    allowed,
+                )
             raise FieldProblem(("params", *loc), msg) from None
         return self
 
@@ -244,8 +252,8 @@ def load_pack(id_or_path: str = "default") -> Pack:
             return pack
     path = Path(id_or_path)
     if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
-        known = ", ".join(p.id for p in list_packs())
-        raise UsageError(f"unknown rule pack {id_or_path!r} (known: {known}, or a .yaml file)")
+        known = [p.id for p in list_packs()]
+        raise UsageError(unknown("规则包", "rule pack", id_or_path, known) + " (or a .yaml file)")
     if not path.is_file():
         raise UsageError(f"rule pack file not found: {id_or_path}")
     return parse_pack_text(path.read_text("utf-8"), str(path))

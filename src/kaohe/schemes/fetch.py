@@ -7,6 +7,7 @@ and platform figures: tmall ad_roi, cooperation points, spot-check counts…) ar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kaohe.engine import compute_kpis
@@ -14,15 +15,23 @@ from kaohe.engine.registry import all_metrics
 from kaohe.schemes.model import Scheme
 
 
-def metric_rows(store: Any, scheme: Scheme, period: str) -> list[dict[str, Any]]:
+def metric_rows(
+    store: Any, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One row per agent: {"agent": ..., metric id: value, ...} for every metric the scheme
     reads. An engine value wins over an imported one for the same id; an imported one fills
-    in where the engine has none (service_score from another QA tool, no reviews in kaohe)."""
+    in where the engine has none (service_score from another QA tool, no reviews in kaohe).
+    `params`: the engine overrides (kaohe.params.resolve_params(...).engine)."""
     engine_ids = {m.id for m in all_metrics()}
     ids = scheme.metric_ids()
     known = [m for m in ids if m in engine_ids]
     rows: dict[str, dict[str, Any]] = {}
-    for row in compute_kpis(store, by="agent", period=period, metrics=known) if known else []:
+    computed = (
+        compute_kpis(store, by="agent", period=period, metrics=known, params=params)
+        if known
+        else []
+    )
+    for row in computed:
         rows[str(row["agent"])] = dict(row)
     imported = list(ids)
     for subject, metric, value in imported_values(store, imported, period):
@@ -60,15 +69,17 @@ def roster_rows(store: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def score_period(store: Any, scheme: Scheme, period: str) -> Any:
-    """Score a scheme on a store's data for a period."""
+def score_period(
+    store: Any, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
+) -> Any:
+    """Score a scheme on a store's data for a period, the engine metrics under `params`."""
     from kaohe.schemes.score import score
 
-    return score(scheme, metric_rows(store, scheme, period), roster_rows(store), period)
+    return score(scheme, metric_rows(store, scheme, period, params), roster_rows(store), period)
 
 
-def is_settled(scheme: Scheme, period: str) -> bool:
-    """A scheme's period is settled when every engine metric it reads is."""
+def is_settled(scheme: Scheme, period: str, params: Mapping[str, Any] | None = None) -> bool:
+    """A scheme's period is settled when every engine metric it reads is (under `params`)."""
     from kaohe.engine.compute import settled_reading
 
-    return settled_reading(period, scheme.metric_ids())
+    return settled_reading(period, scheme.metric_ids(), params)

@@ -93,11 +93,12 @@ def load_scheme(id_or_path: str, params: dict[str, float] | None = None) -> Sche
 
 def with_params(scheme: Scheme, params: dict[str, float]) -> Scheme:
     """The scheme with some parameter defaults replaced (the manager's own targets)."""
-    unknown = sorted(set(params) - set(scheme.params))
-    if unknown:
-        known = ", ".join(scheme.params) or "none"
+    missing = sorted(set(params) - set(scheme.params))
+    if missing:
+        from kaohe.suggest import unknown
+
         raise UsageError(
-            f"scheme {scheme.id} has no parameter {', '.join(unknown)} (params: {known})"
+            unknown(f"参数（{scheme.id}）", f"parameter of {scheme.id}", missing[0], scheme.params)
         )
     out = scheme.model_copy(deep=True)
     for name, value in params.items():

@@ -7,12 +7,14 @@ A rule's ``target`` is a number or the name of one of the scheme's ``params``.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kaohe.datafile import FieldProblem
+from kaohe.suggest import unknown
 
 Direction = Literal["higher", "lower"]
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
@@ -273,7 +275,15 @@ class Scheme(_Strict):
     name: str = Field(min_length=1, description="Chinese name shown to users")
     description: str = ""
     source: str = ""
+    full_marks: float | None = Field(
+        None, description="满分: the items' points must add up to it (checked when given)"
+    )
     params: dict[str, Param] = Field(default_factory=dict)
+    inputs: dict[str, str] = Field(
+        default_factory=dict,
+        description="figures imported into metric_values that are no engine metric "
+        "(manual scores, platform figures): id → 中文 meaning",
+    )
     population: Population = Field(default_factory=Population)
     gate: Condition | None = None
     exempt: list[Exempt] = Field(default_factory=list)
@@ -295,7 +305,62 @@ class Scheme(_Strict):
         if self.gate:
             self._check_target(self.gate.value, ("gate", "value"))
         check_bands(self.grades, "grades")
+        self._check_metrics()
+        self._check_population()
+        self._check_full_marks()
         return self
+
+    def _check_metrics(self) -> None:
+        """Every metric named is an engine metric, a platform report's figure or a declared
+        input: a typo would score the item 0 for everyone."""
+        known = known_metric_ids() | set(self.inputs)
+        for loc, metric in self.metric_refs():
+            if metric not in known:
+                message = unknown("指标", "metric", metric, known)
+                raise FieldProblem(
+                    loc,
+                    f"{message}; 手工录入的指标请在 inputs 中声明 / declare a manual figure "
+                    "under inputs",
+                )
+
+    def metric_refs(self) -> list[tuple[tuple[int | str, ...], str]]:
+        """(location, metric id) of every metric the scheme names."""
+        refs: list[tuple[tuple[int | str, ...], str]] = []
+        for i, item in enumerate(self.items):
+            refs += _rule_refs(item, ("items", i))
+        for name, extra in (("gate", self.gate), ("min_sample", self.min_sample)):
+            if extra is not None:
+                refs.append(((name, "metric"), extra.metric))
+        if self.pk:
+            for j, m in enumerate(self.pk.metrics):
+                refs.append((("pk", "metrics", j, "metric"), m.metric))
+                if m.wilson_trials:
+                    refs.append((("pk", "metrics", j, "wilson_trials"), m.wilson_trials))
+            if self.pk.min_sample:
+                refs.append((("pk", "min_sample", "metric"), self.pk.min_sample.metric))
+        return refs
+
+    def _check_population(self) -> None:
+        """Roles and levels are the roster's closed lists (schema.ROLES, schema.LEVELS)."""
+        from kaohe import schema
+
+        for name, labels in (("roles", schema.ROLES), ("levels", schema.LEVELS)):
+            allowed = set(labels.values())
+            for i, value in enumerate(getattr(self.population, name)):
+                if value not in allowed:
+                    what = ("角色", "role") if name == "roles" else ("级别", "level")
+                    raise FieldProblem(("population", name, i), unknown(*what, value, allowed))
+
+    def _check_full_marks(self) -> None:
+        if self.full_marks is None or abs(self.max_total - self.full_marks) < 1e-9:
+            return
+        parts = " + ".join(f"{item.id} {item.max_points:g}" for item in self.items)
+        raise FieldProblem(
+            ("full_marks",),
+            f"考核项分值合计 {self.max_total:g}（{parts}），不等于满分 {self.full_marks:g} / the "
+            f"items add up to {self.max_total:g} points ({parts}), not the declared "
+            f"full_marks {self.full_marks:g}",
+        )
 
     def _check_targets(self, rule: Any, loc: tuple[int | str, ...]) -> None:
         if isinstance(rule, When):
@@ -309,8 +374,7 @@ class Scheme(_Strict):
 
     def _check_target(self, target: Target | None, loc: tuple[int | str, ...]) -> None:
         if isinstance(target, str) and target not in self.params:
-            known = ", ".join(self.params) or "none"
-            raise FieldProblem(loc, f"unknown parameter {target!r} (params: {known})")
+            raise FieldProblem(loc, unknown("参数", "parameter", target, self.params))
 
     @property
     def max_total(self) -> float:
@@ -328,6 +392,28 @@ class Scheme(_Strict):
             ids += [m.metric for m in self.pk.metrics]
             ids += [m.wilson_trials for m in self.pk.metrics if m.wilson_trials]
         return list(dict.fromkeys(ids))
+
+
+def _rule_refs(rule: Any, loc: tuple[int | str, ...]) -> list[tuple[tuple[int | str, ...], str]]:
+    if isinstance(rule, When):
+        return [
+            ((*loc, "if", "metric"), rule.condition.metric),
+            *_rule_refs(rule.then, (*loc, "then")),
+            *_rule_refs(rule.otherwise, (*loc, "else")),
+        ]
+    field = "count" if isinstance(rule, DeductPerCount) else "metric"
+    return [((*loc, field), getattr(rule, field))]
+
+
+@functools.cache
+def known_metric_ids() -> frozenset[str]:
+    """Metric ids a scheme may read without declaring them: the engine's metrics and the
+    figures the platform report presets import into metric_values."""
+    from kaohe.engine.registry import all_metrics
+    from kaohe.ingest.presets import builtin_presets
+
+    reported = {m for p in builtin_presets() if p.kind == "report" for m in p.metrics}
+    return frozenset({m.id for m in all_metrics()} | reported)
 
 
 def rule_metrics(rule: Any) -> list[str]:

@@ -105,6 +105,8 @@ def score(
     if _exempt(scheme, period, result):
         return result
     by_agent = _population(scheme, rows, roster)
+    if not by_agent:
+        result.notes.append(empty_population_note(scheme, rows, roster))
     ctx0 = Context(values, {}, direction)
     statuses = {agent: _status(scheme, row, ctx0) for agent, row in by_agent.items()}
     scored = [
@@ -210,6 +212,34 @@ def _population(
         if _covers(scheme.population, agent, who, roster is not None):
             out[agent] = data.get(agent, {"agent": agent})
     return out
+
+
+def empty_population_note(
+    scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None
+) -> str:
+    """Why a scheme scored nobody: who it covers, and how many agents with figures (or on the
+    roster) fall outside it."""
+    pop = scheme.population
+    wanted = [
+        f"{key}: {', '.join(values)}"
+        for key, values in (
+            ("roles", pop.roles),
+            ("levels", pop.levels),
+            ("teams", pop.teams),
+            ("agents", pop.agents),
+            ("shops", pop.shops),
+        )
+        if values
+    ]
+    who = "; ".join(wanted) or "all"
+    with_data = len({r["agent"] for r in rows if r.get("agent")})
+    on_roster = len(roster or [])
+    return (
+        f"方案 {scheme.id} 的考核对象（{who}）中没有人：有数据的 {with_data} 名客服、名单上的 "
+        f"{on_roster} 人都不在其中 / nobody is in scheme {scheme.id}'s population ({who}): "
+        f"the {with_data} agents with figures and the {on_roster} on the roster are all "
+        "outside it"
+    )
 
 
 def _covers(pop: Population, agent: str, who: Mapping[str, Any], has_roster: bool) -> bool:

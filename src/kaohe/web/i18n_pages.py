@@ -177,8 +177,26 @@ LABELS: dict[str, dict[str, str]] = {
     "reviews.existing": {"zh": "该会话已有评分", "en": "Reviews of this session"},
     "reviews.reviewer": {"zh": "质检员", "en": "Reviewer"},
     "reviews.calibration": {
-        "zh": "校准（多人评同一会话）",
-        "en": "Calibration (several reviewers on one session)",
+        "zh": "校准（与计分评分对照，不计分）",
+        "en": "Calibration (compared with the counted review, not counted)",
+    },
+    "reviews.intent": {"zh": "该会话已有评分，这次是", "en": "This session is reviewed: this is"},
+    "reviews.intent.recheck": {
+        "zh": "复核：取代原评分（记入审计）",
+        "en": "Recheck: replaces the earlier score (audited)",
+    },
+    "reviews.intent.calibration": {
+        "zh": "校准：与原评分对照，不计分",
+        "en": "Calibration: compared with the earlier score, not counted",
+    },
+    "reviews.status": {"zh": "计分", "en": "Counts"},
+    "reviews.status.counted": {"zh": "计分", "en": "counted"},
+    "reviews.status.calibration": {"zh": "校准，不计分", "en": "calibration, not counted"},
+    "reviews.status.superseded": {"zh": "已被复核取代", "en": "replaced by a recheck"},
+    "reviews.replaced": {"zh": "复核：已取代原评分", "en": "Recheck: replaced the earlier score"},
+    "reviews.calibrated": {
+        "zh": "校准：已保存，不计入得分",
+        "en": "Calibration: saved, counts toward no score",
     },
     "reviews.reviewers": {"zh": "评分人数", "en": "Reviewers"},
     "reviews.min": {"zh": "最低", "en": "Min"},

@@ -45,13 +45,21 @@ def messages_sql(where: str) -> str:
 # ---------------------------------------------------------------- request helpers
 
 
-def overrides(request: Any) -> dict[str, Any]:
-    """The metric parameter overrides of the app's kaohe.toml ([metrics.params]), as the CLI
-    reads them."""
-    from kaohe.commands.kpi import flatten
+def params(request: Any, owners: Sequence[Any] = (), presets: Sequence[Any] = ()) -> Any:
+    """The parameters of a page, resolved as the CLI resolves them (kaohe.params): defaults,
+    then the app's kaohe.toml [metrics.params]. `owners`: the schemes and plans the page reads,
+    `presets`: the compliance presets it runs."""
+    from kaohe.params import resolve_params
 
     config = getattr(request.app.state, "config", None)
-    return flatten(config.params) if config is not None and config.params else {}
+    if config is None:
+        return resolve_params(owners=owners, presets=presets)
+    return resolve_params(config.params, owners=owners, presets=presets, file=config.path)
+
+
+def overrides(request: Any) -> dict[str, Any]:
+    """The metric engine's parameter overrides of a page (see `params`)."""
+    return dict(params(request).engine)
 
 
 def lang_of(request: Any) -> str:

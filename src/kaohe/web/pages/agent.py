@@ -102,9 +102,17 @@ def trend_charts(
     return charts
 
 
-def payslip(st: Any, agent: str, period: str, plan_id: str, scheme: str | None) -> dict[str, Any]:
-    """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled):
-    lines with their explanation, total; or the reason there is none."""
+def payslip(
+    st: Any,
+    agent: str,
+    period: str,
+    plan_id: str,
+    scheme: str | None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
+    under the engine parameters `params`: lines with their explanation, total; or the reason
+    there is none."""
     from kaohe.pay import list_plans
     from kaohe.pay.fetch import needs_scores, pay_period
     from kaohe.schemes import list_schemes
@@ -121,7 +129,7 @@ def payslip(st: Any, agent: str, period: str, plan_id: str, scheme: str | None) 
 
         scheme = DEFAULT_CURRENT
     try:
-        slips, _ = pay_period(st, plan, period, scheme, True)
+        slips, _ = pay_period(st, plan, period, scheme, True, params)
     except KaoheError as exc:
         return {"plan": plan_id, "error": str(exc)}
     slip = next((s for s in slips.payslips if s.agent == agent), None)
@@ -190,6 +198,7 @@ def _download(
             period,
             request.query_params.get("plan") or DEFAULT_PLAN,
             request.query_params.get("scheme"),
+            views.overrides(request),
         )
         rows = slip.get("lines", [])
         cols = [
@@ -267,7 +276,7 @@ def agent_page(
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "payslip": payslip(st, agent, period, plan_id, scheme),
+            "payslip": payslip(st, agent, period, plan_id, scheme, params),
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),

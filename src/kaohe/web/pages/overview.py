@@ -14,7 +14,7 @@ from kaohe.engine.periods import Period
 from kaohe.engine.registry import get as get_metric
 from kaohe.privacy import mask_buyer, mask_text
 from kaohe.qa.rules import rule_names
-from kaohe.web import charts
+from kaohe.web import charts, views
 from kaohe.web.auth import UserDep, sees_buyer_pii, visible_agents
 from kaohe.web.cache import cached
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
@@ -44,22 +44,27 @@ def metric_columns(lang: str) -> list[dict[str, str]]:
     return out
 
 
-def kpi_rows(st: Any, period: Period, scope: set[str] | None) -> tuple[list[dict], dict | None]:
+def kpi_rows(
+    st: Any, period: Period, scope: set[str] | None, params: dict[str, Any] | None = None
+) -> tuple[list[dict], dict | None]:
     """(rows, total): per shop and the whole store for all-seeing roles; per agent and the
     scope's total otherwise (one engine call each, never a loop over agents)."""
     if scope is not None and not scope:
         return [], None
     if scope is None:
-        rows = compute_kpis(st, by="shop", period=period, metrics=HEADLINE)
-        total = compute_kpis(st, by=(), period=period, metrics=HEADLINE)[0]
+        rows = compute_kpis(st, by="shop", period=period, metrics=HEADLINE, params=params)
+        total = compute_kpis(st, by=(), period=period, metrics=HEADLINE, params=params)[0]
         return [{**r, "label": r["shop"]} for r in rows], total
     agents = sorted(scope)
-    rows = compute_kpis(st, by="agent", period=period, metrics=HEADLINE, agents=agents)
+    rows = compute_kpis(
+        st, by="agent", period=period, metrics=HEADLINE, agents=agents, params=params
+    )
     rows = [{**r, "label": r["agent"]} for r in rows]
     if len(agents) == 1:
         return rows, None
     # a team's distinct buyers are not the sum of its agents': computed on demand (cached)
-    return rows, compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents)[0]
+    team = compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents, params=params)
+    return rows, team[0]
 
 
 def metric_label(metric_id: str, lang: str) -> str:
@@ -68,7 +73,11 @@ def metric_label(metric_id: str, lang: str) -> str:
 
 
 def trend_charts(
-    st: Any, period: Period, scope: set[str] | None, lang: str
+    st: Any,
+    period: Period,
+    scope: set[str] | None,
+    lang: str,
+    params: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Two daily charts: consultations with pay conversion (%), and sales by day."""
     if scope is not None and not scope:
@@ -77,7 +86,7 @@ def trend_charts(
     agents = sorted(scope) if scope is not None else None
     # one agent: the agent-day facts answer it; a team's days are computed on demand
     by = ("agent", "day") if agents and len(agents) == 1 else ("day",)
-    rows = compute_kpis(st, by=by, period=period, metrics=metrics, agents=agents)
+    rows = compute_kpis(st, by=by, period=period, metrics=metrics, agents=agents, params=params)
     by_day = {str(r["day"]): r for r in rows}
     days = [d.isoformat() for d in period.days]
 
@@ -136,13 +145,19 @@ def compliance_status(
 
 
 def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
-    """run_checks once per period and data version: the checks read every platform's
-    metrics and take seconds on a large store."""
+    """run_checks once per period and data version, under the parameters the CLI's `kaohe
+    check` reads: the checks read every platform's metrics and take seconds on a large store."""
+    from kaohe.compliance import list_presets
     from kaohe.compliance.check import run_checks
 
     end = parse_period_text(period_text).end
+    params = views.params(request, presets=list_presets())
     return cached(
-        request, st, ("compliance", period_text), end, lambda: run_checks(st, period_text)
+        request,
+        st,
+        ("compliance", period_text),
+        end,
+        lambda: run_checks(st, period_text, overrides=params),
     )
 
 
@@ -191,12 +206,13 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     scope = visible_agents(user, st)
     lang = request_lang(request)
     who = None if scope is None else tuple(sorted(scope))
+    params = views.overrides(request)
     rows, total = cached(
         request,
         st,
         ("overview.kpis", period_text, who),
         period.end,
-        lambda: kpi_rows(st, period, scope),
+        lambda: kpi_rows(st, period, scope, params),
     )
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
@@ -217,7 +233,7 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
                 st,
                 ("overview.charts", period_text, who, lang),
                 period.end,
-                lambda: trend_charts(st, period, scope, lang),
+                lambda: trend_charts(st, period, scope, lang, params),
             ),
             "compliance": compliance,
             "compliance_note": note,

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from kaohe.schemes import list_schemes, pk_rank
+from kaohe.schemes import list_schemes, pk_rank, with_params
 from kaohe.schemes.fetch import metric_rows, roster_rows
 from kaohe.schemes.score import result_rows, score
-from kaohe.web import audit
+from kaohe.web import audit, views
 from kaohe.web.auth import UserDep, visible_agents
 from kaohe.web.cache import cached
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
@@ -50,9 +50,12 @@ def _shops(text: Any) -> list[str]:
     return [s.strip() for s in re.split(r"[,，;；]", str(text or "")) if s.strip()]
 
 
-def ranked_rows(scheme: Any, period: str, st: Any) -> tuple[list[dict], dict[str, list], list]:
-    """(rows with roster fields, PK entries by metric, roster) — one engine call for all."""
-    metrics = metric_rows(st, scheme, period)
+def ranked_rows(
+    scheme: Any, period: str, st: Any, params: dict[str, Any] | None = None
+) -> tuple[list[dict], dict[str, list], list]:
+    """(rows with roster fields, PK entries by metric, roster) — one engine call for all,
+    under the engine parameters `params` (the ones `kaohe score` reads)."""
+    metrics = metric_rows(st, scheme, period, params)
     roster = roster_rows(st)
     result = score(scheme, metrics, roster, period)
     info = {r["agent"]: r for r in roster}
@@ -130,6 +133,8 @@ def ranking(
     format: str = "",
 ) -> Response:  # noqa: A002 - the query name
     chosen = find_scheme(scheme)
+    params = views.params(request, owners=[chosen])
+    chosen = with_params(chosen, params.of(chosen))
     scope = visible_agents(user, st)
     lang = request_lang(request)
     rows, pk, roster = cached(
@@ -137,7 +142,7 @@ def ranking(
         st,
         ("ranking", chosen.id, period),
         parse_period_text(period).end,
-        lambda: ranked_rows(chosen, period, st),
+        lambda: ranked_rows(chosen, period, st, params.engine),
     )
     rows = sort_rows(apply_filters(rows, shop, team, role, scope), sort)
     if scope is not None:  # a lead or agent picks among what they may see

@@ -43,8 +43,13 @@ DEFAULT_SHARE = 0.5
 MAX_OPTIONS = 21  # a scale with more steps is a number field, not a list
 INSERT = (
     "INSERT INTO qa_reviews (review_id, session, shop, buyer, agent, date, reviewer, "
-    "scorecard, item, score, passed, comment, reviewed_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)"
+    "scorecard, item, score, passed, comment, reviewed_at, intent) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
+)
+INTENTS = ("recheck", "calibration")  # a second review of a session says which it is
+NEED_INTENT = (
+    "该会话已有评分：请选择复核（取代原评分）或校准（不计分） / this session is already "
+    "reviewed: choose recheck (replaces that score) or calibration (not counted)"
 )
 
 
@@ -197,9 +202,30 @@ def existing_reviews(st: Any, session: views.Session) -> list[dict[str, Any]]:
             "scorecard": r["scorecard"],
             "score": r["score"],
             "passed": r["passed"],
+            "status": "calibration"
+            if r["calibration"]
+            else "superseded"
+            if r["superseded_by"]
+            else "counted",
         }
         for r in scored.iter_rows(named=True)
     ]
+
+
+def counted_of(existing: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored review of the session whose score counts now (the one a recheck replaces)."""
+    return next((r for r in existing if r["status"] == "counted"), None)
+
+
+def intent_from_form(form: Any, existing: list[dict[str, Any]]) -> str | None:
+    """The review's intent: none for a session's first review; 复核 or 校准, chosen, when a
+    review of it already counts (never guessed: a score must not move unannounced)."""
+    if counted_of(existing) is None:
+        return None
+    chosen = str(form.get("intent") or "")
+    if chosen not in INTENTS:
+        raise UsageError(NEED_INTENT)
+    return chosen
 
 
 def store_review(
@@ -209,9 +235,10 @@ def store_review(
     card: Any,
     ratings: dict[str, float | None],
     comment: str,
+    intent: str | None = None,
 ) -> str:
-    """qa_reviews rows, one per category (N/A as no score); then the stored review scores
-    are refreshed when the library offers it. Returns the new review id."""
+    """qa_reviews rows, one per category (N/A as no score), with the review's intent; then
+    the stored review scores are refreshed. Returns the new review id."""
     review_id = f"web-{uuid.uuid4().hex[:12]}"
     now = datetime.now().replace(microsecond=0)
     rows = [
@@ -228,16 +255,15 @@ def store_review(
             ratings.get(cat.id),
             comment or None,
             now,
+            intent,
         ]
         for cat in card.categories
     ]
+    from kaohe.qa.reviews import refresh_review_scores
+
     with st.transaction() as con:
         con.executemany(INSERT, rows)
-    from kaohe.qa import reviews as reviews_module
-
-    refresh = getattr(reviews_module, "refresh_review_scores", None)
-    if callable(refresh):
-        refresh(st)
+    refresh_review_scores(st)
     return review_id
 
 
@@ -257,6 +283,8 @@ def _form_context(
         "cards": [(c.id, c.name) for c in cards],
         "options": {cat.id: scale_options(cat) for cat in card.categories},
         "existing": existing_reviews(st, session),
+        "intents": INTENTS,
+        "intent": "",
         "key": session.key,
         "period": session.start.strftime("%Y-%m"),
         "error": None,
@@ -332,25 +360,33 @@ def _submit_review(request: Request, key: str, user: User, st: Any, form: Any) -
     card = context["card"]
     comment = str(form.get("comment") or "").strip()
     context.update(
-        values={c.id: str(form.get(f"cat_{c.id}") or "") for c in card.categories}, comment=comment
+        values={c.id: str(form.get(f"cat_{c.id}") or "") for c in card.categories},
+        comment=comment,
+        intent=str(form.get("intent") or ""),
     )
+    replaced = counted_of(context["existing"])
     try:
         ratings = ratings_from_form(card, form)
         score = score_review(card, ratings)
+        intent = intent_from_form(form, context["existing"])
     except UsageError as exc:
         context["error"] = str(exc)
         return render(request, "review_form.html", context, status=400)
-    review_id = store_review(st, user, session, card, ratings, comment)
+    review_id = store_review(st, user, session, card, ratings, comment, intent)
     shown = session_id(session.shop, mask_buyer(session.buyer), session.agent, session.start)
-    audit.record(st, user, "review", f"{review_id} {card.id} {shown} score={score}")
+    how = f" intent={intent} of={replaced['review_id']}" if intent and replaced else ""
+    audit.record(st, user, "review", f"{review_id} {card.id} {shown} score={score}{how}")
     context.update(
         existing=existing_reviews(st, session),
         values={},
         comment="",
+        intent="",
         saved={
             "review_id": review_id,
             "score": score,
             "passed": None if score is None else review_passes(score, card.pass_line),
+            "intent": intent,
+            "replaced": replaced if intent == "recheck" else None,
         },
     )
     return render(request, "review_form.html", context)

@@ -57,18 +57,21 @@ def presets() -> list[dict[str, Any]]:
     ]
 
 
-def preview(st: Any, new: Any, current: Any, period: str) -> dict[str, Any]:
-    """Both schemes scored on the period; rows: agent, name, total/grade of the current
-    (_a) and the new (_b) scheme, difference = new − current."""
+def preview(
+    st: Any, new: Any, current: Any, period: str, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Both schemes scored on the period (engine parameters `params`, as `kaohe score`);
+    rows: agent, name, total/grade of the current (_a) and the new (_b) scheme,
+    difference = new − current."""
     from kaohe.schemes import compare
     from kaohe.schemes.fetch import is_settled, score_period
 
-    now, then = score_period(st, current, period), score_period(st, new, period)
+    now, then = score_period(st, current, period, params), score_period(st, new, period, params)
     return {
         "rows": compare(now, then),
         "current": current,
         "new": new,
-        "settled": is_settled(new, period) and is_settled(current, period),
+        "settled": is_settled(new, period, params) and is_settled(current, period, params),
         "notes": [*now.notes, *then.notes],
     }
 
@@ -121,7 +124,11 @@ def schemes_page(
         return render(request, "schemes.html", context)
     try:
         result = preview(
-            st, preset_scheme(context["scheme"]), preset_scheme(context["compare"]), period
+            st,
+            preset_scheme(context["scheme"]),
+            preset_scheme(context["compare"]),
+            period,
+            views.overrides(request),
         )
     except KaoheError as exc:
         return render(request, "schemes.html", {**context, "error": str(exc)}, status=400)
@@ -169,7 +176,9 @@ def upload_scheme(
             request, "schemes.html", {**context, "invalid": config_error(exc, text)}, status=400
         )
     try:
-        result = preview(st, new, preset_scheme(context["compare"]), chosen)
+        result = preview(
+            st, new, preset_scheme(context["compare"]), chosen, views.overrides(request)
+        )
     except KaoheError as exc:
         return render(request, "schemes.html", {**context, "error": str(exc)}, status=400)
     return render(
