@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 12  # 8–11 are other branches' (merged by number)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -120,6 +120,16 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_12(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 12 (issue 15): orders' own shipping promise (承诺发货时间) and the ratings'
+    revision history (评价修改记录, for 改评数)."""
+    # DuckDB alters no table an index depends on, and rebuilding the index inside this
+    # transaction crashes DuckDB 1.4 at commit: migrate() rebuilds it after the commit
+    con.execute("DROP INDEX IF EXISTS orders_buyer")
+    con.execute("ALTER TABLE orders ADD COLUMN IF NOT EXISTS promised_ship_at TIMESTAMP")
+    con.execute(table_ddl(TABLES["rating_revisions"]))
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -128,6 +138,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    12: _migrate_12,
 }
 
 
@@ -149,6 +160,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
     )
     current = schema_version(con)
     for version in range(current + 1, target + 1):
+        if version not in MIGRATIONS:  # a number reserved by another branch, not merged here
+            continue
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[version](con)
@@ -157,6 +170,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         except Exception:
             con.execute("ROLLBACK")
             raise
+    if current < target and target >= 2:
+        _migrate_2(con)  # indexes a migration had to drop (version 12), outside its transaction
     return max(current, target)
 
 

@@ -30,7 +30,9 @@ COLUMNS = [
 
 
 @click.command("check")
-@click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05, last30")
+@click.option(
+    "--period", "-p", required=True, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30"
+)
 @click.option(
     "--preset", "presets", multiple=True, help="compliance preset id (repeatable; default: all)"
 )

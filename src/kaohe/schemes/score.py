@@ -276,7 +276,7 @@ def _exempt(scheme: Scheme, period: str, result: ScoreResult) -> bool:
 def _period_span(period: str) -> Period | None:
     try:
         return parse_period(period, today=date.today())
-    except UsageError:  # a free-form label (e.g. '2026-Q4'): no exemption applies
+    except UsageError:  # a free-form label: no exemption applies
         return None
 
 

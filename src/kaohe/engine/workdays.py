@@ -1,0 +1,93 @@
+"""Working days on the Chinese public-holiday calendar: 法定节假日 are days off and 调休
+make-up Saturdays or Sundays are working days (2026-10-10, a Saturday, is one).
+
+The calendar is the `chinese-calendar` package (PyPI, the State Council's yearly notice
+transcribed each year): a list of our own would silently go stale. Days outside the years
+the installed version covers (2004–2026 in 1.11) count Monday–Friday; `covered()` says
+which years those are, and docs/metrics.md says so where a metric counts working days.
+
+Order promises in working days (seed 001: 市区3个、县城5个、乡镇7个工作日; 最晚不超过2个工作日)
+and working-day deadlines read `workday_table()`, a small table joined by date, so the same
+definition runs on DuckDB and PySpark.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import chinese_calendar
+
+# the span the engine's calendar table holds; beyond it days count Monday–Friday too, by
+# arithmetic (kaohe.engine.operations.weekdays_through)
+TABLE_FIRST, TABLE_LAST = date(2000, 1, 3), date(2040, 12, 31)
+
+
+@functools.cache
+def covered() -> tuple[int, int]:
+    """The first and last year the installed chinese-calendar knows."""
+    days = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
+    return min(days).year, max(days).year
+
+
+def is_workday(day: date) -> bool:
+    """A working day: not a public holiday, and a weekday or a make-up working day."""
+    first, last = covered()
+    if first <= day.year <= last:
+        return bool(chinese_calendar.is_workday(day))
+    return day.weekday() < 5
+
+
+def workdays_after(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when end ≤ start)."""
+    n, day = 0, start + timedelta(days=1)
+    while day <= end:
+        n += is_workday(day)
+        day += timedelta(days=1)
+    return n
+
+
+def add_workdays(start: date, n: int) -> date:
+    """The n-th working day after `start` (n ≥ 1); n = 0 is `start` itself."""
+    day = start
+    while n > 0:
+        day += timedelta(days=1)
+        n -= is_workday(day)
+    return day
+
+
+def workday_deadline(start: datetime, n: int) -> datetime:
+    """The end of the n-th working day after `start`'s date (an SLA of n working days)."""
+    return datetime.combine(add_workdays(start.date(), n) + timedelta(days=1), time.min)
+
+
+@functools.cache
+def _calendar_arrow() -> Any:
+    import pyarrow as pa
+
+    days, flags, numbers = [], [], []
+    n, day = 0, TABLE_FIRST
+    while day <= TABLE_LAST:
+        work = is_workday(day)
+        n += work
+        days.append(day)
+        flags.append(work)
+        numbers.append(n)
+        day += timedelta(days=1)
+    return pa.table(
+        {
+            "cal_day": pa.array(days, pa.date32()),
+            "cal_workday": pa.array(flags, pa.bool_()),
+            "cal_no": pa.array(numbers, pa.int64()),
+        }
+    )
+
+
+def workday_table() -> Any:
+    """(cal_day, cal_workday, cal_no): every day of the span, whether it is a working day,
+    and `cal_no`, the working days from the span's start through that day — so working days
+    after a up to and including b are cal_no(b) − cal_no(a)."""
+    import ibis
+
+    return ibis.memtable(_calendar_arrow())
