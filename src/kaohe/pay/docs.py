@@ -8,6 +8,8 @@ from __future__ import annotations
 from kaohe.pay.formula import FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES
 from kaohe.pay.plan import Plan, list_plans
 
+MONTHS = "a quarter of a `cycle: month` scheme; else the total"
+TEAM = "a supervisor scheme; lowest is null when a month has none"
 INTRO = f"""\
 # Pay plans (薪资方案)
 
@@ -45,10 +47,10 @@ comparisons `== != < <= > >=`, `and or not`, `true`/`false`, and the functions
 | a metric id (`sales_amount`) or a declared input | the agent's value for the period |
 | a roster field (`base_salary`, `level`, `team`, …) | from the 客服名单 |
 | a parameter, an earlier line or a pool | its value / amount |
-| `team.<metric>` | the team's value: mean or pooled (`team_stat`), over everyone paid or the roster team (`team_scope`) |
+| `team.<metric>` | the team's value (`team_stat`, `team_scope`) |
 | `score.total`, `.grade`, `.penalty`, `.reward`, `score.<item id>` | the scheme result |
-| `score.lowest_total`, `score.highest_total` | the lowest / highest month of the period (a quarter of a `cycle: month` scheme; else the total) |
-| `score.team_lowest`, `score.team_mean` | a supervisor scheme's team score: its lowest month (null if a month has none) / the mean of the months |
+| `score.lowest_total`, `score.highest_total` | the lowest / highest month's total ({MONTHS}) |
+| `score.team_lowest`, `score.team_mean` | the team score's lowest month / months' mean ({TEAM}) |
 | `rank.<metric>` | the agent's PK place |
 | `shop.<metric>` | in a pool's amount only: the shop's value |
 
