@@ -217,6 +217,7 @@ FAMILIES = (
     "aftersales",
     "quality",
     "operations",
+    "fulfilment",
 )
 
 

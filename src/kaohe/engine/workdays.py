@@ -19,8 +19,7 @@ from typing import Any
 
 import chinese_calendar
 
-# the span the engine's calendar table holds; beyond it days count Monday–Friday too, by
-# arithmetic (kaohe.engine.operations.weekdays_through)
+# the span the engine's calendar table holds (dates outside it have no working-day number)
 TABLE_FIRST, TABLE_LAST = date(2000, 1, 3), date(2040, 12, 31)
 
 
@@ -91,3 +90,31 @@ def workday_table() -> Any:
     import ibis
 
     return ibis.memtable(_calendar_arrow())
+
+
+def with_working_days(t: Any, start: str, end: str, name: str) -> Any:
+    """`t` with `name`: the working days after the date of `start` up to and including the
+    date of `end` (created Friday 2026-10-09, delivered Monday 2026-10-12: Saturday the 10th
+    is a make-up working day, so 2). Null when either is null or outside the table's span."""
+    cal = workday_table()
+    a = cal.select(_wd_a_day=cal.cal_day, _wd_a_no=cal.cal_no)
+    b = cal.select(_wd_b_day=cal.cal_day, _wd_b_no=cal.cal_no)
+    keyed = t.mutate(_wd_a=t[start].date(), _wd_b=t[end].date())
+    j = keyed.left_join(a, keyed._wd_a == a._wd_a_day)
+    j = j.left_join(b, j._wd_b == b._wd_b_day)
+    return j.select(*t.columns, **{name: j._wd_b_no - j._wd_a_no})
+
+
+def with_workday_deadline(t: Any, start: str, days: int, name: str) -> Any:
+    """`t` with `name`: midnight after the `days`-th working day after the date of `start`
+    (an SLA of N working days ends with that day)."""
+    import ibis
+
+    cal = workday_table()
+    a = cal.select(_wl_day=cal.cal_day, _wl_no=cal.cal_no)
+    b = cal.filter(cal.cal_workday).select(_wl_due_no=cal.cal_no, _wl_due=cal.cal_day)
+    keyed = t.mutate(_wl_start=t[start].date())
+    j = keyed.left_join(a, keyed._wl_start == a._wl_day)
+    j = j.left_join(b, (j._wl_no + days) == b._wl_due_no)
+    due = (j._wl_due + ibis.interval(days=1)).cast("timestamp")
+    return j.select(*t.columns, **{name: due})
