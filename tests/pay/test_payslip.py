@@ -325,7 +325,10 @@ name: 团队
 team_scope: team
 team_stat: pooled
 lines:
-  - {id: bonus, name: 转化率加权, formula: "100 * (consult_to_pay_rate - team.consult_to_pay_rate) / team.consult_to_pay_rate"}
+  - id: bonus
+    name: 转化率加权
+    formula: >-
+      100 * (consult_to_pay_rate - team.consult_to_pay_rate) / team.consult_to_pay_rate
 """
     rows = [
         {"agent": "a1", "consult_to_pay_rate": 0.30},
