@@ -54,6 +54,7 @@ class CheckResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
     cases_total: int = 0
     notes: list[str] = field(default_factory=list)
+    owed: float | None = None  # what the cases owe the buyers (the preset's order_penalty)
 
     def row(self) -> dict[str, Any]:
         """The machine shape (cli.md) plus the extra keys."""
@@ -83,6 +84,7 @@ class CheckResult:
             "cases_total": self.cases_total,
             "cases": self.cases,
             "notes": self.notes,
+            "owed": self.owed,
         }
 
 
@@ -134,22 +136,35 @@ def split_overrides(
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """(preset overrides, engine overrides); a preset key must name a known setting."""
     ids = {p.id for p in list_presets()}
-    mine, engine = {}, {}
+    mine: dict[str, float] = {}
+    engine: dict[str, Any] = {}
     for key, value in overrides.items():
         head = key.split(".", 1)[0]
         if head not in ids:
             engine[key] = value
             continue
+        if key == f"{head}.enabled":
+            mine[key] = float(_switch(key, value))
+            continue
         if key.rsplit(".", 1)[-1] not in PRESET_KEYS or key.count(".") > 2:
             raise UsageError(
                 f"{key}: a preset takes {', '.join(PRESET_KEYS)} "
-                f"(PRESET.threshold or PRESET.CHECK.threshold)"
+                f"(PRESET.threshold or PRESET.CHECK.threshold) or PRESET.enabled"
             )
         try:
             mine[key] = float(value)
         except (TypeError, ValueError):
             raise UsageError(f"{key}: not a number: {value!r}") from None
     return mine, engine
+
+
+def _switch(key: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on", "是"):
+        return True
+    if text in ("false", "0", "no", "off", "否"):
+        return False
+    raise UsageError(f"{key}: true or false, got {value!r} / 请填 true 或 false")
 
 
 def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
@@ -161,6 +176,7 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
                 if key in overrides:
                     update[name] = overrides[key]
         checks.append(check.model_copy(update=update) if update else check)
+    switch = overrides.get(f"{preset.id}.enabled")
     known = {c.id for c in preset.checks}
     for key in overrides:
         parts = key.split(".")
@@ -169,7 +185,10 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
                 f"{key}: preset {preset.id} has no check {parts[1]!r} "
                 f"(checks: {', '.join(sorted(known))})"
             )
-    return preset.model_copy(update={"checks": checks})
+    update: dict[str, Any] = {"checks": checks}
+    if switch is not None:
+        update["enabled"] = bool(switch)
+    return preset.model_copy(update=update)
 
 
 def _preset_cycle(
@@ -183,11 +202,47 @@ def _preset_cycle(
                 continue
             day_cycle = cycle if key.day is None else Cycle(key.day.isoformat(), key.day, key.day)
             result = judge(preset, check, key, got, day_cycle, source.now, lang)
+            if not_applicable(preset, check, day_cycle, result, lang):
+                out.append(result)
+                continue
             if result.status in (FAIL, AT_RISK):
                 cases = source.cases(preset, check, key, day_cycle)
                 result.cases, result.cases_total = cases[:MAX_CASES], len(cases)
+                if preset.order_penalty:
+                    result.owed = round(sum(c.get("penalty") or 0.0 for c in cases), 2)
             out.append(result)
     return out
+
+
+def not_applicable(
+    preset: Preset, check: Check, cycle: Cycle, result: CheckResult, lang: str = "zh"
+) -> bool:
+    """A preset switched off, or a cycle the platform exempts, is not_applicable, saying
+    why; a cycle partly exempt is judged as it is, with a note."""
+    en = lang == "en"
+    if not preset.enabled:
+        why = f": {preset.disabled_note}" if preset.disabled_note else ""
+        result.status = NOT_APPLICABLE
+        result.notes.append(("switched off" if en else "已关闭") + why)
+        return True
+    exemption = preset.exemption(check.id, result.platform, cycle.start, cycle.end)
+    if exemption is not None:
+        result.status = NOT_APPLICABLE
+        span = f"{exemption.start}–{exemption.end}"
+        result.notes.append(
+            f"exempt by the platform: {exemption.label} {span}"
+            if en
+            else f"平台豁免考核: {exemption.label} {span}"
+        )
+        return True
+    for ex in preset.exempt:
+        if ex.overlaps(check.id, result.platform, cycle.start, cycle.end):
+            result.notes.append(
+                f"partly exempt ({ex.label} {ex.start}–{ex.end}): judged as it is"
+                if en
+                else f"部分日期平台豁免 ({ex.label} {ex.start}–{ex.end}): 按实际数据判断"
+            )
+    return False
 
 
 def _sort_key(key: Key) -> tuple[str, ...]:

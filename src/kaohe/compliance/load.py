@@ -82,6 +82,7 @@ ORDER = (
     "jd_deadlines",
     "taobao_response",
     "tmall_redlines",
+    "late_shipment",
 )
 
 
