@@ -138,8 +138,9 @@ def _shipping(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 register_source(
     SourceDef(SHIPPING, _shipping, params=("ship_hours", "ship_workdays"), tables=("orders",))
 )
-LATE = counting("late", SHIPPING, lambda t, p: t.late)
-DUE = counting("due", SHIPPING, lambda t, p: t.due)
+# not stored as per-day facts: an unshipped order turns late as the clock passes its deadline
+LATE = counting("late", SHIPPING, lambda t, p: t.late, combine=None)
+DUE = counting("due", SHIPPING, lambda t, p: t.due, combine=None)
 
 
 # quality refunds -------------------------------------------------------------------------------

@@ -235,7 +235,13 @@ def _call_contacts(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 
 register_source(
-    SourceDef("ops_call_contacts", _call_contacts, params=("repeat_days",), tables=("calls",))
+    SourceDef(
+        "ops_call_contacts",
+        _call_contacts,
+        params=("repeat_days",),
+        tables=("calls",),
+        margin_days=7,  # a call's resolution waits for the default repeat_days after it
+    )
 )
 FIRST_CONTACTS = counting(
     "first_contacts", "ops_call_contacts", lambda t, p: t.answered & ~t.repeat
