@@ -7,7 +7,8 @@
   after `wait_minutes` gets a payment reminder before it is paid or `deadline_hours` pass;
 - asks_to_repeat (seed 003: 用户由智能客服转人工客服或者二次进线时，不要让用户重复要咨询的问题):
   after a hand-off (a 转人工 system line, or the buyer asking for a human) or on a second
-  contact within `repeat_days`, the agent's first replies do not ask the buyer to say it again.
+  contact within `repeat_days`, the agent's first replies do not ask the buyer to say it again
+  (unless the buyer said it is another question: 其他问题).
 
 An order belongs to the agent whose valid reply to the buyer in the shop came last before it,
 at most `chat_minutes` earlier (a silent order is nobody's to follow). A missing action is
@@ -120,6 +121,7 @@ def _with_agent(replies: pl.DataFrame, orders: pl.DataFrame, anchor: str, minute
         by=THREAD,
         strategy="backward",
         tolerance=timedelta(minutes=minutes),
+        check_sortedness=False,  # both sorted by time above; Polars cannot verify per group
     )
     return joined.filter(pl.col("agent").is_not_null())
 
@@ -245,6 +247,11 @@ def asks_to_repeat(messages: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         pl.int_range(1, pl.len() + 1).over("_sid").alias("_k")
     )
     asked = replies.filter((pl.col("_k") <= p.within_replies) & _contains(p.phrases))
+    if p.new_issue_phrases:  # the buyer said it is another question: asking for it is fine
+        new = t.filter((pl.col("sender") == "buyer") & _contains(p.new_issue_phrases))
+        new = new.select("_sid", pl.col("_n").alias("_new"))
+        told = asked.join(new, on="_sid").filter(pl.col("_new") < pl.col("_n"))
+        asked = asked.join(told.select("_n").unique(), on="_n", how="anti")
     first = asked.join(reasons, on="_sid").group_by("_sid", maintain_order=True).first()
     rx = "|".join(sorted((_escape(w) for w in p.phrases), key=len, reverse=True))
     return _found(first.with_columns(pl.col("text").str.extract(f"({rx})").alias("_label")), rule)

@@ -51,16 +51,29 @@ class PhraseParams(_Params):
     exceptions: list[str] = Field(
         default_factory=list, description="never fire on a message containing one of these"
     )
+    regex: list[str] = Field(
+        default_factory=list,
+        description="fire on a match inside the message (words apart: 特殊产品，无法提供发票)",
+    )
 
     @model_validator(mode="after")
     def _some(self) -> PhraseParams:
-        if not self.phrases and not self.whole:
+        if not self.phrases and not self.whole and not self.regex:
             raise FieldProblem(("phrases",), "give phrases or whole (or both)")
         for name in ("phrases", "whole", "exceptions"):
             for i, p in enumerate(getattr(self, name)):
                 if not p.strip():
                     raise FieldProblem((name, i), "empty phrase")
+        _check_regex(self.regex)
         return self
+
+
+def _check_regex(patterns: list[str]) -> None:
+    for i, rx in enumerate(patterns):
+        try:  # Polars' (Rust) regex dialect, not Python's
+            pl.Series([""]).str.contains(rx)
+        except pl.exceptions.ComputeError as exc:
+            raise FieldProblem(("regex", i), f"invalid regular expression: {exc}") from None
 
 
 class PatternParams(_Params):
@@ -80,11 +93,7 @@ class PatternParams(_Params):
     def _check(self) -> PatternParams:
         if not self.kinds and not self.regex:
             raise FieldProblem(("kinds",), "give kinds or regex (or both)")
-        for i, rx in enumerate(self.regex):
-            try:  # Polars' (Rust) regex dialect, not Python's
-                pl.Series([""]).str.contains(rx)
-            except pl.exceptions.ComputeError as exc:
-                raise FieldProblem(("regex", i), f"invalid regular expression: {exc}") from None
+        _check_regex(self.regex)
         return self
 
 
@@ -168,6 +177,10 @@ class AsksToRepeatParams(_Params):
     phrases: list[str] = Field(min_length=1, description="asking the buyer to say it again")
     handoff_phrases: list[str] = Field(
         default_factory=list, description="a buyer message asking for a human (转人工)"
+    )
+    new_issue_phrases: list[str] = Field(
+        default_factory=list,
+        description="the buyer says it is a new question (其他问题): asking for it is fine",
     )
     repeat_days: float = Field(3, gt=0, description="an earlier contact this recent: 二次进线")
     within_replies: int = Field(3, ge=1, description="the agent's first replies judged")
