@@ -149,11 +149,11 @@ def test_asking_to_repeat_after_a_hand_off_or_on_a_second_contact():
 
 
 def test_asking_whether_it_is_the_earlier_problem_is_no_repeat_request():
-    # JD agents open a second contact with this: they looked at the history first
+    # the agent looked at the history first (seed 003: 查看用户之前的咨询记录)
     chat = messages(
         ("b1", -60 * 24, "buyer", "发票开了吗"),
         ("b1", 0, "buyer", "在吗"),
-        ("b1", 1, "agent", "请问您是咨询之前的问题还是有其他的问题需要处理呢?"),
+        ("b1", 1, "agent", "您是来问昨天那张发票的进度吗？我看到记录了"),
     )
     assert found("asks_to_repeat", chat) == []
 
@@ -162,8 +162,8 @@ def test_a_new_question_may_be_asked_for():
     # a second contact where the buyer says it is another question (其他问题)
     chat = messages(
         ("b1", -60 * 24, "buyer", "发票开了吗"),
-        ("b1", 0, "buyer", "其他问题 人工客服"),
-        ("b1", 1, "agent", "您方便简单描述下您的问题吗?"),
+        ("b1", 0, "buyer", "这次是其他问题"),
+        ("b1", 1, "agent", "好的，请您描述一下您的问题"),
     )
     assert found("asks_to_repeat", chat) == []
 
