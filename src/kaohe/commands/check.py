@@ -26,6 +26,7 @@ COLUMNS = [
     "status",
     "consequence",
     "cases_total",
+    "owed",
 ]
 
 
@@ -144,6 +145,9 @@ def _terminal(results: list, period: str, lang: str) -> None:
             f"{projected} {status_label(r.status, lang)}"
         )
         click.echo(f"    {h['consequence']}: {r.consequence}")
+        if r.owed is not None:
+            owed = "owed to buyers" if lang == "en" else "应付买家违约金"
+            click.echo(f"    {owed}: ¥{r.owed:,.2f}")
         for note in r.notes:
             click.echo(f"    {note}")
         for line in case_lines(r, 3):

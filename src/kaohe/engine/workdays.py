@@ -14,7 +14,7 @@ definition runs on DuckDB and PySpark.
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import chinese_calendar
@@ -45,20 +45,6 @@ def workdays_after(start: date, end: date) -> int:
         n += is_workday(day)
         day += timedelta(days=1)
     return n
-
-
-def add_workdays(start: date, n: int) -> date:
-    """The n-th working day after `start` (n ≥ 1); n = 0 is `start` itself."""
-    day = start
-    while n > 0:
-        day += timedelta(days=1)
-        n -= is_workday(day)
-    return day
-
-
-def workday_deadline(start: datetime, n: int) -> datetime:
-    """The end of the n-th working day after `start`'s date (an SLA of n working days)."""
-    return datetime.combine(add_workdays(start.date(), n) + timedelta(days=1), time.min)
 
 
 @functools.cache
