@@ -29,6 +29,7 @@ SPEC = [
     "jd_deadlines",
     "taobao_response",
     "tmall_redlines",
+    "late_shipment",  # issue 15: 延迟发货 (seeds 000, 004)
 ]
 
 
@@ -52,7 +53,14 @@ def test_seed_numbers():
     assert [c.threshold for c in load_preset("jd_deadlines").checks] == [1.0, 1.0]
     assert load_preset("tmall_redlines").rules == {
         "info_leak": 6,
+        # the seven invoice refusals of seed 004, one rule each
         "invoice_refusal": 6,
+        "invoice_tax_postage": 6,
+        "invoice_special_product": 6,
+        "invoice_excuse": 6,
+        "invoice_wrong_type": 6,
+        "invoice_company_only": 6,
+        "invoice_receipt_only": 6,
         "promise_breach": 4,
         "close_order": 1,
     }
@@ -127,6 +135,10 @@ def test_overrides_split_between_presets_and_engine():
         split_overrides({"kuaishou_3min.colour": 1}, presets)
     with pytest.raises(UsageError, match="no check"):
         with_overrides(load_preset("jd_deadlines"), {"jd_deadlines.nope.threshold": 1.0})
+    off, _ = split_overrides({"kuaishou_attitude.enabled": "false"}, presets)
+    assert not with_overrides(load_preset("kuaishou_attitude"), off).enabled
+    with pytest.raises(UsageError, match="true or false"):
+        split_overrides({"kuaishou_attitude.enabled": "maybe"}, presets)
 
 
 def test_condition_status():
