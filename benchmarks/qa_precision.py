@@ -4,7 +4,10 @@ Runs the pack's text rules over the agent lines of ``shared/corpus/jddc2019_samp
 prints, per rule, how many lines fire and their share of all agent lines; then the session
 rules over its sessions (one per 会话编号), per rule the sessions that fire and their share.
 The corpus has no timestamps (lines get one second each), so slow_reply is not measured.
-With ``--show N``
+The process rules (kaohe/qa/process.py) run on the same sessions: a session JDDC flags as a
+repeat consultation (是否重复咨询) gets an earlier buyer line a day before (its first
+contact), and a buyer asking for 人工客服 is a hand-off; the corpus has no orders, so the
+address-check and payment-reminder rules have nothing to judge there. With ``--show N``
 it prints up to N hits per rule for hand-checking (to the terminal only: the corpus is for
 research use and is never copied into the project). Skips when the corpus is absent.
 
@@ -21,7 +24,8 @@ from pathlib import Path
 import polars as pl
 
 from kaohe.qa.behaviour import behaviour_findings
-from kaohe.qa.rules import SESSION_DETECTORS, load_pack
+from kaohe.qa.process import process_findings
+from kaohe.qa.rules import PROCESS_DETECTORS, SESSION_DETECTORS, load_pack
 from kaohe.qa.scan import scan
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus/jddc2019_sample/chat_0.1per.txt"
@@ -58,6 +62,29 @@ def read_sessions(path: Path) -> pl.DataFrame:
     )
 
 
+def with_first_contacts(path: Path, messages: pl.DataFrame) -> pl.DataFrame:
+    """The sessions JDDC flags as repeat consultations, each with a buyer line the day
+    before: the earlier contact the corpus does not hold."""
+    repeats = _read(path).filter(pl.col("repeat") == "1")["session"].unique()
+    earlier = (
+        messages.filter(pl.col("buyer").is_in(repeats.implode()))
+        .group_by("buyer")
+        .agg(pl.col("time").min())
+        .select(
+            pl.format("P{}", pl.col("buyer")).alias("msg_key"),
+            pl.lit("jd").alias("shop"),
+            "buyer",
+            pl.lit("agent").alias("agent"),
+            pl.lit("buyer").alias("sender"),
+            (pl.col("time") - pl.duration(days=1)).alias("time"),
+            pl.lit("(earlier contact)").alias("text"),
+            (pl.col("time") - pl.duration(days=1)).alias("session_start"),
+            pl.lit(-1, pl.Int64).alias("seq"),
+        )
+    )
+    return pl.concat([messages.with_columns(pl.col("seq").cast(pl.Int64)), earlier])
+
+
 def read_agent_lines(path: Path) -> pl.DataFrame:
     """Agent lines (是否客服发送 = 1) as messages with sender 'agent'."""
     raw = _read(path)
@@ -86,6 +113,7 @@ def table(findings: pl.DataFrame, pack_rules: list, lines: int) -> str:
 
 def session_table(messages: pl.DataFrame, found: pl.DataFrame, pack_rules: list) -> str:
     sessions = messages["buyer"].n_unique()
+    no_orders = {"no_address_check", "no_payment_reminder"}
     counts = dict(found.group_by("rule").agg(pl.col("buyer").n_unique()).iter_rows())
     out = [
         f"sessions: {sessions}",
@@ -95,6 +123,7 @@ def session_table(messages: pl.DataFrame, found: pl.DataFrame, pack_rules: list)
     for r in pack_rules:
         n = counts.get(r.id, 0)
         note = " (no timestamps)" if r.detector == "slow_reply" else ""
+        note = " (no orders in the corpus)" if r.detector in no_orders else note
         out.append(f"| {r.id} | {r.name}{note} | {r.severity} | {n} | {n / sessions:.2%} |")
     return "\n".join(out)
 
@@ -127,10 +156,22 @@ def main() -> int:
         show_hits(findings, agent, args.show)
     messages = read_sessions(args.corpus)
     behaviour = behaviour_findings(messages, pack)
+    contacts = with_first_contacts(args.corpus, messages)
+    orders = pl.DataFrame(
+        schema={
+            "order_id": pl.Utf8,
+            "shop": pl.Utf8,
+            "buyer": pl.Utf8,
+            "created_at": pl.Datetime("ms"),
+            "paid_at": pl.Datetime("ms"),
+        }
+    )
+    process = process_findings(contacts, orders, pack)
+    found = pl.concat([behaviour, process])
     print()
-    print(session_table(messages, behaviour, pack.active(SESSION_DETECTORS)))
+    print(session_table(messages, found, pack.active(SESSION_DETECTORS | PROCESS_DETECTORS)))
     if args.show:
-        show_hits(behaviour.filter(pl.col("rule") != "slow_reply"), messages, args.show)
+        show_hits(found.filter(pl.col("rule") != "slow_reply"), messages, args.show)
     return 0
 
 

@@ -62,6 +62,27 @@ def test_reopening_a_current_store_applies_nothing(tmp_path: Path) -> None:
     assert versions == len(MIGRATIONS)  # one row per migration applied, none twice
 
 
+def test_migration_12_adds_the_shipping_promise_and_rating_revisions(tmp_path: Path) -> None:
+    path = tmp_path / "v7.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, target=7)
+    # a store written before issue 15 had neither
+    con.execute("DROP INDEX orders_buyer")
+    con.execute("ALTER TABLE orders DROP COLUMN promised_ship_at")
+    con.execute("CREATE INDEX orders_buyer ON orders (shop, buyer)")
+    con.execute("DROP TABLE rating_revisions")
+    con.close()
+    with Store(path) as store:
+        columns = {r[0] for r in store.con.execute("DESCRIBE orders").fetchall()}
+        assert "promised_ship_at" in columns
+        assert store.count("rating_revisions") == 0
+        assert schema_version(store.con) == 12
+        indexes = {
+            r[0] for r in store.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+        }
+        assert "orders_buyer" in indexes
+
+
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     with Store(tmp_path / "k.duckdb") as store:
         try:

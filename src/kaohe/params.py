@@ -10,7 +10,8 @@ the same everywhere:
 * `metric.name` — that metric's parameter only (`sales_amount.window`);
 * `scheme.name` / `plan.name` — that scheme's or plan's parameter only;
 * `PRESET.threshold`, `PRESET.margin`, `PRESET.warn_hours`, `PRESET.CHECK.threshold` — a
-  compliance preset's setting (`kaohe check`, the overview's compliance panel).
+  compliance preset's setting (`kaohe check`, the overview's compliance panel);
+  `PRESET.enabled` (true/false) switches a preset off (e.g. 快手 服务态度差比例).
 
 `kaohe.toml [metrics.params]` holds engine parameters (nested tables are dotted keys). An
 unknown key, or a value of the wrong kind, is a ConfigError (exit 1) naming the key, with a
@@ -27,7 +28,7 @@ from typing import Any
 from kaohe.errors import ConfigError
 from kaohe.suggest import unknown
 
-PRESET_KEYS = ("threshold", "margin", "warn_hours")
+PRESET_KEYS = ("threshold", "margin", "warn_hours", "enabled")
 FILE_SECTION = "metrics.params"
 # engine parameters that must be above zero (a zero gap or horizon makes every metric empty)
 POSITIVE = frozenset({"session_gap", "reply_horizon"})
@@ -84,7 +85,7 @@ def resolve_params(
         if "owned" in hits:
             owned[key] = _number(key, value)
         if "preset" in hits:
-            chosen[key] = _number(key, value)
+            chosen[key] = _switch(key, value) if key.endswith(".enabled") else _number(key, value)
     return Params(engine, owned, chosen)
 
 
@@ -141,6 +142,18 @@ def _unknown(key: str, owners: list[Any], presets: list[Any]) -> str:
         return unknown(f"参数（{head}）", f"parameter of {head}", name, owner.params)
     heads = set(metrics) | {o.id for o in owners} | {p.id for p in presets}
     return unknown("指标或方案", "metric, scheme or preset", head, heads)
+
+
+def _switch(key: str, value: Any) -> float:
+    """`PRESET.enabled`: on (1.0) or off (0.0), as a form or `--set` writes it."""
+    text = str(value).strip().lower()
+    if text in ("true", "1", "1.0", "yes", "on", "是"):
+        return 1.0
+    if text in ("false", "0", "0.0", "no", "off", "否"):
+        return 0.0
+    raise ConfigError(
+        f"请填 true 或 false，实际为 {value!r} / true or false, got {value!r}", field=key
+    )
 
 
 def _number(key: str, value: Any) -> float:

@@ -300,6 +300,7 @@ ORDERS = Table(
         _c("status", "enum", aliases="订单状态", labels=ORDER_STATUS),
         _c("sku", aliases="商品,SKU,商品ID"),
         _c("shipped_at", "time", aliases="发货时间"),
+        _c("promised_ship_at", "time", aliases="承诺发货时间,最晚发货时间,预计发货时间"),
         _c("delivered_at", "time", aliases="签收时间"),
         _c("cancelled_at", "time", aliases="取消时间"),
         _c("region_tier", "enum", aliases="地区类型", labels=REGION_TIERS),
@@ -363,6 +364,24 @@ RATINGS = Table(
     key=("rating_key",),
     upsert=True,
     extra_sql=(("rating_key", "VARCHAR"), ("level_label", "VARCHAR")),
+)
+
+# 改评: a rating changed after it was given (seed 004 售后 改评数). One row per change; the
+# agent is who handled it (处理客服), which may differ from the agent rated.
+RATING_REVISIONS = Table(
+    "rating_revisions",
+    "评价修改记录",
+    (
+        _c("rating_id", required=True, aliases="评价ID,评价编号"),
+        _c("shop", required=True, aliases="店铺,店铺名称"),
+        _c("buyer", aliases="买家,客户,买家昵称"),
+        _c("agent", aliases="处理客服,客服,客服账号"),
+        _c("revised_at", "time", True, "修改时间,改评时间"),
+        _c("level_before", "enum", True, "修改前评价,原评价,原评价等级", RATING_LEVELS),
+        _c("level_after", "enum", True, "修改后评价,现评价,新评价,修改后评价等级", RATING_LEVELS),
+    ),
+    key=("rating_id", "revised_at"),
+    upsert=True,
 )
 
 AGENTS = Table(
@@ -506,6 +525,7 @@ TABLES: dict[str, Table] = {
         ORDERS,
         REFUNDS,
         RATINGS,
+        RATING_REVISIONS,
         AGENTS,
         AGENT_STATUS_TABLE,
         SERVICE_ORDERS,

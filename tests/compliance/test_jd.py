@@ -114,12 +114,13 @@ def test_jd_aftersales_scheme_total_per_shop():
     ) as store:
         [got] = run_checks(store, "2026-10", ["jd_aftersales"], now=NOW)
     # 2 ratings ≤ 50: 50 − 1 bad = 49; review 1 / 2 = 50 %, 40 points short of 90 % → 0;
-    # processing 2 / 2 → 10; spot checks (no count): 20 − 3 failed = 17; awaiting 0 → 76
+    # processing 2 / 2 → 10; spot checks: kaohe counts none, the shop's imported 3 failed
+    # checks win: 20 − 3 = 17; awaiting 0 → 76
     assert (got.value, got.status) == (76, "fail")
     assert got.notes == ["未达标: 违约金2000元，给予一个考核月的改进期限"]
-    # the agent's own score: 49 + 0 + 10 + 0 (no spot-check figures of its own: the item's
-    # missing policy gives 0) = 59 < 80, so the agent is listed
-    assert got.cases == [{"agent": "a1", "name": None, "total": 59.0, "grade": "未达标"}]
+    # the agent's own score: 49 + 0 + 10 + 20 (kaohe's own reviews: no check, so no failed
+    # check, full marks — seed 004: 每出现一条抽检不达标，扣减1分) = 79 < 80, so it is listed
+    assert got.cases == [{"agent": "a1", "name": None, "total": 79.0, "grade": "未达标"}]
 
 
 def test_email_deadline_cut_off_at_16():

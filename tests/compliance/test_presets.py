@@ -30,6 +30,7 @@ SPEC = [
     "jd_deadlines",
     "taobao_response",
     "tmall_redlines",
+    "late_shipment",  # issue 15: 延迟发货 (seeds 000, 004)
 ]
 
 
@@ -53,7 +54,14 @@ def test_seed_numbers():
     assert [c.threshold for c in load_preset("jd_deadlines").checks] == [1.0, 1.0]
     assert load_preset("tmall_redlines").rules == {
         "info_leak": 6,
+        # the seven invoice refusals of seed 004, one rule each
         "invoice_refusal": 6,
+        "invoice_tax_postage": 6,
+        "invoice_special_product": 6,
+        "invoice_excuse": 6,
+        "invoice_wrong_type": 6,
+        "invoice_company_only": 6,
+        "invoice_receipt_only": 6,
         "promise_breach": 4,
         "close_order": 1,
     }
@@ -132,6 +140,11 @@ def test_overrides_split_between_presets_and_engine():
         resolve_params(None, {"kuaishou_3min.colour": 1}, presets=presets)
     with pytest.raises(ConfigError, match="'nope'"):
         resolve_params(None, {"jd_deadlines.nope.threshold": 1.0}, presets=presets)
+    off = resolve_params(None, {"kuaishou_attitude.enabled": "false"}, presets=presets)
+    assert off.presets == {"kuaishou_attitude.enabled": 0.0}
+    assert not with_overrides(load_preset("kuaishou_attitude"), off.presets).enabled
+    with pytest.raises(ConfigError, match="true or false"):
+        resolve_params(None, {"kuaishou_attitude.enabled": "maybe"}, presets=presets)
 
 
 def test_condition_status():

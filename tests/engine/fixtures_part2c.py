@@ -146,6 +146,7 @@ METRIC_VALUES = [
     value("2026-10-12", "ops-a1", "training_score", 90.0),
     value("2026-10", "ops-a1", "training_score", 50.0),
     value("2026-10", "ops-a1", "training_absences", 2.0),
+    value("2026-10", "ops-a1", "training_sessions", 4.0),  # 培训考勤次数
     value("2026-W41", "ops-a2", "training_score", 70.0),  # ISO week 41 starts on the 5th
     value("2026-10", "ops-a2", "assessment_score", None),  # provisional: skipped
 ]

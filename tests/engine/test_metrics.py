@@ -242,3 +242,25 @@ def test_periods():
 
     last = parse_period("last30", today=date(2026, 11, 1))
     assert (last.start.isoformat(), last.end.isoformat()) == ("2026-10-02", "2026-10-31")
+
+
+def test_quarter_periods():
+    from kaohe.engine.periods import months_of
+    from kaohe.errors import UsageError
+
+    q4 = parse_period("2026-q4")  # seed 002 连续1季度: every command takes 2026-Q4
+    assert (q4.start.isoformat(), q4.end.isoformat(), q4.label) == (
+        "2026-10-01",
+        "2026-12-31",
+        "2026-Q4",
+    )
+    q1 = parse_period("2028-Q1")  # a leap year: February has 29 days
+    assert q1.end.isoformat() == "2028-03-31" and len(q1.days) == 31 + 29 + 31
+    assert [m.label for m in months_of(q4)] == ["2026-10", "2026-11", "2026-12"]
+    week = months_of(parse_period("2026-W44"))  # 26 Oct – 1 Nov: two clipped months
+    assert [(m.label, m.start.isoformat(), m.end.isoformat()) for m in week] == [
+        ("2026-10", "2026-10-26", "2026-10-31"),
+        ("2026-11", "2026-11-01", "2026-11-01"),
+    ]
+    with pytest.raises(UsageError, match="bad quarter"):
+        parse_period("2026-Q5")

@@ -11,6 +11,7 @@ import pytest
 
 from kaohe.engine import compute_kpis
 from kaohe.engine.registry import all_metrics, get
+from kaohe.errors import ConfigError
 from tests.engine import fixtures_part2c as F
 from tests.engine.conftest import fill_table
 
@@ -27,9 +28,23 @@ def store(make_store):
     return s
 
 
+# issue 15's figures have their own rows and tests (fixtures_issue15, test_fulfilment.py,
+# test_repeat_calls_and_first_contact_resolution below)
+ISSUE_15 = {
+    "repeat_calls",
+    "first_contact_resolution_rate",
+    "late_shipments",
+    "late_shipment_rate",
+    "quality_refund_rate",
+    "repeat_buyer_rate",
+    "payment_reminder_rate",
+}
+OPS_IDS = [m for m in IDS if m not in ISSUE_15]
+
+
 def by(store, key: str, period: str | None = "2026-10", **kw: Any) -> dict[Any, dict]:
     rows = compute_kpis(
-        store, by=key, period=period, metrics=kw.pop("metrics", IDS), use_facts=False, **kw
+        store, by=key, period=period, metrics=kw.pop("metrics", OPS_IDS), use_facts=False, **kw
     )
     return {r[key]: r for r in rows}
 
@@ -55,6 +70,13 @@ def test_every_operations_metric_is_registered():
         "call_volume_index",
         "service_quality_index",
         "training_index",
+        "repeat_calls",
+        "first_contact_resolution_rate",
+        "late_shipments",
+        "late_shipment_rate",
+        "quality_refund_rate",
+        "repeat_buyer_rate",
+        "payment_reminder_rate",
     ]
 
 
@@ -64,32 +86,36 @@ def test_every_operations_metric_is_registered():
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        ("2026-10-02 10:00:00", "2026-10-07 10:00:00", 3),  # Fri → Wed: Mon, Tue, Wed
-        ("2026-10-05 09:00:00", "2026-10-13 09:00:00", 6),  # Mon → next Tue: 4 + 2
-        ("2026-10-03 09:00:00", "2026-10-05 09:00:00", 1),  # Sat → Mon: Mon
-        ("2026-10-02 09:00:00", "2026-10-04 23:00:00", 0),  # Fri → Sun: none
-        ("2026-10-05 09:00:00", "2026-10-05 18:00:00", 0),  # same day
-        ("2026-09-28 09:00:00", "2026-10-26 09:00:00", 20),  # four whole weeks
+        # National Day 2026: 1–7 October off, Saturday the 10th a make-up working day
+        ("2026-10-02 10:00:00", "2026-10-07 10:00:00", 0),  # inside the holiday
+        ("2026-10-05 09:00:00", "2026-10-13 09:00:00", 5),  # 8, 9, 10 (Sat), 12, 13
+        ("2026-10-09 09:00:00", "2026-10-12 09:00:00", 2),  # Fri → Mon: Sat 10th works
+        ("2026-10-16 09:00:00", "2026-10-18 23:00:00", 0),  # Fri → Sun: none
+        ("2026-10-19 09:00:00", "2026-10-19 18:00:00", 0),  # same day
+        ("2026-10-12 09:00:00", "2026-11-09 09:00:00", 20),  # four ordinary weeks
     ],
 )
-def test_working_days_are_counted_arithmetically(start, end, expected):
-    from kaohe.engine.operations import working_days
+def test_working_days_follow_the_chinese_holiday_calendar(start, end, expected):
+    from kaohe.engine.workdays import with_working_days, workdays_after
 
     t = ibis.memtable({"a": [start], "b": [end]}).mutate(
         a=ibis._.a.cast("timestamp"), b=ibis._.b.cast("timestamp")
     )
-    expr = t.select(n=working_days(t.a, t.b))
+    expr = with_working_days(t, "a", "b", "n")
     assert ibis.duckdb.connect().execute(expr)["n"].tolist() == [expected]
+    first, last = (date.fromisoformat(x[:10]) for x in (start, end))
+    assert workdays_after(first, last) == expected  # the Python helper agrees
 
 
 def test_order_timeliness_by_region_tier_promise(store):
     shop = by(store, "shop")["ops-s1"]
-    # o1 city 3 ≤ 3 on time, o2 county 6 > 5 late, o3 town 3 ≤ 7 on time; o6 has no tier
-    assert shop["order_timeliness_rate"] == pytest.approx(2 / 3)
-    lenient = by(store, "shop", params={"promise_days": {"city": 3, "county": 6, "town": 7}})
-    assert lenient["ops-s1"]["order_timeliness_rate"] == 1.0  # o2: 6 ≤ 6
-    strict = by(store, "shop", params={"promise_days": {"city": 2, "county": 5, "town": 7}})
-    assert strict["ops-s1"]["order_timeliness_rate"] == pytest.approx(1 / 3)  # only o3
+    # working days on the holiday calendar: o1 city 0 (2nd → 7th, all holiday), o2 county 5
+    # (5th → 13th), o3 town 2 (6th → 9th): all within 3 / 5 / 7; o6 has no tier
+    assert shop["order_timeliness_rate"] == 1.0
+    strict = by(store, "shop", params={"promise_days": {"city": 3, "county": 4, "town": 7}})
+    assert strict["ops-s1"]["order_timeliness_rate"] == pytest.approx(2 / 3)  # o2: 5 > 4
+    stricter = by(store, "shop", params={"promise_days": {"city": 3, "county": 4, "town": 1}})
+    assert stricter["ops-s1"]["order_timeliness_rate"] == pytest.approx(1 / 3)  # only o1
 
 
 def test_order_counts_accuracy_and_conversions(store):
@@ -196,16 +222,72 @@ def test_service_quality_index(store):
     assert by(store, "agent")["ops-a2"]["service_quality_index"] is None
 
 
-def test_training_index(store):
+def test_service_quality_index_counts_calls_flagged_as_complaints(store):
+    # seed 002 客户投诉数: c1 has no complaint ticket but answered k2, a complaint call
+    fill_table(
+        store,
+        "metric_values",
+        [
+            F.value("2026-10", "ops-c1", "assessment_score", 90.0),
+            F.value("2026-10", "ops-c1", "rating_score", 80.0),
+        ],
+    )
+    c1 = by(store, "agent")["ops-c1"]
+    assert c1["service_quality_index"] == 85.0 - 1 * 1.0  # (90 + 80) / 2 − 1 complaint call
+    tickets_only = by(store, "agent", params={"with_calls": "false"})["ops-c1"]
+    assert tickets_only["service_quality_index"] == 85.0
+
+
+def test_training_index_literal_formula_and_the_other_forms(store):
+    # seed 002 培训考核指标=月平均培训成绩-(培训缺勤次数*培训考勤次数)*100%: day scores 80
+    # and 90 win over the month's 50 (mean 85); 2 absences, 4 sessions held
     agents = by(store, "agent")
-    # day scores 80 and 90 win over the month's 50; 2 absences × 1
-    assert agents["ops-a1"]["training_index"] == (80.0 + 90.0) / 2 - 2 * 1.0
+    assert agents["ops-a1"]["training_index"] == 85.0 - 2 * 4  # literal: 77
     assert agents["ops-a2"]["training_index"] == 70.0  # a week value, no absences
-    coef = by(store, "agent", params={"absence_coef": 5})["ops-a1"]["training_index"]
-    assert coef == 85.0 - 2 * 5.0
+    coef = by(store, "agent", params={"form": "coefficient"})["ops-a1"]["training_index"]
+    assert coef == 85.0 - 2 * 1.0  # the coefficient form, absence_coef 1
+    heavier = by(store, "agent", params={"form": "coefficient", "absence_coef": 5})
+    assert heavier["ops-a1"]["training_index"] == 85.0 - 2 * 5.0
+    rate = by(store, "agent", params={"form": "rate"})["ops-a1"]["training_index"]
+    assert rate == 85.0 - 2 / 4 * 100  # absences ÷ sessions × 100: 35
     day = by(store, "agent", period="2026-10-05")
     assert day["ops-a1"]["training_index"] == 80.0  # the month's absences are on the 1st
     assert day["ops-a2"]["training_index"] == 70.0  # week 41 starts on the 5th
+    with pytest.raises(ConfigError, match="form must be one of literal"):
+        by(store, "agent", params={"form": "guess"})
+
+
+def test_training_absences_without_sessions_give_no_literal_value(make_store):
+    store = make_store([])
+    fill_table(
+        store,
+        "metric_values",
+        [
+            F.value("2026-10", "x1", "training_score", 90.0),
+            F.value("2026-10", "x1", "training_absences", 1.0),
+        ],
+    )
+    x1 = by(store, "agent", metrics=["training_index"])["x1"]
+    assert x1["training_index"] is None  # 培训考勤次数 unknown: the seed's formula cannot run
+
+
+def test_repeat_calls_and_first_contact_resolution(make_store):
+    from tests.engine import fixtures_issue15 as I15
+
+    store = make_store([])
+    fill_table(store, "calls", I15.CALLS)
+    ids = ["repeat_calls", "first_contact_resolution_rate"]
+    agents = by(store, "agent", metrics=ids)
+    # c2 (cb1 3 days after c1) and c5 (recorded is_repeat) are second contacts, both c2's
+    assert agents["i15-c2"]["repeat_calls"] == 2 and agents["i15-c1"]["repeat_calls"] == 0
+    # c1's first contacts: c1 (repeated by c2 within 7 days), c3 (cb2 came back after 15
+    # days: a new contact), c4, c6 (recorded as a new issue): 3 of 4 resolved
+    assert agents["i15-c1"]["first_contact_resolution_rate"] == 3 / 4
+    assert agents["i15-c2"]["first_contact_resolution_rate"] is None  # only repeats
+    fortnight = by(store, "agent", metrics=ids, params={"repeat_days": 20})
+    # within 20 days c4 repeats c3, so c3 is no longer resolved; c4 is no first contact
+    assert fortnight["i15-c1"]["first_contact_resolution_rate"] == 1 / 3
+    assert fortnight["i15-c1"]["repeat_calls"] == 1
 
 
 def test_month_value_is_used_without_finer_values_and_team_subjects_are_ignored(make_store):
@@ -259,16 +341,18 @@ def test_agent_with_no_data_gets_nulls(store):
         "complaining_buyers",
         "repeat_complaining_buyers",
         "calls_handled",
+        "repeat_calls",
+        "late_shipments",
     }
     for metric_id in IDS:
         assert row[0][metric_id] == (0 if metric_id in counts else None), metric_id
 
 
 def test_every_metric_has_a_value_on_the_parity_fixture(store):
-    seen = {m: False for m in IDS}
+    seen = {m: False for m in OPS_IDS}
     for key in ("agent", "shop"):
         for row in by(store, key).values():
-            for m in IDS:
+            for m in seen:
                 seen[m] |= row[m] not in (None, 0, 0.0)
     assert all(seen.values()), [m for m, ok in seen.items() if not ok]
 

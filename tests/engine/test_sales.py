@@ -73,6 +73,8 @@ def test_every_spec_metric_is_registered():
             "assist_followup_buyers",
             "silent_orders",
             "silent_sales",
+            "silent_refund_amount",
+            "silent_net_sales",
             "silent_followed_orders",
         ]
     )
@@ -386,7 +388,18 @@ def _all_scenarios(make_store):  # noqa: ANN001, ANN202
                 "completed_at": "2026-10-10 10:06:00",
                 "status": "success",
                 "amount": 30.0,
-            }
+            },
+            {  # the silent o3 (¥80), ¥20 refunded a week after payment
+                "refund_id": "r2",
+                "order_id": "o3",
+                "shop": "s1",
+                "buyer": "b3",
+                "type": "return_refund",
+                "applied_at": "2026-10-09 09:00:00",
+                "completed_at": "2026-10-12 10:00:00",
+                "status": "success",
+                "amount": 20.0,
+            },
         ],
     )
     return store
@@ -406,3 +419,6 @@ def test_all_scenarios_by_agent_and_shop(make_store):
     shop = run(store.ibis(), make_request("shop", parse_period("2026-10"), SALES_IDS, {}))[0]
     assert shop["silent_orders"] == 1 and shop["silent_sales"] == 80.0
     assert shop["silent_followed_orders"] == 1 and shop["sales_amount"] == 160.0
+    # seed 004 静默 1 % 均摊: 月底会把退货减去 — the silent o3's ¥20 return is netted out
+    assert shop["silent_refund_amount"] == 20.0 and shop["silent_net_sales"] == 60.0
+    assert shop["refund_amount"] == 30.0  # credited orders only: o1's ¥30

@@ -88,3 +88,34 @@ def test_agent_with_no_ratings_gives_nulls(make_store):
     assert row["ratings"] == 0 and row["bad_ratings"] == 0
     for ratio in ("good_rate", "satisfaction_rate", "bad_attitude_rate", "invite_rate"):
         assert row[ratio] is None
+
+
+# 改评数 and 差评处理率 (issue 15: computed from the data, rows in fixtures_issue15) ---------------
+
+
+def revision_rows(make_store, **kw) -> dict:
+    from tests.engine import fixtures_issue15 as I15
+
+    store = F.load(
+        make_store(I15.FOLLOW_UPS),
+        {"ratings": I15.RATINGS, "rating_revisions": I15.REVISIONS},
+    )
+    metrics = ["revised_ratings", "review_handling_rate"]
+    got = compute_kpis(store, by="agent", period="2026-10", metrics=metrics, use_facts=False, **kw)
+    return {r["agent"]: r for r in got}
+
+
+def test_revised_ratings_count_bad_to_good_for_the_agent_who_handled_them(make_store):
+    agents = revision_rows(make_store)
+    assert agents["i15-a4"]["revised_ratings"] == 1  # v2 不满意 → 非常满意, handled by a4
+    assert agents["i15-a3"]["revised_ratings"] == 0  # v6 一般 → 满意 is no 差评 revised
+    wider = revision_rows(make_store, params={"bad_max_level": 3})
+    assert wider["i15-a3"]["revised_ratings"] == 1  # counting 中评 too: v6, no handler → a3
+
+
+def test_bad_ratings_followed_up_within_72_hours_or_revised(make_store):
+    a3 = revision_rows(make_store)["i15-a3"]
+    # bad: v1, v2, v3. v1 answered 21 h later, v2 revised; v3 answered after 120 h: 2 / 3
+    assert a3["review_handling_rate"] == pytest.approx(2 / 3)
+    slow = revision_rows(make_store, params={"followup_hours": 168})["i15-a3"]
+    assert slow["review_handling_rate"] == 1.0

@@ -12,6 +12,7 @@ from kaohe.engine.periods import parse_period
 from kaohe.engine.registry import all_metrics
 from kaohe.engine.spark import run_on_spark
 from tests.engine import fixtures as F
+from tests.engine import fixtures_issue15 as F15
 from tests.engine import fixtures_part2b as F2B
 from tests.engine import fixtures_part2c as F2C
 from tests.engine.conftest import fill, fill_table
@@ -45,8 +46,10 @@ def store(request):
         return s
 
     s = _all_scenarios(make)  # messages, orders and refunds of the attribution scenarios
-    fill(s, F.ALL + F2B.MESSAGES, F.ROSTER)
+    fill(s, F.ALL + F2B.MESSAGES + F15.MESSAGES, F.ROSTER)
     for table, rows in {**F2B.PARITY_TABLES, **F2C.PARITY}.items():
+        fill_table(s, table, rows)
+    for table, rows in F15.TABLES.items():
         fill_table(s, table, rows)
     yield s
     for st in stores:

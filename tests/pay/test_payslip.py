@@ -43,20 +43,24 @@ ROSTER = [
     {"agent": "a2", "name": "小李", "shops": "s1", "base_salary": "1500"},
     {"agent": "a3", "name": "小张", "shops": "s1", "base_salary": 1100},
 ]
-SHOPS = {"s1": {"silent_sales": 30000.0}}
+SHOPS = {"s1": {"silent_net_sales": 30000.0}}
+# the team's pooled figures as compute_kpis gives them (no roster team: everyone paid)
+TEAMS = {None: {"consult_to_pay_rate": 0.25, "avg_order_value": 225.0}}
 
 
 def jd_pay(**kw: object):  # noqa: ANN201
     plan = load_plan("jd_commission", {"bonus_base": 2.0})
-    return pay(plan, ROWS, ROSTER, None, settled=True, shops=SHOPS, **kw)
+    return pay(plan, ROWS, ROSTER, None, settled=True, shops=SHOPS, teams=TEAMS, **kw)
 
 
 def test_jd_commission_against_team_averages() -> None:
-    # team means over the agents with a value (a1, a2): 转化率 (0.30 + 0.20) / 2 = 0.25,
-    # 客单价 (250 + 200) / 2 = 225; 静默 1 % × 30000 = 300 ÷ 2 eligible (a3 received nobody)
+    # team (pooled): 转化率 0.25, 客单价 225; 静默 1 % × 30000 (net of returns) = 300 ÷ 2
+    # eligible (a3 received nobody)
     a1 = jd_pay().payslip("a1")
     assert {ln.id: ln.amount for ln in a1.lines} == {
         "silent_share": 150.0,  # 300 / 2
+        "note_error_share": 0.0,  # no 订单备注错误 cost this month
+        "special_request_share": 0.0,
         "base": 2000.0,
         "commission": 200.0,  # 2 % × 10000
         "returns_deduction": -20.0,  # −4 % × 500
@@ -91,7 +95,7 @@ def test_every_line_explains_itself() -> None:
         "consult_to_pay_rate": 0.30,
         "team.consult_to_pay_rate": 0.25,
     }
-    assert line.notes == ["team.consult_to_pay_rate = mean over 2 agents"]
+    assert line.notes == ["team.consult_to_pay_rate = pooled over everyone paid"]
     assert line.explain().startswith(
         "转化率加权奖金 = basic_bonus * (consult_to_pay_rate - team.consult_to_pay_rate) / "
         "team.consult_to_pay_rate; basic_bonus = 200; consult_to_pay_rate = 0.3; "
@@ -100,7 +104,7 @@ def test_every_line_explains_itself() -> None:
     silent = jd_pay().payslip("a1").line("silent_share")
     assert silent.inputs == {
         "s1: silent_rate": 0.01,
-        "s1: shop.silent_sales": 30000.0,
+        "s1: shop.silent_net_sales": 30000.0,
         "s1: eligible agents": 2.0,
     }
     assert silent.notes == ["s1: 300.00 ÷ 2 = 150.00"]
@@ -188,7 +192,7 @@ def test_unsettled_period_refused_unless_provisional() -> None:
     plan = load_plan("jd_commission")
     with pytest.raises(UsageError, match="period 2026-10 is not settled.*--provisional"):
         pay(plan, ROWS, ROSTER, settled=False, shops=SHOPS, period="2026-10")
-    result = pay(plan, ROWS, ROSTER, settled=False, provisional=True, shops=SHOPS)
+    result = pay(plan, ROWS, ROSTER, settled=False, provisional=True, shops=SHOPS, teams=TEAMS)
     assert result.provisional
     assert all(s.provisional and s.notices[0] == PROVISIONAL_MARK for s in result.payslips)
     assert {row["状态"] for row in result.table()} == {"暂估"}
@@ -228,6 +232,8 @@ def test_pk_rewards_with_ties_and_grade_penalty() -> None:
 
 
 def test_supervisor_rules() -> None:
+    # seed 002: the ¥1,000 is for 客服团队连续1季度评分达到90以上 — the team's score, every month
+    # of the quarter (team_lowest) — not the supervisor's own total
     plan = load_plan("supervisor_rules")
     roster = [
         {"agent": "s1", "level": "supervisor"},
@@ -239,25 +245,105 @@ def test_supervisor_rules() -> None:
         {"agent": "s2"},
         {"agent": "a1"},
     ]
-    scores = {"s1": {"total": 92.0}, "s2": {"total": 55.0}, "a1": {"total": 99.0}}
+    scores = {
+        # own total 70, but the team scored 91, 93, 95 in the three months
+        "s1": {"total": 70.0, "highest_total": 75.0, "team_lowest": 91.0, "team_mean": 93.0},
+        # the team's quarter averages 85 (95, 80, 80); every own month below 60
+        "s2": {"total": 55.0, "highest_total": 58.0, "team_lowest": 80.0, "team_mean": 85.0},
+        "a1": {"total": 99.0},
+    }
     result = pay(plan, rows, roster, scores, settled=True)
     assert [s.agent for s in result.payslips] == ["s1", "s2"]  # only supervisors
     s1 = result.payslip("s1")
-    assert s1.amount("quarter_reward_line") == 1000.0  # 92 ≥ 90
+    assert s1.amount("quarter_reward_line") == 1000.0  # every month ≥ 90
     assert s1.amount("lost_orders") == -400.0  # −200 × 2
     assert s1.total == 1100.0  # 1000 + 500 − 400
     assert s1.notices == []
     s2 = result.payslip("s2")
-    assert s2.amount("quarter_reward_line") == 0.0 and s2.total == 0.0
-    assert s2.notices == ["季度考评不满60分：转回客服岗位，收入待遇回归客服岗位"]  # 55 < 60
+    assert s2.amount("quarter_reward_line") == 0.0 and s2.total == 0.0  # no ¥1000 at 85
+    assert s2.notices == ["连续1季度 (每个月) 考评不满60分：转回客服岗位，收入待遇回归客服岗位"]
 
 
-def test_boundary_of_the_supervisor_reward() -> None:
-    plan = load_plan("supervisor_rules")
+def test_boundary_of_the_supervisor_reward_and_the_quarter_mean_reading() -> None:
     roster = [{"agent": "s", "level": "supervisor"}]
-    for total, amount in ((90.0, 1000.0), (89.99, 0.0)):
-        slip = pay(plan, [], roster, {"s": {"total": total}}, settled=True).payslip("s")
-        assert slip.amount("quarter_reward_line") == amount
+
+    def reward(every_month: int, lowest: float, mean: float) -> float:
+        plan = load_plan("supervisor_rules", {"every_month": every_month})
+        score = {"s": {"total": 80.0, "team_lowest": lowest, "team_mean": mean}}
+        return pay(plan, [], roster, score, settled=True).payslip("s").amount("quarter_reward_line")
+
+    assert reward(1, 90.0, 92.0) == 1000.0  # the lowest month exactly 90
+    assert reward(1, 89.99, 95.0) == 0.0  # one month short: not 连续
+    assert reward(0, 80.0, 90.0) == 1000.0  # the other reading: the quarter's mean ≥ 90
+    assert reward(0, 95.0, 85.0) == 0.0  # mean 85: no ¥1000 under either reading
+
+
+def test_shared_costs_split_between_agent_and_supervisor() -> None:
+    # seed 002: 订单备注错误 … 费用由客服主管以及客服承担; agent share 0.5 (cost_agent_share)
+    roster = [
+        {"agent": "s", "level": "supervisor", "team": "A"},
+        {"agent": "a1", "level": "regular", "team": "A"},
+        {"agent": "a2", "level": "regular", "team": "A"},
+        {"agent": "b1", "level": "regular", "team": "B"},
+    ]
+    rows = [
+        {"agent": "a1", "note_error_cost": 120.0, "special_request_cost": 30.0},
+        {"agent": "a2", "note_error_cost": 40.0},
+        {"agent": "b1", "note_error_cost": 1000.0},
+    ]
+    agents = pay(
+        load_plan("jd_commission", {"cost_agent_share": 0.25}),
+        rows,
+        roster,
+        settled=True,
+        teams=TEAMS,
+    )
+    assert agents.payslip("a1").amount("note_error_share") == -30.0  # 120 × 0.25
+    assert agents.payslip("a1").amount("special_request_share") == -7.5  # 30 × 0.25
+    assert agents.payslip("a2").amount("note_error_share") == -10.0  # 40 × 0.25
+    # jd_commission bears the agent's side only: nothing for the supervisor there
+    assert agents.payslip("s").amount("note_error_share") == 0.0
+    boss = pay(
+        load_plan("supervisor_rules", {"cost_agent_share": 0.25}),
+        rows,
+        roster,
+        {"s": {"total": 80.0}},
+        settled=True,
+    ).payslip("s")
+    # team A (b1 is team B): (120 + 40) × 0.75 = 120; 30 × 0.75 = 22.5
+    assert boss.amount("note_error_share") == -120.0
+    assert boss.amount("special_request_share") == -22.5
+
+
+def test_pooled_team_figures_differ_from_the_mean_of_rates() -> None:
+    # seed 004 转化率加权奖金 = 基础奖金 × (个人转化率 − 团队转化率) / 团队转化率. a1: 30 of 100
+    # inquiries paid (0.30), a2: 4 of 10 (0.40), a3 after-sales: no inquiry. Pooled team rate
+    # (30 + 4) / (100 + 10) = 0.309090…; the old mean of rates would be (0.30 + 0.40) / 2 = 0.35
+    text = """\
+id: t
+name: 团队
+team_scope: team
+team_stat: pooled
+lines:
+  - id: bonus
+    name: 转化率加权
+    formula: >-
+      100 * (consult_to_pay_rate - team.consult_to_pay_rate) / team.consult_to_pay_rate
+"""
+    rows = [
+        {"agent": "a1", "consult_to_pay_rate": 0.30},
+        {"agent": "a2", "consult_to_pay_rate": 0.40},
+        {"agent": "a3", "consult_to_pay_rate": None},
+    ]
+    roster = [{"agent": a, "team": "A"} for a in ("a1", "a2", "a3")]
+    teams = {"A": {"consult_to_pay_rate": 34 / 110}}
+    result = pay(parse_plan_text(text, "t.yaml"), rows, roster, settled=True, teams=teams)
+    # a1: 100 × (0.30 − 0.30909) / 0.30909 = −2.94; a2: 100 × (0.40 − 0.30909) / 0.30909 = 29.41
+    assert result.payslip("a1").amount("bonus") == -2.94
+    assert result.payslip("a2").amount("bonus") == 29.41
+    assert result.payslip("a1").line("bonus").notes == [
+        "team.consult_to_pay_rate = pooled over team A"
+    ]
 
 
 def test_line_applies_and_runtime_errors_name_the_plan() -> None:
@@ -302,6 +388,10 @@ def test_score_inputs_from_a_score_result() -> None:
     assert score_inputs(result, pk) == {
         "a1": {
             "total": 76.0,
+            "lowest_total": 76.0,  # one period: its total is the lowest and highest month
+            "highest_total": 76.0,
+            "team_lowest": None,  # not a supervisor scheme: no team score
+            "team_mean": None,
             "grade": "未达标",
             "penalty": 2000.0,
             "reward": 0.0,

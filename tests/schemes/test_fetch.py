@@ -125,3 +125,18 @@ def test_an_engine_value_wins_over_an_imported_one():
         insert(store, "metric_values", [value("2026-10", "a1", "service_score", 60)])
         rows = metric_rows(store, parse_scheme_text(text, "s.yaml"), "2026-10")
         assert rows[0]["service_score"] == 90.0  # 100 × the one review's 0.9, not the 60
+
+
+def test_platform_reported_figures_win_over_kaohes_own():
+    from kaohe.schemes.fetch import merge_imported
+
+    rows = {"a1": {"agent": "a1", "payment_reminder_rate": 0.5, "reply_rate": 0.9}}
+    imported = [
+        ("a1", "payment_reminder_rate", 0.7),  # 催付成功率 the shop's tool reports: wins
+        ("a1", "reply_rate", 0.1),  # kaohe's own reply rate stays
+        ("a2", "revised_ratings", 3.0),  # an agent kaohe has no row for
+    ]
+    assert merge_imported(rows, imported) == {
+        "a1": {"agent": "a1", "payment_reminder_rate": 0.7, "reply_rate": 0.9},
+        "a2": {"agent": "a2", "revised_ratings": 3.0},
+    }

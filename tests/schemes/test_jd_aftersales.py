@@ -135,3 +135,123 @@ def test_every_grade_band_and_boundary(rate, total, label, band, penalty):
     assert (a.grade.label, a.grade.band, a.grade.penalty) == (label, band, penalty)
     assert a.grade.meets_standard == (total >= 80)
     assert a.grade.improvement_months == (0 if total >= 80 else 1)
+
+
+# on a store: the checks and failures counted from kaohe's own reviews (issue 15) ------------
+
+
+def _store_with_a_month(failed_reviews: int, service_orders: bool = True):
+    """A JD after-sales agent's October: 20 ratings (9 不满意), 10 service orders reviewed in
+    10 min and processed in 5 (2 put to awaiting feedback), 10 reviews of which
+    `failed_reviews` failed; a2 only has 5 good ratings."""
+    from kaohe.store import Store
+    from tests.engine.conftest import fill_table
+
+    store = Store(":memory:")
+    fill_table(
+        store,
+        "agents",
+        [
+            {"agent": "a1", "role": "aftersales"},
+            {"agent": "a2", "role": "aftersales"},
+        ],
+    )
+    ratings = [
+        {
+            "shop": "jd1",
+            "buyer": f"b{i}",
+            "agent": "a1" if i < 20 else "a2",
+            "time": f"2026-10-{10 + i % 10:02d} 12:00:00",
+            "level": "2" if i < 9 else "5",
+            "rating_key": f"r{i}",
+        }
+        for i in range(25)
+    ]
+    fill_table(store, "ratings", ratings)
+    if service_orders:
+        fill_table(
+            store,
+            "service_orders",
+            [
+                {
+                    "id": f"so{i}",
+                    "shop": "jd1",
+                    "agent": "a1",
+                    "applied_at": f"2026-10-{12 + i:02d} 10:00:00",
+                    "first_reviewed_at": f"2026-10-{12 + i:02d} 10:10:00",
+                    "ready_at": f"2026-10-{12 + i:02d} 11:00:00",
+                    "first_result_at": f"2026-10-{12 + i:02d} 11:05:00",
+                    "awaiting_feedback": i < 2,
+                }
+                for i in range(10)
+            ],
+        )
+    reviews = [
+        {
+            "review_id": f"rv{i}",
+            "item": "服务规范",
+            "agent": "a1",
+            "shop": "jd1",
+            "date": f"2026-10-{5 + i:02d}",
+            "passed": i >= failed_reviews,
+        }
+        for i in range(10)
+    ]
+    fill_table(store, "qa_reviews", reviews)
+    return store
+
+
+def test_jd_total_84_with_ten_reviews_and_two_failures():
+    from kaohe.schemes.fetch import score_period
+
+    with _store_with_a_month(failed_reviews=2) as store:
+        a1 = score_period(store, load_scheme("jd_aftersales"), "2026-10").agent("a1")
+    # 20 ratings ≤ 50: 50 − 9 不满意 = 41; reviews 10/10 in 20 min: 20; processed: 10;
+    # 10 checks < 20: 20 − 2 failed = 18; awaiting feedback 2/10 = 20 % > 10 %: −5
+    assert [a1.item(i).points for i in ("satisfaction", "so_review", "so_process")] == [41, 20, 10]
+    assert a1.item("spot_check").points == 18
+    assert a1.item("spot_check").inputs == {"spot_checks": 10, "failed_spot_checks": 2}
+    assert a1.total == 84  # 41 + 20 + 10 + 18 − 5
+    assert a1.grade.label == "达标" and a1.grade.penalty == 0
+
+
+def test_jd_no_failed_check_gives_full_marks_and_imported_figures_win():
+    from kaohe.schemes.fetch import score_period
+    from tests.engine.conftest import fill_table
+
+    with _store_with_a_month(failed_reviews=0) as store:
+        scheme = load_scheme("jd_aftersales")
+        assert score_period(store, scheme, "2026-10").agent("a1").item("spot_check").points == 20
+        # JD's own 抽检 for the month, imported: 25 checks, 92 % → 20 − 3 points short = 17
+        fill_table(
+            store,
+            "metric_values",
+            [
+                {"period": "2026-10", "subject": "a1", "metric": m, "value": v, "source": "jd"}
+                for m, v in (
+                    ("spot_checks", 25),
+                    ("failed_spot_checks", 2),
+                    ("spot_check_pass_rate", 0.92),
+                )
+            ],
+        )
+        item = score_period(store, scheme, "2026-10").agent("a1").item("spot_check")
+    assert item.points == pytest.approx(17)
+    assert item.rule == "when→deduct_per_point"
+
+
+def test_an_agent_without_service_orders_is_not_failed_on_them():
+    from kaohe.schemes.fetch import score_period
+
+    with _store_with_a_month(failed_reviews=0, service_orders=False) as store:
+        a2 = score_period(store, load_scheme("jd_aftersales"), "2026-10").agent("a2")
+    # a2: 5 good ratings → 50; no service orders: both items and the awaiting-feedback
+    # penalty have nothing to measure and drop out; no checks → no failed check → 20;
+    # 70 of the 70 points left, re-scaled to 100
+    assert [a2.item(i).dropped for i in ("so_review", "so_process", "awaiting_feedback")] == [
+        True,
+        True,
+        True,
+    ]
+    assert a2.total == 100
+    assert "dropped so_review, so_process, awaiting_feedback: 70 × 100 / 70" in a2.notes[0]

@@ -65,9 +65,14 @@ def test_roster_agent_without_data_takes_the_missing_policy():
     assert a5.status == "gated_out"  # no consult_buyers: the gate cannot hold
     rows = [*ROWS, {"agent": "a5", "consult_buyers": 150}]
     a5 = run(rows).agent("a5")
-    assert a5.total == 0
-    assert [i.missing for i in a5.items] == ["zero", "zero"]
-    assert a5.items[0].explanation == "reply_rate is null: 0 points"
+    # the default policy (auto): reply_rate is kaohe's own and null only when there is
+    # nothing to measure, so it is dropped; discipline is a manual input never given: 0
+    assert [i.missing for i in a5.items] == ["drop", "zero"]
+    assert a5.items[0].explanation == (
+        "reply_rate is null (nothing to measure): item dropped, the others re-weighted"
+    )
+    assert a5.items[1].explanation == "discipline is null (not given): 0 points"
+    assert a5.total == 0  # 0 of the 40 points left, re-scaled to 100: 0
 
 
 def test_population_by_agents_list_and_without_roster():

@@ -25,11 +25,14 @@ COLUMNS = [
     "status",
     "consequence",
     "cases_total",
+    "owed",
 ]
 
 
 @click.command("check")
-@click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05, last30")
+@click.option(
+    "--period", "-p", required=True, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30"
+)
 @click.option(
     "--preset", "presets", multiple=True, help="compliance preset id (repeatable; default: all)"
 )
@@ -141,6 +144,9 @@ def _terminal(results: list, period: str, lang: str) -> None:
             f"{projected} {status_label(r.status, lang)}"
         )
         click.echo(f"    {h['consequence']}: {r.consequence}")
+        if r.owed is not None:
+            owed = "owed to buyers" if lang == "en" else "应付买家违约金"
+            click.echo(f"    {owed}: ¥{r.owed:,.2f}")
         for note in r.notes:
             click.echo(f"    {note}")
         for line in case_lines(r, 3):

@@ -15,7 +15,7 @@ from kaohe.output import to_json
 @click.option(
     "--agent", required=True, help="agent account, or its unique sub-account / roster name"
 )
-@click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05, last30")
+@click.option("--period", "-p", default=None, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30")
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
 @click.option("--set", "sets", multiple=True, help="parameter override key=value")

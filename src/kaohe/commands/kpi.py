@@ -55,7 +55,7 @@ KEY_LABELS = {
 
 
 @click.command("kpi")
-@click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05, last30")
+@click.option("--period", "-p", default=None, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30")
 @click.option("--from", "start", default=None, help="first local date (YYYY-MM-DD)")
 @click.option("--to", "end", default=None, help="last local date (YYYY-MM-DD)")
 @click.option(

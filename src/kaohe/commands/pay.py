@@ -13,7 +13,7 @@ from kaohe.output import emit
 
 @click.command("pay")
 @click.option("--plan", "plan_ref", required=True, help="preset id or YAML file")
-@click.option("--period", "-p", required=True, help="2026-10")
+@click.option("--period", "-p", required=True, help="2026-10, 2026-Q4")
 @click.option(
     "--scheme",
     "scheme_ref",

@@ -33,7 +33,7 @@ def command() -> None:
 @click.option(
     "--pack", "pack_ref", default="default", show_default=True, help="rule pack id or YAML file"
 )
-@click.option("--period", "-p", default=None, help="2026-10, 2026-W43, 2026-10-05")
+@click.option("--period", "-p", default=None, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05")
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
 @click.pass_obj

@@ -13,7 +13,7 @@ from kaohe.output import emit, to_json
 
 @click.command("score")
 @click.option("--scheme", "scheme_ref", required=True, help="preset id or YAML file")
-@click.option("--period", "-p", required=True, help="2026-10, 2026-W43, 2026-10-05")
+@click.option("--period", "-p", required=True, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05")
 @click.option(
     "--compare",
     "compare_ref",

@@ -1,8 +1,9 @@
 """The cases behind a failing or at-risk check: the buyers who made a 拼多多 day invalid, the
 slow rounds, the refunds near or past the 48-hour auto-approval, the 快手 ratings with
 服务态度差, the merchant-liable disputes, the long hang-ups, the late JD e-mails and tickets,
-the red-line QA hits, the agents whose scheme total is below the line. Buyer accounts are
-masked (kaohe.privacy.mask_buyer), matched chat text too (mask_text)."""
+the red-line QA hits, the agents whose scheme total is below the line, the late-shipped orders
+with what each owes its buyer. Buyer accounts are masked (kaohe.privacy.mask_buyer), matched
+chat text too (mask_text)."""
 
 from __future__ import annotations
 
@@ -397,6 +398,32 @@ def low_agents(
     ]
 
 
+LATE_COLUMNS = ("day", "order_id", "buyer", "amount", "paid_at", "deadline", "shipped_at")
+
+
+def late_orders(
+    source: ValueSource, preset: Preset, check: Check, key: Key, cycle: Cycle
+) -> list[Case]:
+    """Every late-shipped order of the shop in the cycle (dated by payment), each with what
+    the platform makes the shop pay its buyer (`order_penalty` of the shop's platform); all
+    of them, so the amount owed is whole."""
+    import polars as pl
+
+    flagged = _flagged(source, "late_shipments", "late", None, cycle, LATE_COLUMNS, "paid_at")
+    t = flagged.filter(
+        (pl.col("shop") == key.shop) & pl.col("day").is_between(cycle.start, cycle.end)
+    )
+    rule = preset.order_penalty.get(key.platform or "")
+    rows = t.select([c for c in LATE_COLUMNS if c in t.columns]).to_dicts()
+    for row in rows:
+        amount = float(row["amount"] or 0.0)
+        row["penalty"] = None if rule is None else rule.owed(amount)
+        row["buyer"] = mask_buyer(row.get("buyer"))
+        for name, value in row.items():
+            row[name] = _iso(value)
+    return rows
+
+
 FINDERS: dict[str, Callable[..., list[Case]]] = {
     "bad_buyers": bad_buyers,
     "slow_rounds": slow_rounds,
@@ -411,5 +438,6 @@ FINDERS: dict[str, Callable[..., list[Case]]] = {
     "late_tickets": late_tickets,
     "qa_hits": qa_hits,
     "low_agents": low_agents,
+    "late_orders": late_orders,
 }
 __all__ = ["FINDERS", "SHOP_PLATFORM_SQL", "email_due", "find_cases"]

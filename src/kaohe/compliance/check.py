@@ -55,6 +55,7 @@ class CheckResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
     cases_total: int = 0
     notes: list[str] = field(default_factory=list)
+    owed: float | None = None  # what the cases owe the buyers (the preset's order_penalty)
 
     def row(self) -> dict[str, Any]:
         """The machine shape (cli.md) plus the extra keys."""
@@ -84,6 +85,7 @@ class CheckResult:
             "cases_total": self.cases_total,
             "cases": self.cases,
             "notes": self.notes,
+            "owed": self.owed,
         }
 
 
@@ -145,7 +147,11 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
                 if key in overrides:
                     update[name] = overrides[key]
         checks.append(check.model_copy(update=update) if update else check)
-    return preset.model_copy(update={"checks": checks})
+    switch = overrides.get(f"{preset.id}.enabled")
+    update: dict[str, Any] = {"checks": checks}
+    if switch is not None:
+        update["enabled"] = bool(switch)
+    return preset.model_copy(update=update)
 
 
 def _preset_cycle(
@@ -159,11 +165,47 @@ def _preset_cycle(
                 continue
             day_cycle = cycle if key.day is None else Cycle(key.day.isoformat(), key.day, key.day)
             result = judge(preset, check, key, got, day_cycle, source.now, lang)
+            if not_applicable(preset, check, day_cycle, result, lang):
+                out.append(result)
+                continue
             if result.status in (FAIL, AT_RISK):
                 cases = source.cases(preset, check, key, day_cycle)
                 result.cases, result.cases_total = cases[:MAX_CASES], len(cases)
+                if preset.order_penalty:
+                    result.owed = round(sum(c.get("penalty") or 0.0 for c in cases), 2)
             out.append(result)
     return out
+
+
+def not_applicable(
+    preset: Preset, check: Check, cycle: Cycle, result: CheckResult, lang: str = "zh"
+) -> bool:
+    """A preset switched off, or a cycle the platform exempts, is not_applicable, saying
+    why; a cycle partly exempt is judged as it is, with a note."""
+    en = lang == "en"
+    if not preset.enabled:
+        why = f": {preset.disabled_note}" if preset.disabled_note else ""
+        result.status = NOT_APPLICABLE
+        result.notes.append(("switched off" if en else "已关闭") + why)
+        return True
+    exemption = preset.exemption(check.id, result.platform, cycle.start, cycle.end)
+    if exemption is not None:
+        result.status = NOT_APPLICABLE
+        span = f"{exemption.start}–{exemption.end}"
+        result.notes.append(
+            f"exempt by the platform: {exemption.label} {span}"
+            if en
+            else f"平台豁免考核: {exemption.label} {span}"
+        )
+        return True
+    for ex in preset.exempt:
+        if ex.overlaps(check.id, result.platform, cycle.start, cycle.end):
+            result.notes.append(
+                f"partly exempt ({ex.label} {ex.start}–{ex.end}): judged as it is"
+                if en
+                else f"部分日期平台豁免 ({ex.label} {ex.start}–{ex.end}): 按实际数据判断"
+            )
+    return False
 
 
 def _sort_key(key: Key) -> tuple[str, ...]:

@@ -43,6 +43,18 @@ platform does.
   ours. Set any threshold or margin per run: `--set kuaishou_3min.threshold=0.85`,
   `--set pdd_aftersales.interventions.threshold=3`, `--set jd_aftersales.margin=0`; other
   `--set` keys are metric parameters (`--set response_48h_rate.hours=24`).
+- **Switching a preset off.** `--set PRESET.enabled=false` makes every result of the preset
+  `not_applicable` with the reason (`disabled_note`) — for a rule the sources disagree about
+  (快手 服务态度差比例: removed in 2022-11 per seed 000, still listed by seed 003).
+- **Exemptions.** A preset's `exempt` ranges (`{start, end, label, checks, platforms}`) are the
+  days a platform does not assess (JD paused several KPIs over the 2024 Spring Festival,
+  2024-02-04 to 02-17): a cycle inside one is `not_applicable` with the label as the reason; a
+  cycle only partly inside is judged as it is, with a note.
+- **Penalties per case.** `order_penalty` gives, per platform, what each case owes the buyer
+  (`rate` of the order's amount, at least `min`, at most `max`); the result's `owed` is the sum
+  over its cases (延迟发货: 淘宝 5 % ≤ ¥30; 天猫, 京东 30 %, ¥5–500).
+- **Working days.** Working-day promises and deadlines follow the Chinese public-holiday
+  calendar with its make-up working days (the `chinese-calendar` package).
 
 Output: a Chinese table on the terminal (`--lang en` for English): one line per rule and
 subject (a daily rule counts its days), then each failing or at-risk cycle with its
@@ -50,7 +62,7 @@ consequence and first cases. `--format json|csv|xlsx --out FILE`; JSON is
 `{"period", "rows": [{"preset", "subject", "cycle", "value", "threshold", "status",
 "consequence", ...}]}` with the extra keys `check`, `metric`, `platform`, `subject_kind`,
 `shop`, `agent`, `from`, `to`, `op`, `threshold_text`, `unit`, `running`, `projected`,
-`alternative_value`, `penalty`, `cases_total`, `cases`, `notes`. Rates are fractions.
+`alternative_value`, `penalty`, `cases_total`, `cases`, `notes`, `owed`. Rates are fractions.
 Exit 2 when no shop on a checked platform has data in the period; 1 for an unknown preset.
 
 A preset file (`kaohe/compliance/presets/*.yaml`): `id`, `name`, `name_en`, `platforms`,
@@ -59,7 +71,8 @@ A preset file (`kaohe/compliance/presets/*.yaml`): `id`, `name`, `name_en`, `pla
 `threshold`, `parameter`, `margin`, `source` (`metric`, `refund_deadline`, `scheme`,
 `qa_hits`), `at_cycle_end` (a rolling metric read on the cycle's last day), `alternative`
 (a second condition that also passes the check), `cases`), `consequence`, `consequence_en`,
-`penalty`, `scheme` / `rules` (for the scheme and qa_hits sources), `seed`, `notes`.
+`penalty`, `scheme` / `rules` (for the scheme and qa_hits sources), `seed`, `notes`,
+`enabled`, `disabled_note`, `exempt`, `order_penalty`.
 
 ## Presets
 
@@ -101,6 +114,24 @@ def describe(preset: Preset) -> str:
     if preset.rules:
         rules = ", ".join(f"{r} −{p:g}" for r, p in preset.rules.items())
         lines.append(f"Rules counted: {rules}.")
+    for platform, rule in preset.order_penalty.items():
+        lines.append(f"Owed per case on {platform}: {rule.text()}.")
+    for ex in preset.exempt:
+        scope = " ".join(
+            part
+            for part in (
+                f"checks {', '.join(ex.checks)}" if ex.checks else "",
+                f"on {', '.join(ex.platforms)}" if ex.platforms else "",
+            )
+            if part
+        )
+        lines.append(
+            f"Exempt {ex.start}–{ex.end}: {ex.label}{' (' + scope + ')' if scope else ''}."
+        )
+    if preset.disabled_note:
+        lines.append(
+            f"Can be switched off (`--set {preset.id}.enabled=false`): {preset.disabled_note}."
+        )
     if preset.notes:
         lines.append(f"Notes: {preset.notes.strip()}")
     return "\n".join(lines)

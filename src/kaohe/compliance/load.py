@@ -101,6 +101,7 @@ ORDER = (
     "jd_deadlines",
     "taobao_response",
     "tmall_redlines",
+    "late_shipment",
 )
 
 

@@ -10,6 +10,8 @@ scheme's total), `qa_hits` (QA findings of the preset's `rules`).
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,6 +37,7 @@ CaseKind = Literal[
     "late_tickets",
     "qa_hits",
     "low_agents",
+    "late_orders",
 ]
 
 CYCLE_ZH = {"day": "每日", "week": "自然周", "month": "自然月", "rolling30": "近30天"}
@@ -102,6 +105,57 @@ class Gate(_Strict):
     label_en: str
 
 
+class Exemption(_Strict):
+    """Days the platform does not assess (春节 and other holidays: JD skipped several KPIs
+    from 2024-02-04 to 02-17). A cycle inside a range is not_applicable, with the reason."""
+
+    start: date
+    end: date
+    label: str
+    checks: list[str] = Field(default_factory=list, description="only these checks (all: [])")
+    platforms: list[Platform] = Field(
+        default_factory=list, description="only shops on these platforms (all: [])"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Exemption:
+        if self.end < self.start:
+            raise FieldProblem(("end",), f"end {self.end} is before start {self.start}")
+        return self
+
+    def applies(self, check: str, platform: str | None) -> bool:
+        return (not self.checks or check in self.checks) and (
+            not self.platforms or platform in self.platforms
+        )
+
+    def covers(self, check: str, platform: str | None, start: date, end: date) -> bool:
+        return self.applies(check, platform) and self.start <= start <= end <= self.end
+
+    def overlaps(self, check: str, platform: str | None, start: date, end: date) -> bool:
+        return self.applies(check, platform) and start <= self.end and self.start <= end
+
+
+class OrderPenalty(_Strict):
+    """What the platform makes the shop pay the buyer per order: amount × rate, at least
+    `min`, at most `max` (延迟发货: 淘宝 5 % ≤ ¥30; 天猫, 京东 30 %, ¥5–500)."""
+
+    rate: float = Field(gt=0, le=1)
+    min: float = Field(0, ge=0)
+    max: float | None = Field(None, gt=0)
+
+    def owed(self, amount: float) -> float:
+        """The penalty on an order of `amount` yuan, rounded half up to the fen."""
+        value = max(amount * self.rate, self.min)
+        if self.max is not None:
+            value = min(value, self.max)
+        return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+    def text(self) -> str:
+        low = f", at least ¥{self.min:g}" if self.min else ""
+        high = f", at most ¥{self.max:g}" if self.max is not None else ""
+        return f"{self.rate:.0%} of the amount paid{low}{high}"
+
+
 class Preset(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
@@ -120,6 +174,16 @@ class Preset(_Strict):
     )
     seed: str
     notes: str | None = None
+    enabled: bool = Field(
+        True, description="false: every result is not_applicable (--set PRESET.enabled=false)"
+    )
+    disabled_note: str | None = Field(
+        None, description="why a user might switch the preset off (a conflict of sources)"
+    )
+    exempt: list[Exemption] = Field(default_factory=list)
+    order_penalty: dict[Platform, OrderPenalty] = Field(
+        default_factory=dict, description="per platform: what each case owes the buyer"
+    )
 
     @model_validator(mode="after")
     def _sources_complete(self) -> Preset:
@@ -131,7 +195,17 @@ class Preset(_Strict):
         ids = [c.id for c in self.checks]
         if len(set(ids)) != len(ids):
             raise FieldProblem(("checks",), f"check ids repeat: {ids}")
+        for i, ex in enumerate(self.exempt):
+            unknown = sorted(set(ex.checks) - set(ids))
+            if unknown:
+                raise FieldProblem(("exempt", i, "checks"), f"unknown checks {unknown} ({ids})")
         return self
+
+    def exemption(
+        self, check: str, platform: str | None, start: date, end: date
+    ) -> Exemption | None:
+        """The exemption covering the whole cycle for the check and platform, if any."""
+        return next((ex for ex in self.exempt if ex.covers(check, platform, start, end)), None)
 
     def label(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name

@@ -252,7 +252,7 @@ class ValueSource:
         from kaohe.engine import compute_kpis
         from kaohe.engine.registry import REGISTRY, all_metrics
         from kaohe.schemes import load_scheme, score
-        from kaohe.schemes.fetch import imported_values
+        from kaohe.schemes.fetch import imported_first_ids, imported_values
 
         scheme = load_scheme(str(preset.scheme))
         all_metrics()
@@ -271,8 +271,9 @@ class ValueSource:
             else []
         ):
             rows[str(row["shop"])] = {**row, "agent": row["shop"]}
+        first = imported_first_ids()  # the shop's own platform figures win (JD 抽检)
         for subject, metric, value in imported_values(self.store, list(ids), cycle.label):
-            if subject in rows and rows[subject].get(metric) is None:
+            if subject in rows and (rows[subject].get(metric) is None or metric in first):
                 rows[subject][metric] = value
         return score(scheme, list(rows.values()), None, cycle.label), rows
 

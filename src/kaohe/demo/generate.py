@@ -734,6 +734,21 @@ def order_timeline(rng: np.random.Generator, o: Orders) -> dict[str, np.ndarray]
     return {"shipped": shipped, "delivered": delivered, "cancelled": cancelled}
 
 
+LATE_SHARE = 0.03  # paid orders shipped after the 72 hours (seed 000 延迟发货)
+
+
+def late_shipments(
+    rng: np.random.Generator, o: Orders, tl: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A few paid orders leave 73–120 hours after payment instead of within the day (their
+    delivery moves with them); their own stream, so nothing else the chunk draws changes."""
+    n = len(o.oid)
+    late = (o.paid >= 0) & (rng.random(n) < LATE_SHARE)
+    shipped = np.where(late, o.paid + rng.integers(73 * 3600, 120 * 3600, n), tl["shipped"])
+    delivered = np.where(late, tl["delivered"] + shipped - tl["shipped"], tl["delivered"])
+    return {**tl, "shipped": shipped, "delivered": delivered}
+
+
 def follow_ups(rng: np.random.Generator, world: World, s: Sessions, o: Orders) -> Msgs:
     """催付: an agent chases an unpaid or slow-paying order (sometimes another agent)."""
     slow = (o.sid >= 0) & ((o.paid < 0) | (o.paid - o.created > 900))
@@ -965,6 +980,31 @@ def ratings_table(
     )
 
 
+REVISED_SHARE = 0.3  # bad ratings the buyer later changes to good (改评)
+
+
+def rating_revisions_table(rng: np.random.Generator, ratings: pa.Table) -> pa.Table:
+    """改评: some bad ratings (不满意, 非常不满意) revised to 满意 or 非常满意 one to ten days
+    later, by the agent rated; their own stream."""
+    level = ratings["level"].to_numpy(zero_copy_only=False).astype(np.int64)
+    idx = np.where((level <= 2) & (rng.random(len(level)) < REVISED_SHARE))[0]
+    n = len(idx)
+    take = pa.array(idx, pa.int64())
+    rated = pc.take(ratings["time"], take).cast(pa.timestamp("s"))
+    offset = pa.array(rng.integers(DAY, 10 * DAY, n) * 1_000_000, pa.duration("us"))
+    return pa.table(
+        {
+            "rating_id": pc.take(ratings["rating_id"], take),
+            "shop": pc.take(ratings["shop"], take),
+            "buyer": pc.take(ratings["buyer"], take),
+            "agent": pc.take(ratings["agent"], take),
+            "revised_at": pc.add(rated.cast(pa.timestamp("us")), offset).cast(pa.timestamp("s")),
+            "level_before": pc.take(ratings["level"], take),
+            "level_after": pc.cast(pa.array(rng.integers(4, 6, n)), pa.string()),
+        }
+    )
+
+
 def service_orders_table(
     rng: np.random.Generator, world: World, o: Orders, r: Refunds, chunk: int
 ) -> pa.Table:
@@ -1114,6 +1154,7 @@ def build_chunk(world: World, chunk: int, budget: int, first_id: int) -> Chunk:
     orders = make_orders(rng, world, pre, ends, chunk)
     timeline = order_timeline(rng, orders)
     refunds = make_refunds(rng, world, orders, timeline)
+    shipped = late_shipments(_rng(world.seed, 11, chunk), orders, timeline)
     after = refund_sessions(rng, world, orders, refunds)
     after_msgs, _ = session_messages(rng, world, after)
     after_msgs.sid = after_msgs.sid + len(pre)
@@ -1128,12 +1169,15 @@ def build_chunk(world: World, chunk: int, budget: int, first_id: int) -> Chunk:
     rated = Sessions(*(getattr(both, f)[all_ends >= 0] for f in Sessions.__dataclass_fields__))
     tables = {
         "messages": messages_table(world, both, msgs, first_id),
-        "orders": orders_table(world, orders, timeline),
+        "orders": orders_table(world, orders, shipped),
         "refunds": refunds_table(world, orders, refunds, chunk),
         "ratings": ratings_table(rng, world, rated, all_ends[all_ends >= 0], chunk),
         "service_orders": service_orders_table(rng, world, orders, refunds, chunk),
         "tickets": tickets_table(rng, world, len(pre), chunk),
     }
+    tables["rating_revisions"] = rating_revisions_table(
+        _rng(world.seed, 12, chunk), tables["ratings"]
+    )
     return Chunk({name: _in_window(world, name, t) for name, t in tables.items()})
 
 
@@ -1141,6 +1185,7 @@ WINDOW_COLUMNS = {
     "orders": "created_at",
     "refunds": "applied_at",
     "ratings": "time",
+    "rating_revisions": "revised_at",
     "service_orders": "applied_at",
     "tickets": "received_at",
 }

@@ -140,6 +140,7 @@ FILE_TABLES = {
     "orders": "orders",
     "refunds": "refunds",
     "ratings": "ratings",
+    "rating_revisions": "rating_revisions",
     "agents": "agents",
     "agent_status": "agent_status",
     "service_orders": "service_orders",
@@ -152,6 +153,7 @@ IMPORT_ORDER = [
     "orders",
     "refunds",
     "ratings",
+    "rating_revisions",
     "agent_status",
     "service_orders",
     "tickets",
@@ -283,8 +285,12 @@ def write_small(tables: dict[str, pa.Table], out: Path) -> dict[str, Path]:
     agents = _label(_label(agents, "role", "role"), "level", "level").rename(AGENT_HEADERS)
     tickets = _label(pl.from_arrow(tables["tickets"]), "kind", "kind")
     status = pl.from_arrow(tables["agent_status"])
+    revisions = pl.from_arrow(tables["rating_revisions"])
+    for column in ("level_before", "level_after"):
+        revisions = _label(revisions, column, "rating_level")
     return {
         "ratings": _csv(ratings, out / "ratings.csv"),
+        "rating_revisions": _csv(revisions, out / "rating_revisions.csv"),
         "agents": _csv(agents, out / "agents.csv", "utf-8-sig"),
         "agent_status": _csv(status, out / "agent_status.csv"),
         "service_orders": _csv(

@@ -221,6 +221,13 @@ def _responded(t: ir.Table, p: Mapping[str, Any]) -> Any:
 
 
 CASES = counting_rows("cases", APPLIED)
+PASSED_CHECKS = counting("passed", SPOT_CHECKS, lambda t, p: t.passed)
+FAILED_CHECKS = counting("failed", SPOT_CHECKS, lambda t, p: ~t.passed)
+CHECKS = counting_rows("checks", SPOT_CHECKS)
+SPOT_CHECK_ROWS = (
+    "reviews with a score or a pass/fail verdict (kaohe's own 人工抽检); calibration reviews "
+    "(a session with several reviewers) left out; dated by the review's date, else reviewed_at"
+)
 DONE_CASES = counting_rows("completed", COMPLETED)
 LIABLE = counting("liable", COMPLETED, lambda t, p: t.liable)
 
@@ -278,6 +285,7 @@ def _m(
     value: Any,
     formula: str,
     source: str = "metrics.md",
+    imported_first: bool = False,
     **params: Any,
 ) -> Metric:
     return Metric(
@@ -293,6 +301,7 @@ def _m(
         params=params,
         section=SECTION,
         source=source,
+        imported_first=imported_first,
     )
 
 
@@ -493,16 +502,42 @@ register(
         "ratio",
         "higher",
         "spot check",
-        (
-            counting("passed", SPOT_CHECKS, lambda t, p: t.passed),
-            counting_rows("checks", SPOT_CHECKS),
-        ),
+        (PASSED_CHECKS, CHECKS),
         ratio("passed", "checks"),
-        "reviews passing (scored on their scorecard: score ≥ its pass line, 80 %; otherwise no "
-        "failed item) / reviews with a score or a pass/fail verdict; calibration reviews (校准) "
-        "and reviews a recheck (复核) replaced left out; dated by the review's date, else "
-        "reviewed_at",
+        "抽查达标量/抽查总数: reviews passing (scored on their scorecard: score ≥ its pass "
+        f"line, 80 %; otherwise no failed item) / {SPOT_CHECK_ROWS}; calibration reviews (校准) "
+        "and reviews a recheck (复核) replaced left out; an imported figure for the agent and "
+        "period wins",
         source="京东 服务规范达标率 (seeds 000, 004)",
+        imported_first=True,
+    ),
+    _m(
+        "spot_checks",
+        "抽检量",
+        "Spot checks",
+        "count",
+        "neutral",
+        "spot check",
+        (CHECKS,),
+        count("checks"),
+        f"月度服务单抽检量: {SPOT_CHECK_ROWS}; an imported figure for the agent and period "
+        "wins (JD's own 抽检)",
+        source="京东 服务规范达标率 (seeds 000, 004)",
+        imported_first=True,
+    ),
+    _m(
+        "failed_spot_checks",
+        "抽检不达标量",
+        "Failed spot checks",
+        "count",
+        "lower",
+        "spot check",
+        (FAILED_CHECKS,),
+        count("failed"),
+        "抽检不达标: the spot checks that did not pass (as spot_check_pass_rate judges them); "
+        "0 when every check passed or there was none; an imported figure wins",
+        source="京东 服务规范达标率 (seeds 000, 004)",
+        imported_first=True,
     ),
     _m(
         "email_on_time_rate",

@@ -23,6 +23,13 @@ gives null. Buyer counts are buyer-days, distinct per group per day. Override a 
 command, web page, report and the demo read the same values): `param=value` for every metric
 that has it (named instances keep theirs), `metric_id.param=value` for one metric. An unknown
 name or a value of the wrong kind is an error (exit 1) naming it, with the closest name.
+
+Working days (order_timeliness_rate; late_shipments with `ship_workdays`) follow the Chinese
+public-holiday calendar — 法定节假日 off, 调休 make-up Saturdays and Sundays on — from the
+`chinese-calendar` package; days in years it does not cover count Monday–Friday. Figures
+shops used to type in or platforms report (JD 抽检, 改评数, 差评处理率, 催付成功率, 品质退款率,
+客户回头率) are computed here, and a `metric_values` row for the same agent and period still
+wins over kaohe's value where a scheme or pay plan reads them.
 """
 
 

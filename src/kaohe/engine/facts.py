@@ -53,6 +53,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "orders": "created_at",
     "refunds": "applied_at",
     "ratings": "time",
+    "rating_revisions": "revised_at",
     "agent_status": "start",
     "service_orders": "applied_at",
     "tickets": "received_at",

@@ -6,7 +6,8 @@ seed-002 indices, and site visits, come from `metric_values` under these metric 
 
 - `visits` (subject: a shop): site visits, the denominator of order_conversion;
 - `assessment_score` (考核分数) and `rating_score` (评定分数) (subject: an agent);
-- `training_score` (月平均培训成绩) and `training_absences` (培训缺勤次数) (subject: an agent).
+- `training_score` (月平均培训成绩), `training_absences` (培训缺勤次数) and `training_sessions`
+  (培训考勤次数: the training sessions attendance was taken at) (subject: an agent).
 
 A `metric_values.period` is dated by its first day: `2026-10-05` by that day, `2026-W43` by
 its Monday, `2026-10` by the 1st of the month. Within one month the finest grain present wins
@@ -18,7 +19,6 @@ ignored (these metrics are per agent or per shop).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any
 
 import ibis
@@ -37,12 +37,19 @@ from kaohe.engine.registry import (
     register_source,
     summing,
 )
+from kaohe.engine.workdays import with_working_days
+from kaohe.errors import ConfigError
 
 SECTION = "Operations, complaints, call centre"
 
 SHOP_VALUES = ("visits",)
-AGENT_VALUES = ("assessment_score", "rating_score", "training_score", "training_absences")
-EPOCH_MONDAY = date(1970, 1, 5)
+AGENT_VALUES = (
+    "assessment_score",
+    "rating_score",
+    "training_score",
+    "training_absences",
+    "training_sessions",
+)
 MS_PER_HOUR = 3_600_000.0
 DAY_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 WEEK_RE, MONTH_RE = "^[0-9]{4}-W[0-9]{2}$", "^[0-9]{4}-[0-9]{2}$"
@@ -55,38 +62,28 @@ def _null_str() -> ir.StringValue:
 # orders -----------------------------------------------------------------------------------
 
 
-def weekdays_through(d: ir.DateValue) -> ir.IntegerValue:
-    """Mondays to Fridays from 1970-01-05 (a Monday) through `d`, counted arithmetically."""
-    days = d.delta(ibis.literal(EPOCH_MONDAY), unit="day") + 1
-    return (days // 7) * 5 + ibis.least(days % 7, 5)
-
-
-def working_days(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
-    """Working days (Mon–Fri) after the start date up to and including the end date:
-    created Friday, delivered the next Wednesday = 3."""
-    return weekdays_through(end.date()) - weekdays_through(start.date())
-
-
 def _orders_dated_by(event: str) -> Callable[[Any, Mapping[str, Any]], ir.Table]:
     def build(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
         o = blocks.table("orders")
         o = o.filter(o[event].notnull())
         paid = o.paid_at.notnull()
         cancelled = o.cancelled_at.notnull() | (o.status == "closed").fill_null(False)
-        return o.select(
+        o = o.select(
             "order_id",
             "shop",
             "platform",
             "buyer",
             "region_tier",
+            "created_at",
+            "delivered_at",
             agent=_null_str(),
             day=o[event].date(),
             paid=paid,
             valid=paid & ~cancelled,
             error=paid & o.error.fill_null(False),
             delivery_ms=delta_ms(o.delivered_at, o.created_at),
-            working_days=working_days(o.created_at, o.delivered_at),
         )
+        return with_working_days(o, "created_at", "delivered_at", "working_days")
 
     return build
 
@@ -200,7 +197,58 @@ def _calls(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 register_source(SourceDef("ops_calls", _calls, tables=("calls",)))
 
+
+def _call_contacts(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """Inbound calls with a buyer, with `repeat` (二次来电: `is_repeat` where the call centre
+    recorded it, else another inbound call of the same buyer in the `repeat_days` before) and
+    `followed` (a repeat of the same buyer came within `repeat_days` after). Dated by
+    offered_at, charged to the agent who took the call."""
+    limit_ms = float(params["repeat_days"]) * 86_400_000
+    c = blocks.table("calls")
+    c = c.filter((c.direction == "in") & c.buyer.notnull())
+    c = c.select("call_id", "agent", "buyer", "offered_at", "answered_at", "is_repeat")
+    other = c.select(o_id=c.call_id, o_buyer=c.buyer, o_at=c.offered_at)
+    j = c.join(other, (c.buyer == other.o_buyer) & (c.call_id != other.o_id))
+    j = j.filter((j.o_at < j.offered_at) & (delta_ms(j.offered_at, j.o_at) <= limit_ms))
+    prior = j.select(p_id=j.call_id).distinct()
+    c = c.left_join(prior, c.call_id == prior.p_id)
+    c = c.select(
+        *[c[n] for n in ("call_id", "agent", "buyer", "offered_at", "answered_at")],
+        repeat=ibis.coalesce(c.is_repeat, c.p_id.notnull()),
+    )
+    later = c.filter(c.repeat).select(l_id=c.call_id, l_buyer=c.buyer, l_at=c.offered_at)
+    k = c.join(later, (c.buyer == later.l_buyer) & (c.call_id != later.l_id))
+    k = k.filter((k.l_at > k.offered_at) & (delta_ms(k.l_at, k.offered_at) <= limit_ms))
+    followed = k.select(f_id=k.call_id).distinct()
+    c = c.left_join(followed, c.call_id == followed.f_id)
+    return c.select(
+        "call_id",
+        "agent",
+        "buyer",
+        "repeat",
+        shop=_null_str(),
+        platform=_null_str(),
+        day=c.offered_at.date(),
+        answered=c.answered_at.notnull(),
+        followed=c.f_id.notnull(),
+    )
+
+
+register_source(
+    SourceDef(
+        "ops_call_contacts",
+        _call_contacts,
+        params=("repeat_days",),
+        tables=("calls",),
+        margin_days=7,  # a call's resolution waits for the default repeat_days after it
+    )
+)
+FIRST_CONTACTS = counting(
+    "first_contacts", "ops_call_contacts", lambda t, p: t.answered & ~t.repeat
+)
+
 HANDLED = counting("calls_handled", "ops_calls", lambda t, p: t.answered)
+C_CALLS = counting("complaint_calls", "ops_calls", lambda t, p: t.complaint)
 OFFERED_IN = counting("inbound_offered", "ops_calls", lambda t, p: t.inbound)
 
 
@@ -284,15 +332,43 @@ def _service_quality(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
     if assessment is None or rating is None:
         return None
     complaints = float(parts.get("complaints") or 0)
+    if _flag(p["with_calls"]):
+        complaints += float(parts.get("complaint_calls") or 0)
     return (assessment + rating) / 2.0 - complaints * float(p["complaint_coef"])
 
 
+def _flag(value: Any) -> bool:
+    """A boolean parameter, also as --set text (false, 0, no, 否)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "否", "")
+    return bool(value)
+
+
+TRAINING_FORMS = ("literal", "coefficient", "rate")
+
+
 def _training(parts: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
+    """seed 002: 培训考核指标=月平均培训成绩-(培训缺勤次数*培训考勤次数)*100%."""
+    form = str(p["form"]).strip().lower()
+    if form not in TRAINING_FORMS:
+        raise ConfigError(
+            f"training_index form must be one of {', '.join(TRAINING_FORMS)}, got {form!r}",
+            field="training_index.form",
+        )
     score = ratio("training_score_sum", "training_score_n")(parts, p)
     if score is None:
         return None
     absences = float(parts.get("training_absences") or 0)
-    return score - absences * float(p["absence_coef"])
+    if form == "coefficient":
+        return score - absences * float(p["absence_coef"])
+    sessions = parts.get("training_sessions")
+    if not absences:
+        return score
+    if sessions is None or (form == "rate" and not sessions):
+        return None  # absences without the number of sessions held: not computable
+    if form == "rate":
+        return score - absences / float(sessions) * 100.0
+    return score - absences * float(sessions)
 
 
 # registry ---------------------------------------------------------------------------------
@@ -400,9 +476,10 @@ register(
             counting("promised", DELIVERED, lambda t, p: _promise(t, p).notnull()),
         ),
         ratio("on_time", "promised"),
-        "delivered orders whose working days (Mon–Fri after the created date through the "
-        "delivered date) ≤ `promise_days` of their region_tier / delivered orders with a "
-        "region_tier, dated by delivered_at",
+        "delivered orders whose working days (after the created date through the delivered "
+        "date, on the Chinese public-holiday calendar with its make-up working days, "
+        "chinese-calendar) ≤ `promise_days` of their region_tier / delivered orders with a "
+        "region_tier, dated by delivered_at (seed 001: 市区3个、县城5个、乡镇7个工作日)",
         promise_days=PROMISE_DAYS,
     ),
     _m(
@@ -551,7 +628,7 @@ register(
         "ratio",
         "higher",
         "call",
-        (HANDLED, counting("complaint_calls", "ops_calls", lambda t, p: t.complaint)),
+        (HANDLED, C_CALLS),
         _call_volume,
         "(answered calls − answered complaint calls) / `unit_target` (the seat's target for "
         "the period asked for) × 100 %, dated by offered_at",
@@ -565,12 +642,17 @@ register(
         "score",
         "higher",
         "agent-period",
-        (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS),
+        (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS, C_CALLS),
         _service_quality,
-        "(mean metric_values `assessment_score` + mean `rating_score`) / 2 − complaints × "
-        "`complaint_coef`; scores dated by their period's first day, complaints by received_at",
+        "seed 002 服务质量指标=((考核分数+评定分数)/2-客户投诉数*客户投诉系数)*100%: (mean "
+        "metric_values `assessment_score` + mean `rating_score`) / 2 − 客户投诉数 × "
+        "`complaint_coef`, where 客户投诉数 = complaint tickets (dated by received_at) + "
+        "answered calls flagged as complaints (dated by offered_at, as call_volume_index "
+        "counts them); `with_calls`=false counts tickets only (for a shop that files a ticket "
+        "for every complaint call); scores dated by their period's first day",
         source="seed 002",
         complaint_coef=1.0,
+        with_calls=True,
     ),
     _m(
         "training_index",
@@ -579,11 +661,59 @@ register(
         "score",
         "higher",
         "agent-period",
-        (*_mean_parts("training_score"), _value_sum("training_absences")),
+        (
+            *_mean_parts("training_score"),
+            _value_sum("training_absences"),
+            _value_sum("training_sessions"),
+        ),
         _training,
-        "mean metric_values `training_score` − Σ `training_absences` × `absence_coef`, dated "
-        "by their period's first day",
+        "seed 002 培训考核指标=月平均培训成绩-(培训缺勤次数*培训考勤次数)*100%. `form`=literal "
+        "(default, the seed as written): mean metric_values `training_score` − Σ "
+        "`training_absences` × Σ `training_sessions` (the ×100 % keeps points as points); "
+        "`coefficient`: mean `training_score` − Σ `training_absences` × `absence_coef`; "
+        "`rate` (reading the * as a slip for ÷): mean score − absences ÷ sessions × 100. "
+        "Absences without `training_sessions` give null (literal, rate); values dated by their "
+        "period's first day",
         source="seed 002",
+        form="literal",
         absence_coef=1.0,
+    ),
+    _m(
+        "repeat_calls",
+        "二次来电量",
+        "Repeat calls",
+        "count",
+        "lower",
+        "call",
+        (counting("repeat_calls", "ops_call_contacts", lambda t, p: t.repeat),),
+        count("repeat_calls"),
+        "inbound calls that are a buyer's second contact: `is_repeat` where recorded, else "
+        "another inbound call of the same buyer in the `repeat_days` days before; dated by "
+        "offered_at, for the agent who took it (seed 002 首问负责制: 二次咨询)",
+        source="seed 002",
+        repeat_days=7,
+    ),
+    _m(
+        "first_contact_resolution_rate",
+        "首问解决率",
+        "First-contact resolution",
+        "ratio",
+        "higher",
+        "call",
+        (
+            counting(
+                "resolved_first",
+                "ops_call_contacts",
+                lambda t, p: t.answered & ~t.repeat & ~t.followed,
+            ),
+            FIRST_CONTACTS,
+        ),
+        ratio("resolved_first", "first_contacts"),
+        "answered inbound first contacts (not a repeat) with no repeat call of the same buyer "
+        "within `repeat_days` after / answered inbound first contacts, charged to the agent "
+        "of the first call (首问负责: who answers first owns the case); dated by offered_at; "
+        "final `repeat_days` after the period; calls without a buyer left out",
+        source="seed 002",
+        repeat_days=7,
     ),
 )

@@ -1,4 +1,5 @@
-"""Periods: 2026-10 (month), 2026-W43 (ISO week), 2026-10-05 (day), last30, --from/--to."""
+"""Periods: 2026-10 (month), 2026-Q4 (quarter), 2026-W43 (ISO week), 2026-10-05 (day),
+last30, --from/--to. `parse_period` is the one place a period text is read."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def _parse_period(text: str, today: date) -> Period:
         if not 1 <= month <= 12:
             raise UsageError(f"bad month in period {text!r}")
         return Period(date(year, month, 1), date(year, month, monthrange(year, month)[1]), text)
+    if m := re.fullmatch(r"(\d{4})-Q(\d)", text, flags=re.I):
+        return _quarter(int(m[1]), int(m[2]), text)
     if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text, flags=re.I):
         try:
             start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
@@ -66,7 +69,31 @@ def _parse_period(text: str, today: date) -> Period:
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
         day = _parse_date(text)
         return Period(day, day, text)
-    raise UsageError(f"unknown period {text!r} (use 2026-10, 2026-W43, 2026-10-05, last30)")
+    raise UsageError(
+        f"unknown period {text!r} (use 2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30)"
+    )
+
+
+def _quarter(year: int, quarter: int, text: str) -> Period:
+    """A calendar quarter: Q1 = January–March … Q4 = October–December (seed 002 连续1季度)."""
+    if not 1 <= quarter <= 4:
+        raise UsageError(f"bad quarter in period {text!r} (Q1–Q4)")
+    first = 3 * quarter - 2
+    last = first + 2
+    return Period(date(year, first, 1), date(year, last, monthrange(year, last)[1]), text.upper())
+
+
+def months_of(period: Period) -> list[Period]:
+    """The calendar months a period touches, each clipped to the period (a quarter: its
+    three months, labelled 2026-10, 2026-11, 2026-12)."""
+    out = []
+    first = period.start.replace(day=1)
+    while first <= period.end:
+        last = first.replace(day=monthrange(first.year, first.month)[1])
+        label = f"{first.year}-{first.month:02d}"
+        out.append(Period(max(first, period.start), min(last, period.end), label))
+        first = last + timedelta(days=1)
+    return out
 
 
 def period_from_args(

@@ -91,6 +91,9 @@ class Metric:
     source: str = "kaohe"
     section: str = "Reception and workload"
     base: str | None = None  # for named platform instances
+    # a figure shops used to type in or the platform reports (JD 抽检, 改评数 …): where a
+    # metric_values row gives it for the subject and period, that row wins over kaohe's own
+    imported_first: bool = False
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -216,6 +219,7 @@ FAMILIES = (
     "aftersales",
     "quality",
     "operations",
+    "fulfilment",
 )
 
 

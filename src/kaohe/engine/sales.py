@@ -26,7 +26,9 @@ from kaohe.engine.registry import (
 from kaohe.errors import ConfigError
 
 SECTION = "Sales, conversion and attribution"
-NET = frozenset({"refund_amount", "net_sales", "refund_rate"})  # settled after clawback_days
+NET = frozenset(
+    {"refund_amount", "net_sales", "refund_rate", "silent_refund_amount", "silent_net_sales"}
+)  # settled after clawback_days
 REFUND_BY = ("orders", "amount")
 
 
@@ -47,6 +49,11 @@ def _money_ratio(num: str, den: str) -> Any:
 
 def _net(p: Mapping[str, Any], _: Mapping[str, Any]) -> float:
     return round(float(p.get("sales_amount") or 0.0) - float(p.get("refund_amount") or 0.0), 2)
+
+
+def _silent_net(p: Mapping[str, Any], _: Mapping[str, Any]) -> float:
+    net = float(p.get("silent_sales") or 0.0) - float(p.get("silent_refund_amount") or 0.0)
+    return round(net, 2)
 
 
 def _refund_rate(p: Mapping[str, Any], q: Mapping[str, Any]) -> Any:
@@ -106,6 +113,11 @@ REFUNDED = counting("refunded_orders", "sales_credited", lambda t, p: t.refunded
 SILENT = counting("silent_orders", "sales_shop", lambda t, p: t.silent)
 SILENT_SALES = summing(
     "silent_sales", "sales_shop", lambda t, p: ibis.ifelse(t.silent, t.amount, 0.0)
+)
+SILENT_REFUNDS = summing(
+    "silent_refund_amount",
+    "sales_shop",
+    lambda t, p: ibis.ifelse(t.silent, t.refund_amount, 0.0),
 )
 SILENT_FOLLOWED = counting(
     "silent_followed_orders", "sales_shop", lambda t, p: t.silent_at_creation & t.followed
@@ -382,6 +394,32 @@ register(
         source="seed 000 静默下单",
     ),
     _m(
+        "silent_refund_amount",
+        "静默退款金额",
+        "Silent refunds",
+        "amount",
+        "neutral",
+        "order (shop)",
+        (SILENT_REFUNDS,),
+        _money("silent_refund_amount"),
+        "shop-level: completed money refunds and cancellations within `clawback_days` of "
+        "payment on silent orders (as refund_amount counts them), dated by payment",
+        source="seed 004 静默均摊: 月底会把退货减去",
+    ),
+    _m(
+        "silent_net_sales",
+        "静默净销售额",
+        "Silent net sales",
+        "amount",
+        "neutral",
+        "order (shop)",
+        (SILENT_SALES, SILENT_REFUNDS),
+        _silent_net,
+        "shop-level: silent_sales − silent_refund_amount (seed 004: 买家没有咨询客服就直接拍的1%"
+        "均摊，月结，但是月底会把退货减去)",
+        source="seed 004 静默均摊",
+    ),
+    _m(
         "silent_followed_orders",
         "静默下单跟进付款",
         "Silent orders followed to payment",
@@ -432,6 +470,8 @@ _IDS = frozenset(
         "assist_followup_buyers",
         "silent_orders",
         "silent_sales",
+        "silent_refund_amount",
+        "silent_net_sales",
         "silent_followed_orders",
     }
 )

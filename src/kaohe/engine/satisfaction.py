@@ -9,11 +9,13 @@ scale: 快手's 满意/一般/失望 are 4/3/2, and level ≥ 4 over all ratings
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, time, timedelta
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
-from kaohe.engine.blocks import with_platform
+from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import (
     Metric,
     Part,
@@ -41,6 +43,80 @@ def _ratings(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 register_source(SourceDef(RATINGS, _ratings, tables=("ratings", "messages", "orders")))
 
+REVISIONS = "rating_revisions_made"
+FOLLOWED = "bad_ratings_followed"
+HOUR_MS = 3_600_000
+
+
+def _revisions(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """Rating revisions (评价修改记录) dated by revised_at, for the agent who handled them
+    (处理客服), else the agent the rating was about."""
+    v = blocks.table("rating_revisions")
+    r = blocks.table("ratings")
+    rated = r.filter(r.rating_id.notnull()).group_by("rating_id").agg(rated_agent=r.agent.max())
+    v = v.left_join(rated, "rating_id").select(*v.columns, "rated_agent")
+    v = v.select(
+        "shop",
+        "buyer",
+        agent=ibis.coalesce(v.agent, v.rated_agent),
+        before=v.level_before.cast("int64"),
+        after=v.level_after.cast("int64"),
+        day=v.revised_at.date(),
+    )
+    return with_platform(v, blocks)
+
+
+def _followed(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """Ratings with `followed`: an agent of the shop sent the buyer a valid reply within
+    `followup_hours` after the rating, or the rating was revised (评价修改记录)."""
+    limit_ms = float(params["followup_hours"]) * HOUR_MS
+    r = blocks.table("ratings")
+    m = blocks.table("messages")
+    m = m.filter(
+        (m.sender == "agent")
+        & ~m.auto_reply.fill_null(False)
+        & (m.msg_type.fill_null("text") != "withdrawn")
+    )
+    if blocks.window is not None:
+        lo = datetime.combine(blocks.window[0], time.min)
+        hi = datetime.combine(blocks.window[1], time.min) + timedelta(days=2, milliseconds=limit_ms)
+        m = m.filter((m.time >= lo) & (m.time < hi))
+    m = m.select(m_shop=m.shop, m_buyer=m.buyer, m_time=m.time)
+    j = r.join(m, (r.shop == m.m_shop) & (r.buyer == m.m_buyer))
+    j = j.filter((j.m_time > j.time) & (delta_ms(j.m_time, j.time) <= limit_ms))
+    replied = j.select(f_key=j.rating_key).distinct()
+    v = blocks.table("rating_revisions")
+    revised = v.select(v_id=v.rating_id).distinct()
+    r = r.left_join(replied, r.rating_key == replied.f_key)
+    r = r.left_join(revised, r.rating_id == revised.v_id)
+    r = r.select(
+        "agent",
+        "shop",
+        "buyer",
+        level=r.level.cast("int64"),
+        day=r.time.date(),
+        followed=r.f_key.notnull() | r.v_id.notnull(),
+    )
+    return with_platform(r, blocks)
+
+
+register_source(
+    SourceDef(REVISIONS, _revisions, tables=("rating_revisions", "ratings", "messages", "orders"))
+)
+register_source(
+    SourceDef(
+        FOLLOWED,
+        _followed,
+        params=("followup_hours",),
+        tables=("ratings", "rating_revisions", "messages", "orders"),
+        margin_days=4,
+    )
+)
+
+
+def _bad(t: ir.Table, p: Mapping[str, Any]) -> Any:
+    return t.level <= int(p["bad_max_level"])
+
 
 def _attitude(t: ir.Table, p: Mapping[str, Any]) -> Any:
     return (t.level <= 3) & t.reason.fill_null("").contains(str(p["attitude_reason"]))
@@ -61,6 +137,7 @@ def _m(
     value: Any,
     formula: str,
     source: str = "metrics.md",
+    imported_first: bool = False,
     **params: Any,
 ) -> Metric:
     return Metric(
@@ -76,6 +153,7 @@ def _m(
         params=params,
         section=SECTION,
         source=source,
+        imported_first=imported_first,
     )
 
 
@@ -136,6 +214,46 @@ register(
         "time",
         source="快手 服务态度差中差评率 (seed 003)",
         attitude_reason="服务态度差",
+    ),
+    _m(
+        "revised_ratings",
+        "改评数",
+        "Ratings revised to good",
+        "count",
+        "higher",
+        (
+            counting(
+                "revised",
+                REVISIONS,
+                lambda t, p: (t.before <= int(p["bad_max_level"])) & (t.after >= 4),
+            ),
+        ),
+        count("revised"),
+        "rating revisions (评价修改记录) from a level ≤ `bad_max_level` (差评) to level ≥ 4, "
+        "dated by revised_at, for the agent who handled them (else the agent rated); an "
+        "imported figure for the subject wins",
+        source="seed 004 售后客服 改评数",
+        imported_first=True,
+        bad_max_level=2,
+    ),
+    _m(
+        "review_handling_rate",
+        "差评处理率",
+        "Bad-rating handling rate",
+        "ratio",
+        "higher",
+        (
+            counting("handled", FOLLOWED, lambda t, p: _bad(t, p) & t.followed),
+            counting("bad", FOLLOWED, _bad),
+        ),
+        ratio("handled", "bad"),
+        "bad ratings (level ≤ `bad_max_level`) followed up — an agent of the shop wrote to "
+        "the buyer within `followup_hours` after the rating, or the rating was revised — / "
+        "bad ratings; dated by rating time, for the agent rated; an imported figure wins",
+        source="seed 002 评价处理 (差评处理率)",
+        imported_first=True,
+        bad_max_level=2,
+        followup_hours=72,
     ),
     Metric(
         "invite_rate",

@@ -8,6 +8,8 @@ from __future__ import annotations
 from kaohe.pay.formula import FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES
 from kaohe.pay.plan import Plan, list_plans
 
+MONTHS = "a quarter of a `cycle: month` scheme; else the total"
+TEAM = "a supervisor scheme; lowest is null when a month has none"
 INTRO = f"""\
 # Pay plans (薪资方案)
 
@@ -19,7 +21,18 @@ later line sums) and an optional `applies` condition. `pools` are amounts per sh
 equally among the shop's `eligible` agents; `pk_rewards` pay places 1, 2, 3 … of a metric's
 PK ranking (ties share the place); `notices` print a sentence when a condition holds.
 `params` are numbers the manager sets (defaults, overridable per run); `inputs` declare
-manual or imported values (through `metric_values`) that formulas may read.
+manual or imported values (through `metric_values`) that formulas may read. `shared_costs`
+are costs the agent and the supervisor bear together (seed 002: 订单备注错误, 特殊要求疏忽 →
+主管和客服共同承担): each has an `amount` (the cost the agent caused), an `agent_share` (0–1)
+and `bears` (`both`, `agent` or `supervisor`: which side this plan pays); the agent's payslip
+carries −amount × agent_share, the supervisor's (roster level supervisor of the same team)
+−Σ the team members' amounts × (1 − agent_share).
+
+`team_scope` (`population`: everyone paid, `team`: the roster team) and `team_stat` (`mean`:
+the mean of the members' values; `pooled`: the metric computed over the members as one group,
+so a rate is the team's numerator ÷ denominator — seed 004 团队转化率 — and an agent without a
+denominator, e.g. an after-sales agent with no inquiries, does not pull it down) decide what
+`team.<metric>` means.
 
 Pay runs only on settled periods; a provisional run marks every payslip 暂估.
 
@@ -34,8 +47,10 @@ comparisons `== != < <= > >=`, `and or not`, `true`/`false`, and the functions
 | a metric id (`sales_amount`) or a declared input | the agent's value for the period |
 | a roster field (`base_salary`, `level`, `team`, …) | from the 客服名单 |
 | a parameter, an earlier line or a pool | its value / amount |
-| `team.<metric>` | mean over the agents paid (or the roster team, `team_scope: team`) |
+| `team.<metric>` | the team's value (`team_stat`, `team_scope`) |
 | `score.total`, `.grade`, `.penalty`, `.reward`, `score.<item id>` | the scheme result |
+| `score.lowest_total`, `score.highest_total` | the lowest / highest month's total ({MONTHS}) |
+| `score.team_lowest`, `score.team_mean` | the team score's lowest month / months' mean ({TEAM}) |
 | `rank.<metric>` | the agent's PK place |
 | `shop.<metric>` | in a pool's amount only: the shop's value |
 
@@ -63,11 +78,18 @@ def _plan_doc(plan: Plan) -> list[str]:
         lines.append("")
     if plan.inputs:
         lines += ["Inputs: " + "; ".join(f"`{k}` {v}" for k, v in plan.inputs.items()), ""]
+    if plan.team_stat != "mean" or plan.team_scope != "population":
+        lines += [f"`team.<metric>`: {plan.team_stat} over the {plan.team_scope}.", ""]
     lines += ["| line | formula | in total |", "|---|---|---|"]
     lines += [
         f"| {p.name} (`{p.id}`) | `{p.amount}` ÷ eligible (`{p.eligible}`) | "
         f"{'yes' if p.in_total else 'no'} |"
         for p in plan.pools
+    ]
+    lines += [
+        f"| {c.name} (`{c.id}`) | shared cost `{c.amount}`, agent share `{c.agent_share}`, "
+        f"this plan bears: {c.bears} | yes |"
+        for c in plan.shared_costs
     ]
     lines += [
         f"| {ln.name} (`{ln.id}`) | `{ln.formula}` | {'yes' if ln.in_total else 'no'} |"

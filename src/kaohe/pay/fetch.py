@@ -11,7 +11,7 @@ from typing import Any
 from kaohe.errors import UsageError
 from kaohe.pay.formula import names, parse
 from kaohe.pay.plan import Plan
-from kaohe.schemes.fetch import imported_values
+from kaohe.schemes.fetch import imported_values, merge_imported
 
 
 def plan_names(plan: Plan) -> list[tuple[str, ...]]:
@@ -46,9 +46,8 @@ def agent_rows(
         if engine_ids
         else {}
     )
-    imported = sorted((wanted - set(engine_ids)) | set(plan.inputs))
-    for subject, metric, value in imported_values(store, imported, period):
-        rows.setdefault(subject, {"agent": subject}).setdefault(metric, value)
+    imported = sorted(wanted | set(plan.inputs))
+    merge_imported(rows, imported_values(store, imported, period))
     return list(rows.values())
 
 
@@ -66,6 +65,33 @@ def shop_rows(
     return {str(r["shop"]): r for r in rows if r.get("shop") is not None}
 
 
+def team_rows(
+    store: Any,
+    plan: Plan,
+    period: str,
+    paid: list[str],
+    params: Mapping[str, Any] | None = None,
+) -> dict[str | None, dict[str, Any]]:
+    """For a `team_stat: pooled` plan, the `team.<metric>` values computed over each roster
+    team's members as one group (key: the team), and over everyone paid (key None: the
+    population, and an agent without a team)."""
+    from kaohe.engine import compute_kpis
+
+    ids = sorted({p[1] for p in plan_names(plan) if p[0] == "team"})
+    if plan.team_stat != "pooled" or not ids:
+        return {}
+    out: dict[str | None, dict[str, Any]] = {}
+    if plan.team_scope == "team":
+        for row in compute_kpis(store, by="team", period=period, metrics=ids, params=params):
+            if row.get("team") is not None:
+                out[str(row["team"])] = row
+    if paid:
+        out[None] = compute_kpis(
+            store, by=(), period=period, metrics=ids, agents=paid, params=params
+        )[0]
+    return out
+
+
 def pay_period(
     store: Any,
     plan: Any,
@@ -78,7 +104,7 @@ def pay_period(
     (None when the plan reads none). `scheme_ref`: a scheme id, file or loaded Scheme;
     `params`: the engine overrides every figure is computed under."""
     from kaohe.engine.compute import settled_reading
-    from kaohe.pay.payslip import pay, score_inputs
+    from kaohe.pay.payslip import paid_agents, pay, score_inputs
     from kaohe.schemes import load_scheme, pk_rank
     from kaohe.schemes.fetch import metric_rows, roster_rows, score_period
 
@@ -95,15 +121,17 @@ def pay_period(
     done = settled_reading(period, [p[-1] for p in plan_names(plan)], params)
     if not (done or provisional):
         _refuse(plan, period)
+    rows, roster = agent_rows(store, plan, period, params), roster_rows(store)
     slips = pay(
         plan,
-        agent_rows(store, plan, period, params),
-        roster_rows(store),
+        rows,
+        roster,
         scores,
         settled=done,
         provisional=provisional and not done,
         shops=shop_rows(store, plan, period, params),
         period=period,
+        teams=team_rows(store, plan, period, paid_agents(plan, rows, roster, scores), params),
     )
     return slips, result
 

@@ -10,7 +10,10 @@ Inputs of :func:`pay`:
 * ``scores``: agent -> ``{"total": 86.5, "grade": "达标", "penalty": 0, "reward": 0,
   "items": {item id: points}, "rank": {metric: place}}`` (see :func:`score_inputs`, which
   builds it from a scheme's score result and PK ranking);
-* ``shops``: shop -> shop-level metric values (``compute_kpis(by="shop")``), read by pools.
+* ``shops``: shop -> shop-level metric values (``compute_kpis(by="shop")``), read by pools;
+* ``teams``: for ``team_stat: pooled`` plans, roster team -> the metrics computed over the
+  team's members as one group (``compute_kpis(by="team")``), and ``None`` -> over everyone
+  paid (see :func:`paid_agents`).
 
 Every line keeps its formula, the inputs it read with their values, and its amount.
 """
@@ -25,7 +28,7 @@ from typing import Any
 
 from kaohe.errors import ConfigError, UsageError
 from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
-from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool
+from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool, SharedCost
 
 PROVISIONAL_MARK = "暂估：期间未结算，金额可能变化"
 _SHOP_SEP = re.compile(r"[,，、;；\s]+")
@@ -111,6 +114,7 @@ def pay(
     provisional: bool = False,
     shops: Mapping[str, Mapping[str, Any]] | None = None,
     period: str | None = None,
+    teams: Mapping[str | None, Mapping[str, Any]] | None = None,
 ) -> PayResult:
     """Payslips of every agent the plan applies to. An unsettled period is refused unless
     ``provisional``, which then marks every payslip."""
@@ -121,7 +125,7 @@ def pay(
             "provisionally (--provisional) to see an estimate, every payslip "
             "then says so"
         )
-    run = _Run(plan, rows, roster or [], scores or {}, shops or {})
+    run = _Run(plan, rows, roster or [], scores or {}, shops or {}, teams or {})
     result = PayResult(plan.id, plan.name, period, provisional)
     result.pools = run.split_pools()
     for agent in run.agents:
@@ -143,8 +147,9 @@ class _Run:
         roster: Iterable[Mapping[str, Any]],
         scores: Mapping[str, Mapping[str, Any]],
         shops: Mapping[str, Mapping[str, Any]],
+        teams: Mapping[str | None, Mapping[str, Any]] | None = None,
     ) -> None:
-        self.plan, self.scores, self.shops = plan, scores, shops
+        self.plan, self.scores, self.shops, self.teams = plan, scores, shops, teams or {}
         self.params = {k: p.default for k, p in plan.params.items()}
         self.lines = plan.all_lines()
         self.formula = {loc: plan.formula(loc) for loc, _, _ in plan.formula_fields()}
@@ -194,11 +199,11 @@ class _Run:
                 return _value(self.roster[agent][root], root == "base_salary")
             return _value(self.rows.get(agent, {}).get(root))
         if root == "team":
-            mean, count = self._team_mean(agent, rest[0])
-            note = f"{name.dotted} = mean over {count} agents"
+            value, note = self._team_value(agent, rest[0])
+            note = f"{name.dotted} = {note}"
             if notes is not None and note not in notes:
                 notes.append(note)
-            return mean
+            return value
         score = self.scores.get(agent, {})
         if root == "rank":
             return _value((score.get("rank") or {}).get(rest[0]))
@@ -210,6 +215,18 @@ class _Run:
         if self.plan.team_scope == "team":
             return self.roster.get(agent, {}).get("team")
         return None
+
+    def _team_value(self, agent: str, metric: str) -> tuple[float | None, str]:
+        """team.<metric>: the mean of the members' values, or (team_stat pooled) the metric
+        computed over the members as one group (seed 004 团队转化率: the team's paid buyers ÷
+        its inquiries, not a mean of the agents' rates)."""
+        team = self._team_of(agent)
+        if self.plan.team_stat == "pooled":
+            value = _value((self.teams.get(team) or {}).get(metric))
+            who = f"team {team}" if team is not None else "everyone paid"
+            return value, f"pooled over {who}" if value is not None else f"no value for {who}"
+        mean, count = self._team_mean(agent, metric)
+        return mean, f"mean over {count} agents"
 
     def _team_mean(self, agent: str, metric: str) -> tuple[float | None, int]:
         team = self._team_of(agent)
@@ -296,6 +313,9 @@ class _Run:
         for pool in self.plan.pools:
             slip.lines.append(self._pool_line(pool, agent))
             done[pool.id] = slip.lines[-1].amount
+        for i, cost in enumerate(self.plan.shared_costs):
+            slip.lines.append(self._shared_line(i, cost, agent))
+            done[cost.id] = slip.lines[-1].amount
         for i, line in enumerate(self.lines):
             base = (
                 ("lines", i)
@@ -311,6 +331,57 @@ class _Run:
             if self.formula[("notices", i, "when")].evaluate(self._lookup(agent, done, {})):
                 slip.notices.append(notice.text)
         return slip
+
+    # ------------------------------------------------------------ shared costs
+
+    def _is_supervisor(self, agent: str) -> bool:
+        return str(self.roster.get(agent, {}).get("level") or "") == "supervisor"
+
+    def _cost_of(self, i: int, member: str, seen: dict[str, Value]) -> tuple[float, float]:
+        """(the cost the member caused, the member's share) — 0 when not given."""
+        amount = self.formula[("shared_costs", i, "amount")].evaluate(
+            self._lookup(member, {}, seen)
+        )
+        share = self.formula[("shared_costs", i, "agent_share")].evaluate(
+            self._lookup(member, {}, {})
+        )
+        if share is None or not 0 <= float(share) <= 1:
+            raise ConfigError(
+                f"shared cost {self.plan.shared_costs[i].id!r}: agent_share must be 0–1, "
+                f"got {share!r} / 客服承担比例须在 0–1 之间"
+            )
+        return float(amount or 0.0), float(share)
+
+    def _shared_line(self, i: int, cost: SharedCost, agent: str) -> PayLine:
+        seen: dict[str, Value] = {}
+        line = PayLine(cost.id, cost.name, "", 0.0, seen, True, [])
+        if self._is_supervisor(agent):
+            team = self.roster.get(agent, {}).get("team")
+            members = [
+                a
+                for a, r in self.roster.items()
+                if team and r.get("team") == team and a != agent and not self._is_supervisor(a)
+            ]
+            line.formula = f"−Σ team ({cost.amount}) × (1 − {cost.agent_share})"
+            if cost.bears == "agent" or not members:
+                line.notes.append("not borne here" if members else "no team members: 0")
+                return line
+            total = 0.0
+            for member in members:
+                amount, share = self._cost_of(i, member, {})
+                seen[f"{member}: {cost.amount}"] = amount
+                total += amount * (1 - share)
+            line.amount = round_half_up(-total, cost.round)
+            line.notes.append(f"supervisor's share of {len(members)} team members' costs")
+            return line
+        line.formula = f"−({cost.amount}) × {cost.agent_share}"
+        if cost.bears == "supervisor":
+            line.notes.append("the supervisor's side only: 0 here")
+            return line
+        amount, share = self._cost_of(i, agent, seen)
+        seen["agent_share"] = share
+        line.amount = round_half_up(-amount * share, cost.round)
+        return line
 
     def _line(
         self,
@@ -375,17 +446,37 @@ def _show(value: Value) -> str:
     return "no value" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
+def paid_agents(
+    plan: Plan,
+    rows: Iterable[Mapping[str, Any]],
+    roster: Iterable[Mapping[str, Any]] | None = None,
+    scores: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """The agents :func:`pay` would pay (for pooled team figures over everyone paid)."""
+    return _Run(plan, rows, roster or [], scores or {}, {}).agents
+
+
 def score_inputs(
     result: Any,
     pk: Mapping[str, Iterable[Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The ``scores`` argument of :func:`pay` from a scheme's score result (agents with
-    total, grade and items) and a PK ranking (metric -> entries with agent and place)."""
+    total, grade and items) and a PK ranking (metric -> entries with agent and place).
+    ``lowest_total`` / ``highest_total`` are the lowest and highest month of the period (a
+    quarter of a `cycle: month` scheme; the total itself for one month); ``team_lowest`` /
+    ``team_mean`` the same for the team score of a supervisor scheme."""
     out: dict[str, dict[str, Any]] = {}
     for a in getattr(result, "agents", []):
         grade = getattr(a, "grade", None)
+        by_month = getattr(a, "months", None) or {"": a.total}
+        months = [v for v in by_month.values() if v is not None]
+        team = [v for v in (getattr(a, "team_months", None) or {}).values() if v is not None]
         out[a.agent] = {
             "total": a.total,
+            "lowest_total": _lowest(by_month, months),
+            "highest_total": max(months) if months else None,
+            "team_lowest": _lowest(getattr(a, "team_months", None), team),
+            "team_mean": sum(team) / len(team) if team else None,
             "grade": grade.label if grade else None,
             "penalty": getattr(grade, "penalty", 0.0) if grade else 0.0,
             "reward": getattr(grade, "reward", 0.0) if grade else 0.0,
@@ -399,3 +490,10 @@ def score_inputs(
         for e in entries:
             out.setdefault(e.agent, {"rank": {}}).setdefault("rank", {})[metric] = e.place
     return out
+
+
+def _lowest(by_month: Mapping[str, Any] | None, values: list[float]) -> float | None:
+    """The lowest month; None when a month has no value (连续: every month must count)."""
+    if not by_month or len(values) < len(by_month):
+        return None
+    return min(values)

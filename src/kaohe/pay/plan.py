@@ -79,6 +79,24 @@ class Pool(BaseModel):
     note: str = ""
 
 
+class SharedCost(BaseModel):
+    """A cost the agent and the supervisor bear together (seed 002 惩罚部分: 客服订单备注错误导致
+    发货过程中产生费用，所有的费用由客服主管以及客服承担; 特殊要求…疏忽…所产生的费用由客服主管和客服
+    共同承担). The agent's payslip carries −amount × agent_share of their own cost; the
+    supervisor's (roster level supervisor, same team) −Σ the team's amounts × (1 − agent_share)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=IDENT)
+    name: str = Field(min_length=1)
+    amount: FormulaText = Field(description="the cost the agent caused (formula, agent scope)")
+    agent_share: FormulaText = Field("0.5", description="the agent's fraction (0–1)")
+    bears: Literal["both", "agent", "supervisor"] = Field(
+        "both", description="which side this plan pays (another plan may pay the other)"
+    )
+    round: int = Field(2, ge=0, le=4)
+    note: str = ""
+
+
 class PkReward(BaseModel):
     """Reward for places 1, 2, 3 … of the PK ranking of one metric (ties share a place)."""
 
@@ -104,13 +122,19 @@ class Plan(BaseModel):
     source: str = Field("", description="where the rules come from (seed)")
     applies: FormulaText | None = Field(None, description="condition on the agent: who is paid")
     team_scope: Literal["population", "team"] = Field(
-        "population", description="team.<metric>: mean over everyone paid, or the roster team"
+        "population", description="team.<metric>: over everyone paid, or the roster team"
+    )
+    team_stat: Literal["mean", "pooled"] = Field(
+        "mean",
+        description="team.<metric>: the mean of the members' values, or the metric computed "
+        "over the members as one group (a rate: the team's numerator ÷ denominator)",
     )
     params: dict[str, Param] = Field(default_factory=dict)
     inputs: dict[str, str] = Field(
         default_factory=dict, description="manual or imported input id -> 中文 meaning"
     )
     pools: list[Pool] = Field(default_factory=list)
+    shared_costs: list[SharedCost] = Field(default_factory=list)
     lines: list[Line] = Field(default_factory=list)
     pk_rewards: list[PkReward] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
@@ -147,6 +171,7 @@ class Plan(BaseModel):
         located: list[tuple[Loc, str]] = [
             (("pools", i, "id"), p.id) for i, p in enumerate(self.pools)
         ]
+        located += [(("shared_costs", i, "id"), c.id) for i, c in enumerate(self.shared_costs)]
         located += [(("lines", i, "id"), ln.id) for i, ln in enumerate(self.lines)]
         located += [
             (("pk_rewards", i, "metric"), pk_line(pk).id) for i, pk in enumerate(self.pk_rewards)
@@ -172,6 +197,11 @@ class Plan(BaseModel):
                 (("pools", i, "amount"), pool.amount, "shop"),
                 (("pools", i, "eligible"), pool.eligible, "agent"),
             ]
+        for i, cost in enumerate(self.shared_costs):
+            out += [
+                (("shared_costs", i, "amount"), cost.amount, "cost"),
+                (("shared_costs", i, "agent_share"), cost.agent_share, "cost"),
+            ]
         for i, line in enumerate(self.all_lines()):
             base: Loc = ("lines", i) if i < len(self.lines) else ("pk_rewards", i - len(self.lines))
             field = "formula" if base[0] == "lines" else "rewards"
@@ -193,11 +223,12 @@ class Plan(BaseModel):
         if scope == "shop":
             return set(self.params)
         known = set(self.params) | set(self.inputs) | set(ROSTER_FIELDS) | _metric_ids()
+        costs = {c.id for c in self.shared_costs}
         if scope.startswith("line:"):
             upto = int(scope.split(":")[1])
-            known |= {p.id for p in self.pools} | {ln.id for ln in self.all_lines()[:upto]}
+            known |= {p.id for p in self.pools} | costs | {ln.id for ln in self.all_lines()[:upto]}
         elif scope == "notice":
-            known |= {p.id for p in self.pools} | {ln.id for ln in self.all_lines()}
+            known |= {p.id for p in self.pools} | costs | {ln.id for ln in self.all_lines()}
         return known
 
     def all_lines(self) -> list[Line]:

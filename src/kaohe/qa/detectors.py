@@ -98,11 +98,14 @@ PUNCT = r"[\s\p{P}\p{S}]"
 
 
 def phrase_hits(frame: pl.DataFrame, p: PhraseParams) -> pl.DataFrame:
-    """Phrases inside the message (first occurrence) and whole-message phrases."""
+    """Phrases and regular expressions inside the message (first occurrence) and
+    whole-message phrases."""
     out = [empty_hits()]
     if p.phrases:
         inside = _without(frame.filter(TEXT.str.contains_any(p.phrases)), p.exceptions)
         out.append(_first_span(inside, _alternation(p.phrases)))
+    for rx in p.regex:
+        out.append(_first_span(_without(frame.filter(TEXT.str.contains(rx)), p.exceptions), rx))
     if p.whole:
         limit = 3 * max(len(w) for w in p.whole) + 24  # bytes: longer texts cannot equal
         short = frame.filter(TEXT.str.len_bytes() <= limit)

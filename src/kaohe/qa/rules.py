@@ -32,7 +32,10 @@ TEXT_DETECTORS = PHRASE_DETECTORS | {"pattern", "ad_buyer", "withdrawn"}
 SESSION_DETECTORS = frozenset(
     {"repeated_reply", "no_greeting", "no_farewell", "slow_reply", "left_unanswered", "no_soothing"}
 )
-DETECTORS = TEXT_DETECTORS | SESSION_DETECTORS
+# Process rules over chats and orders (kaohe.qa.process): what should follow an order, a
+# hand-off or a second contact.
+PROCESS_DETECTORS = frozenset({"no_address_check", "no_payment_reminder", "asks_to_repeat"})
+DETECTORS = TEXT_DETECTORS | SESSION_DETECTORS | PROCESS_DETECTORS
 
 
 class _Params(BaseModel):
@@ -49,16 +52,29 @@ class PhraseParams(_Params):
     exceptions: list[str] = Field(
         default_factory=list, description="never fire on a message containing one of these"
     )
+    regex: list[str] = Field(
+        default_factory=list,
+        description="fire on a match inside the message (words apart: 特殊产品，无法提供发票)",
+    )
 
     @model_validator(mode="after")
     def _some(self) -> PhraseParams:
-        if not self.phrases and not self.whole:
+        if not self.phrases and not self.whole and not self.regex:
             raise FieldProblem(("phrases",), "give phrases or whole (or both)")
         for name in ("phrases", "whole", "exceptions"):
             for i, p in enumerate(getattr(self, name)):
                 if not p.strip():
                     raise FieldProblem((name, i), "empty phrase")
+        _check_regex(self.regex)
         return self
+
+
+def _check_regex(patterns: list[str]) -> None:
+    for i, rx in enumerate(patterns):
+        try:  # Polars' (Rust) regex dialect, not Python's
+            pl.Series([""]).str.contains(rx)
+        except pl.exceptions.ComputeError as exc:
+            raise FieldProblem(("regex", i), f"invalid regular expression: {exc}") from None
 
 
 class PatternParams(_Params):
@@ -78,11 +94,7 @@ class PatternParams(_Params):
     def _check(self) -> PatternParams:
         if not self.kinds and not self.regex:
             raise FieldProblem(("kinds",), "give kinds or regex (or both)")
-        for i, rx in enumerate(self.regex):
-            try:  # Polars' (Rust) regex dialect, not Python's
-                pl.Series([""]).str.contains(rx)
-            except pl.exceptions.ComputeError as exc:
-                raise FieldProblem(("regex", i), f"invalid regular expression: {exc}") from None
+        _check_regex(self.regex)
         return self
 
 
@@ -133,6 +145,48 @@ class SoothingParams(_Params):
     )
 
 
+class AddressCheckParams(_Params):
+    """seed 001: 客户拍下订单，10分钟内 … 我跟您核对下您拍的商品 … 收件人、地址、电话,
+    请您核对确认下."""
+
+    minutes: float = Field(10, gt=0, description="the check is due this long after the anchor")
+    anchor: Literal["created", "paid"] = Field("created", description="from 拍下 or from 付款")
+    chat_minutes: float = Field(
+        30, gt=0, description="the order follows the agent's last reply by at most this"
+    )
+    phrases: list[str] = Field(min_length=1, description="what a confirmation says (地址, 核对)")
+
+
+class ReminderParams(_Params):
+    """seed 001 拍下后未付款跟进 / 未付款第二、三天追踪."""
+
+    wait_minutes: float = Field(30, gt=0, description="unpaid this long: a reminder is due")
+    deadline_hours: float = Field(24, gt=0, description="the reminder comes within this")
+    chat_minutes: float = Field(
+        30, gt=0, description="the order follows the agent's last reply by at most this"
+    )
+    phrases: list[str] = Field(
+        default_factory=list,
+        description="what a reminder says; empty: the list 催付成功率 counts "
+        "(kaohe.engine.fulfilment.REMINDER_PHRASES)",
+    )
+
+
+class AsksToRepeatParams(_Params):
+    """seed 003: 用户由智能客服转人工客服或者二次进线时，不要让用户重复要咨询的问题."""
+
+    phrases: list[str] = Field(min_length=1, description="asking the buyer to say it again")
+    handoff_phrases: list[str] = Field(
+        default_factory=list, description="a buyer message asking for a human (转人工)"
+    )
+    new_issue_phrases: list[str] = Field(
+        default_factory=list,
+        description="the buyer says it is a new question (其他问题): asking for it is fine",
+    )
+    repeat_days: float = Field(3, gt=0, description="an earlier contact this recent: 二次进线")
+    within_replies: int = Field(3, ge=1, description="the agent's first replies judged")
+
+
 PARAMS: dict[str, type[_Params]] = {
     **{d: PhraseParams for d in PHRASE_DETECTORS},
     "pattern": PatternParams,
@@ -144,6 +198,9 @@ PARAMS: dict[str, type[_Params]] = {
     "slow_reply": SlowParams,
     "left_unanswered": UnansweredParams,
     "no_soothing": SoothingParams,
+    "no_address_check": AddressCheckParams,
+    "no_payment_reminder": ReminderParams,
+    "asks_to_repeat": AsksToRepeatParams,
 }
 
 
@@ -170,6 +227,10 @@ class Rule(BaseModel):
         if self.detector in TEXT_DETECTORS and self.scope == "session":
             raise FieldProblem(
                 ("scope",), f"detector {self.detector} reads messages: scope agent or buyer"
+            )
+        if self.detector in PROCESS_DETECTORS and self.scope != "session":
+            raise FieldProblem(
+                ("scope",), f"detector {self.detector} follows a session: scope session"
             )
         try:
             PARAMS[self.detector].model_validate(self.params)

@@ -33,10 +33,22 @@ Item rules: `tiers` (bands of the value, or of value ÷ `target`), `deduct_per_p
 normalised to 0–100 by `target`, `team` mean/median, `rank` percentile or `range`
 floor–ceiling; lower-is-better metrics invert), `fixed` (points given by hand, capped) and
 `when` (`if: {metric, op, value}`, `then:` a rule, `else:` a rule). A null value takes the
-item's `missing` policy: `zero` (0 points), `drop` (left out; the total is re-scaled to the
-full points) or `median` (the population's median). Bands and grades are listed best first
-with explicit edges: `min` holds values ≥ min, `above` values > above; the last may have
-neither. Rates are fractions (0.95 = 95 %).
+item's `missing` policy: `auto` (the default: a metric kaohe computes is null only when there
+is nothing to measure — no ratings, no service orders, an empty denominator — so the item is
+dropped and the total re-scaled to the full points, as the seeds would not score what did not
+happen; a manual input left empty scores 0), `zero` (0 points), `drop` (left out, the total
+re-scaled) or `median` (the population's median). Bands and grades are listed best first with
+explicit edges: `min` holds values ≥ min, `above` values > above; the last may have neither;
+a band edge may name a parameter (seed 001's two typing speeds, 50 and 80 字/分). Rates are
+fractions (0.95 = 95 %).
+
+`cycle: month` scores a scheme month by month: on a longer period (`2026-Q4`) each agent's
+total is the mean of the months, and every month's total is kept (pay formulas read
+`score.lowest_total` / `score.highest_total`). `team_score: {metric, schemes}` gives a
+supervisor's row the team's score: the mean total of the agents of the supervisor's roster
+team under the first of `schemes` covering each agent, for the same month (pay formulas read
+`score.team_lowest` / `score.team_mean`). Figures the platforms report (JD 抽检, 改评数 …) are
+computed by kaohe, and a `metric_values` row for the agent and period wins over kaohe's value.
 
 Every metric a scheme names must be an engine metric (docs/metrics.md), a figure a platform
 report preset imports (docs/presets.md) or one of its `inputs`: a typo would score the item
@@ -99,6 +111,13 @@ def describe(scheme: Scheme) -> str:
         + (", ".join(f"{k} {'/'.join(v)}" for k, v in pop.items()) or "everyone")
         + f". Full marks: {scheme.max_total:g}."
     )
+    if scheme.cycle == "month":
+        lines.append("Scored month by month (`cycle: month`): a quarter is the months' mean.")
+    if scheme.team_score:
+        lines.append(
+            f"`{scheme.team_score.metric}`: the mean total of the supervisor's team under "
+            f"{', '.join(scheme.team_score.schemes)} (the first that covers each agent)."
+        )
     if scheme.params:
         lines += ["", "| parameter | default | meaning |", "|---|---|---|"]
         lines += [f"| `{k}` | {p.default:g} | {p.label} |" for k, p in scheme.params.items()]

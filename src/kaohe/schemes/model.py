@@ -8,6 +8,7 @@ A rule's ``target`` is a number or the name of one of the scheme's ``params``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -26,8 +27,11 @@ class _Strict(BaseModel):
 
 
 class Band(_Strict):
-    min: float | None = Field(None, description="the band holds values >= min")
-    above: float | None = Field(None, description="the band holds values > above")
+    """A band's edge is a number or the name of a scheme parameter (打字速度: the seed's two
+    thresholds, 50 and 80 字/分, are parameters a manager can move)."""
+
+    min: float | str | None = Field(None, description="the band holds values >= min")
+    above: float | str | None = Field(None, description="the band holds values > above")
     points: float = 0
     label: str | None = None
 
@@ -38,20 +42,30 @@ class Band(_Strict):
         return self
 
     @property
-    def edge(self) -> float | None:
+    def edge(self) -> float | str | None:
         return self.min if self.min is not None else self.above
+
+    def resolved(self, params: Mapping[str, float]) -> Band:
+        """The band with a parameter edge replaced by the parameter's value."""
+        if not isinstance(self.edge, str):
+            return self
+        key = "min" if self.min is not None else "above"
+        return self.model_copy(update={key: float(params[self.edge])})
 
     def holds(self, value: float) -> bool:
         value = round(value, 9)  # 6.0 / 5 must land on the 1.2 edge
         if self.min is not None:
-            return value >= self.min
+            return value >= float(self.min)
         if self.above is not None:
-            return value > self.above
+            return value > float(self.above)
         return True
 
 
 def check_bands(bands: list[Any], field: str) -> None:
-    """Best first: edges strictly descending, only the last band without an edge."""
+    """Best first: edges strictly descending, only the last band without an edge. Bands
+    with parameter edges are checked by the scheme, with the parameters' defaults."""
+    if any(isinstance(b.edge, str) for b in bands):
+        return
     edges = [b.edge for b in bands]
     for i, edge in enumerate(edges):
         if edge is None and i != len(edges) - 1:
@@ -62,23 +76,27 @@ def check_bands(bands: list[Any], field: str) -> None:
             raise FieldProblem((field, i), f"band edge {edge} repeats")
 
 
+def _num(edge: float | str) -> str:
+    return edge if isinstance(edge, str) else f"{edge:g}"
+
+
 def band_text(bands: list[Any], i: int) -> str:
     """A band as the seeds write it: 'x ≥ 90', '80 ≤ x < 90', 'x > 1.2', 'x < 60'."""
     band, upper = bands[i], bands[i - 1] if i else None
     low = (
-        f"{band.min:g} ≤"
+        f"{_num(band.min)} ≤"
         if band.min is not None
-        else f"{band.above:g} <"
+        else f"{_num(band.above)} <"
         if band.above is not None
         else None
     )
     high = None
     if upper is not None and upper.edge is not None:
-        high = f"< {upper.min:g}" if upper.min is not None else f"≤ {upper.above:g}"
+        high = f"< {_num(upper.min)}" if upper.min is not None else f"≤ {_num(upper.above)}"
     if low and high:
         return f"{low} x {high}"
     if low:
-        return f"x {'≥' if band.min is not None else '>'} {band.edge:g}"
+        return f"x {'≥' if band.min is not None else '>'} {_num(band.edge)}"
     return f"x {high}" if high else "all"
 
 
@@ -88,10 +106,17 @@ class Condition(_Strict):
     value: Target
 
 
+Missing = Literal["auto", "zero", "drop", "median"]
+
+
 class _Rule(_Strict):
     id: str | None = None
     label: str | None = None
-    missing: Literal["zero", "drop", "median"] = "zero"
+    # auto: a metric kaohe computes is null only when it has nothing to measure (no ratings,
+    # no service orders: an empty denominator), so the item is dropped and the total
+    # re-scaled; a manual input left empty scores 0 (issue 15: no missing denominator is
+    # scored as a failure)
+    missing: Missing = "auto"
 
 
 class Tiers(_Rule):
@@ -270,6 +295,15 @@ class Pk(_Strict):
     z: float = Field(1.96, gt=0)
 
 
+class TeamScore(_Strict):
+    """The team's score a supervisor scheme reads (seed 002 客服团队评分): the mean total of
+    the supervisor's roster team (the agents of the same team, the supervisor excluded) under
+    the first of `schemes` that covers each agent, for the same month."""
+
+    metric: str = Field("team_mean_score", description="the name the items read it by")
+    schemes: list[str] = Field(min_length=1, description="the agents' scheme ids")
+
+
 class Scheme(_Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1, description="Chinese name shown to users")
@@ -291,6 +325,12 @@ class Scheme(_Strict):
     items: list[AnyRule] = Field(min_length=1)
     grades: list[Grade] = Field(default_factory=list)
     pk: Pk | None = None
+    cycle: Literal["period", "month"] = Field(
+        "period",
+        description="month: scored month by month; a longer period (2026-Q4) combines the "
+        "months (total = their mean; lowest and highest month kept)",
+    )
+    team_score: TeamScore | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scheme:
@@ -371,6 +411,11 @@ class Scheme(_Strict):
         self._check_target(getattr(rule, "target", None), (*loc, "target"))
         if isinstance(rule, Weighted):
             self._check_target(rule.normalise.target, (*loc, "normalise", "target"))
+        if isinstance(rule, Tiers):
+            for i, band in enumerate(rule.bands):
+                self._check_target(band.edge, (*loc, "bands", i, "min"))
+            defaults = {k: p.default for k, p in self.params.items()}
+            check_bands([b.resolved(defaults) for b in rule.bands], "bands")
 
     def _check_target(self, target: Target | None, loc: tuple[int | str, ...]) -> None:
         if isinstance(target, str) and target not in self.params:

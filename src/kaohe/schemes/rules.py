@@ -59,6 +59,8 @@ class Context:
     params: Mapping[str, float]
     population: Mapping[str, list[float]]  # metric -> non-null values of the scored agents
     direction: Callable[[str], str] = lambda metric: "higher"
+    # whether kaohe computes the metric (null = nothing to measure) or it is typed in
+    computed: Callable[[str], bool] = field(default_factory=lambda: engine_metric)
 
     def target(self, target: Target | None) -> float | None:
         if target is None:
@@ -75,6 +77,18 @@ def metric_direction(metric: str) -> str:
         return "lower" if get(metric).direction == "lower" else "higher"
     except UsageError:
         return "higher"
+
+
+@functools.cache
+def engine_metric(metric: str) -> bool:
+    """Whether the engine's registry defines the metric."""
+    from kaohe.engine.registry import get
+
+    try:
+        get(metric)
+    except UsageError:
+        return False
+    return True
 
 
 def holds(condition: Condition, row: Mapping[str, Any], ctx: Context) -> bool | None:
@@ -107,18 +121,24 @@ def evaluate(rule: Any, row: Mapping[str, Any], ctx: Context) -> ItemResult:
 
 
 def _apply_missing(rule: Any, metric: str, ctx: Context, out: ItemResult) -> float | None:
-    out.missing = rule.missing
+    policy = rule.missing
+    why = ""
+    if policy == "auto":
+        computed = ctx.computed(metric)
+        policy = "drop" if computed else "zero"
+        why = " (nothing to measure)" if computed else " (not given)"
+    out.missing = policy
     values = ctx.population.get(metric) or []
-    if rule.missing == "median" and values:
+    if policy == "median" and values:
         median = statistics.median(values)
         out.explanation = f"{metric} is null: population median {median:g} used; "
         return median
-    if rule.missing == "drop":
+    if policy == "drop":
         out.dropped = True
-        out.explanation = f"{metric} is null: item dropped, the others re-weighted"
+        out.explanation = f"{metric} is null{why}: item dropped, the others re-weighted"
     else:
         out.missing = "zero"
-        out.explanation = f"{metric} is null: 0 points"
+        out.explanation = f"{metric} is null{why}: 0 points"
     return None
 
 
@@ -146,14 +166,15 @@ def _tiers(rule: Tiers, value: float, ctx: Context, out: ItemResult) -> ItemResu
     x = value / target if target else value
     if target:
         out.inputs.update(target=target, ratio=x)
-    i = next((i for i, b in enumerate(rule.bands) if b.holds(x)), None)
+    bands = [b.resolved(ctx.params) for b in rule.bands]
+    i = next((i for i, b in enumerate(bands) if b.holds(x)), None)
     if i is None:
         out.band, out.explanation = "below every band", out.explanation + f"{x:g}: no band, 0"
         return out
-    band = rule.bands[i]
-    out.points, out.band = band.points, band.label or band_text(rule.bands, i)
+    band = bands[i]
+    out.points, out.band = band.points, band.label or band_text(bands, i)
     shown = f"{value:g} / {target:g} = {x:g}" if target else f"{value:g}"
-    out.explanation += f"{shown} in band {band_text(rule.bands, i)} → {band.points:g}"
+    out.explanation += f"{shown} in band {band_text(bands, i)} → {band.points:g}"
     return out
 
 

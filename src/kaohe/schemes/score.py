@@ -45,6 +45,10 @@ class AgentScore:
     max_total: float = 0.0
     grade: GradeResult | None = None
     notes: list[str] = field(default_factory=list)
+    # per month of the period (one entry unless a `cycle: month` scheme ran on a quarter):
+    # the total, and the team score the items read (schemes with `team_score`)
+    months: dict[str, float | None] = field(default_factory=dict)
+    team_months: dict[str, float | None] = field(default_factory=dict)
 
     def item(self, item_id: str) -> ItemResult:
         return next(i for i in self.items if i.id == item_id)
@@ -117,10 +121,94 @@ def score(
     ctx = Context(values, _population_values(scheme, scored), direction)
     names = {r["agent"]: r.get("name") for r in roster or [] if r.get("agent")}
     for agent, row in by_agent.items():
-        result.agents.append(
-            _score_agent(scheme, agent, names.get(agent), row, statuses[agent], ctx)
-        )
+        scored = _score_agent(scheme, agent, names.get(agent), row, statuses[agent], ctx)
+        scored.months = {period: scored.total}
+        if scheme.team_score:
+            team = row.get(scheme.team_score.metric)
+            scored.team_months = {period: None if team is None else float(team)}
+        result.agents.append(scored)
     return result
+
+
+def team_means(
+    results: Iterable[ScoreResult], roster: Iterable[Mapping[str, Any]]
+) -> dict[str, tuple[float, int]]:
+    """Team → (mean total, agents) over the agents' scheme results of one period (seed 002
+    客服团队评分): each agent counts once, under the first result that scored them (status
+    scored, not insufficient data); supervisors and agents without a roster team are left
+    out."""
+    info = {r["agent"]: r for r in roster if r.get("agent")}
+    taken: set[str] = set()
+    totals: dict[str, list[float]] = {}
+    for result in results:
+        for a in result.agents:
+            who = info.get(a.agent, {})
+            if a.agent in taken or a.status != SCORED or a.total is None:
+                continue
+            taken.add(a.agent)
+            if who.get("team") and who.get("level") != "supervisor":
+                totals.setdefault(str(who["team"]), []).append(a.total)
+    return {team: (sum(v) / len(v), len(v)) for team, v in totals.items()}
+
+
+def combine_months(scheme: Scheme, period: str, monthly: list[ScoreResult]) -> ScoreResult:
+    """A `cycle: month` scheme over a longer period (a quarter): each agent's total is the
+    mean of the months they were scored in, graded on that mean; `months` keeps every month's
+    total and `team_months` the team score of each month, so pay rules can ask for 连续1季度
+    (every month) as well as the quarter's mean."""
+    out = ScoreResult(scheme.id, scheme.name, period, monthly[0].params if monthly else {})
+    agents = list(dict.fromkeys(a.agent for r in monthly for a in r.agents))
+    for agent in agents:
+        per_month = [(r.period, _find(r, agent)) for r in monthly]
+        out.agents.append(_combined(scheme, agent, per_month))
+    out.notes = [f"{r.period}: {note}" for r in monthly for note in r.notes]
+    return out
+
+
+def _find(result: ScoreResult, agent: str) -> AgentScore | None:
+    return next((a for a in result.agents if a.agent == agent), None)
+
+
+def _combined(
+    scheme: Scheme, agent: str, per_month: list[tuple[str, AgentScore | None]]
+) -> AgentScore:
+    present = [a for _, a in per_month if a is not None]
+    scored = [a for a in present if a.status == SCORED and a.total is not None]
+    status = SCORED if scored else present[0].status
+    out = AgentScore(agent, present[0].name, status, max_total=scheme.max_total)
+    out.months = {
+        m: (a.total if a is not None and a.status == SCORED else None) for m, a in per_month
+    }
+    out.team_months = {m: (a.team_months.get(m) if a is not None else None) for m, a in per_month}
+    out.items = [
+        _mean_item(item.id, [a.item(item.id) for a in scored]) for item in present[0].items
+    ]
+    if scored:
+        out.total = round(sum(a.total for a in scored) / len(scored), 9)  # type: ignore[misc]
+        out.grade = grade(scheme, out.total)
+        shown = ", ".join(f"{m} {t:g}" for m, t in out.months.items() if t is not None)
+        out.notes.append(f"mean of {len(scored)} months ({shown}) = {out.total:g}")
+    missing = [m for m, t in out.months.items() if t is None]
+    if missing:
+        out.notes.append(f"not scored in {', '.join(missing)}")
+    return out
+
+
+def _mean_item(item_id: str, items: list[ItemResult]) -> ItemResult:
+    kept = [i for i in items if not i.dropped]
+    if not items:
+        return ItemResult(item_id, item_id, "", 0.0, 0.0, dropped=True, explanation="no month")
+    first = items[0]
+    points = sum(i.points for i in kept) / len(kept) if kept else 0.0
+    return ItemResult(
+        item_id,
+        first.label,
+        first.rule,
+        points,
+        first.max_points,
+        dropped=not kept,
+        explanation=f"mean of {len(kept)} months: {points:g}",
+    )
 
 
 def _score_agent(
@@ -306,7 +394,7 @@ def _exempt(scheme: Scheme, period: str, result: ScoreResult) -> bool:
 def _period_span(period: str) -> Period | None:
     try:
         return parse_period(period, today=date.today())
-    except UsageError:  # a free-form label (e.g. '2026-Q4'): no exemption applies
+    except UsageError:  # a free-form label: no exemption applies
         return None
 
 

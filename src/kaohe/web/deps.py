@@ -55,12 +55,13 @@ def default_period(st: Any) -> str:
 
 
 def parse_period_text(text: str) -> Period:
-    """A `?period=` value (2026-10, 2026-W43, 2026-10-05, last30) or a 400."""
+    """A `?period=` value (2026-10, 2026-Q4, 2026-W43, 2026-10-05, last30) or a 400."""
     try:
         return parse_period(text)
     except (UsageError, ValueError, OverflowError) as exc:
         raise HTTPException(
-            400, f"无效的期间 / invalid period {text!r}: 请用 2026-10、2026-W43 或 2026-10-05"
+            400,
+            f"无效的期间 / invalid period {text!r}: 请用 2026-10、2026-Q4、2026-W43 或 2026-10-05",
         ) from exc
 
 
