@@ -130,7 +130,7 @@ def test_stores_from_before_intents_keep_their_calibration_pairs(tmp_path):
         import_reviews(old, _write(tmp_path, ROWS))
         old.con.execute("UPDATE qa_reviews SET intent = NULL")  # as version 8 stored them
         old.con.execute("UPDATE qa_review_scores SET intent = NULL, superseded_by = NULL")
-        old.con.execute("DELETE FROM schema_version WHERE version = 9")
+        old.con.execute("DELETE FROM schema_version WHERE version >= 9")  # back to 8
         migrate(old.con)
         marked = old.con.execute(
             "SELECT DISTINCT review_id FROM qa_review_scores WHERE intent = 'calibration' "
