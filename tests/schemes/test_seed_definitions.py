@@ -47,6 +47,7 @@ AGENTS_SCHEME = """\
 id: agents_points
 name: 客服月度分
 population: {roles: [presales]}
+inputs: {month_points: 月度分 (手工录入)}
 items:
   - {id: points, rule: fixed, metric: month_points, points: 100}
 """

@@ -353,6 +353,17 @@ class Scheme(_Strict):
     def _check_metrics(self) -> None:
         """Every metric named is an engine metric, a platform report's figure or a declared
         input: a typo would score the item 0 for everyone."""
+        from kaohe.engine.registry import all_metrics
+
+        computed = {m.id for m in all_metrics()}
+        for name in self.inputs:
+            if name in computed:
+                raise FieldProblem(
+                    ("inputs", name),
+                    f"{name} 由 kaohe 计算，不是手工录入项；请从 inputs 中删去 / "
+                    f"{name} is computed by kaohe (an imported figure still wins where the "
+                    "metric says so): remove it from inputs",
+                )
         known = known_metric_ids() | set(self.inputs)
         for loc, metric in self.metric_refs():
             if metric not in known:
