@@ -165,3 +165,13 @@ def test_invalid_yaml():
     with pytest.raises(ConfigError, match="invalid YAML") as err:
         parse_scheme_text("id: [x\n", "bad.yaml")
     assert err.value.file == "bad.yaml" and err.value.line == 2
+
+
+def test_a_computed_metric_is_no_manual_input():
+    text = (
+        "id: x\nname: x\ninputs: {spot_checks: 抽检量}\n"
+        "items:\n  - {id: a, rule: fixed, metric: spot_checks, points: 10}\n"
+    )
+    with pytest.raises(ConfigError, match="spot_checks is computed by kaohe") as caught:
+        parse_scheme_text(text, "x.yaml")
+    assert caught.value.line == 3 and caught.value.field == "inputs.spot_checks"
