@@ -37,6 +37,7 @@ from kaohe.engine.registry import (
     register_source,
     summing,
 )
+from kaohe.units import Unit
 
 SECTION = "Operations, complaints, call centre"
 
@@ -302,7 +303,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple,
@@ -562,7 +563,7 @@ register(
         "service_quality_index",
         "服务质量指标",
         "Service quality index",
-        "score",
+        "points",
         "higher",
         "agent-period",
         (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS),
@@ -576,7 +577,7 @@ register(
         "training_index",
         "培训考核指标",
         "Training index",
-        "score",
+        "points",
         "higher",
         "agent-period",
         (*_mean_parts("training_score"), _value_sum("training_absences")),

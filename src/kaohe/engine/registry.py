@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kaohe.errors import UsageError
+from kaohe.units import Unit, check_unit
 
 # the message blocks built by compute.Blocks; other sources are registered with
 # register_source by the metric family that needs them
@@ -80,7 +81,7 @@ class Metric:
     id: str
     zh: str
     en: str
-    unit: str  # count, ratio, seconds, minutes
+    unit: Unit  # one of kaohe.units.UNITS (checked on registration)
     direction: Literal["higher", "lower", "neutral"]
     grain: str
     parts: tuple[Part, ...] | Callable[[Mapping[str, Any]], tuple[Part, ...]]
@@ -91,6 +92,9 @@ class Metric:
     source: str = "kaohe"
     section: str = "Reception and workload"
     base: str | None = None  # for named platform instances
+
+    def __post_init__(self) -> None:
+        check_unit(self.unit, f"metric {self.id}")
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh

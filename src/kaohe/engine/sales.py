@@ -24,6 +24,7 @@ from kaohe.engine.registry import (
     summing,
 )
 from kaohe.errors import ConfigError
+from kaohe.units import Unit
 
 SECTION = "Sales, conversion and attribution"
 NET = frozenset({"refund_amount", "net_sales", "refund_rate"})  # settled after clawback_days
@@ -62,7 +63,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple,
@@ -216,7 +217,7 @@ register(
         "sales_amount",
         "客服销售额 (营业额)",
         "Credited sales",
-        "amount",
+        "yuan",
         "higher",
         "order",
         (SALES,),
@@ -261,7 +262,7 @@ register(
         "avg_order_value",
         "客单价",
         "Average order value",
-        "amount",
+        "yuan",
         "higher",
         "buyer-day",
         (SALES, PAYING),
@@ -273,7 +274,7 @@ register(
         "items_per_buyer",
         "客件数",
         "Items per buyer",
-        "ratio",
+        "per_buyer",
         "higher",
         "buyer-day",
         (ITEMS, PAYING),
@@ -285,7 +286,7 @@ register(
         "refund_amount",
         "完成退款金额",
         "Refunded amount",
-        "amount",
+        "yuan",
         "lower",
         "order",
         (REFUND,),
@@ -298,7 +299,7 @@ register(
         "net_sales",
         "净销售额",
         "Net sales",
-        "amount",
+        "yuan",
         "higher",
         "order",
         (SALES, REFUND),
@@ -373,7 +374,7 @@ register(
         "silent_sales",
         "静默销售额",
         "Silent sales",
-        "amount",
+        "yuan",
         "neutral",
         "order (shop)",
         (SILENT_SALES,),
