@@ -44,6 +44,10 @@ class Column:
     header: str
     unit: Unit | None = None
     role: Role = "value"
+    unit_key: str | None = None  # rows name their own unit under this key (a mixed column)
+
+    def unit_of(self, row: Mapping[str, Any]) -> Unit | None:
+        return row.get(self.unit_key) if self.unit_key else self.unit
 
     def title(self, lang: str = "zh") -> str:
         """The header with its unit, "平均接待时长 (分钟)"."""
@@ -246,7 +250,7 @@ class Sheet:
         r = top
         for r, row in enumerate(rows, start=top + 1):
             for c, column in enumerate(columns):
-                self.write(r, c, row.get(column.id), body, column.unit)
+                self.write(r, c, row.get(column.id), body, column.unit_of(row))
         return r + 2
 
 

@@ -25,7 +25,7 @@ from rich.text import Text
 
 HEADER_MIN = 8  # cells a wrapped header keeps per line (four Chinese characters)
 WORD_MAX = 10  # an English header word up to this long is not broken
-TEXT_MIN = 12  # a wrapped text column keeps at least this many cells
+TEXT_MIN = 10  # a wrapped text column keeps at least this many cells (five Chinese)
 SHOP_ABBREVIATION = 2  # characters a shop is cut to at least (京东, 天猫)
 SEP = ":"  # agent ids are `shop:name`
 
@@ -33,7 +33,8 @@ SEP = ":"  # agent ids are `shop:name`
 @dataclass(frozen=True)
 class Grid:
     """What a table shows: headers, rows of cell texts, and per column whether it holds
-    numbers (right-aligned, never wrapped), names (never wrapped) or a key of the row."""
+    numbers (right-aligned, never wrapped), names (never wrapped) or a key of the row (the
+    headings of the transposed and record layouts)."""
 
     title: str
     headers: list[str]
@@ -123,7 +124,7 @@ def _columns_widths(grid: Grid, budget: int) -> list[int] | None:
     for c, head in enumerate(grid.headers):
         cells = max((cell_len(row[c]) for row in grid.rows), default=0)
         natural.append(max(cells, cell_len(head)))
-        whole = grid.numeric[c] or grid.names[c] or grid.keys[c]
+        whole = grid.numeric[c] or grid.names[c]
         floor = cells if whole else min(cells, TEXT_MIN)
         least.append(max(floor, _header_min(head)))
     widths = list(natural)
@@ -139,19 +140,21 @@ def _columns_widths(grid: Grid, budget: int) -> list[int] | None:
 # ------------------------------------------------------------------ layouts
 
 
-def _table(grid: Grid, widths: list[int]) -> Table:
-    table = Table(title=grid.title or None)
+def _table(grid: Grid, widths: list[int]) -> Group:
+    """The title on its own line (a narrow table would wrap it), then the table; numbers
+    and names fit their columns whole (the widths are at least theirs), text and headers
+    wrap."""
+    table = Table()
     for c, head in enumerate(grid.headers):
         table.add_column(
             Text(head, overflow="fold"),
             width=widths[c],
             justify="right" if grid.numeric[c] else "left",
-            no_wrap=grid.numeric[c] or grid.names[c],
             overflow="fold",
         )
     for row in grid.rows:
         table.add_row(*row)
-    return table
+    return Group(*([Text(grid.title, style="bold")] if grid.title else []), table)
 
 
 def _shortened(grid: Grid) -> Grid:
@@ -210,7 +213,7 @@ def _records(grid: Grid, budget: int) -> Group:
     return Group(*parts)  # type: ignore[arg-type]
 
 
-def layout(grid: Grid, budget: int) -> Table | Group:
+def layout(grid: Grid, budget: int) -> Group:
     """The first layout that fits `budget` cells (see the module's docstring)."""
     for candidate in (grid, _shortened(grid)):
         widths = _columns_widths(candidate, budget)
@@ -223,6 +226,39 @@ def layout(grid: Grid, budget: int) -> Table | Group:
     return _records(grid, budget)
 
 
-def show(grid: Grid) -> None:
+def _subgrid(grid: Grid, columns: list[int], title: str) -> Grid:
+    def pick(values: list) -> list:
+        return [values[c] for c in columns]
+
+    rows = [pick(r) for r in grid.rows]
+    return Grid(
+        title, pick(grid.headers), rows, pick(grid.numeric), pick(grid.names), pick(grid.keys)
+    )
+
+
+def column_groups(grid: Grid, budget: int) -> list[Grid]:
+    """The grid as several tables that each fit `budget`: the key columns, then as many of
+    the other columns as fit, in order (titles numbered). One group when it fits whole;
+    the grid itself (for `layout`) when the keys and one column do not fit."""
+    short = _shortened(grid)
+    keys = [c for c, k in enumerate(short.keys) if k]
+    groups: list[list[int]] = []
+    for c in (c for c, k in enumerate(short.keys) if not k):
+        if groups and _columns_widths(_subgrid(short, keys + groups[-1] + [c], ""), budget):
+            groups[-1].append(c)
+        elif _columns_widths(_subgrid(short, keys + [c], ""), budget):
+            groups.append([c])
+        else:
+            return [grid]
+    if len(groups) <= 1:
+        return [grid]
+    n = len(groups)
+    return [_subgrid(short, keys + g, f"{short.title} ({i}/{n})") for i, g in enumerate(groups, 1)]
+
+
+def show(grid: Grid, split: bool = False) -> None:
+    """Print the grid in the layout that fits; `split`: as several tables of the key
+    columns and some of the others before a transposed or record layout."""
     out = console()
-    out.print(layout(grid, out.width))
+    for part in column_groups(grid, out.width) if split else [grid]:
+        out.print(layout(part, out.width))

@@ -90,21 +90,26 @@ def _digits(value: float | int, decimals: int, fixed: bool) -> str:
     return text
 
 
-def format_value(value: Any, unit: str | None, lang: str = "zh", *, with_unit: bool = True) -> str:
+def format_value(
+    value: Any, unit: str | None, lang: str = "zh", *, with_unit: bool = True, trim: bool = True
+) -> str:
     """A value as people read it: a ratio as a percent, money with ¥, a duration with its
     unit, at most two decimals. `with_unit=False` leaves the label to the column header (a
-    percent keeps its %, which is part of the number). Text passes through; none is —."""
+    percent keeps its %, which is part of the number); `trim=False` keeps the unit's
+    decimals so that a column lines up (a whole count has none). Text passes through; none
+    is —."""
     if value is None or value == "":
         return MISSING
     n = number(value)
     if n is None:
         return MISSING if isinstance(value, float) else str(value)
-    if unit is None:
-        return _digits(n, 2, False)
-    info = INFO[check_unit(unit, "format_value")]
+    info = INFO[check_unit(unit, "format_value")] if unit is not None else INFO["count"]
+    fixed = info.fixed or not trim
+    if isinstance(n, int) and unit in (None, "count"):
+        return _digits(n, 0, True)
     if unit == "ratio":
-        return _digits(n * 100, info.decimals, False) + "%"
-    text = _digits(n, info.decimals, info.fixed)
+        return _digits(n * 100, info.decimals, fixed) + "%"
+    text = _digits(n, info.decimals, fixed)
     if not with_unit or not info.zh:
         return text
     if unit == "yuan":

@@ -10,7 +10,8 @@ import click
 
 from kaohe.config import parse_overrides
 from kaohe.engine.periods import parse_period
-from kaohe.output import emit
+from kaohe.output import Column, emit
+from kaohe.spreadsheet import columns_of
 
 COLUMNS = [
     "preset",
@@ -80,7 +81,7 @@ def command(
         return
     if fmt in ("json", "csv"):
         rows = [r.row() for r in results]
-        emit({"period": period, "rows": rows}, rows, COLUMNS, fmt, out)
+        emit({"period": period, "rows": rows}, rows, columns_of(COLUMNS), fmt, out)
         return
     _terminal(results, period, lang)
 
@@ -97,13 +98,12 @@ def _as_of(text: str | None) -> datetime | None:
 
 
 def _xlsx(results: list, out: str | None, lang: str) -> None:
-    import xlsxwriter
-
     from kaohe.compliance.report import write_sheet
+    from kaohe.spreadsheet import Workbook
 
     if not out:
         raise click.UsageError("--format xlsx needs --out FILE")
-    with xlsxwriter.Workbook(out) as book:
+    with Workbook(out, lang) as book:
         write_sheet(book, results, lang)
     click.echo(out)
 
@@ -124,11 +124,12 @@ def _terminal(results: list, period: str, lang: str) -> None:
     from kaohe.output import render_table
 
     h = HEADERS[lang]
+    roles = {"preset": "key", "check": "key", "subject": "name"}
     render_table(
         summary_rows(results, lang),
-        TERMINAL_COLUMNS,
-        [h[c] for c in TERMINAL_COLUMNS],
+        [Column(c, h[c], role=roles.get(c, "value")) for c in TERMINAL_COLUMNS],
         title=f"{h['title']} {period}",
+        lang=lang,
     )
     bad = [r for r in results if r.status in ("fail", "at_risk")]
     if bad:

@@ -26,6 +26,7 @@ from kaohe.schemes.model import (
     When,
     band_text,
 )
+from kaohe.units import Unit
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
@@ -75,6 +76,17 @@ def metric_direction(metric: str) -> str:
         return "lower" if get(metric).direction == "lower" else "higher"
     except UsageError:
         return "higher"
+
+
+def metric_unit(metric: str) -> Unit | None:
+    """The registry's unit of a metric; None for ids the engine does not know (imported
+    values)."""
+    from kaohe.engine.registry import get
+
+    try:
+        return get(metric).unit
+    except UsageError:
+        return None
 
 
 def holds(condition: Condition, row: Mapping[str, Any], ctx: Context) -> bool | None:

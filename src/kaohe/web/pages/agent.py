@@ -12,6 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import KaoheError
+from kaohe.spreadsheet import Column
+from kaohe.units import INFO, chart_scale, header
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
 from kaohe.web.i18n import translate
@@ -51,6 +53,7 @@ def agent_kpis(
             "label": m.label(lang),
             "section": m.section,
             "unit": m.unit,
+            "unit_label": INFO[m.unit].label(lang),
             "value": row.get(m.id),
             "formula": m.formula,
         }
@@ -86,7 +89,7 @@ def trend_charts(
     charts = []
     for metric_id in HEADLINE:
         metric = get(metric_id)
-        scale = 100 if metric.unit == "ratio" else 1
+        scale = chart_scale(metric.unit)
         empty = 0 if metric.unit == "count" else None  # a day without chats: none received
         values = [
             empty
@@ -94,7 +97,7 @@ def trend_charts(
             else round(by_day[d][metric_id] * scale, 2)
             for d in days
         ]
-        title = metric.label(lang) + (" (%)" if scale == 100 else "")
+        title = header(metric.label(lang), metric.unit, lang) + (" (%)" if scale == 100 else "")
         option = line(days, {metric.label(lang): values}, title)
         option["legend"] = {"show": False}  # one series: the title names it
         charts.append(option)
@@ -193,7 +196,7 @@ def _download(
         rows = slip.get("lines", [])
         cols = [
             ("name", t("agent.line")),
-            ("amount", t("agent.amount")),
+            Column("amount", t("agent.amount"), "yuan"),
             ("explain", t("agent.how")),
         ]
     else:
@@ -201,8 +204,8 @@ def _download(
         cols = [
             ("id", "id"),
             ("label", t("agent.metric")),
-            ("value", t("agent.value")),
-            ("unit", "unit"),
+            Column("value", t("agent.value"), unit_key="unit"),
+            ("unit_label", t("agent.unit")),
             ("formula", t("agent.formula")),
         ]
         table = "kpis"
