@@ -24,7 +24,7 @@ from kaohe import spreadsheet, terminal
 from kaohe.spreadsheet import Column
 from kaohe.units import MISSING, format_value, number
 
-__all__ = ["Column", "emit", "render_table", "render_sections", "to_json"]
+__all__ = ["Column", "emit", "line", "render_table", "render_sections", "to_json"]
 
 
 def _jsonable(value: Any) -> Any:
@@ -49,7 +49,7 @@ def cell(value: Any, column: Column, lang: str = "zh") -> str:
     if column.unit or number(value) is not None:
         return format_value(value, column.unit, lang, with_unit=False, trim=False)
     shown = spreadsheet.plain(value)
-    return "" if shown is None else str(shown)
+    return "" if shown is None else " ".join(str(shown).splitlines())
 
 
 def _grid(
@@ -68,9 +68,8 @@ def _grid(
 def plain_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], lang: str) -> str:
     """The table as TSV: the terminal's headers and values, one line per row."""
     shown = [{c.id: cell(row.get(c.id), c, lang) for c in columns} for row in rows]
-    return spreadsheet.csv_text(
-        shown, [c.id for c in columns], [c.title(lang) for c in columns], delimiter="\t"
-    )
+    ids, headers = [c.id for c in columns], [c.title(lang) for c in columns]
+    return spreadsheet.csv_text(shown, ids, headers, delimiter="\t", newline="\n")
 
 
 def render_table(
@@ -105,6 +104,15 @@ def render_sections(
         click.echo(sections[0][0], err=True)
     every = [*keys, *(c for _, columns in sections for c in columns)]
     click.echo(plain_text(rows, every, lang), nl=False)
+
+
+def line(text: str, indent: int = 0) -> None:
+    """A line of prose under a table: wrapped to the terminal's width (continuation lines
+    keep the indent), or as it is when piped."""
+    if terminal.is_terminal():
+        terminal.show_text(text, indent)
+    else:
+        click.echo(" " * indent + text)
 
 
 def _stdout_is_a_file() -> bool:

@@ -98,11 +98,13 @@ def csv_text(
     ids: Sequence[str],
     headers: Sequence[str] | None = None,
     delimiter: str = ",",
+    newline: str = "\r\n",
 ) -> str:
-    """The rows as CSV (or TSV) text, without a BOM: one line per row, `ids` in order, text
-    neutralised, missing values empty."""
+    """The rows as CSV (or TSV) text, without a BOM: one line per row ending in CRLF (RFC
+    4180: a cell holding a CR or LF is then quoted), `ids` in order, text neutralised,
+    missing values empty. `newline="\n"` is for text without line breaks in its cells."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
     writer.writerow([neutral(str(h)) for h in (headers or ids)])
     for row in rows:
         writer.writerow([_csv_cell(row.get(i)) for i in ids])

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -61,10 +62,12 @@ def width() -> int:
 # ------------------------------------------------------------------ short names
 
 
-def short_names(values: Sequence[str]) -> tuple[dict[str, str], str | None]:
+def short_names(
+    values: Sequence[str], abbreviate: bool = True
+) -> tuple[dict[str, str], str | None]:
     """Short, still distinct labels for agent and shop names, and the shop dropped from
     every label (None when there are several shops). Names without a shop stay as they
-    are."""
+    are; so do names of several shops unless `abbreviate`."""
     distinct = sorted({v for v in values if v})
     split = {v: v.split(SEP, 1) if SEP in v else [v] for v in distinct}
     agents = [parts for parts in split.values() if len(parts) == 2]
@@ -76,6 +79,8 @@ def short_names(values: Sequence[str]) -> tuple[dict[str, str], str | None]:
         labels = {v: split[v][1] for v in distinct}
         if len(set(labels.values())) == len(labels):
             return labels, shop
+    if not abbreviate:
+        return {v: v for v in distinct}, None
     tails = _without_common_prefix(sorted(shops))
     cut = _abbreviations(tails)
     labels = {
@@ -157,13 +162,15 @@ def _table(grid: Grid, widths: list[int]) -> Group:
     return Group(*([Text(grid.title, style="bold")] if grid.title else []), table)
 
 
-def _shortened(grid: Grid) -> Grid:
+def _shortened(grid: Grid, abbreviate: bool = True) -> Grid:
+    """Names without the shop they all share (named in the title instead), and, when
+    `abbreviate`, several shops cut short."""
     title = grid.title
     rows = [list(r) for r in grid.rows]
     for c, is_name in enumerate(grid.names):
         if not is_name:
             continue
-        labels, shop = short_names([r[c] for r in rows])
+        labels, shop = short_names([r[c] for r in rows], abbreviate)
         for r in rows:
             r[c] = labels.get(r[c], r[c])
         if shop:
@@ -215,7 +222,7 @@ def _records(grid: Grid, budget: int) -> Group:
 
 def layout(grid: Grid, budget: int) -> Group:
     """The first layout that fits `budget` cells (see the module's docstring)."""
-    for candidate in (grid, _shortened(grid)):
+    for candidate in (_shortened(grid, abbreviate=False), _shortened(grid)):
         widths = _columns_widths(candidate, budget)
         if widths is not None:
             return _table(candidate, widths)
@@ -223,7 +230,7 @@ def layout(grid: Grid, budget: int) -> Group:
     widths = _columns_widths(flipped, budget)
     if widths is not None:
         return _table(flipped, widths)
-    return _records(grid, budget)
+    return _records(_shortened(grid, abbreviate=False), budget)
 
 
 def _subgrid(grid: Grid, columns: list[int], title: str) -> Grid:
@@ -238,22 +245,36 @@ def _subgrid(grid: Grid, columns: list[int], title: str) -> Grid:
 
 def column_groups(grid: Grid, budget: int) -> list[Grid]:
     """The grid as several tables that each fit `budget`: the key columns, then as many of
-    the other columns as fit, in order (titles numbered). One group when it fits whole;
-    the grid itself (for `layout`) when the keys and one column do not fit."""
-    short = _shortened(grid)
-    keys = [c for c, k in enumerate(short.keys) if k]
+    the other columns as fit, in order (titles numbered); full names unless short ones
+    need fewer tables. The grid itself (for `layout`) when it fits whole, or when the keys
+    and one column do not fit."""
+    options = [
+        (len(groups), n, candidate, groups)
+        for n, candidate in enumerate((_shortened(grid, abbreviate=False), _shortened(grid)))
+        if (groups := _groups(candidate, budget))
+    ]
+    if not options:
+        return [grid]
+    count, _, chosen, groups = min(options, key=lambda o: (o[0], o[1]))
+    if count == 1:
+        return [grid]
+    keys = [c for c, k in enumerate(chosen.keys) if k]
+    return [
+        _subgrid(chosen, keys + g, f"{chosen.title} ({i}/{count})") for i, g in enumerate(groups, 1)
+    ]
+
+
+def _groups(grid: Grid, budget: int) -> list[list[int]] | None:
+    keys = [c for c, k in enumerate(grid.keys) if k]
     groups: list[list[int]] = []
-    for c in (c for c, k in enumerate(short.keys) if not k):
-        if groups and _columns_widths(_subgrid(short, keys + groups[-1] + [c], ""), budget):
+    for c in (c for c, k in enumerate(grid.keys) if not k):
+        if groups and _columns_widths(_subgrid(grid, keys + groups[-1] + [c], ""), budget):
             groups[-1].append(c)
-        elif _columns_widths(_subgrid(short, keys + [c], ""), budget):
+        elif _columns_widths(_subgrid(grid, keys + [c], ""), budget):
             groups.append([c])
         else:
-            return [grid]
-    if len(groups) <= 1:
-        return [grid]
-    n = len(groups)
-    return [_subgrid(short, keys + g, f"{short.title} ({i}/{n})") for i, g in enumerate(groups, 1)]
+            return None
+    return groups
 
 
 def show(grid: Grid, split: bool = False) -> None:
@@ -262,3 +283,8 @@ def show(grid: Grid, split: bool = False) -> None:
     out = console()
     for part in column_groups(grid, out.width) if split else [grid]:
         out.print(layout(part, out.width))
+
+
+def show_text(text: str, indent: int = 0) -> None:
+    """Prose wrapped to the width, continuation lines indented like the first."""
+    console().print(Padding(Text(text, overflow="fold"), (0, 0, 0, indent), expand=False))

@@ -121,7 +121,7 @@ def _terminal(results: list, period: str, lang: str) -> None:
         summary_rows,
         value_text,
     )
-    from kaohe.output import render_table
+    from kaohe.output import line, render_table
 
     h = HEADERS[lang]
     roles = {"preset": "key", "check": "key", "subject": "name"}
@@ -133,17 +133,18 @@ def _terminal(results: list, period: str, lang: str) -> None:
     )
     bad = [r for r in results if r.status in ("fail", "at_risk")]
     if bad:
-        click.echo(f"\n{h['details']}:")
+        line("")
+        line(f"{h['details']}:")
     for r in bad:
         mark = "✗" if r.status == "fail" else "!"
         projected = f", {h['projected']} {value_text(r, lang)}" if r.running else ""
-        click.echo(
+        line(
             f"{mark} {preset_label(r.preset, lang)} · {check_label(r.preset, r.check, lang)}"
             f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({r.threshold_text})"
             f"{projected} {status_label(r.status, lang)}"
         )
-        click.echo(f"    {h['consequence']}: {r.consequence}")
+        line(f"{h['consequence']}: {r.consequence}", 4)
         for note in r.notes:
-            click.echo(f"    {note}")
-        for line in case_lines(r, 3):
-            click.echo(f"    - {line}")
+            line(note, 4)
+        for case in case_lines(r, 3):
+            line(f"- {case}", 4)
