@@ -273,3 +273,16 @@ def test_durations_and_money_carry_their_unit() -> None:
     assert format_value(2.5, online.unit) == "2.5小时"
     assert format_value(2.5, session.unit, "en") == "2.5 min"
     assert format_value(1234.5, refund.unit) == "¥1,234.50"
+
+
+def test_csv_on_stdout_has_a_bom_only_when_redirected_to_a_file(db: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "kaohe", "--db", db, "quarantine", "--format", "csv"]
+    target = tmp_path / "q.csv"
+    with target.open("wb") as handle:  # `kaohe … > q.csv`: a file Excel will open
+        subprocess.run(command, stdout=handle, check=True)
+    piped = subprocess.run(command, capture_output=True, check=True).stdout  # `| other tool`
+    assert target.read_bytes().startswith(b"\xef\xbb\xbffile,row,")
+    assert piped.startswith(b"file,row,")

@@ -16,13 +16,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kaohe import spreadsheet, terminal
+from kaohe import spreadsheet
 from kaohe.spreadsheet import Column
 from kaohe.units import MISSING, format_value, number
+
+if TYPE_CHECKING:
+    from kaohe.terminal import Grid
 
 __all__ = ["Column", "emit", "line", "render_table", "render_sections", "to_json"]
 
@@ -54,8 +57,10 @@ def cell(value: Any, column: Column, lang: str = "zh") -> str:
 
 def _grid(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], title: str, lang: str
-) -> terminal.Grid:
-    return terminal.Grid(
+) -> Grid:
+    from kaohe.terminal import Grid
+
+    return Grid(
         title=title,
         headers=[c.title(lang) for c in columns],
         rows=[[cell(row.get(c.id), c, lang) for c in columns] for row in rows],
@@ -80,6 +85,8 @@ def render_table(
 ) -> None:
     """On a terminal, a table that fits its width (kaohe.terminal); piped, plain TSV with the
     title on stderr."""
+    from kaohe import terminal
+
     if terminal.is_terminal():
         terminal.show(_grid(rows, columns, title or "", lang))
         return
@@ -96,6 +103,8 @@ def render_sections(
 ) -> None:
     """Many columns: on a terminal one table per (title, columns) section, each with the key
     columns; piped, one TSV with every column."""
+    from kaohe import terminal
+
     if terminal.is_terminal():
         for title, columns in sections:
             terminal.show(_grid(rows, [*keys, *columns], title, lang), split=True)
@@ -109,6 +118,8 @@ def render_sections(
 def line(text: str, indent: int = 0) -> None:
     """A line of prose under a table: wrapped to the terminal's width (continuation lines
     keep the indent), or as it is when piped."""
+    from kaohe import terminal
+
     if terminal.is_terminal():
         terminal.show_text(text, indent)
     else:

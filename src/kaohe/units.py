@@ -105,11 +105,10 @@ def format_value(
         return MISSING if isinstance(value, float) else str(value)
     info = INFO[check_unit(unit, "format_value")] if unit is not None else INFO["count"]
     fixed = info.fixed or not trim
-    if isinstance(n, int) and unit in (None, "count"):
-        return _digits(n, 0, True)
     if unit == "ratio":
         return _digits(n * 100, info.decimals, fixed) + "%"
-    text = _digits(n, info.decimals, fixed)
+    whole = isinstance(n, int) and not info.fixed  # counted, not measured: no decimals
+    text = _digits(n, 0 if whole else info.decimals, fixed)
     if not with_unit or not info.zh:
         return text
     if unit == "yuan":

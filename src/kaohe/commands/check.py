@@ -11,7 +11,7 @@ import click
 from kaohe.config import parse_overrides
 from kaohe.engine.periods import parse_period
 from kaohe.output import Column, emit
-from kaohe.spreadsheet import columns_of
+from kaohe.spreadsheet import Role, columns_of
 
 COLUMNS = [
     "preset",
@@ -124,7 +124,7 @@ def _terminal(results: list, period: str, lang: str) -> None:
     from kaohe.output import line, render_table
 
     h = HEADERS[lang]
-    roles = {"preset": "key", "check": "key", "subject": "name"}
+    roles: dict[str, Role] = {"preset": "key", "check": "key", "subject": "name"}
     render_table(
         summary_rows(results, lang),
         [Column(c, h[c], role=roles.get(c, "value")) for c in TERMINAL_COLUMNS],

@@ -165,6 +165,7 @@ def _download(
     pii = sees_buyer_pii(user)
     t = lambda key: translate(key, lang)  # noqa: E731
     name = f"{agent.replace(':', '_')}_{period}"
+    cols: list[Column | tuple[str, str]]
     if table == "sessions":
         rows = views.agent_sessions(st, agent, parse_period(period), pii)
         cols = [
