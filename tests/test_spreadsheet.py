@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -68,3 +69,17 @@ def test_workbook_cells(tmp_path: Path) -> None:
     assert "<v>-12.5</v>" in xml and "<v>3</v>" in xml  # numbers stay numbers
     assert "时长 (分钟)" in strings and 'formatCode="#,##0.0"' in styles
     assert "是" in strings  # a yes/no in words
+
+
+def test_no_other_module_writes_xlsx_or_csv() -> None:
+    """One writer: only kaohe.spreadsheet touches xlsxwriter or the csv module. The demo's
+    synthetic platform exports (inputs for the importer, written as platforms write them)
+    are the one exception, and they use polars / pyarrow, not these."""
+    src = Path(__file__).resolve().parents[1] / "src" / "kaohe"
+    writers = re.compile(r"^\s*(import|from) (xlsxwriter|csv)\b|csv\.writer", re.M)
+    offenders = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if path.name != "spreadsheet.py" and writers.search(path.read_text("utf-8"))
+    ]
+    assert offenders == []
