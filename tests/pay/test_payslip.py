@@ -103,7 +103,7 @@ def test_every_line_explains_itself() -> None:
         "s1: shop.silent_sales": 30000.0,
         "s1: eligible agents": 2.0,
     }
-    assert silent.notes == ["s1: 300.00 ÷ 2 = 150.00"]
+    assert silent.notes == ["s1: ¥300.00 ÷ 2 = ¥150.00"]
     assert "s1: silent_rate = 0.01; s1: shop.silent_sales = ¥30,000.00" in silent.explain()
 
 
@@ -152,8 +152,8 @@ def test_silent_sales_split_among_eligible_agents_of_each_shop() -> None:
         ("s2", 50.0, ["a2"], 50.0),
     ]
     assert result.payslip("a2").line("silent_share").notes == [
-        "s1: 100.00 ÷ 3 = 33.33",
-        "s2: 50.00 ÷ 1 = 50.00",
+        "s1: ¥100.00 ÷ 3 = ¥33.33",
+        "s2: ¥50.00 ÷ 1 = ¥50.00",
     ]
 
 
