@@ -79,7 +79,8 @@ def test_quarantine_lists_and_exports(tmp_path: Path) -> None:
     assert [(r["row"], r["column"]) for r in rows] == [(3, "paid_at"), (4, "created_at")]
     target = tmp_path / "q.csv"
     assert run(tmp_path, "quarantine", "--export", str(target))[0] == 0
-    with target.open(encoding="utf-8") as handle:
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8
+    with target.open(encoding="utf-8-sig") as handle:
         exported = list(csv.DictReader(handle))
     assert list(exported[0]) == ["file", "row", "column", "value", "reason"]
     assert exported[1]["value"] == "not a time"

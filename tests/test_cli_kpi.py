@@ -190,11 +190,14 @@ def test_compare_platform(db):
 
 
 def test_many_metrics_print_as_one_table_per_section(db):
-    res = kaohe(db, "kpi", "--period", "2026-10", "--by", "shop")
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "120"}
+    args = ["--db", db, "kpi", "--period", "2026-10", "--by", "shop"]
+    res = CliRunner().invoke(cli, args, env=terminal)
     assert res.exit_code == 0, res.output
     for section in ("接待与工作量", "响应", "销售、转化与归属", "售后"):
         assert f"· {section}" in res.output
-    res = kaohe(db, "kpi", "--period", "2026-10", "--metrics", "consult_buyers,reply_rate")
+    args += ["--metrics", "consult_buyers,reply_rate"]
+    res = CliRunner().invoke(cli, args, env=terminal)
     assert "·" not in res.output  # two metrics of one section: one plain table
 
 

@@ -101,6 +101,8 @@ def test_pay_workbook_has_payroll_and_a_payslip_per_agent(db, tmp_path):
     slips = [n for n in book.sheet_names if n.startswith("工资条-")]
     assert "工资表" in book.sheet_names and len(slips) >= 3
     payroll = book.load_sheet("工资表", header_row=2).to_polars()
-    assert payroll.columns[:5] == ["客服", "姓名", "回复提成", "奖金", "应发合计"]
+    # money columns name their unit
+    assert payroll.columns[:5] == ["客服", "姓名", "回复提成 (元)", "奖金 (元)", "应发合计 (元)"]
     a1 = payroll.filter(payroll["客服"] == "a1").row(0, named=True)
-    assert a1["奖金"] == 100.0 and a1["应发合计"] == a1["回复提成"] + a1["奖金"]
+    assert a1["奖金 (元)"] == 100.0
+    assert a1["应发合计 (元)"] == a1["回复提成 (元)"] + a1["奖金 (元)"]

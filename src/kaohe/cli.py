@@ -7,6 +7,7 @@ here so that every feature adds its command without touching this file.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -78,6 +79,9 @@ class KaoheGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `kaohe kpi | head`: the reader stopped early, no error
+            _silence_stdout()
+            ctx.exit(141)
         except Exception as exc:  # noqa: BLE001 - last resort: no traceback without --debug
             if debug:
                 raise
@@ -102,6 +106,15 @@ def _store_problem(exc: Exception, ctx: click.Context) -> KaoheError | None:
 
     config = getattr(ctx.obj, "config", None)
     return store_error(exc, getattr(config, "db", "") or "")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the exit's flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test runner's stdout)
 
 
 @click.group(cls=KaoheGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,17 +1,33 @@
-"""Command output: a labelled table on the terminal, or stable csv/json/xlsx for machines."""
+"""Command output (spec: cli.md): a table on a terminal, plain TSV when piped, or stable
+csv/json/xlsx for machines.
+
+The terminal and the TSV show values as people read them (kaohe.units: percents, units in
+the headers, at most two decimals); csv and json keep the raw values and the ids as column
+names. Every file is written by kaohe.spreadsheet, so no cell can become a formula.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import os
+import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from kaohe import spreadsheet
+from kaohe.spreadsheet import Column
+from kaohe.units import MISSING, format_value, number
+
+if TYPE_CHECKING:
+    from kaohe.terminal import Grid
+
+__all__ = ["Column", "emit", "line", "render_table", "render_sections", "to_json"]
 
 
 def _jsonable(value: Any) -> Any:
@@ -28,75 +44,129 @@ def to_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable)
 
 
-def rows_to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else _jsonable(row.get(k))) for k in columns})
-    return buffer.getvalue()
+def cell(value: Any, column: Column, lang: str = "zh") -> str:
+    """A value as the terminal and the TSV show it: a number in its column's unit (the unit
+    itself is in the header), text as it is."""
+    if value is None:
+        return MISSING if column.unit else ""
+    if column.unit or number(value) is not None:
+        return format_value(value, column.unit, lang, with_unit=False, trim=False)
+    shown = spreadsheet.plain(value)
+    return "" if shown is None else " ".join(str(shown).splitlines())
 
 
-def write_xlsx(
-    path: str,
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[str],
-    headers: Sequence[str] | None = None,
-    sheet: str = "data",
-) -> None:
-    import xlsxwriter
+def _grid(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], title: str, lang: str
+) -> Grid:
+    from kaohe.terminal import Grid
 
-    with xlsxwriter.Workbook(path) as book:
-        ws = book.add_worksheet(sheet[:31])
-        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        for j, title in enumerate(headers or columns):
-            ws.write(0, j, title, bold)
-            ws.set_column(j, j, max(10, len(str(title)) * 2))
-        for i, row in enumerate(rows, start=1):
-            for j, key in enumerate(columns):
-                value = _jsonable(row.get(key))
-                ws.write(i, j, value if value is not None else "")
-        ws.freeze_panes(1, 0)
+    return Grid(
+        title=title,
+        headers=[c.title(lang) for c in columns],
+        rows=[[cell(row.get(c.id), c, lang) for c in columns] for row in rows],
+        numeric=[c.unit is not None for c in columns],
+        names=[c.role == "name" for c in columns],
+        keys=[c.identifies for c in columns],
+    )
+
+
+def plain_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], lang: str) -> str:
+    """The table as TSV: the terminal's headers and values, one line per row."""
+    shown = [{c.id: cell(row.get(c.id), c, lang) for c in columns} for row in rows]
+    ids, headers = [c.id for c in columns], [c.title(lang) for c in columns]
+    return spreadsheet.csv_text(shown, ids, headers, delimiter="\t", newline="\n")
 
 
 def render_table(
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[str],
-    headers: Sequence[str] | None = None,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
     title: str | None = None,
+    lang: str = "zh",
 ) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """On a terminal, a table that fits its width (kaohe.terminal); piped, plain TSV with the
+    title on stderr."""
+    from kaohe import terminal
 
-    table = Table(title=title)
-    for header in headers or columns:
-        table.add_column(str(header))
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c))) for c in columns])
-    Console(file=sys.stdout).print(table)
+    if terminal.is_terminal():
+        terminal.show(_grid(rows, columns, title or "", lang))
+        return
+    if title:
+        click.echo(title, err=True)
+    click.echo(plain_text(rows, columns, lang), nl=False)
+
+
+def render_sections(
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[Column],
+    sections: Sequence[tuple[str, Sequence[Column]]],
+    lang: str = "zh",
+) -> None:
+    """Many columns: on a terminal one table per (title, columns) section, each with the key
+    columns; piped, one TSV with every column."""
+    from kaohe import terminal
+
+    if terminal.is_terminal():
+        for title, columns in sections:
+            terminal.show(_grid(rows, [*keys, *columns], title, lang), split=True)
+        return
+    if sections:
+        click.echo(sections[0][0], err=True)
+    every = [*keys, *(c for _, columns in sections for c in columns)]
+    click.echo(plain_text(rows, every, lang), nl=False)
+
+
+def line(text: str, indent: int = 0) -> None:
+    """A line of prose under a table: wrapped to the terminal's width (continuation lines
+    keep the indent), or as it is when piped."""
+    from kaohe import terminal
+
+    if terminal.is_terminal():
+        terminal.show_text(text, indent)
+    else:
+        click.echo(" " * indent + text)
+
+
+def _stdout_is_a_file() -> bool:
+    """Whether stdout was redirected to a regular file (`> out.csv`), not a pipe."""
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False  # e.g. a test runner's in-memory stdout
 
 
 def emit(
     payload: dict[str, Any],
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
     fmt: str,
     out: str | None,
-    headers: Sequence[str] | None = None,
     title: str | None = None,
+    lang: str = "zh",
 ) -> None:
-    """Write `rows` as fmt (table|json|csv|xlsx) to `out` or stdout."""
-    if fmt == "table":
-        render_table(rows, columns, headers, title)
-        return
+    """Write `rows` as fmt (table|json|csv|xlsx) to `out` or stdout. csv and json keep the
+    raw values under the column ids; a csv file (or stdout redirected to one) starts with
+    a BOM for Excel, a pipe does not."""
+    ids = [c.id for c in columns]
     if fmt == "xlsx":
         if not out:
             raise click.UsageError("--format xlsx needs --out FILE")
-        write_xlsx(out, rows, columns, headers)
+        spreadsheet.write_table(out, rows, columns, sheet=title or "data", lang=lang)
         return
-    text = to_json(payload) + "\n" if fmt == "json" else rows_to_csv(rows, columns)
+    if fmt == "csv" and out:
+        spreadsheet.write_csv(Path(out), rows, ids)
+        return
+    if fmt == "table":
+        if out:
+            Path(out).write_text(plain_text(rows, columns, lang), encoding="utf-8")
+        else:
+            render_table(rows, columns, title, lang)
+        return
+    if fmt == "csv":
+        bom = spreadsheet.BOM if _stdout_is_a_file() else ""
+        click.echo(bom + spreadsheet.csv_text(rows, ids), nl=False)
+        return
+    text = to_json(payload) + "\n"
     if out:
-        with open(out, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        Path(out).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)

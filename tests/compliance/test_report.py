@@ -5,10 +5,9 @@ from __future__ import annotations
 import zipfile
 from datetime import datetime
 
-import xlsxwriter
-
 from kaohe.compliance import run_checks, summary
 from kaohe.compliance.report import html_section, summary_text, write_sheet
+from kaohe.spreadsheet import Workbook
 from tests.compliance.helpers import NOW, chat, make
 
 D = datetime(2026, 10, 5, 10)
@@ -42,7 +41,7 @@ def test_html_section_colours_and_escapes():
 
 def test_excel_sheet(tmp_path):
     path = tmp_path / "r.xlsx"
-    with xlsxwriter.Workbook(str(path)) as book:
+    with Workbook(path) as book:
         ws = write_sheet(book, results())
         assert ws.name == "平台合规"
     with zipfile.ZipFile(path) as z:

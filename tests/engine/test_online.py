@@ -104,6 +104,26 @@ def test_status_days_go_to_the_shop_the_agent_served_that_day(make_store):
     assert by_shop["b2-ks"]["workdays"] == 2  # b2-k1's reply days
 
 
+def test_a_day_without_messages_goes_to_the_one_shop_of_the_roster(make_store):
+    """The 6th (2 h online, no message) goes to b2-o1's roster shop; an agent whose roster
+    lists two shops keeps such a day under no shop (no shop can be told apart)."""
+    roster = [
+        {"agent": "b2-o1", "shops": "b2-jd"},
+        {"agent": "b2-o2", "shops": "b2-jd、b2-ks"},
+    ]
+    tables = {"agent_status": F.ONLINE_STATUS + F.LONG_STATUS, "agents": roster}
+    got = compute_kpis(
+        F.load(make_store(F.MESSAGES), tables),
+        by="shop",
+        period="2026-10",
+        metrics=["online_hours"],
+        use_facts=False,
+    )
+    by_shop = {r["shop"]: r["online_hours"] for r in got}
+    assert by_shop["b2-jd"] == pytest.approx(4.0 + 2.0)
+    assert by_shop[None] == pytest.approx(26.0)  # b2-o2 sent no message and has two shops
+
+
 def test_agent_with_no_data_gives_nulls(make_store):
     row = agent(make_store, "ghost", agents=["ghost"])
     assert row["avg_daily_online_hours"] is None

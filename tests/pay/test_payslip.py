@@ -98,16 +98,17 @@ def test_every_line_explains_itself() -> None:
     assert line.notes == ["team.consult_to_pay_rate = pooled over everyone paid"]
     assert line.explain().startswith(
         "转化率加权奖金 = basic_bonus * (consult_to_pay_rate - team.consult_to_pay_rate) / "
-        "team.consult_to_pay_rate; basic_bonus = 200; consult_to_pay_rate = 0.3; "
-        "team.consult_to_pay_rate = 0.25 → 40.00"
-    )
+        "team.consult_to_pay_rate; basic_bonus = ¥200.00; consult_to_pay_rate = 30%; "
+        "team.consult_to_pay_rate = 25% → ¥40.00"
+    )  # an earlier line and the pay in yuan, rates as percents (kaohe.units)
     silent = jd_pay().payslip("a1").line("silent_share")
     assert silent.inputs == {
         "s1: silent_rate": 0.01,
         "s1: shop.silent_net_sales": 30000.0,
         "s1: eligible agents": 2.0,
     }
-    assert silent.notes == ["s1: 300.00 ÷ 2 = 150.00"]
+    assert silent.notes == ["s1: ¥300.00 ÷ 2 = ¥150.00"]
+    assert "s1: silent_rate = 0.01; s1: shop.silent_sales = ¥30,000.00" in silent.explain()
 
 
 def test_payroll_table_has_chinese_headers() -> None:
@@ -155,8 +156,8 @@ def test_silent_sales_split_among_eligible_agents_of_each_shop() -> None:
         ("s2", 50.0, ["a2"], 50.0),
     ]
     assert result.payslip("a2").line("silent_share").notes == [
-        "s1: 100.00 ÷ 3 = 33.33",
-        "s2: 50.00 ÷ 1 = 50.00",
+        "s1: ¥100.00 ÷ 3 = ¥33.33",
+        "s2: ¥50.00 ÷ 1 = ¥50.00",
     ]
 
 

@@ -15,6 +15,7 @@ from kaohe.engine import compute_kpis
 from kaohe.engine.registry import all_metrics
 from kaohe.pay import load_plan
 from kaohe.pay.fetch import pay_period
+from kaohe.units import format_value
 from kaohe.web.render import fmt_metric
 
 PERIOD = "2026-10"
@@ -95,9 +96,9 @@ def test_payslip_lines_and_total_match_pay(app, client, accounts):
     slips, _ = pay_period(app.state.store, load_plan("jd_commission"), PERIOD, None, True)
     slip = slips.payslip(agent)
     payslip = html.split('id="payslip"', 1)[1]
-    assert f'<td class="num">{slip.total:.2f}</td>' in payslip
+    assert f'<td class="num">{format_value(slip.total, "yuan")}</td>' in payslip
     for line in slip.lines:
-        assert line.name in payslip and f"{line.amount:.2f}" in payslip
+        assert line.name in payslip and format_value(line.amount, "yuan") in payslip
     assert "已结算" in payslip  # October is settled by now
 
 

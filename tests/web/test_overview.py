@@ -33,7 +33,7 @@ def test_supervisor_sees_every_shop_and_the_total(app, client):
     assert all(shop in html for shop in shops)
     total = compute_kpis(st, by=(), period=PERIOD, metrics=["consult_buyers", "sales_amount"])[0]
     assert fmt_metric(total["consult_buyers"], "count") in html
-    assert fmt_metric(total["sales_amount"], "amount") in html
+    assert fmt_metric(total["sales_amount"], "yuan") in html
     assert "平台合规" in html
 
 
@@ -96,9 +96,12 @@ def test_english_labels(client):
 
 
 def test_formatting_by_unit():
-    # 0.1234 as a percentage with one decimal; amounts with ¥ and two decimals
-    assert fmt_metric(0.1234, "ratio") == "12.3%"
-    assert fmt_metric(1234.5, "amount") == "¥1,234.50"
+    # 0.1234 as a percentage, at most two decimals; amounts with ¥ and two decimals
+    assert fmt_metric(0.1234, "ratio") == "12.34%"
+    assert fmt_metric(1234.5, "yuan") == "¥1,234.50"
+    assert fmt_metric(1.37, "per_buyer") == "1.37件/人"  # 客件数 is no percent
+    assert fmt_metric(1.37, "per_buyer", "en") == "1.37 items/buyer"
+    assert fmt_metric(357.22, "seconds") == "357.2秒"
     assert fmt_metric(None, "count") == "—"
     assert fmt_number(1200.0) == "1,200"
     assert fmt_number(2.50) == "2.5"

@@ -79,7 +79,7 @@ def test_submit_a_review_scores_and_stores_it(app, client, csrf, accounts):
     values[cats[0]] = "na"
     response = submit(admin, csrf, key, values)
     assert response.status_code == 200
-    assert 'data-score="0.75"' in response.text and "75.0%" in response.text
+    assert 'data-score="0.75"' in response.text and "75%" in response.text
     review_id = re.search(r'data-review="([^"]+)"', response.text)[1]
     st = app.state.store
     rows = st.con.execute(
@@ -123,8 +123,8 @@ def test_calibration_shows_the_spread(app, client, csrf):
     html = admin.get(f"/reviews?period={PERIOD}").text.split('id="calibration"', 1)[1]
     # reviewers 2, min 50 %, max 100 %, spread 50 %, mean 75 %
     assert re.search(
-        r'<td class="num">2</td>\s*<td class="num">50.0%</td><td class="num">'
-        r'100.0%</td>\s*<td class="num">50.0%</td><td class="num">75.0%</td>',
+        r'<td class="num">2</td>\s*<td class="num">50%</td><td class="num">'
+        r'100%</td>\s*<td class="num">50%</td><td class="num">75%</td>',
         html,
     )
 

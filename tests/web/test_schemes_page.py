@@ -12,7 +12,7 @@ import polars as pl
 
 from kaohe.schemes import compare, list_schemes, load_scheme
 from kaohe.schemes.fetch import score_period
-from kaohe.web.render import fmt_number
+from kaohe.web.render import fmt_metric
 
 PERIOD = "2026-10"
 
@@ -57,8 +57,9 @@ def test_preset_preview_matches_compare(app, client):
     assert set(rows) == {r["agent"] for r in expected}
     for r in expected:
         cells = rows[r["agent"]]
-        assert cells[2] == fmt_number(r["total_a"]) and cells[4] == fmt_number(r["total_b"])
-        assert cells[6] == fmt_number(r["difference"])
+        assert cells[2] == fmt_metric(r["total_a"], "points")
+        assert cells[4] == fmt_metric(r["total_b"], "points")
+        assert cells[6] == fmt_metric(r["difference"], "points")
 
 
 def test_upload_a_valid_file(client, csrf):
@@ -72,7 +73,7 @@ def test_upload_a_valid_file(client, csrf):
     assert response.status_code == 200
     assert "方案文件有效: mine.yaml" in response.text
     rows = preview_rows(response.text)
-    assert rows and all(cells[6] == "0" for cells in rows.values())  # the same scheme twice
+    assert rows and all(cells[6] == "0分" for cells in rows.values())  # the same scheme twice
 
 
 def test_upload_a_bad_file_names_file_line_and_field(client, csrf):

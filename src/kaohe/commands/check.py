@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from kaohe.engine.periods import parse_period
-from kaohe.output import emit
+from kaohe.output import Column, emit
+from kaohe.spreadsheet import Role, columns_of
 
 COLUMNS = [
     "preset",
@@ -82,7 +83,7 @@ def command(
         return
     if fmt in ("json", "csv"):
         rows = [r.row() for r in results]
-        emit({"period": period, "rows": rows}, rows, COLUMNS, fmt, out)
+        emit({"period": period, "rows": rows}, rows, columns_of(COLUMNS), fmt, out)
         return
     _terminal(results, period, lang)
 
@@ -99,13 +100,12 @@ def _as_of(text: str | None) -> datetime | None:
 
 
 def _xlsx(results: list, out: str | None, lang: str) -> None:
-    import xlsxwriter
-
     from kaohe.compliance.report import write_sheet
+    from kaohe.spreadsheet import Workbook
 
     if not out:
         raise click.UsageError("--format xlsx needs --out FILE")
-    with xlsxwriter.Workbook(out) as book:
+    with Workbook(out, lang) as book:
         write_sheet(book, results, lang)
     click.echo(out)
 
@@ -123,31 +123,34 @@ def _terminal(results: list, period: str, lang: str) -> None:
         summary_rows,
         value_text,
     )
-    from kaohe.output import render_table
+    from kaohe.output import line, render_table
+    from kaohe.units import format_value
 
     h = HEADERS[lang]
+    roles: dict[str, Role] = {"preset": "key", "check": "key", "subject": "name"}
     render_table(
         summary_rows(results, lang),
-        TERMINAL_COLUMNS,
-        [h[c] for c in TERMINAL_COLUMNS],
+        [Column(c, h[c], role=roles.get(c, "value")) for c in TERMINAL_COLUMNS],
         title=f"{h['title']} {period}",
+        lang=lang,
     )
     bad = [r for r in results if r.status in ("fail", "at_risk")]
     if bad:
-        click.echo(f"\n{h['details']}:")
+        line("")
+        line(f"{h['details']}:")
     for r in bad:
         mark = "✗" if r.status == "fail" else "!"
         projected = f", {h['projected']} {value_text(r, lang)}" if r.running else ""
-        click.echo(
+        line(
             f"{mark} {preset_label(r.preset, lang)} · {check_label(r.preset, r.check, lang)}"
             f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({r.threshold_text})"
             f"{projected} {status_label(r.status, lang)}"
         )
-        click.echo(f"    {h['consequence']}: {r.consequence}")
+        line(f"{h['consequence']}: {r.consequence}", 4)
         if r.owed is not None:
             owed = "owed to buyers" if lang == "en" else "应付买家违约金"
-            click.echo(f"    {owed}: ¥{r.owed:,.2f}")
+            line(f"{owed}: {format_value(r.owed, 'yuan', lang)}", 4)
         for note in r.notes:
-            click.echo(f"    {note}")
-        for line in case_lines(r, 3):
-            click.echo(f"    - {line}")
+            line(note, 4)
+        for case in case_lines(r, 3):
+            line(f"- {case}", 4)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from kaohe.output import to_json
+from kaohe.units import format_value
 
 POSITIONS = {
     "in_window": ("窗口内触点", "touch"),
@@ -52,7 +53,7 @@ def _render(result: dict[str, Any], lang: str) -> None:
         ("订单 / order", f"{result['order_id']}  {result['shop']}  {result['buyer']}"),
         ("下单时间 / created", result["created_at"]),
         ("付款时间 / paid", result["paid_at"] or ("not paid" if en else "未付款")),
-        ("金额 / amount", f"{result['amount']:.2f} ({result['items']} 件)"),
+        ("金额 / amount", f"{format_value(result['amount'], 'yuan')} ({result['items']} 件)"),
         ("落实客服 / credited", agent),
         (
             "规则 / rule",
@@ -64,7 +65,7 @@ def _render(result: dict[str, Any], lang: str) -> None:
         ),
         ("协助下单 / assisted before", ", ".join(result["assist_order"]) or "—"),
         ("协助跟进 / assisted follow-up", ", ".join(result["assist_followup"]) or "—"),
-        ("退款 / refunded", f"{result['refund_amount']:.2f}"),
+        ("退款 / refunded", format_value(result["refund_amount"], "yuan")),
         ("原因 / reason", result["reason"]["en" if en else "zh"]),
     ]
     for label, value in lines:

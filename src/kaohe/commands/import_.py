@@ -13,6 +13,7 @@ from kaohe import schema
 from kaohe.errors import EXIT_REJECTED, NotFoundError, UsageError
 from kaohe.ingest.load import ImportResult, import_file
 from kaohe.output import emit
+from kaohe.spreadsheet import columns_of
 
 COLUMNS = ["file", "table", "preset", "read", "inserted", "updated", "rejected"]
 HEADERS = {
@@ -106,11 +107,11 @@ def command(
     emit(
         {"files": rows},
         rows,
-        COLUMNS,
+        columns_of(COLUMNS, HEADERS[lang]),
         fmt,
         out,
-        headers=HEADERS[lang],
         title="导入结果" if lang == "zh" else "import",
+        lang=lang,
     )
     if fmt == "table":
         _report_agents(results, lang)

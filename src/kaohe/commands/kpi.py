@@ -11,7 +11,7 @@ from kaohe.engine.compute import make_request, settled
 from kaohe.engine.periods import Period, period_from_args
 from kaohe.engine.registry import Metric
 from kaohe.errors import UsageError
-from kaohe.output import emit
+from kaohe.output import Column, emit, render_sections
 
 
 def data_span(store: Any, period: Period | None) -> tuple[str, str]:
@@ -33,16 +33,6 @@ def empty_source_notes(store: Any, period: Period | None, request: Any) -> list[
     from kaohe.engine.coverage import empty_notes
 
     return empty_notes(store, period, request.metrics, request.params)
-
-
-def display(value: Any, metric: Metric | None) -> Any:
-    if value is None or metric is None:
-        return value
-    if metric.unit == "ratio":
-        return f"{value * 100:.2f}%"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return value
 
 
 KEY_LABELS = {
@@ -134,20 +124,16 @@ def command(
     for text in notes:
         note(text)
     lang = obj.lang
-    index = 1 if lang == "en" else 0
-    columns = [*request.by, *_metric_columns(request.metrics, compare_platform)]
-    headers = [KEY_LABELS[k][index] for k in request.by] + _metric_headers(
-        request.metrics, compare_platform, lang
-    )
+    keys = _key_columns(request.by, lang)
     title = _title(first, last, payload["settled"], lang)
-    if fmt == "table":
-        by_id = {c: m for m in request.metrics for c in _metric_columns([m], compare_platform)}
-        rows = [{c: display(r.get(c), by_id.get(c)) for c in columns} for r in rows]
+    if fmt in ("table", "xlsx"):
         unnamed = "(none)" if lang == "en" else "(未归属)"  # e.g. calls carry no shop
         rows = [{**r, **{k: unnamed for k in request.by if r.get(k) is None}} for r in rows]
-        _tables_by_section(payload, rows, request, compare_platform, lang, title)
+    if fmt == "table" and not out:
+        _tables_by_section(rows, keys, request, compare_platform, lang, title)
         return
-    emit(payload, rows, columns, fmt, out, headers, title=title)
+    columns = [*keys, *_metric_columns(request.metrics, compare_platform, lang)]
+    emit(payload, rows, columns, fmt, out, title=title, lang=lang)
 
 
 def _check_comparable(by: tuple[str, ...], period: Period | None) -> None:
@@ -170,22 +156,30 @@ def _compared(
     return with_platform(rows, key, request.metrics, values)
 
 
-def _metric_columns(metrics: list[Metric], compare: bool) -> list[str]:
+def _key_columns(by: tuple[str, ...], lang: str) -> list[Column]:
+    index = 1 if lang == "en" else 0
+    return [
+        Column(k, KEY_LABELS[k][index], role="name" if k in ("agent", "shop") else "key")
+        for k in by
+    ]
+
+
+def _metric_columns(metrics: list[Metric], compare: bool, lang: str) -> list[Column]:
+    """A column per metric (with the platform's figure and the difference when compared),
+    in the metric's unit."""
     from kaohe.engine.compare import DIFF, PLATFORM
 
     if not compare:
-        return [m.id for m in metrics]
-    return [c for m in metrics for c in (m.id, m.id + PLATFORM, m.id + DIFF)]
-
-
-def _metric_headers(metrics: list[Metric], compare: bool, lang: str) -> list[str]:
-    if not compare:
-        return [m.label(lang) for m in metrics]
+        return [Column(m.id, m.label(lang), m.unit) for m in metrics]
     platform, diff = ("platform", "diff") if lang == "en" else ("平台", "差异")
     return [
-        h
+        column
         for m in metrics
-        for h in (m.label(lang), f"{m.label(lang)}({platform})", f"{m.label(lang)}({diff})")
+        for column in (
+            Column(m.id, m.label(lang), m.unit),
+            Column(m.id + PLATFORM, f"{m.label(lang)}({platform})", m.unit),
+            Column(m.id + DIFF, f"{m.label(lang)}({diff})", m.unit),
+        )
     ]
 
 
@@ -206,31 +200,24 @@ SECTION_LABELS = {
     "Quality": "质检",
     "Operations, complaints, call centre": "运营、投诉与呼叫中心",
 }
-COLUMNS_PER_TABLE = 8  # metric columns a terminal table shows legibly
 
 
 def _tables_by_section(
-    payload: dict[str, Any],
     rows: list[dict[str, Any]],
+    keys: list[Column],
     request: Any,
     compare: bool,
     lang: str,
     title: str,
 ) -> None:
-    """On the terminal, many metrics become several tables — one per catalogue section, at
-    most COLUMNS_PER_TABLE metric columns each — instead of one unreadably narrow table."""
-    index = 1 if lang == "en" else 0
-    keys = list(request.by)
-    key_headers = [KEY_LABELS[k][index] for k in keys]
-    per_table = max(1, COLUMNS_PER_TABLE // (3 if compare else 1))
-    sections: dict[str, list[Metric]] = {}
+    """On the terminal, many metrics become one table per catalogue section (split further
+    to fit the terminal's width) instead of one unreadably narrow table. Piped: one TSV."""
+    by_section: dict[str, list[Metric]] = {}
     for metric in request.metrics:
-        sections.setdefault(metric.section, []).append(metric)
-    for section, metrics in sections.items():
+        by_section.setdefault(metric.section, []).append(metric)
+    sections = []
+    for section, metrics in by_section.items():
         name = section if lang == "en" else SECTION_LABELS.get(section, section)
-        for start in range(0, len(metrics), per_table):
-            chunk = metrics[start : start + per_table]
-            columns = [*keys, *_metric_columns(chunk, compare)]
-            headers = key_headers + _metric_headers(chunk, compare, lang)
-            label = f"{title} · {name}" if len(sections) > 1 or len(metrics) > per_table else title
-            emit(payload, rows, columns, "table", None, headers, title=label)
+        label = f"{title} · {name}" if len(by_section) > 1 else title
+        sections.append((label, _metric_columns(metrics, compare, lang)))
+    render_sections(rows, keys, sections, lang)

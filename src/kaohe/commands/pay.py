@@ -8,7 +8,8 @@ import click
 
 from kaohe.engine.periods import parse_period
 from kaohe.errors import UsageError
-from kaohe.output import emit
+from kaohe.output import Column, emit
+from kaohe.units import format_value
 
 
 @click.command("pay")
@@ -95,12 +96,15 @@ def command(
         for s in result.payslips
     ]
     payload = {"plan": plan.id, "period": period, "settled": not result.provisional, "rows": rows}
-    line_ids = [(ln.id, ln.name) for ln in plan.all_lines()]
-    pools = [(p.id, p.name) for p in plan.pools]
-    items = pools + line_ids
-    columns = ["agent", "name", *[i for i, _ in items], "total", "status"]
-    headers = ["客服", "姓名", *[n for _, n in items], "应发合计", "状态"]
-    emit(payload, rows, columns, fmt, out, headers, title=f"{plan.name} {period}")
+    items = [(p.id, p.name) for p in plan.pools] + [(ln.id, ln.name) for ln in plan.all_lines()]
+    columns = [
+        Column("agent", "客服", role="name"),
+        Column("name", "姓名", role="key"),
+        *[Column(i, name, "yuan") for i, name in items],
+        Column("total", "应发合计", "yuan"),
+        Column("status", "状态"),
+    ]
+    emit(payload, rows, columns, fmt, out, title=f"{plan.name} {period}", lang=obj.lang)
 
 
 def _payslip_text(result: Any, agent: str) -> str:
@@ -114,7 +118,7 @@ def _payslip_text(result: Any, agent: str) -> str:
     lines = [
         head.strip() + mark,
         *(f"  {ln.explain()}" for ln in slip.lines),
-        f"  应发合计 {slip.total:.2f}",
+        f"  应发合计 {format_value(slip.total, 'yuan')}",
         *(f"  ! {n}" for n in slip.notices),
     ]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ import click
 from kaohe.commands import note
 from kaohe.engine.periods import period_from_args
 from kaohe.output import emit
+from kaohe.spreadsheet import columns_of
 
 FINDING_COLUMNS = [
     "session",
@@ -89,7 +90,8 @@ def findings_command(
         rows = findings(store, period_from_args(period, start, end), account, severity)
         if not rows:
             note(_why_no_findings(store))
-    emit({"rows": rows}, rows, FINDING_COLUMNS, fmt, out, FINDING_HEADERS, title="质检发现")
+    columns = columns_of(FINDING_COLUMNS, FINDING_HEADERS)
+    emit({"rows": rows}, rows, columns, fmt, out, title="质检发现", lang=obj.lang)
 
 
 def _why_no_findings(store: Any) -> str:
@@ -128,11 +130,11 @@ def filtered_command(
     emit(
         {"rows": rows},
         rows,
-        COLUMNS,
+        columns_of(COLUMNS, HEADERS),
         fmt,
         out,
-        HEADERS,
         title=f"广告/骚扰会话（已从指标中剔除）: {len(rows)}",
+        lang=obj.lang,
     )
 
 
@@ -171,10 +173,12 @@ def sample_command(
     emit(
         {"rows": rows},
         rows,
-        ["session", "agent", "shop", "day", "flagged", "why"],
+        columns_of(
+            ["session", "agent", "shop", "day", "flagged", "why"],
+            ["会话", "客服", "店铺", "日期", "有发现", "原因"],
+        ),
         fmt,
         out,
-        ["会话", "客服", "店铺", "日期", "有发现", "原因"],
         title="抽检样本",
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from kaohe.output import emit
+from kaohe.spreadsheet import columns_of
 
 COLUMNS = ["file", "row", "column", "value", "reason"]
 HEADERS = {
@@ -38,15 +39,15 @@ def command(ctx: click.Context, export_path: str | None, fmt: str, out: str | No
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
     if export_path:
         kind = "xlsx" if export_path.lower().endswith(".xlsx") else "csv"
-        emit({"rows": rows}, rows, COLUMNS, kind, export_path)
+        emit({"rows": rows}, rows, columns_of(COLUMNS), kind, export_path, lang=lang)
         click.echo(f"{len(rows)} → {export_path}", err=True)
         return
     emit(
         {"rows": rows},
         rows,
-        COLUMNS,
+        columns_of(COLUMNS, HEADERS[lang]),
         fmt,
         out,
-        headers=HEADERS[lang],
         title="隔离区" if lang == "zh" else "quarantine",
+        lang=lang,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from kaohe.output import emit
+from kaohe.output import Column, emit
 
 
 @click.group("schemes")
@@ -40,10 +40,16 @@ def list_command(fmt: str) -> None:
     emit(
         {"rows": rows},
         rows,
-        ["id", "name", "items", "max_total", "grades", "source"],
+        [
+            Column("id", "方案", role="key"),
+            Column("name", "名称"),
+            Column("items", "考核项", "count"),
+            Column("max_total", "满分", "points"),
+            Column("grades", "等级"),
+            Column("source", "来源"),
+        ],
         fmt,
         None,
-        ["方案", "名称", "考核项", "满分", "等级", "来源"],
         title="考核方案 / schemes",
     )
 

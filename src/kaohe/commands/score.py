@@ -8,7 +8,7 @@ import click
 
 from kaohe.commands import note
 from kaohe.engine.periods import parse_period
-from kaohe.output import emit, to_json
+from kaohe.output import Column, emit, to_json
 
 
 @click.command("score")
@@ -85,17 +85,16 @@ def command(
             "settled": done,
             "rows": rows,
         }
-        columns = ["agent", "name", "total_a", "grade_a", "total_b", "grade_b", "difference"]
-        headers = [
-            "客服",
-            "姓名",
-            f"{scheme.name} 总分",
-            f"{scheme.name} 等级",
-            f"{second.scheme_name} 总分",
-            f"{second.scheme_name} 等级",
-            "差异",
+        columns = [
+            Column("agent", "客服", role="name"),
+            Column("name", "姓名", role="key"),
+            Column("total_a", f"{scheme.name} 总分", "points"),
+            Column("grade_a", f"{scheme.name} 等级"),
+            Column("total_b", f"{second.scheme_name} 总分", "points"),
+            Column("grade_b", f"{second.scheme_name} 等级"),
+            Column("difference", "差异", "points"),
         ]
-        emit(payload, rows, columns, fmt, out, headers, title=f"方案对比 {period}")
+        emit(payload, rows, columns, fmt, out, title=f"方案对比 {period}", lang=obj.lang)
         return
     rows = result_rows(result)
     payload = {
@@ -105,37 +104,28 @@ def command(
         "notes": result.notes,
         "rows": rows,
     }
-    columns, headers = _columns(scheme)
+    columns = _columns(scheme)
     if fmt == "json":
         click.echo(to_json(payload)) if not out else emit(payload, rows, columns, fmt, out)
         return
     mark = "" if done else " (未结算, 数据可能变动)"
-    emit(payload, rows, columns, fmt, out, headers, title=f"{scheme.name} {period}{mark}")
+    title = f"{scheme.name} {period}{mark}"
+    emit(payload, rows, columns, fmt, out, title=title, lang=obj.lang)
 
 
-def _columns(scheme: Any) -> tuple[list[str], list[str]]:
-    items = [(item.id, item.label or item.id) for item in scheme.items]
-    columns = [
-        "rank",
-        "agent",
-        "name",
-        *[i for i, _ in items],
-        "total",
-        "grade",
-        "band",
-        "consequence",
+def _columns(scheme: Any) -> list[Column]:
+    """Rank, agent and name, the points of every item, the total, grade, band and
+    consequence."""
+    return [
+        Column("rank", "名次", role="key"),
+        Column("agent", "客服", role="name"),
+        Column("name", "姓名", role="key"),
+        *[Column(item.id, item.label or item.id, "points") for item in scheme.items],
+        Column("total", "总分", "points"),
+        Column("grade", "等级"),
+        Column("band", "区间"),
+        Column("consequence", "后果"),
     ]
-    headers = [
-        "名次",
-        "客服",
-        "姓名",
-        *[label for _, label in items],
-        "总分",
-        "等级",
-        "区间",
-        "后果",
-    ]
-    return columns, headers
 
 
 def _explained(result: Any, agent: str) -> str:

@@ -20,6 +20,7 @@ from kaohe.compliance.values import Key, ValueSource, unit_of
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import NotFoundError
 from kaohe.params import Params, resolve_params
+from kaohe.units import Unit, format_value
 
 PASS, AT_RISK, FAIL, NOT_APPLICABLE = "pass", "at_risk", "fail", "not_applicable"
 STATUSES = (FAIL, AT_RISK, PASS, NOT_APPLICABLE)  # worst first
@@ -49,7 +50,7 @@ class CheckResult:
     status: str
     consequence: str
     penalty: str | None = None
-    unit: str = "ratio"
+    unit: Unit = "ratio"
     projected: float | None = None
     alternative_value: float | None = None
     cases: list[dict[str, Any]] = field(default_factory=list)
@@ -339,12 +340,13 @@ def condition_status(
 
 
 def threshold_text(check: Check, lang: str = "zh") -> str:
-    text = f"{symbol(check.op)} {fmt(check.threshold, unit_of(check), lang)}"
+    text = f"{symbol(check.op)} {format_value(check.threshold, unit_of(check), lang)}"
     alt = check.alternative
     if alt is not None:
         label = (alt.label_en if lang == "en" else alt.label) or alt.metric
         joiner = " or " if lang == "en" else " 或 "
-        text += f"{joiner}{label} {symbol(alt.op)} {fmt(alt.threshold, unit_of(alt), lang)}"
+        shown = format_value(alt.threshold, unit_of(alt), lang)
+        text += f"{joiner}{label} {symbol(alt.op)} {shown}"
     if check.parameter:
         text += " (parameter)" if lang == "en" else " (参数)"
     return text
@@ -352,19 +354,6 @@ def threshold_text(check: Check, lang: str = "zh") -> str:
 
 def symbol(op: str) -> str:
     return {">=": "≥", "<=": "≤"}[op]
-
-
-def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
-    """A value as the terminal and reports show it: rates as percents."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
-    if unit == "seconds":
-        return f"{value:.1f}".rstrip("0").rstrip(".") + (" s" if lang == "en" else " 秒")
-    if unit == "count":
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def worst(statuses: list[str]) -> str:

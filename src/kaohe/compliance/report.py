@@ -1,4 +1,4 @@
-"""Compliance in the reports: a 平台合规 sheet for an xlsxwriter workbook and an HTML section
+"""Compliance in the reports: a 平台合规 sheet for a workbook and an HTML section
 (a self-contained fragment with inline status colours), both from run_checks results."""
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from kaohe.compliance.check import (
     PASS,
     STATUS_ZH,
     CheckResult,
-    fmt,
     summary,
 )
 from kaohe.compliance.load import list_presets
+from kaohe.spreadsheet import Sheet, Workbook
+from kaohe.units import format_value
 
 COLOURS = {PASS: "#dcfce7", AT_RISK: "#fef3c7", FAIL: "#fee2e2", NOT_APPLICABLE: "#f3f4f6"}
 STATUS_EN = {PASS: "pass", AT_RISK: "at risk", FAIL: "fail", NOT_APPLICABLE: "n/a"}
@@ -98,9 +99,9 @@ def check_label(preset_id: str, check_id: str, lang: str = "zh") -> str:
 
 
 def value_text(r: CheckResult, lang: str = "zh") -> str:
-    text = fmt(r.value, r.unit, lang)
+    text = format_value(r.value, r.unit, lang)
     if r.alternative_value is not None:
-        text += f" ({fmt(r.alternative_value, 'count', lang)})"
+        text += f" ({format_value(r.alternative_value, 'count', lang)})"
     return text
 
 
@@ -120,7 +121,7 @@ def detail_rows(
                 "subject": r.subject,
                 "cycle": r.cycle,
                 "value": value_text(r, lang),
-                "projected": fmt(r.projected, r.unit, lang) if r.running else "",
+                "projected": format_value(r.projected, r.unit, lang) if r.running else "",
                 "threshold": r.threshold_text,
                 "status": status_label(r.status, lang),
                 "status_id": r.status,
@@ -198,46 +199,39 @@ DETAIL_COLUMNS = (
 )
 
 
-def write_sheet(workbook: Any, results: Sequence[CheckResult], lang: str = "zh") -> Any:
-    """Add the 平台合规 sheet to an xlsxwriter workbook: the summary per rule and subject,
-    then every failing or at-risk cycle with its cases. Returns the worksheet."""
+def write_sheet(workbook: Workbook, results: Sequence[CheckResult], lang: str = "zh") -> Sheet:
+    """Add the 平台合规 sheet to a workbook (kaohe.spreadsheet): the summary per rule and
+    subject, then every failing or at-risk cycle with its cases. Returns the sheet."""
     h = HEADERS[lang]
-    ws = workbook.add_worksheet(h["sheet"])
-    bold = workbook.add_format({"bold": True, "font_size": 14})
-    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    status = {s: workbook.add_format({"bg_color": c}) for s, c in COLOURS.items()}
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    ws.write(0, 0, h["title"], bold)
-    top = _block(ws, 2, SUMMARY_COLUMNS, summary_rows(results, lang), h, head, status, wrap)
-    ws.write(top, 0, h["details"], bold)
+    sheet = workbook.sheet(h["sheet"])
+    bold = {"bold": True, "font_size": 14}
+    sheet.write(0, 0, h["title"], bold)
+    top = _block(sheet, 2, SUMMARY_COLUMNS, summary_rows(results, lang), h)
+    sheet.write(top, 0, h["details"], bold)
     details = detail_rows(results, lang, only_bad=True)
     for row in details:
         row["cases"] = "\n".join(row["cases"])
-    _block(ws, top + 1, DETAIL_COLUMNS, details, h, head, status, wrap)
+    _block(sheet, top + 1, DETAIL_COLUMNS, details, h)
     for c in range(max(len(SUMMARY_COLUMNS), len(DETAIL_COLUMNS))):
-        ws.set_column(c, c, 16)
-    ws.set_column(len(DETAIL_COLUMNS) - 1, len(DETAIL_COLUMNS) - 1, 80)
-    return ws
+        sheet.ws.set_column(c, c, 16)
+    sheet.ws.set_column(len(DETAIL_COLUMNS) - 1, len(DETAIL_COLUMNS) - 1, 80)
+    return sheet
+
+
+HEAD = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
+WRAP = {"text_wrap": True, "valign": "top"}
 
 
 def _block(
-    ws: Any,
-    top: int,
-    columns: Sequence[str],
-    rows: list[dict[str, Any]],
-    h: dict[str, str],
-    head: Any,
-    status: dict[str, Any],
-    wrap: Any,
+    sheet: Sheet, top: int, columns: Sequence[str], rows: list[dict[str, Any]], h: dict[str, str]
 ) -> int:
-    for c, key in enumerate(columns):
-        ws.write(top, c, h[key], head)
+    sheet.write_row(top, 0, [h[key] for key in columns], HEAD)
     for r, row in enumerate(rows, start=top + 1):
         for c, key in enumerate(columns):
-            fmt_ = status[row["status_id"]] if key == "status" else wrap
-            ws.write(r, c, "" if row.get(key) is None else row[key], fmt_)
+            style = {"bg_color": COLOURS[row["status_id"]]} if key == "status" else WRAP
+            sheet.write(r, c, row.get(key), style)
     if not rows:
-        ws.write(top + 1, 0, h["none"])
+        sheet.write(top + 1, 0, h["none"])
     return top + max(len(rows), 1) + 2
 
 

@@ -13,6 +13,7 @@ from kaohe.compliance.model import Check, Condition, Preset
 from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
+from kaohe.units import Unit
 
 SHOP_PLATFORM_SQL = """
     SELECT shop, max(platform) AS platform FROM (
@@ -28,8 +29,9 @@ class Key:
     day: date | None = None
 
 
-def unit_of(cond: Condition) -> str:
-    """count, ratio, seconds or points: how a check's value is shown and projected."""
+def unit_of(cond: Condition) -> Unit:
+    """The unit of a check's value (a part of a metric is a count): how it is shown and
+    projected."""
     source = getattr(cond, "source", "metric")
     if source == "qa_hits":
         return "count"

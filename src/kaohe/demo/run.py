@@ -17,6 +17,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from kaohe.spreadsheet import Workbook
+from kaohe.units import format_value
+
 DEMO_MESSAGES = 36_000
 DEMO_DAYS = 35
 DEMO_PERIOD = "2026-10"  # the generator starts on 2026-10-01: the first full month
@@ -245,22 +248,12 @@ def write_orders(table: pa.Table, out: Path) -> Path:
 
 
 def _xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
-    import xlsxwriter
-
-    with xlsxwriter.Workbook(str(path)) as book:
-        ws = book.add_worksheet(sheet)
-        bold = book.add_format({"bold": True})
-        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        ws.write_row(0, 0, frame.columns, bold)
+    with Workbook(path) as book:
+        ws = book.sheet(sheet)
+        ws.write_row(0, 0, frame.columns, {"bold": True})
         for j, column in enumerate(frame.columns):
-            is_time = isinstance(frame.schema[column], pl.Datetime)
             for i, value in enumerate(frame[column].to_list(), start=1):
-                if value is None:
-                    continue
-                if is_time:
-                    ws.write_datetime(i, j, value, when)
-                else:
-                    ws.write(i, j, value)
+                ws.write(i, j, value)
 
 
 def write_refunds(table: pa.Table, out: Path) -> Path:
@@ -467,9 +460,8 @@ def assess(
     )
     total = sum(slip.total for slip in payroll.payslips)
     mark = "（暂估）" if payroll.provisional else ""
-    summary.append(
-        f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 ¥{total:,.2f}{mark}"
-    )
+    shown = format_value(total, "yuan")
+    summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
     return write_assessment(path, results, payroll, settled=settled)
 
 

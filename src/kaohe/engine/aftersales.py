@@ -32,6 +32,7 @@ from kaohe.engine.registry import (
     summing,
 )
 from kaohe.errors import ConfigError
+from kaohe.units import Unit
 
 SECTION = "After-sales"
 APPLIED = "refunds_applied"
@@ -278,7 +279,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple[Part, ...],

@@ -11,7 +11,7 @@ from typing import Any
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import Metric
 
-ADDITIVE_UNITS = ("count", "amount")  # daily platform figures of these units may be summed
+ADDITIVE_UNITS = ("count", "days", "yuan")  # daily platform figures of these units may be summed
 PLATFORM, DIFF = "_platform", "_diff"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from kaohe.engine.params import GLOBAL_DEFAULTS, GLOBAL_DOCS
 from kaohe.engine.registry import all_metrics
+from kaohe.units import INFO, UNITS, format_value
 
 DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 
@@ -45,9 +46,35 @@ def _params(params: dict[str, Any]) -> str:
     return "<br>".join(f"`{k}`={_value(v)}" for k, v in params.items()) or "—"
 
 
+UNIT_EXAMPLE = 1234.5678
+
+
+def _units() -> list[str]:
+    """The closed set of units (kaohe.units) and how the terminal, web and reports show a
+    value in each; data files and machine output keep the raw number."""
+    lines = [
+        "## Units",
+        "",
+        f"How {UNIT_EXAMPLE} is shown in each unit (terminal, web, reports, payslips); a ratio "
+        "is a fraction in data files and machine output and a percent everywhere else.",
+        "",
+        "| unit | 中文 | English | shown (zh) | shown (en) |",
+        "|---|---|---|---|---|",
+    ]
+    for unit in UNITS:
+        info = INFO[unit]
+        example = UNIT_EXAMPLE / 10_000 if unit == "ratio" else UNIT_EXAMPLE
+        lines.append(
+            f"| `{unit}` | {info.zh or '—'} | {info.en or '—'} | "
+            f"{format_value(example, unit, 'zh')} | {format_value(example, unit, 'en')} |"
+        )
+    return [*lines, ""]
+
+
 def render() -> str:
     lines = [
         HEADER,
+        *_units(),
         "## Global parameters (building blocks)",
         "",
         "| parameter | default | meaning |",

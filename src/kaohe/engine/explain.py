@@ -130,7 +130,7 @@ def _num_den(
     if params.get("level") == "buyer" and "bad_buyer_days" in got:
         den = got.get("buyer_days") or 0
         return den - (got.get("bad_buyer_days") or 0), den
-    if len(names) == 2 and metric.unit in ("ratio", "seconds", "minutes"):
+    if len(names) == 2 and metric.unit in ("ratio", "per_buyer", "seconds", "minutes"):
         return got.get(names[0]), got.get(names[1])
     return (got.get(names[0]) if names else None), None
 

@@ -21,7 +21,7 @@ from kaohe.engine.compute import Evaluator, GroupKey, Request, finish, run
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import SOURCES, Metric, all_metrics
 
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"  # raise when a definition changes: stored facts are recomputed
 GRAINS: dict[str, tuple[str, ...]] = {
     "agent": ("agent", "day"),
     "shop": ("shop", "platform", "day"),

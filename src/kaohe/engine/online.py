@@ -2,7 +2,9 @@
 
 An interval crossing midnight is split at each midnight: each piece is dated by its own day.
 Status rows have no shop: an agent-day is counted under the shop (and its platform) where the
-agent sent messages that day (the greatest shop name if several), else under no shop.
+agent sent messages that day (the greatest shop name if several); on a day without messages,
+under the one shop the roster lists for the agent (else under no shop: an agent listing
+several shops or none). A shop manager's `--by shop` then holds all of its agents' time.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kaohe.engine.registry import (
     register_source,
     summing,
 )
+from kaohe.units import Unit
 
 SECTION = "Online time"
 STATUS_DAYS = "status_days"
@@ -45,12 +48,31 @@ def plus_days(day: ir.DateValue, k: ir.IntegerValue) -> ir.TimestampValue:
     return day.cast("timestamp") + ibis.interval(days=1) * k
 
 
+ROSTER_SHOP_SEPARATORS = r"[,，、;；\s]"  # the roster's `shops` lists shops separated so
+
+
 def agent_day_shops(blocks: Any) -> ir.Table:
-    """(agent, day) → the shop the agent sent messages in that day, with its platform."""
+    """(agent, day) → the shop the agent sent messages in that day."""
     m = blocks.table("messages")
     m = m.filter((m.sender == "agent") & m.agent.notnull())
-    shops = m.group_by(["agent", m.time.date().name("day")]).agg(shop=m.shop.max())
-    return with_platform(shops, blocks)
+    return m.group_by(["agent", m.time.date().name("day")]).agg(day_shop=m.shop.max())
+
+
+def roster_shops(blocks: Any) -> ir.Table:
+    """agent → the shop of an agent whose roster entry lists exactly one."""
+    a = blocks.table("agents")
+    one = a.filter(a.shops.notnull() & (a.shops.strip() != ""))
+    one = one.filter(~one.shops.strip().re_search(ROSTER_SHOP_SEPARATORS))
+    return one.select("agent", roster_shop=one.shops.strip())
+
+
+def with_agent_shop(t: ir.Table, blocks: Any) -> ir.Table:
+    """`t` (with `agent` and `day`) plus the shop the agent worked in that day and its
+    platform: where it sent messages, else its one roster shop, else none."""
+    days, roster = agent_day_shops(blocks), roster_shops(blocks)
+    j = t.left_join(days, ["agent", "day"]).left_join(roster, "agent")
+    shops = j.select(*t.columns, shop=ibis.coalesce(j.day_shop, j.roster_shop))
+    return with_platform(shops.view(), blocks)
 
 
 def _status_days(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -78,9 +100,7 @@ def _status_days(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
         ms=delta_ms(piece_end, piece_start),
         full_ms=delta_ms(j.end, j.start),
     )
-    pieces = pieces.view()  # without it ibis 12 rejects the join below (IntegrityError)
-    shops = agent_day_shops(blocks)
-    return pieces.left_join(shops, ["agent", "day"]).select(*pieces.columns, "shop", "platform")
+    return with_agent_shop(pieces.view(), blocks)  # view: else ibis 12 rejects the join
 
 
 def _workdays(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -89,13 +109,12 @@ def _workdays(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     online = s.filter(s.status.isin(ONLINE) & (s.ms > 0)).select("agent", "day")
     replies = blocks.get("replies")
     replies = replies.filter(replies.agent.notnull()).select("agent", "day")
-    days = ibis.union(online, replies, distinct=True)
-    shops = agent_day_shops(blocks)
-    return days.left_join(shops, ["agent", "day"]).select(*days.columns, "shop", "platform")
+    return with_agent_shop(ibis.union(online, replies, distinct=True), blocks)
 
 
-register_source(SourceDef(STATUS_DAYS, _status_days, tables=("agent_status", "messages")))
-register_source(SourceDef(WORKDAYS, _workdays, tables=("agent_status", "messages")))
+TABLES = ("agent_status", "messages", "agents")
+register_source(SourceDef(STATUS_DAYS, _status_days, tables=TABLES))
+register_source(SourceDef(WORKDAYS, _workdays, tables=TABLES))
 
 
 def _ms(t: ir.Table, statuses: tuple[str, ...]) -> Any:
@@ -129,7 +148,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple[Part, ...],
@@ -195,7 +214,7 @@ register(
         "workdays",
         "上班天数",
         "Workdays",
-        "count",
+        "days",
         "neutral",
         "agent-day",
         (DAYS,),

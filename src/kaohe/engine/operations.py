@@ -39,6 +39,7 @@ from kaohe.engine.registry import (
 )
 from kaohe.engine.workdays import with_working_days
 from kaohe.errors import ConfigError
+from kaohe.units import Unit
 
 SECTION = "Operations, complaints, call centre"
 
@@ -378,7 +379,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple,
@@ -639,7 +640,7 @@ register(
         "service_quality_index",
         "服务质量指标",
         "Service quality index",
-        "score",
+        "points",
         "higher",
         "agent-period",
         (*_mean_parts("assessment_score"), *_mean_parts("rating_score"), COMPLAINTS, C_CALLS),
@@ -658,7 +659,7 @@ register(
         "training_index",
         "培训考核指标",
         "Training index",
-        "score",
+        "points",
         "higher",
         "agent-period",
         (

@@ -19,6 +19,7 @@ from kaohe.engine.registry import (
     register_source,
     summing,
 )
+from kaohe.units import Unit
 
 SECTION = "Quality"
 SEVERITIES = ("info", "minor", "major", "redline")
@@ -123,7 +124,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple,
@@ -176,7 +177,7 @@ register(
         "qa_violations_per_1k",
         "每千条消息违规数",
         "QA violations per 1,000 messages",
-        "count",
+        "per_1k",
         "lower",
         "finding",
         (HITS, counting("agent_messages", "replies", lambda t, p: t.time.notnull())),

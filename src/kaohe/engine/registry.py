@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kaohe.errors import UsageError
+from kaohe.units import Unit, check_unit
 
 # the message blocks built by compute.Blocks; other sources are registered with
 # register_source by the metric family that needs them
@@ -80,7 +81,7 @@ class Metric:
     id: str
     zh: str
     en: str
-    unit: str  # count, ratio, seconds, minutes
+    unit: Unit  # one of kaohe.units.UNITS (checked on registration)
     direction: Literal["higher", "lower", "neutral"]
     grain: str
     parts: tuple[Part, ...] | Callable[[Mapping[str, Any]], tuple[Part, ...]]
@@ -94,6 +95,9 @@ class Metric:
     # a figure shops used to type in or the platform reports (JD 抽检, 改评数 …): where a
     # metric_values row gives it for the subject and period, that row wins over kaohe's own
     imported_first: bool = False
+
+    def __post_init__(self) -> None:
+        check_unit(self.unit, f"metric {self.id}")
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh

@@ -20,6 +20,7 @@ from kaohe.engine.registry import (
     register,
     summing,
 )
+from kaohe.units import Unit
 
 SECTION = "Response"
 
@@ -32,7 +33,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: Any,

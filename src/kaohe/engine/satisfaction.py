@@ -28,6 +28,7 @@ from kaohe.engine.registry import (
     register_source,
 )
 from kaohe.engine.workload import RECEIVED
+from kaohe.units import Unit
 
 SECTION = "Satisfaction"
 RATINGS = "ratings_given"
@@ -131,7 +132,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     parts: tuple[Part, ...],
     value: Any,

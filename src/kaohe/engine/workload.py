@@ -12,6 +12,7 @@ from kaohe.engine.registry import (
     register,
     summing,
 )
+from kaohe.units import Unit
 
 SECTION = "Reception and workload"
 
@@ -29,7 +30,7 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
+    unit: Unit,
     direction: str,
     grain: str,
     parts: tuple,

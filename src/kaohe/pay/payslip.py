@@ -29,6 +29,7 @@ from typing import Any
 from kaohe.errors import ConfigError, UsageError
 from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
 from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool, SharedCost
+from kaohe.units import Unit, format_value
 
 PROVISIONAL_MARK = "暂估：期间未结算，金额可能变化"
 _SHOP_SEP = re.compile(r"[,，、;；\s]+")
@@ -43,14 +44,15 @@ class PayLine:
     inputs: dict[str, Value] = field(default_factory=dict)
     in_total: bool = True
     notes: list[str] = field(default_factory=list)
+    amounts: set[str] = field(default_factory=set)  # inputs that are earlier lines (yuan)
 
     def explain(self) -> str:
-        """``个人提成 = 2% * sales_amount; sales_amount = 10000 → 200.00``"""
-        given = "; ".join(f"{k} = {_show(v)}" for k, v in self.inputs.items())
+        """``个人提成 = 2% * sales_amount; sales_amount = ¥10,000.00 → ¥200.00``"""
+        given = line_inputs(self)
         notes = f" ({'; '.join(self.notes)})" if self.notes else ""
         return (
             f"{self.name} = {self.formula}{'; ' + given if given else ''} → "
-            f"{self.amount:.2f}{notes}"
+            f"{format_value(self.amount, 'yuan')}{notes}"
         )
 
 
@@ -300,7 +302,9 @@ class _Run:
             line.inputs.update({f"{s.shop}: {name}": v for name, v in s.inputs.items()})
             line.inputs[f"{s.shop}: eligible agents"] = float(len(s.eligible))
         line.notes = [
-            f"{s.shop}: {s.amount:.2f} ÷ {len(s.eligible)} = {s.share:.2f}" for s in splits
+            f"{s.shop}: {format_value(s.amount, 'yuan')} ÷ {len(s.eligible)} = "
+            f"{format_value(s.share, 'yuan')}"
+            for s in splits
         ] or ["not eligible or no shop values: 0"]
         return line
 
@@ -401,6 +405,7 @@ class _Run:
                 return out
         formula = self.formula[(*base, field_name)]
         value = formula.evaluate(self._lookup(agent, done, seen, notes))
+        out.amounts = {name for name in seen if name in done}
         if isinstance(value, str):
             raise ConfigError(
                 f"line {line.id!r} gives the text {value!r}, not an amount",
@@ -440,8 +445,38 @@ def _active(record: Mapping[str, Any]) -> bool:
     return str(record.get("active", True)).lower() not in ("false", "0", "否", "no")
 
 
-def _show(value: Value) -> str:
+def line_inputs(line: PayLine, sep: str = "; ") -> str:
+    """The names a line read with their values, each in its unit: ``sales_amount =
+    ¥10,000.00; reply_rate = 98.5%``."""
+    return sep.join(
+        f"{name} = {_show(value, 'yuan' if name in line.amounts else input_unit(name))}"
+        for name, value in line.inputs.items()
+    )
+
+
+def input_unit(name: str) -> Unit | None:
+    """The unit of a name a formula reads: a metric's (also as ``team.`` or a pool's
+    ``shop.``), points for ``score.``, yuan for the base salary; None for plan parameters
+    and places (earlier lines are yuan: PayLine.amounts)."""
+    from kaohe.engine.registry import all_metrics
+
+    dotted = name.rpartition(": ")[2]  # a pool's inputs are "<shop>: <name>"
+    root, _, rest = dotted.partition(".")
+    if root == "score":
+        return None if rest == "grade" else "points"
+    if root == "rank":
+        return None
+    metric_id = rest if root in ("team", "shop") else dotted
+    units = {m.id: m.unit for m in all_metrics()}
+    if metric_id in units:
+        return units[metric_id]
+    return "yuan" if dotted == "base_salary" else None
+
+
+def _show(value: Value, unit: Unit | None = None) -> str:
     if isinstance(value, float):
+        if unit is not None:
+            return format_value(value, unit)
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     return "no value" if value is None else repr(value) if isinstance(value, str) else str(value)
 

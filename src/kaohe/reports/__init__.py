@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from kaohe.schema import TABLES
+from kaohe.units import MISSING, Unit, format_value, header, number
 
 QUARANTINE_LIMIT = 500
 PLATFORM_LABELS = {
@@ -102,16 +102,14 @@ def daily_pivot(con: Any) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def kpi_labels(columns: list[str]) -> dict[str, str]:
+    """Chinese headers of the KPI columns: group keys, and metrics with their unit."""
+    from kaohe.engine.registry import all_metrics
+
+    metrics = {m.id: m for m in all_metrics()}
     labels = {"agent": "客服", "team": "组", "shop": "店铺", "platform": "平台", "day": "日期"}
-    try:
-        from kaohe.engine import registry
-    except ImportError:
-        return labels
     for column in columns:
-        try:
-            labels.setdefault(column, str(getattr(registry.get(column), "zh", column)))
-        except Exception:  # noqa: BLE001 - an unknown id keeps its id as label
-            labels.setdefault(column, column)
+        metric = metrics.get(column)
+        labels.setdefault(column, header(metric.zh, metric.unit) if metric else column)
     return labels
 
 
@@ -166,34 +164,30 @@ def collect(
     }
 
 
-def is_rate(column: str) -> bool:
-    """Whether a column holds a fraction shown as a percent: a metric whose unit is ratio
-    (the registry knows), else a name ending in _rate."""
-    unit = _units().get(column)
-    if unit is not None:
-        return unit == "ratio"
-    return column.endswith("_rate") or column == "answer_ratio"
+# the unit of report columns that are not metrics
+REPORT_UNITS: dict[str, Unit] = {"paid_amount": "yuan", "base_salary": "yuan"}
+
+
+def column_unit(column: str) -> Unit | None:
+    """The unit of a report column: a metric's, or one of REPORT_UNITS; None for text."""
+    return REPORT_UNITS.get(column) or _metric_units().get(column)
 
 
 @functools.cache
-def _units() -> dict[str, str]:
-    try:
-        from kaohe.engine.registry import all_metrics
-    except ImportError:
-        return {}
+def _metric_units() -> dict[str, Unit]:
+    from kaohe.engine.registry import all_metrics
+
     return {m.id: m.unit for m in all_metrics()}
 
 
-def fmt_value(column: str, value: Any) -> str:
-    """A value as the reports show it: rates as percents, floats with two decimals."""
+def fmt_value(column: str, value: Any, with_unit: bool = True) -> str:
+    """A value as the reports show it (kaohe.units): in its column's unit; a table whose
+    header names the unit passes `with_unit=False` and gets aligned decimals."""
     if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float) and value != value:
-        return "—"
-    if is_rate(column) and isinstance(value, (int, float)) and column != "answer_ratio":
-        return f"{value * 100:.1f}%"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+        return MISSING
+    unit = column_unit(column)
+    if unit is not None or number(value) is not None:
+        return format_value(value, unit, with_unit=with_unit, trim=with_unit)
+    if isinstance(value, float):  # NaN
+        return MISSING
     return str(value)

@@ -1,14 +1,14 @@
-"""The Excel report (xlsxwriter): 概览, 导入记录, 隔离区, 客服名单 and, when the metric engine
-is available, 客服指标. Headers are Chinese; rates are percent-formatted cells."""
+"""The Excel report: 概览, 导入记录, 隔离区, 客服名单 and, when the metric engine is
+available, 客服指标. Headers are Chinese with units; numbers are number cells in their
+unit's format (rates as percents)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kaohe.reports import is_rate
+from kaohe.reports import column_unit
+from kaohe.spreadsheet import Column, Sheet, Style, Workbook
 
 IMPORT_COLUMNS = [
     ("file", "文件"),
@@ -64,66 +64,37 @@ QA_RULE_COLUMNS = [
 ]
 
 
+HEAD: Style = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
+TITLE: Style = {"bold": True, "font_size": 14}
+
+
 class Book:
-    """A workbook with the formats every sheet uses."""
+    """The report workbook (kaohe.spreadsheet): every cell in its column's unit."""
 
     def __init__(self, path: Path) -> None:
-        import xlsxwriter
-
-        self.wb = xlsxwriter.Workbook(str(path))
-        self.head = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        self.title = self.wb.add_format({"bold": True, "font_size": 14})
-        self.pct = self.wb.add_format({"num_format": "0.0%"})
-        self.money = self.wb.add_format({"num_format": "#,##0.00"})
-        self.when = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
-
-    def cell(self, ws: Any, r: int, c: int, key: str, value: Any) -> None:
-        if value is None:
-            return
-        if isinstance(value, Decimal):
-            value = float(value)
-        if isinstance(value, datetime):
-            ws.write_datetime(r, c, value, self.when)
-        elif isinstance(value, date):
-            ws.write_datetime(r, c, datetime(value.year, value.month, value.day), self.day)
-        elif isinstance(value, float) and value != value:
-            return
-        elif isinstance(value, float) and is_rate(key) and key != "answer_ratio":
-            ws.write_number(r, c, value, self.pct)
-        elif isinstance(value, float):
-            ws.write_number(r, c, value, self.money)
-        elif isinstance(value, (int, bool, str)):
-            ws.write(r, c, value)
-        else:
-            ws.write(r, c, str(value))
+        self.wb = Workbook(path)
 
     def table(
-        self, ws: Any, top: int, columns: list[tuple[str, str]], data: list[dict[str, Any]]
+        self, ws: Sheet, top: int, columns: list[tuple[str, str]], data: list[dict[str, Any]]
     ) -> int:
-        for c, (_key, label) in enumerate(columns):
-            ws.write(top, c, label, self.head)
-            ws.set_column(c, c, max(12, len(label) * 2 + 2))
-        for r, row in enumerate(data, start=top + 1):
-            for c, (key, _label) in enumerate(columns):
-                self.cell(ws, r, c, key, row.get(key))
-        return top + len(data) + 2
+        typed = [Column(key, label, column_unit(key)) for key, label in columns]
+        return ws.table(top, typed, data, HEAD)
 
     def sheet(
         self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]], note: str = ""
     ) -> None:
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.sheet(name)
         top = 0
         if note:
             ws.write(0, 0, note)
             top = 2
         self.table(ws, top, columns, data)
-        ws.freeze_panes(top + 1, 0)
+        ws.ws.freeze_panes(top + 1, 0)
 
 
 def overview_sheet(book: Book, data: dict[str, Any]) -> None:
-    ws = book.wb.add_worksheet("概览")
-    ws.write(0, 0, "kaohe 考核 — 数据概览", book.title)
+    ws = book.wb.sheet("概览")
+    ws.write(0, 0, "kaohe 考核 — 数据概览", TITLE)
     ws.write(1, 0, f"生成时间 {data['generated_at']}")
     top = book.table(
         ws, 3, [("label", "数据表"), ("table", "表名"), ("rows", "行数")], data["counts"]
@@ -134,7 +105,7 @@ def overview_sheet(book: Book, data: dict[str, Any]) -> None:
     top = book.table(ws, top, [("hour", "小时"), ("n", "买家消息数")], hours)
     daily_cols = [("day", "日期"), ("total", "合计")] + [(s, s) for s in data["daily_shops"]]
     book.table(ws, top, daily_cols, data["daily"])
-    ws.set_column(0, 0, 22)
+    ws.ws.set_column(0, 0, 22)
 
 
 def write_ad_filter(book: Book, rows: list[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ def environment() -> Environment:
         loader=PackageLoader("kaohe.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
     )
-    env.filters["v"] = lambda value, column="": fmt_value(column, value)
+    env.filters["v"] = lambda value, column="", with_unit=True: fmt_value(column, value, with_unit)
     return env
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kaohe.schemes.model import MinSample, Pk, PkMetric
-from kaohe.schemes.rules import metric_direction
+from kaohe.schemes.rules import metric_direction, metric_unit
+from kaohe.units import Unit, format_value
 
 RANKED, INSUFFICIENT, NO_VALUE = "ranked", "insufficient_data", "no_value"
 
@@ -27,9 +28,10 @@ class PkEntry:
     value: float | None
     score: float | None  # what was ranked: the value, or its Wilson lower bound
     place: int | None
-    reward: float = 0.0
+    reward: float = 0.0  # yuan
     status: str = RANKED
     explanation: str = ""
+    unit: Unit | None = None  # the metric's unit (of value and score)
 
 
 def wilson_lower(successes: float, trials: float, z: float = 1.96) -> float:
@@ -84,6 +86,7 @@ def _entry(
 ) -> PkEntry:
     agent, value = str(row["agent"]), row.get(metric.metric)
     entry = PkEntry(agent, metric.metric, None if value is None else float(value), None, None)
+    entry.unit = metric_unit(metric.metric)
     if min_sample and (
         row.get(min_sample.metric) is None or float(row[min_sample.metric]) < min_sample.min
     ):
@@ -100,7 +103,7 @@ def _entry(
         trials = float(row.get(metric.wilson_trials) or 0)
         entry.score = wilson_lower(float(value) * trials, trials, z)
         entry.explanation = (
-            f"Wilson lower bound of {float(value):g} over {trials:g} "
-            f"{metric.wilson_trials} = {entry.score:.4f}"
+            f"Wilson lower bound of {format_value(value, entry.unit)} over {trials:g} "
+            f"{metric.wilson_trials} = {format_value(entry.score, entry.unit)}"
         )
     return entry

@@ -26,6 +26,7 @@ from kaohe.schemes.model import (
     When,
     band_text,
 )
+from kaohe.units import Unit
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
@@ -89,6 +90,17 @@ def engine_metric(metric: str) -> bool:
     except UsageError:
         return False
     return True
+
+
+def metric_unit(metric: str) -> Unit | None:
+    """The registry's unit of a metric; None for ids the engine does not know (imported
+    values)."""
+    from kaohe.engine.registry import get
+
+    try:
+        return get(metric).unit
+    except UsageError:
+        return None
 
 
 def holds(condition: Condition, row: Mapping[str, Any], ctx: Context) -> bool | None:

@@ -18,6 +18,7 @@ from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import UsageError
 from kaohe.schemes.model import Condition, Population, Scheme, band_text, rule_metrics
 from kaohe.schemes.rules import Context, ItemResult, evaluate, holds, metric_direction
+from kaohe.units import format_value
 
 SCORED, INSUFFICIENT, GATED_OUT = "scored", "insufficient_data", "gated_out"
 STATUS_ZH = {SCORED: "已评分", INSUFFICIENT: "数据不足", GATED_OUT: "不适用"}
@@ -58,15 +59,20 @@ class AgentScore:
         who = f"{self.agent} {self.name}" if self.name else self.agent
         lines = [f"{who} [{STATUS_ZH[self.status]}]"]
         for i in self.items:
-            pts = "dropped" if i.dropped else f"{i.points:g} / {i.max_points:g}"
+            pts = "dropped" if i.dropped else _out_of(i.points, i.max_points)
             lines.append(f"  {i.label} ({i.rule}): {i.explanation} = {pts}")
         if self.total is not None:
-            lines.append(f"  总分 {self.total:g} / {self.max_total:g}")
+            lines.append(f"  总分 {_out_of(self.total, self.max_total)}")
         if self.grade:
             g = self.grade
             lines.append(f"  等级 {g.label} ({g.band}) {g.consequence}".rstrip())
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def _out_of(points: float, most: float) -> str:
+    """``88.26 / 100分``: points in the unit of kaohe.units."""
+    return f"{format_value(points, 'points', with_unit=False)} / {format_value(most, 'points')}"
 
 
 @dataclass

@@ -1,55 +1,32 @@
-"""Excel downloads of page tables, written in memory with xlsxwriter."""
+"""Excel downloads of page tables, written in memory by kaohe.spreadsheet."""
 
 from __future__ import annotations
 
-import io
-from datetime import date, datetime
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-import xlsxwriter
 from fastapi import Response
+
+from kaohe.spreadsheet import Column, xlsx_bytes
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _cell(value: Any) -> Any:
-    if value is None or isinstance(value, int | float | str | bool):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return str(value)
-
-
-def xlsx_bytes(rows: list[dict[str, Any]], columns: list[tuple[str, str]], sheet: str) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    ws = book.add_worksheet(sheet[:31] or "Sheet1")
-    bold = book.add_format({"bold": True})
-    for col, (_, label) in enumerate(columns):
-        ws.write(0, col, label, bold)
-        ws.set_column(col, col, max(10, min(40, len(label) * 2 + 2)))
-    for r, row in enumerate(rows, start=1):
-        for col, (key, _) in enumerate(columns):
-            value = _cell(row.get(key))
-            if value is not None:
-                ws.write(r, col, value)
-    ws.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
-
-
 def xlsx_response(
-    rows: list[dict[str, Any]], columns: list[tuple[str, str]], filename: str, sheet: str
+    rows: list[dict[str, Any]],
+    columns: Sequence[Column | tuple[str, str]],
+    filename: str,
+    sheet: str,
 ) -> Response:
-    """The table as an .xlsx attachment; `columns` are (row key, header label)."""
+    """The table as an .xlsx attachment (kaohe.spreadsheet: no cell becomes a formula);
+    `columns` are Columns (with their units) or plain (row key, header label) pairs."""
     name = filename if filename.endswith(".xlsx") else f"{filename}.xlsx"
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    table = [c if isinstance(c, Column) else Column(*c) for c in columns]
     return Response(
-        xlsx_bytes(rows, columns, sheet),
+        xlsx_bytes(rows, table, sheet or "Sheet1"),
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": disposition},
     )

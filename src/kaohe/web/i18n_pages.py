@@ -9,6 +9,7 @@ LABELS: dict[str, dict[str, str]] = {
     "agent.kpis": {"zh": "全部指标", "en": "Every KPI"},
     "agent.metric": {"zh": "指标", "en": "Metric"},
     "agent.value": {"zh": "数值", "en": "Value"},
+    "agent.unit": {"zh": "单位", "en": "Unit"},
     "agent.formula": {"zh": "公式", "en": "Formula"},
     "agent.explain": {"zh": "计算明细", "en": "Explain"},
     "agent.trend": {"zh": "每日趋势", "en": "Daily trend"},

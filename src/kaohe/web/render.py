@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
+from kaohe.units import format_value
 from kaohe.web.auth import User, csrf_token
 from kaohe.web.i18n import DEFAULT_LANG, LANGS, translator
 
@@ -49,21 +50,15 @@ def fmt_number(value: Any, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
 
 
-def fmt_metric(value: Any, unit: str) -> str:
-    """A metric value in its unit: ratios as percentages, seconds with 's', amounts with ¥."""
-    if value is None:
-        return "—"
-    if not isinstance(value, int | float):
-        return str(value)
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "amount":
-        return f"¥{value:,.2f}"
-    if unit == "seconds":
-        return f"{value:,.1f} s"
-    if unit in ("minutes", "hours"):
-        return f"{value:,.1f} {'min' if unit == 'minutes' else 'h'}"
-    return fmt_number(value)
+def fmt_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
+    """A value in its unit (kaohe.units): a ratio as a percent, money with ¥, a duration
+    with its unit; — for none."""
+    return format_value(value, unit, lang)
+
+
+@pass_context
+def _metric_filter(context: Any, value: Any, unit: str | None) -> str:
+    return fmt_metric(value, unit, context.get("lang", DEFAULT_LANG))
 
 
 ENV = Environment(
@@ -73,7 +68,7 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 ENV.filters["num"] = fmt_number
-ENV.filters["metric"] = fmt_metric
+ENV.filters["metric"] = _metric_filter
 ENV.globals["echarts_js"] = echarts_file()
 
 

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from kaohe.engine.periods import Period
 from kaohe.privacy import mask_buyer, mask_text
 from kaohe.qa.findings import MESSAGES_SQL, START_FORMAT, bounds, session_id
+from kaohe.spreadsheet import Column
 from kaohe.web.auth import User, current_user
 from kaohe.web.deps import period_param, store
 
@@ -89,11 +90,12 @@ def export(
     store: Any,
     user: Any,
     rows: list[dict[str, Any]],
-    columns: list[tuple[str, str]],
+    columns: Sequence[Column | tuple[str, str]],
     filename: str,
     detail: str,
 ) -> Any:
-    """A page table as an audited Excel download (rows already masked for the user)."""
+    """A page table as an audited Excel download (rows already masked for the user);
+    `columns` are Columns (with units) or (row key, header label) pairs."""
     from kaohe.web import audit
     from kaohe.web.downloads import xlsx_response
 

@@ -12,6 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import KaoheError
+from kaohe.spreadsheet import Column
+from kaohe.units import INFO, chart_scale, header
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
 from kaohe.web.cache import cached
@@ -52,6 +54,7 @@ def agent_kpis(
             "label": m.label(lang),
             "section": m.section,
             "unit": m.unit,
+            "unit_label": INFO[m.unit].label(lang),
             "value": row.get(m.id),
             "formula": m.formula,
         }
@@ -87,7 +90,7 @@ def trend_charts(
     charts = []
     for metric_id in HEADLINE:
         metric = get(metric_id)
-        scale = 100 if metric.unit == "ratio" else 1
+        scale = chart_scale(metric.unit)
         empty = 0 if metric.unit == "count" else None  # a day without chats: none received
         values = [
             empty
@@ -95,7 +98,7 @@ def trend_charts(
             else round(by_day[d][metric_id] * scale, 2)
             for d in days
         ]
-        title = metric.label(lang) + (" (%)" if scale == 100 else "")
+        title = header(metric.label(lang), metric.unit, lang) + (" (%)" if scale == 100 else "")
         option = line(days, {metric.label(lang): values}, title)
         option["legend"] = {"show": False}  # one series: the title names it
         charts.append(option)
@@ -171,6 +174,7 @@ def _download(
     pii = sees_buyer_pii(user)
     t = lambda key: translate(key, lang)  # noqa: E731
     name = f"{agent.replace(':', '_')}_{period}"
+    cols: list[Column | tuple[str, str]]
     if table == "sessions":
         rows = views.agent_sessions(st, agent, parse_period(period), pii)
         cols = [
@@ -203,7 +207,7 @@ def _download(
         rows = slip.get("lines", [])
         cols = [
             ("name", t("agent.line")),
-            ("amount", t("agent.amount")),
+            Column("amount", t("agent.amount"), "yuan"),
             ("explain", t("agent.how")),
         ]
     else:
@@ -211,8 +215,8 @@ def _download(
         cols = [
             ("id", "id"),
             ("label", t("agent.metric")),
-            ("value", t("agent.value")),
-            ("unit", "unit"),
+            Column("value", t("agent.value"), unit_key="unit"),
+            ("unit_label", t("agent.unit")),
             ("formula", t("agent.formula")),
         ]
         table = "kpis"

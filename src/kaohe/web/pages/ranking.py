@@ -13,6 +13,8 @@ from fastapi.responses import Response
 from kaohe.schemes import list_schemes, pk_rank, with_params
 from kaohe.schemes.fetch import metric_rows, roster_rows
 from kaohe.schemes.score import result_rows, score
+from kaohe.spreadsheet import Column
+from kaohe.units import Unit
 from kaohe.web import audit, views
 from kaohe.web.auth import UserDep, visible_agents
 from kaohe.web.cache import cached
@@ -148,7 +150,8 @@ def ranking(
     if scope is not None:  # a lead or agent picks among what they may see
         roster = [r for r in roster if r["agent"] in scope]
     if format == "xlsx":
-        columns = [(c, translate(HEADER_KEYS[c], lang)) for c in COLUMNS]
+        units: dict[str, Unit] = {"total": "points"}
+        columns = [Column(c, translate(HEADER_KEYS[c], lang), units.get(c)) for c in COLUMNS]
         audit.record(
             st, user, "export", f"ranking scheme={chosen.id} period={period} rows={len(rows)}"
         )
