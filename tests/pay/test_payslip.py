@@ -108,7 +108,7 @@ def test_every_line_explains_itself() -> None:
         "s1: eligible agents": 2.0,
     }
     assert silent.notes == ["s1: ¥300.00 ÷ 2 = ¥150.00"]
-    assert "s1: silent_rate = 0.01; s1: shop.silent_sales = ¥30,000.00" in silent.explain()
+    assert "s1: silent_rate = 0.01; s1: shop.silent_net_sales = ¥30,000.00" in silent.explain()
 
 
 def test_payroll_table_has_chinese_headers() -> None:

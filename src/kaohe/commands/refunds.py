@@ -8,6 +8,19 @@ from typing import Any
 import click
 
 from kaohe.engine.periods import period_from_args
+from kaohe.spreadsheet import Column
+
+GROUP_HEADERS = {"shop": "店铺", "agent": "处理客服"}
+COLUMNS = [
+    Column("shop", "店铺", role="key"),
+    Column("agent", "处理客服", role="name"),
+    Column("category", "退款原因类别", role="key"),
+    Column("cases", "售后单量", "count"),
+    Column("share", "占比", "ratio"),
+    Column("succeeded", "退款成功", "count"),
+    Column("amount", "退款金额", "yuan"),
+    Column("reasons", "买家填写的原因"),
+]
 
 
 @click.command("refunds")
@@ -34,16 +47,14 @@ def command(
     out: str | None,
 ) -> None:
     """退款原因分析 / refund cases by reason category, per shop or agent."""
-    from kaohe.engine.refund_reasons import COLUMNS, HEADERS, refund_reasons
+    from kaohe.engine.refund_reasons import refund_reasons
     from kaohe.output import emit
 
     chosen = period_from_args(period, start, end)
     keys = [k.strip() for k in by.split(",") if k.strip()]
     with obj.open_store(read_only=True) as store:
         rows = refund_reasons(store, chosen, keys)
-    columns = [*keys, *COLUMNS]
-    shown = [{**r, "share": f"{r['share']:.1%}"} for r in rows] if fmt == "table" else rows
     label = chosen.label if chosen else "all"
     payload = {"period": label, "by": keys, "rows": rows}
-    headers = [HEADERS[c] for c in columns]
-    emit(payload, shown, columns, fmt, out, headers, title=f"退款原因分析 {label}")
+    columns = [c for c in COLUMNS if c.id in keys or c.id not in GROUP_HEADERS]
+    emit(payload, rows, columns, fmt, out, title=f"退款原因分析 {label}", lang=obj.lang)

@@ -28,16 +28,6 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 GROUPS = ("shop", "agent")
 COLUMNS = ("category", "cases", "share", "succeeded", "amount", "reasons")
-HEADERS = {
-    "shop": "店铺",
-    "agent": "处理客服",
-    "category": "退款原因类别",
-    "cases": "售后单量",
-    "share": "占比",
-    "succeeded": "退款成功",
-    "amount": "退款金额(元)",
-    "reasons": "买家填写的原因",
-}
 TOP_REASONS = 3
 
 
