@@ -8,6 +8,9 @@ the parquet file is timed apart), findings per rule and the process's peak RSS.
 Target: ≥ 1M messages/s on 2 cores. For comparison, the same phrase rules as plain pandas
 ``str.contains`` over the agent messages (one regex per rule) in the same run; with
 ``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over the same messages.
+With ``--store``, ``kaohe qa run`` as a user runs it: the whole default pack over a month
+(2026-10) of a DuckDB store holding the messages (``DIR/N/qa.duckdb``, built once), the
+conversation model, the text and session rules and the write of the findings together.
 """
 
 from __future__ import annotations
@@ -50,7 +53,11 @@ def main() -> None:
         "--sessions", action="store_true", help="also time the behavioural session rules"
     )
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
+    ap.add_argument("--store", action="store_true", help="time `kaohe qa run` on a month")
     args = ap.parse_args()
+    if args.store:
+        qa_run(ensure_messages(args.dir, args.messages))
+        return
     pack = load_pack("default")
     keep = PHRASE_DETECTORS | {"pattern"} | ({"ad_buyer", "withdrawn"} if args.all_text else set())
     pack = pack.model_copy(update={"rules": [r for r in pack.rules if r.detector in keep]})
@@ -91,6 +98,42 @@ def sessions(messages: pl.DataFrame) -> None:
         f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
         f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB"
     )
+
+
+def ensure_store(parquet: Path) -> Path:
+    """A store holding the generated messages (msg_key: the message id, seq: file order)."""
+    from kaohe.store import Store
+
+    path = parquet.parent / "qa.duckdb"
+    if not path.exists():
+        with Store(path) as store:
+            store.con.execute(
+                "INSERT INTO messages (shop, platform, buyer, agent, sender, time, text, msg_id, "
+                "auto_reply, msg_type, msg_key, seq) SELECT shop, platform, buyer, agent, sender, "
+                "time, text, msg_id, auto_reply, msg_type, msg_id, row_number() OVER () "
+                f"FROM read_parquet('{parquet}')"
+            )
+    return path
+
+
+def qa_run(parquet: Path) -> None:
+    """`kaohe qa run --period 2026-10` with the default pack, timed as a whole."""
+    from kaohe.engine.periods import parse_period
+    from kaohe.qa.findings import run_pack
+    from kaohe.store import Store
+
+    path = ensure_store(parquet)
+    with Store(path) as store:
+        began = time.perf_counter()
+        summary = run_pack(store, load_pack("default"), parse_period("2026-10"))
+        took = time.perf_counter() - began
+    print(
+        f"qa run 2026-10: {summary.messages:,} messages in {took:.1f} s → "
+        f"{summary.messages / took:,.0f} messages/s, {summary.findings:,} findings; "
+        f"peak RSS {peak_rss_mb():,.0f} MB"
+    )
+    for rule, n in sorted(summary.by_rule.items(), key=lambda kv: -kv[1]):
+        print(f"  {rule:<24} {n:>9,}")
 
 
 def pandas_phrases(messages: pl.DataFrame, pack: object) -> None:

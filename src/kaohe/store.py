@@ -170,6 +170,7 @@ class Store:
         memory_limit: str | None = None,
     ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         config = {"memory_limit": memory_limit} if memory_limit else {}
         self.con = duckdb.connect(self.path, read_only=read_only, config=config)
         if not read_only:
