@@ -32,6 +32,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (every DuckDB thread): on a shared machine a
+    steadier measure than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ensure_messages(directory: Path, n: int) -> Path:
     path = directory / str(n) / "messages.parquet"
     if not path.exists():
@@ -124,11 +131,11 @@ def qa_run(parquet: Path) -> None:
 
     path = ensure_store(parquet)
     with Store(path) as store:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds()
         summary = run_pack(store, load_pack("default"), parse_period("2026-10"))
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     print(
-        f"qa run 2026-10: {summary.messages:,} messages in {took:.1f} s → "
+        f"qa run 2026-10: {summary.messages:,} messages in {took:.1f} s ({cpu:.1f} s CPU) → "
         f"{summary.messages / took:,.0f} messages/s, {summary.findings:,} findings; "
         f"peak RSS {peak_rss_mb():,.0f} MB"
     )

@@ -11,7 +11,7 @@ import duckdb
 
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -120,6 +120,13 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_8(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 8: the session gap (minutes) each finding's session was cut with: findings hold
+    the conversation model's session (kaohe.engine.conversation) for the parameters of their
+    run, and a reader can tell which definition it was."""
+    con.execute("ALTER TABLE qa_findings ADD COLUMN IF NOT EXISTS session_gap DOUBLE")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -128,6 +135,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    8: _migrate_8,
 }
 
 

@@ -24,15 +24,10 @@ from kaohe.engine import blocks as B
 from kaohe.engine.compute import Blocks
 from kaohe.engine.params import GLOBAL_DEFAULTS, BlockParams
 
-# the message columns the assigned rows keep for the model: (name, column of messages)
-CARRY = (
-    ("msg_key", "msg_key"),
-    ("sender", "sender"),
-    ("text", "text"),
-    ("msg_type", "msg_type"),
-    ("auto_reply", "auto_reply"),
-    ("written_agent", "agent"),
-)
+# the assigned rows keep the message's key (name, column of messages); the rest of the
+# message is joined back at the end: carried through the blocks' sorts, the text costs more
+CARRY = (("msg_key", "msg_key"),)
+JOINED = ("sender", "text", "msg_type", "auto_reply", "written_agent")
 
 # what each line is, first match wins (the viewer labels them; results carry no language)
 KINDS = ("withdrawn", "handoff", "bot", "system", "auto_reply", "reply", "buyer", "agent")
@@ -98,9 +93,7 @@ def model(
     """The model as an Ibis table (one row per message, :data:`COLUMNS`) on an Ibis connection;
     the blocks it materialised are dropped on exit. `rounds=False` leaves the round columns
     null (cheaper when only sessions are wanted)."""
-    blocks = Blocks(
-        _Narrowed(con, scope), block_params(params), _window(scope), cache, carry=CARRY
-    )
+    blocks = Blocks(_Narrowed(con, scope), block_params(params), _window(scope), cache, carry=CARRY)
     try:
         yield _model(blocks, scope, rounds)
     finally:
@@ -117,6 +110,18 @@ def frame(
     cache = not getattr(store, "read_only", False)  # a read-only store takes no tables
     with model(store.ibis(), params, scope, cache, rounds) as t:
         return t.order_by("shop", "buyer", "agent", "time", "seq").to_pyarrow()
+
+
+def session_frame(
+    store: Any,
+    params: Mapping[str, Any] | None = None,
+    scope: Scope = Scope(),  # noqa: B008 - frozen
+) -> Any:
+    """:func:`sessions` of a store's model as a pyarrow table (the round columns are not
+    needed for it and not computed)."""
+    cache = not getattr(store, "read_only", False)
+    with model(store.ibis(), params, scope, cache, rounds=False) as t:
+        return sessions(t).order_by("shop", "buyer", "agent", "session_start").to_pyarrow()
 
 
 def sessions(t: ir.Table) -> ir.Table:
@@ -162,25 +167,66 @@ class _Narrowed:
 
 
 def _model(blocks: Blocks, scope: Scope, rounds: bool) -> ir.Table:
-    m = blocks.block("thread")
-    if "sid" not in m.columns:  # the ad filter numbered the sessions already
-        m = B.with_session_ids(m, blocks.bp.session_gap_ms)
-    session = ibis.window(group_by=["cid", "sid"])
-    m = m.mutate(
-        session_start=m.time.min().over(session),
-        session_end=m.time.max().over(session),
-        session_buyer_messages=m.is_buyer.cast("int64").sum().over(session),
-    )
+    m = _with_sessions(blocks.block("thread"), blocks.bp.session_gap_ms)
     m = _with_rounds(m, blocks) if rounds else _without_rounds(m)
     threads, agents = blocks.dims()
-    m = B.dress(m, threads, agents)
-    m = _in_scope(m, scope)
+    m = _in_scope(B.dress(m, threads, agents), scope)
+    m = _with_message(m, blocks)
     return m.select(
         *[c for c in COLUMNS if c not in ("kind", "buyer_message", "valid_reply")],
         kind=_kind(m, blocks.bp.auto_reply_counts),
         buyer_message=m.is_buyer,
         valid_reply=m.is_reply,
     ).select(*COLUMNS)
+
+
+def _with_sessions(m: ir.Table, gap_ms: int) -> ir.Table:
+    """Each row with its session (the engine's: a new one where the gap from the previous
+    message of the conversation exceeds `gap_ms`): start, end and buyer messages, read off the
+    session's first rows in one ordered pass — a session ends where the next one's first row
+    says the previous message was, and holds the buyer messages counted in between. After
+    the ad filter removed sessions (it numbered them, `sid`), by those numbers."""
+    if "sid" in m.columns:
+        session = ibis.window(group_by=[*B.CONV_ID, "sid"])
+        return m.mutate(
+            session_start=m.time.min().over(session),
+            session_end=m.time.max().over(session),
+            session_buyer_messages=m.is_buyer.cast("int64").sum().over(session),
+        )
+    first = B.session_start(m, gap_ms)
+    before = m.nb - m.is_buyer.cast("int64")  # buyer messages before the row
+    order = list(B.ORDER)
+    upto = ibis.window(group_by=list(B.CONV_ID), order_by=order, rows=(None, 0))
+    after = ibis.window(group_by=list(B.CONV_ID), order_by=order, rows=(1, None))
+    whole = ibis.window(group_by=list(B.CONV_ID), order_by=order, rows=(None, None))
+    none_t, none_n = ibis.null("timestamp"), ibis.null("int64")
+    m = m.mutate(
+        session_start=ibis.ifelse(first, m.time, none_t).max().over(upto),
+        _buyers_before=ibis.ifelse(first, before, none_n).max().over(upto),
+        _next_prev=ibis.ifelse(first, m.prev_time, none_t).min().over(after),
+        _next_before=ibis.ifelse(first, before, none_n).min().over(after),
+        _last=m.time.max().over(whole),
+        _buyers=m.nb.max().over(whole),
+    )
+    return m.mutate(
+        session_end=ibis.coalesce(m._next_prev, m._last),
+        session_buyer_messages=ibis.coalesce(m._next_before, m._buyers) - m._buyers_before,
+    ).drop("_buyers_before", "_next_prev", "_next_before", "_last", "_buyers")
+
+
+def _with_message(m: ir.Table, blocks: Blocks) -> ir.Table:
+    """The message's own columns back, by its key."""
+    raw = blocks.source_messages()
+    own = raw.select(
+        _key=raw.msg_key,
+        sender=raw.sender,
+        text=raw.text,
+        msg_type=raw.msg_type,
+        auto_reply=raw.auto_reply,
+        written_agent=raw.agent,
+    )
+    m = m.join(own, m.msg_key == own._key)
+    return m.drop("_key")
 
 
 def _in_scope(m: ir.Table, scope: Scope) -> ir.Table:
