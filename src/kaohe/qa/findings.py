@@ -201,8 +201,9 @@ def flagged_sessions(
 ) -> pl.DataFrame:
     """Every session of the period (the model's sessions with an agent and a buyer message —
     those `sessions` counts — started in the period) with whether a finding lies in it (for
-    sampling). A finding flags the session of its agent and thread holding the start of the
-    session it was found in (as qa_auto_score counts it)."""
+    sampling): session (its readable id), agent, shop, flagged, day, buyer, session_start and
+    key (a message of it, for links). A finding flags the session of its agent and thread
+    holding the start of the session it was found in (as qa_auto_score counts it)."""
     from kaohe.engine.conversation import session_frame
 
     start, end = bounds(period, store)
@@ -228,6 +229,9 @@ def flagged_sessions(
         "shop",
         "flagged",
         pl.col("session_start").dt.date().alias("day"),
+        "buyer",
+        "session_start",
+        pl.col("first_key").alias("key"),
     )
 
 

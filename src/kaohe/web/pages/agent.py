@@ -163,7 +163,7 @@ def _download(
     t = lambda key: translate(key, lang)  # noqa: E731
     name = f"{agent.replace(':', '_')}_{period}"
     if table == "sessions":
-        rows = views.agent_sessions(st, agent, parse_period(period), pii)
+        rows = views.agent_sessions(st, agent, parse_period(period), pii, views.overrides(request))
         cols = [
             ("shop", t("common.shop")),
             ("buyer", t("session.buyer")),
@@ -252,7 +252,7 @@ def agent_page(
     chosen = parse_period(period)
     pii = sees_buyer_pii(user)
     plan_id = request.query_params.get("plan") or DEFAULT_PLAN
-    sessions = views.agent_sessions(st, agent, chosen, pii)
+    sessions = views.agent_sessions(st, agent, chosen, pii, params)
     context = {
         "agent": agent,
         "period": period,
