@@ -45,7 +45,7 @@ def run_command(
 
     pack = load_pack(pack_ref)
     with obj.open_store() as store:
-        summary = run_pack(store, pack, period_from_args(period, start, end))
+        summary = run_pack(store, pack, period_from_args(period, start, end), _params(obj))
     click.echo(
         f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
         f"{summary.findings:,} 条发现 / findings"
@@ -148,7 +148,7 @@ def sample_command(
     from kaohe.qa.sampling import sample_sessions
 
     with obj.open_store(read_only=True) as store:
-        sessions = flagged_sessions(store, period_from_args(period, None, None))
+        sessions = flagged_sessions(store, period_from_args(period, None, None), _params(obj))
     chosen = sample_sessions(sessions, n, seed=seed, flagged_share=flagged_share)
     rows = [{**r, "session": _masked_session(r["session"], mask_buyer)} for r in chosen.to_dicts()]
     emit(
@@ -160,6 +160,14 @@ def sample_command(
         ["会话", "客服", "店铺", "日期", "有发现", "原因"],
         title="抽检样本",
     )
+
+
+def _params(obj: Any) -> dict[str, Any]:
+    """The metric parameters of kaohe.toml ([metrics.params]): the session gap, reply horizon
+    … the inspection's conversation model shares with `kaohe kpi`."""
+    from kaohe.commands.kpi import flatten
+
+    return flatten(obj.config.params)
 
 
 def _masked_session(session: str, mask: Any) -> str:

@@ -86,6 +86,12 @@ def inspected_messages(
     return pl.from_arrow(table)  # type: ignore[return-value]
 
 
+def _inside(start: datetime, end: datetime) -> pl.Expr:
+    """`time` in [start, end), compared in microseconds (a millisecond column would cut the
+    end bound of a whole-store run, max + 1 µs, down to the last message itself)."""
+    return pl.col("time").cast(pl.Datetime("us")).is_between(start, end, closed="left")
+
+
 def run_pack(
     store: Any,
     pack: Pack,
@@ -97,11 +103,11 @@ def run_pack(
     parameters (session_gap, reply_horizon, auto_reply_counts, exclude_buyers …)."""
     start, end = bounds(period, store)
     messages = inspected_messages(store, start, end, params)
-    inside = int(messages["time"].is_between(start, end, closed="left").sum())
+    inside = int(messages.select(_inside(start, end).sum()).item())
     context = messages.select("msg_key", "session_start", "session_end")
     texts = scan(messages, pack).join(context, on="msg_key", how="left")
     found = pl.concat([texts, behaviour_findings(messages, pack)], how="vertical_relaxed")
-    found = found.filter(pl.col("time").is_between(start, end, closed="left"))
+    found = found.filter(_inside(start, end))
     platforms = messages.select("msg_key", "platform")
     gap = block_params(inspected_params(params)).session_gap_ms / 60_000
     rows = found.join(platforms, on="msg_key", how="left").select(
@@ -212,7 +218,7 @@ def flagged_sessions(
     sessions = sessions.filter(
         pl.col("agent").is_not_null()
         & (pl.col("buyer_messages") > 0)
-        & pl.col("session_start").is_between(start, end, closed="left")
+        & pl.col("session_start").cast(pl.Datetime("us")).is_between(start, end, closed="left")
     )
     key = pl.concat_str(
         [
@@ -239,15 +245,12 @@ def _flag(store: Any, sessions: pl.DataFrame, start: datetime, end: datetime) ->
     """`flagged`: the first finding (by the start of its session) of the session's (shop,
     buyer, agent) at or after the session's start comes no later than its end."""
     last = sessions["session_end"].max() if len(sessions) else end
-    hits = pl.from_arrow(
-        store.con.execute(
-            "SELECT DISTINCT shop, buyer, agent, coalesce(session_start, time) AS _hit "
-            "FROM qa_findings WHERE agent IS NOT NULL AND coalesce(session_start, time) >= ? "
-            "AND coalesce(session_start, time) <= ? ORDER BY _hit",
-            [start, max(end, last)],
-        ).arrow()
-    )
-    assert isinstance(hits, pl.DataFrame)
+    hits = store.con.execute(
+        "SELECT DISTINCT shop, buyer, agent, coalesce(session_start, time) AS _hit "
+        "FROM qa_findings WHERE agent IS NOT NULL AND coalesce(session_start, time) >= ? "
+        "AND coalesce(session_start, time) <= ? ORDER BY _hit",
+        [start, max(end, last)],
+    ).pl()
     keys = ["shop", "buyer", "agent"]
     ordered = sessions.with_columns(pl.col("session_start").cast(pl.Datetime("us"))).sort(
         "session_start"
