@@ -2,8 +2,10 @@
 
 Runs the pack's text rules over the agent lines of ``shared/corpus/jddc2019_sample`` and
 prints, per rule, how many lines fire and their share of all agent lines; then the session
-rules over its sessions (one per 会话编号), per rule the sessions that fire and their share.
-The corpus has no timestamps (lines get one second each), so slow_reply is not measured.
+rules over its sessions (one per 会话编号, read into an in-memory store and through the
+conversation model, kaohe.engine.conversation, as `kaohe qa run` reads a store), per rule the
+sessions that fire and their share. The corpus has no timestamps (lines get one second each,
+sessions a day apart), so slow_reply is not measured.
 With ``--show N``
 it prints up to N hits per rule for hand-checking (to the terminal only: the corpus is for
 research use and is never copied into the project). Skips when the corpus is absent.
@@ -40,22 +42,31 @@ def _read(path: Path) -> pl.DataFrame:
 
 
 def read_sessions(path: Path) -> pl.DataFrame:
-    """Every line as a message of its session (buyer = the session id, one agent), in file
-    order one second apart; each session has its own session_start."""
+    """The conversation model of the corpus: every line a message of its session (buyer = the
+    session id, one agent), one second apart in file order, each session on its own day."""
+    from kaohe.engine.conversation import frame
+    from kaohe.store import Store
+
     lines = _read(path).with_row_index("n")
     start = datetime(2019, 1, 1)
     sender = pl.when(pl.col("waiter_send") == "1").then(pl.lit("agent")).otherwise(pl.lit("buyer"))
-    return lines.select(
+    day = pl.col("session").rank("dense").cast(pl.Int64)
+    messages = lines.select(
         pl.format("L{}", pl.col("n")).alias("msg_key"),
         pl.lit("jd").alias("shop"),
+        pl.lit("jd").alias("platform"),
         pl.col("session").alias("buyer"),
         pl.lit("agent").alias("agent"),
         sender.alias("sender"),
-        (pl.lit(start) + pl.duration(seconds=pl.col("n"))).alias("time"),
+        (pl.lit(start) + pl.duration(days=day, seconds=pl.col("n"))).alias("time"),
         pl.col("text").fill_null(""),
-        pl.lit(start).alias("session_start"),
-        pl.col("n").alias("seq"),
+        pl.col("n").cast(pl.Int64).alias("seq"),
     )
+    with Store(":memory:") as store:
+        store.con.register("_corpus", messages.to_arrow())
+        cols = ", ".join(messages.columns)
+        store.con.execute(f"INSERT INTO messages ({cols}) SELECT {cols} FROM _corpus")
+        return pl.from_arrow(frame(store))  # type: ignore[return-value]
 
 
 def read_agent_lines(path: Path) -> pl.DataFrame:
