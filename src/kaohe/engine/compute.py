@@ -132,10 +132,6 @@ class Blocks:
     def _key(self) -> tuple[Any, ...]:
         return (*shared_key(self.bp), self.carry)
 
-    def source_messages(self) -> ir.Table:
-        """The messages the blocks were built from (the window's days and margins)."""
-        return self._scoped().table("messages")
-
     def _scoped(self) -> _Scoped:
         return _Scoped(self.con, self.window, self.bp.reply_horizon_ms, self.scope_days)
 

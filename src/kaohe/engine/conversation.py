@@ -24,10 +24,15 @@ from kaohe.engine import blocks as B
 from kaohe.engine.compute import Blocks
 from kaohe.engine.params import GLOBAL_DEFAULTS, BlockParams
 
-# the assigned rows keep the message's key (name, column of messages); the rest of the
-# message is joined back at the end: carried through the blocks' sorts, the text costs more
-CARRY = (("msg_key", "msg_key"),)
-JOINED = ("sender", "text", "msg_type", "auto_reply", "written_agent")
+# the message columns the assigned rows keep for the model: (name, column of messages)
+CARRY = (
+    ("msg_key", "msg_key"),
+    ("sender", "sender"),
+    ("text", "text"),
+    ("msg_type", "msg_type"),
+    ("auto_reply", "auto_reply"),
+    ("written_agent", "agent"),
+)
 
 # what each line is, first match wins (the viewer labels them; results carry no language)
 KINDS = ("withdrawn", "handoff", "bot", "system", "auto_reply", "reply", "buyer", "agent")
@@ -171,7 +176,6 @@ def _model(blocks: Blocks, scope: Scope, rounds: bool) -> ir.Table:
     m = _with_rounds(m, blocks) if rounds else _without_rounds(m)
     threads, agents = blocks.dims()
     m = _in_scope(B.dress(m, threads, agents), scope)
-    m = _with_message(m, blocks)
     return m.select(
         *[c for c in COLUMNS if c not in ("kind", "buyer_message", "valid_reply")],
         kind=_kind(m, blocks.bp.auto_reply_counts),
@@ -212,21 +216,6 @@ def _with_sessions(m: ir.Table, gap_ms: int) -> ir.Table:
         session_end=ibis.coalesce(m._next_prev, m._last),
         session_buyer_messages=ibis.coalesce(m._next_before, m._buyers) - m._buyers_before,
     ).drop("_buyers_before", "_next_prev", "_next_before", "_last", "_buyers")
-
-
-def _with_message(m: ir.Table, blocks: Blocks) -> ir.Table:
-    """The message's own columns back, by its key."""
-    raw = blocks.source_messages()
-    own = raw.select(
-        _key=raw.msg_key,
-        sender=raw.sender,
-        text=raw.text,
-        msg_type=raw.msg_type,
-        auto_reply=raw.auto_reply,
-        written_agent=raw.agent,
-    )
-    m = m.join(own, m.msg_key == own._key)
-    return m.drop("_key")
 
 
 def _in_scope(m: ir.Table, scope: Scope) -> ir.Table:
