@@ -7,7 +7,8 @@ it with kaohe.demo.generate. Prints messages/s of :func:`kaohe.qa.scan.scan` (th
 the parquet file is timed apart), findings per rule and the process's peak RSS.
 Target: ≥ 1M messages/s on 2 cores. For comparison, the same phrase rules as plain pandas
 ``str.contains`` over the agent messages (one regex per rule) in the same run; with
-``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over the same messages.
+``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over a month of those
+messages in a store, the conversation model they judge timed apart.
 With ``--store``, ``kaohe qa run`` as a user runs it: the whole default pack over a month
 (2026-10) of a DuckDB store holding the messages (``DIR/N/qa.duckdb``, built once), the
 conversation model, the text and session rules and the write of the findings together.
@@ -84,20 +85,33 @@ def main() -> None:
     print(findings.group_by("rule").len().sort("len", descending=True))
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
     if args.sessions:
-        sessions(messages)
+        sessions(ensure_messages(args.dir, args.messages))
     if not args.no_pandas:
         pandas_phrases(messages, pack)
 
 
-def sessions(messages: pl.DataFrame) -> None:
+def sessions(parquet: Path) -> None:
+    """The behavioural session rules over a month of the store: the conversation model they
+    judge (kaohe.engine.conversation) and the rules themselves, timed apart."""
+    from datetime import datetime
+
     from kaohe.qa.behaviour import behaviour_findings
+    from kaohe.qa.findings import inspected_messages
     from kaohe.qa.rules import SESSION_DETECTORS
+    from kaohe.store import Store
 
     full = load_pack("default")
     pack = full.model_copy(
         update={"rules": [r for r in full.rules if r.detector in SESSION_DETECTORS]}
     )
-    messages = messages.with_columns(pl.col("msg_id").alias("msg_key"))
+    with Store(ensure_store(parquet)) as store:
+        began, cpu = time.perf_counter(), cpu_seconds()
+        messages = inspected_messages(store, datetime(2026, 10, 1), datetime(2026, 11, 1))
+        took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+    print(
+        f"conversation model 2026-10: {messages.height:,} messages in {took:.1f} s "
+        f"({cpu:.1f} s CPU); peak RSS {peak_rss_mb():,.0f} MB"
+    )
     began = time.perf_counter()
     found = behaviour_findings(messages, pack)
     took = time.perf_counter() - began

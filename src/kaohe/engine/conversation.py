@@ -111,10 +111,11 @@ def frame(
     scope: Scope = Scope(),  # noqa: B008 - frozen
     rounds: bool = True,
 ) -> Any:
-    """The model of a store as a pyarrow table, ordered by thread, agent and time."""
+    """The model of a store as a pyarrow table, in no particular order (readers sort what
+    they need: sorting every message with its text costs a month's run seconds)."""
     cache = not getattr(store, "read_only", False)  # a read-only store takes no tables
     with model(store.ibis(), params, scope, cache, rounds) as t:
-        return t.order_by("shop", "buyer", "agent", "time", "seq").to_pyarrow()
+        return t.to_pyarrow()
 
 
 def session_frame(
@@ -126,7 +127,7 @@ def session_frame(
     needed for it and not computed)."""
     cache = not getattr(store, "read_only", False)
     with model(store.ibis(), params, scope, cache, rounds=False) as t:
-        return sessions(t).order_by("shop", "buyer", "agent", "session_start").to_pyarrow()
+        return sessions(t).to_pyarrow()
 
 
 def sessions(t: ir.Table) -> ir.Table:
