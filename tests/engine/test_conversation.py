@@ -151,7 +151,9 @@ def session_gap_outcome(tmp_path: Path, gap: int | None) -> dict:
     pack.write_text(GREETING_PACK, "utf-8")
     base = ["--config", str(toml), "--db", str(db)]
     runner = CliRunner()
-    kpi = runner.invoke(cli, [*base, "kpi", "--metrics", "sessions", "--format", "json"])
+    kpi = runner.invoke(
+        cli, [*base, "kpi", "--metrics", "sessions", "--no-facts", "--format", "json"]
+    )
     run = runner.invoke(cli, [*base, "qa", "run", "--pack", str(pack)])
     sample = runner.invoke(cli, [*base, "qa", "sample", "--per-agent", "9", "--format", "json"])
     assert kpi.exit_code == run.exit_code == sample.exit_code == 0, kpi.output + run.output
