@@ -7,7 +7,11 @@ it with kaohe.demo.generate. Prints messages/s of :func:`kaohe.qa.scan.scan` (th
 the parquet file is timed apart), findings per rule and the process's peak RSS.
 Target: ≥ 1M messages/s on 2 cores. For comparison, the same phrase rules as plain pandas
 ``str.contains`` over the agent messages (one regex per rule) in the same run; with
-``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over the same messages.
+``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over a month of those
+messages in a store, the conversation model they judge timed apart.
+With ``--store``, ``kaohe qa run`` as a user runs it: the whole default pack over a month
+(2026-10) of a DuckDB store holding the messages (``DIR/N/qa.duckdb``, built once), the
+conversation model, the text and session rules and the write of the findings together.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ COLUMNS = ["shop", "buyer", "agent", "sender", "time", "text", "msg_id", "msg_ty
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (every DuckDB thread): on a shared machine a
+    steadier measure than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ensure_messages(directory: Path, n: int) -> Path:
@@ -50,7 +61,11 @@ def main() -> None:
         "--sessions", action="store_true", help="also time the behavioural session rules"
     )
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
+    ap.add_argument("--store", action="store_true", help="time `kaohe qa run` on a month")
     args = ap.parse_args()
+    if args.store:
+        qa_run(ensure_messages(args.dir, args.messages))
+        return
     pack = load_pack("default")
     keep = PHRASE_DETECTORS | {"pattern"} | ({"ad_buyer", "withdrawn"} if args.all_text else set())
     pack = pack.model_copy(update={"rules": [r for r in pack.rules if r.detector in keep]})
@@ -70,20 +85,33 @@ def main() -> None:
     print(findings.group_by("rule").len().sort("len", descending=True))
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
     if args.sessions:
-        sessions(messages)
+        sessions(ensure_messages(args.dir, args.messages))
     if not args.no_pandas:
         pandas_phrases(messages, pack)
 
 
-def sessions(messages: pl.DataFrame) -> None:
+def sessions(parquet: Path) -> None:
+    """The behavioural session rules over a month of the store: the conversation model they
+    judge (kaohe.engine.conversation) and the rules themselves, timed apart."""
+    from datetime import datetime
+
     from kaohe.qa.behaviour import behaviour_findings
+    from kaohe.qa.findings import inspected_messages
     from kaohe.qa.rules import SESSION_DETECTORS
+    from kaohe.store import Store
 
     full = load_pack("default")
     pack = full.model_copy(
         update={"rules": [r for r in full.rules if r.detector in SESSION_DETECTORS]}
     )
-    messages = messages.with_columns(pl.col("msg_id").alias("msg_key"))
+    with Store(ensure_store(parquet)) as store:
+        began, cpu = time.perf_counter(), cpu_seconds()
+        messages = inspected_messages(store, datetime(2026, 10, 1), datetime(2026, 11, 1))
+        took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+    print(
+        f"conversation model 2026-10: {messages.height:,} messages in {took:.1f} s "
+        f"({cpu:.1f} s CPU); peak RSS {peak_rss_mb():,.0f} MB"
+    )
     began = time.perf_counter()
     found = behaviour_findings(messages, pack)
     took = time.perf_counter() - began
@@ -91,6 +119,42 @@ def sessions(messages: pl.DataFrame) -> None:
         f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
         f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB"
     )
+
+
+def ensure_store(parquet: Path) -> Path:
+    """A store holding the generated messages (msg_key: the message id, seq: file order)."""
+    from kaohe.store import Store
+
+    path = parquet.parent / "qa.duckdb"
+    if not path.exists():
+        with Store(path) as store:
+            store.con.execute(
+                "INSERT INTO messages (shop, platform, buyer, agent, sender, time, text, msg_id, "
+                "auto_reply, msg_type, msg_key, seq) SELECT shop, platform, buyer, agent, sender, "
+                "time, text, msg_id, auto_reply, msg_type, msg_id, row_number() OVER () "
+                f"FROM read_parquet('{parquet}')"
+            )
+    return path
+
+
+def qa_run(parquet: Path) -> None:
+    """`kaohe qa run --period 2026-10` with the default pack, timed as a whole."""
+    from kaohe.engine.periods import parse_period
+    from kaohe.qa.findings import run_pack
+    from kaohe.store import Store
+
+    path = ensure_store(parquet)
+    with Store(path) as store:
+        began, cpu = time.perf_counter(), cpu_seconds()
+        summary = run_pack(store, load_pack("default"), parse_period("2026-10"))
+        took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+    print(
+        f"qa run 2026-10: {summary.messages:,} messages in {took:.1f} s ({cpu:.1f} s CPU) → "
+        f"{summary.messages / took:,.0f} messages/s, {summary.findings:,} findings; "
+        f"peak RSS {peak_rss_mb():,.0f} MB"
+    )
+    for rule, n in sorted(summary.by_rule.items(), key=lambda kv: -kv[1]):
+        print(f"  {rule:<24} {n:>9,}")
 
 
 def pandas_phrases(messages: pl.DataFrame, pack: object) -> None:

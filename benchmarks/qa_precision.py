@@ -2,11 +2,13 @@
 
 Runs the pack's text rules over the agent lines of ``shared/corpus/jddc2019_sample`` and
 prints, per rule, how many lines fire and their share of all agent lines; then the session
-rules over its sessions (one per 会话编号), per rule the sessions that fire and their share.
-The corpus has no timestamps (lines get one second each), so slow_reply is not measured.
-The process rules (kaohe/qa/process.py) run on the same sessions: a session JDDC flags as a
-repeat consultation (是否重复咨询) gets an earlier buyer line a day before (its first
-contact), and a buyer asking for 人工客服 is a hand-off; the corpus has no orders, so the
+rules over its sessions (one per 会话编号, read into an in-memory store and through the
+conversation model, kaohe.engine.conversation, as `kaohe qa run` reads a store), per rule the
+sessions that fire and their share. The corpus has no timestamps (lines get one second each,
+sessions a day apart), so slow_reply is not measured.
+The process rules (kaohe/qa/process.py) run on the same model with one addition: a session
+JDDC flags as a repeat consultation (是否重复咨询) gets an earlier buyer line a day before (its
+first contact); a buyer asking for 人工客服 is a hand-off; the corpus has no orders, so the
 address-check and payment-reminder rules have nothing to judge there. With ``--show N``
 it prints up to N hits per rule for hand-checking (to the terminal only: the corpus is for
 research use and is never copied into the project). Skips when the corpus is absent.
@@ -43,46 +45,54 @@ def _read(path: Path) -> pl.DataFrame:
     )
 
 
-def read_sessions(path: Path) -> pl.DataFrame:
-    """Every line as a message of its session (buyer = the session id, one agent), in file
-    order one second apart; each session has its own session_start."""
-    lines = _read(path).with_row_index("n")
+def read_sessions(path: Path, first_contacts: bool = False) -> pl.DataFrame:
+    """The conversation model of the corpus: every line a message of its session (buyer = the
+    session id, one agent), one second apart in file order, each session on its own day. With
+    `first_contacts`, the sessions JDDC flags as repeat consultations get a buyer line the day
+    before: the earlier contact the corpus does not hold."""
+    from kaohe.engine.conversation import frame
+    from kaohe.store import Store
+
+    raw = _read(path)
+    lines = raw.with_row_index("n")
     start = datetime(2019, 1, 1)
     sender = pl.when(pl.col("waiter_send") == "1").then(pl.lit("agent")).otherwise(pl.lit("buyer"))
-    return lines.select(
+    day = pl.col("session").rank("dense").cast(pl.Int64)
+    messages = lines.select(
         pl.format("L{}", pl.col("n")).alias("msg_key"),
         pl.lit("jd").alias("shop"),
+        pl.lit("jd").alias("platform"),
         pl.col("session").alias("buyer"),
         pl.lit("agent").alias("agent"),
         sender.alias("sender"),
-        (pl.lit(start) + pl.duration(seconds=pl.col("n"))).alias("time"),
+        (pl.lit(start) + pl.duration(days=day, seconds=pl.col("n"))).alias("time"),
         pl.col("text").fill_null(""),
-        pl.lit(start).alias("session_start"),
-        pl.col("n").alias("seq"),
+        pl.col("n").cast(pl.Int64).alias("seq"),
     )
-
-
-def with_first_contacts(path: Path, messages: pl.DataFrame) -> pl.DataFrame:
-    """The sessions JDDC flags as repeat consultations, each with a buyer line the day
-    before: the earlier contact the corpus does not hold."""
-    repeats = _read(path).filter(pl.col("repeat") == "1")["session"].unique()
-    earlier = (
-        messages.filter(pl.col("buyer").is_in(repeats.implode()))
-        .group_by("buyer")
-        .agg(pl.col("time").min())
-        .select(
-            pl.format("P{}", pl.col("buyer")).alias("msg_key"),
-            pl.lit("jd").alias("shop"),
-            "buyer",
-            pl.lit("agent").alias("agent"),
-            pl.lit("buyer").alias("sender"),
-            (pl.col("time") - pl.duration(days=1)).alias("time"),
-            pl.lit("(earlier contact)").alias("text"),
-            (pl.col("time") - pl.duration(days=1)).alias("session_start"),
-            pl.lit(-1, pl.Int64).alias("seq"),
+    if first_contacts:
+        repeats = raw.filter(pl.col("repeat") == "1")["session"].unique()
+        earlier = (
+            messages.filter(pl.col("buyer").is_in(repeats.implode()))
+            .group_by("buyer")
+            .agg(pl.col("time").min())
+            .select(
+                pl.format("P{}", pl.col("buyer")).alias("msg_key"),
+                pl.lit("jd").alias("shop"),
+                pl.lit("jd").alias("platform"),
+                "buyer",
+                pl.lit("agent").alias("agent"),
+                pl.lit("buyer").alias("sender"),
+                (pl.col("time") - pl.duration(days=1)).alias("time"),
+                pl.lit("(earlier contact)").alias("text"),
+                pl.lit(-1, pl.Int64).alias("seq"),
+            )
         )
-    )
-    return pl.concat([messages.with_columns(pl.col("seq").cast(pl.Int64)), earlier])
+        messages = pl.concat([messages, earlier])
+    with Store(":memory:") as store:
+        store.con.register("_corpus", messages.to_arrow())
+        cols = ", ".join(messages.columns)
+        store.con.execute(f"INSERT INTO messages ({cols}) SELECT {cols} FROM _corpus")
+        return pl.from_arrow(frame(store))  # type: ignore[return-value]
 
 
 def read_agent_lines(path: Path) -> pl.DataFrame:
@@ -156,7 +166,7 @@ def main() -> int:
         show_hits(findings, agent, args.show)
     messages = read_sessions(args.corpus)
     behaviour = behaviour_findings(messages, pack)
-    contacts = with_first_contacts(args.corpus, messages)
+    contacts = read_sessions(args.corpus, first_contacts=True)
     orders = pl.DataFrame(
         schema={
             "order_id": pl.Utf8,
@@ -167,7 +177,7 @@ def main() -> int:
         }
     )
     process = process_findings(contacts, orders, pack)
-    found = pl.concat([behaviour, process])
+    found = pl.concat([behaviour, process], how="diagonal_relaxed")
     print()
     print(session_table(messages, found, pack.active(SESSION_DETECTORS | PROCESS_DETECTORS)))
     if args.show:

@@ -129,6 +129,13 @@ def _migrate_7(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_8(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 8: the session gap (minutes) each finding's session was cut with: findings hold
+    the conversation model's session (kaohe.engine.conversation) for the parameters of their
+    run, and a reader can tell which definition it was."""
+    con.execute("ALTER TABLE qa_findings ADD COLUMN IF NOT EXISTS session_gap DOUBLE")
+
+
 def _migrate_9(con: duckdb.DuckDBPyConnection) -> None:
     """Version 9: a review says why it reviews a session again (qa_reviews.intent: recheck
     复核 replaces the earlier score, calibration 校准 counts toward none), and each scored
@@ -176,6 +183,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     5: _migrate_5,
     6: _migrate_6,
     7: _migrate_7,
+    8: _migrate_8,
     9: _migrate_9,
     11: _migrate_11,
     12: _migrate_12,

@@ -1,6 +1,6 @@
 """The conversation viewer: QA hits marked at their span (also when masking changes lengths),
-round response times from the engine's rounds, sessions cut at 30-minute gaps, and who may
-open which session."""
+round response times from the engine's rounds, sessions cut at the session gap, a 快手 thread
+shown whole with each line marked for what it is, and who may open which session."""
 
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 
 from kaohe.ingest.load import import_file
 from kaohe.qa.findings import run_pack
 from kaohe.qa.rules import load_pack
 from kaohe.store import Store
+from kaohe.web.app import close_app, create_app
+from kaohe.web.users import add_user
 from kaohe.web.views import conversation, find_session, highlight, session_by_key
+from tests.engine.conftest import fill
+from tests.engine.test_conversation import AGENT as KS_AGENT
+from tests.engine.test_conversation import KUAISHOU
+from tests.web.conftest import PASSWORD, log_in
 
 PERIOD = "2026-10"
 SHOP, BUYER, AGENT = "测试店", "buyer_1", "测试店:小王"
@@ -151,6 +158,63 @@ def test_the_inspection_hit_is_marked_in_the_viewer(thread_store):
     # the session's last agent message has no farewell either: that rule spans the whole text
     assert marked == ['<mark data-rule="no_farewell rhetorical">你想怎样</mark>']
     assert shown["buyer"] == "b***1"  # mask_buyer: first and last character
+
+
+# ---------------------------------------------------------------- a 快手 thread
+
+
+@pytest.fixture(scope="module")
+def kuaishou(tmp_path_factory: pytest.TempPathFactory):
+    """A store of KUAISHOU (buyer, bot and system rows without an agent), inspected with the
+    default pack, and a logged-in admin of a web app on it."""
+    db = Path(tmp_path_factory.mktemp("kuaishou")) / "k.duckdb"
+    with Store(db) as st:
+        fill(st, KUAISHOU)
+        run_pack(st, load_pack("default"))
+        add_user(st, "boss", "admin", PASSWORD)
+    app = create_app(db, secret_key="test-secret-key")
+    client = TestClient(app)
+    assert log_in(client, "boss", PASSWORD).status_code == 303
+    yield app.state.store, client
+    close_app(app)
+
+
+def test_a_kuaishou_thread_is_judged_by_the_session_rules(kuaishou):
+    st, _ = kuaishou
+    found = st.con.execute(
+        "SELECT msg_key, agent, rule, matched FROM qa_findings "
+        "WHERE rule IN ('slow_reply', 'left_unanswered', 'withdrawn') ORDER BY msg_key, rule"
+    ).fetchall()
+    # k5: 120 s after the 转人工 hand-off (first round, limit 30 s); k7: the buyer's last
+    # question, no agent on its row, never answered; k6: the withdrawn reply
+    assert found == [
+        ("k5", KS_AGENT, "slow_reply", "首次回复 120 秒"),
+        ("k6", KS_AGENT, "withdrawn", None),
+        ("k7", KS_AGENT, "left_unanswered", "什么时候发货"),
+    ]
+
+
+def test_a_kuaishou_thread_is_shown_whole_with_every_line_marked(kuaishou):
+    st, client = kuaishou
+    html = client.get("/conversation?msg=k1").text
+    assert re.findall(r'data-key="(k\d)"', html) == [f"k{i}" for i in range(1, 8)]
+    assert KS_AGENT in html
+    marks = re.findall(r'data-mark="(\w+)">([^<]+)<', html)
+    assert marks == [
+        ("auto_reply", "自动回复"),
+        ("bot", "机器人"),
+        ("handoff", "转接"),
+        ("withdrawn", "已撤回"),
+    ]
+    assert re.findall(r'data-response-s="([\d.]+)"', html) == ["120.0"]
+    assert html.count('class="status-at_risk unanswered"') == 1  # k7
+    session = session_by_key(st, "k7")
+    shown = conversation(st, session, sees_pii=True)
+    assert [(m["key"], m["kind"], m["unanswered"]) for m in shown["messages"]][-1] == (
+        "k7",
+        "buyer",
+        True,
+    )
 
 
 # ---------------------------------------------------------------- routes on the demo store

@@ -37,9 +37,15 @@ def command() -> None:
 @click.option("--period", "-p", default=None, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05")
 @click.option("--from", "start", default=None)
 @click.option("--to", "end", default=None)
+@click.option("--set", "sets", multiple=True, help="parameter override key=value (session_gap=10)")
 @click.pass_obj
 def run_command(
-    obj: Any, pack_ref: str, period: str | None, start: str | None, end: str | None
+    obj: Any,
+    pack_ref: str,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    sets: tuple[str, ...],
 ) -> None:
     """scan the messages and store the findings (a re-run replaces them)."""
     from kaohe.qa.findings import run_pack
@@ -47,7 +53,7 @@ def run_command(
 
     pack = load_pack(pack_ref)
     with obj.open_store(need_data=True) as store:
-        summary = run_pack(store, pack, period_from_args(period, start, end))
+        summary = run_pack(store, pack, period_from_args(period, start, end), _params(obj, sets))
     click.echo(
         f"质检 / inspected {summary.messages:,} 条消息 with {pack.id}: "
         f"{summary.findings:,} 条发现 / findings"
@@ -157,9 +163,17 @@ def filtered_command(
     show_default=True,
 )
 @click.option("--out", default=None)
+@click.option("--set", "sets", multiple=True, help="parameter override key=value (session_gap=10)")
 @click.pass_obj
 def sample_command(
-    obj: Any, n: int, seed: int, flagged_share: float, period: str | None, fmt: str, out: str | None
+    obj: Any,
+    n: int,
+    seed: int,
+    flagged_share: float,
+    period: str | None,
+    fmt: str,
+    out: str | None,
+    sets: tuple[str, ...],
 ) -> None:
     """sessions to review: stratified per agent, reproducible with the seed."""
     from kaohe.privacy import mask_buyer
@@ -167,7 +181,7 @@ def sample_command(
     from kaohe.qa.sampling import sample_sessions
 
     with obj.open_store(read_only=True, need_data=True) as store:
-        sessions = flagged_sessions(store, period_from_args(period, None, None))
+        sessions = flagged_sessions(store, period_from_args(period, None, None), _params(obj, sets))
     chosen = sample_sessions(sessions, n, seed=seed, flagged_share=flagged_share)
     rows = [{**r, "session": _masked_session(r["session"], mask_buyer)} for r in chosen.to_dicts()]
     emit(
@@ -181,6 +195,12 @@ def sample_command(
         out,
         title="抽检样本",
     )
+
+
+def _params(obj: Any, sets: tuple[str, ...]) -> dict[str, Any]:
+    """The engine parameters (defaults → kaohe.toml → --set, kaohe.params): the session gap,
+    reply horizon … the inspection's conversation model shares with `kaohe kpi`."""
+    return dict(obj.params(sets).engine)
 
 
 def _masked_session(session: str, mask: Any) -> str:

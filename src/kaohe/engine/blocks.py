@@ -162,9 +162,11 @@ def assigned_base(
     horizon_ms: int = 24 * 3_600_000,
     auto_reply_counts: bool = False,
     ad_sessions: bool = False,
+    carry: tuple[tuple[str, str], ...] = (),
 ) -> ir.Table:
     """All messages as numbers and flags, with their assigned agent (the text only when the
-    ad filter needs it). Rows no agent could be assigned to keep aid 0: they count for the
+    ad filter needs it; `carry`: further message columns as (name, column), for the
+    conversation model). Rows no agent could be assigned to keep aid 0: they count for the
     shop, not for any agent (data-model.md)."""
     m = _messages(con, exclude_buyers, ad_sessions)
     m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
@@ -182,6 +184,7 @@ def assigned_base(
     }
     if keep_text:
         flags["text"] = m.text
+    flags.update({name: m[column] for name, column in carry})
     m = assign_agents(m.select(**flags), horizon_ms)
     return m.mutate(cid=m.tid * AGENT_SLOTS + m.aid)
 

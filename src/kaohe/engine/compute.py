@@ -75,6 +75,7 @@ class Blocks:
     cached: list[ir.Table] = field(default_factory=list)
     shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
     scope_days: int = 0  # messages loaded this many days beyond the window, either side
+    carry: tuple[tuple[str, str], ...] = ()  # message columns the assigned rows keep (name, column)
 
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
@@ -129,7 +130,7 @@ class Blocks:
         return self._keep(t)
 
     def _key(self) -> tuple[Any, ...]:
-        return shared_key(self.bp)
+        return (*shared_key(self.bp), self.carry)
 
     def _scoped(self) -> _Scoped:
         return _Scoped(self.con, self.window, self.bp.reply_horizon_ms, self.scope_days)
@@ -163,6 +164,7 @@ class Blocks:
                 self.bp.reply_horizon_ms,
                 self.bp.auto_reply_counts,
                 self.bp.exclude_ad_sessions,
+                self.carry,
             )
             self.shared[key] = self._keep(B.assigned(base))
         return self.shared[key]

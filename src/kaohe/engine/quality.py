@@ -34,17 +34,21 @@ def _findings(blocks: Any, params: Mapping[str, Any]) -> Any:
 
 
 def _sessions(blocks: Any, params: Mapping[str, Any]) -> Any:
-    """Every session of an agent with its deductions and whether a red line was hit."""
+    """Every session of an agent with its deductions and whether a red line was hit. A
+    finding counts against the session it belongs to (the conversation model's session it
+    was found in, kaohe.qa.findings: for a slow reply, the one its round started in): the
+    session of its agent and thread holding that session's start."""
     s = blocks.get("sessions")
     f = _findings(blocks, params)
+    f = f.mutate(_in=ibis.coalesce(f.session_start, f.time))
     j = s.join(
         f,
         [
             s.shop == f.shop,
             s.buyer == f.buyer,
             s.agent == f.agent,
-            f.time >= s.start,
-            f.time <= s.end,
+            f._in >= s.start,
+            f._in <= s.end,
         ],
     )
     per = j.group_by([j.cid, j.start]).agg(

@@ -1,13 +1,18 @@
 """Session detectors: how the agent behaves across a session's turns and timing (spec: qa.md,
 repeated_reply … no_soothing).
 
-A session is a run of one (shop, buyer, agent) thread without a gap over 30 minutes, as
-:data:`kaohe.qa.findings.MESSAGES_SQL` numbers it (``session_start``); a frame without that
-column is cut into sessions here with the same gap. Only the buyer's messages and the agent's
-valid replies take part (not bots, the system, automatic replies or withdrawn messages), and
-a session without an agent is nobody's to judge. Every detector is vectorised in Polars and
-returns findings shaped like the text rules' (:data:`kaohe.qa.scan.FINDING_SCHEMA`), on the
-message that caused them with the span of the whole message.
+They judge the conversation model (:mod:`kaohe.engine.conversation`), never a session or a
+valid reply of their own: a session is one (shop, buyer, agent)'s run under the engine's
+`session_gap`, buyer rows without an agent (快手, 千牛) carry the agent the engine assigned
+them, and the turns are the buyer's messages and the agent's valid replies as the model flags
+them (not bots, the system, automatic replies or withdrawn messages). Sessions of an agent
+the metrics count (with a buyer message) are judged. Rounds and their response times are the
+engine's (reply horizon, bot hand-off), so a reply is slow by the same clock as avg_response_s,
+also when it came after the session gap. Every detector is vectorised in Polars and returns
+findings shaped like the text rules' (:data:`kaohe.qa.scan.FINDING_SCHEMA`), on the message
+that caused them with the span of the whole message, plus the session they count against
+(:data:`SESSION_SCHEMA`): the message's own, and for a slow reply the session its round
+started in.
 """
 
 from __future__ import annotations
@@ -28,61 +33,69 @@ from kaohe.qa.rules import (
     SoothingParams,
     UnansweredParams,
 )
-from kaohe.qa.scan import FINDING_SCHEMA, empty_findings
+from kaohe.qa.scan import FINDING_SCHEMA
 
-SESSION_GAP_MIN = 30  # as findings.MESSAGES_SQL and the engine's default session gap
 SESSION_KEY = ["shop", "buyer", "agent", "session_start"]
+ROUND_KEY = ["shop", "buyer", "agent", "round_start"]
+MODEL_COLUMNS = (  # of kaohe.engine.conversation.COLUMNS, the ones the detectors read
+    "msg_key",
+    "shop",
+    "buyer",
+    "agent",
+    "time",
+    "seq",
+    "text",
+    "buyer_message",
+    "valid_reply",
+    "session_start",
+    "session_end",
+    "session_buyer_messages",
+    "round_start",
+    "round_answered",
+    "response_s",
+)
 TEXT = pl.col("text")
 SID = pl.col("_sid")
-IS_BUYER = pl.col("sender") == "buyer"
+IS_BUYER = pl.col("buyer_message")
+MS = pl.Datetime("ms")
+SESSION_SCHEMA = {**FINDING_SCHEMA, "session_start": MS, "session_end": MS}
+ROUND_DETECTORS = frozenset({"slow_reply", "left_unanswered"})  # judge rounds, not texts
 
 
-def _with_sessions(messages: pl.DataFrame) -> pl.DataFrame:
-    """``session_start`` by the 30-minute gap when the frame does not carry it."""
-    if "session_start" in messages.columns:
-        return messages
-    thread = ["shop", "buyer", "agent"]
-    ordered = messages.sort(
-        [*thread, "time", *(["seq"] if "seq" in messages.columns else [])],
-        maintain_order=True,
-        nulls_last=True,
-    )
-    # sorted, a row opens a session when its thread changes or the gap is too long
-    new_thread = pl.any_horizontal(*[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in thread])
-    gap = pl.col("time").diff() > pl.duration(minutes=SESSION_GAP_MIN)
-    first = new_thread.fill_null(True) | gap.fill_null(True)
-    return ordered.with_columns(
-        pl.when(first).then(pl.col("time")).forward_fill().alias("session_start")
-    )
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=SESSION_SCHEMA)
 
 
 def turns(messages: pl.DataFrame) -> pl.DataFrame:
-    """The buyer's messages and the agent's valid replies of sessions with an agent, in
-    session order: ``_n`` (position), ``_sid`` (session) and ``_run`` (a run of messages of
-    one sender: a buyer's turn or the agent's), both counted over the whole frame."""
-    frame = _with_sessions(messages)
-    optional = {"msg_type": pl.lit("text"), "auto_reply": pl.lit(False), "seq": pl.lit(0)}
-    frame = frame.with_columns(*[e.alias(c) for c, e in optional.items() if c not in frame.columns])
-    reply = (
-        (pl.col("sender") == "agent")
-        & (pl.col("msg_type").fill_null("text") != "withdrawn")
-        & ~pl.col("auto_reply").fill_null(False)
-    )
-    kept = frame.filter(pl.col("agent").is_not_null() & (IS_BUYER | reply)).select(
+    """The buyer's messages and the agent's valid replies of the sessions with an agent, in
+    session order: ``_n`` (position), ``_sid`` (session), ``_run`` (a run of messages of one
+    sender: a buyer's turn or the agent's), both counted over the whole frame, and
+    ``_counted`` (the session has a buyer message). `messages` is the conversation model
+    (kaohe.engine.conversation.frame)."""
+    missing = [c for c in MODEL_COLUMNS if c not in messages.columns]
+    if missing:
+        raise ValueError(f"session rules read the conversation model; missing {missing}")
+    turn = pl.col("agent").is_not_null() & (IS_BUYER | pl.col("valid_reply"))
+    kept = messages.filter(turn).select(
         pl.col("msg_key").cast(pl.Utf8),
         *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer", "agent")],
-        pl.col("time").cast(pl.Datetime("ms")),
-        "session_start",
+        pl.col("time").cast(MS),
+        pl.col("session_start").cast(MS),
+        pl.col("session_end").cast(MS),
+        (pl.col("session_buyer_messages") > 0).alias("_counted"),
         "seq",
-        pl.col("sender").cast(pl.Utf8),
+        IS_BUYER,
         TEXT.cast(pl.Utf8).fill_null(""),
+        pl.col("round_start").cast(MS),
+        "round_answered",
+        "response_s",
     )
     ordered = kept.sort([*SESSION_KEY, "time", "seq"], maintain_order=True, nulls_last=True)
     new_session = pl.any_horizontal(
         *[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SESSION_KEY]
     )
     new_session = new_session.fill_null(True)
-    new_run = new_session | pl.col("sender").ne_missing(pl.col("sender").shift(1))
+    new_run = new_session | IS_BUYER.ne_missing(IS_BUYER.shift(1))
     return (
         ordered.with_row_index("_n")
         .with_columns(new_session.cum_sum().alias("_sid"), new_run.cum_sum().alias("_run"))
@@ -90,7 +103,12 @@ def turns(messages: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _found(rows: pl.DataFrame, rule: Rule, matched: pl.Expr = TEXT) -> pl.DataFrame:
+def _found(
+    rows: pl.DataFrame,
+    rule: Rule,
+    matched: pl.Expr = TEXT,
+    session: tuple[pl.Expr, pl.Expr] = (pl.col("session_start"), pl.col("session_end")),
+) -> pl.DataFrame:
     """Findings of ``rule`` on ``rows`` (turns), the span covering the whole message."""
     return rows.select(
         "msg_key",
@@ -105,7 +123,9 @@ def _found(rows: pl.DataFrame, rule: Rule, matched: pl.Expr = TEXT) -> pl.DataFr
         pl.lit(0).alias("start"),
         TEXT.str.len_chars().alias("end"),
         matched.alias("matched"),
-    ).cast(FINDING_SCHEMA)
+        session[0].alias("session_start"),
+        session[1].alias("session_end"),
+    ).cast(SESSION_SCHEMA)
 
 
 def _run_heads(t: pl.DataFrame) -> pl.DataFrame:
@@ -159,51 +179,57 @@ def no_farewell(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     return _found(lacking.group_by("_sid", maintain_order=True).last(), rule)
 
 
-def _rounds(t: pl.DataFrame) -> pl.DataFrame:
-    """One row per round: a run of buyer messages (``_run`` of its first one, ``_start``) and
-    the reply that ends it (the first row of the next run, same session), numbered ``_k``
-    from 1 in the session."""
-    runs = _run_heads(t).with_columns(
-        (pl.col("_sid").shift(-1) == SID).fill_null(False).alias("_answered"),
-        pl.col("time").alias("_start"),
-    )
-    buyer_runs = runs.filter(IS_BUYER).with_columns(
-        pl.int_range(1, pl.len() + 1).over("_sid").alias("_k")
-    )
-    answered = buyer_runs.filter("_answered").select(
-        "_sid", "_k", "_start", (pl.col("_run") + 1).alias("_reply_run")
-    )
-    replies = runs.filter(~IS_BUYER).drop("_start", "_answered")
-    return answered.join(replies, left_on=["_sid", "_reply_run"], right_on=["_sid", "_run"])
+def _first_rounds(t: pl.DataFrame) -> pl.DataFrame:
+    """Per round (ROUND_KEY): the session its first buyer message opened (``_open_start``,
+    ``_open_end``) and ``_first``, whether it is that session's first round."""
+    asked = t.filter(IS_BUYER & pl.col("round_start").is_not_null())
+    first = asked.group_by("_sid").agg(pl.col("round_start").min().alias("_first_start"))
+    opening = asked.filter(pl.col("time") == pl.col("round_start")).join(first, on="_sid")
+    return opening.select(
+        *ROUND_KEY,
+        (pl.col("round_start") == pl.col("_first_start")).alias("_first"),
+        pl.col("session_start").alias("_open_start"),
+        pl.col("session_end").alias("_open_end"),
+    ).unique(ROUND_KEY, keep="first")
 
 
 def slow_reply(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """A round answered slower than ``first_seconds`` (the session's first round) or
     ``round_seconds`` (later ones); above ``severe_seconds`` it is a severe timeout. One
-    finding per slow round, on the reply; the matched text tells the time."""
+    finding per slow round, on the reply; the matched text tells the time. The round and its
+    response time are the engine's (a reply after the session gap still answers it)."""
     p = rule.parsed()
     assert isinstance(p, SlowParams)
-    r = _rounds(t)
-    seconds = (pl.col("time") - pl.col("_start")).dt.total_milliseconds() / 1000
-    limit = pl.when(pl.col("_k") == 1).then(p.first_seconds).otherwise(p.round_seconds)
+    answers = _replies(t).filter(pl.col("response_s").is_not_null())
+    r = answers.join(_first_rounds(t), on=ROUND_KEY, how="left", nulls_equal=False)
+    first = pl.col("_first").fill_null(False)
+    seconds = pl.col("response_s")
+    limit = pl.when(first).then(p.first_seconds).otherwise(p.round_seconds)
     shown = seconds.ceil().cast(pl.Int64).cast(pl.Utf8)
     label = (
         pl.when(seconds > p.severe_seconds)
         .then(pl.lit("严重超时 "))
-        .when(pl.col("_k") == 1)
+        .when(first)
         .then(pl.lit("首次回复 "))
         .otherwise(pl.lit("回复 "))
     )
     slow = r.filter(seconds > limit)
-    return _found(slow, rule, pl.concat_str([label, shown, pl.lit(" 秒")]))
+    session = (
+        pl.coalesce("_open_start", "session_start"),
+        pl.coalesce("_open_end", "session_end"),
+    )
+    return _found(slow, rule, pl.concat_str([label, shown, pl.lit(" 秒")]), session)
 
 
 def left_unanswered(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
-    """The session ends with the buyer's message: a finding on it, for the session's agent,
-    unless that message is a short closing of the buyer's own (没有了谢谢, 好的, 嗯)."""
+    """The session ends with the buyer's message and the engine's round holding it got no
+    valid reply within the reply horizon: a finding on it, for the session's agent, unless
+    that message is a short closing of the buyer's own (没有了谢谢, 好的, 嗯). A round answered
+    after the session gap is a slow reply, not a missed one."""
     p = rule.parsed()
     assert isinstance(p, UnansweredParams)
-    last = t.group_by("_sid", maintain_order=True).last().filter(IS_BUYER)
+    last = t.group_by("_sid", maintain_order=True).last()
+    last = last.filter(IS_BUYER & ~pl.col("round_answered").fill_null(False))
     bare = TEXT.str.replace_all(PUNCT, "")
     closing = pl.lit(False)
     if p.closing:
@@ -247,10 +273,12 @@ DETECT: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
 
 
 def behaviour_findings(messages: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Findings of the pack's session rules on messages with msg_key, shop, buyer, agent,
-    sender, time, text (and msg_type, auto_reply, seq, session_start when known)."""
+    """Findings of the pack's session rules on the conversation model of some sessions
+    (kaohe.engine.conversation.frame; :data:`MODEL_COLUMNS`)."""
     rules = pack.active(SESSION_DETECTORS)
     if not rules or messages.is_empty():
         return empty_findings()
     t = turns(messages)
-    return pl.concat([empty_findings(), *[DETECT[r.detector](t, r) for r in rules]])
+    counted = t.filter("_counted")
+    found = [DETECT[r.detector](t if r.detector in ROUND_DETECTORS else counted, r) for r in rules]
+    return pl.concat([empty_findings(), *found])

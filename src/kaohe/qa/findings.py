@@ -1,39 +1,30 @@
 """Automatic inspection over the store: run a rule pack's text and session rules on the
 messages of a period and keep the findings (one row per message and rule) with their
-session."""
+session.
+
+The messages, their agents, sessions, valid replies and rounds are the conversation model's
+(:mod:`kaohe.engine.conversation`) for the resolved metric parameters, so the findings' sessions
+are the ones `kaohe kpi` counts, a 快手 buyer row is judged with its assigned agent, and a
+`session_gap` changes both together. The inspection reads every session overlapping the
+period whole and keeps the findings dated inside it: a session crossing the month's edge is
+judged once, as a whole, each finding stored by the run of its own month."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import polars as pl
 
+from kaohe.engine.conversation import Scope, block_params
 from kaohe.engine.periods import Period
 from kaohe.qa.behaviour import behaviour_findings
+from kaohe.qa.process import process_findings_for_store
 from kaohe.qa.rules import Pack
 from kaohe.qa.scan import scan
 
-SESSION_GAP_MIN = 30  # the engine's default session gap
-
-# messages with the start of their (shop, buyer, agent) session; plain SQL: findings are
-# bookkeeping, not a metric definition
-MESSAGES_SQL = f"""
-WITH m AS (
-  SELECT msg_key, shop, platform, buyer, agent, sender, time, text, msg_type, auto_reply, seq,
-         CASE WHEN lag(time) OVER w IS NULL
-                OR time - lag(time) OVER w > INTERVAL {SESSION_GAP_MIN} MINUTE
-              THEN time END AS first_time
-  FROM messages WHERE time >= ? AND time < ?
-  WINDOW w AS (PARTITION BY shop, buyer, coalesce(agent, '') ORDER BY time, seq))
-SELECT *, max(time) OVER (PARTITION BY shop, buyer, coalesce(agent, ''), session_start)
-          AS session_end
-FROM (SELECT *, max(first_time) OVER (PARTITION BY shop, buyer, coalesce(agent, '')
-                                      ORDER BY time, seq ROWS UNBOUNDED PRECEDING)
-                  AS session_start
-      FROM m)
-"""
 START_FORMAT = "%Y-%m-%d %H:%M:%S"
 COLUMNS = (
     "pack",
@@ -45,6 +36,7 @@ COLUMNS = (
     "time",
     "session_start",
     "session_end",
+    "session_gap",
     "rule",
     "category",
     "severity",
@@ -78,14 +70,51 @@ def bounds(period: Period | None, store: Any) -> tuple[datetime, datetime]:
     return lo, hi + timedelta(microseconds=1)
 
 
-def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary:
+def inspected_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters the inspection reads the model with: the resolved ones, except that
+    sessions an earlier run found to be advertising stay in (finding them is this run's job;
+    left out, a re-run would delete the findings that filter them)."""
+    return {**(params or {}), "exclude_ad_sessions": False}
+
+
+def inspected_messages(
+    store: Any, start: datetime, end: datetime, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """The conversation model of every session overlapping [start, end), as Polars."""
+    from kaohe.engine.conversation import frame
+
+    table = frame(store, inspected_params(params), Scope(start, end))
+    return pl.from_arrow(table)  # type: ignore[return-value]
+
+
+def _inside(start: datetime, end: datetime) -> pl.Expr:
+    """`time` in [start, end), compared in microseconds (a millisecond column would cut the
+    end bound of a whole-store run, max + 1 µs, down to the last message itself)."""
+    return pl.col("time").cast(pl.Datetime("us")).is_between(start, end, closed="left")
+
+
+def run_pack(
+    store: Any,
+    pack: Pack,
+    period: Period | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> RunSummary:
     """Scan the period's messages with the pack and replace its findings for that period in
-    one transaction (a re-run gives the same rows, not more)."""
+    one transaction (a re-run gives the same rows, not more). `params`: the resolved metric
+    parameters (session_gap, reply_horizon, auto_reply_counts, exclude_buyers …)."""
     start, end = bounds(period, store)
-    messages = pl.from_arrow(store.con.execute(MESSAGES_SQL, [start, end]).arrow())
-    found = pl.concat([scan(messages, pack), behaviour_findings(messages, pack)])
-    context = messages.select("msg_key", "platform", "session_start", "session_end")
-    rows = found.join(context, on="msg_key", how="left").select(
+    messages = inspected_messages(store, start, end, params)
+    inside = int(messages.select(_inside(start, end).sum()).item())
+    context = messages.select("msg_key", "session_start", "session_end")
+    texts = scan(messages, pack).join(context, on="msg_key", how="left")
+    process = process_findings_for_store(store, messages, pack, start, end).join(
+        context, on="msg_key", how="left"
+    )
+    found = pl.concat([texts, behaviour_findings(messages, pack), process], how="vertical_relaxed")
+    found = found.filter(_inside(start, end))
+    platforms = messages.select("msg_key", "platform")
+    gap = block_params(inspected_params(params)).session_gap_ms / 60_000
+    rows = found.join(platforms, on="msg_key", how="left").select(
         pl.lit(pack.id).alias("pack"),
         "msg_key",
         "shop",
@@ -95,6 +124,7 @@ def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary
         "time",
         "session_start",
         "session_end",
+        pl.lit(gap).alias("session_gap"),
         "rule",
         "category",
         "severity",
@@ -119,7 +149,7 @@ def run_pack(store: Any, pack: Pack, period: Period | None = None) -> RunSummary
                 con.unregister("_kaohe_new_findings")
     counts = rows.group_by("rule").len().sort("rule") if len(rows) else None
     by_rule = dict(counts.iter_rows()) if counts is not None else {}
-    return RunSummary(pack.id, start, end, len(messages), len(rows), by_rule)
+    return RunSummary(pack.id, start, end, inside, len(rows), by_rule)
 
 
 def session_id(shop: Any, buyer: Any, agent: Any, session_start: Any) -> str:
@@ -176,40 +206,67 @@ def findings(
     return out
 
 
-def flagged_sessions(store: Any, period: Period | None = None) -> pl.DataFrame:
-    """Every session of the period with whether any finding flagged it (for sampling)."""
+def flagged_sessions(
+    store: Any, period: Period | None = None, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """Every session of the period (the model's sessions with an agent and a buyer message —
+    those `sessions` counts — started in the period) with whether a finding lies in it (for
+    sampling): session (its readable id), agent, shop, flagged, day, buyer, session_start and
+    key (a message of it, for links). A finding flags the session of its agent and thread
+    holding the start of the session it was found in (as qa_auto_score counts it)."""
+    from kaohe.engine.conversation import session_frame
+
     start, end = bounds(period, store)
-    messages = pl.from_arrow(store.con.execute(MESSAGES_SQL, [start, end]).arrow())
-    sessions = (
-        messages.filter(pl.col("agent").is_not_null())
-        .group_by("shop", "buyer", "agent", "session_start")
-        .agg(pl.col("time").min())
-    )
-    hits = pl.from_arrow(
-        store.con.execute(
-            "SELECT DISTINCT shop, buyer, agent, session_start FROM qa_findings "
-            "WHERE time >= ? AND time < ?",
-            [start, end],
-        ).arrow()
-    )
-    flagged = sessions.join(
-        hits.with_columns(pl.lit(True).alias("flagged")),
-        on=["shop", "buyer", "agent", "session_start"],
-        how="left",
+    sessions = pl.from_arrow(session_frame(store, inspected_params(params), Scope(start, end)))
+    assert isinstance(sessions, pl.DataFrame)
+    sessions = sessions.filter(
+        pl.col("agent").is_not_null()
+        & (pl.col("buyer_messages") > 0)
+        & pl.col("session_start").cast(pl.Datetime("us")).is_between(start, end, closed="left")
     )
     key = pl.concat_str(
         [
             pl.col("shop"),
             pl.col("buyer"),
-            pl.col("agent").fill_null(""),
+            pl.col("agent"),
             pl.col("session_start").dt.strftime(START_FORMAT),
         ],
         separator="/",
     )
-    return flagged.select(
+    return _flag(store, sessions, start, end).select(
         key.alias("session"),
         "agent",
         "shop",
-        pl.col("flagged").fill_null(False),
-        pl.col("time").dt.date().alias("day"),
+        "flagged",
+        pl.col("session_start").dt.date().alias("day"),
+        "buyer",
+        "session_start",
+        pl.col("first_key").alias("key"),
     )
+
+
+def _flag(store: Any, sessions: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """`flagged`: the first finding (by the start of its session) of the session's (shop,
+    buyer, agent) at or after the session's start comes no later than its end."""
+    last = sessions["session_end"].max() if len(sessions) else end
+    hits = store.con.execute(
+        "SELECT DISTINCT shop, buyer, agent, coalesce(session_start, time) AS _hit "
+        "FROM qa_findings WHERE agent IS NOT NULL AND coalesce(session_start, time) >= ? "
+        "AND coalesce(session_start, time) <= ? ORDER BY _hit",
+        [start, max(end, last)],
+    ).pl()
+    keys = ["shop", "buyer", "agent"]
+    ordered = sessions.with_columns(pl.col("session_start").cast(pl.Datetime("us"))).sort(
+        "session_start"
+    )
+    hits = hits.with_columns(pl.col("_hit").cast(pl.Datetime("us")))
+    nearest = ordered.join_asof(
+        hits,
+        left_on="session_start",
+        right_on="_hit",
+        by=keys,
+        strategy="forward",
+        check_sortedness=False,  # both sorted by time above
+    )
+    flagged = pl.col("_hit").is_not_null() & (pl.col("_hit") <= pl.col("session_end"))
+    return nearest.with_columns(flagged.alias("flagged")).sort("shop", "buyer", "session_start")

@@ -46,9 +46,9 @@ THREAD = ["shop", "buyer"]
 
 
 def process_findings(messages: pl.DataFrame, orders: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Findings of the pack's process rules on messages (msg_key, shop, buyer, agent, sender,
-    time, text, msg_type, auto_reply; seq and session_start when known) and the orders of the
-    same span (order_id, shop, buyer, created_at, paid_at)."""
+    """Findings of the pack's process rules on the conversation model's messages
+    (kaohe.engine.conversation.frame: assigned agent, valid replies, sessions) and the orders
+    of the same span (order_id, shop, buyer, created_at, paid_at)."""
     rules = pack.active(PROCESS_DETECTORS)
     if not rules or messages.is_empty():
         return empty_findings()
@@ -76,19 +76,10 @@ def process_findings_for_store(
 
 
 def _replies(messages: pl.DataFrame) -> pl.DataFrame:
-    """The agents' valid replies: not automatic, not withdrawn, with an agent."""
-    frame = messages
-    for name, default in (("msg_type", "text"), ("auto_reply", False)):
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(default).alias(name))
-    valid = (
-        (pl.col("sender") == "agent")
-        & pl.col("agent").is_not_null()
-        & (pl.col("msg_type").fill_null("text") != "withdrawn")
-        & ~pl.col("auto_reply").fill_null(False)
-    )
+    """The agents' valid replies, as the conversation model marks them (valid_reply, with the
+    agent it assigns)."""
     return (
-        frame.filter(valid)
+        messages.filter(pl.col("valid_reply") & pl.col("agent").is_not_null())
         .select(
             pl.col("msg_key").cast(pl.Utf8),
             *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer", "agent")],
@@ -243,12 +234,12 @@ def asks_to_repeat(messages: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     reasons = _handoffs(messages, t, p).join(
         _second_contacts(messages, starts, p), on="_sid", how="full", coalesce=True
     )
-    replies = t.filter(pl.col("sender") != "buyer").with_columns(
+    replies = t.filter(~pl.col("buyer_message")).with_columns(
         pl.int_range(1, pl.len() + 1).over("_sid").alias("_k")
     )
     asked = replies.filter((pl.col("_k") <= p.within_replies) & _contains(p.phrases))
     if p.new_issue_phrases:  # the buyer said it is another question: asking for it is fine
-        new = t.filter((pl.col("sender") == "buyer") & _contains(p.new_issue_phrases))
+        new = t.filter(pl.col("buyer_message") & _contains(p.new_issue_phrases))
         new = new.select("_sid", pl.col("_n").alias("_new"))
         told = asked.join(new, on="_sid").filter(pl.col("_new") < pl.col("_n"))
         asked = asked.join(told.select("_n").unique(), on="_n", how="anti")
@@ -270,7 +261,7 @@ def _handoffs(messages: pl.DataFrame, t: pl.DataFrame, p: AsksToRepeatParams) ->
     firsts = t.group_by("_sid").agg(
         *[pl.col(c).first() for c in ("shop", "buyer")],
         pl.col("time").min().alias("_opened"),
-        pl.col("time").filter(pl.col("sender") != "buyer").min().alias("_replied"),
+        pl.col("time").filter(~pl.col("buyer_message")).min().alias("_replied"),
     )
     parts = [pl.DataFrame(schema={"_sid": t.schema["_sid"]})]
     if "msg_type" in messages.columns:
@@ -286,7 +277,7 @@ def _handoffs(messages: pl.DataFrame, t: pl.DataFrame, p: AsksToRepeatParams) ->
         parts.append(near.select("_sid"))
     if p.handoff_phrases:
         asked = t.join(firsts.select("_sid", "_replied"), on="_sid").filter(
-            (pl.col("sender") == "buyer")
+            pl.col("buyer_message")
             & (pl.col("_replied").is_null() | (pl.col("time") < pl.col("_replied")))
             & _contains(p.handoff_phrases)
         )
@@ -297,15 +288,16 @@ def _handoffs(messages: pl.DataFrame, t: pl.DataFrame, p: AsksToRepeatParams) ->
 def _second_contacts(
     messages: pl.DataFrame, starts: pl.DataFrame, p: AsksToRepeatParams
 ) -> pl.DataFrame:
-    """Sessions whose buyer wrote to the shop in the `repeat_days` before them (二次进线)."""
-    earlier = messages.filter(pl.col("sender") == "buyer").select(
+    """Sessions whose buyer wrote to the shop in an earlier session (ended before this one
+    opened, as the conversation model cuts sessions) within the `repeat_days` before (二次进线)."""
+    earlier = messages.filter(pl.col("buyer_message")).select(
         pl.col("shop").cast(pl.Utf8),
         pl.col("buyer").cast(pl.Utf8),
         pl.col("time").cast(pl.Datetime("ms")).alias("_before"),
+        pl.col("session_end").cast(pl.Datetime("ms")).alias("_ended"),
     )
     window = timedelta(days=p.repeat_days)
     hit = starts.join(earlier, on=THREAD).filter(
-        (pl.col("_before") < pl.col("_opened") - timedelta(minutes=30))
-        & (pl.col("_before") >= pl.col("_opened") - window)
+        (pl.col("_ended") < pl.col("_opened")) & (pl.col("_before") >= pl.col("_opened") - window)
     )
     return hit.select("_sid").unique().with_columns(pl.lit(True).alias("_second"))

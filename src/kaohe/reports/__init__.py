@@ -1,9 +1,13 @@
-"""Report data for the Excel and HTML reports: an overview of the store computed with plain
-DuckDB SQL, plus KPI rows from the metric engine when it is available."""
+"""Report data for the Excel and HTML reports: an overview of the store (row counts, imports,
+the quarantine) in plain DuckDB SQL, plus KPI rows. Every figure about the conversation — buyer
+messages, valid replies, received buyers — is the metric engine's (one definition of a valid
+reply, withdrawn and automatic replies excluded as the engine excludes them), never SQL of
+its own."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,13 +25,14 @@ PLATFORM_LABELS = {
     "other": "其他",
 }
 
+# the engine metrics of the shop rows and of the roster (by agent)
+SHOP_METRICS = ("buyer_messages", "agent_messages")
+ROSTER_METRICS = {"replies": "agent_messages", "buyers": "received_buyers"}
+
 BY_SHOP_SQL = """
 WITH m AS (
   SELECT shop, any_value(platform) AS platform, count(*) AS messages,
-         count(DISTINCT buyer) AS buyers,
-         count(*) FILTER (WHERE sender = 'buyer') AS buyer_messages,
-         count(*) FILTER (WHERE sender = 'agent' AND NOT coalesce(auto_reply, false)
-                          AND coalesce(msg_type, 'text') <> 'withdrawn') AS agent_messages
+         count(DISTINCT buyer) AS buyers
   FROM messages GROUP BY shop),
 o AS (
   SELECT shop, count(*) AS orders, count(paid_at) AS paid_orders,
@@ -35,8 +40,7 @@ o AS (
   FROM orders GROUP BY shop),
 r AS (SELECT shop, count(*) AS refunds FROM refunds GROUP BY shop)
 SELECT coalesce(m.shop, o.shop) AS shop, m.platform, coalesce(m.messages, 0) AS messages,
-       coalesce(m.buyers, 0) AS buyers, coalesce(m.buyer_messages, 0) AS buyer_messages,
-       coalesce(m.agent_messages, 0) AS agent_messages, coalesce(o.orders, 0) AS orders,
+       coalesce(m.buyers, 0) AS buyers, coalesce(o.orders, 0) AS orders,
        coalesce(o.paid_orders, 0) AS paid_orders, coalesce(o.paid_amount, 0) AS paid_amount,
        coalesce(r.refunds, 0) AS refunds
 FROM m FULL JOIN o USING (shop) LEFT JOIN r ON r.shop = coalesce(m.shop, o.shop)
@@ -44,13 +48,8 @@ ORDER BY messages DESC
 """
 
 ROSTER_SQL = """
-SELECT a.agent, a.name, a.shops, a.team, a.role, a.level, a.hired_on, a.base_salary,
-       coalesce(c.replies, 0) AS replies, coalesce(c.buyers, 0) AS buyers
-FROM agents a LEFT JOIN (
-  SELECT agent, count(*) AS replies, count(DISTINCT shop || chr(31) || buyer) AS buyers
-  FROM messages WHERE sender = 'agent' AND NOT coalesce(auto_reply, false)
-  GROUP BY agent) c USING (agent)
-ORDER BY a.shops, a.role, a.agent
+SELECT agent, name, shops, team, role, level, hired_on, base_salary
+FROM agents ORDER BY shops, role, agent
 """
 
 DAILY_SQL = """
@@ -124,9 +123,54 @@ def kpi_block(kpi_rows: list[dict[str, Any]] | None) -> dict[str, Any] | None:
 
 QA_RULES_SQL = """
 SELECT rule, any_value(category) AS category, any_value(severity) AS severity,
-       count(*) AS hits, count(DISTINCT (shop, buyer, session_start)) AS sessions,
+       count(*) AS hits, count(DISTINCT (shop, buyer, agent, session_start)) AS sessions,
        count(DISTINCT agent) AS agents
 FROM qa_findings GROUP BY rule ORDER BY hits DESC, rule"""
+
+
+def engine_counts(
+    store: Any,
+    by: str,
+    metrics: list[str],
+    params: Mapping[str, Any] | None,
+    use_facts: bool = True,
+) -> dict[Any, dict[str, Any]]:
+    """The engine's values of `metrics` over all the data, per `by` (shop or agent); from
+    the per-day facts unless `use_facts` is False (a first refresh computes every metric)."""
+    from kaohe.engine import compute_kpis
+
+    rows = compute_kpis(store, by=by, metrics=metrics, params=params, use_facts=use_facts)
+    return {r[by]: r for r in rows if r[by] is not None}
+
+
+def by_shop(
+    store: Any, params: Mapping[str, Any] | None = None, use_facts: bool = True
+) -> list[dict[str, Any]]:
+    """Per shop: messages and buyers in the store, orders, refunds, and the engine's buyer
+    messages and valid replies."""
+    counts = engine_counts(store, "shop", list(SHOP_METRICS), params, use_facts)
+    return [
+        {
+            **r,
+            **{m: int(counts.get(r["shop"], {}).get(m) or 0) for m in SHOP_METRICS},
+            "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"]),
+        }
+        for r in rows(store.con, BY_SHOP_SQL)
+    ]
+
+
+def roster(
+    store: Any, params: Mapping[str, Any] | None = None, use_facts: bool = True
+) -> list[dict[str, Any]]:
+    """The roster with each agent's valid replies and received buyers (engine metrics)."""
+    counts = engine_counts(store, "agent", list(ROSTER_METRICS.values()), params, use_facts)
+    return [
+        {
+            **r,
+            **{k: int(counts.get(r["agent"], {}).get(m) or 0) for k, m in ROSTER_METRICS.items()},
+        }
+        for r in rows(store.con, ROSTER_SQL)
+    ]
 
 
 def collect(
@@ -134,8 +178,10 @@ def collect(
     kpi_rows: list[dict[str, Any]] | None = None,
     kpi_note: str = "",
     imports: list[dict[str, Any]] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the reports show, as plain Python values."""
+    """Everything the reports show, as plain Python values; `params`: the resolved metric
+    parameters the engine's figures use."""
     from kaohe.qa.adfilter import filtered_sessions
 
     con = store.con
@@ -149,11 +195,8 @@ def collect(
         "imports": rows(con, IMPORTS_SQL),
         "quarantine": rows(con, QUARANTINE_SQL),
         "quarantine_total": quarantine_total,
-        "roster": rows(con, ROSTER_SQL),
-        "by_shop": [
-            {**r, "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"])}
-            for r in rows(con, BY_SHOP_SQL)
-        ],
+        "roster": roster(store, params),
+        "by_shop": by_shop(store, params),
         "daily_shops": shops,
         "daily": daily,
         "hourly": rows(con, HOURLY_SQL),

@@ -1,7 +1,8 @@
-"""Reads shared by the agent, conversation, credit and review pages: sessions as the quality
-inspection defines them, one conversation with its round response times and QA hits, values
-formatted by unit. Everything is read from the store or asked of the library (engine, QA,
-credit); nothing here defines a figure of its own."""
+"""Reads shared by the agent, conversation, credit and review pages: sessions and one
+conversation as the engine's conversation model has them (kaohe.engine.conversation: the
+agent each message is assigned to, the session under `session_gap`, rounds and valid replies),
+with their QA hits, values formatted by unit. Everything is read from the store or asked of the
+library (engine, QA, credit); nothing here defines a figure of its own."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Annotated, Any
 from fastapi import Depends
 from markupsafe import Markup, escape
 
+from kaohe.engine.conversation import Scope
 from kaohe.engine.periods import Period
 from kaohe.privacy import mask_buyer, mask_text
-from kaohe.qa.findings import MESSAGES_SQL, START_FORMAT, bounds, session_id
+from kaohe.qa.findings import START_FORMAT, bounds, inspected_params, session_id
 from kaohe.spreadsheet import Column
 from kaohe.web.auth import User, current_user
 from kaohe.web.deps import period_param, store
@@ -26,21 +28,10 @@ PeriodDep = Annotated[str, Depends(period_param)]
 UserDep = Annotated[User, Depends(current_user)]
 
 # how far either side of a moment the session lookup reads: a session is a run of messages
-# with gaps under 30 minutes, so two days either side holds any real one whole
+# with gaps under the session gap, so two days either side holds any real one whole
 LOOKUP_DAYS = 2
 ORDERS_BEFORE = timedelta(hours=24)  # orders shown from a day before the session …
 CREDITED_ORDERS = 3  # … and the order credit (about a second each) for the first few
-
-
-def messages_sql(where: str) -> str:
-    """The inspection's session query (kaohe.qa.findings.MESSAGES_SQL: the same 30-minute gap
-    per shop, buyer and agent, so findings line up) over the messages matching `where` only.
-    `where` must only narrow by shop, buyer or agent (the partition keys), never by time.
-    Parameters: those of `where`, then the [start, end) bounds."""
-    return (
-        f"WITH messages AS (SELECT * FROM main.messages WHERE {where}) "
-        f"SELECT * FROM ({MESSAGES_SQL})"
-    )
 
 
 # ---------------------------------------------------------------- request helpers
@@ -119,44 +110,65 @@ def when(value: Any) -> str:
 
 # ---------------------------------------------------------------- sessions of an agent
 
-SESSIONS_OF_AGENT = """
-SELECT s.shop, s.buyer, s.session_start, s.session_end, s.messages, s.buyer_messages,
-       s.first_key, coalesce(f.hits, 0) AS hits
-FROM (SELECT shop, buyer, session_start, max(session_end) AS session_end, count(*) AS messages,
-             count(*) FILTER (WHERE sender = 'buyer') AS buyer_messages,
-             arg_min(msg_key, time) AS first_key
-      FROM ({messages}) GROUP BY shop, buyer, session_start) s
-LEFT JOIN (SELECT shop, buyer, session_start, count(*) AS hits FROM qa_findings
-           WHERE agent = ? GROUP BY shop, buyer, session_start) f
-  ON f.shop = s.shop AND f.buyer = s.buyer AND f.session_start = s.session_start
-ORDER BY s.session_start DESC, s.shop, s.buyer
+HITS_OF_SESSIONS = """
+SELECT s.shop, s.buyer, s.session_start, count(f.rule) AS hits
+FROM _kaohe_sessions s LEFT JOIN qa_findings f
+  ON f.agent = ? AND f.shop = s.shop AND f.buyer = s.buyer
+ AND coalesce(f.session_start, f.time) BETWEEN s.session_start AND s.session_end
+GROUP BY ALL
 """
 
 
 def agent_sessions(
-    store: Any, agent: str, period: Period | None, sees_pii: bool
+    store: Any,
+    agent: str,
+    period: Period | None,
+    sees_pii: bool,
+    params: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The agent's sessions in the period, newest first, with their QA hit counts; `key` is the
-    session's first message (an opaque id for links that must not carry the buyer)."""
+    """The agent's sessions started in the period (those `sessions` counts, as the quality
+    inspection reads them), newest first, with their QA hit counts (a finding in the session
+    it belongs to, as qa_auto_score counts it); `key` is a message of the session (an opaque
+    id for links that must not carry the buyer)."""
+    from kaohe.engine.conversation import session_frame
+
     start, end = bounds(period, store)
-    sql = SESSIONS_OF_AGENT.format(messages=messages_sql("agent = ?"))
-    rows = store.con.execute(sql, [agent, start, end, agent]).fetchall()
+    scope = Scope(start, end, agent=agent)
+    found = session_frame(store, inspected_params(params), scope)
+    rows = [
+        r
+        for r in found.to_pylist()
+        if r["buyer_messages"] > 0 and start <= r["session_start"] < end
+    ]
+    hits = _hits_of(store, agent, found)
     out = []
-    for shop, buyer, s0, s1, n, n_buyer, key, hits in rows:
+    for r in sorted(rows, key=lambda r: (r["session_start"], r["shop"], r["buyer"]), reverse=True):
+        buyer = shown_buyer(r["buyer"], sees_pii)
         out.append(
             {
-                "session": session_id(shop, shown_buyer(buyer, sees_pii), agent, s0),
-                "shop": shop,
-                "buyer": shown_buyer(buyer, sees_pii),
-                "start": when(s0),
-                "end": when(s1),
-                "messages": int(n),
-                "buyer_messages": int(n_buyer),
-                "hits": int(hits),
-                "key": key,
+                "session": session_id(r["shop"], buyer, agent, r["session_start"]),
+                "shop": r["shop"],
+                "buyer": buyer,
+                "start": when(r["session_start"]),
+                "end": when(r["session_end"]),
+                "messages": int(r["messages"]),
+                "buyer_messages": int(r["buyer_messages"]),
+                "hits": hits.get((r["shop"], r["buyer"], r["session_start"]), 0),
+                "key": r["first_key"],
             }
         )
     return out
+
+
+def _hits_of(store: Any, agent: str, sessions: Any) -> dict[tuple[Any, Any, Any], int]:
+    if not sessions.num_rows:
+        return {}
+    store.con.register("_kaohe_sessions", sessions)
+    try:
+        rows = store.con.execute(HITS_OF_SESSIONS, [agent]).fetchall()
+    finally:
+        store.con.unregister("_kaohe_sessions")
+    return {(shop, buyer, s0): int(n) for shop, buyer, s0, n in rows}
 
 
 # ---------------------------------------------------------------- one conversation
@@ -169,7 +181,7 @@ class Session:
     agent: str | None
     start: datetime
     end: datetime
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # conversation model rows
 
     @property
     def id(self) -> str:
@@ -185,18 +197,59 @@ class Session:
         return self.start.date()
 
 
+def viewed_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters the viewer reads a thread with: the resolved ones (session gap, reply
+    horizon, automatic replies), every message shown — an excluded buyer's or an advertising
+    session too (they leave the figures, not the record)."""
+    return {
+        **(params or {}),
+        "exclude_buyers": [],
+        "ad_patterns": [],
+        "exclude_ad_sessions": False,
+    }
+
+
+def thread_rows(
+    store: Any, shop: str, buyer: str, at: datetime, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The conversation model of one thread, every session within LOOKUP_DAYS of `at` whole,
+    in time order."""
+    from kaohe.engine.conversation import frame
+
+    lo, hi = at - timedelta(days=LOOKUP_DAYS), at + timedelta(days=LOOKUP_DAYS)
+    rows = frame(store, viewed_params(params), Scope(lo, hi, shop, buyer)).to_pylist()
+    return sorted(rows, key=lambda r: (r["time"], r["seq"] or 0))
+
+
+def _session_of(rows: list[dict[str, Any]], chosen: dict[str, Any]) -> Session:
+    """The session of the model row `chosen`: every row of its agent and start."""
+    same = [
+        r
+        for r in rows
+        if r["agent"] == chosen["agent"] and r["session_start"] == chosen["session_start"]
+    ]
+    return Session(
+        chosen["shop"],
+        chosen["buyer"],
+        chosen["agent"],
+        chosen["session_start"],
+        chosen["session_end"],
+        same,
+    )
+
+
 def find_session(
-    store: Any, shop: str, buyer: str, at: datetime, agent: str | None = None
+    store: Any,
+    shop: str,
+    buyer: str,
+    at: datetime,
+    agent: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Session | None:
     """The (shop, buyer) session holding the moment `at` (of `agent` when given; several
     agents' sessions can hold it after a transfer: the one with a message nearest `at`), or
     the session starting nearest to it the same day; None when there is none."""
-    lo, hi = at - timedelta(days=LOOKUP_DAYS), at + timedelta(days=LOOKUP_DAYS)
-    cur = store.con.execute(
-        messages_sql("shop = ? AND buyer = ?") + " ORDER BY time, seq", [shop, buyer, lo, hi]
-    )
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = thread_rows(store, shop, buyer, at, params)
     if agent is not None:
         rows = [r for r in rows if r["agent"] == agent]
     if not rows:
@@ -206,53 +259,22 @@ def find_session(
     if not pool:
         return None
     nearest = min(pool, key=lambda r: abs((r["time"] - at).total_seconds()))
-    chosen = [
-        r
-        for r in rows
-        if r["agent"] == nearest["agent"] and r["session_start"] == nearest["session_start"]
-    ]
-    return Session(
-        shop, buyer, nearest["agent"], nearest["session_start"], nearest["session_end"], chosen
-    )
+    return _session_of(rows, nearest)
 
 
-def session_by_key(store: Any, msg_key: str) -> Session | None:
-    """The session holding one message (by its key)."""
+def session_by_key(
+    store: Any, msg_key: str, params: Mapping[str, Any] | None = None
+) -> Session | None:
+    """The session holding one message (by its key), with the agent it is assigned to."""
     row = store.con.execute(
-        "SELECT shop, buyer, agent, time FROM messages WHERE msg_key = ?", [msg_key]
+        "SELECT shop, buyer, time FROM messages WHERE msg_key = ?", [msg_key]
     ).fetchone()
     if row is None or row[0] is None or row[1] is None:
         return None
-    shop, buyer, agent, at = row
-    return find_session(store, shop, buyer, at, agent)
-
-
-def round_responses(
-    store: Any, session: Session, overrides: Mapping[str, Any] | None = None
-) -> dict[datetime, float]:
-    """Reply time -> the round's response time in seconds, as the engine's rounds block has
-    them for this session's agent (the avg_response_s definition)."""
-    from kaohe.engine.compute import Evaluator, make_request
-    from kaohe.engine.params import BlockParams
-    from kaohe.engine.registry import get
-
-    if session.agent is None:
-        return {}
-    period = Period(session.start.date(), session.end.date(), "session")
-    request = make_request(("agent",), period, ["avg_response_s"], overrides, [session.agent])
-    params = request.params(get("avg_response_s"))
-    evaluator = Evaluator(store.ibis(), request, cache=False)
-    try:
-        t = evaluator.source(BlockParams.from_params(params), "rounds", params)
-        t = t.filter((t.shop == session.shop) & (t.buyer == session.buyer) & t.answered)
-        rows = t.select("reply_time", "response_s").to_pyarrow().to_pylist()
-    finally:
-        evaluator.close()
-    return {
-        r["reply_time"]: float(r["response_s"])
-        for r in rows
-        if r["reply_time"] is not None and r["response_s"] is not None
-    }
+    shop, buyer, at = row
+    rows = thread_rows(store, shop, buyer, at, params)
+    mine = [r for r in rows if r["msg_key"] == msg_key]
+    return _session_of(rows, mine[0]) if mine else None
 
 
 def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -345,30 +367,28 @@ def _mark_by_string(masked: str, hits: Sequence[Mapping[str, Any]]) -> Markup:
 # ---------------------------------------------------------------- the conversation page
 
 
-def conversation(
-    store: Any, session: Session, sees_pii: bool, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """What the viewer shows: every message (masked for roles without the right), agent
-    replies with their round's response time, QA hits marked at their span."""
-    responses = round_responses(store, session, overrides)
+def conversation(store: Any, session: Session, sees_pii: bool) -> dict[str, Any]:
+    """What the viewer shows: every message of the session (masked for roles without the
+    right) — agentless buyer rows, bots and the system too — each with its kind (a valid
+    reply, an automatic reply, a bot line, a hand-off, a withdrawn message …), valid replies
+    with the response time of the round they answer, buyer messages whose round went
+    unanswered marked, QA hits marked at their span."""
     hits = session_hits(store, session)
-    answered: set[datetime] = set()
     messages = []
     for m in session.messages:
-        response = None
-        if m["sender"] == "agent" and m["time"] in responses and m["time"] not in answered:
-            answered.add(m["time"])
-            response = responses[m["time"]]
         found = hits.get(m["msg_key"], [])
+        reply = bool(m["valid_reply"])
         messages.append(
             {
                 "key": m["msg_key"],
                 "sender": m["sender"],
+                "kind": m["kind"],
                 "time": when(m["time"]),
                 "agent": m["agent"],
                 "msg_type": m["msg_type"],
                 "html": highlight(m["text"], found, sees_pii),
-                "response_s": response,
+                "response_s": m["response_s"] if reply else None,
+                "unanswered": bool(m["buyer_message"]) and m["round_answered"] is False,
                 "hits": found,
             }
         )

@@ -176,7 +176,7 @@ def _download(
     name = f"{agent.replace(':', '_')}_{period}"
     cols: list[Column | tuple[str, str]]
     if table == "sessions":
-        rows = views.agent_sessions(st, agent, parse_period(period), pii)
+        rows = views.agent_sessions(st, agent, parse_period(period), pii, views.overrides(request))
         cols = [
             ("shop", t("common.shop")),
             ("buyer", t("session.buyer")),
@@ -269,7 +269,7 @@ def agent_page(
     scheme = request.query_params.get("scheme")
 
     def compute() -> dict[str, Any]:
-        sessions = views.agent_sessions(st, agent, chosen, pii)
+        sessions = views.agent_sessions(st, agent, chosen, pii, params)
         return {
             "agent": agent,
             "period": period,

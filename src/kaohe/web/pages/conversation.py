@@ -1,6 +1,9 @@
-"""The conversation viewer: the messages of one session (the inspection's 30-minute-gap
-session holding `at`), each agent reply with its round's response time, QA hits marked at
-their span, and the buyer's orders around it with the agent each is credited to.
+"""The conversation viewer: the messages of one session as the engine's conversation model
+has it (kaohe.engine.conversation: the (shop, buyer, agent) session under `session_gap`
+holding `at`, buyer rows without an agent included with the agent they are assigned to), each
+line marked for what it is (自动回复, 机器人, 系统, 转接, 已撤回), each valid reply with its
+round's response time, QA hits marked at their span, and the buyer's orders around it with
+the agent each is credited to.
 
 `/conversation?shop=S&buyer=B&at=ISO_TIME` names the session by its thread and a moment;
 `/conversation?msg=KEY` by one of its messages (links on pages of roles that must not see
@@ -40,11 +43,17 @@ def parse_at(text: str) -> datetime:
 def session_for(request: Request, st: Any, user: User) -> views.Session:
     """The session the query names, if the user may see its agent; else 404."""
     query = request.query_params
+    params = views.overrides(request)
     if query.get("msg"):
-        session = views.session_by_key(st, query["msg"])
+        session = views.session_by_key(st, query["msg"], params)
     elif query.get("shop") and query.get("buyer") and query.get("at"):
         session = views.find_session(
-            st, query["shop"], query["buyer"], parse_at(query["at"]), query.get("agent") or None
+            st,
+            query["shop"],
+            query["buyer"],
+            parse_at(query["at"]),
+            query.get("agent") or None,
+            params,
         )
     else:
         raise HTTPException(
@@ -68,7 +77,7 @@ def conversation_page(request: Request, user: views.UserDep, st: views.StoreDep)
         key,
         session.day,
         lambda: (
-            views.conversation(st, session, pii, params),
+            views.conversation(st, session, pii),
             views.orders_near(st, session, pii, params),
         ),
     )
@@ -89,6 +98,7 @@ def _download(request: Request, st: Any, user: User, data: dict[str, Any]) -> Re
         {
             "time": m["time"],
             "sender": m["sender"],
+            "kind": translate(f"kind.{m['kind']}", lang),
             "agent": m["agent"],
             "text": _plain(m["html"]),
             "response_s": m["response_s"],
@@ -101,6 +111,7 @@ def _download(request: Request, st: Any, user: User, data: dict[str, Any]) -> Re
         for k, label in (
             ("time", "conv.time"),
             ("sender", "conv.sender"),
+            ("kind", "conv.kind"),
             ("agent", "common.agent"),
             ("text", "conv.text"),
             ("response_s", "conv.response_s"),

@@ -67,38 +67,37 @@ def mask_session(session: str | None, sees_pii: bool) -> str | None:
 
 # ---------------------------------------------------------------- the queue
 
-SESSION_KEYS = """
-SELECT shop, buyer, agent, session_start, arg_min(msg_key, time) AS key
-FROM ({messages}) GROUP BY shop, buyer, agent, session_start
-"""
-
 
 def queue(
-    st: Any, user: User, period: str, n: int, seed: int, share: float
+    st: Any,
+    user: User,
+    period: str,
+    n: int,
+    seed: int,
+    share: float,
+    params: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The sessions drawn for review among those of the agents the user may see."""
     from kaohe.qa.findings import flagged_sessions
     from kaohe.qa.sampling import sample_sessions
 
-    sessions = flagged_sessions(st, parse_period(period))
+    sessions = flagged_sessions(st, parse_period(period), params)
     allowed = visible_agents(user, st)
     if allowed is not None:
         sessions = sessions.filter(pl.col("agent").is_in(sorted(allowed)))
     if sessions.is_empty():
         return []
     chosen = sample_sessions(sessions, n, seed=seed, flagged_share=share)
-    return _with_keys(st, chosen, period, sees_buyer_pii(user))
+    return _with_keys(st, chosen, sessions, sees_buyer_pii(user))
 
 
-def _with_keys(st: Any, chosen: pl.DataFrame, period: str, sees_pii: bool) -> list[dict[str, Any]]:
-    from kaohe.qa.findings import bounds
-
-    agents = chosen["agent"].unique().to_list()
-    start, end = bounds(parse_period(period), st)
-    sql = SESSION_KEYS.format(messages=views.messages_sql("agent IN (SELECT unnest(?))"))
+def _with_keys(
+    st: Any, chosen: pl.DataFrame, sessions: pl.DataFrame, sees_pii: bool
+) -> list[dict[str, Any]]:
+    """The drawn sessions with a message key each (for links) and their review counts."""
     keys = {
-        session_id(shop, buyer, agent, s0): (key, shop, buyer, agent, s0)
-        for shop, buyer, agent, s0, key in st.con.execute(sql, [agents, start, end]).fetchall()
+        r["session"]: (r["key"], r["shop"], r["buyer"], r["agent"], r["session_start"])
+        for r in sessions.iter_rows(named=True)
     }
     counts = dict(
         st.con.execute(
@@ -107,10 +106,7 @@ def _with_keys(st: Any, chosen: pl.DataFrame, period: str, sees_pii: bool) -> li
     )
     out = []
     for row in chosen.iter_rows(named=True):
-        found = keys.get(row["session"])
-        if found is None:
-            continue
-        key, shop, buyer, agent, s0 = found
+        key, shop, buyer, agent, s0 = keys[row["session"]]
         out.append(
             {
                 "key": key,
@@ -148,8 +144,10 @@ def calibration(st: Any, user: User) -> tuple[list[dict[str, Any]], str | None]:
 # ---------------------------------------------------------------- one review
 
 
-def session_or_404(st: Any, user: User, key: str) -> views.Session:
-    session = views.session_by_key(st, key)
+def session_or_404(
+    st: Any, user: User, key: str, params: dict[str, Any] | None = None
+) -> views.Session:
+    session = views.session_by_key(st, key, params)
     if session is None or session.agent is None or not can_see_agent(user, session.agent, st):
         raise HTTPException(404, NOT_FOUND)
     return session
@@ -268,7 +266,7 @@ def store_review(
 
 
 def _form_context(
-    st: Any, user: User, session: views.Session, card_id: str | None, params: dict[str, Any]
+    st: Any, user: User, session: views.Session, card_id: str | None
 ) -> dict[str, Any]:
     from kaohe.qa.review import list_scorecards
 
@@ -278,7 +276,7 @@ def _form_context(
         raise UsageError(f"未知的评分表 / unknown scorecard {card_id!r}")
     pii = sees_buyer_pii(user)
     return {
-        "c": views.conversation(st, session, pii, params),
+        "c": views.conversation(st, session, pii),
         "card": card,
         "cards": [(c.id, c.name) for c in cards],
         "options": {cat.id: scale_options(cat) for cat in card.categories},
@@ -308,7 +306,7 @@ def reviews_page(
         share = min(1.0, max(0.0, float(query.get("share") or DEFAULT_SHARE)))
     except ValueError:
         raise HTTPException(400, "n、seed、share 需为数字 / n, seed, share: numbers") from None
-    rows = queue(st, user, period, n, seed, share)
+    rows = queue(st, user, period, n, seed, share, views.overrides(request))
     spread, problem = calibration(st, user)
     if views.wants_xlsx(request):
         return _download(request, st, user, rows, spread, query.get("table") or "queue")
@@ -329,10 +327,10 @@ def reviews_page(
 
 @router.get("/reviews/{key}")
 def review_form(request: Request, key: str, user: Allowed, st: views.StoreDep) -> Response:
-    session = session_or_404(st, user, key)
+    session = session_or_404(st, user, key, views.overrides(request))
     card_id = request.query_params.get("scorecard")
     try:
-        context = _form_context(st, user, session, card_id, views.overrides(request))
+        context = _form_context(st, user, session, card_id)
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     return render(request, "review_form.html", context)
@@ -350,11 +348,9 @@ async def submit_review(request: Request, key: str, user: Allowed, st: views.Sto
 def _submit_review(request: Request, key: str, user: User, st: Any, form: Any) -> Response:
     from kaohe.qa.review import review_passes, score_review
 
-    session = session_or_404(st, user, key)
+    session = session_or_404(st, user, key, views.overrides(request))
     try:
-        context = _form_context(
-            st, user, session, str(form.get("scorecard") or "") or None, views.overrides(request)
-        )
+        context = _form_context(st, user, session, str(form.get("scorecard") or "") or None)
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     card = context["card"]
