@@ -7,32 +7,26 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from kaohe.engine import conversation
 from kaohe.qa.process import process_findings
 from kaohe.qa.rules import load_pack
+from kaohe.store import Store
+from tests.engine.conftest import fill, msg
 
 T0 = datetime(2026, 10, 12, 10, 0, 0)
 PACK = load_pack("default")
 
 
 def messages(*rows: tuple) -> pl.DataFrame:
-    """(buyer, minutes after T0, sender, text[, msg_type]) of shop s1 and agent a1."""
-    return pl.DataFrame(
-        [
-            {
-                "msg_key": f"k{i}",
-                "shop": "s1",
-                "buyer": r[0],
-                "agent": "a1",
-                "sender": r[2],
-                "time": T0 + timedelta(minutes=r[1]),
-                "text": r[3],
-                "msg_type": r[4] if len(r) > 4 else "text",
-                "auto_reply": False,
-                "seq": i,
-            }
-            for i, r in enumerate(rows, start=1)
-        ]
-    )
+    """The conversation model of (buyer, minutes after T0, sender, text[, msg_type]) rows of
+    shop s1 and agent a1; message keys k1, k2, … in the order given."""
+    lines = [
+        msg(r[0], "a1", r[2], str(T0 + timedelta(minutes=r[1])), r[3], kind=(r[4:] or ("text",))[0])
+        for r in rows
+    ]
+    with Store(":memory:") as store:
+        fill(store, lines)
+        return pl.from_arrow(conversation.frame(store))  # type: ignore[return-value]
 
 
 def orders(*rows: tuple) -> pl.DataFrame:

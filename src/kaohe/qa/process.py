@@ -68,7 +68,7 @@ def process_findings_for_store(
     """process_findings with the orders of [start − 1 day, end) read from the store."""
     if not pack.active(PROCESS_DETECTORS):
         return empty_findings()
-    orders = pl.from_arrow(store.con.execute(ORDERS_SQL, [start - timedelta(days=1), end]).arrow())
+    orders = store.con.execute(ORDERS_SQL, [start - timedelta(days=1), end]).pl()
     return process_findings(messages, orders, pack)
 
 
