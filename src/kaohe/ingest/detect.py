@@ -210,16 +210,19 @@ def _missing_message(cand: Candidate, headers: list[str], file: str) -> str:
     zh, en = [], []
     for req in cand.missing:
         names = "、".join(req.aliases) if req.aliases else "—"
+        if not req.column:  # a signature group: headers that mark the layout
+            zh.append(f"没有 {p.name_zh} 的特征列（应有其中之一：{names}）")
+            en.append(f"none of the headers that mark {p.name_en} ({', '.join(req.aliases)})")
+            continue
         alike = _look_alike(req, headers, cand.used)
         zh.append(
             f"缺少 {req.label} 列（可写作：{names}"
             + (f"；文件中的「{alike}」是否就是它？" if alike else "")
             + "）"
         )
-        what = f" ({req.column})" if req.column else ""
         en.append(
-            f"missing column {req.label}{what}, written as one of {', '.join(req.aliases) or '—'}"
-            + (f" (did you mean {alike}?)" if alike else "")
+            f"missing column {req.label} ({req.column}), written as one of "
+            f"{', '.join(req.aliases) or '—'}" + (f" (did you mean {alike}?)" if alike else "")
         )
     ignored = [h for h in headers if h not in cand.used]
     ignored_zh = f"；不会读取的列：{'、'.join(ignored)}" if ignored else ""
