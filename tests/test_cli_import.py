@@ -88,7 +88,10 @@ def test_quarantine_lists_and_exports(tmp_path: Path) -> None:
 
 
 def test_a_header_typo_exits_1_naming_the_column_and_imports_nothing(tmp_path: Path) -> None:
-    typo = "店铺名称,客服昵称,买家昵称,发送实间,发送者,消息内容\n云朵小铺,云朵小铺:阿青,橘子,2026-10-03 09:00:01,买家,在吗\n"
+    typo = (
+        "店铺名称,客服昵称,买家昵称,发送实间,发送者,消息内容\n"
+        "云朵小铺,云朵小铺:阿青,橘子,2026-10-03 09:00:01,买家,在吗\n"
+    )
     code, _, err = run(tmp_path, "import", write(tmp_path, "聊天.csv", typo))
     assert code == 1
     assert "缺少 发送时间 列" in err and "千牛聊天记录" in err and "--preset" in err

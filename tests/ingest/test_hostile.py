@@ -270,9 +270,7 @@ def test_nul_bytes_and_duplicate_headers(store: Store, tmp_path: Path) -> None:
 
 def test_reimport_balances_as_skipped(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
-    path.write_text(
-        MESSAGES_HEADER + "\ns,b,s:a,buyer,2026-10-01 10:00:00,在吗\n,,,,,\n", "utf-8"
-    )
+    path.write_text(MESSAGES_HEADER + "\ns,b,s:a,buyer,2026-10-01 10:00:00,在吗\n,,,,,\n", "utf-8")
     first = import_file(store, path)
     again = import_file(store, path)
     assert (first.read, first.inserted, first.skipped) == (2, 1, 1)
