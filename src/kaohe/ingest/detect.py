@@ -23,6 +23,7 @@ from kaohe.ingest.presets import Preset, builtin_presets, list_presets, load_pre
 
 ROW = "_row"
 SKIP_REQUIRED = {("messages", "text")}  # a message may be an image: no text column needed
+MIN_USED = 2  # one shared header (客服, 时间) is no layout: below this the file is "unknown"
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,11 @@ def choose(
     if top.complete:
         return top
     same_table = [c for c in pool if c.complete and c.preset.table == top.preset.table]
-    if same_table and top.used:
+    if same_table and len(top.used) >= MIN_USED:
         return max(same_table, key=Candidate.rank)
-    if not top.used:
-        raise DetectionError(_unknown_message(headers, table, file), None, headers)
+    if len(top.used) < MIN_USED:
+        closest = top if top.used else None
+        raise DetectionError(_unknown_message(headers, table, file), closest, headers)
     raise DetectionError(_missing_message(top, headers, file), top, headers)
 
 
