@@ -192,7 +192,7 @@ def _unknown_message(headers: list[str], table: str | None, file: str) -> str:
     where = f"（{table} 表）" if table else ""
     where_en = f" for table {table}" if table else ""
     return (
-        f"{_where(file)}无法识别的文件格式{where}：没有一个已知的列（文件的列：{cols}）/ "
+        f"{_where(file)}无法识别的文件格式{where}：没有一个已知的列（文件的列：{cols}） / "
         f"unknown layout{where_en}: no column is known (the file's columns: "
         f"{', '.join(headers) or '—'})"
     )

@@ -56,7 +56,8 @@ DESCRIPTIONS = {
     "into quarantine",
     "max_text_chars": "a message text, comment or reason longer than this is rejected into "
     "quarantine",
-    "max_upload_mb": "one file uploaded on the web import page ([web] max_upload_mb)",
+    "max_upload_mb": "one upload on the web import page, all the files chosen at once "
+    "([web] max_upload_mb); it is streamed to disk as it arrives",
 }
 
 

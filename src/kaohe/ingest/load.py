@@ -178,7 +178,7 @@ def check_columns(table: Table, frame: pl.DataFrame, path: str) -> None:
     if missing:
         names = ", ".join(missing)
         raise UsageError(
-            f"{Path(path).name}: 缺少必需的列 {names}（{table.label}）/ "
+            f"{Path(path).name}: 缺少必需的列 {names}（{table.label}） / "
             f"no column for required {names} of table {table.name}"
         )
 

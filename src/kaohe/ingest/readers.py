@@ -76,7 +76,7 @@ def detect_encoding(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise UsageError(
-        "无法识别文件编码（应为 UTF-8 或 GB18030/GBK）/ cannot decode the file as UTF-8 or GB18030"
+        "无法识别文件编码（应为 UTF-8 或 GB18030/GBK） / cannot decode the file as UTF-8 or GB18030"
     )
 
 
@@ -427,6 +427,6 @@ def read_raw(
             raise
         detail = str(exc).splitlines()[0][:300] if str(exc) else ""
         raise UsageError(
-            f"{path.name}: 无法读取文件（{type(exc).__name__}）/ cannot read the file: "
+            f"{path.name}: 无法读取文件（{type(exc).__name__}） / cannot read the file: "
             f"{type(exc).__name__}: {detail}"
         ) from None

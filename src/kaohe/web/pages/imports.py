@@ -91,7 +91,7 @@ def upload_limit(request: Request) -> int:
 
 def too_large(limit: int) -> HTTPException:
     mb = limit // (1024 * 1024)
-    return HTTPException(413, f"上传的文件过大（上限 {mb} MB）/ upload too large (limit {mb} MB)")
+    return HTTPException(413, f"上传的文件过大（上限 {mb} MB） / upload too large (limit {mb} MB)")
 
 
 async def bounded_body(request: Request) -> None:
