@@ -65,6 +65,7 @@ UNIT_WORDS: dict[str, str] = {
 FORMER = "原"  # 聊天人数(原咨询人数): the column's former name
 
 
+@lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     """A header or label for matching: bracket width, whitespace and case ignored."""
     return _SPACE.sub("", text.translate(_WIDTH)).lower()

@@ -33,6 +33,7 @@ PARQUET_EXTS = {".parquet", ".pq"}
 TEXT_EXTS = {".txt", ".log"}
 DELIMITERS = ("\t", ",", ";", "|")
 HEADER_SEARCH = 30  # rows looked at for the header
+MAX_HEADER_CHARS = 200
 REJECT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 R_RECORD_SIZE = "记录过大 / record too large"
 R_JSON = "无法解析的 JSON 记录 / invalid JSON record"
@@ -113,7 +114,7 @@ def header_index(rows: list[list[str | None]], is_known: IsKnown | None = None) 
     else the first at least half as wide as the widest row. Title rows (one cell) and blank
     rows above it are skipped."""
     rows = rows[:HEADER_SEARCH]
-    filled = [[c.strip() for c in r if c is not None and c.strip()] for r in rows]
+    filled = [[c.strip()[: MAX_HEADER_CHARS + 1] for c in r if c and c.strip()] for r in rows]
     widths = [len(f) for f in filled]
     if not widths or max(widths) == 0:
         return 0
@@ -127,11 +128,14 @@ def header_index(rows: list[list[str | None]], is_known: IsKnown | None = None) 
 
 
 def unique_headers(cells: list[str | None]) -> list[str]:
-    """Header names as written, stripped; a blank one becomes 列N, a repeat `name (2)`."""
+    """Header names as written, stripped; a blank one becomes 列N, a repeat `name (2)`, one
+    longer than MAX_HEADER_CHARS (no header is; a value in the header row) is shortened."""
     out: list[str] = []
     seen: set[str] = set()
     for i, cell in enumerate(cells, start=1):
         name = (cell or "").strip().lstrip("\ufeff") or f"列{i}"
+        if len(name) > MAX_HEADER_CHARS:
+            name = f"{name[:40]}…（{len(name):,} 字符 / characters）"
         base, n = name, 1
         while name in seen or name == ROW:
             n += 1
