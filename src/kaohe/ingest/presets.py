@@ -415,22 +415,21 @@ def _skip_rows(preset: Preset, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[Sk
     labels = sorted({norm(v) for v in preset.options.skip_values})
     blank = pl.all_horizontal([_blank(pl.col(c)).is_null() for c in cols])
     reason: Any = pl.when(blank).then(pl.lit(R_BLANK))
-    for col in checked:
+    for col in checked if labels or preset.skips_summary_rows else []:
         cell = _norm_expr(pl.col(col)).fill_null("")
         reason = reason.when(cell.is_in(labels)).then(pl.lit(R_SKIP_VALUE))
         if preset.skips_summary_rows:
             summary = (cell.str.len_chars() <= 40) & cell.str.contains(SUMMARY_RE)
             reason = reason.when(summary).then(pl.lit(R_SUMMARY))
-    value = pl.concat_str([pl.col(c).fill_null("") for c in checked], separator=" ")
-    marked = raw.select(
-        pl.col(ROW), reason.otherwise(pl.lit(None, pl.Utf8)).alias("r"), value.alias("v")
-    )
-    hits = marked.filter(pl.col("r").is_not_null())
+    marked = raw.with_columns(reason.otherwise(pl.lit(None, pl.Utf8)).alias("_reason"))
+    hits = marked.filter(pl.col("_reason").is_not_null())
     if hits.is_empty():
         return raw, []
+    value = pl.concat_str([pl.col(c).fill_null("") for c in checked], separator=" ")
+    listed = hits.select(pl.col(ROW), pl.col("_reason"), value.alias("_value"))
     out = [
         SkippedRow(int(row), r, None if r == R_BLANK else v.strip() or None)
-        for row, r, v in hits.iter_rows()
+        for row, r, v in listed.iter_rows()
     ]
     return raw.filter(~pl.col(ROW).is_in(hits[ROW].implode())), out
 

@@ -170,9 +170,12 @@ def _first_records(text: str, delimiter: str) -> tuple[list[list[str | None]], l
     return records, ends
 
 
-def parse_text_table(text: str, is_known: IsKnown | None = None) -> tuple[pl.DataFrame, int, list]:
+def parse_text_table(
+    text: str, is_known: IsKnown | None = None, utf8: bytes | None = None
+) -> tuple[pl.DataFrame, int, list[str]]:
     """CSV/TSV text (decoded, LF line endings) into (all-Utf8 frame with `_row`, header line
-    number, title rows)."""
+    number, title rows). `utf8`, when given, is the text's own UTF-8 bytes (read without a
+    copy)."""
     if not text.strip():
         raise UsageError("文件是空的 / the file is empty")
     delimiter = sniff_delimiter(text)
@@ -181,10 +184,12 @@ def parse_text_table(text: str, is_known: IsKnown | None = None) -> tuple[pl.Dat
         raise UsageError("文件是空的 / the file is empty")
     at = header_index(records, is_known)
     header_line = ends[at]
-    body = _after_lines(text, header_line)
+    body = _after_lines(utf8, header_line) if utf8 is not None else None
+    if body is None:
+        body = _after_lines(text, header_line).encode("utf-8")
     names = unique_headers(records[at])
     frame = pl.read_csv(
-        io.BytesIO(body.encode("utf-8")),
+        io.BytesIO(body),
         separator=delimiter,
         has_header=False,
         schema={n: pl.String for n in names},
@@ -198,13 +203,14 @@ def parse_text_table(text: str, is_known: IsKnown | None = None) -> tuple[pl.Dat
     return frame, header_line, _title_lines(records[:at])
 
 
-def _after_lines(text: str, lines: int) -> str:
-    """The text after its first `lines` lines."""
+def _after_lines(text: Any, lines: int) -> Any:
+    """The text (str or bytes) after its first `lines` lines."""
+    newline = "\n" if isinstance(text, str) else b"\n"
     at = 0
     for _ in range(lines):
-        at = text.find("\n", at)
+        at = text.find(newline, at)
         if at < 0:
-            return ""
+            return text[:0]
         at += 1
     return text[at:]
 
@@ -362,13 +368,15 @@ def read_json_array(path: Path, data: bytes, limits: ImportLimits) -> RawFile:
 
 
 def _read_text_file(path: Path, data: bytes, is_known: IsKnown | None) -> RawFile:
-    text, _ = detect_encoding(data)
-    text, notes = normalise_text(text.lstrip("\ufeff"))
+    decoded, encoding = detect_encoding(data)
+    text, notes = normalise_text(decoded.lstrip("\ufeff"))
+    same = text is decoded and encoding in ("utf-8", "utf-8-sig")
+    utf8 = (data[3:] if encoding == "utf-8-sig" else data) if same else None
     sha = sha256_bytes(data)
     if path.suffix.lower() in TEXT_EXTS and _is_chat_window(text):
         empty = pl.DataFrame({ROW: []}, schema={ROW: pl.Int64})
         return RawFile(str(path), empty, "chat", sha, text, notes=notes)
-    frame, header_line, titles = parse_text_table(text, is_known)
+    frame, header_line, titles = parse_text_table(text, is_known, utf8)
     return RawFile(
         str(path), frame, "csv", sha, header_row=header_line, title_lines=titles, notes=notes
     )
