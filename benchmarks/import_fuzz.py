@@ -420,6 +420,18 @@ def generate(count: int, seed: int, folder: Path) -> list[Path]:
 # ---------------------------------------------------------------- the worker
 
 
+# a reader failure reported as "cannot read the file (TypeError)" would hide a bug: a crash
+BUG_EXCEPTIONS = (
+    "AttributeError",
+    "TypeError",
+    "NameError",
+    "KeyError",
+    "IndexError",
+    "AssertionError",
+    "UnboundLocalError",
+    "RecursionError",
+    "ZeroDivisionError",
+)
 COUNTED = ("messages", "orders", "metric_values", "refunds", "ratings", "agents", "qa_reviews")
 
 
@@ -448,7 +460,8 @@ def worker() -> None:
                     grew=grew,
                 )
             except KaoheError as exc:
-                answer.update(status="refused", error=str(exc)[:300])
+                masked = any(f"（{name}）" in str(exc) for name in BUG_EXCEPTIONS)
+                answer.update(status="crash" if masked else "refused", error=str(exc)[:300])
             except Exception as exc:  # noqa: BLE001 - what the CLI would answer with exit 70
                 answer.update(status="crash", error=f"{type(exc).__name__}: {exc}"[:500])
             answer["seconds"] = round(time.perf_counter() - started, 4)
@@ -504,6 +517,7 @@ class Report:
     lost: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    refusals: Counter = field(default_factory=Counter)
 
     @property
     def failures(self) -> int:
@@ -515,6 +529,17 @@ def balanced(answer: dict[str, object]) -> bool:
     read = int(answer["read"])  # type: ignore[arg-type]
     parts = sum(int(answer[k]) for k in ("inserted", "updated", "rejected", "skipped"))  # type: ignore[arg-type]
     return read == parts and answer["grew"] == answer["inserted"]
+
+
+def refusal_kind(message: str) -> str:
+    """The Chinese gist of a refusal, without the file name and the particulars."""
+    text = message.split(": ", 1)[1] if ": " in message[:120] else message
+    text = text.split(" / ", 1)[0]
+    if text.startswith("无法读取文件（"):  # keep the reader's exception type
+        return text.split("）", 1)[0] + "）"
+    for stop in ("：", "（", "，", "；"):
+        text = text.split(stop, 1)[0]
+    return text.strip()[:30]
 
 
 def run(paths: list[Path], timeout: float = 30.0, progress: bool = False) -> Report:
@@ -530,6 +555,8 @@ def run(paths: list[Path], timeout: float = 30.0, progress: bool = False) -> Rep
             worker = Worker()
         elif status == "crash":
             report.crashes.append(f"crash: {path.name}: {answer.get('error')}")
+        elif status == "refused":
+            report.refusals[refusal_kind(str(answer.get("error", "")))] += 1
         elif status == "ok" and not balanced(answer):
             report.lost.append(f"{path.name}: {answer}")
         if "seconds" in answer:
@@ -567,6 +594,7 @@ def main() -> None:
         f"hangs over {args.timeout:g} s: {report.status['hang']}, lost rows: {len(report.lost)}"
     )
     print(f"slowest: {report.slowest}")
+    print("refusals: " + ", ".join(f"{k} {n}" for k, n in report.refusals.most_common(12)))
     print(f"workers' peak RSS: {peak:.0f} MB")
     for line in (report.crashes + report.lost)[:30]:
         print("  " + line)

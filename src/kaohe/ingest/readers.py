@@ -70,7 +70,11 @@ def sha256_bytes(data: bytes) -> str:
 def detect_encoding(data: bytes) -> tuple[str, str]:
     """(text, encoding): a BOM (UTF-8, UTF-16), plain UTF-8, else GB18030 (GBK, GB2312)."""
     boms = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-    candidates = [enc for bom, enc in boms if data.startswith(bom)] or ["utf-8", "gb18030"]
+    candidates = [enc for bom, enc in boms if data.startswith(bom)] or [
+        *_utf16_without_bom(data),
+        "utf-8",
+        "gb18030",
+    ]
     for encoding in candidates:
         try:
             return data.decode(encoding), encoding
@@ -79,6 +83,18 @@ def detect_encoding(data: bytes) -> tuple[str, str]:
     raise UsageError(
         "无法识别文件编码（应为 UTF-8 或 GB18030/GBK） / cannot decode the file as UTF-8 or GB18030"
     )
+
+
+def _utf16_without_bom(data: bytes) -> list[str]:
+    """UTF-16 saved without a BOM (Excel's "Unicode text"): ASCII characters leave a NUL in
+    every other byte."""
+    head = data[:4000]
+    if len(head) < 4 or head.count(0) < len(head) // 4:
+        return []
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd > 3 * even:
+        return ["utf-16-le"]
+    return ["utf-16-be"] if even > 3 * odd else []
 
 
 def decode(data: bytes) -> str:
@@ -172,10 +188,11 @@ def _first_records(text: str, delimiter: str) -> tuple[list[list[str | None]], l
 
 def parse_text_table(
     text: str, is_known: IsKnown | None = None, utf8: bytes | None = None
-) -> tuple[pl.DataFrame, int, list[str]]:
+) -> tuple[pl.DataFrame, int, list[str], list[str]]:
     """CSV/TSV text (decoded, LF line endings) into (all-Utf8 frame with `_row`, header line
-    number, title rows). `utf8`, when given, is the text's own UTF-8 bytes (read without a
-    copy)."""
+    number, title rows, notes). `utf8`, when given, is the text's own UTF-8 bytes (read
+    without a copy). Rows wider than the header get columns 列N (listed as not read); a file
+    the fast parser rejects (unbalanced quotes) is read leniently, record by record."""
     if not text.strip():
         raise UsageError("文件是空的 / the file is empty")
     delimiter = sniff_delimiter(text)
@@ -184,23 +201,46 @@ def parse_text_table(
         raise UsageError("文件是空的 / the file is empty")
     at = header_index(records, is_known)
     header_line = ends[at]
+    width = max(len(r) for r in records[at:])
+    names = unique_headers(records[at] + [None] * (width - len(records[at])))
     body = _after_lines(utf8, header_line) if utf8 is not None else None
     if body is None:
         body = _after_lines(text, header_line).encode("utf-8")
-    names = unique_headers(records[at])
-    frame = pl.read_csv(
-        io.BytesIO(body),
-        separator=delimiter,
-        has_header=False,
-        schema={n: pl.String for n in names},
-        missing_columns="insert",
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
-    frame = frame.with_row_index(ROW, offset=header_line + 1).with_columns(
-        pl.col(ROW).cast(pl.Int64)
-    )
-    return frame, header_line, _title_lines(records[:at])
+    notes: list[str] = []
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(body),
+            separator=delimiter,
+            has_header=False,
+            schema={n: pl.String for n in names},
+            missing_columns="insert",
+            extra_columns="ignore",
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+        frame = frame.with_row_index(ROW, offset=header_line + 1)
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+        frame = _lenient_rows(_after_lines(text, header_line), delimiter, names, header_line)
+        notes.append(
+            "引号不成对等格式问题，已逐行宽松读取 / malformed quoting: read record by record"
+        )
+    frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
+    return frame, header_line, _title_lines(records[:at]), notes
+
+
+def _lenient_rows(body: str, delimiter: str, names: list[str], header_line: int) -> pl.DataFrame:
+    """Every record by the csv module, which takes a stray quote as text; each record's
+    `_row` is the line it starts on."""
+    reader = csv.reader(io.StringIO(body), delimiter=delimiter)
+    rows: list[list[str | None]] = []
+    start = header_line + 1
+    width = len(names)
+    for record in reader:
+        cells: list[str | None] = [c if c != "" else None for c in record[:width]]
+        rows.append([start, *cells, *([None] * (width - len(cells)))])
+        start = header_line + reader.line_num + 1
+    schema = {ROW: pl.Int64, **{n: pl.String for n in names}}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _after_lines(text: Any, lines: int) -> Any:
@@ -376,9 +416,15 @@ def _read_text_file(path: Path, data: bytes, is_known: IsKnown | None) -> RawFil
     if path.suffix.lower() in TEXT_EXTS and _is_chat_window(text):
         empty = pl.DataFrame({ROW: []}, schema={ROW: pl.Int64})
         return RawFile(str(path), empty, "chat", sha, text, notes=notes)
-    frame, header_line, titles = parse_text_table(text, is_known, utf8)
+    frame, header_line, titles, parse_notes = parse_text_table(text, is_known, utf8)
     return RawFile(
-        str(path), frame, "csv", sha, header_row=header_line, title_lines=titles, notes=notes
+        str(path),
+        frame,
+        "csv",
+        sha,
+        header_row=header_line,
+        title_lines=titles,
+        notes=notes + parse_notes,
     )
 
 
