@@ -62,9 +62,8 @@ class SheetScan:
         return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
 
 
-_CELL_COLS = re.compile(rb'\sr="([A-Za-z]{1,8})[0-9]')
+_CELL_REF = re.compile(rb'\sr="([A-Za-z]{1,8})([0-9]{1,12})"')
 _CELL_ROWS = re.compile(rb'\sr="[A-Za-z]{1,8}([0-9]{1,12})"')
-_ROW_REF = re.compile(rb'<row\b[^>]{0,400}?\sr="([0-9]{1,12})"')
 _VALUE = re.compile(rb"<(?:v|is)[\s>]")
 OVERLAP = 512  # bytes carried between chunks: longer than any reference the scan reads
 
@@ -103,9 +102,12 @@ class _SheetScanner:
         self.tail = buf[-OVERLAP:]
 
     def _references(self, buf: bytes, skip: int) -> None:
+        """Cell references give the used range (a <row> without cells holds nothing); the
+        distinct values are few (a row number repeats in each of its cells)."""
         start = max(0, skip - OVERLAP // 2)  # a reference straddling the seam is re-read
-        cols = set(_CELL_COLS.findall(buf, start))
-        digits = _CELL_ROWS.findall(buf, start) + _ROW_REF.findall(buf, start)
+        refs = _CELL_REF.findall(buf, start)
+        cols = {letters for letters, _ in refs}
+        digits = list({number for _, number in refs})
         s = self.scan
         if cols:
             numbers = [column_number(c) for c in cols]

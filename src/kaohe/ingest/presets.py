@@ -413,7 +413,7 @@ def _skip_rows(preset: Preset, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[Sk
     if key and key not in checked:
         checked.append(key)
     labels = sorted({norm(v) for v in preset.options.skip_values})
-    blank = pl.all_horizontal([_blank(pl.col(c)).is_null() for c in cols])
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c) == "") for c in cols])
     reason: Any = pl.when(blank).then(pl.lit(R_BLANK))
     for col in checked if labels or preset.skips_summary_rows else []:
         cell = _norm_expr(pl.col(col)).fill_null("")

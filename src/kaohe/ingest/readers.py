@@ -13,7 +13,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,7 @@ def normalise_text(text: str) -> tuple[str, list[str]]:
 def sniff_delimiter(text: str) -> str:
     """The candidate delimiter that some early line holds most often (title lines hold
     none)."""
-    lines = text.split("\n", HEADER_SEARCH)[:HEADER_SEARCH]
+    lines = text[: 1 << 16].split("\n", HEADER_SEARCH)[:HEADER_SEARCH]
     counts = {d: max(line.count(d) for line in lines) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -172,7 +172,7 @@ def _title_lines(rows: list[list[str | None]]) -> list[str]:
 def _first_records(text: str, delimiter: str) -> tuple[list[list[str | None]], list[int]]:
     """The first records by the csv module, with the line number each one ends on."""
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     records: list[list[str | None]] = []
     ends: list[int] = []
     try:
@@ -186,6 +186,16 @@ def _first_records(text: str, delimiter: str) -> tuple[list[list[str | None]], l
     return records, ends
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their line ends, one at a time (no copy of the whole)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def parse_text_table(
     text: str, is_known: IsKnown | None = None, utf8: bytes | None = None
 ) -> tuple[pl.DataFrame, int, list[str], list[str]]:
@@ -193,7 +203,7 @@ def parse_text_table(
     number, title rows, notes). `utf8`, when given, is the text's own UTF-8 bytes (read
     without a copy). Rows wider than the header get columns 列N (listed as not read); a file
     the fast parser rejects (unbalanced quotes) is read leniently, record by record."""
-    if not text.strip():
+    if not text or text.isspace():
         raise UsageError("文件是空的 / the file is empty")
     delimiter = sniff_delimiter(text)
     records, ends = _first_records(text, delimiter)

@@ -179,8 +179,29 @@ def max_chars(col: Column, limits: ImportLimits) -> int:
     return limits.max_text_chars if col.name in LONG_TEXT_COLUMNS else limits.max_value_chars
 
 
+def over_long_columns(
+    frame: pl.DataFrame, cols: list[Column], limits: ImportLimits
+) -> frozenset[str]:
+    """Columns holding a value longer than their limit; found by byte length first, which
+    is cheap and never shorter than the length in characters."""
+    names = [c.name for c in cols if frame.schema[c.name] == pl.String]
+    if not names or frame.is_empty():
+        return frozenset()
+    longest = frame.select(pl.col(n).str.len_bytes().max() for n in names).row(0)
+    by_name = {c.name: c for c in cols}
+    return frozenset(
+        n
+        for n, top in zip(names, longest, strict=True)
+        if (top or 0) > max_chars(by_name[n], limits)
+    )
+
+
 def _column_reason(
-    table: Table, col: Column, zone: str, limits: ImportLimits = DEFAULT_LIMITS
+    table: Table,
+    col: Column,
+    zone: str,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    long_columns: frozenset[str] = frozenset(),
 ) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, reason or null) for one column present in the frame."""
     text = clean(col.name)
@@ -188,13 +209,14 @@ def _column_reason(
     if col.kind in ("time", "date"):  # parsed beforehand by _pre_parse
         typed = pl.col(_typed_name(col.name))
         typed = typed.dt.date() if col.kind == "date" else typed
-    limit = max_chars(col, limits)
-    too_long = text.str.len_chars() > limit
-    reason = (
-        pl.when(too_long.fill_null(False))
-        .then(pl.lit(f"{R_TOO_LONG}（上限 {limit:,} 字符 / limit {limit:,} characters）"))
-        .otherwise(pl.lit(None, pl.String))
-    )
+    reason = pl.lit(None, pl.String)
+    if col.name in long_columns:
+        limit = max_chars(col, limits)
+        reason = (
+            pl.when((text.str.len_chars() > limit).fill_null(False))
+            .then(pl.lit(f"{R_TOO_LONG}（上限 {limit:,} 字符 / limit {limit:,} characters）"))
+            .otherwise(reason)
+        )
     if col.required and (table.name, col.name) not in MAY_BE_EMPTY:
         reason = (
             pl.when(reason.is_null() & text.is_null()).then(pl.lit(R_MISSING)).otherwise(reason)
@@ -294,10 +316,11 @@ def validate(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(typed rows that pass, rejects[row, column, value, reason])."""
     cols = [c for c in table.columns if c.name in frame.columns]
+    long_columns = over_long_columns(frame, cols, limits)
     frame = _pre_parse(frame, cols, zone)
     exprs: list[pl.Expr] = []
     for col in cols:
-        typed, reason = _column_reason(table, col, zone, limits)
+        typed, reason = _column_reason(table, col, zone, limits, long_columns)
         exprs += [typed.alias(_typed_name(col.name)), reason.alias(_reason_name(col.name))]
     work = frame.with_columns(exprs)
     work = _conditional_rules(table, _ordered_rules(table, work))
