@@ -258,7 +258,12 @@ def _inflate_all(
         if info.is_dir():
             continue
         sink = scanner if info.filename in sheets else None
-        size = _inflate(zf, info, min(budget, info.file_size), sink)
+        # a member may inflate to its declared size, within the ratio limit (inflating stops
+        # as soon as it passes either: a bomb is refused after its first megabytes)
+        ratio_cap = max(ZIP_RATIO_FLOOR, limits.max_zip_ratio * info.compress_size)
+        size = _inflate(zf, info, min(budget, info.file_size, ratio_cap), sink)
+        if size > ratio_cap:
+            raise _too_compressed(name, info.filename, info.file_size, info.compress_size, limits)
         if size > budget:
             raise _too_big(name, limits.unpacked_bytes + 1, limits)
         if size != info.file_size:
@@ -268,14 +273,18 @@ def _inflate_all(
                 f"zip member {info.filename} does not inflate to its declared size",
             )
         budget -= size
-        ratio = size / max(1, info.compress_size)
-        if size >= ZIP_RATIO_FLOOR and ratio > limits.max_zip_ratio:
-            raise refuse(
-                name,
-                f"{info.filename} 压缩比 {ratio:,.0f}:1 超过上限 {limits.max_zip_ratio}:1",
-                f"{info.filename} inflates {ratio:,.0f}:1, over the "
-                f"{limits.max_zip_ratio}:1 limit ([import] max_zip_ratio)",
-            )
+
+
+def _too_compressed(
+    name: str, member: str, declared: int, compressed: int, limits: ImportLimits
+) -> RefusedFile:
+    ratio = declared / max(1, compressed)
+    return refuse(
+        name,
+        f"{member} 压缩比超过上限 {limits.max_zip_ratio}:1（声明 {ratio:,.0f}:1）",
+        f"{member} inflates past the {limits.max_zip_ratio}:1 limit (it declares "
+        f"{ratio:,.0f}:1; [import] max_zip_ratio)",
+    )
 
 
 def _check_range(name: str, scan: SheetScan, limits: ImportLimits) -> None:
