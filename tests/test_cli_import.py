@@ -86,3 +86,35 @@ def test_quarantine_lists_and_exports(tmp_path: Path) -> None:
     assert exported[1]["value"] == "not a time"
     code, out, _ = run(tmp_path, "quarantine")
     assert code == 0 and "原因" in out
+
+
+def test_a_header_typo_exits_1_naming_the_column_and_imports_nothing(tmp_path: Path) -> None:
+    typo = (
+        "店铺名称,客服昵称,买家昵称,发送实间,发送者,消息内容\n"
+        "云朵小铺,云朵小铺:阿青,橘子,2026-10-03 09:00:01,买家,在吗\n"
+    )
+    code, _, err = run(tmp_path, "import", write(tmp_path, "聊天.csv", typo))
+    assert code == 1
+    assert "缺少 发送时间 列" in err and "千牛聊天记录" in err and "--preset" in err
+    assert "Traceback" not in err
+    from kaohe.store import Store
+
+    with Store(tmp_path / "k.duckdb") as store:
+        assert store.count("messages") == 0 and store.count("import_log") == 0
+
+
+def test_the_summary_lists_columns_not_read_skipped_rows_and_the_period(tmp_path: Path) -> None:
+    report = (
+        "序号,客服账号,咨询人数,平均人工响应时长,3分钟人工回复率(8-23点),备注\n"
+        "1,pdd云朵:阿明,100,0.37,98%,无\n汇总,,100,,,\n"
+    )
+    path = write(tmp_path, "客服数据_2026-10-05.csv", report)
+    code, out, err = run(tmp_path, "import", path)
+    assert code == 0 and "跳过" in out
+    assert "未读取的列: 序号, 备注" in err
+    assert "跳过 1: 汇总行 / summary row (行 3)" in err
+    assert "周期 2026-10-05，取自文件名" in err
+    code, out, _ = run(tmp_path, "import", path, "--format", "json")
+    entry = json.loads(out)["files"][0]
+    # a re-import: both values unchanged, the 汇总 row skipped again
+    assert (entry["read"], entry["inserted"], entry["updated"], entry["skipped"]) == (4, 0, 0, 4)

@@ -79,3 +79,15 @@ def test_jsonl_and_parquet_are_cast_to_text(tmp_path: Path) -> None:
 def test_missing_file_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         read_raw(tmp_path / "nope.csv")
+
+
+def test_utf16_without_bom_and_unbalanced_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes(ROWS.encode("utf-16-le"))
+    assert read_raw(path).frame["buyer"].to_list() == ["买家1"]
+    path.write_text(ROWS.replace("你好", '他说"好的') + "店铺甲,买家2,agent,t,x,多余\n", "utf-8")
+    raw = read_raw(path)
+    assert raw.frame["text"].to_list() == ['他说"好的', "x"]
+    assert raw.frame["列6"].to_list() == [None, "多余"]  # wider than the header: a column
+    assert raw.frame["_row"].to_list() == [2, 3]
+    assert any("宽松" in note for note in raw.notes)

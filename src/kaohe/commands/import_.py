@@ -11,14 +11,27 @@ import click
 
 from kaohe import schema
 from kaohe.errors import EXIT_REJECTED, NotFoundError, UsageError
+from kaohe.ingest.detect import DetectionError
+from kaohe.ingest.limits import limits_from_config
 from kaohe.ingest.load import ImportResult, import_file
+from kaohe.ingest.presets import mappings_dir
 from kaohe.output import emit
 from kaohe.spreadsheet import columns_of
 
-COLUMNS = ["file", "table", "preset", "read", "inserted", "updated", "rejected"]
+COLUMNS = ["file", "table", "preset", "read", "inserted", "updated", "rejected", "skipped"]
 HEADERS = {
-    "zh": ["文件", "表", "映射预设", "读取", "新增", "更新", "拒绝"],
-    "en": ["file", "table", "preset", "read", "inserted", "updated", "rejected"],
+    "zh": ["文件", "表", "映射预设", "读取", "新增", "更新", "拒绝", "跳过"],
+    "en": ["file", "table", "preset", "read", "inserted", "updated", "rejected", "skipped"],
+}
+CLI_HINT = (
+    "（可用 --preset 指定预设或映射文件 / pass --preset ID or a mapping .yaml file; "
+    "see docs/presets.md)"
+)
+PERIOD_SOURCES = {
+    "date column": ("日期列", "the date column"),
+    "option": ("--period", "--period"),
+    "title row": ("标题行", "a title row"),
+    "file name": ("文件名", "the file name"),
 }
 STAGES = ("read", "validate", "write", "done")
 
@@ -50,12 +63,61 @@ def _run(
     options: dict[str, str | None],
 ) -> list[ImportResult]:
     results: list[ImportResult] = []
+    config = ctx.obj.config
+    limits = limits_from_config(config)
+    folder = mappings_dir(config.db, config.section("import"))
     with ctx.obj.open_store(create=True) as store, _progress(len(files)) as progress:
         for name in files:
-            results.append(
-                import_file(store, name, zone=ctx.obj.config.zone, progress=progress, **options)
-            )
+            try:
+                result = import_file(
+                    store,
+                    name,
+                    zone=config.zone,
+                    progress=progress,
+                    limits=limits,
+                    mappings=folder,
+                    **options,  # type: ignore[arg-type]
+                )
+            except DetectionError as exc:
+                raise UsageError(f"{exc} {CLI_HINT}") from None
+            results.append(result)
     return results
+
+
+def _file_notes(result: ImportResult, lang: str) -> list[str]:
+    """What the summary table cannot show: columns not read, rows skipped and why, the
+    period and where it came from, units read from headers, what the reader changed."""
+    zh = lang == "zh"
+    notes = list(result.notes)
+    if result.header_row and result.header_row > 1:
+        notes.append(
+            f"表头在第 {result.header_row} 行，上方的标题行已跳过"
+            if zh
+            else f"header on row {result.header_row}; the title rows above it were skipped"
+        )
+    if result.ignored_columns:
+        label = "未读取的列" if zh else "columns not read"
+        notes.append(f"{label}: {', '.join(result.ignored_columns)}")
+    for skip in result.skips:
+        rows = ", ".join(str(r) for r in skip["rows"])  # type: ignore[attr-defined]
+        more = "…" if int(skip["count"]) > len(skip["rows"]) else ""  # type: ignore[arg-type]
+        where = f" ({'行' if zh else 'rows'} {rows}{more})" if rows else ""
+        notes.append(f"{'跳过' if zh else 'skipped'} {skip['count']}: {skip['reason']}{where}")
+    if result.period_source:
+        source = PERIOD_SOURCES.get(result.period_source, (result.period_source,) * 2)
+        label = source[0] if zh else source[1]
+        value = f" {result.period}" if result.period else ""
+        notes.append(f"周期{value}，取自{label}" if zh else f"period{value} from {label}")
+    if result.units:
+        units = ", ".join(f"{h} → {u}" for h, u in result.units.items())
+        notes.append(f"{'按表头单位读取' if zh else 'units read from headers'}: {units}")
+    return notes
+
+
+def _report_notes(results: list[ImportResult], lang: str) -> None:
+    for result in results:
+        for note in _file_notes(result, lang):
+            click.echo(f"{Path(result.file).name}: {note}", err=True)
 
 
 def _report_agents(results: list[ImportResult], lang: str) -> None:
@@ -114,6 +176,7 @@ def command(
         lang=lang,
     )
     if fmt == "table":
+        _report_notes(results, lang)
         _report_agents(results, lang)
     if any(r.rejected for r in results):
         ctx.exit(EXIT_REJECTED)

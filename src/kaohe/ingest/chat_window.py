@@ -10,26 +10,30 @@ is a withdrawn message of X; ``A --> B time`` and ``由 服务助手 转交给�
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from kaohe import saferegex
+
 COLUMNS = ["shop", "platform", "buyer", "agent", "sender", "time", "text", "msg_type", "auto_reply"]
 ROW = "_row"
 
-_TIME = r"(?P<time>\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)"
-_HEADER_BRACKET = re.compile(rf"^\[(?P<nick>[^\]\t,]+)\]\s*{_TIME}$")
-_HEADER_PLAIN = re.compile(rf"^(?P<nick>[^\t,]+?)\s+{_TIME}$")
-_TRANSFER = re.compile(rf"^(?P<src>[^\t,]+?)\s*-->\s*(?P<dst>[^\t,]+?)\s+{_TIME}$")
-_WITHDRAW = re.compile(r"^(?P<who>.+?)\s*撤回了一条消息$")
-_HANDOFF = re.compile(r"^由\s*.+?\s*转交给")
-_SYSTEM = re.compile(r"^(当前用户来自|原因[：:]\s*【)")
+# Lines are taken apart with string operations; the only patterns left are fixed-width date
+# and clock checks on single tokens (no nested or adjacent quantifiers: the old header regex
+# backtracked for 18 s on a line of spaces around "-->").
+_DATE_AT_END = saferegex.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}$", "chat-window date")
+_CLOCK = saferegex.compile(r"\d{1,2}:\d{2}(?::\d{2})?", "chat-window clock")
+WITHDRAWN = "撤回了一条消息"
+HANDOFF_START, HANDOFF_WORD = "由", "转交给"
+SYSTEM_STARTS = ("当前用户来自",)
+REASON_START = "原因"
+TRANSFER = "-->"
 STATUS_LINES = {"已读", "未读", "发送中", "发送失败", "对方已读", "对方未读"}
 CARD_TEXT = "请在客户端查看原始聊天记录，网页版无法展示"
 IMAGE_TEXTS = {"[图片]", "【图片】"}
 AUTO_PREFIXES = ("[自动回复]", "【自动回复】", "自动回复：", "自动回复:")
-BOT_NAMES = re.compile(r"(小蜜|机器人|智能客服|服务助手)")
+BOT_WORDS = ("小蜜", "机器人", "智能客服", "服务助手")
 SELF_NAMES = {"你", "您", "我"}
 
 
@@ -44,19 +48,79 @@ class _Msg:
     agent: str | None = None
 
 
-def _norm_time(text: str) -> str:
-    date, clock = text.split()
-    y, m, d = re.split(r"[-/]", date)
+def _norm_time(date: str, clock: str) -> str:
+    y, m, d = date.replace("/", "-").split("-")
     parts = [int(p) for p in clock.split(":")] + [0]
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d} {parts[0]:02d}:{parts[1]:02d}:{parts[2]:02d}"
 
 
+def _split_time(line: str) -> tuple[str, str, bool] | None:
+    """(text before the time, normalised time, whitespace before the date) when the line
+    ends with `YYYY-M-D H:MM[:SS]`."""
+    parts = line.rsplit(None, 1)
+    if len(parts) != 2 or not _CLOCK.fullmatch(parts[1]):
+        return None
+    rest = parts[0].rstrip()
+    token = rest.rsplit(None, 1)[-1] if rest else ""
+    date = _DATE_AT_END.search(token) if len(token) <= 200 else None
+    if date is None:
+        return None
+    head = rest[: len(rest) - len(token) + date.start()]
+    spaced = date.start() == 0 and head != head.rstrip()
+    return head.strip(), _norm_time(date.group(0), parts[1]), spaced
+
+
+def _plain_name(text: str) -> bool:
+    return bool(text) and "\t" not in text and "," not in text
+
+
 def _header(line: str) -> tuple[str, str] | None:
-    for pattern in (_HEADER_BRACKET, _HEADER_PLAIN):
-        m = pattern.match(line)
-        if m and "-->" not in m["nick"]:
-            return m["nick"].strip(), _norm_time(m["time"])
+    """(nickname, time) of a message header: `[昵称] 2024-01-01 10:00:00` or
+    `昵称 2024-1-1 10:00` (a space before the date)."""
+    split = _split_time(line)
+    if split is None:
+        return None
+    head, time, spaced = split
+    if head.startswith("[") and head.endswith("]"):
+        nick = head[1:-1]
+        if _plain_name(nick) and "]" not in nick:
+            return nick.strip(), time
+        return None
+    if spaced and _plain_name(head) and TRANSFER not in head:
+        return head, time
     return None
+
+
+def _transfer(line: str) -> tuple[str, str, str] | None:
+    """(from, to, time) of a transfer line `A --> B 2024-01-01 10:00:00`."""
+    if TRANSFER not in line:
+        return None
+    split = _split_time(line)
+    if split is None or not split[2]:
+        return None
+    src, _, dst = split[0].partition(TRANSFER)
+    src, dst = src.strip(), dst.strip()
+    if not (_plain_name(src) and _plain_name(dst)):
+        return None
+    return src, dst, split[1]
+
+
+def _withdrawn_by(line: str) -> str | None:
+    if not line.endswith(WITHDRAWN):
+        return None
+    who = line[: -len(WITHDRAWN)].strip()
+    return who or None
+
+
+def _is_handoff(line: str) -> bool:
+    return line.startswith(HANDOFF_START) and line.find(HANDOFF_WORD, 2) >= 2
+
+
+def _is_system(line: str) -> bool:
+    if line.startswith(SYSTEM_STARTS):
+        return True
+    rest = line[len(REASON_START) :] if line.startswith(REASON_START) else None
+    return rest is not None and rest[:1] in (":", "：") and rest[1:].lstrip().startswith("【")
 
 
 def is_agent(nick: str) -> bool:
@@ -64,16 +128,20 @@ def is_agent(nick: str) -> bool:
     return ":" in nick or "：" in nick
 
 
+def _account_name(nick: str) -> str:
+    """The part of 店铺名:子账号 after the first colon of either width."""
+    cut = min((i for i in (nick.find(":"), nick.find("：")) if i >= 0), default=-1)
+    return nick[cut + 1 :] if cut >= 0 else nick
+
+
 def _sender_of(nick: str) -> str:
     if not is_agent(nick):
         return "buyer"
-    return "bot" if BOT_NAMES.search(re.split(r"[:：]", nick, maxsplit=1)[1]) else "agent"
+    return "bot" if any(word in _account_name(nick) for word in BOT_WORDS) else "agent"
 
 
 def _is_structural(line: str) -> bool:
-    return bool(
-        _TRANSFER.match(line) or _header(line) or _SYSTEM.match(line) or _HANDOFF.match(line)
-    )
+    return bool(_transfer(line) or _header(line) or _is_system(line) or _is_handoff(line))
 
 
 def looks_like_chat_window(text: str) -> bool:
@@ -106,13 +174,11 @@ class _Parser:
         self.current = msg if keep_open else None
 
     def _transfer(self, number: int, line: str) -> bool:
-        m = _TRANSFER.match(line)
-        if not m:
+        found = _transfer(line)
+        if found is None:
             return False
-        self.last_time = _norm_time(m["time"])
-        msg = _Msg(
-            number, None, self.last_time, "system", [line], "handoff", agent=m["dst"].strip()
-        )
+        self.last_time = found[2]
+        msg = _Msg(number, None, self.last_time, "system", [line], "handoff", agent=found[1])
         self._open(msg, keep_open=False)
         return True
 
@@ -127,10 +193,9 @@ class _Parser:
         return True
 
     def _withdraw(self, number: int, line: str) -> bool:
-        m = _WITHDRAW.match(line)
-        if not m:
+        who = _withdrawn_by(line)
+        if who is None:
             return False
-        who = m["who"].strip()
         who = (self.last_agent or who) if who in SELF_NAMES else who
         cur = self.current
         if cur is not None and not cur.lines and cur.nick == who:
@@ -145,8 +210,8 @@ class _Parser:
         return True
 
     def _system(self, number: int, line: str) -> bool:
-        handoff = bool(_HANDOFF.match(line))
-        if not handoff and not _SYSTEM.match(line):
+        handoff = _is_handoff(line)
+        if not handoff and not _is_system(line):
             return False
         msg_type = "handoff" if handoff else "text"
         self._open(_Msg(number, None, self.last_time, "system", [line], msg_type), keep_open=False)
@@ -185,7 +250,7 @@ def _records(msgs: list[_Msg]) -> list[dict[str, object]]:
 def _shop_of(agent: str | None) -> str | None:
     if not agent or not is_agent(agent):
         return None
-    return re.split(r"[:：]", agent, maxsplit=1)[0].strip() or None
+    return agent[: len(agent) - len(_account_name(agent)) - 1].strip() or None
 
 
 def parse_chat_window(

@@ -1,7 +1,9 @@
 """Import files into the store: read, map with a preset, validate, then write atomically.
 
 Each file is one transaction: new rows, upserts, quarantine entries, agents first seen and
-the import-log row all commit together or not at all.
+the import-log row all commit together or not at all. Every record read is accounted for:
+read = inserted + updated + rejected + skipped, and each skip has a reason (a blank or
+summary row, a repeat, a row already stored).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import polars as pl
 
 from kaohe import schema
 from kaohe.errors import UsageError
+from kaohe.ingest.detect import choose, header_matcher
+from kaohe.ingest.limits import DEFAULT_LIMITS, ImportLimits
+from kaohe.ingest.presets import Mapped, list_presets, map_with_preset
 from kaohe.ingest.readers import RawFile, read_raw
-from kaohe.ingest.validate import validate
+from kaohe.ingest.validate import REJECT_SCHEMA, validate
 from kaohe.schema import Table
 from kaohe.store import Store
 
@@ -30,12 +35,19 @@ SEP = "chr(31)"
 OCC = "_occ"
 TEST_SLEEP_ENV = "KAOHE_TEST_SLEEP_IN_TX"  # tests: pause inside the transaction
 TEST_MARK = "KAOHE_IN_TRANSACTION"
+QUARANTINE_VALUE_CHARS = 500  # a rejected value is kept up to this length (then "…")
 
 Progress = Callable[[str], None]
 
 
+SKIP_LISTED = 20  # row numbers listed per skip reason
+
+
 @dataclass
 class ImportResult:
+    """One file's import. `read` counts records: a file row of a table, or one metric value
+    of a report (an agent row holds several); a skipped report row counts once."""
+
     file: str
     table: str
     preset: str
@@ -46,28 +58,99 @@ class ImportResult:
     rejected: int
     new_agents: list[str] = field(default_factory=list)
     import_id: int | None = None
+    skipped: int = 0
+    skips: list[dict[str, object]] = field(default_factory=list)  # reason, count, rows
+    ignored_columns: list[str] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)  # header -> the unit read from it
+    period: str | None = None
+    period_source: str | None = None  # date column, option, title row, file name
+    header_row: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def skip(self, reason: str, count: int, rows: list[int] | None = None) -> None:
+        """Count `count` skipped records under `reason` (listing the first rows)."""
+        if count <= 0:
+            return
+        self.skipped += count
+        for entry in self.skips:
+            if entry["reason"] == reason:
+                entry["count"] = int(entry["count"]) + count  # type: ignore[call-overload]
+                listed = list(entry["rows"]) + list(rows or [])  # type: ignore[call-overload]
+                entry["rows"] = listed[:SKIP_LISTED]
+                return
+        self.skips.append({"reason": reason, "count": count, "rows": (rows or [])[:SKIP_LISTED]})
+
+
+R_REPEAT_ID = "同一文件中重复的消息ID / repeated message id in the file"
+R_STORED = "已导入过 / already in the store"
+R_REPEAT_KEY = "同一文件中重复，以最后一行为准 / repeated in the file, the last row wins"
+R_UNCHANGED = "与已导入的数据相同 / unchanged"
 
 
 # ---------------------------------------------------------------- mapping
 
 
-def _chat_frame(
-    raw: RawFile,
-    platform: str | None,
-    shop: str | None,
-) -> tuple[str, pl.DataFrame]:
+@dataclass
+class MappedFile:
+    table: Table
+    preset: str
+    mapped: Mapped
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        return self.mapped.frame
+
+
+def _chat_frame(raw: RawFile, platform: str | None, shop: str | None) -> tuple[str, Mapped]:
     from kaohe.ingest.chat_window import parse_chat_window
-    from kaohe.ingest.presets import apply_preset, list_presets
 
     frame = parse_chat_window(raw.text or "", shop=shop, platform=platform)
     text_presets = [p for p in list_presets() if p.kind == "text" and p.table == "messages"]
     if text_presets:
         preset = text_presets[0]
-        return preset.id, apply_preset(preset, frame, platform=platform, shop=shop)
-    return "chat_window", frame
+        return preset.id, map_with_preset(preset, frame, platform=platform, shop=shop)
+    return "chat_window", Mapped(frame)
+
+
+def map_file(
+    raw: RawFile,
+    table: str | None,
+    preset: str | None,
+    platform: str | None,
+    shop: str | None,
+    period: str | None = None,
+    mappings: Path | None = None,
+) -> MappedFile:
+    """The target table, the preset and the canonical all-text rows, with what was skipped
+    and which headers were not read. A preset that lacks a column raises DetectionError."""
+    if table is not None and table not in schema.TABLES:
+        raise UsageError(
+            f"未知的表 {table!r} / unknown table {table!r} (known: {', '.join(schema.TABLES)})"
+        )
+    if raw.format == "chat":
+        if table not in (None, "messages"):
+            raise UsageError(
+                f"{raw.name}: 聊天窗口文本只能导入 messages / "
+                "a chat-window text file imports into messages"
+            )
+        preset_id, mapped = _chat_frame(raw, platform, shop)
+        return MappedFile(schema.TABLES["messages"], preset_id, mapped)
+    headers = [c for c in raw.frame.columns if c != ROW]
+    given = frozenset(name for name, value in (("shop", shop), ("platform", platform)) if value)
+    chosen = choose(headers, table, preset, given, mappings, raw.name).preset
+    mapped = map_with_preset(
+        chosen,
+        raw.frame,
+        platform=platform,
+        shop=shop,
+        period=period,
+        title_lines=raw.title_lines,
+        file_name=raw.name,
+    )
+    return MappedFile(schema.TABLES[chosen.table], chosen.id, mapped)
 
 
 def map_frame(
@@ -78,27 +161,9 @@ def map_frame(
     shop: str | None,
     period: str | None = None,
 ) -> tuple[Table, str, pl.DataFrame]:
-    """The target table, the preset id and the canonical all-text frame."""
-    from kaohe.ingest.presets import apply_preset, detect_preset, load_preset
-
-    if table is not None and table not in schema.TABLES:
-        raise UsageError(f"unknown table {table!r} (known: {', '.join(schema.TABLES)})")
-    if raw.format == "chat":
-        if table not in (None, "messages"):
-            raise UsageError(f"{raw.path}: a chat-window text file imports into messages")
-        preset_id, frame = _chat_frame(raw, platform, shop)
-        return schema.TABLES["messages"], preset_id, frame
-    headers = [c for c in raw.frame.columns if c != ROW]
-    headers += [
-        name
-        for name, given in (("shop", shop), ("platform", platform))
-        if given and name not in headers
-    ]  # --shop/--platform stand in for a column
-    chosen = load_preset(preset, table) if preset else detect_preset(headers, table)
-    if table is not None and chosen.table != table:
-        raise UsageError(f"preset {chosen.id!r} is for table {chosen.table}, not {table}")
-    frame = apply_preset(chosen, raw.frame, platform=platform, shop=shop, period=period)
-    return schema.TABLES[chosen.table], chosen.id, frame
+    """The target table, the preset id and the canonical all-text frame (see map_file)."""
+    done = map_file(raw, table, preset, platform, shop, period)
+    return done.table, done.preset, done.frame
 
 
 def check_columns(table: Table, frame: pl.DataFrame, path: str) -> None:
@@ -111,9 +176,10 @@ def check_columns(table: Table, frame: pl.DataFrame, path: str) -> None:
         and (table.name, c.name) != ("messages", "text")
     ]
     if missing:
-        hint = " (pass --shop)" if "shop" in missing else ""
+        names = ", ".join(missing)
         raise UsageError(
-            f"{path}: no column for required {', '.join(missing)} of table {table.name}{hint}"
+            f"{Path(path).name}: 缺少必需的列 {names}（{table.label}） / "
+            f"no column for required {names} of table {table.name}"
         )
 
 
@@ -258,7 +324,17 @@ def upsert_rows(
     con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
 ) -> tuple[int, int]:
     """(inserted, updated): an existing row counts as updated only when a value changed."""
+    inserted, updated, _ = upsert_counts(con, table, frame, import_id)
+    return inserted, updated
+
+
+def upsert_counts(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
+) -> tuple[int, int, int]:
+    """(inserted, updated, distinct keys staged): a key repeated in the file is staged once
+    (its last row)."""
     _stage_upserts(con, table, frame)
+    staged = int(con.execute(f"SELECT count(*) FROM {UPSERT}").fetchone()[0])
     on = " AND ".join(f"t.{q(k)} = u.{q(k)}" for k in table.key)
     changed = _update_columns(table, frame)
     updated = 0
@@ -280,7 +356,7 @@ def upsert_rows(
         [import_id],
     ).fetchone()[0]
     con.execute(f"DROP TABLE IF EXISTS {UPSERT}")
-    return int(inserted), int(updated)
+    return int(inserted), int(updated), staged
 
 
 def add_missing_agents(
@@ -317,9 +393,18 @@ def write_quarantine(
             """
             INSERT INTO quarantine (file, sha256, "row", "column", value, reason, table_name,
                                     import_id)
-            SELECT ?, ?, "row", "column", value, reason, ?, ? FROM _kaohe_rejects
+            SELECT ?, ?, "row", "column",
+                   CASE WHEN length(value) > ? THEN left(value, ?) || '…' ELSE value END,
+                   reason, ?, ? FROM _kaohe_rejects
             ON CONFLICT DO NOTHING""",
-            [raw.path, raw.sha256, table.name, import_id],
+            [
+                raw.path,
+                raw.sha256,
+                QUARANTINE_VALUE_CHARS,
+                QUARANTINE_VALUE_CHARS,
+                table.name,
+                import_id,
+            ],
         )
     finally:
         con.unregister("_kaohe_rejects")
@@ -369,6 +454,63 @@ def write_rows(
     return insert_messages(con, table, typed, import_id), 0
 
 
+def _write_counted(
+    con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame, result: ImportResult
+) -> None:
+    """Insert or upsert, counting what was not written and why."""
+    assert result.import_id is not None
+    if typed.is_empty():
+        return
+    if table.upsert:
+        inserted, updated, staged = upsert_counts(con, table, typed, result.import_id)
+        result.skip(R_REPEAT_KEY, typed.height - staged)
+        result.skip(R_UNCHANGED, staged - inserted - updated)
+    else:
+        inserted, updated = insert_messages(con, table, typed, result.import_id), 0
+        result.skip(R_STORED, typed.height - inserted)
+    result.inserted, result.updated = inserted, updated
+
+
+def _validate_records(
+    tbl: Table, done: MappedFile, zone: str, limits: ImportLimits
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validation of the mapped rows. A report's rows are metric values, several per file
+    row: each is validated as its own record and a reject names its metric."""
+    frame = done.frame
+    if done.mapped.records_per_row:
+        return validate(tbl, frame, zone, limits)
+    records = frame.with_row_index("_rec").with_columns(pl.col("_rec").cast(pl.Int64))
+    lookup = records.select(pl.col("_rec").alias(ROW), pl.col(ROW).alias("_file_row"), "metric")
+    typed, rejects = validate(tbl, records.drop(ROW).rename({"_rec": ROW}), zone, limits)
+    typed = (
+        typed.join(lookup.drop("metric"), on=ROW, how="left").drop(ROW).rename({"_file_row": ROW})
+    )
+    rejects = (
+        rejects.join(lookup, left_on="row", right_on=ROW, how="left")
+        .with_columns(
+            pl.col("_file_row").alias("row"),
+            pl.concat_str([pl.col("column"), pl.lit(":"), pl.col("metric")]).alias("column"),
+        )
+        .select(list(REJECT_SCHEMA))
+    )
+    return typed, rejects
+
+
+def _source_skips(result: ImportResult, mapped: Mapped) -> None:
+    for row in mapped.skipped:
+        result.skip(row.reason, 1, [row.row])
+
+
+def _describe(result: ImportResult, raw: RawFile, mapped: Mapped) -> None:
+    result.ignored_columns = list(mapped.ignored)
+    result.units = dict(mapped.units)
+    result.header_row = raw.header_row
+    result.notes = list(raw.notes)
+    if mapped.period is not None:
+        result.period = mapped.period.label or None
+        result.period_source = mapped.period.source
+
+
 def import_file(
     store: Store,
     path: str | Path,
@@ -380,18 +522,35 @@ def import_file(
     zone: str = "Asia/Shanghai",
     progress: Progress | None = None,
     period: str | None = None,
+    limits: ImportLimits | None = None,
+    mappings: Path | None = None,
 ) -> ImportResult:
     """Import one file in one transaction; see the module docstring. `period` dates a
-    platform report export that has no 日期 column."""
+    platform report that has no 日期 column (else a title row or the file name does);
+    `mappings` is the folder of the users' saved mappings, tried by detection."""
+    limits = limits or DEFAULT_LIMITS
     _step(progress, "read")
-    raw = read_raw(path)
-    tbl, preset_id, frame = map_frame(raw, table, preset, platform, shop, period)
-    check_columns(tbl, frame, raw.path)
+    raw = read_raw(path, limits, header_matcher(mappings))
+    done = map_file(raw, table, preset, platform, shop, period, mappings)
+    tbl = done.table
+    check_columns(tbl, done.frame, raw.path)
     _step(progress, "validate")
-    typed, rejects = validate(tbl, frame, zone)
+    typed, rejects = _validate_records(tbl, done, zone, limits)
+    reader_rows = raw.rejects["row"].n_unique()
     result = ImportResult(
-        raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0, rejects["row"].n_unique()
+        raw.path,
+        tbl.name,
+        done.preset,
+        raw.sha256,
+        done.frame.height + len(done.mapped.skipped) + reader_rows,
+        0,
+        0,
+        done.frame.height - typed.height + reader_rows,
     )
+    _source_skips(result, done.mapped)
+    _describe(result, raw, done.mapped)
+    if reader_rows:
+        rejects = pl.concat([rejects, raw.rejects]).sort("row", "column")
     _step(progress, "write")
     # Row order is carried by seq/source_row; letting DuckDB write out of order makes the
     # commit of a million-row file ~0.6 s faster on 2 cores (benchmarks/import_bench.py).
@@ -421,10 +580,13 @@ def _write_all(
         typed, rejects = hold_unmarked_rereviews(con, typed, rejects)
         result.rejected = rejects["row"].n_unique()
     if tbl.name == "messages" and not typed.is_empty():
-        typed = prepare_messages(typed)
+        kept = prepare_messages(typed)
+        dropped = typed.filter(~pl.col(ROW).is_in(kept[ROW].implode()))
+        result.skip(R_REPEAT_ID, dropped.height, dropped[ROW].head(SKIP_LISTED).to_list())
+        typed = kept
     con.register(STAGE, typed)
     try:
-        result.inserted, result.updated = write_rows(con, tbl, typed, result.import_id)
+        _write_counted(con, tbl, typed, result)
         result.new_agents = add_missing_agents(con, tbl, typed, result.import_id)
     finally:
         con.unregister(STAGE)
@@ -446,6 +608,8 @@ def import_files(
     shop: str | None = None,
     zone: str = "Asia/Shanghai",
     progress: Progress | None = None,
+    limits: ImportLimits | None = None,
+    mappings: Path | None = None,
 ) -> list[ImportResult]:
     """Import several files, each in its own transaction (one failing file raises; the
     files before it stay imported)."""
@@ -459,6 +623,8 @@ def import_files(
             shop=shop,
             zone=zone,
             progress=progress,
+            limits=limits,
+            mappings=mappings,
         )
         for p in paths
     ]

@@ -11,6 +11,7 @@ from decimal import Decimal
 import polars as pl
 
 from kaohe import schema
+from kaohe.ingest.limits import DEFAULT_LIMITS, ImportLimits
 from kaohe.schema import Column, Table
 
 ROW = "_row"
@@ -28,6 +29,11 @@ R_PAID = "付款早于下单 / paid before created"
 R_NEGATIVE = "金额为负 / negative amount"
 R_AMOUNT_PAID = "已付款订单缺少金额 / amount required when paid"
 R_AGENT = "客服消息缺少客服 / agent required on agent rows"
+R_TOO_LONG = "值过长 / value too long"
+
+# free-text columns, allowed ImportLimits.max_text_chars; every other text column (ids, names,
+# labels) max_value_chars: a 2 MB key would not even fit DuckDB's index (122,880 bytes)
+LONG_TEXT_COLUMNS = {"text", "comment", "reason", "category", "result"}
 
 # required columns whose value may be empty (the message text of an image, say)
 MAY_BE_EMPTY = {("messages", "text")}
@@ -168,7 +174,35 @@ def _typed_name(name: str) -> str:
     return f"__typed_{name}"
 
 
-def _column_reason(table: Table, col: Column, zone: str) -> tuple[pl.Expr, pl.Expr]:
+def max_chars(col: Column, limits: ImportLimits) -> int:
+    """The longest value column `col` takes (see LONG_TEXT_COLUMNS)."""
+    return limits.max_text_chars if col.name in LONG_TEXT_COLUMNS else limits.max_value_chars
+
+
+def over_long_columns(
+    frame: pl.DataFrame, cols: list[Column], limits: ImportLimits
+) -> frozenset[str]:
+    """Columns holding a value longer than their limit; found by byte length first, which
+    is cheap and never shorter than the length in characters."""
+    names = [c.name for c in cols if frame.schema[c.name] == pl.String]
+    if not names or frame.is_empty():
+        return frozenset()
+    longest = frame.select(pl.col(n).str.len_bytes().max() for n in names).row(0)
+    by_name = {c.name: c for c in cols}
+    return frozenset(
+        n
+        for n, top in zip(names, longest, strict=True)
+        if (top or 0) > max_chars(by_name[n], limits)
+    )
+
+
+def _column_reason(
+    table: Table,
+    col: Column,
+    zone: str,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    long_columns: frozenset[str] = frozenset(),
+) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, reason or null) for one column present in the frame."""
     text = clean(col.name)
     typed, bad = parse_column(col, text, zone)
@@ -176,8 +210,17 @@ def _column_reason(table: Table, col: Column, zone: str) -> tuple[pl.Expr, pl.Ex
         typed = pl.col(_typed_name(col.name))
         typed = typed.dt.date() if col.kind == "date" else typed
     reason = pl.lit(None, pl.String)
+    if col.name in long_columns:
+        limit = max_chars(col, limits)
+        reason = (
+            pl.when((text.str.len_chars() > limit).fill_null(False))
+            .then(pl.lit(f"{R_TOO_LONG}（上限 {limit:,} 字符 / limit {limit:,} characters）"))
+            .otherwise(reason)
+        )
     if col.required and (table.name, col.name) not in MAY_BE_EMPTY:
-        reason = pl.when(text.is_null()).then(pl.lit(R_MISSING)).otherwise(reason)
+        reason = (
+            pl.when(reason.is_null() & text.is_null()).then(pl.lit(R_MISSING)).otherwise(reason)
+        )
     if bad is not None:
         reason = (
             pl.when(reason.is_null() & text.is_not_null() & typed.is_null())
@@ -269,13 +312,15 @@ def validate(
     table: Table,
     frame: pl.DataFrame,
     zone: str = "Asia/Shanghai",
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(typed rows that pass, rejects[row, column, value, reason])."""
     cols = [c for c in table.columns if c.name in frame.columns]
+    long_columns = over_long_columns(frame, cols, limits)
     frame = _pre_parse(frame, cols, zone)
     exprs: list[pl.Expr] = []
     for col in cols:
-        typed, reason = _column_reason(table, col, zone)
+        typed, reason = _column_reason(table, col, zone, limits, long_columns)
         exprs += [typed.alias(_typed_name(col.name)), reason.alias(_reason_name(col.name))]
     work = frame.with_columns(exprs)
     work = _conditional_rules(table, _ordered_rules(table, work))
