@@ -1,0 +1,126 @@
+"""The evidence an alert carries: the buyer's masked account, the agent, a masked excerpt of
+the conversation, the metric with its formula and value, the platform's penalty from the
+compliance preset, and the links into the web app (the conversation, the acknowledge page)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from kaohe.privacy import mask_buyer, mask_text
+
+EXCERPT_MESSAGES = 6
+EXCERPT_CHARS = 80
+SENDER_ZH = {"buyer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+
+
+def excerpt(store: Any, shop: str | None, buyer: str | None, at: datetime | None) -> list[str]:
+    """The last messages of the buyer's chat with the shop up to `at`, masked, one line each
+    (`09:12 买家: …`)."""
+    if not (shop and buyer and at):
+        return []
+    rows = store.con.execute(
+        "SELECT time, sender, text FROM messages WHERE shop = ? AND buyer = ? AND time <= ? "
+        f"ORDER BY time DESC, seq DESC LIMIT {EXCERPT_MESSAGES}",
+        [shop, buyer, at],
+    ).fetchall()
+    lines = []
+    for time, sender, text in reversed(rows):
+        shown = (mask_text(text) or "").replace("\n", " ")
+        if len(shown) > EXCERPT_CHARS:
+            shown = shown[: EXCERPT_CHARS - 1] + "…"
+        lines.append(f"{time:%m-%d %H:%M} {SENDER_ZH.get(sender, sender)}: {shown}")
+    return lines
+
+
+def messages_at(store: Any, keys: list[tuple[str, str, datetime]]) -> dict[tuple, str]:
+    """(shop, buyer, time) → the key of the message at that moment (the first, by seq)."""
+    if not keys:
+        return {}
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _alert_at (shop VARCHAR, buyer VARCHAR, t TIMESTAMP)"
+    )
+    try:
+        store.con.executemany("INSERT INTO _alert_at VALUES (?, ?, ?)", [list(k) for k in keys])
+        rows = store.con.execute(
+            "SELECT a.shop, a.buyer, a.t, arg_min(m.msg_key, m.seq) FROM _alert_at a "
+            "JOIN messages m ON m.shop = a.shop AND m.buyer = a.buyer AND m.time = a.t "
+            "GROUP BY ALL"
+        ).fetchall()
+    finally:
+        store.con.execute("DROP TABLE IF EXISTS _alert_at")
+    return {(shop, buyer, t): key for shop, buyer, t, key in rows}
+
+
+def buyer_shown(buyer: str | None) -> str | None:
+    return mask_buyer(buyer)
+
+
+def metric_info(
+    metric_id: str, params: Mapping[str, Any], value: Any = None, scope: str | None = None
+) -> dict[str, Any]:
+    """The metric as the alert shows it: id, names, formula, the parameters it was read with,
+    and a value (with what it is the value of)."""
+    from kaohe.engine.registry import get
+
+    metric = get(metric_id)
+    shown = {k: v for k, v in params.items() if k in metric.params and v not in (None, [], "")}
+    return {
+        "id": metric.id,
+        "name": metric.zh,
+        "name_en": metric.en,
+        "unit": metric.unit,
+        "formula": metric.formula,
+        "params": shown,
+        "value": value,
+        "of": scope,
+    }
+
+
+def value_text(value: Any, unit: str) -> str:
+    """A metric value with its unit, as people read it (rates as percents)."""
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{float(value) * 100:.1f}%"
+    if unit == "seconds":
+        return f"{float(value):.0f} 秒"
+    if unit == "hours":
+        return f"{float(value):.1f} 小时"
+    if unit == "minutes":
+        return f"{float(value):.1f} 分钟"
+    if unit == "count":
+        return f"{float(value):g}"
+    return f"{float(value):.2f}"
+
+
+def penalty_for(platform: str | None, metric_id: str | None = None, preset_id: str | None = None):  # noqa: ANN201
+    """The compliance preset behind a metric (or named) on the platform: its consequence and
+    penalty, or None."""
+    from kaohe.compliance.load import list_presets
+
+    for preset in list_presets():
+        if preset_id and preset.id != preset_id:
+            continue
+        if platform and platform not in preset.platforms:
+            continue
+        if preset_id or any(c.metric.partition(".")[0] == metric_id for c in preset.checks):
+            return {
+                "preset": preset.id,
+                "name": preset.name,
+                "consequence": preset.consequence,
+                "penalty": preset.penalty,
+            }
+    return None
+
+
+def conversation_url(base_url: str, msg_key: str | None) -> str | None:
+    if not msg_key:
+        return None
+    return f"{base_url.rstrip('/')}/conversation?msg={quote(str(msg_key), safe='')}"
+
+
+def ack_url(base_url: str, alert_id: int) -> str:
+    return f"{base_url.rstrip('/')}/alerts/{alert_id}/ack"
