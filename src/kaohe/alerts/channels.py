@@ -26,6 +26,7 @@ import hmac
 import json
 import os
 import smtplib
+import time
 import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
@@ -195,7 +196,7 @@ class DingTalk(Channel):
         secret = self.secret()
         if not secret:
             return url
-        timestamp = int(now.timestamp() * 1000)
+        timestamp = int(time.time() * 1000)  # the platform checks it against its own clock
         joiner = "&" if "?" in url else "?"
         return f"{url}{joiner}timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
 
@@ -222,7 +223,7 @@ class Feishu(Channel):
         }
         secret = self.secret()
         if secret:
-            timestamp = int(now.timestamp())
+            timestamp = int(time.time())  # the platform checks it against its own clock
             body = {"timestamp": str(timestamp), "sign": feishu_sign(secret, timestamp), **body}
         return body
 

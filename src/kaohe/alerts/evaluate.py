@@ -73,13 +73,13 @@ def evaluate_imports(
     ctx = kinds.Context(store, now, setup.base_url, setup.overrides, ids, _qa_since(store))
     report = Report(imports=ids)
     qa_mark = store.con.execute("SELECT max(found_at) FROM qa_findings").fetchone()[0]
-    new_qa = qa_mark is not None and (ctx.qa_since is None or qa_mark > ctx.qa_since)
     try:
         for rule in setup.rules.rules:
             if not rule.enabled:
                 continue
             began = time.perf_counter()
-            if rule.kind in kinds.IMPORT_KINDS and (ids or (rule.kind == "qa_finding" and new_qa)):
+            # QA findings come from `kaohe qa run`, not an import: always re-read (cheap)
+            if rule.kind in kinds.IMPORT_KINDS and (ids or rule.kind == "qa_finding"):
                 found, scope = kinds.IMPORT_KINDS[rule.kind](ctx, rule)
                 report.changes.add(reconcile(store, rule, found, scope, now))
             if rule.kind in kinds.TIMERS and ids:

@@ -520,8 +520,8 @@ def refund_deadline(ctx: Context, rule: Any) -> Found:
 def _pending(ctx: Context, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     cur = ctx.store.con.execute(sql, args)
     names = [d[0] for d in cur.description]
-    platforms = ctx.shop_platforms()
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    platforms = ctx.shop_platforms()  # after fetching: a new query ends the cursor's result
     for row in rows:
         row["platform"] = platforms.get(row["shop"])
     return rows
