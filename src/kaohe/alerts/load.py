@@ -30,7 +30,8 @@ def locate(exc: ValidationError) -> tuple[Loc, str]:
     )
     err = exc.errors()[0]
     if err["type"] == "union_tag_invalid":
-        msg = f"{msg}{suggest(str((err.get('ctx') or {}).get('tag', '')), _kinds())}"
+        tag = str((err.get("ctx") or {}).get("tag", ""))
+        cleaned, msg = (*cleaned, "kind"), f"unknown kind {tag!r}{suggest(tag, _kinds())}"
     return cleaned, msg
 
 
