@@ -298,13 +298,18 @@ def dispatch(
             singles, folded = pending, []
         else:
             singles, folded = pending[: room - 1], pending[room - 1 :]
-        for alert in singles:
-            _send(store, channel, render_alert(alert, base_url, channel), [alert], now, sent)
-        left = None if room is None else room - len(singles)
-        digests = render_digests(folded, base_url, channel, "预警汇总 / alert digest")
-        for message in digests[: left if left is not None else len(digests)]:
-            members = [a for a in folded if a["id"] in {c["id"] for c in message.alerts}]
-            _send(store, channel, message, members, now, sent)
+        outbox = Outbox(name)
+        try:
+            for alert in singles:
+                message = render_alert(alert, base_url, channel)
+                _send(store, channel, message, [alert], now, sent, outbox)
+            left = None if room is None else room - len(singles)
+            digests = render_digests(folded, base_url, channel, "预警汇总 / alert digest")
+            for message in digests[: left if left is not None else len(digests)]:
+                members = [a for a in folded if a["id"] in {c["id"] for c in message.alerts}]
+                _send(store, channel, message, members, now, sent, outbox)
+        finally:
+            outbox.flush(store)
         unsent = sum(len(m.alerts) for m in digests[left:]) if left is not None else 0
         if unsent:
             sent.queued[name] = unsent
@@ -335,6 +340,42 @@ def _pending(store: Any, channel: str, floor: str | None) -> list[dict[str, Any]
     return sorted(rows, key=lambda r: (-_rank(r["severity"]), r["queued_at"], r["id"]))
 
 
+@dataclass
+class Outbox:
+    """The sends of one channel, written to the store together (a transaction per message
+    would cost more than the sending)."""
+
+    channel: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, store: Any) -> None:
+        import pyarrow as pa
+
+        from kaohe.alerts.inbox import insert_rows
+
+        if not self.messages:
+            return
+        with store.transaction() as con:
+            insert_rows(con, "alert_messages", self.messages)
+            insert_rows(con, "alert_events", self.events)
+            if self.deliveries:
+                con.register("_alert_sent", pa.Table.from_pylist(self.deliveries))
+                try:
+                    con.execute(
+                        "UPDATE alert_deliveries AS d SET status = s.status, message_id = "
+                        "s.message_id, sent_at = s.sent_at, error = s.error FROM _alert_sent s "
+                        "WHERE d.alert_id = s.alert_id AND d.channel = ? AND d.status IN (?, ?)",
+                        [self.channel, PENDING, FAILED],
+                    )
+                finally:
+                    con.unregister("_alert_sent")
+        self.messages.clear()
+        self.deliveries.clear()
+        self.events.clear()
+
+
 def _send(
     store: Any,
     channel: Channel,
@@ -342,6 +383,7 @@ def _send(
     alerts: list[Mapping[str, Any]],
     now: datetime,
     sent: Sent,
+    outbox: Outbox,
 ) -> None:
     error = None
     try:
@@ -349,40 +391,44 @@ def _send(
     except (SendError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"
         sent.errors.append(f"{channel.name}: {error}")
-    ids = [a["id"] for a in alerts]
+    message_id = int(store.con.execute("SELECT nextval('alert_message_seq')").fetchone()[0])
+    kind = "digest" if message.digest else "alert"
+    outbox.messages.append(
+        {
+            "id": message_id,
+            "channel": channel.name,
+            "sent_at": now,
+            "kind": kind,
+            "alerts": len(alerts),
+            "ok": error is None,
+            "error": error,
+        }
+    )
     status = FAILED if error else (DIGEST if message.digest else SENT)
-    with store.transaction() as con:
-        message_id = int(con.execute("SELECT nextval('alert_message_seq')").fetchone()[0])
-        con.execute(
-            "INSERT INTO alert_messages VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                message_id,
-                channel.name,
-                now,
-                "digest" if message.digest else "alert",
-                len(ids),
-                error is None,
-                error,
-            ],
-        )
-        con.execute(
-            "UPDATE alert_deliveries SET status = ?, message_id = ?, sent_at = ?, error = ? "
-            "WHERE channel = ? AND status IN (?, ?) AND alert_id IN (SELECT unnest(?::BIGINT[]))",
-            [status, message_id, None if error else now, error, channel.name, PENDING, FAILED, ids],
+    for alert in alerts:
+        outbox.deliveries.append(
+            {
+                "alert_id": alert["id"],
+                "message_id": message_id,
+                "status": status,
+                "sent_at": None if error else now,
+                "error": error,
+            }
         )
         if error is None:
-            for alert_id in ids:
-                record(
-                    con,
-                    alert_id,
-                    "sent",
-                    SYSTEM,
-                    now,
-                    {"channel": channel.name, "message": message_id, "digest": message.digest},
-                )
+            detail = {"channel": channel.name, "message": message_id, "digest": message.digest}
+            outbox.events.append(
+                {
+                    "alert_id": alert["id"],
+                    "at": now,
+                    "kind": "sent",
+                    "actor": SYSTEM,
+                    "detail": json.dumps(detail, ensure_ascii=False),
+                }
+            )
     if error is None:
         sent.messages[channel.name] = sent.messages.get(channel.name, 0) + 1
-        sent.alerts[channel.name] = sent.alerts.get(channel.name, 0) + len(ids)
+        sent.alerts[channel.name] = sent.alerts.get(channel.name, 0) + len(alerts)
 
 
 # the daily digest of what resolved on its own --------------------------------------------------
@@ -395,15 +441,16 @@ def daily_digest(
     now: datetime,
     base_url: str,
     at: str = "09:00",
-) -> int:
+) -> tuple[int, list[str]]:
     """Once a day (from `at` on), the alerts of the previous day that resolved without anyone
-    acting on them, to the routing's digest channels. Returns the alerts listed."""
+    acting on them, to the routing's digest channels. Returns the alerts listed and the
+    sending errors."""
     if routing is None or not routing.digest_channels:
-        return 0
+        return 0, []
     hour, minute = (int(p) for p in at.split(":"))
     today = now.date()
     if (now.hour, now.minute) < (hour, minute) or state_get(store, "digest_day") == str(today):
-        return 0
+        return 0, []
     start = datetime.combine(today - timedelta(days=1), datetime.min.time())
     cur = store.con.execute(
         "SELECT * FROM alerts WHERE resolved_by = ? AND acknowledged_at IS NULL "
@@ -415,11 +462,14 @@ def daily_digest(
     with store.transaction() as con:
         state_set(con, "digest_day", str(today))
     if not rows:
-        return 0
+        return 0, []
     title = f"昨日自行恢复的预警 {start:%Y-%m-%d} / resolved on their own"
     sent = Sent()
     for name in routing.digest_channels:
-        channel = channels[name]
-        for message in render_digests(rows, base_url, channel, title):
-            _send(store, channel, message, [], now, sent)
-    return len(rows)
+        channel, outbox = channels[name], Outbox(name)
+        try:
+            for message in render_digests(rows, base_url, channel, title):
+                _send(store, channel, message, [], now, sent, outbox)
+        finally:
+            outbox.flush(store)
+    return len(rows), sent.errors

@@ -150,8 +150,9 @@ def evaluate_clock(
     report.escalated = deliver.escalate(store, setup.routing, now)
     if send:
         report.sent = deliver.dispatch(store, setup.channels, setup.routing, now, setup.base_url)
-        report.digest = deliver.daily_digest(
+        report.digest, errors = deliver.daily_digest(
             store, setup.channels, setup.routing, now, setup.base_url, setup.digest_at
         )
+        report.sent.errors += errors
     report.seconds["deliver"] = time.perf_counter() - began
     return report

@@ -16,41 +16,63 @@ EXCERPT_CHARS = 80
 SENDER_ZH = {"buyer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
 
 
-def excerpt(store: Any, shop: str | None, buyer: str | None, at: datetime | None) -> list[str]:
-    """The last messages of the buyer's chat with the shop up to `at`, masked, one line each
-    (`09:12 买家: …`)."""
-    if not (shop and buyer and at):
-        return []
-    rows = store.con.execute(
-        "SELECT time, sender, text FROM messages WHERE shop = ? AND buyer = ? AND time <= ? "
-        f"ORDER BY time DESC, seq DESC LIMIT {EXCERPT_MESSAGES}",
-        [shop, buyer, at],
-    ).fetchall()
-    lines = []
-    for time, sender, text in reversed(rows):
+_EXCERPT_SQL = f"""
+SELECT k.shop, k.buyer, k.t, m.time, m.sender, m.text
+FROM _alert_keys k JOIN messages m
+  ON m.shop = k.shop AND m.buyer = k.buyer AND m.time <= k.t
+ AND m.time >= k.t - INTERVAL 2 DAY
+QUALIFY row_number() OVER (PARTITION BY k.shop, k.buyer, k.t ORDER BY m.time DESC, m.seq DESC)
+        <= {EXCERPT_MESSAGES}
+ORDER BY k.shop, k.buyer, k.t, m.time, m.seq"""
+
+Key = tuple[str, str, datetime]
+
+
+def _with_keys(store: Any, keys: list[Key], sql: str) -> list[tuple]:
+    """Run `sql` against the keys registered as `_alert_keys` (shop, buyer, t)."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "shop": [k[0] for k in keys],
+            "buyer": [k[1] for k in keys],
+            "t": pa.array([k[2] for k in keys], pa.timestamp("us")),
+        }
+    )
+    store.con.register("_alert_keys", table)
+    try:
+        return store.con.execute(sql).fetchall()
+    finally:
+        store.con.unregister("_alert_keys")
+
+
+def excerpts(store: Any, keys: list[Key]) -> dict[Key, list[str]]:
+    """For each (shop, buyer, moment): the last messages of the buyer's chat with the shop up
+    to that moment (within two days), masked, one line each (`10-03 09:12 买家: …`)."""
+    wanted = list(dict.fromkeys(k for k in keys if all(k)))
+    if not wanted:
+        return {}
+    out: dict[Key, list[str]] = {}
+    for shop, buyer, t, time, sender, text in _with_keys(store, wanted, _EXCERPT_SQL):
         shown = (mask_text(text) or "").replace("\n", " ")
         if len(shown) > EXCERPT_CHARS:
             shown = shown[: EXCERPT_CHARS - 1] + "…"
-        lines.append(f"{time:%m-%d %H:%M} {SENDER_ZH.get(sender, sender)}: {shown}")
-    return lines
+        line = f"{time:%m-%d %H:%M} {SENDER_ZH.get(sender, sender)}: {shown}"
+        out.setdefault((shop, buyer, t), []).append(line)
+    return out
 
 
-def messages_at(store: Any, keys: list[tuple[str, str, datetime]]) -> dict[tuple, str]:
+def messages_at(store: Any, keys: list[Key]) -> dict[Key, str]:
     """(shop, buyer, time) → the key of the message at that moment (the first, by seq)."""
-    if not keys:
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
         return {}
-    store.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _alert_at (shop VARCHAR, buyer VARCHAR, t TIMESTAMP)"
+    rows = _with_keys(
+        store,
+        wanted,
+        "SELECT k.shop, k.buyer, k.t, arg_min(m.msg_key, m.seq) FROM _alert_keys k "
+        "JOIN messages m ON m.shop = k.shop AND m.buyer = k.buyer AND m.time = k.t GROUP BY ALL",
     )
-    try:
-        store.con.executemany("INSERT INTO _alert_at VALUES (?, ?, ?)", [list(k) for k in keys])
-        rows = store.con.execute(
-            "SELECT a.shop, a.buyer, a.t, arg_min(m.msg_key, m.seq) FROM _alert_at a "
-            "JOIN messages m ON m.shop = a.shop AND m.buyer = a.buyer AND m.time = a.t "
-            "GROUP BY ALL"
-        ).fetchall()
-    finally:
-        store.con.execute("DROP TABLE IF EXISTS _alert_at")
     return {(shop, buyer, t): key for shop, buyer, t, key in rows}
 
 

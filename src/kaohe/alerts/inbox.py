@@ -41,6 +41,9 @@ class Finding:
     occurred_at: datetime | None = None
     due_at: datetime | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    # (shop, buyer, moment): the chat excerpt to add to the evidence, fetched in one query for
+    # every finding of an evaluation
+    excerpt_at: tuple[str, str, datetime] | None = None
 
 
 @dataclass
@@ -106,26 +109,52 @@ def reconcile(
     whose condition no longer holds."""
     changes = Changes()
     found = {f.subject: f for f in findings}
+    _add_excerpts(store, list(found.values()))
     latest = _latest(store, rule.id)
     teams = _teams(store, {f.agent for f in found.values() if f.agent})
     with store.transaction() as con:
+        new = []
         for subject, finding in found.items():
             row = latest.get(subject)
             if row is None or (row["status"] == RESOLVED and not row["active"]):
-                changes.notify.append(_fire(con, rule, finding, teams, now))
-                changes.fired.append(changes.notify[-1])
+                new.append(finding)
             else:
                 _refresh(con, rule, row, finding, now, changes)
+        fired = _fire(con, rule, new, teams, now)
+        changes.notify += fired
+        changes.fired += fired
         for subject, row in latest.items():
             if subject in found or not row["active"] or not scope.covers(subject, row["day"]):
                 continue
-            if row["status"] == RESOLVED:
-                con.execute("UPDATE alerts SET active = false WHERE id = ?", [row["id"]])
-                continue
-            _resolve(con, row["id"], SYSTEM, now, {"reason": "condition cleared"})
+            if row["status"] != RESOLVED:
+                _resolve(con, row["id"], SYSTEM, now, {"reason": "condition cleared"})
+                changes.resolved.append(row["id"])
             con.execute("UPDATE alerts SET active = false WHERE id = ?", [row["id"]])
-            changes.resolved.append(row["id"])
     return changes
+
+
+def insert_rows(con: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """Many rows in one statement (row-by-row inserts cost a round trip each)."""
+    import pyarrow as pa
+
+    if not rows:
+        return
+    con.register("_alert_rows", pa.Table.from_pylist(rows))
+    try:
+        cols = ", ".join(f'"{c}"' for c in rows[0])
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _alert_rows")
+    finally:
+        con.unregister("_alert_rows")
+
+
+def _add_excerpts(store: Any, findings: list[Finding]) -> None:
+    from kaohe.alerts.evidence import excerpts
+
+    wanted = [f.excerpt_at for f in findings if f.excerpt_at]
+    got = excerpts(store, wanted) if wanted else {}
+    for f in findings:
+        if f.excerpt_at:
+            f.evidence["excerpt"] = got.get(f.excerpt_at, [])
 
 
 def _latest(store: Any, rule_id: str) -> dict[str, dict[str, Any]]:
@@ -148,37 +177,59 @@ def _teams(store: Any, agents: set[str]) -> dict[str, str | None]:
     return dict(rows)
 
 
-def _fire(con: Any, rule: Any, f: Finding, teams: Mapping[str, Any], now: datetime) -> int:
-    alert_id = int(con.execute("SELECT nextval('alert_id_seq')").fetchone()[0])
-    con.execute(
-        "INSERT INTO alerts (id, rule, subject, kind, state, severity, status, active, title, "
-        "shop, platform, agent, team, msg_key, day, occurred_at, due_at, evidence, fired_at, "
-        "updated_at, level) VALUES (?, ?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, 0)",
+def _fire(
+    con: Any, rule: Any, new: list[Finding], teams: Mapping[str, Any], now: datetime
+) -> list[int]:
+    if not new:
+        return []
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT nextval('alert_id_seq') FROM range(?) ORDER BY 1", [len(new)]
+        ).fetchall()
+    ]
+    alerts = [
+        {
+            "id": alert_id,
+            "rule": rule.id,
+            "subject": f.subject,
+            "kind": rule.kind,
+            "state": f.state,
+            "severity": rule.severity_of(f.state),
+            "status": OPEN,
+            "active": True,
+            "title": f.title,
+            "shop": f.shop,
+            "platform": f.platform,
+            "agent": f.agent,
+            "team": teams.get(f.agent) if f.agent else None,
+            "msg_key": f.msg_key,
+            "day": f.day,
+            "occurred_at": f.occurred_at,
+            "due_at": f.due_at,
+            "evidence": _json(f.evidence),
+            "fired_at": now,
+            "updated_at": now,
+            "level": 0,
+        }
+        for alert_id, f in zip(ids, new, strict=True)
+    ]
+    insert_rows(con, "alerts", alerts)
+    insert_rows(
+        con,
+        "alert_events",
         [
-            alert_id,
-            rule.id,
-            f.subject,
-            rule.kind,
-            f.state,
-            rule.severity_of(f.state),
-            OPEN,
-            f.title,
-            f.shop,
-            f.platform,
-            f.agent,
-            teams.get(f.agent) if f.agent else None,
-            f.msg_key,
-            f.day,
-            f.occurred_at,
-            f.due_at,
-            _json(f.evidence),
-            now,
-            now,
+            {
+                "alert_id": a["id"],
+                "at": now,
+                "kind": "fired",
+                "actor": SYSTEM,
+                "detail": _json({"state": a["state"]}),
+            }
+            for a in alerts
         ],
     )
-    record(con, alert_id, "fired", SYSTEM, now, {"state": f.state})
-    return alert_id
+    return ids
 
 
 def _refresh(
@@ -188,11 +239,9 @@ def _refresh(
     (有风险 → 已超时); a resolved alert is kept quiet."""
     states = list(KIND_STATES[rule.kind])
     worse = states.index(f.state) > states.index(row["state"]) if row["state"] in states else False
-    if row["status"] == RESOLVED or (f.state == row["state"]):
-        con.execute(
-            "UPDATE alerts SET evidence = ?, due_at = ?, active = true WHERE id = ?",
-            [_json(f.evidence), f.due_at, row["id"]],
-        )
+    if row["status"] == RESOLVED or f.state == row["state"]:
+        if not row["active"]:  # the evidence stays as it was when the state last changed
+            con.execute("UPDATE alerts SET active = true WHERE id = ?", [row["id"]])
         return
     con.execute(
         "UPDATE alerts SET state = ?, severity = ?, title = ?, evidence = ?, due_at = ?, "

@@ -190,6 +190,7 @@ def rating(ctx: Context, rule: Any) -> Found:
                 msg_key=conv["msg_key"] if conv else None,
                 day=row["time"].date(),
                 occurred_at=row["time"],
+                excerpt_at=(row["shop"], row["buyer"], conv["msg_time"]) if conv else None,
                 evidence={
                     "buyer": buyer,
                     "agent": row["agent"],
@@ -201,9 +202,6 @@ def rating(ctx: Context, rule: Any) -> Found:
                         {"matched_by": conv["matched_by"], "last_message_at": conv["msg_time"]}
                         if conv
                         else None
-                    ),
-                    "excerpt": ev.excerpt(
-                        ctx.store, row["shop"], row["buyer"], conv["msg_time"] if conv else None
                     ),
                     "metric": ev.metric_info(metric_id, params, value, f"{row['shop']} 本月"),
                     "penalty": ev.penalty_for(platform, metric_id),
@@ -259,7 +257,7 @@ def slow_round(ctx: Context, rule: Any) -> Found:
             continue
         groups.setdefault((row["shop"], row["buyer"], row["agent"], row["day"]), []).append(row)
     starts = ev.messages_at(
-        ctx.store, [(g[0]["shop"], g[0]["buyer"], g[0]["round_start"]) for g in groups.values()]
+        ctx.store, [(r["shop"], r["buyer"], r["round_start"]) for g in groups.values() for r in g]
     )
     findings = [_slow_finding(ctx, rule, params, key, g, starts) for key, g in groups.items()]
     return findings, Scope(days=frozenset(days))
@@ -289,6 +287,7 @@ def _slow_finding(
         msg_key=starts.get((shop, buyer, worst["round_start"])),
         day=day,
         occurred_at=worst["round_start"],
+        excerpt_at=(shop, buyer, worst["round_start"]),
         evidence={
             "buyer": shown,
             "agent": agent,
@@ -297,7 +296,6 @@ def _slow_finding(
             "worst_round_start": worst["round_start"],
             "worst_response_s": worst["response_s"],
             "limit_s": float(params["seconds"]),
-            "excerpt": ev.excerpt(ctx.store, shop, buyer, worst["round_start"]),
             "metric": ev.metric_info(rule.metric, params),
             "penalty": ev.penalty_for(rounds[0]["platform"], rule.metric),
         },
@@ -324,9 +322,8 @@ def waiting_timers(ctx: Context, rule: Any) -> tuple[list[tuple], frozenset[date
         for r in rows
         if not r["answered"] and r["round_start"] >= oldest and _allowed(rule, r["platform"])
     ]
-    starts = ev.messages_at(
-        ctx.store, [(r["shop"], r["buyer"], r["round_start"]) for r in open_rounds]
-    )
+    at = [(r["shop"], r["buyer"], r["round_start"]) for r in open_rounds]
+    starts, chats = ev.messages_at(ctx.store, at), ev.excerpts(ctx.store, at)
     timers = []
     for r in open_rounds:
         shown = ev.buyer_shown(r["buyer"])
@@ -345,7 +342,7 @@ def waiting_timers(ctx: Context, rule: Any) -> tuple[list[tuple], frozenset[date
                 "agent": r["agent"],
                 "waiting_since": r["round_start"],
                 "limit_s": limit.total_seconds(),
-                "excerpt": ev.excerpt(ctx.store, r["shop"], r["buyer"], r["round_start"]),
+                "excerpt": chats.get((r["shop"], r["buyer"], r["round_start"]), []),
                 "metric": ev.metric_info(rule.metric, params),
                 "penalty": ev.penalty_for(r["platform"], rule.metric),
             },
@@ -431,6 +428,7 @@ def qa_finding(ctx: Context, rule: Any) -> Found:
             msg_key=row["msg_key"],
             day=row["time"].date() if row["time"] else None,
             occurred_at=row["time"],
+            excerpt_at=(row["shop"], row["buyer"], row["time"]) if row["time"] else None,
             evidence={
                 "buyer": shown,
                 "agent": row["agent"],
@@ -439,7 +437,6 @@ def qa_finding(ctx: Context, rule: Any) -> Found:
                 "severity": row["severity"],
                 "matched": ev.mask_text(row["matched"]),
                 "deduction": row["deduction"],
-                "excerpt": ev.excerpt(ctx.store, row["shop"], row["buyer"], row["time"]),
                 "penalty": (
                     {
                         **(ev.penalty_for(row["platform"], preset_id=preset.id) or {}),

@@ -23,17 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kaohe.alerts.channels import Channel, ChannelConfig, make_channel
 from kaohe.alerts.model import Route, Routing, RuleFile, Step, suggest
+from kaohe.config import SECTION_HELP
 from kaohe.errors import ConfigError
 
-HELP: dict[str, str] = {
-    "base_url": "the web app's address, for the links in messages (default http://127.0.0.1:8000)",
-    "rules": "a shipped alert rule set (default) or a rule YAML file",
-    "routing": "a routing YAML file (leads, supervisor, routes, ladder, quiet hours); "
-    "without one every alert goes to every channel",
-    "digest_at": "HH:MM: when the daily digest of self-resolved alerts goes out",
-    "channels.NAME": "a channel: type = wecom | dingtalk | feishu | smtp | webhook | file, with "
-    "url, secret (or secret_env), format, path, host, port, from, to, per_minute",
-}
+HELP = SECTION_HELP["alerts"]  # the [alerts] keys and what they do (kaohe.config)
 
 
 class Settings(BaseModel):
