@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from kaohe.alerts import evaluate_clock, evaluate_imports
 from kaohe.alerts.inbox import acknowledge, events, get_alert, list_alerts
 from kaohe.alerts.model import Route, Routing, Step
@@ -365,4 +367,45 @@ def test_an_unanswered_bad_rating_warns_before_its_window_closes(store, tmp_path
         store, tmp_path, "messages", [msg("buyer_x", "agent", "2026-11-28 11:00:00", "您好")]
     )
     evaluate_imports(store, s, datetime(2026, 11, 28, 11, 5))
+    assert get_alert(store, alert["id"])["status"] == "resolved"
+
+
+@pytest.mark.slow
+def test_a_compliance_cycle_failing_by_projection_fires_and_is_run_at_most_hourly(store, tmp_path):
+    # 快手 November so far: 1 of 1 poor ratings for 服务态度差 = 100 % > 6 % (kuaishou_attitude)
+    import_rows(store, tmp_path, "messages", [msg("buyer_c", "buyer", "2026-11-03 09:00:00")])
+    import_rows(
+        store,
+        tmp_path,
+        "ratings",
+        [
+            {
+                "shop": "快手小店",
+                "buyer": "buyer_c",
+                "agent": "小美",
+                "time": "2026-11-03 09:30:00",
+                "level": "失望",
+                "reason": "服务态度差",
+            }
+        ],
+    )
+    s = setup(["compliance_risk"])
+    s.rules.rules[0].presets = ["kuaishou_attitude"]
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 0))
+    (alert,) = list_alerts(store)
+    evidence = get_alert(store, alert["id"])["evidence"]
+    assert (evidence["preset"], evidence["cycle"], evidence["value"]) == (
+        "kuaishou_attitude",
+        "2026-11",
+        1.0,
+    )
+    assert "¥100–300" in evidence["penalty"]["penalty"]
+    # the rating goes; with new data half an hour later the checks are not re-run …
+    store.con.execute("DELETE FROM ratings")
+    import_rows(store, tmp_path, "messages", [msg("buyer_c", "agent", "2026-11-03 10:20:00")])
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 30))
+    assert get_alert(store, alert["id"])["status"] == "open"
+    # … an hour later they are, and the cycle no longer fails
+    import_rows(store, tmp_path, "messages", [msg("buyer_c", "agent", "2026-11-03 10:50:00")])
+    evaluate_imports(store, s, datetime(2026, 11, 3, 11, 1))
     assert get_alert(store, alert["id"])["status"] == "resolved"

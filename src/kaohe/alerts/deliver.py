@@ -81,33 +81,40 @@ def queue(
     """Queue deliveries of the alerts to their current ladder step's channels. `fresh` (a new
     or worsened alert): every channel of the step; an escalation: only channels that have not
     had this alert yet (deduplication). Returns the deliveries queued."""
-    if routing is None:
+    from kaohe.alerts.inbox import insert_rows
+
+    wanted = list(dict.fromkeys(ids))
+    if routing is None or not wanted:
         return 0
-    queued = 0
-    with store.transaction() as con:
-        for alert in _alerts(store, ids):
-            route = route_for(routing, alert)
-            if route is None:
+    had: dict[tuple[int, str], set[str]] = {}
+    for alert_id, channel, status in store.con.execute(
+        "SELECT alert_id, channel, status FROM alert_deliveries "
+        "WHERE alert_id IN (SELECT unnest(?::BIGINT[]))",
+        [wanted],
+    ).fetchall():
+        had.setdefault((alert_id, channel), set()).add(status)
+    rows = []
+    for alert in _alerts(store, wanted):
+        route = route_for(routing, alert)
+        if route is None:
+            continue
+        step = route.ladder[min(alert["level"], len(route.ladder) - 1)]
+        for channel in targets(routing, step.to, alert):
+            before = had.get((alert["id"], channel), set())
+            if before & {PENDING, FAILED} or (not fresh and before):
                 continue
-            step = route.ladder[min(alert["level"], len(route.ladder) - 1)]
-            had = {
-                ch: status
-                for ch, status in con.execute(
-                    "SELECT channel, max(status) FROM alert_deliveries WHERE alert_id = ? "
-                    "GROUP BY channel",
-                    [alert["id"]],
-                ).fetchall()
-            }
-            for channel in targets(routing, step.to, alert):
-                waiting = had.get(channel) in (PENDING, FAILED)
-                if waiting or (not fresh and channel in had):
-                    continue
-                con.execute(
-                    "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL)",
-                    [alert["id"], channel, alert["level"], PENDING, now],
-                )
-                queued += 1
-    return queued
+            rows.append(
+                {
+                    "alert_id": alert["id"],
+                    "channel": channel,
+                    "level": alert["level"],
+                    "status": PENDING,
+                    "queued_at": now,
+                }
+            )
+    with store.transaction() as con:
+        insert_rows(con, "alert_deliveries", rows)
+    return len(rows)
 
 
 def escalate(store: Any, routing: Routing | None, now: datetime) -> list[int]:

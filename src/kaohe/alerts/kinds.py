@@ -722,8 +722,17 @@ def rating_window(ctx: Context, rule: Any) -> Found:
 
 
 def compliance(ctx: Context, rule: Any) -> Found:
+    from kaohe.alerts.inbox import state_get, state_set
     from kaohe.compliance.check import run_checks
 
+    mark = f"ran:{rule.id}"
+    last = state_get(ctx.store, mark)
+    if last and timedelta(0) <= ctx.now - datetime.fromisoformat(last) < timedelta(
+        minutes=rule.every_minutes
+    ):
+        return NOTHING
+    with ctx.store.transaction() as con:
+        state_set(con, mark, ctx.now.isoformat())
     month = f"{ctx.now:%Y-%m}"
     results = run_checks(ctx.store, month, rule.presets, ctx.now, dict(ctx.overrides))
     findings, seen = [], set()
@@ -760,7 +769,21 @@ def compliance(ctx: Context, rule: Any) -> Found:
                 },
             )
         )
-    return findings, Scope(subjects=frozenset(seen))
+    return findings, Scope(subjects=frozenset(seen | _checked_before(ctx, rule)))
+
+
+def _checked_before(ctx: Context, rule: Any) -> set[str]:
+    """The rule's alerts on this month's cycles of the presets just run: a subject that no
+    longer has data (no result at all) has no failing cycle either."""
+    from kaohe.compliance.load import list_presets
+
+    first = ctx.now.date().replace(day=1)
+    run = set(rule.presets or [p.id for p in list_presets()])
+    rows = ctx.store.con.execute(
+        "SELECT subject FROM alerts WHERE rule = ? AND active AND day BETWEEN ? AND ?",
+        [rule.id, first, first + timedelta(days=37)],
+    ).fetchall()
+    return {s for (s,) in rows if s.split("/", 1)[0] in run}
 
 
 def metric_window(ctx: Context, rule: Any) -> Found:

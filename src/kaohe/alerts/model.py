@@ -171,6 +171,9 @@ class ComplianceRule(RuleBase):
     kind: Literal["compliance"]
     presets: list[str] | None = Field(None, description="preset ids (default: every preset)")
     statuses: list[Literal["at_risk", "fail"]] = Field(default_factory=lambda: ["at_risk", "fail"])
+    every_minutes: float = Field(
+        60, ge=0, description="run at most this often (every preset's check takes seconds)"
+    )
 
 
 class MetricWindowRule(RuleBase):
