@@ -193,6 +193,8 @@ def import_to_alert(st: object, directory: Path, setup: object, now: datetime, t
         handle.seek(before)
         sent = [json.loads(line) for line in handle]
     assert any(buyer[:1] in m["title"] and "失望" in m["title"] for m in sent), "alert not sent"
+    slowest = sorted(report.seconds.items(), key=lambda kv: -kv[1])[:3]
+    print(f"  ({tag}) slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest))
     return seconds, len(report.changes.fired)
 
 

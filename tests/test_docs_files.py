@@ -10,7 +10,12 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 @pytest.mark.parametrize(
-    ("name", "module"), [("schemes.md", "kaohe.schemes.docs"), ("pay-plans.md", "kaohe.pay.docs")]
+    ("name", "module"),
+    [
+        ("schemes.md", "kaohe.schemes.docs"),
+        ("pay-plans.md", "kaohe.pay.docs"),
+        ("alerts.md", "kaohe.alerts.docs"),
+    ],
 )
 def test_generated_doc_is_current(name, module):
     import importlib

@@ -41,8 +41,8 @@ SECTION_HELP: dict[str, dict[str, str]] = {
         "routing": "a routing YAML file (leads, supervisor, routes with their escalation "
         "ladder, quiet hours, digest channels); without one every alert goes to every channel",
         "digest_at": "HH:MM: when the daily digest of alerts that resolved on their own goes out",
-        "channels.NAME": "a channel: type = wecom | dingtalk | feishu | smtp | webhook | file, "
-        "with url, secret (or secret_env), format (markdown | text), path (file), host, port, "
+        "channels.NAME": "a channel: type = wecom, dingtalk, feishu, smtp, webhook or file, "
+        "with url, secret (or secret_env), format (markdown or text), path (file), host, port, "
         "starttls, username, password_env, from, to (smtp), per_minute, per_second",
     },
 }
