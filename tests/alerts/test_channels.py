@@ -242,3 +242,23 @@ def test_quiet_hours_hold_warnings_until_morning(store, robot):
     assert len(_ids(state.received["/wecom"])) == 2
     dispatch(store, s.channels, s.routing, night + timedelta(hours=9), s.base_url)
     assert sorted(_ids(state.received["/wecom"])) == sorted(ids)
+
+
+def test_the_daily_digest_lists_what_resolved_on_its_own(store, tmp_path):
+    from kaohe.alerts.deliver import daily_digest
+    from kaohe.alerts.inbox import Scope
+    from kaohe.alerts.model import Route, Routing, Step
+
+    day = datetime(2026, 11, 3, 10, 0)
+    path = tmp_path / "digest.jsonl"
+    s, ids = _burst(store, {"log": {"type": "file", "path": str(path)}}, 3, day)
+    rule = s.rules.rules[0]
+    keep = [Finding(subject="R000", state="missed", title="仍未处理")]
+    reconcile(store, rule, keep, Scope(subjects=frozenset({"R001"})), day)  # R001 cleared
+    routing = Routing(id="d", routes=[Route(ladder=[Step(to=["log"])])], digest_channels=["log"])
+    assert daily_digest(store, s.channels, routing, day + timedelta(hours=1), s.base_url) == (0, [])
+    morning = datetime(2026, 11, 4, 9, 0)
+    assert daily_digest(store, s.channels, routing, morning, s.base_url) == (1, [])
+    assert daily_digest(store, s.channels, routing, morning, s.base_url) == (0, [])  # once a day
+    (line,) = [json.loads(x) for x in path.read_text("utf-8").splitlines()]
+    assert "自行恢复" in line["title"] and "R001" in line["text"]

@@ -64,7 +64,11 @@ def test_a_good_file_parses():
             "mine.yaml:9, field 'rules.0.severity.slw'",
             "did you mean 'slow'",
         ),
-        (GOOD + "    colour: red\n", "mine.yaml:9, field 'rules.0.colour'", "Extra inputs"),
+        (
+            GOOD + "    platfroms: [jd]\n",
+            "mine.yaml:9, field 'rules.0.platfroms'",
+            "did you mean 'platforms'",
+        ),
     ],
 )
 def test_mistakes_name_file_line_field_and_the_likely_name(text, where, says):

@@ -29,10 +29,21 @@ def locate(exc: ValidationError) -> tuple[Loc, str]:
         p for i, p in enumerate(loc) if not (i > 0 and isinstance(loc[i - 1], int) and p in kinds)
     )
     err = exc.errors()[0]
+    if err["type"] == "extra_forbidden" and cleaned:
+        msg = f"unknown field {str(cleaned[-1])!r}{suggest(str(cleaned[-1]), _fields())}"
     if err["type"] == "union_tag_invalid":
         tag = str((err.get("ctx") or {}).get("tag", ""))
         cleaned, msg = (*cleaned, "kind"), f"unknown kind {tag!r}{suggest(tag, _kinds())}"
     return cleaned, msg
+
+
+def _fields() -> set[str]:
+    """Every field name a rule or routing file may use."""
+    from kaohe.alerts import model
+
+    classes = [model.RuleFile, model.Routing, model.Route, model.Step, model.Match, model.Quiet]
+    classes += model.RuleBase.__subclasses__()
+    return {name for cls in classes for name in cls.model_fields}
 
 
 def _kinds() -> list[str]:
