@@ -59,6 +59,10 @@ def _qa_since(store: Any) -> datetime | None:
     return datetime.fromisoformat(mark) if mark else None
 
 
+# the slow kinds (every compliance preset over the month) run after the others' alerts are out
+LATE_KINDS = ("compliance",)
+
+
 def evaluate_imports(
     store: Any,
     setup: Setup,
@@ -67,34 +71,44 @@ def evaluate_imports(
     send: bool = True,
 ) -> Report:
     """The data rules on what the imports (default: every import since the last evaluation)
-    and the QA run since brought, then the clock rules; the watermarks move on."""
+    and the QA run since brought, then the clock rules, routing and sending; then the slow
+    rules (compliance), sent in their turn. The watermarks move on."""
     now = now or datetime.now()
     ids = tuple(import_ids) if import_ids is not None else _new_imports(store)
     ctx = kinds.Context(store, now, setup.base_url, setup.overrides, ids, _qa_since(store))
     report = Report(imports=ids)
     qa_mark = store.con.execute("SELECT max(found_at) FROM qa_findings").fetchone()[0]
+    early = [r for r in setup.rules.rules if r.enabled and r.kind not in LATE_KINDS]
+    late = [r for r in setup.rules.rules if r.enabled and r.kind in LATE_KINDS]
     try:
-        for rule in setup.rules.rules:
-            if not rule.enabled:
-                continue
-            began = time.perf_counter()
-            # QA findings come from `kaohe qa run`, not an import: always re-read (cheap)
-            if rule.kind in kinds.IMPORT_KINDS and (ids or rule.kind == "qa_finding"):
-                found, scope = kinds.IMPORT_KINDS[rule.kind](ctx, rule)
-                report.changes.add(reconcile(store, rule, found, scope, now))
-            if rule.kind in kinds.TIMERS and ids:
-                timers, days = kinds.TIMERS[rule.kind](ctx, rule)
-                _replace_timers(store, rule.id, timers, days)
-            report.seconds[rule.id] = time.perf_counter() - began
+        _data_rules(ctx, early, report)
+        with store.transaction() as con:
+            if ids:
+                state_set(con, IMPORT_MARK, str(max(ids)))
+            if qa_mark is not None:
+                state_set(con, QA_MARK, qa_mark.isoformat())
+        report.add(evaluate_clock(store, setup, now, send=send, carried=report.changes.notify))
+        if late and ids:
+            later = Report()
+            _data_rules(ctx, late, later)
+            report.add(later)
+            report.add(evaluate_clock(store, setup, now, send, later.changes.notify, clock=False))
     finally:
         ctx.close()
-    with store.transaction() as con:
-        if ids:
-            state_set(con, IMPORT_MARK, str(max(ids)))
-        if qa_mark is not None:
-            state_set(con, QA_MARK, qa_mark.isoformat())
-    report.add(evaluate_clock(store, setup, now, send=send, carried=report.changes.notify))
     return report
+
+
+def _data_rules(ctx: kinds.Context, rules: Sequence[Any], report: Report) -> None:
+    for rule in rules:
+        began = time.perf_counter()
+        # QA findings come from `kaohe qa run`, not an import: always re-read (cheap)
+        if rule.kind in kinds.IMPORT_KINDS and (ctx.import_ids or rule.kind == "qa_finding"):
+            found, scope = kinds.IMPORT_KINDS[rule.kind](ctx, rule)
+            report.changes.add(reconcile(ctx.store, rule, found, scope, ctx.now))
+        if rule.kind in kinds.TIMERS and ctx.import_ids:
+            timers, days = kinds.TIMERS[rule.kind](ctx, rule)
+            _replace_timers(ctx.store, rule.id, timers, days)
+        report.seconds[rule.id] = time.perf_counter() - began
 
 
 def _replace_timers(store: Any, rule_id: str, timers: list[tuple], days: frozenset) -> None:
@@ -130,15 +144,17 @@ def evaluate_clock(
     now: datetime | None = None,
     send: bool = True,
     carried: Sequence[int] = (),
+    clock: bool = True,
 ) -> Report:
     """The clock rules at `now`, then routing, escalation and sending (the scheduler's
-    minute). `carried`: alerts an import-time pass just fired, to route with these."""
+    minute). `carried`: alerts an import-time pass just fired, to route with these;
+    `clock=False`: only route and send them."""
     now = now or datetime.now()
     ctx = kinds.Context(store, now, setup.base_url, setup.overrides)
     report = Report()
     try:
         for rule in setup.rules.rules:
-            if rule.enabled and rule.kind in kinds.CLOCK:
+            if clock and rule.enabled and rule.kind in kinds.CLOCK:
                 began = time.perf_counter()
                 found, scope = kinds.CLOCK[rule.kind](ctx, rule)
                 report.changes.add(reconcile(store, rule, found, scope, now))

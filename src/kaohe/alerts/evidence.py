@@ -4,6 +4,7 @@ compliance preset, and the links into the web app (the conversation, the acknowl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -118,9 +119,19 @@ def value_text(value: Any, unit: str) -> str:
     return f"{float(value):.2f}"
 
 
-def penalty_for(platform: str | None, metric_id: str | None = None, preset_id: str | None = None):  # noqa: ANN201
+def penalty_for(
+    platform: str | None, metric_id: str | None = None, preset_id: str | None = None
+) -> dict[str, Any] | None:
     """The compliance preset behind a metric (or named) on the platform: its consequence and
     penalty, or None."""
+    found = _penalty(platform, metric_id, preset_id)
+    return dict(found) if found else None
+
+
+@functools.cache
+def _penalty(
+    platform: str | None, metric_id: str | None, preset_id: str | None
+) -> dict[str, Any] | None:
     from kaohe.compliance.load import list_presets
 
     for preset in list_presets():
