@@ -70,8 +70,25 @@ def list_command(
     if not rows and fmt == "table":
         click.echo(f"没有预警 / no alerts (status {status})")
         return
-    columns = ["id", "severity", "status", "title", "fired_at", "due_at", "acknowledged_by"]
-    emit({"rows": rows}, rows, columns if fmt == "table" else LIST_COLUMNS, fmt, out)
+    if fmt != "table":
+        emit({"rows": rows}, rows, LIST_COLUMNS, fmt, out)
+        return
+    from kaohe.alerts.inbox import SEVERITY_ZH, STATUS_ZH
+
+    en = obj.lang == "en"
+    shown = [
+        {
+            **r,
+            "severity": r["severity"] if en else SEVERITY_ZH.get(r["severity"]),
+            "status": r["status"] if en else STATUS_ZH.get(r["status"]),
+            "fired_at": f"{r['fired_at']:%m-%d %H:%M}",
+            "due_at": f"{r['due_at']:%m-%d %H:%M}" if r["due_at"] else "",
+        }
+        for r in rows
+    ]
+    columns = ["id", "severity", "status", "title", "fired_at", "due_at"]
+    headers = columns if en else ["编号", "级别", "状态", "预警", "触发", "到期"]
+    emit({"rows": rows}, shown, columns, fmt, out, headers)
 
 
 @command.command("show")
