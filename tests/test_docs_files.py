@@ -15,6 +15,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
         ("schemes.md", "kaohe.schemes.docs"),
         ("pay-plans.md", "kaohe.pay.docs"),
         ("presets.md", "kaohe.ingest.docs"),
+        ("alerts.md", "kaohe.alerts.docs"),
     ],
 )
 def test_generated_doc_is_current(name, module):

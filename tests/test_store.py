@@ -76,7 +76,7 @@ def test_migration_12_adds_the_shipping_promise_and_rating_revisions(tmp_path: P
         columns = {r[0] for r in store.con.execute("DESCRIBE orders").fetchall()}
         assert "promised_ship_at" in columns
         assert store.count("rating_revisions") == 0
-        assert schema_version(store.con) == 12
+        assert schema_version(store.con) == SCHEMA_VERSION
         indexes = {
             r[0] for r in store.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
         }

@@ -33,6 +33,22 @@ def default_memory_limit() -> str:
 DEFAULT_MEMORY_LIMIT = default_memory_limit()
 
 
+# sections other modules read through Config.section(name), with what each key does
+SECTION_HELP: dict[str, dict[str, str]] = {
+    "alerts": {
+        "base_url": "the web app's address for the links in alert messages "
+        "(/conversation?msg=KEY, /alerts/ID/ack); default http://127.0.0.1:8000",
+        "rules": "the alert rules: a shipped set (default) or a rule YAML file",
+        "routing": "a routing YAML file (leads, supervisor, routes with their escalation "
+        "ladder, quiet hours, digest channels); without one every alert goes to every channel",
+        "digest_at": "HH:MM: when the daily digest of alerts that resolved on their own goes out",
+        "channels.NAME": "a channel: type = wecom, dingtalk, feishu, smtp, webhook or file, "
+        "with url, secret (or secret_env), format (markdown or text), path (file), host, port, "
+        "starttls, username, password_env, from, to (smtp), per_minute, per_second",
+    },
+}
+
+
 @dataclass
 class Config:
     db: str = DEFAULT_DB

@@ -20,7 +20,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13  # 10 was never used (a parallel branch needed none)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -175,6 +175,39 @@ def _migrate_12(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(table_ddl(TABLES["rating_revisions"]))
 
 
+def _migrate_13(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 13: live alerts (kaohe.alerts): one row per alert keyed by rule and subject,
+    its audited events, its deliveries to channels, the clock's timers and the evaluation
+    watermarks."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS alert_id_seq START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS alert_message_seq START 1")
+    con.execute("""CREATE TABLE IF NOT EXISTS alerts (
+        id BIGINT PRIMARY KEY, rule VARCHAR NOT NULL, subject VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL, state VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, active BOOLEAN NOT NULL, title VARCHAR NOT NULL,
+        shop VARCHAR, platform VARCHAR, agent VARCHAR, team VARCHAR, msg_key VARCHAR,
+        day DATE, occurred_at TIMESTAMP, due_at TIMESTAMP, evidence VARCHAR,
+        fired_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+        acknowledged_at TIMESTAMP, acknowledged_by VARCHAR, assigned_to VARCHAR,
+        resolved_at TIMESTAMP, resolved_by VARCHAR, level INTEGER NOT NULL DEFAULT 0)""")
+    con.execute("CREATE INDEX IF NOT EXISTS alerts_key ON alerts (rule, subject)")
+    con.execute("""CREATE TABLE IF NOT EXISTS alert_events (
+        alert_id BIGINT NOT NULL, "at" TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
+        actor VARCHAR NOT NULL, detail VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS alert_deliveries (
+        alert_id BIGINT, channel VARCHAR NOT NULL, level INTEGER NOT NULL,
+        status VARCHAR NOT NULL, message_id BIGINT, queued_at TIMESTAMP NOT NULL,
+        sent_at TIMESTAMP, error VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS alert_messages (
+        id BIGINT PRIMARY KEY, channel VARCHAR NOT NULL, sent_at TIMESTAMP NOT NULL,
+        kind VARCHAR NOT NULL, alerts INTEGER NOT NULL, ok BOOLEAN NOT NULL, error VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS alert_timers (
+        rule VARCHAR NOT NULL, subject VARCHAR NOT NULL, day DATE, warn_at TIMESTAMP,
+        due_at TIMESTAMP NOT NULL, finding VARCHAR NOT NULL, PRIMARY KEY (rule, subject))""")
+    con.execute("""CREATE TABLE IF NOT EXISTS alert_state (
+        key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -187,6 +220,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     9: _migrate_9,
     11: _migrate_11,
     12: _migrate_12,
+    13: _migrate_13,
 }
 
 
@@ -207,9 +241,7 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
     current = schema_version(con)
-    for version in range(current + 1, target + 1):
-        if version not in MIGRATIONS:  # a number reserved by another branch, not merged here
-            continue
+    for version in sorted(v for v in MIGRATIONS if current < v <= target):
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[version](con)

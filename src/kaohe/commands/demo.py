@@ -30,6 +30,8 @@ def _summary(result: DemoResult) -> list[str]:
         lines += [f"  {line}" for line in result.assessment]
     if result.compliance:
         lines += result.compliance.splitlines()
+    if result.alerts:
+        lines += result.alerts.splitlines()
     lines += [
         "报告 / reports:",
         *(f"  {path}" for path in result.reports.values()),
@@ -40,6 +42,7 @@ def _summary(result: DemoResult) -> list[str]:
         f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
         f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>",
         f"  kaohe --db {db} check --period 2026-10",
+        f"  kaohe --db {db} alerts list",
     ]
     return lines
 

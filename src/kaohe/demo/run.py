@@ -319,6 +319,7 @@ class DemoResult:
     reports: dict[str, Path] = field(default_factory=dict)
     assessment: list[str] = field(default_factory=list)  # one line per scheme / plan
     compliance: str = ""  # the platform compliance summary
+    alerts: str = ""  # the live alerts raised on the sample, a few of them shown
     seconds: float = 0.0
 
 
@@ -425,6 +426,8 @@ def run_demo(
             )
             say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
             data["compliance"], result.compliance = check_compliance(store, params)
+            say("预警 / live alerts")
+            result.alerts = raise_alerts(store, base)
     result.reports.update(
         {
             "xlsx": write_excel(data, reports / "kaohe_report.xlsx"),
@@ -473,6 +476,44 @@ def check_compliance(store: Any, params: Any = None) -> tuple[list[Any], str]:
 
     results = run_checks(store, DEMO_PERIOD, overrides=params)
     return results, summary_text(results)
+
+
+# the compliance rule re-runs every preset: the demo has just printed them (above)
+DEMO_ALERTS_OFF = ("compliance_risk",)
+DEMO_ALERTS_SHOWN = 5
+
+
+def raise_alerts(store: Any, base: Path) -> str:
+    """Evaluate the shipped alert rules on the imported sample as if it were ten minutes after
+    its last message, sending to a file channel (alerts.jsonl); a count per rule and a few."""
+    from datetime import timedelta
+
+    from kaohe.alerts import evaluate_imports, make_setup, parse_settings
+
+    path = base / "alerts.jsonl"
+    if path.exists():
+        path.unlink()
+    setup = make_setup(
+        parse_settings({"channels": {"demo_file": {"type": "file", "path": str(path)}}})
+    )
+    kept = [r for r in setup.rules.rules if r.id not in DEMO_ALERTS_OFF]
+    setup.rules = setup.rules.model_copy(update={"rules": kept})
+    last = store.con.execute("SELECT max(time) FROM messages").fetchone()[0]
+    report = evaluate_imports(store, setup, last + timedelta(minutes=10))
+    counts = store.con.execute(
+        "SELECT rule, count(*) FROM alerts GROUP BY rule ORDER BY count(*) DESC, rule"
+    ).fetchall()
+    lines = [
+        f"预警 / alerts: {len(report.changes.fired)} 条, 写入 {path} "
+        f"({report.sent.messages.get('demo_file', 0)} 条消息)",
+        "  " + ", ".join(f"{rule} {n}" for rule, n in counts),
+    ]
+    shown = store.con.execute(
+        "SELECT id, severity, title FROM alerts QUALIFY row_number() OVER "
+        f"(PARTITION BY rule ORDER BY id) = 1 ORDER BY id LIMIT {DEMO_ALERTS_SHOWN}"
+    ).fetchall()
+    lines += [f"  #{i} [{sev}] {title}" for i, sev, title in shown]
+    return "\n".join(lines)
 
 
 def inspect(store: Any) -> str:

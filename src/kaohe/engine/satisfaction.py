@@ -36,8 +36,17 @@ RATINGS = "ratings_given"
 
 def _ratings(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     r = blocks.table("ratings")
+    # rating_key and time: so the rows a part flags name their rating (kaohe.engine.rows)
     r = r.select(
-        "agent", "shop", "buyer", "reason", "source", level=r.level.cast("int64"), day=r.time.date()
+        "agent",
+        "shop",
+        "buyer",
+        "reason",
+        "source",
+        "rating_key",
+        "time",
+        level=r.level.cast("int64"),
+        day=r.time.date(),
     )
     return with_platform(r, blocks)
 
