@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from kaohe.output import emit
+from kaohe.spreadsheet import Column, columns_of
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -31,9 +32,8 @@ def _who(by: str | None) -> str:
 
 def _setup(obj: Any) -> Any:
     from kaohe.alerts.setup import setup_from_config
-    from kaohe.commands.kpi import flatten
 
-    return setup_from_config(obj.config, flatten(obj.config.params) if obj.config.params else {})
+    return setup_from_config(obj.config, dict(obj.params().engine))
 
 
 @click.group("alerts")
@@ -71,7 +71,7 @@ def list_command(
         click.echo(f"没有预警 / no alerts (status {status})")
         return
     if fmt != "table":
-        emit({"rows": rows}, rows, LIST_COLUMNS, fmt, out)
+        emit({"rows": rows}, rows, columns_of(LIST_COLUMNS), fmt, out)
         return
     from kaohe.alerts.inbox import SEVERITY_ZH, STATUS_ZH
 
@@ -86,9 +86,9 @@ def list_command(
         }
         for r in rows
     ]
-    columns = ["id", "severity", "status", "title", "fired_at", "due_at"]
-    headers = columns if en else ["编号", "级别", "状态", "预警", "触发", "到期"]
-    emit({"rows": rows}, shown, columns, fmt, out, headers)
+    ids = ["id", "severity", "status", "title", "fired_at", "due_at"]
+    headers = ids if en else ["编号", "级别", "状态", "预警", "触发", "到期"]
+    emit({"rows": rows}, shown, columns_of(ids, headers), fmt, out, lang=obj.lang)
 
 
 @command.command("show")
@@ -235,6 +235,19 @@ def test_channel_command(obj: Any, name: str) -> None:
     click.echo(f"已发送 / sent through {name} ({channel.config.type})")
 
 
+TIME_HEADERS = {
+    "group": "分组",
+    "alerts": "预警数",
+    "acknowledged": "已确认",
+    "ack_mean_min": "平均确认用时",
+    "ack_median_min": "确认用时中位数",
+    "resolved": "已解决",
+    "self_resolved": "自动解除",
+    "resolve_mean_min": "平均解决用时",
+    "resolve_median_min": "解决用时中位数",
+}
+
+
 @command.command("times")
 @click.option(
     "--by", default="rule", show_default=True, help="rule, team (its lead), acknowledged_by"
@@ -250,7 +263,13 @@ def times_command(obj: Any, by: str, period: str | None, fmt: str, out: str | No
 
     with obj.open_store() as store:
         rows = response_times(store, by, parse_period(period) if period else None)
-    emit({"by": by, "period": period, "rows": rows}, rows, COLUMNS, fmt, out)
+    columns = [
+        Column(c, TIME_HEADERS[c], "minutes" if c.endswith("_min") else "count")
+        if c != "group"
+        else Column(c, TIME_HEADERS[c], role="key")
+        for c in COLUMNS
+    ]
+    emit({"by": by, "period": period, "rows": rows}, rows, columns, fmt, out, lang=obj.lang)
 
 
 @command.command("rules")
@@ -273,6 +292,6 @@ def rules_command(obj: Any, file: str | None) -> None:
         }
         for r in rules.rules
     ]
-    emit(
-        {"rows": rows}, rows, ["id", "kind", "name", "platforms", "enabled", "seed"], "table", None
-    )
+    ids = ["id", "kind", "name", "platforms", "enabled", "seed"]
+    headers = ["规则", "类型", "名称", "平台", "启用", "出处"]
+    emit({"rows": rows}, rows, columns_of(ids, headers), "table", None, lang=obj.lang)
