@@ -92,8 +92,9 @@ def command(
 ) -> None:
     """指标 / metric values for a period."""
     from kaohe.agents import resolve_agent
-    from kaohe.engine.compute import make_request, settled
+    from kaohe.engine.compute import make_request
     from kaohe.engine.facts import answer
+    from kaohe.engine.settle import settled
 
     chosen = period_from_args(period, start, end)
     overrides = obj.params(sets).engine
