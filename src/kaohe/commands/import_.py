@@ -62,9 +62,9 @@ def _run(
     files: tuple[str, ...],
     options: dict[str, str | None],
 ) -> list[ImportResult]:
+    from kaohe.imports import import_file
     from kaohe.ingest.detect import DetectionError
     from kaohe.ingest.limits import limits_from_config
-    from kaohe.ingest.load import import_file
     from kaohe.ingest.presets import mappings_dir
 
     results: list[ImportResult] = []
