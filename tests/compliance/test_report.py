@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import zipfile
 from datetime import datetime
+from typing import get_args
 
 from kaohe.compliance import run_checks, summary
-from kaohe.compliance.report import html_section, summary_text, write_sheet
+from kaohe.compliance.model import NoteCode
+from kaohe.compliance.report import (
+    NOTE_TEXT,
+    detail_rows,
+    html_section,
+    summary_text,
+    write_sheet,
+)
 from kaohe.spreadsheet import Workbook
 from tests.compliance.helpers import NOW, chat, make
 
@@ -55,3 +63,19 @@ def test_summary_text():
         "平台合规检查: 不达标 1, 有风险 0, 达标 0, 不适用 0",
         "  ✗ 拼多多每日5分钟回复率 · 拼多多5分钟回复率 · p&q: 2 个周期: 1 不达标, 0 有风险 (≥ 80%)",
     ]
+
+
+def test_one_result_reads_in_either_language():
+    """Results carry codes and numbers, so one cached result serves a Chinese and an English
+    reader alike (the web caches run_checks once per period)."""
+    bad = [r for r in results() if r.status == "fail"]
+    [zh] = detail_rows(bad, "zh")
+    [en] = detail_rows(bad, "en")
+    assert (zh["threshold"], en["threshold"]) == ("≥ 80%", "≥ 80%")
+    assert zh["consequence"].startswith("每天回复率需在80%以上")
+    assert en["consequence"].startswith("the basic standard is a daily reply rate")
+    assert zh["status"] == "不达标" and en["status"] == "fail"
+
+
+def test_every_note_code_has_words():
+    assert set(NOTE_TEXT) == set(get_args(NoteCode))

@@ -724,6 +724,7 @@ def rating_window(ctx: Context, rule: Any) -> Found:
 def compliance(ctx: Context, rule: Any) -> Found:
     from kaohe.alerts.inbox import state_get, state_set
     from kaohe.compliance.check import run_checks
+    from kaohe.compliance.report import consequence_text, notes_text, result_threshold_text
 
     mark = f"ran:{rule.id}"
     last = state_get(ctx.store, mark)
@@ -758,14 +759,14 @@ def compliance(ctx: Context, rule: Any) -> Found:
                     "running": r.running,
                     "value": r.value,
                     "projected": r.projected,
-                    "threshold": r.threshold_text,
+                    "threshold": result_threshold_text(r),
                     "unit": r.unit,
                     "status": r.status,
-                    "consequence": r.consequence,
-                    "penalty": {"consequence": r.consequence, "penalty": r.penalty},
+                    "consequence": consequence_text(r),
+                    "penalty": {"consequence": consequence_text(r), "penalty": r.penalty},
                     "cases_total": r.cases_total,
                     "cases": r.cases[:3],
-                    "notes": r.notes,
+                    "notes": notes_text(r),
                 },
             )
         )

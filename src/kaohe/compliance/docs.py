@@ -6,9 +6,9 @@ preset files.
 
 from __future__ import annotations
 
-from kaohe.compliance.check import threshold_text
 from kaohe.compliance.load import list_presets
 from kaohe.compliance.model import CYCLE_EN, CYCLE_ZH, Check, Preset
+from kaohe.compliance.report import threshold_text
 
 INTRO = """\
 # Platform compliance (平台合规)

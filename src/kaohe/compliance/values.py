@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kaohe.compliance.cycles import Cycle
-from kaohe.compliance.model import Check, Condition, Preset
+from kaohe.compliance.model import Check, Condition, Note, Preset
 from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
@@ -279,9 +279,12 @@ class ValueSource:
         out = {}
         for shop_score in result.agents:
             notes = []
-            if shop_score.grade is not None:
-                notes.append(f"{shop_score.grade.label}: {shop_score.grade.consequence}")
-            notes += shop_score.notes
+            grade = shop_score.grade
+            if grade is not None:
+                notes.append(
+                    Note("grade", {"label": grade.label, "consequence": grade.consequence})
+                )
+            notes += [Note("scheme", {"text": text}) for text in shop_score.notes]
             platform = rows.get(shop_score.agent, {}).get("platform")
             out[Key(shop_score.agent, platform)] = {"value": shop_score.total, "notes": notes}
         return out
@@ -311,12 +314,9 @@ class ValueSource:
         for shop, platform in shops:
             got = hits.get(shop, {})
             points = sum(preset.rules[r] * n for r, n in got.items())
-            notes = [f"扣分风险 {points:g} 分 / deduction points at risk {points:g}"] if got else []
+            notes = [Note("qa_points", {"points": points})] if got else []
             if not any_findings:
-                notes.append(
-                    "本周期无质检结果 (先运行 kaohe qa run) / no QA findings in the "
-                    "cycle: run `kaohe qa run`"
-                )
+                notes.append(Note("no_qa_findings"))
             out[Key(shop, platform)] = {
                 "value": float(sum(got.values())) if any_findings else None,
                 "notes": notes,

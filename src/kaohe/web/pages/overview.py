@@ -119,7 +119,13 @@ def compliance_status(
     except ImportError:
         return None, "overview.compliance_missing"
     from kaohe.compliance.check import AT_RISK, FAIL
-    from kaohe.compliance.report import check_label, preset_label, status_label
+    from kaohe.compliance.report import (
+        check_label,
+        consequence_text,
+        preset_label,
+        result_threshold_text,
+        status_label,
+    )
 
     lang = request_lang(request)
     results = cached_checks(request, st, period_text)
@@ -130,10 +136,10 @@ def compliance_status(
             "subject": r.subject,
             "cycle": r.cycle,
             "value": value_text(r, lang),
-            "threshold": r.threshold_text,
+            "threshold": result_threshold_text(r, lang),
             "status_id": r.status,
             "status": status_label(r.status, lang),
-            "consequence": r.consequence,
+            "consequence": consequence_text(r, lang),
             "cases": [_mask_case(c, pii) for c in r.cases[:CASES_SHOWN]],
             "more_cases": max(0, r.cases_total - min(len(r.cases), CASES_SHOWN)),
             "case_text": case_lines(r),
