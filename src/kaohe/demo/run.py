@@ -364,17 +364,11 @@ def import_all(
 def compute_kpis(
     store: Any, params: Mapping[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]] | None, str]:
-    """The optional metric-engine hook: KPI rows per agent (engine parameters `params`), or
-    None and why not."""
+    """KPI rows per agent (engine parameters `params`), or None and why not."""
+    from kaohe.engine import compute_kpis as engine_kpis
+
     try:
-        from kaohe import engine
-    except ImportError:
-        return None, "指标引擎未安装 / metric engine not installed"
-    hook = getattr(engine, "compute_kpis", None)
-    if hook is None:
-        return None, "指标引擎未提供 compute_kpis"
-    try:
-        rows = hook(store, by=("agent",), period=None, params=params)
+        rows = engine_kpis(store, by=("agent",), period=None, params=params)
     except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
         return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
     return [dict(r) for r in rows], ""

@@ -317,7 +317,7 @@ def explain_page(
         )
     return render(
         request,
-        "_w2_agent_explain.html",
+        "agent_explain.html",
         {
             "agent": agent,
             "period": period,

@@ -112,19 +112,17 @@ def compliance_status(
     request: Request, st: Any, period_text: str, pii: bool
 ) -> tuple[dict[str, Any] | None, str]:
     """The compliance results of the period: one summary line per rule and subject (worst
-    status over its cycles) and the failing / at-risk cycles with their first cases; None when
-    the compliance checks are not installed."""
-    try:
-        from kaohe.compliance.report import case_lines, summary_rows, value_text
-    except ImportError:
-        return None, "overview.compliance_missing"
+    status over its cycles) and the failing / at-risk cycles with their first cases."""
     from kaohe.compliance.check import AT_RISK, FAIL
     from kaohe.compliance.report import (
+        case_lines,
         check_label,
         consequence_text,
         preset_label,
         result_threshold_text,
         status_label,
+        summary_rows,
+        value_text,
     )
 
     lang = request_lang(request)
