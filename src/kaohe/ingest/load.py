@@ -469,16 +469,6 @@ def _step(progress: Progress | None, stage: str) -> None:
         progress(stage)
 
 
-def write_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame, import_id: int
-) -> tuple[int, int]:
-    if typed.is_empty():
-        return 0, 0
-    if table.upsert:
-        return upsert_rows(con, table, typed, import_id)
-    return insert_messages(con, table, typed, import_id), 0
-
-
 def _write_counted(
     con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame, result: ImportResult
 ) -> None:
