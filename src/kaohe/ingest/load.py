@@ -345,14 +345,6 @@ def _update_columns(table: Table, frame: pl.DataFrame) -> list[str]:
     return present
 
 
-def upsert_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
-) -> tuple[int, int]:
-    """(inserted, updated): an existing row counts as updated only when a value changed."""
-    inserted, updated, _ = upsert_counts(con, table, frame, import_id)
-    return inserted, updated
-
-
 def upsert_counts(
     con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
 ) -> tuple[int, int, int]:
