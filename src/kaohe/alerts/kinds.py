@@ -13,12 +13,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts import evidence as ev
 from kaohe.alerts.deadlines import business_due, deadline_state, left_text
 from kaohe.alerts.inbox import ALL, Finding, Scope, buyer_ref
 from kaohe.engine.periods import Period
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 Found = tuple[list[Finding], Scope]
 NOTHING: Found = ([], Scope())
@@ -27,7 +30,7 @@ DEADLINE_LOOKBACK = timedelta(days=7)  # answered cases this old still resolve t
 
 @dataclass
 class Context:
-    store: Any
+    store: Store
     now: datetime
     base_url: str = "http://127.0.0.1:8000"
     overrides: Mapping[str, Any] = field(default_factory=dict)

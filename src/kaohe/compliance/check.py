@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.compliance.cases import find_cases
 from kaohe.compliance.cycles import Cycle, cycles
@@ -22,6 +22,9 @@ from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import NotFoundError
 from kaohe.params import Params, resolve_params
 from kaohe.units import Unit
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 PASS, AT_RISK, FAIL, NOT_APPLICABLE = "pass", "at_risk", "fail", "not_applicable"
 STATUSES = (FAIL, AT_RISK, PASS, NOT_APPLICABLE)  # worst first
@@ -37,7 +40,7 @@ class CheckResult:
     metric: str
     platform: str | None
     subject_kind: str  # shop or agent
-    subject: str
+    subject: str | None
     shop: str | None
     agent: str | None
     cycle: str
@@ -59,7 +62,7 @@ class CheckResult:
 
 
 def run_checks(
-    store: Any,
+    store: Store,
     period: str,
     presets: list[str] | None = None,
     now: datetime | None = None,
@@ -107,12 +110,12 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
     checked by kaohe.params)."""
     checks = []
     for check in preset.checks:
-        update = {}
+        changed: dict[str, float] = {}
         for name in PRESET_KEYS:
             for key in (f"{preset.id}.{name}", f"{preset.id}.{check.id}.{name}"):
                 if key in overrides:
-                    update[name] = overrides[key]
-        checks.append(check.model_copy(update=update) if update else check)
+                    changed[name] = overrides[key]
+        checks.append(check.model_copy(update=changed) if changed else check)
     switch = overrides.get(f"{preset.id}.enabled")
     update: dict[str, Any] = {"checks": checks}
     if switch is not None:
@@ -290,7 +293,7 @@ def worst(statuses: list[str]) -> str:
 def summary(results: list[CheckResult]) -> list[dict[str, Any]]:
     """One row per preset, check and subject: the worst status over its cycles and how many
     cycles had each status (a daily preset over a month: one line instead of 31)."""
-    groups: dict[tuple[str, str, str, str | None], list[CheckResult]] = {}
+    groups: dict[tuple[str, str, str | None, str | None], list[CheckResult]] = {}
     for r in results:
         groups.setdefault((r.preset, r.check, r.subject, r.shop), []).append(r)
     out = []

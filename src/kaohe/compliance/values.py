@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.compliance.cycles import Cycle
 from kaohe.compliance.model import Check, Condition, Note, Preset
@@ -14,6 +14,9 @@ from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
 from kaohe.units import Unit
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SHOP_PLATFORM_SQL = """
     SELECT shop, max(platform) AS platform FROM (
@@ -56,7 +59,7 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 class ValueSource:
     """Computes check values from one store, at `now`, with engine parameter overrides."""
 
-    def __init__(self, store: Any, now: datetime, overrides: Mapping[str, Any]) -> None:
+    def __init__(self, store: Store, now: datetime, overrides: Mapping[str, Any]) -> None:
         self.store, self.now, self.overrides = store, now, dict(overrides)
         self.span: Period | None = None  # all the cycles of the preset being checked
         self._daily: dict[tuple[Any, ...], dict[Key, dict[str, dict[str, Any]]]] = {}
