@@ -80,7 +80,9 @@ def evaluate_imports(
     ids = tuple(import_ids) if import_ids is not None else _new_imports(store)
     ctx = kinds.Context(store, now, setup.base_url, setup.overrides, ids, _qa_since(store))
     report = Report(imports=ids)
-    qa_mark = store.con.execute("SELECT max(found_at) FROM qa_findings").fetchone()[0]
+    from kaohe.store import scalar
+
+    qa_mark = scalar(store.con, "SELECT max(found_at) FROM qa_findings")
     early = [r for r in setup.rules.rules if r.enabled and r.kind not in LATE_KINDS]
     late = [r for r in setup.rules.rules if r.enabled and r.kind in LATE_KINDS]
     try:

@@ -13,6 +13,7 @@ from kaohe.compliance.model import Check, Condition, Note, Preset
 from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
+from kaohe.store import scalar
 from kaohe.units import Unit
 
 if TYPE_CHECKING:
@@ -301,9 +302,9 @@ class ValueSource:
             "SELECT shop, max(platform) FROM messages WHERE time >= ? AND time < ? GROUP BY shop",
             [lo, hi],
         ).fetchall()
-        any_findings = con.execute(
-            "SELECT count(*) FROM qa_findings WHERE time >= ? AND time < ?", [lo, hi]
-        ).fetchone()[0]
+        any_findings = scalar(
+            con, "SELECT count(*) FROM qa_findings WHERE time >= ? AND time < ?", [lo, hi]
+        )
         rules = list(preset.rules)
         marks = ", ".join("?" for _ in rules)
         hits: dict[str, dict[str, int]] = {}

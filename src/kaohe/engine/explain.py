@@ -74,7 +74,9 @@ ORDER = {
 def agent_known(store: Store, agent: str) -> bool:
     """Whether any table names the agent (the roster, chats, calls, tickets…)."""
     sql = " UNION ALL ".join(f'SELECT 1 FROM "{t}" WHERE agent = ?' for t in AGENT_TABLES)
-    return store.con.execute(f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)).fetchone()[0]
+    from kaohe.store import scalar
+
+    return bool(scalar(store.con, f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)))
 
 
 def explain(

@@ -190,7 +190,9 @@ def collect(
     con = store.con
     counts = table_counts(con)
     shops, daily = daily_pivot(con)
-    quarantine_total = int(con.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+    from kaohe.store import scalar
+
+    quarantine_total = int(scalar(con, "SELECT count(*) FROM quarantine"))
     return {
         "generated_at": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "counts": counts,
