@@ -202,7 +202,7 @@ def test_many_metrics_print_as_one_table_per_section(db):
 
 
 def test_a_call_centre_store_is_reported_without_chats(tmp_path):
-    from tests.engine import fixtures_part2c as ops
+    from tests.engine import fixtures_operations as ops
     from tests.engine.conftest import fill_table
 
     path = str(tmp_path / "calls.duckdb")

@@ -67,3 +67,28 @@ def test_help_lists_every_command():
     listed = result.output.split("Commands:")[1]
     for name in COMMANDS:
         assert f"\n  {name} " in listed
+
+
+def test_every_command_and_subcommand_is_documented():
+    """README.md (or docs/cli.md) shows each command as `kaohe NAME`, and each subcommand
+    after `kaohe NAME` on a line (`kaohe users passwd|disable …` names several)."""
+    import re
+    from pathlib import Path
+
+    import click
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [root / "README.md", root / "docs" / "cli.md"]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in texts if p.exists())
+    lines = text.splitlines()
+    missing = []
+    for name in COMMANDS:
+        if f"kaohe {name}" not in text:
+            missing.append(name)
+        command = load_command(name)
+        for sub in command.commands if isinstance(command, click.Group) else ():
+            word = re.compile(rf"(?<![\w-]){re.escape(sub)}(?![\w-])")
+            head = f"kaohe {name}"
+            if not any(head in line and word.search(line.split(head, 1)[1]) for line in lines):
+                missing.append(f"{name} {sub}")
+    assert not missing, f"not in README.md or docs/cli.md: {missing}"

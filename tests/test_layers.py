@@ -31,11 +31,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kaohe.terminal",
             "kaohe.spreadsheet",
             "kaohe.output",
-            "kaohe.agents",
-            "kaohe.rated",
         ),
     ),
-    ("store", ("kaohe.store",)),
+    ("store", ("kaohe.store", "kaohe.agents", "kaohe.rated")),  # the latter two read the store
     ("files", ("kaohe.ingest",)),
     ("engine", ("kaohe.engine", "kaohe.params")),
     (

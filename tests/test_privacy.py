@@ -116,3 +116,11 @@ def test_none_and_empty_text() -> None:
 def test_buyer_accounts() -> None:
     assert mask_buyer("tb_小明的店") == "t***店"
     assert mask_buyer("ab") == "a*"
+
+
+def test_masking_that_runs_out_of_time_hides_the_whole_text(monkeypatch) -> None:
+    from kaohe import privacy, saferegex
+
+    slow = saferegex.compile(r"^(a|aa)+$", "test", timeout=0.05)
+    monkeypatch.setattr(privacy, "RULES", (privacy.Rule("slow", slow, privacy._address),))
+    assert privacy.mask_text("a" * 40 + "b 13812345678") == privacy.TIMED_OUT_MASK

@@ -10,10 +10,13 @@ with the closest accounts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kaohe.errors import NotFoundError, UsageError
 from kaohe.suggest import closest, listing
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 # every table with an `agent` column: an agent is known when any of them names it
 AGENT_TABLES = (
@@ -81,7 +84,7 @@ def _near(name: str, pool: list[str], names: Mapping[str, str | None]) -> list[s
     return sorted({a for text in found for a in spellings[text]})[:3]
 
 
-def known_agents(store: Any) -> dict[str, str | None]:
+def known_agents(store: Store) -> dict[str, str | None]:
     """Every agent account any table names → its roster name (None when not on the roster)."""
     union = " UNION ".join(
         f'SELECT DISTINCT agent FROM "{t}" WHERE agent IS NOT NULL' for t in AGENT_TABLES
@@ -92,7 +95,7 @@ def known_agents(store: Any) -> dict[str, str | None]:
     return {str(agent): name for agent, name in rows}
 
 
-def resolve_agent(store: Any, name: str) -> str:
+def resolve_agent(store: Store, name: str) -> str:
     """The account `name` stands for among the agents of a store."""
     known = known_agents(store)
     return match_agent(name, known, known, "数据库中的客服 / the store's agents")

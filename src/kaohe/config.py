@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     """`key=value` texts as a mapping (values typed by parse_value)."""
     overrides: dict[str, Any] = {}
     for pair in pairs:

@@ -22,9 +22,11 @@ back to, so the grammar leaves numbers it cannot tell from one alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from kaohe import saferegex
+from kaohe.saferegex import Match, RegexTimeout, SafePattern
 
 # ---------------------------------------------------------------- folding (1:1)
 
@@ -41,26 +43,32 @@ def fold(text: str) -> str:
 
 # ---------------------------------------------------------------- the grammar
 
+
+def _rx(pattern: str) -> SafePattern:
+    """The text is the buyer's: every pattern runs with kaohe.saferegex's time limit."""
+    return saferegex.compile(pattern, "隐私屏蔽 / masking personal data")
+
+
 NOT_BEFORE = r"(?<![0-9A-Za-z¥$])"  # a number does not start inside a word or after ¥
 NOT_AFTER = r"(?![0-9A-Za-z]|\.\d)"  # ... nor end inside a longer run or a decimal
 SEP = r"[ \t.\-]{0,2}"  # between digits: nothing, spaces, dots or dashes
 
-MOBILE = re.compile(
+MOBILE = _rx(
     NOT_BEFORE + r"(?:(?:\+|00)?86[ \-]{0,2}|\((?:\+|00)?86\)[ ]?)?"
     r"1" + SEP + r"[3-9](?:" + SEP + r"\d){9}" + NOT_AFTER
 )
-LANDLINE = re.compile(
+LANDLINE = _rx(
     NOT_BEFORE + r"(?<!\d[ \-])(?:\(0\d{2,3}\)|0\d{2,3})[ \-]{0,2}\d{3,4}[ \-]?\d{3,4}"
     r"(?:[ \-]?(?:转|ext\.?|x)[ ]?\d{1,5})?" + NOT_AFTER
 )
-ID_NUMBER = re.compile(
+ID_NUMBER = _rx(
     NOT_BEFORE + r"[1-9]\d{5}[ ]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     r"[ ]?\d{3}[\dXx]" + NOT_AFTER
 )
-ID_CUED = re.compile(r"(身份证(?:号码|号)?)([:： ]*)(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-CARD = re.compile(NOT_BEFORE + r"\d(?:[ \-]?\d){15,18}" + NOT_AFTER)
-CARD_CUE = re.compile(r"(?:银行卡|卡号|账号|帐号|信用卡|储蓄卡)[^0-9]{0,6}$")
-EMAIL = re.compile(
+ID_CUED = _rx(r"(身份证(?:号码|号)?)([:： ]*)(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+CARD = _rx(NOT_BEFORE + r"\d(?:[ \-]?\d){15,18}" + NOT_AFTER)
+CARD_CUE = _rx(r"(?:银行卡|卡号|账号|帐号|信用卡|储蓄卡)[^0-9]{0,6}$")
+EMAIL = _rx(
     r"(?<![A-Za-z0-9._%+\-])([A-Za-z0-9][A-Za-z0-9._%+\-]{0,63})@"
     r"([A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,5}\.[A-Za-z]{2,12})"
 )
@@ -74,36 +82,38 @@ UNIT = r"(?:号楼|号院|号|弄|栋|幢|座|单元|楼|层|室)"
 # more units (3栋2单元), then perhaps a bare room number (…2单元501, …4号-1201)
 TAIL = rf"(?:[ \-]?(?:\d{{1,5}}|[A-Za-z]){UNIT})*(?:-?\d{{1,5}}(?!\d))?"
 ROAD = rf"{NAME_CHAR}{{1,8}}(?:大道|大街|路|街|巷|弄|胡同)"
-ADDRESS_CHAIN = re.compile(
+ADDRESS_CHAIN = _rx(
     rf"{NAME_CHAR}{{2,6}}(?:省|自治区|市)(?:{NAME_CHAR}{{1,10}}?(?:市|区|县|旗|镇|乡|街道))+"
     rf"(?:{ROAD})?(?:[ ]?{NUM}{UNIT}{TAIL})?"
 )
 # a road with its number: 张江路123弄, 文三路100号3栋; "长江路3个小时" is no address
-ADDRESS_ROAD = re.compile(rf"{ROAD}[ ]?{NUM}(?:{UNIT}{TAIL}|(?![\u4e00-\u9fa5\d]))")
-ADDRESS_BUILDING = re.compile(
+ADDRESS_ROAD = _rx(rf"{ROAD}[ ]?{NUM}(?:{UNIT}{TAIL}|(?![\u4e00-\u9fa5\d]))")
+ADDRESS_BUILDING = _rx(
     rf"(?:{NAME_CHAR}{{1,8}}(?:小区|花园|公寓|大厦|家园|新村|苑|广场))?"
     rf"(?<!\d)\d{{1,4}}(?:号楼|栋|幢|座)[ \-]?\d{{1,5}}(?:单元|楼|层|室|号)?{TAIL}"
     rf"|(?<!\d)\d{{1,3}}单元[ \-]?\d{{1,5}}室?{TAIL}"
     rf"|(?<!\d)\d{{3,5}}室"
 )
 # A name given after a cue: 收件人 张三, 我叫李四, 姓名：王五
-NAME_AFTER_CUE = re.compile(
-    r"(收件人|收货人|联系人|姓名|我叫|名字是)([:：\s]*)([\u4e00-\u9fa5]{2,4})"
-)
+NAME_AFTER_CUE = _rx(r"(收件人|收货人|联系人|姓名|我叫|名字是)([:：\s]*)([\u4e00-\u9fa5]{2,4})")
 ADDRESS_MASK = "[地址已隐藏]"
+TIMED_OUT_MASK = "[内容已隐藏 / text hidden]"  # masking ran out of time: show nothing
+NON_DIGIT = _rx(r"\D")
+AREA_CODE = _rx(r"\(?(0\d{2,3})")
+CARD_GROUPS = _rx(r"\d{4}(?:[ \-]\d{4}){3}(?:[ \-]?\d{1,3})?")
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+    return NON_DIGIT.sub("", text)
 
 
-def mask_phone(match: re.Match[str], original: str = "") -> str:
+def mask_phone(match: Match, original: str = "") -> str:
     digits = _digits(match.group(0))[-11:]
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-def _landline(match: re.Match[str], original: str = "") -> str:
-    area = re.match(r"\(?(0\d{2,3})", match.group(0))
+def _landline(match: Match, original: str = "") -> str:
+    area = AREA_CODE.match(match.group(0))
     return f"{area.group(1) if area else ''}-****"
 
 
@@ -114,17 +124,17 @@ def _id_valid(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17].upper()
 
 
-def _id_number(match: re.Match[str], original: str = "") -> str | None:
+def _id_number(match: Match, original: str = "") -> str | None:
     number = match.group(0).replace(" ", "")
     return f"{number[:3]}{'*' * 11}{number[-4:]}" if _id_valid(number) else None
 
 
-def _cue(match: re.Match[str], original: str) -> str:
+def _cue(match: Match, original: str) -> str:
     """The cue and what follows it as the original text has them (：stays full-width)."""
     return original[match.start(1) : match.end(2)]
 
 
-def _id_cued(match: re.Match[str], original: str) -> str:
+def _id_cued(match: Match, original: str) -> str:
     number = match.group(3)
     return f"{_cue(match, original)}{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}"
 
@@ -137,12 +147,12 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card(match: re.Match[str], original: str = "") -> str | None:
+def _card(match: Match, original: str = "") -> str | None:
     """A card number: 16-19 digits after a cue (银行卡, 卡号 …), or passing Luhn with a card's
     look (UnionPay's 62 prefix, groups of four); else kept (an order number)."""
     text, digits = match.group(0), _digits(match.group(0))
     before = match.string[max(0, match.start() - 12) : match.start()]
-    grouped = re.fullmatch(r"\d{4}(?:[ \-]\d{4}){3}(?:[ \-]?\d{1,3})?", text) is not None
+    grouped = CARD_GROUPS.fullmatch(text) is not None
     if CARD_CUE.search(before):  # 卡号 …: a card even when mistyped
         return f"{digits[:4]} **** **** {digits[-4:]}"
     looks = digits.startswith("62") or grouped
@@ -151,24 +161,24 @@ def _card(match: re.Match[str], original: str = "") -> str | None:
     return f"{digits[:4]} **** **** {digits[-4:]}"
 
 
-def _email(match: re.Match[str], original: str = "") -> str:
+def _email(match: Match, original: str = "") -> str:
     return f"{match.group(1)[0]}***@{match.group(2)}"
 
 
-def _address(match: re.Match[str], original: str = "") -> str:
+def _address(match: Match, original: str = "") -> str:
     return ADDRESS_MASK
 
 
-def _name(match: re.Match[str], original: str) -> str:
+def _name(match: Match, original: str) -> str:
     return f"{_cue(match, original)}{match.group(3)[0]}**"
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    pattern: re.Pattern[str]
+    pattern: SafePattern
     # (match on the folded text, the original text) -> the mask; None: not personal data
-    replace: Callable[[re.Match[str], str], str | None]
+    replace: Callable[[Match, str], str | None]
 
 
 RULES: tuple[Rule, ...] = (
@@ -221,7 +231,10 @@ def mask_text(text: str | None) -> str | None:
     """The text with every piece of personal data masked; other text is unchanged."""
     if not text:
         return text
-    spans = personal_spans(text)
+    try:
+        spans = personal_spans(text)
+    except RegexTimeout:
+        return TIMED_OUT_MASK
     if not spans:
         return text
     out, pos = [], 0

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 DEFAULT_LOOKBACK_HOURS = 72.0
 
@@ -35,7 +38,7 @@ FROM r LEFT JOIN by_agent a USING (rating_key) LEFT JOIN by_buyer b USING (ratin
 
 
 def rated_conversations(
-    store: Any, rating_keys: Sequence[str], lookback_hours: float = DEFAULT_LOOKBACK_HOURS
+    store: Store, rating_keys: Sequence[str], lookback_hours: float = DEFAULT_LOOKBACK_HOURS
 ) -> dict[str, dict[str, Any]]:
     """rating_key → {msg_key, msg_time, matched_by: "agent" | "buyer"} for the ratings whose
     conversation was found; ratings without one are left out."""

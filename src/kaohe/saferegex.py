@@ -29,6 +29,7 @@ import regex
 from kaohe.errors import UsageError
 
 DEFAULT_TIMEOUT_S = 1.0
+Match = Any  # a regex.Match (the regex package ships no type information)
 
 
 class RegexTimeout(UsageError):

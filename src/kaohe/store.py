@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -224,14 +225,20 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
 }
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The one value of a query that always returns one row (an aggregate: count, max, EXISTS)."""
+    row = con.execute(sql, list(params)).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    exists = scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    )
     if not exists:
         return 0
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return int(scalar(con, "SELECT max(version) FROM schema_version") or 0)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
@@ -330,7 +337,9 @@ class Store:
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
-        config = {"memory_limit": memory_limit} if memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": memory_limit} if memory_limit else {}
+        )
         try:
             self.con = duckdb.connect(self.path, read_only=read_only, config=config)
             if not read_only:
@@ -365,7 +374,7 @@ class Store:
     def is_empty(self) -> bool:
         """Nothing imported yet: every table of the data model is empty."""
         union = " UNION ALL ".join(f'SELECT 1 FROM "{t}"' for t in TABLES)
-        return not self.con.execute(f"SELECT EXISTS ({union})").fetchone()[0]
+        return not scalar(self.con, f"SELECT EXISTS ({union})")
 
     def empty_error(self) -> NotFoundError:
         """The error of a read on a store with nothing imported, naming the store."""
@@ -404,7 +413,7 @@ class Store:
             self.con.execute("COMMIT")
 
     def count(self, table: str) -> int:
-        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+        return int(scalar(self.con, f'SELECT count(*) FROM "{table}"'))
 
     def ibis(self):  # noqa: ANN201 - ibis backend type
         """An Ibis connection on the same DuckDB database."""

@@ -64,7 +64,7 @@ def check_unit(unit: str, owner: str) -> Unit:
         close = difflib.get_close_matches(unit, UNITS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"{owner}: unknown unit {unit!r}{hint}; one of {', '.join(UNITS)}")
-    return unit  # type: ignore[return-value]
+    return unit
 
 
 def number(value: Any) -> float | int | None:

@@ -9,6 +9,7 @@ import pytest
 
 from kaohe.compliance import run_checks
 from kaohe.compliance.cases import email_due
+from kaohe.compliance.report import consequence_text, notes_text
 from tests.compliance.helpers import NOW, chat, make, rating
 
 D = datetime(2026, 10, 5, 10)
@@ -117,7 +118,7 @@ def test_jd_aftersales_scheme_total_per_shop():
     # processing 2 / 2 → 10; spot checks: kaohe counts none, the shop's imported 3 failed
     # checks win: 20 − 3 = 17; awaiting 0 → 76
     assert (got.value, got.status) == (76, "fail")
-    assert got.notes == ["未达标: 违约金2000元，给予一个考核月的改进期限"]
+    assert notes_text(got) == ["未达标: 违约金2000元，给予一个考核月的改进期限"]
     # the agent's own score: 49 + 0 + 10 + 20 (kaohe's own reviews: no check, so no failed
     # check, full marks — seed 004: 每出现一条抽检不达标，扣减1分) = 79 < 80, so it is listed
     assert got.cases == [{"agent": "a1", "name": None, "total": 79.0, "grade": "未达标"}]
@@ -168,7 +169,7 @@ def test_emails_at_15_59_and_16_01_answered_the_next_afternoon():
     assert got["emails"].cases[0]["buyer"] == "b***1"
     assert (got["complaint_tickets"].value, got["complaint_tickets"].status) == (0.5, "fail")
     assert [c["id"] for c in got["complaint_tickets"].cases] == ["c2"]
-    assert "卖家" in got["emails"].consequence
+    assert "卖家" in consequence_text(got["emails"])
 
 
 @pytest.mark.parametrize("preset", ["jd_first_30s", "jd_hangup", "jd_aftersales", "jd_deadlines"])

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kaohe.compliance import run_checks
+from kaohe.compliance.report import consequence_text, result_threshold_text
 from tests.compliance.helpers import NOW, chat, make, rating, refund
 
 MON = datetime(2026, 10, 12, 10)  # 2026-W42
@@ -35,7 +36,7 @@ def test_weekly_3_minute_rate_per_natural_week():
     w42 = got["2026-W42"]
     # 80 % meets the 80 % parameter default, within the 3-point margin
     assert (w42.value, w42.status) == (0.8, "at_risk")
-    assert w42.threshold_text == "≥ 80% (参数)"
+    assert result_threshold_text(w42) == "≥ 80% (参数)"
     assert (got["2026-W43"].value, got["2026-W43"].status) == (1.0, "pass")
     assert [c.get("response_s") for c in w42.cases] == [181.0, None]
     # a week inside a month period is summed from its days; alone it is computed directly
@@ -108,7 +109,7 @@ def test_kuaishou_month_at_exactly_6_percent():
     # 3 / 50 = 6 %: not above 6 %, so it passes; within the 1-point margin → at risk
     assert got.value == pytest.approx(0.06) and got.status == "at_risk"
     assert no_margin.status == "pass" and no_margin.cases == []
-    assert got.cycle == "2026-10" and got.threshold_text == "≤ 6%"
+    assert got.cycle == "2026-10" and result_threshold_text(got) == "≤ 6%"
 
 
 def test_kuaishou_month_above_6_percent_lists_the_ratings():
@@ -118,7 +119,7 @@ def test_kuaishou_month_above_6_percent_lists_the_ratings():
     assert got.value == pytest.approx(0.08) and got.status == "fail"
     assert [c["buyer"] for c in got.cases] == ["p***0", "p***1", "p***2", "p***3"]
     assert all(c["reason"] == "服务态度差" for c in got.cases)
-    assert "100–300" in got.consequence
+    assert "100–300" in consequence_text(got)
 
 
 def disputes(liable: int, completed: int) -> list[dict]:

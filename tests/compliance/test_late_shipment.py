@@ -9,6 +9,7 @@ import pytest
 
 from kaohe.compliance import run_checks
 from kaohe.compliance.load import load_preset
+from kaohe.compliance.report import notes_text, result_row
 from tests.compliance.helpers import NOW, make
 
 
@@ -71,7 +72,7 @@ def test_late_shipments_per_shop_and_day_with_what_they_owe():
     assert tb.owed == 40.0
     assert got[("jd", "2026-10-12")].owed == 5.0
     assert got[("jd", "2026-10-13")].status == "pass" and got[("jd", "2026-10-13")].owed is None
-    assert tm.row()["owed"] == 505.0
+    assert result_row(tm)["owed"] == 505.0
 
 
 def test_an_exempt_holiday_is_not_applicable_with_the_reason():
@@ -90,7 +91,8 @@ def test_an_exempt_holiday_is_not_applicable_with_the_reason():
         }
     jd = got[("jd", "2024-02-08")]
     assert jd.status == "not_applicable" and jd.cases == [] and jd.owed is None
-    assert jd.notes[-1] == "平台豁免考核: 京东2024年春节期间暂停部分考核 2024-02-04–2024-02-17"
+    exempt = "平台豁免考核: 京东2024年春节期间暂停部分考核 2024-02-04–2024-02-17"
+    assert notes_text(jd)[-1] == exempt
     assert got[("tm", "2024-02-08")].status == "fail"
     assert got[("jd", "2024-02-20")].status == "fail"  # after the holiday
 
@@ -111,4 +113,4 @@ def test_kuaishou_attitude_can_be_switched_off_with_the_reason():
         )
     assert [r.status for r in on] == ["fail"]  # 3 of 3 poor ratings for 服务态度差
     assert [r.status for r in off] == ["not_applicable"]
-    assert off[0].notes[-1].startswith("已关闭: 快手2022年11月修订后已删减")
+    assert notes_text(off[0])[-1].startswith("已关闭: 快手2022年11月修订后已删减")

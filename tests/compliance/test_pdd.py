@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kaohe.compliance import run_checks
+from kaohe.compliance.report import notes_text
 from kaohe.engine import compute_kpis
 from tests.compliance.helpers import NOW, chat, day_of_buyers, make, refund
 
@@ -25,7 +26,7 @@ def test_effective_reply_gate_at_99_and_100_buyers():
     # 5th: 40 / 99 = 40.4 % would fail, but 99 < 100 buyers: the rule does not apply
     assert got["2026-10-05"].status == "not_applicable"
     assert got["2026-10-05"].value == pytest.approx(40 / 99)
-    assert "99 < 100" in got["2026-10-05"].notes[0]
+    assert "99 < 100" in notes_text(got["2026-10-05"])[0]
     # 6th: 50 / 100 = 50 % meets ≥ 50 % but within the 5-point margin
     assert (got["2026-10-06"].value, got["2026-10-06"].status) == (0.5, "at_risk")
     # 7th: 49 / 100 fails; the 51 unanswered buyers are the cases, masked

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kaohe.compliance import run_checks
+from kaohe.compliance.report import notes_text, result_threshold_text
 from tests.compliance.helpers import NOW, chat, make
 
 D = datetime(2026, 10, 5, 10)
@@ -35,7 +36,8 @@ def test_response_over_the_last_30_days():
         }
     assert (got["reply_3min"].value, got["reply_3min"].status) == (0.75, "fail")
     assert got["avg_response"].value == pytest.approx(95.0)
-    assert got["avg_response"].status == "fail" and "(参数)" in got["avg_response"].threshold_text
+    assert got["avg_response"].status == "fail"
+    assert "(参数)" in result_threshold_text(got["avg_response"])
     assert [c["response_s"] for c in got["reply_3min"].cases] == [200.0]
     # 75 % ≥ 70 % by more than the 3-point margin; 95 s ≤ 120 s by more than 10 s
     assert tuned["reply_3min"].status == tuned["avg_response"].status == "pass"
@@ -74,7 +76,8 @@ def test_red_line_hits_and_deduction_points():
     assert set(got) == {"t", "u"}
     # t: 3 hits; points at risk 6 (info_leak) + 1 + 1 (close_order each) = 8
     assert (got["t"].value, got["t"].status) == (3, "fail")
-    assert got["t"].notes == ["扣分风险 8 分 / deduction points at risk 8"]
+    assert notes_text(got["t"]) == ["扣分风险 8 分"]
+    assert notes_text(got["t"], "en") == ["deduction points at risk 8"]
     assert [c["rule"] for c in got["t"].cases] == ["info_leak", "close_order", "close_order"]
     assert got["t"].cases[0]["buyer"] == "b***7"
     assert got["t"].cases[0]["matched"] == "他的电话是138****5678"
@@ -84,7 +87,7 @@ def test_red_line_hits_and_deduction_points():
 def test_red_lines_without_any_qa_run_are_not_applicable():
     with make(chat("b", D, 10, shop="t", platform="tmall")) as store:
         [got] = run_checks(store, "2026-10", ["tmall_redlines"], now=NOW)
-    assert got.status == "not_applicable" and "kaohe qa run" in got.notes[0]
+    assert got.status == "not_applicable" and "kaohe qa run" in notes_text(got)[0]
 
 
 def test_a_count_already_over_its_limit_fails_a_running_month():

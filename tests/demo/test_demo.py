@@ -11,19 +11,6 @@ from click.testing import CliRunner
 from kaohe.cli import cli
 
 
-def _importer_available() -> bool:
-    try:
-        from kaohe.ingest import import_file  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(
-    not _importer_available(), reason="kaohe.ingest.import_file is not available yet"
-)
-
-
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     base = tmp_path_factory.mktemp("demo")

@@ -1,4 +1,4 @@
-"""Hand-computed values for the after-sales metrics (rows: fixtures_part2b)."""
+"""Hand-computed values for the after-sales metrics (rows: fixtures_service_quality)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from kaohe.engine import compute_kpis
 from kaohe.engine.aftersales import business_s
 from kaohe.engine.registry import all_metrics
-from tests.engine import fixtures_part2b as F
+from tests.engine import fixtures_service_quality as F
 
 SECTIONS = ("Satisfaction", "Online time", "After-sales")
 AFTERSALES = [m.id for m in all_metrics() if m.section == "After-sales"]

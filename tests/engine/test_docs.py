@@ -1,8 +1,7 @@
-"""docs/metrics.md is generated from the registry and must not be stale."""
+"""The metric registry holds every metric of the issue (the doc: tests/test_docs_files.py)."""
 
 from __future__ import annotations
 
-from kaohe.engine.docs import DOC_PATH, render
 from kaohe.engine.registry import all_metrics
 
 REQUIRED = (
@@ -40,12 +39,6 @@ REQUIRED = (
     "greet_30s_rate",
     "reply_60s_rate",
 )
-
-
-def test_docs_metrics_md_is_current():
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
-        "docs/metrics.md is stale: run `python -m kaohe.engine.docs`"
-    )
 
 
 def test_registry_has_every_metric_of_the_issue():

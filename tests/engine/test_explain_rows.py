@@ -1,5 +1,6 @@
 """What `explain` says each listed row contributes ("→part") for counting and summing parts,
-checked against the hand-built rows of fixtures_part2b / fixtures_part2c (October 2026)."""
+checked against the hand-built rows of fixtures_service_quality / fixtures_operations
+(October 2026)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 
 from kaohe.engine.explain import explain
 from kaohe.engine.periods import parse_period
-from tests.engine import fixtures_part2b as F
-from tests.engine import fixtures_part2c as C
+from tests.engine import fixtures_operations as C
+from tests.engine import fixtures_service_quality as F
 from tests.engine.conftest import fill_table
 
 

@@ -92,7 +92,7 @@ def test_a_changed_order_refreshes_the_facts(make_store):
 def test_facts_are_fresh_after_a_refresh_with_every_table_filled(make_store):
     # checksums of big tables must survive the round trip through the store: after one
     # refresh nothing is stale, so the next request reads the facts without recomputing
-    from tests.engine import fixtures_part2b as F2B
+    from tests.engine import fixtures_service_quality as F2B
     from tests.engine.conftest import fill_table
 
     store = make_store(F.ALL + F2B.MESSAGES, roster=F.ROSTER)

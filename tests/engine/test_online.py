@@ -1,11 +1,11 @@
-"""Hand-computed values for the online-time metrics (rows: fixtures_part2b)."""
+"""Hand-computed values for the online-time metrics (rows: fixtures_service_quality)."""
 
 from __future__ import annotations
 
 import pytest
 
 from kaohe.engine import compute_kpis
-from tests.engine import fixtures_part2b as F
+from tests.engine import fixtures_service_quality as F
 
 METRICS = [
     "online_hours",

@@ -12,7 +12,7 @@ import pytest
 from kaohe.engine import compute_kpis
 from kaohe.engine.registry import all_metrics, get
 from kaohe.errors import ConfigError
-from tests.engine import fixtures_part2c as F
+from tests.engine import fixtures_operations as F
 from tests.engine.conftest import fill_table
 
 # all_metrics() loads every family; importing kaohe.engine.operations first would register

@@ -13,8 +13,8 @@ from kaohe.engine.registry import all_metrics
 from kaohe.engine.spark import run_on_spark
 from tests.engine import fixtures as F
 from tests.engine import fixtures_issue15 as F15
-from tests.engine import fixtures_part2b as F2B
-from tests.engine import fixtures_part2c as F2C
+from tests.engine import fixtures_operations as F2C
+from tests.engine import fixtures_service_quality as F2B
 from tests.engine.conftest import fill, fill_table
 from tests.engine.test_sales import SALES_IDS, _all_scenarios
 

@@ -152,9 +152,9 @@ def test_load_plan_unknown() -> None:
 
 
 def test_docs_list_every_plan_and_line() -> None:
-    from kaohe.pay.docs import render_docs
+    from kaohe.pay.docs import render
 
-    text = render_docs()
+    text = render()
     for plan in list_plans():
         assert f"## `{plan.id}` — {plan.name}" in text
         for line in plan.all_lines():

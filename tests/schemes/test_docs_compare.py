@@ -1,7 +1,7 @@
 """Generated scheme docs, the what-if comparison and the per-agent explanation."""
 
 from kaohe.schemes import compare, load_scheme, score
-from kaohe.schemes.docs import describe, render_docs
+from kaohe.schemes.docs import describe, render
 
 ROW = {
     "agent": "a1",
@@ -17,7 +17,7 @@ ROW = {
 
 
 def test_docs_cover_every_preset_with_its_bands():
-    text = render_docs()
+    text = render()
     for scheme_id in ("jd_aftersales", "tmall_ops_kpi", "presales_standard", "supervisor"):
         assert f"### `{scheme_id}`" in text
     jd = describe(load_scheme("jd_aftersales"))

@@ -10,13 +10,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts import evidence as ev
 from kaohe.alerts.channels import Channel, Message, SendError
 from kaohe.alerts.inbox import SEVERITY_ZH, SYSTEM, record, state_get, state_set
 from kaohe.alerts.model import SEVERITIES, Route, Routing
 from kaohe.engine.params import parse_window
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 PENDING, FAILED, SENT, DIGEST, SKIPPED = "pending", "failed", "sent", "digest", "skipped"
 
@@ -67,7 +70,7 @@ def targets(routing: Routing, to: Iterable[str], alert: Mapping[str, Any]) -> li
     return list(dict.fromkeys(out))
 
 
-def _alerts(store: Any, ids: Iterable[int]) -> list[dict[str, Any]]:
+def _alerts(store: Store, ids: Iterable[int]) -> list[dict[str, Any]]:
     cur = store.con.execute(
         "SELECT * FROM alerts WHERE id IN (SELECT unnest(?::BIGINT[])) ORDER BY id", [list(ids)]
     )
@@ -76,7 +79,7 @@ def _alerts(store: Any, ids: Iterable[int]) -> list[dict[str, Any]]:
 
 
 def queue(
-    store: Any, routing: Routing | None, ids: Iterable[int], now: datetime, fresh: bool = True
+    store: Store, routing: Routing | None, ids: Iterable[int], now: datetime, fresh: bool = True
 ) -> int:
     """Queue deliveries of the alerts to their current ladder step's channels. `fresh` (a new
     or worsened alert): every channel of the step; an escalation: only channels that have not
@@ -117,7 +120,7 @@ def queue(
     return len(rows)
 
 
-def escalate(store: Any, routing: Routing | None, now: datetime) -> list[int]:
+def escalate(store: Store, routing: Routing | None, now: datetime) -> list[int]:
     """Open (unacknowledged) alerts whose ladder's next step is due move up to the highest
     step due; each such alert is queued to that step's new channels."""
     if routing is None:
@@ -256,7 +259,7 @@ def render_digests(
 # sending --------------------------------------------------------------------------------------
 
 
-def capacity(store: Any, channel: Channel, now: datetime) -> int | None:
+def capacity(store: Store, channel: Channel, now: datetime) -> int | None:
     """How many messages the channel may take now (None: no limit)."""
     limits = channel.limits
     room: list[int] = []
@@ -281,7 +284,7 @@ def _quiet(routing: Routing | None, now: datetime) -> str | None:
 
 
 def dispatch(
-    store: Any,
+    store: Store,
     channels: Mapping[str, Channel],
     routing: Routing | None,
     now: datetime,
@@ -323,7 +326,7 @@ def dispatch(
     return sent
 
 
-def _skip_resolved(store: Any, channel: str) -> None:
+def _skip_resolved(store: Store, channel: str) -> None:
     """An alert that resolved while its delivery waited is not sent (the daily digest lists
     it)."""
     store.con.execute(
@@ -333,7 +336,7 @@ def _skip_resolved(store: Any, channel: str) -> None:
     )
 
 
-def _pending(store: Any, channel: str, floor: str | None) -> list[dict[str, Any]]:
+def _pending(store: Store, channel: str, floor: str | None) -> list[dict[str, Any]]:
     cur = store.con.execute(
         "SELECT a.*, min(d.queued_at) AS queued_at FROM alert_deliveries d "
         "JOIN alerts a ON a.id = d.alert_id WHERE d.channel = ? AND d.status IN (?, ?) "
@@ -357,7 +360,7 @@ class Outbox:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def flush(self, store: Any) -> None:
+    def flush(self, store: Store) -> None:
         import pyarrow as pa
 
         from kaohe.alerts.inbox import insert_rows
@@ -384,7 +387,7 @@ class Outbox:
 
 
 def _send(
-    store: Any,
+    store: Store,
     channel: Channel,
     message: Message,
     alerts: list[Mapping[str, Any]],
@@ -442,7 +445,7 @@ def _send(
 
 
 def daily_digest(
-    store: Any,
+    store: Store,
     channels: Mapping[str, Channel],
     routing: Routing | None,
     now: datetime,

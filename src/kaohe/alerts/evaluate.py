@@ -10,11 +10,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts import deliver, kinds
 from kaohe.alerts.inbox import Changes, reconcile, state_get, state_set
 from kaohe.alerts.setup import Setup
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 IMPORT_MARK = "import_watermark"
 QA_MARK = "qa_watermark"
@@ -46,7 +49,7 @@ class Report:
         self.seconds.update(other.seconds)
 
 
-def _new_imports(store: Any) -> tuple[int, ...]:
+def _new_imports(store: Store) -> tuple[int, ...]:
     mark = int(state_get(store, IMPORT_MARK) or 0)
     rows = store.con.execute(
         "SELECT import_id FROM import_log WHERE import_id > ? ORDER BY import_id", [mark]
@@ -54,7 +57,7 @@ def _new_imports(store: Any) -> tuple[int, ...]:
     return tuple(int(r[0]) for r in rows)
 
 
-def _qa_since(store: Any) -> datetime | None:
+def _qa_since(store: Store) -> datetime | None:
     mark = state_get(store, QA_MARK)
     return datetime.fromisoformat(mark) if mark else None
 
@@ -64,7 +67,7 @@ LATE_KINDS = ("compliance",)
 
 
 def evaluate_imports(
-    store: Any,
+    store: Store,
     setup: Setup,
     now: datetime | None = None,
     import_ids: Sequence[int] | None = None,
@@ -77,7 +80,9 @@ def evaluate_imports(
     ids = tuple(import_ids) if import_ids is not None else _new_imports(store)
     ctx = kinds.Context(store, now, setup.base_url, setup.overrides, ids, _qa_since(store))
     report = Report(imports=ids)
-    qa_mark = store.con.execute("SELECT max(found_at) FROM qa_findings").fetchone()[0]
+    from kaohe.store import scalar
+
+    qa_mark = scalar(store.con, "SELECT max(found_at) FROM qa_findings")
     early = [r for r in setup.rules.rules if r.enabled and r.kind not in LATE_KINDS]
     late = [r for r in setup.rules.rules if r.enabled and r.kind in LATE_KINDS]
     try:
@@ -111,7 +116,7 @@ def _data_rules(ctx: kinds.Context, rules: Sequence[Any], report: Report) -> Non
         report.seconds[rule.id] = time.perf_counter() - began
 
 
-def _replace_timers(store: Any, rule_id: str, timers: list[tuple], days: frozenset) -> None:
+def _replace_timers(store: Store, rule_id: str, timers: list[tuple], days: frozenset) -> None:
     """A rule's timers for the days evaluated (every timer of the rule when `days` is empty)."""
     with store.transaction() as con:
         if days:
@@ -139,7 +144,7 @@ def _replace_timers(store: Any, rule_id: str, timers: list[tuple], days: frozens
 
 
 def evaluate_clock(
-    store: Any,
+    store: Store,
     setup: Setup,
     now: datetime | None = None,
     send: bool = True,

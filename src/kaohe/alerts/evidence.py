@@ -7,10 +7,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kaohe.privacy import mask_buyer, mask_text
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 EXCERPT_MESSAGES = 6
 EXCERPT_CHARS = 80
@@ -29,7 +32,7 @@ ORDER BY k.shop, k.buyer, k.t, m.time, m.seq"""
 Key = tuple[str, str, datetime]
 
 
-def _with_keys(store: Any, keys: list[Key], sql: str) -> list[tuple]:
+def _with_keys(store: Store, keys: list[Key], sql: str) -> list[tuple]:
     """Run `sql` against the keys registered as `_alert_keys` (shop, buyer, t)."""
     import pyarrow as pa
 
@@ -47,7 +50,7 @@ def _with_keys(store: Any, keys: list[Key], sql: str) -> list[tuple]:
         store.con.unregister("_alert_keys")
 
 
-def excerpts(store: Any, keys: list[Key]) -> dict[Key, list[str]]:
+def excerpts(store: Store, keys: list[Key]) -> dict[Key, list[str]]:
     """For each (shop, buyer, moment): the last messages of the buyer's chat with the shop up
     to that moment (within two days), masked, one line each (`10-03 09:12 买家: …`)."""
     wanted = list(dict.fromkeys(k for k in keys if all(k)))
@@ -63,7 +66,7 @@ def excerpts(store: Any, keys: list[Key]) -> dict[Key, list[str]]:
     return out
 
 
-def messages_at(store: Any, keys: list[Key]) -> dict[Key, str]:
+def messages_at(store: Store, keys: list[Key]) -> dict[Key, str]:
     """(shop, buyer, time) → the key of the message at that moment (the first, by seq)."""
     wanted = list(dict.fromkeys(keys))
     if not wanted:

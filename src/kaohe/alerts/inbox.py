@@ -12,10 +12,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts.model import KIND_STATES, SEVERITIES
 from kaohe.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SYSTEM = "system"
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -103,7 +106,7 @@ ALL = Scope(everything=True)
 
 
 def reconcile(
-    store: Any, rule: Any, findings: Iterable[Finding], scope: Scope, now: datetime
+    store: Store, rule: Any, findings: Iterable[Finding], scope: Scope, now: datetime
 ) -> Changes:
     """Fire new findings, update changed ones, resolve the alerts of the rule inside `scope`
     whose condition no longer holds."""
@@ -147,7 +150,7 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]]) -> None:
         con.unregister("_alert_rows")
 
 
-def _add_excerpts(store: Any, findings: list[Finding]) -> None:
+def _add_excerpts(store: Store, findings: list[Finding]) -> None:
     from kaohe.alerts.evidence import excerpts
 
     wanted = [f.excerpt_at for f in findings if f.excerpt_at]
@@ -157,7 +160,7 @@ def _add_excerpts(store: Any, findings: list[Finding]) -> None:
             f.evidence["excerpt"] = got.get(f.excerpt_at, [])
 
 
-def _latest(store: Any, rule_id: str) -> dict[str, dict[str, Any]]:
+def _latest(store: Store, rule_id: str) -> dict[str, dict[str, Any]]:
     cur = store.con.execute(
         "SELECT id, subject, state, status, active, day FROM alerts WHERE rule = ? "
         "QUALIFY row_number() OVER (PARTITION BY subject ORDER BY id DESC) = 1",
@@ -167,7 +170,7 @@ def _latest(store: Any, rule_id: str) -> dict[str, dict[str, Any]]:
     return {r[1]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
 
 
-def _teams(store: Any, agents: set[str]) -> dict[str, str | None]:
+def _teams(store: Store, agents: set[str]) -> dict[str, str | None]:
     if not agents:
         return {}
     rows = store.con.execute(
@@ -265,7 +268,7 @@ def _resolve(con: Any, alert_id: int, who: str, now: datetime, detail: Any) -> N
 # actions by people (the CLI now, the inbox page later) ----------------------------------------
 
 
-def get_alert(store: Any, alert_id: int) -> dict[str, Any]:
+def get_alert(store: Store, alert_id: int) -> dict[str, Any]:
     cur = store.con.execute("SELECT * FROM alerts WHERE id = ?", [alert_id])
     row = cur.fetchone()
     if row is None:
@@ -275,7 +278,7 @@ def get_alert(store: Any, alert_id: int) -> dict[str, Any]:
     return alert
 
 
-def acknowledge(store: Any, alert_id: int, who: str, now: datetime) -> dict[str, Any]:
+def acknowledge(store: Store, alert_id: int, who: str, now: datetime) -> dict[str, Any]:
     alert = get_alert(store, alert_id)
     if alert["status"] != OPEN:
         raise UsageError(
@@ -292,7 +295,7 @@ def acknowledge(store: Any, alert_id: int, who: str, now: datetime) -> dict[str,
     return get_alert(store, alert_id)
 
 
-def assign(store: Any, alert_id: int, to: str, who: str, now: datetime) -> None:
+def assign(store: Store, alert_id: int, to: str, who: str, now: datetime) -> None:
     get_alert(store, alert_id)
     with store.transaction() as con:
         con.execute(
@@ -301,7 +304,7 @@ def assign(store: Any, alert_id: int, to: str, who: str, now: datetime) -> None:
         record(con, alert_id, "assigned", who, now, {"to": to})
 
 
-def comment(store: Any, alert_id: int, text: str, who: str, now: datetime) -> None:
+def comment(store: Store, alert_id: int, text: str, who: str, now: datetime) -> None:
     from kaohe.privacy import mask_text
 
     get_alert(store, alert_id)
@@ -309,7 +312,7 @@ def comment(store: Any, alert_id: int, text: str, who: str, now: datetime) -> No
         record(con, alert_id, "commented", who, now, {"text": mask_text(text)})
 
 
-def resolve(store: Any, alert_id: int, who: str, now: datetime, note: str | None = None) -> None:
+def resolve(store: Store, alert_id: int, who: str, now: datetime, note: str | None = None) -> None:
     alert = get_alert(store, alert_id)
     if alert["status"] == RESOLVED:
         raise UsageError(f"预警 #{alert_id} 已解决 / alert #{alert_id} is already resolved")
@@ -322,7 +325,7 @@ def resolve(store: Any, alert_id: int, who: str, now: datetime, note: str | None
         _resolve(con, alert_id, who, now, {"note": note} if note else None)
 
 
-def events(store: Any, alert_id: int) -> list[dict[str, Any]]:
+def events(store: Store, alert_id: int) -> list[dict[str, Any]]:
     cur = store.con.execute(
         'SELECT "at", kind, actor, detail FROM alert_events WHERE alert_id = ? ORDER BY "at", '
         "rowid",
@@ -355,7 +358,7 @@ LIST_COLUMNS = (
 
 
 def list_alerts(
-    store: Any,
+    store: Store,
     status: str | None = None,
     rule: str | None = None,
     shop: str | None = None,
@@ -394,7 +397,7 @@ def list_alerts(
 # watermarks -----------------------------------------------------------------------------------
 
 
-def state_get(store: Any, key: str) -> str | None:
+def state_get(store: Store, key: str) -> str | None:
     row = store.con.execute("SELECT value FROM alert_state WHERE key = ?", [key]).fetchone()
     return None if row is None else str(row[0])
 

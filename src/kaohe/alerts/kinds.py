@@ -13,12 +13,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts import evidence as ev
 from kaohe.alerts.deadlines import business_due, deadline_state, left_text
 from kaohe.alerts.inbox import ALL, Finding, Scope, buyer_ref
 from kaohe.engine.periods import Period
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 Found = tuple[list[Finding], Scope]
 NOTHING: Found = ([], Scope())
@@ -27,7 +30,7 @@ DEADLINE_LOOKBACK = timedelta(days=7)  # answered cases this old still resolve t
 
 @dataclass
 class Context:
-    store: Any
+    store: Store
     now: datetime
     base_url: str = "http://127.0.0.1:8000"
     overrides: Mapping[str, Any] = field(default_factory=dict)
@@ -724,6 +727,7 @@ def rating_window(ctx: Context, rule: Any) -> Found:
 def compliance(ctx: Context, rule: Any) -> Found:
     from kaohe.alerts.inbox import state_get, state_set
     from kaohe.compliance.check import run_checks
+    from kaohe.compliance.report import consequence_text, notes_text, result_threshold_text
 
     mark = f"ran:{rule.id}"
     last = state_get(ctx.store, mark)
@@ -758,14 +762,14 @@ def compliance(ctx: Context, rule: Any) -> Found:
                     "running": r.running,
                     "value": r.value,
                     "projected": r.projected,
-                    "threshold": r.threshold_text,
+                    "threshold": result_threshold_text(r),
                     "unit": r.unit,
                     "status": r.status,
-                    "consequence": r.consequence,
-                    "penalty": {"consequence": r.consequence, "penalty": r.penalty},
+                    "consequence": consequence_text(r),
+                    "penalty": {"consequence": consequence_text(r), "penalty": r.penalty},
                     "cases_total": r.cases_total,
                     "cases": r.cases[:3],
-                    "notes": r.notes,
+                    "notes": notes_text(r),
                 },
             )
         )

@@ -6,10 +6,13 @@ counts alerts resolved by anyone, the system included (a condition that cleared)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.periods import Period
 from kaohe.errors import UsageError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 GROUPS = {
     "rule": "rule",
@@ -31,7 +34,7 @@ COLUMNS = (
 
 
 def response_times(
-    store: Any, by: str = "rule", period: Period | None = None
+    store: Store, by: str = "rule", period: Period | None = None
 ) -> list[dict[str, Any]]:
     if by not in GROUPS:
         raise UsageError(f"未知分组 / unknown --by {by!r} (use {', '.join(GROUPS)})")

@@ -75,14 +75,16 @@ def command(
     lang = obj.lang
     with obj.open_store(need_data=True) as store:
         results = ensure_results(
-            run_checks(store, period, list(presets) or None, now, params, lang),
+            run_checks(store, period, list(presets) or None, now, params),
             period,
         )
     if fmt == "xlsx":
         _xlsx(results, out, lang)
         return
     if fmt in ("json", "csv"):
-        rows = [r.row() for r in results]
+        from kaohe.compliance.report import result_row
+
+        rows = [result_row(r, lang) for r in results]
         emit({"period": period, "rows": rows}, rows, columns_of(COLUMNS), fmt, out)
         return
     _terminal(results, period, lang)
@@ -118,7 +120,10 @@ def _terminal(results: list, period: str, lang: str) -> None:
         TERMINAL_COLUMNS,
         case_lines,
         check_label,
+        consequence_text,
+        notes_text,
         preset_label,
+        result_threshold_text,
         status_label,
         summary_rows,
         value_text,
@@ -143,14 +148,14 @@ def _terminal(results: list, period: str, lang: str) -> None:
         projected = f", {h['projected']} {value_text(r, lang)}" if r.running else ""
         line(
             f"{mark} {preset_label(r.preset, lang)} · {check_label(r.preset, r.check, lang)}"
-            f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({r.threshold_text})"
+            f" · {r.subject} · {r.cycle}: {value_text(r, lang)} ({result_threshold_text(r, lang)})"
             f"{projected} {status_label(r.status, lang)}"
         )
-        line(f"{h['consequence']}: {r.consequence}", 4)
+        line(f"{h['consequence']}: {consequence_text(r, lang)}", 4)
         if r.owed is not None:
             owed = "owed to buyers" if lang == "en" else "应付买家违约金"
             line(f"{owed}: {format_value(r.owed, 'yuan', lang)}", 4)
-        for note in r.notes:
+        for note in notes_text(r, lang):
             line(note, 4)
         for case in case_lines(r, 3):
             line(f"- {case}", 4)

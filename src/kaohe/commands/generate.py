@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -38,7 +39,9 @@ def _progress_bar(total: int):  # noqa: ANN202 - rich Progress or None
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
-def command(messages: int, out_dir: str, seed: int, days: int | None, fmt: str) -> None:
+def command(
+    messages: int, out_dir: str, seed: int, days: int | None, fmt: Literal["parquet", "csv"]
+) -> None:
     """合成数据 — write synthetic chats, orders, refunds, ratings … (deterministic)."""
     from kaohe.demo.generate import generate
 
@@ -51,7 +54,7 @@ def command(messages: int, out_dir: str, seed: int, days: int | None, fmt: str) 
             messages=messages,
             seed=seed,
             days=days,
-            fmt=fmt,  # type: ignore[arg-type]
+            fmt=fmt,
             counts=counts,
         )
     else:
@@ -63,7 +66,7 @@ def command(messages: int, out_dir: str, seed: int, days: int | None, fmt: str) 
                 seed=seed,
                 days=days,
                 fmt=fmt,
-                counts=counts,  # type: ignore[arg-type]
+                counts=counts,
                 progress=lambda done: bar.update(task, completed=done),
             )
     seconds = time.perf_counter() - began

@@ -12,10 +12,13 @@ from kaohe.errors import UsageError
 from kaohe.output import Column, emit, render_sections
 
 if TYPE_CHECKING:
+    from kaohe.store import Store
+
+if TYPE_CHECKING:
     from kaohe.engine.registry import Metric
 
 
-def data_span(store: Any, period: Period | None) -> tuple[str, str]:
+def data_span(store: Store, period: Period | None) -> tuple[str, str]:
     """The period's dates, or the first and last day of the store's data (exit 2 when it
     holds no dated data). A period without chats is still reported: the metrics of calls,
     reviews, tickets, refunds or metric_values have their figures, the others are null."""
@@ -29,7 +32,7 @@ def data_span(store: Any, period: Period | None) -> tuple[str, str]:
     return span[0].isoformat(), span[1].isoformat()
 
 
-def empty_source_notes(store: Any, period: Period | None, request: Any) -> list[str]:
+def empty_source_notes(store: Store, period: Period | None, request: Any) -> list[str]:
     """Why some requested metrics are null: the tables they read are empty in the period."""
     from kaohe.engine.coverage import empty_notes
 
@@ -150,7 +153,7 @@ def _check_comparable(by: tuple[str, ...], period: Period | None) -> None:
 
 
 def _compared(
-    store: Any, rows: list[dict[str, Any]], request: Any, period: Period | None
+    store: Store, rows: list[dict[str, Any]], request: Any, period: Period | None
 ) -> list[dict[str, Any]]:
     from kaohe.engine.compare import platform_values, with_platform
 

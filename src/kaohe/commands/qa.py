@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,6 +10,9 @@ from kaohe.commands import note
 from kaohe.engine.periods import period_from_args
 from kaohe.output import emit
 from kaohe.spreadsheet import columns_of
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 FINDING_COLUMNS = [
     "session",
@@ -100,7 +103,7 @@ def findings_command(
     emit({"rows": rows}, rows, columns, fmt, out, title="质检发现", lang=obj.lang)
 
 
-def _why_no_findings(store: Any) -> str:
+def _why_no_findings(store: Store) -> str:
     if not store.count("qa_findings"):
         return (
             f"数据库 {store.path} 中还没有质检发现：请先运行 kaohe qa run / store {store.path} "

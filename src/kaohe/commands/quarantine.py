@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kaohe.output import emit
 from kaohe.spreadsheet import columns_of
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 COLUMNS = ["file", "row", "column", "value", "reason"]
 HEADERS = {
@@ -16,7 +19,7 @@ HEADERS = {
 }
 
 
-def quarantine_rows(store: Any) -> list[dict[str, Any]]:
+def quarantine_rows(store: Store) -> list[dict[str, Any]]:
     cur = store.con.execute(
         'SELECT file, "row", "column", value, reason FROM quarantine ORDER BY file, "row", "column"'
     )

@@ -11,17 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.compliance.cases import find_cases
 from kaohe.compliance.cycles import Cycle, cycles
 from kaohe.compliance.load import list_presets, load_preset
-from kaohe.compliance.model import Check, Condition, Preset
+from kaohe.compliance.model import Check, Condition, Exemption, Note, Preset
 from kaohe.compliance.values import Key, ValueSource, unit_of
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import NotFoundError
 from kaohe.params import Params, resolve_params
-from kaohe.units import Unit, format_value
+from kaohe.units import Unit
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 PASS, AT_RISK, FAIL, NOT_APPLICABLE = "pass", "at_risk", "fail", "not_applicable"
 STATUSES = (FAIL, AT_RISK, PASS, NOT_APPLICABLE)  # worst first
@@ -37,7 +40,7 @@ class CheckResult:
     metric: str
     platform: str | None
     subject_kind: str  # shop or agent
-    subject: str
+    subject: str | None
     shop: str | None
     agent: str | None
     cycle: str
@@ -47,57 +50,23 @@ class CheckResult:
     value: float | None
     op: str
     threshold: float
-    threshold_text: str
     status: str
-    consequence: str
     penalty: str | None = None
     unit: Unit = "ratio"
     projected: float | None = None
     alternative_value: float | None = None
     cases: list[dict[str, Any]] = field(default_factory=list)
     cases_total: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     owed: float | None = None  # what the cases owe the buyers (the preset's order_penalty)
-
-    def row(self) -> dict[str, Any]:
-        """The machine shape (cli.md) plus the extra keys."""
-        return {
-            "preset": self.preset,
-            "subject": self.subject,
-            "cycle": self.cycle,
-            "value": self.value,
-            "threshold": self.threshold,
-            "status": self.status,
-            "consequence": self.consequence,
-            "check": self.check,
-            "metric": self.metric,
-            "platform": self.platform,
-            "subject_kind": self.subject_kind,
-            "shop": self.shop,
-            "agent": self.agent,
-            "from": self.cycle_start.isoformat(),
-            "to": self.cycle_end.isoformat(),
-            "op": self.op,
-            "threshold_text": self.threshold_text,
-            "unit": self.unit,
-            "running": self.running,
-            "projected": self.projected,
-            "alternative_value": self.alternative_value,
-            "penalty": self.penalty,
-            "cases_total": self.cases_total,
-            "cases": self.cases,
-            "notes": self.notes,
-            "owed": self.owed,
-        }
 
 
 def run_checks(
-    store: Any,
+    store: Store,
     period: str,
     presets: list[str] | None = None,
     now: datetime | None = None,
     overrides: Params | Mapping[str, Any] | None = None,
-    lang: str = "zh",
 ) -> list[CheckResult]:
     """Every (or the named) preset's results for the cycles meeting `period`.
 
@@ -116,15 +85,13 @@ def run_checks(
     results: list[CheckResult] = []
     try:
         for preset in chosen:
-            results += _preset_results(source, with_overrides(preset, params.presets), span, lang)
+            results += _preset_results(source, with_overrides(preset, params.presets), span)
     finally:
         source.close()
     return results
 
 
-def _preset_results(
-    source: ValueSource, preset: Preset, span: Period, lang: str
-) -> list[CheckResult]:
+def _preset_results(source: ValueSource, preset: Preset, span: Period) -> list[CheckResult]:
     found = cycles(preset.cycle, span, source.now)
     if not found:
         return []
@@ -134,7 +101,7 @@ def _preset_results(
     source.span = Period(found[0].start, found[-1].end, span.label)
     out = []
     for cycle in found:
-        out += _preset_cycle(source, preset, cycle, lang, by_day)
+        out += _preset_cycle(source, preset, cycle, by_day)
     return out
 
 
@@ -143,12 +110,12 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
     checked by kaohe.params)."""
     checks = []
     for check in preset.checks:
-        update = {}
+        changed: dict[str, float] = {}
         for name in PRESET_KEYS:
             for key in (f"{preset.id}.{name}", f"{preset.id}.{check.id}.{name}"):
                 if key in overrides:
-                    update[name] = overrides[key]
-        checks.append(check.model_copy(update=update) if update else check)
+                    changed[name] = overrides[key]
+        checks.append(check.model_copy(update=changed) if changed else check)
     switch = overrides.get(f"{preset.id}.enabled")
     update: dict[str, Any] = {"checks": checks}
     if switch is not None:
@@ -157,7 +124,7 @@ def with_overrides(preset: Preset, overrides: Mapping[str, float]) -> Preset:
 
 
 def _preset_cycle(
-    source: ValueSource, preset: Preset, cycle: Cycle, lang: str, by_day: bool
+    source: ValueSource, preset: Preset, cycle: Cycle, by_day: bool
 ) -> list[CheckResult]:
     out = []
     for check in preset.checks:
@@ -166,8 +133,8 @@ def _preset_cycle(
             if key.platform not in preset.platforms:
                 continue
             day_cycle = cycle if key.day is None else Cycle(key.day.isoformat(), key.day, key.day)
-            result = judge(preset, check, key, got, day_cycle, source.now, lang)
-            if not_applicable(preset, check, day_cycle, result, lang):
+            result = judge(preset, check, key, got, day_cycle, source.now)
+            if not_applicable(preset, check, day_cycle, result):
                 out.append(result)
                 continue
             if result.status in (FAIL, AT_RISK):
@@ -179,35 +146,27 @@ def _preset_cycle(
     return out
 
 
-def not_applicable(
-    preset: Preset, check: Check, cycle: Cycle, result: CheckResult, lang: str = "zh"
-) -> bool:
+def not_applicable(preset: Preset, check: Check, cycle: Cycle, result: CheckResult) -> bool:
     """A preset switched off, or a cycle the platform exempts, is not_applicable, saying
     why; a cycle partly exempt is judged as it is, with a note."""
-    en = lang == "en"
     if not preset.enabled:
         why = f": {preset.disabled_note}" if preset.disabled_note else ""
         result.status = NOT_APPLICABLE
-        result.notes.append(("switched off" if en else "已关闭") + why)
+        result.notes.append(Note("switched_off", {"why": why}))
         return True
     exemption = preset.exemption(check.id, result.platform, cycle.start, cycle.end)
     if exemption is not None:
         result.status = NOT_APPLICABLE
-        span = f"{exemption.start}–{exemption.end}"
-        result.notes.append(
-            f"exempt by the platform: {exemption.label} {span}"
-            if en
-            else f"平台豁免考核: {exemption.label} {span}"
-        )
+        result.notes.append(Note("exempt", _exemption_args(exemption)))
         return True
     for ex in preset.exempt:
         if ex.overlaps(check.id, result.platform, cycle.start, cycle.end):
-            result.notes.append(
-                f"partly exempt ({ex.label} {ex.start}–{ex.end}): judged as it is"
-                if en
-                else f"部分日期平台豁免 ({ex.label} {ex.start}–{ex.end}): 按实际数据判断"
-            )
+            result.notes.append(Note("partly_exempt", _exemption_args(ex)))
     return False
+
+
+def _exemption_args(ex: Exemption) -> dict[str, Any]:
+    return {"label": ex.label, "start": ex.start, "end": ex.end}
 
 
 def _sort_key(key: Key) -> tuple[str, ...]:
@@ -221,7 +180,6 @@ def judge(
     got: Mapping[str, Any],
     cycle: Cycle,
     now: datetime,
-    lang: str = "zh",
 ) -> CheckResult:
     """One subject's result for a check and cycle from its values (`value`, `gate`,
     `alternative`, `near_cases`)."""
@@ -246,25 +204,18 @@ def judge(
         value,
         check.op,
         check.threshold,
-        threshold_text(check, lang),
         NOT_APPLICABLE,
-        preset.consequence_text(lang),
         preset.penalty,
         unit,
         projected,
     )
     if running:
-        result.notes.append(
-            "周期进行中: 计数按已过天数线性推算, 比率以当前值为推算值"
-            if lang != "en"
-            else "cycle running: counts projected linearly "
-            "from the days so far; a rate's value so far is its projection"
-        )
+        result.notes.append(Note("running"))
     result.notes += got.get("notes", [])
     if value is None:
-        result.notes.append("无数据" if lang != "en" else "no data")
+        result.notes.append(Note("no_data"))
         return result
-    if preset.gate and not _gate_holds(preset, got.get("gate"), scale, result, lang):
+    if preset.gate and not _gate_holds(preset, got.get("gate"), scale, result):
         return result
     status = condition_status(check, value, check.margin, running, scale)
     if check.alternative is not None:
@@ -276,9 +227,7 @@ def judge(
     if got.get("near_cases") and status == PASS:
         status = AT_RISK
         result.notes.append(
-            f"{got['near_cases']} 单临近 {check.hours:g} 小时未处理"
-            if lang != "en"
-            else f"{got['near_cases']} cases near the {check.hours:g} h deadline"
+            Note("near_deadline", {"cases": got["near_cases"], "hours": check.hours})
         )
     result.status = status
     return result
@@ -289,22 +238,17 @@ def _best(a: str, b: str) -> str:
     return min(a, b, key=order.index)
 
 
-def _gate_holds(
-    preset: Preset, gate_value: Any, scale: float, result: CheckResult, lang: str
-) -> bool:
+def _gate_holds(preset: Preset, gate_value: Any, scale: float, result: CheckResult) -> bool:
     gate = preset.gate
     assert gate is not None
     seen = float(gate_value or 0)
     expected = seen * scale
-    label = gate.label_en if lang == "en" else gate.label
+    args = {"label": gate.label, "label_en": gate.label_en, "seen": seen, "min": gate.min}
     if expected >= gate.min:
         if scale != 1.0 and seen < gate.min:
-            result.notes.append(f"{label} {seen:g}, projected {expected:.0f} ≥ {gate.min:g}")
+            result.notes.append(Note("gate_projected", {**args, "expected": expected}))
         return True
-    result.notes.append(
-        f"{label} {seen:g} < {gate.min:g}: "
-        + ("规则不适用" if lang != "en" else "the rule does not apply")
-    )
+    result.notes.append(Note("gate_fails", args))
     return False
 
 
@@ -340,23 +284,6 @@ def condition_status(
     return PASS
 
 
-def threshold_text(check: Check, lang: str = "zh") -> str:
-    text = f"{symbol(check.op)} {format_value(check.threshold, unit_of(check), lang)}"
-    alt = check.alternative
-    if alt is not None:
-        label = (alt.label_en if lang == "en" else alt.label) or alt.metric
-        joiner = " or " if lang == "en" else " 或 "
-        shown = format_value(alt.threshold, unit_of(alt), lang)
-        text += f"{joiner}{label} {symbol(alt.op)} {shown}"
-    if check.parameter:
-        text += " (parameter)" if lang == "en" else " (参数)"
-    return text
-
-
-def symbol(op: str) -> str:
-    return {">=": "≥", "<=": "≤"}[op]
-
-
 def worst(statuses: list[str]) -> str:
     """The worst status among several (fail before at_risk before pass)."""
     present = [s for s in STATUSES if s in statuses]
@@ -366,7 +293,7 @@ def worst(statuses: list[str]) -> str:
 def summary(results: list[CheckResult]) -> list[dict[str, Any]]:
     """One row per preset, check and subject: the worst status over its cycles and how many
     cycles had each status (a daily preset over a month: one line instead of 31)."""
-    groups: dict[tuple[str, str, str, str | None], list[CheckResult]] = {}
+    groups: dict[tuple[str, str, str | None, str | None], list[CheckResult]] = {}
     for r in results:
         groups.setdefault((r.preset, r.check, r.subject, r.shop), []).append(r)
     out = []
@@ -384,8 +311,7 @@ def summary(results: list[CheckResult]) -> list[dict[str, Any]]:
                 "cycles": len(rows),
                 **{s: statuses.count(s) for s in STATUSES},
                 "bad_cycles": bad,
-                "consequence": rows[0].consequence,
-                "threshold_text": rows[0].threshold_text,
+                "first": rows[0],
                 "only": rows[0] if len(rows) == 1 else None,
             }
         )

@@ -10,9 +10,10 @@ scheme's total), `qa_hits` (QA findings of the preset's `rules`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,6 +24,31 @@ Cycle = Literal["day", "week", "month", "rolling30"]
 Subject = Literal["shop", "agent"]
 Source = Literal["metric", "refund_deadline", "scheme", "qa_hits"]
 Platform = Literal["taobao", "tmall", "jd", "pdd", "douyin", "kuaishou", "other"]
+NoteCode = Literal[
+    "running",
+    "no_data",
+    "near_deadline",
+    "gate_projected",
+    "gate_fails",
+    "switched_off",
+    "exempt",
+    "partly_exempt",
+    "grade",
+    "scheme",
+    "qa_points",
+    "no_qa_findings",
+]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on a result, as a code and its values: results carry no display language
+    (kaohe.compliance.report.note_text words it in Chinese or English at the edge)."""
+
+    code: NoteCode
+    args: dict[str, Any] = field(default_factory=dict)
+
+
 CaseKind = Literal[
     "bad_buyers",
     "slow_rounds",

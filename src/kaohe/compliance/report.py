@@ -18,6 +18,8 @@ from kaohe.compliance.check import (
     summary,
 )
 from kaohe.compliance.load import list_presets
+from kaohe.compliance.model import Check, Note, NoteCode
+from kaohe.compliance.values import unit_of
 from kaohe.spreadsheet import Sheet, Workbook
 from kaohe.units import format_value
 
@@ -98,6 +100,125 @@ def check_label(preset_id: str, check_id: str, lang: str = "zh") -> str:
     return check_id
 
 
+# the words for each Note code (zh, en); args fill the {placeholders}
+NOTE_TEXT: dict[NoteCode, tuple[str, str]] = {
+    "running": (
+        "周期进行中: 计数按已过天数线性推算, 比率以当前值为推算值",
+        "cycle running: counts projected linearly from the days so far; "
+        "a rate's value so far is its projection",
+    ),
+    "no_data": ("无数据", "no data"),
+    "near_deadline": (
+        "{cases} 单临近 {hours:g} 小时未处理",
+        "{cases} cases near the {hours:g} h deadline",
+    ),
+    "gate_projected": (
+        "{label} {seen:g}, 推算 {expected:.0f} ≥ {min:g}",
+        "{label_en} {seen:g}, projected {expected:.0f} ≥ {min:g}",
+    ),
+    "gate_fails": (
+        "{label} {seen:g} < {min:g}: 规则不适用",
+        "{label_en} {seen:g} < {min:g}: the rule does not apply",
+    ),
+    "switched_off": ("已关闭{why}", "switched off{why}"),
+    "exempt": (
+        "平台豁免考核: {label} {start}–{end}",
+        "exempt by the platform: {label} {start}–{end}",
+    ),
+    "partly_exempt": (
+        "部分日期平台豁免 ({label} {start}–{end}): 按实际数据判断",
+        "partly exempt ({label} {start}–{end}): judged as it is",
+    ),
+    "grade": ("{label}: {consequence}", "{label}: {consequence}"),
+    "scheme": ("{text}", "{text}"),
+    "qa_points": ("扣分风险 {points:g} 分", "deduction points at risk {points:g}"),
+    "no_qa_findings": (
+        "本周期无质检结果 (先运行 kaohe qa run)",
+        "no QA findings in the cycle: run `kaohe qa run`",
+    ),
+}
+
+
+def note_text(note: Note, lang: str = "zh") -> str:
+    """A result's note in the reader's language (the one place notes are worded)."""
+    zh, en = NOTE_TEXT[note.code]
+    return (en if lang == "en" else zh).format(**note.args)
+
+
+def notes_text(r: CheckResult, lang: str = "zh") -> list[str]:
+    return [note_text(n, lang) for n in r.notes]
+
+
+@functools.cache
+def _shipped_check(preset_id: str, check_id: str) -> tuple[Check, str, str]:
+    """The shipped check and its preset's consequence (zh, en)."""
+    for preset in list_presets():
+        for check in preset.checks if preset.id == preset_id else ():
+            if check.id == check_id:
+                return check, preset.consequence, preset.consequence_en
+    raise KeyError((preset_id, check_id))
+
+
+def consequence_text(r: CheckResult, lang: str = "zh") -> str:
+    _, zh, en = _shipped_check(r.preset, r.check)
+    return en if lang == "en" else zh
+
+
+def result_threshold_text(r: CheckResult, lang: str = "zh") -> str:
+    """The threshold the result was judged against (a `--set` override included)."""
+    check, _, _ = _shipped_check(r.preset, r.check)
+    return threshold_text(check.model_copy(update={"threshold": r.threshold}), lang)
+
+
+def threshold_text(check: Check, lang: str = "zh") -> str:
+    text = f"{symbol(check.op)} {format_value(check.threshold, unit_of(check), lang)}"
+    alt = check.alternative
+    if alt is not None:
+        label = (alt.label_en if lang == "en" else alt.label) or alt.metric
+        joiner = " or " if lang == "en" else " 或 "
+        shown = format_value(alt.threshold, unit_of(alt), lang)
+        text += f"{joiner}{label} {symbol(alt.op)} {shown}"
+    if check.parameter:
+        text += " (parameter)" if lang == "en" else " (参数)"
+    return text
+
+
+def symbol(op: str) -> str:
+    return {">=": "≥", "<=": "≤"}[op]
+
+
+def result_row(r: CheckResult, lang: str = "zh") -> dict[str, Any]:
+    """The machine shape (cli.md) plus the extra keys; text in `lang`."""
+    return {
+        "preset": r.preset,
+        "subject": r.subject,
+        "cycle": r.cycle,
+        "value": r.value,
+        "threshold": r.threshold,
+        "status": r.status,
+        "consequence": consequence_text(r, lang),
+        "check": r.check,
+        "metric": r.metric,
+        "platform": r.platform,
+        "subject_kind": r.subject_kind,
+        "shop": r.shop,
+        "agent": r.agent,
+        "from": r.cycle_start.isoformat(),
+        "to": r.cycle_end.isoformat(),
+        "op": r.op,
+        "threshold_text": result_threshold_text(r, lang),
+        "unit": r.unit,
+        "running": r.running,
+        "projected": r.projected,
+        "alternative_value": r.alternative_value,
+        "penalty": r.penalty,
+        "cases_total": r.cases_total,
+        "cases": r.cases,
+        "notes": notes_text(r, lang),
+        "owed": r.owed,
+    }
+
+
 def value_text(r: CheckResult, lang: str = "zh") -> str:
     text = format_value(r.value, r.unit, lang)
     if r.alternative_value is not None:
@@ -122,11 +243,11 @@ def detail_rows(
                 "cycle": r.cycle,
                 "value": value_text(r, lang),
                 "projected": format_value(r.projected, r.unit, lang) if r.running else "",
-                "threshold": r.threshold_text,
+                "threshold": result_threshold_text(r, lang),
                 "status": status_label(r.status, lang),
                 "status_id": r.status,
-                "consequence": r.consequence,
-                "notes": "; ".join(r.notes),
+                "consequence": consequence_text(r, lang),
+                "notes": "; ".join(notes_text(r, lang)),
                 "cases": case_lines(r),
                 "cases_total": r.cases_total,
             }
@@ -156,9 +277,9 @@ def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[
                 "status_id": s["status"],
                 "cycles": s["cycles"],
                 "result": _result_text(s, lang),
-                "threshold": s["threshold_text"],
+                "threshold": result_threshold_text(s["first"], lang),
                 "bad": ", ".join(s["bad_cycles"][:8]) + (" …" if len(s["bad_cycles"]) > 8 else ""),
-                "consequence": s["consequence"],
+                "consequence": consequence_text(s["first"], lang),
             }
         )
     return rows

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.compliance.cycles import Cycle
-from kaohe.compliance.model import Check, Condition, Preset
+from kaohe.compliance.model import Check, Condition, Note, Preset
 from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.facts import answer_parts
 from kaohe.engine.periods import Period
+from kaohe.store import scalar
 from kaohe.units import Unit
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SHOP_PLATFORM_SQL = """
     SELECT shop, max(platform) AS platform FROM (
@@ -56,7 +60,7 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 class ValueSource:
     """Computes check values from one store, at `now`, with engine parameter overrides."""
 
-    def __init__(self, store: Any, now: datetime, overrides: Mapping[str, Any]) -> None:
+    def __init__(self, store: Store, now: datetime, overrides: Mapping[str, Any]) -> None:
         self.store, self.now, self.overrides = store, now, dict(overrides)
         self.span: Period | None = None  # all the cycles of the preset being checked
         self._daily: dict[tuple[Any, ...], dict[Key, dict[str, dict[str, Any]]]] = {}
@@ -279,9 +283,12 @@ class ValueSource:
         out = {}
         for shop_score in result.agents:
             notes = []
-            if shop_score.grade is not None:
-                notes.append(f"{shop_score.grade.label}: {shop_score.grade.consequence}")
-            notes += shop_score.notes
+            grade = shop_score.grade
+            if grade is not None:
+                notes.append(
+                    Note("grade", {"label": grade.label, "consequence": grade.consequence})
+                )
+            notes += [Note("scheme", {"text": text}) for text in shop_score.notes]
             platform = rows.get(shop_score.agent, {}).get("platform")
             out[Key(shop_score.agent, platform)] = {"value": shop_score.total, "notes": notes}
         return out
@@ -295,9 +302,9 @@ class ValueSource:
             "SELECT shop, max(platform) FROM messages WHERE time >= ? AND time < ? GROUP BY shop",
             [lo, hi],
         ).fetchall()
-        any_findings = con.execute(
-            "SELECT count(*) FROM qa_findings WHERE time >= ? AND time < ?", [lo, hi]
-        ).fetchone()[0]
+        any_findings = scalar(
+            con, "SELECT count(*) FROM qa_findings WHERE time >= ? AND time < ?", [lo, hi]
+        )
         rules = list(preset.rules)
         marks = ", ".join("?" for _ in rules)
         hits: dict[str, dict[str, int]] = {}
@@ -311,12 +318,9 @@ class ValueSource:
         for shop, platform in shops:
             got = hits.get(shop, {})
             points = sum(preset.rules[r] * n for r, n in got.items())
-            notes = [f"扣分风险 {points:g} 分 / deduction points at risk {points:g}"] if got else []
+            notes = [Note("qa_points", {"points": points})] if got else []
             if not any_findings:
-                notes.append(
-                    "本周期无质检结果 (先运行 kaohe qa run) / no QA findings in the "
-                    "cycle: run `kaohe qa run`"
-                )
+                notes.append(Note("no_qa_findings"))
             out[Key(shop, platform)] = {
                 "value": float(sum(got.values())) if any_findings else None,
                 "notes": notes,

@@ -8,10 +8,13 @@ spot_check_pass_rate have something to show."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SCORECARD = "kaohe2_attitude"
 REVIEWERS = ("质检-小林", "质检-阿梅")
@@ -61,7 +64,7 @@ def review_rows(sample: pl.DataFrame, items: list[str], seed: int) -> list[dict[
     return rows
 
 
-def review_demo(store: Any, out_dir: Path, period: Any, seed: int = 0) -> str:
+def review_demo(store: Store, out_dir: Path, period: Any, seed: int = 0) -> str:
     """Sample, rate, write 人工质检.csv and import it; returns a summary line."""
     from kaohe.qa.findings import flagged_sessions
     from kaohe.qa.review import load_scorecard

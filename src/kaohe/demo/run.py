@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
 
 from kaohe.spreadsheet import Workbook
 from kaohe.units import format_value
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 DEMO_MESSAGES = 36_000
 DEMO_DAYS = 35
@@ -332,7 +335,7 @@ def fresh_store_path(base: Path) -> Path:
 
 
 def import_all(
-    store: Any, files: dict[str, Path], result: DemoResult, say: Callable[[str], None]
+    store: Store, files: dict[str, Path], result: DemoResult, say: Callable[[str], None]
 ) -> None:
     from kaohe.errors import KaoheError
     from kaohe.imports import import_file
@@ -362,19 +365,13 @@ def import_all(
 
 
 def compute_kpis(
-    store: Any, params: Mapping[str, Any] | None = None
+    store: Store, params: Mapping[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]] | None, str]:
-    """The optional metric-engine hook: KPI rows per agent (engine parameters `params`), or
-    None and why not."""
+    """KPI rows per agent (engine parameters `params`), or None and why not."""
+    from kaohe.engine import compute_kpis as engine_kpis
+
     try:
-        from kaohe import engine
-    except ImportError:
-        return None, "指标引擎未安装 / metric engine not installed"
-    hook = getattr(engine, "compute_kpis", None)
-    if hook is None:
-        return None, "指标引擎未提供 compute_kpis"
-    try:
-        rows = hook(store, by=("agent",), period=None, params=params)
+        rows = engine_kpis(store, by=("agent",), period=None, params=params)
     except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
         return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
     return [dict(r) for r in rows], ""
@@ -439,7 +436,7 @@ def run_demo(
 
 
 def assess(
-    store: Any, path: Path, summary: list[str], params: Mapping[str, Any] | None = None
+    store: Store, path: Path, summary: list[str], params: Mapping[str, Any] | None = None
 ) -> Path:
     """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
     暂估 when the month is not settled yet) and write the assessment workbook; the engine
@@ -468,7 +465,7 @@ def assess(
     return write_assessment(path, results, payroll, settled=settled)
 
 
-def check_compliance(store: Any, params: Any = None) -> tuple[list[Any], str]:
+def check_compliance(store: Store, params: Any = None) -> tuple[list[Any], str]:
     """Every platform preset on the demo month (under the resolved `params`): the results and
     the terminal summary."""
     from kaohe.compliance.check import run_checks
@@ -483,7 +480,7 @@ DEMO_ALERTS_OFF = ("compliance_risk",)
 DEMO_ALERTS_SHOWN = 5
 
 
-def raise_alerts(store: Any, base: Path) -> str:
+def raise_alerts(store: Store, base: Path) -> str:
     """Evaluate the shipped alert rules on the imported sample as if it were ten minutes after
     its last message, sending to a file channel (alerts.jsonl); a count per rule and a few."""
     from datetime import timedelta
@@ -516,7 +513,7 @@ def raise_alerts(store: Any, base: Path) -> str:
     return "\n".join(lines)
 
 
-def inspect(store: Any) -> str:
+def inspect(store: Store) -> str:
     """Run the default rule pack over every message; ad/spam sessions it finds leave the KPIs."""
     from kaohe.qa.findings import run_pack
     from kaohe.qa.rules import load_pack

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.periods import Period, parse_period
 
+if TYPE_CHECKING:
+    from kaohe.store import Store
+
 
 def compute_kpis(
-    store: Any,
+    store: Store,
     by: str | Sequence[str] | None = ("agent",),
     period: Period | str | None = None,
     metrics: Sequence[str] | None = None,

@@ -20,6 +20,7 @@ from kaohe.engine.blocks import delta_ms, seconds_of_day, shop_platforms, with_p
 from kaohe.engine.online import day_offsets, plus_days
 from kaohe.engine.params import parse_window
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     SourceDef,
@@ -280,7 +281,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple[Part, ...],
     value: Any,

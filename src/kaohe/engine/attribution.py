@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -26,6 +26,9 @@ from kaohe.engine.blocks import delta_ms
 from kaohe.engine.params import BlockParams, resolve
 from kaohe.engine.registry import SourceDef, register_source
 from kaohe.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -452,7 +455,7 @@ def credit_params(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return resolve("credit", ATTRIBUTION_DEFAULTS, frozenset(), overrides)
 
 
-def credit(store: Any, order_id: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def credit(store: Store, order_id: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Which agent an order is credited to, its touches (and the replies just outside the
     window), assists, the deciding rule and a reason in Chinese and English."""
     from kaohe.engine.compute import Blocks

@@ -6,17 +6,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import Metric
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 ADDITIVE_UNITS = ("count", "days", "yuan")  # daily platform figures of these units may be summed
 PLATFORM, DIFF = "_platform", "_diff"
 
 
 def platform_values(
-    store: Any, period: Period | None, metrics: Sequence[Metric], subjects: Sequence[str]
+    store: Store, period: Period | None, metrics: Sequence[Metric], subjects: Sequence[str]
 ) -> dict[tuple[str, str], float]:
     """{(subject, metric id): the platform's figure for the period}: a row whose period is
     the requested one (2026-10, or the day), else — for counts and amounts — the sum of

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -23,6 +23,9 @@ import ibis.expr.types as ir
 from kaohe.engine import blocks as B
 from kaohe.engine.compute import Blocks
 from kaohe.engine.params import GLOBAL_DEFAULTS, BlockParams
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 # the message columns the assigned rows keep for the model: (name, column of messages)
 CARRY = (
@@ -106,7 +109,7 @@ def model(
 
 
 def frame(
-    store: Any,
+    store: Store,
     params: Mapping[str, Any] | None = None,
     scope: Scope = Scope(),  # noqa: B008 - frozen
     rounds: bool = True,
@@ -119,7 +122,7 @@ def frame(
 
 
 def session_frame(
-    store: Any,
+    store: Store,
     params: Mapping[str, Any] | None = None,
     scope: Scope = Scope(),  # noqa: B008 - frozen
 ) -> Any:

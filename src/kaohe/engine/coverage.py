@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.facts import TABLE_DAYS
 from kaohe.engine.periods import Period, parse_period
 from kaohe.engine.registry import MESSAGE_SOURCES, SOURCES, Metric
 from kaohe.errors import KaoheError
 
+if TYPE_CHECKING:
+    from kaohe.store import Store
+
 DERIVED = ("qa_findings", "qa_review_scores")  # computed by kaohe, not imported data
 
 
-def data_span(store: Any) -> tuple[date, date] | None:
+def data_span(store: Store) -> tuple[date, date] | None:
     """The first and last day of the store's dated data (every imported table, and the
     periods of metric_values rows), or None when it holds none."""
     days: list[date] = []
@@ -47,7 +50,7 @@ def source_tables(metric: Metric, params: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tables))
 
 
-def rows_in(store: Any, table: str, period: Period | None) -> int:
+def rows_in(store: Store, table: str, period: Period | None) -> int:
     """Rows of a table in a period (all of them when the table or the period is undated)."""
     column = TABLE_DAYS.get(table)
     if table == "metric_values" and period is not None:
@@ -71,7 +74,7 @@ def _meets(text: str, period: Period) -> bool:
 
 
 def empty_sources(
-    store: Any, period: Period | None, metrics: Iterable[Metric], params_of: Any
+    store: Store, period: Period | None, metrics: Iterable[Metric], params_of: Any
 ) -> dict[str, list[str]]:
     """Empty table → the requested metrics that read only empty tables (they are null)."""
     counts: dict[str, int] = {}
@@ -87,7 +90,7 @@ def empty_sources(
 
 
 def empty_notes(
-    store: Any, period: Period | None, metrics: Iterable[Metric], params_of: Any
+    store: Store, period: Period | None, metrics: Iterable[Metric], params_of: Any
 ) -> list[str]:
     """One bilingual note per empty table, naming the metrics left null by it."""
     from kaohe.schema import TABLES

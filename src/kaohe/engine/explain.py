@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.agents import AGENT_TABLES
 from kaohe.engine.compute import Evaluator, finish, make_request
@@ -11,6 +11,9 @@ from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import Part, get
 from kaohe.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SHOWN: dict[str, tuple[str, ...]] = {
     "rounds": (
@@ -68,14 +71,16 @@ ORDER = {
 }
 
 
-def agent_known(store: Any, agent: str) -> bool:
+def agent_known(store: Store, agent: str) -> bool:
     """Whether any table names the agent (the roster, chats, calls, tickets…)."""
     sql = " UNION ALL ".join(f'SELECT 1 FROM "{t}" WHERE agent = ?' for t in AGENT_TABLES)
-    return store.con.execute(f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)).fetchone()[0]
+    from kaohe.store import scalar
+
+    return bool(scalar(store.con, f"SELECT EXISTS ({sql})", [agent] * len(AGENT_TABLES)))
 
 
 def explain(
-    store: Any,
+    store: Store,
     metric_id: str,
     agent: str,
     period: Period | None,

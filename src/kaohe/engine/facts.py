@@ -15,11 +15,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.compute import Evaluator, GroupKey, Request, finish, run
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import SOURCES, Metric, all_metrics
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 FACTS_VERSION = "2"  # raise when a definition changes: stored facts are recomputed
 GRAINS: dict[str, tuple[str, ...]] = {
@@ -80,7 +83,7 @@ def margins() -> dict[str, int]:
     return out
 
 
-def signatures(store: Any) -> Signature:
+def signatures(store: Store) -> Signature:
     """Per watched table and day: the row count, and for tables other than messages (which
     are only ever added) a checksum of the rows, so that an update shows."""
     out: Signature = {}
@@ -99,7 +102,7 @@ def signatures(store: Any) -> Signature:
     return out
 
 
-def _stored_signatures(store: Any) -> Signature:
+def _stored_signatures(store: Store) -> Signature:
     rows = store.con.execute("SELECT tbl, day, rows, checksum FROM metric_facts_sources")
     return {(t, d): (int(n), None if c is None else int(c)) for t, d, n, c in rows.fetchall()}
 
@@ -108,7 +111,7 @@ def _data_days(current: Signature) -> set[date]:
     return {d for (_, d) in current if d is not None}
 
 
-def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
+def _message_days(store: Store, period: Period | None = None) -> dict[date, int]:
     sql = "SELECT CAST(time AS DATE) AS d, count(*) FROM messages"
     args: list[Any] = []
     if period is not None:
@@ -117,7 +120,7 @@ def _message_days(store: Any, period: Period | None = None) -> dict[date, int]:
     return dict(store.con.execute(sql + " GROUP BY d", args).fetchall())
 
 
-def stale_days(store: Any, period: Period | None = None) -> list[date]:
+def stale_days(store: Store, period: Period | None = None) -> list[date]:
     """Days whose facts must be (re)computed: every day within a table's margin of a day
     whose rows changed since the last refresh; and, within the period, days never computed
     or computed by other metric definitions."""
@@ -144,7 +147,7 @@ def stale_days(store: Any, period: Period | None = None) -> list[date]:
     return sorted(d for d in stale if d in data_days or d in done)
 
 
-def refresh_facts(store: Any, days: Iterable[date] | None = None) -> list[date]:
+def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date]:
     """Recompute the facts of `days` (None: every day with data); returns the days
     rewritten."""
     current = signatures(store)
@@ -194,7 +197,7 @@ def _as_arrow(rows: list[list[Any]]) -> Any:
     )
 
 
-def _grain_rows(store: Any, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
+def _grain_rows(store: Store, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
     metrics = [m for m in all_metrics() if any(p.combine for p in m.parts_for(m.params))]
     request = Request(metrics, GRAINS[grain], period, {})
     evaluator = Evaluator(store.ibis(), request)
@@ -233,7 +236,7 @@ def _from_facts(metric: Metric, request: Request) -> bool:
     return metric.additive(params) and params == defaults
 
 
-def answer(store: Any, request: Request, use_facts: bool = True) -> list[dict[str, Any]]:
+def answer(store: Store, request: Request, use_facts: bool = True) -> list[dict[str, Any]]:
     """The request's rows, from the facts where possible, the rest on demand."""
     grain = SERVES.get(frozenset(request.by))
     if request.agents and grain != "agent":
@@ -254,7 +257,7 @@ def answer(store: Any, request: Request, use_facts: bool = True) -> list[dict[st
 
 
 def answer_parts(
-    store: Any,
+    store: Store,
     request: Request,
 ) -> dict[GroupKey, dict[str, dict[str, Any]]] | None:
     """The parts (not the values) of every metric of the request from the facts — what a
@@ -270,7 +273,7 @@ def answer_parts(
     return _read(store, grain, request, [m.id for m in request.metrics])
 
 
-def _writable_fresh(store: Any, period: Period | None) -> bool:
+def _writable_fresh(store: Store, period: Period | None) -> bool:
     """Bring the facts of the period up to date; False when the store cannot be written."""
     try:
         if stale_days(store, period):
@@ -287,7 +290,7 @@ def _writable_fresh(store: Any, period: Period | None) -> bool:
 
 
 def _read(
-    store: Any, grain: str, request: Request, metric_ids: list[str]
+    store: Store, grain: str, request: Request, metric_ids: list[str]
 ) -> dict[GroupKey, dict[str, dict[str, Any]]]:
     keys = list(request.by)
     cols = ", ".join(keys)

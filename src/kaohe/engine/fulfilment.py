@@ -29,6 +29,7 @@ from kaohe.engine.attribution import Rules
 from kaohe.engine.blocks import delta_ms
 from kaohe.engine.operations import PAID_ORDERS, SECTION
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     SourceDef,
@@ -39,6 +40,7 @@ from kaohe.engine.registry import (
     register_source,
 )
 from kaohe.engine.workdays import with_workday_deadline
+from kaohe.units import Unit
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -250,8 +252,8 @@ def _m(
     id: str,
     zh: str,
     en: str,
-    unit: str,
-    direction: str,
+    unit: Unit,
+    direction: Direction,
     grain: str,
     parts: tuple[Part, ...],
     value: Any,

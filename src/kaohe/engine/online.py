@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     SourceDef,
@@ -149,7 +150,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple[Part, ...],
     value: Any,

@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 
 from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     SourceDef,
@@ -380,7 +381,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple,
     value: Any,

@@ -10,6 +10,7 @@ from typing import Any
 import ibis
 
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     SourceDef,
     count,
@@ -129,7 +130,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple,
     value: Any,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.fulfilment import QUALITY_REASONS
 from kaohe.engine.periods import Period
 from kaohe.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 OTHER = "其他"
 NO_REASON = "未填写"
@@ -40,7 +43,7 @@ def category(reason: str | None) -> str:
 
 
 def refund_reasons(
-    store: Any, period: Period | None, by: Sequence[str] = ("shop",)
+    store: Store, period: Period | None, by: Sequence[str] = ("shop",)
 ) -> list[dict[str, Any]]:
     """One row per group (`by`: shop and/or agent) and reason category: cases applied in the
     period, their share of the group's cases, cases refunded (status success), the amount
@@ -61,7 +64,7 @@ def _keys(by: Sequence[str]) -> list[str]:
     return keys
 
 
-def _cases(store: Any, period: Period | None, keys: list[str]) -> list[tuple[Any, ...]]:
+def _cases(store: Store, period: Period | None, keys: list[str]) -> list[tuple[Any, ...]]:
     where, args = "", []
     if period is not None:
         where = "WHERE applied_at >= ? AND applied_at < ?"

@@ -28,6 +28,7 @@ MESSAGE_SOURCES = (
     "concurrency",
 )
 Source = str
+Direction = Literal["higher", "lower", "neutral"]  # which way a metric is better
 Formula = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 Agg = Callable[[Any, Mapping[str, Any]], Any]  # (block table, params) -> ibis scalar
 
@@ -82,7 +83,7 @@ class Metric:
     zh: str
     en: str
     unit: Unit  # one of kaohe.units.UNITS (checked on registration)
-    direction: Literal["higher", "lower", "neutral"]
+    direction: Direction
     grain: str
     parts: tuple[Part, ...] | Callable[[Mapping[str, Any]], tuple[Part, ...]]
     value: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]  # (parts, params) -> value

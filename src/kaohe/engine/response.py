@@ -10,6 +10,7 @@ import ibis
 from kaohe.engine.blocks import in_window
 from kaohe.engine.params import parse_window
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     count,
@@ -34,7 +35,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: Any,
     value: Any,

@@ -6,12 +6,15 @@ rather than a copy of it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.compute import BlockPool, Evaluator, make_request
 from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import get
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 
 def part_params(metric_id: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -21,7 +24,7 @@ def part_params(metric_id: str, overrides: Mapping[str, Any] | None = None) -> d
 
 
 def flagged_rows(
-    store: Any,
+    store: Store,
     metric_id: str,
     part: str,
     period: Period,

@@ -13,6 +13,7 @@ import ibis
 
 from kaohe.engine.attribution import ATTRIBUTION_DEFAULTS, CONVERSION_DEFAULTS
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     count,
@@ -71,7 +72,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple,
     value: Any,

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from kaohe.engine.blocks import delta_ms, with_platform
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     SourceDef,
@@ -142,7 +143,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     parts: tuple[Part, ...],
     value: Any,
     formula: str,

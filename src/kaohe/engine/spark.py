@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.compute import Request, run
 from kaohe.engine.registry import SOURCES, all_metrics
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 EXPORTED = ("messages", "agents", "qa_findings")
 
@@ -39,7 +42,7 @@ def spark_session(master: str = "local[2]") -> Any:
     return session
 
 
-def export_parquet(store: Any, directory: str | Path) -> dict[str, Path]:
+def export_parquet(store: Store, directory: str | Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for name in exported_tables():
         path = Path(directory) / f"{name}.parquet"
@@ -58,7 +61,7 @@ def spark_connection(session: Any, paths: dict[str, Path]) -> Any:
 
 
 def run_on_spark(
-    store: Any, request: Request, master: str = "local[2]", session: Any = None
+    store: Store, request: Request, master: str = "local[2]", session: Any = None
 ) -> list[dict[str, Any]]:
     session = session or spark_session(master)
     with tempfile.TemporaryDirectory(prefix="kaohe-spark-") as tmp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kaohe.engine.registry import (
+    Direction,
     Metric,
     Part,
     count,
@@ -31,7 +32,7 @@ def _m(
     zh: str,
     en: str,
     unit: Unit,
-    direction: str,
+    direction: Direction,
     grain: str,
     parts: tuple,
     value,

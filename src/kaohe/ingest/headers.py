@@ -121,7 +121,7 @@ def find_header(
     free = [h for h in headers if h not in taken]
     if not free or not aliases:
         return None
-    exact = {}
+    exact: dict[str, str] = {}
     for h in free:
         exact.setdefault(norm(h), h)
     for alias in aliases:

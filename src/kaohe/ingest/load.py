@@ -345,14 +345,6 @@ def _update_columns(table: Table, frame: pl.DataFrame) -> list[str]:
     return present
 
 
-def upsert_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
-) -> tuple[int, int]:
-    """(inserted, updated): an existing row counts as updated only when a value changed."""
-    inserted, updated, _ = upsert_counts(con, table, frame, import_id)
-    return inserted, updated
-
-
 def upsert_counts(
     con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, import_id: int
 ) -> tuple[int, int, int]:
@@ -467,16 +459,6 @@ def _test_pause() -> None:
 def _step(progress: Progress | None, stage: str) -> None:
     if progress is not None:
         progress(stage)
-
-
-def write_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, typed: pl.DataFrame, import_id: int
-) -> tuple[int, int]:
-    if typed.is_empty():
-        return 0, 0
-    if table.upsert:
-        return upsert_rows(con, table, typed, import_id)
-    return insert_messages(con, table, typed, import_id), 0
 
 
 def _write_counted(

@@ -6,12 +6,15 @@ ids from ``metric_values`` rows whose period is the pay period (e.g. ``2026-10``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.errors import UsageError
 from kaohe.pay.formula import names, parse
 from kaohe.pay.plan import Plan
 from kaohe.schemes.fetch import imported_values, merge_imported
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 
 def plan_names(plan: Plan) -> list[tuple[str, ...]]:
@@ -27,7 +30,7 @@ def needs_scores(plan: Plan) -> bool:
 
 
 def agent_rows(
-    store: Any, plan: Plan, period: str, params: Mapping[str, Any] | None = None
+    store: Store, plan: Plan, period: str, params: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """Per agent: the engine metrics and imported inputs the plan's formulas read."""
     from kaohe.engine import compute_kpis
@@ -52,7 +55,7 @@ def agent_rows(
 
 
 def shop_rows(
-    store: Any, plan: Plan, period: str, params: Mapping[str, Any] | None = None
+    store: Store, plan: Plan, period: str, params: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Per shop: the engine metrics pools read as ``shop.<metric>``."""
     from kaohe.engine import compute_kpis
@@ -66,7 +69,7 @@ def shop_rows(
 
 
 def team_rows(
-    store: Any,
+    store: Store,
     plan: Plan,
     period: str,
     paid: list[str],
@@ -93,7 +96,7 @@ def team_rows(
 
 
 def pay_period(
-    store: Any,
+    store: Store,
     plan: Any,
     period: str,
     scheme_ref: Any,

@@ -11,6 +11,7 @@ pool's amount) — so a typo is an error naming the file, line and field, not a 
 from __future__ import annotations
 
 import functools
+from collections.abc import Set as AbstractSet
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -262,7 +263,9 @@ def pk_line(pk: PkReward) -> Line:
     return Line(id=f"pk_{pk.metric}", name=name, formula=formula, round=2)
 
 
-def _name_problem(name: Name, scope: str, known: set[str], metrics: set[str]) -> str | None:
+def _name_problem(
+    name: Name, scope: str, known: AbstractSet[str], metrics: AbstractSet[str]
+) -> str | None:
     root, rest = name.path[0], name.path[1:]
     if not rest:
         if root in known:
@@ -296,7 +299,7 @@ def _name_problem(name: Name, scope: str, known: set[str], metrics: set[str]) ->
     )
 
 
-def _suggest(word: str, candidates: set[str]) -> str:
+def _suggest(word: str, candidates: AbstractSet[str]) -> str:
     from kaohe.suggest import closest
 
     close = closest(word, candidates, n=1)

@@ -4,9 +4,12 @@ be advertising or spam from the buyer's side, which every KPI leaves out (engine
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.periods import Period
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 COLUMNS = [
     "shop",
@@ -51,7 +54,7 @@ ORDER BY s.session_start, s.shop, s.buyer
 
 
 def filtered_sessions(
-    store: Any, period: Period | None = None, masked: bool = True
+    store: Store, period: Period | None = None, masked: bool = True
 ) -> list[dict[str, Any]]:
     """One row per filtered session: where, who, when, how many messages left the KPIs and
     the phrases that caught it; buyer names and personal data masked unless `masked` is False."""

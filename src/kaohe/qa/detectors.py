@@ -3,7 +3,8 @@
 Each detector takes a frame of ``_i`` (row id) and ``text`` and returns its hits as
 ``_i, start, end, matched`` (character offsets into the text), one row per hit. Work is
 vectorised with Polars: a cheap Aho-Corasick or regex filter first, spans and validation
-only on the few rows that pass it.
+only on the few rows that pass it. Rule-pack regexes run in Polars' Rust engine, which is
+linear-time, so they need no time limit (kaohe.saferegex bounds Python-side matching).
 """
 
 from __future__ import annotations

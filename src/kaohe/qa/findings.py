@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,6 +24,9 @@ from kaohe.qa.behaviour import behaviour_findings
 from kaohe.qa.process import process_findings_for_store
 from kaohe.qa.rules import Pack
 from kaohe.qa.scan import scan
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 START_FORMAT = "%Y-%m-%d %H:%M:%S"
 COLUMNS = (
@@ -57,7 +60,7 @@ class RunSummary:
     by_rule: dict[str, int]
 
 
-def bounds(period: Period | None, store: Any) -> tuple[datetime, datetime]:
+def bounds(period: Period | None, store: Store) -> tuple[datetime, datetime]:
     """The period as [start, end) timestamps, or all messages."""
     if period is not None:
         return (
@@ -78,7 +81,7 @@ def inspected_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def inspected_messages(
-    store: Any, start: datetime, end: datetime, params: Mapping[str, Any] | None = None
+    store: Store, start: datetime, end: datetime, params: Mapping[str, Any] | None = None
 ) -> pl.DataFrame:
     """The conversation model of every session overlapping [start, end), as Polars."""
     from kaohe.engine.conversation import frame
@@ -94,7 +97,7 @@ def _inside(start: datetime, end: datetime) -> pl.Expr:
 
 
 def run_pack(
-    store: Any,
+    store: Store,
     pack: Pack,
     period: Period | None = None,
     params: Mapping[str, Any] | None = None,
@@ -159,7 +162,7 @@ def session_id(shop: Any, buyer: Any, agent: Any, session_start: Any) -> str:
 
 
 def findings(
-    store: Any,
+    store: Store,
     period: Period | None = None,
     agent: str | None = None,
     severity: str | None = None,
@@ -207,7 +210,7 @@ def findings(
 
 
 def flagged_sessions(
-    store: Any, period: Period | None = None, params: Mapping[str, Any] | None = None
+    store: Store, period: Period | None = None, params: Mapping[str, Any] | None = None
 ) -> pl.DataFrame:
     """Every session of the period (the model's sessions with an agent and a buyer message —
     those `sessions` counts — started in the period) with whether a finding lies in it (for
@@ -245,7 +248,7 @@ def flagged_sessions(
     )
 
 
-def _flag(store: Any, sessions: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+def _flag(store: Store, sessions: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
     """`flagged`: the first finding (by the start of its session) of the session's (shop,
     buyer, agent) at or after the session's start comes no later than its end."""
     last = sessions["session_end"].max() if len(sessions) else end

@@ -22,7 +22,7 @@ judged. Findings have the shape of the text rules' (kaohe.qa.scan.FINDING_SCHEMA
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -36,6 +36,9 @@ from kaohe.qa.rules import (
     Rule,
 )
 from kaohe.qa.scan import FINDING_SCHEMA, empty_findings
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 ORDER_COLUMNS = ("order_id", "shop", "buyer", "created_at", "paid_at")
 ORDERS_SQL = (
@@ -63,7 +66,7 @@ def process_findings(messages: pl.DataFrame, orders: pl.DataFrame, pack: Pack) -
 
 
 def process_findings_for_store(
-    store: Any, messages: pl.DataFrame, pack: Pack, start: datetime, end: datetime
+    store: Store, messages: pl.DataFrame, pack: Pack, start: datetime, end: datetime
 ) -> pl.DataFrame:
     """process_findings with the orders of [start − 1 day, end) read from the store."""
     if not pack.active(PROCESS_DETECTORS):

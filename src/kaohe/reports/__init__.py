@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.schema import TABLES
 from kaohe.units import MISSING, Unit, format_value, header, number
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 QUARANTINE_LIMIT = 500
 PLATFORM_LABELS = {
@@ -129,7 +132,7 @@ FROM qa_findings GROUP BY rule ORDER BY hits DESC, rule"""
 
 
 def engine_counts(
-    store: Any,
+    store: Store,
     by: str,
     metrics: list[str],
     params: Mapping[str, Any] | None,
@@ -144,7 +147,7 @@ def engine_counts(
 
 
 def by_shop(
-    store: Any, params: Mapping[str, Any] | None = None, use_facts: bool = True
+    store: Store, params: Mapping[str, Any] | None = None, use_facts: bool = True
 ) -> list[dict[str, Any]]:
     """Per shop: messages and buyers in the store, orders, refunds, and the engine's buyer
     messages and valid replies."""
@@ -160,7 +163,7 @@ def by_shop(
 
 
 def roster(
-    store: Any, params: Mapping[str, Any] | None = None, use_facts: bool = True
+    store: Store, params: Mapping[str, Any] | None = None, use_facts: bool = True
 ) -> list[dict[str, Any]]:
     """The roster with each agent's valid replies and received buyers (engine metrics)."""
     counts = engine_counts(store, "agent", list(ROSTER_METRICS.values()), params, use_facts)
@@ -174,7 +177,7 @@ def roster(
 
 
 def collect(
-    store: Any,
+    store: Store,
     kpi_rows: list[dict[str, Any]] | None = None,
     kpi_note: str = "",
     imports: list[dict[str, Any]] | None = None,
@@ -187,7 +190,9 @@ def collect(
     con = store.con
     counts = table_counts(con)
     shops, daily = daily_pivot(con)
-    quarantine_total = int(con.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+    from kaohe.store import scalar
+
+    quarantine_total = int(scalar(con, "SELECT count(*) FROM quarantine"))
     return {
         "generated_at": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "counts": counts,

@@ -8,16 +8,19 @@ and platform figures: tmall ad_roi, cooperation points, spot-check counts…) ar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine import compute_kpis
 from kaohe.engine.registry import all_metrics
 from kaohe.errors import UsageError
 from kaohe.schemes.model import Scheme
 
+if TYPE_CHECKING:
+    from kaohe.store import Store
+
 
 def metric_rows(
-    store: Any, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
+    store: Store, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """One row per agent: {"agent": ..., metric id: value, ...} for every metric the scheme
     reads. An engine value wins over an imported one for the same id; an imported one fills
@@ -57,7 +60,7 @@ def imported_first_ids() -> frozenset[str]:
 
 
 def imported_values(
-    store: Any,
+    store: Store,
     metrics: list[str],
     period: str,
 ) -> list[tuple[str, str, float]]:
@@ -77,7 +80,7 @@ def imported_values(
     ]
 
 
-def roster_rows(store: Any) -> list[dict[str, Any]]:
+def roster_rows(store: Store) -> list[dict[str, Any]]:
     """The agents table as dicts (agent, name, team, role, shops, base_salary, active…)."""
     cur = store.con.execute("SELECT * FROM agents ORDER BY agent")
     names = [d[0] for d in cur.description]
@@ -85,7 +88,7 @@ def roster_rows(store: Any) -> list[dict[str, Any]]:
 
 
 def score_period(
-    store: Any, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
+    store: Store, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
 ) -> Any:
     """Score a scheme on a store's data for a period. A `cycle: month` scheme on a longer
     period (2026-Q4) is scored month by month and combined (score.combine_months); the engine
@@ -106,7 +109,7 @@ def score_period(
 
 
 def with_team_scores(
-    store: Any,
+    store: Store,
     scheme: Scheme,
     rows: list[dict[str, Any]],
     roster: list[dict[str, Any]],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ def wilson_lower(successes: float, trials: float, z: float = 1.96) -> float:
 
 
 def pk_rank(
-    rows: list[Mapping[str, Any]], pk: Pk, direction: Callable[[str], str] = metric_direction
+    rows: Sequence[Mapping[str, Any]], pk: Pk, direction: Callable[[str], str] = metric_direction
 ) -> dict[str, list[PkEntry]]:
     """Metric id -> entries, best first (unranked agents last)."""
     return {
@@ -56,7 +56,7 @@ def pk_rank(
 
 
 def rank_metric(
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     metric: PkMetric,
     min_sample: MinSample | None = None,
     places: int = 3,

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kaohe.store import Store
+
+if TYPE_CHECKING:
     from kaohe.web.auth import User
 
 MAX_DETAIL = 2000  # characters of `detail` kept (an attacker chooses failed-login details)
@@ -13,7 +16,7 @@ MAX_NAME = 64  # characters of the username kept (kaohe.web.users.MAX_USERNAME)
 
 
 def record(
-    store: Any,
+    store: Store,
     user: User | None,
     action: str,
     detail: str,
@@ -30,13 +33,13 @@ def record(
     )
 
 
-def prune(store: Any, keep_days: int, now: datetime | None = None) -> None:
+def prune(store: Store, keep_days: int, now: datetime | None = None) -> None:
     """Forget audit rows older than `keep_days` days ([server] audit_keep_days)."""
     cutoff = (now or datetime.now()) - timedelta(days=keep_days)
     store.con.execute('DELETE FROM audit_log WHERE "at" < ?', [cutoff])
 
 
-def entries(store: Any, action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def entries(store: Store, action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Latest audit rows first (optionally of one action)."""
     where, args = ("WHERE action = ?", [action]) if action else ("", [])
     cur = store.con.execute(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from kaohe.web.deps import StoreDep
 from kaohe.web.users import User, get_user
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 PII_ROLES = ("admin", "supervisor")
 SESSION_ID = "sid"  # the server-side session (kaohe.web.sessions); the cookie holds nothing else
@@ -80,7 +83,7 @@ async def csrf_protect(request: Request) -> None:
         raise HTTPException(403, "CSRF 校验失败，请刷新页面后重试 / CSRF check failed")
 
 
-def visible_agents(user: User, st: Any) -> set[str] | None:
+def visible_agents(user: User, st: Store) -> set[str] | None:
     """The agents a user may see: None means all (admin, supervisor)."""
     if user.role in PII_ROLES:
         return None
@@ -90,7 +93,7 @@ def visible_agents(user: User, st: Any) -> set[str] | None:
     return {user.agent} if user.agent else set()
 
 
-def can_see_agent(user: User, agent: str, st: Any) -> bool:
+def can_see_agent(user: User, agent: str, st: Store) -> bool:
     allowed = visible_agents(user, st)
     return allowed is None or agent in allowed
 

@@ -14,15 +14,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
 
 
-def data_version(st: Any) -> tuple[Any, ...]:
+def data_version(st: Store) -> tuple[Any, ...]:
     """Changes whenever an import, a QA run or a review changes what the pages read."""
     return st.con.execute(
         "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
@@ -86,7 +89,7 @@ def results_cache(app: Any) -> ResultCache:
 
 
 def cached(
-    request: Request, st: Any, key: tuple[Any, ...], period_end: date, compute: Callable[[], T]
+    request: Request, st: Store, key: tuple[Any, ...], period_end: date, compute: Callable[[], T]
 ) -> T:
     """compute() once per key and data version (and hour, while the period runs)."""
     hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None

@@ -4,12 +4,15 @@ the period."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import UsageError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 # The latest month is the default unless it holds fewer days of messages than this while the
 # month before has messages too: early in a month the last full month says more.
@@ -39,7 +42,7 @@ async def store(request: Request) -> AsyncIterator[Any]:
 StoreDep = Annotated[Any, Depends(store)]  # a store connection, lent for the request
 
 
-def default_period(st: Any) -> str:
+def default_period(st: Store) -> str:
     """The latest month that has messages (see MIN_DEFAULT_DAYS); this month when none."""
     rows = st.con.execute(
         "SELECT strftime(time, '%Y-%m') AS month, count(DISTINCT CAST(time AS DATE)) "

@@ -1,13 +1,14 @@
 """UI labels, Chinese by default with an English switch.
 
-Each key maps to {"zh": ..., "en": ...}. The pages of the second web module keep their labels in
-`kaohe.web.i18n_pages.LABELS` (merged here when present) so both can grow without conflicts.
+Each key maps to {"zh": ..., "en": ...}. The agent, conversation, credit, import, scheme and
+review pages keep their labels in `kaohe.web.page_labels.LABELS`, merged here.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+
+from kaohe.web.page_labels import LABELS as PAGE_LABELS
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -71,7 +72,6 @@ LABELS: dict[str, dict[str, str]] = {
     "overview.team_kpis": {"zh": "本组指标", "en": "My team's KPIs"},
     "overview.trend": {"zh": "每日趋势", "en": "Daily trend"},
     "overview.compliance": {"zh": "平台合规", "en": "Platform compliance"},
-    "overview.compliance_missing": {"zh": "合规检查不可用", "en": "Compliance checks unavailable"},
     "overview.failing_cases": {"zh": "未达标案例", "en": "Failing cases"},
     "overview.findings": {"zh": "质检发现（前十）", "en": "Top QA findings"},
     "overview.rule": {"zh": "规则", "en": "Rule"},
@@ -110,16 +110,8 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def _merge_pages() -> None:
-    try:
-        module = importlib.import_module("kaohe.web.i18n_pages")
-    except ImportError:
-        return
-    for key, value in getattr(module, "LABELS", {}).items():
-        LABELS.setdefault(key, value)
-
-
-_merge_pages()
+for _key, _value in PAGE_LABELS.items():
+    LABELS.setdefault(_key, _value)
 
 
 def translate(key: str, lang: str = DEFAULT_LANG) -> str:

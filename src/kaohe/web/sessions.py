@@ -18,13 +18,16 @@ import secrets
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import itsdangerous
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kaohe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 SECRET_ENV = "KAOHE_SECRET"
 KEY_SUFFIX = ".key"
@@ -124,7 +127,7 @@ def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def start(st: Any, username: str, hours: float, ip: str | None = None) -> str:
+def start(st: Store, username: str, hours: float, ip: str | None = None) -> str:
     """A new session for the user; returns the id the cookie carries (the store keeps its
     hash only)."""
     sid = secrets.token_urlsafe(32)
@@ -137,7 +140,7 @@ def start(st: Any, username: str, hours: float, ip: str | None = None) -> str:
     return sid
 
 
-def user_of(st: Any, sid: str | None) -> str | None:
+def user_of(st: Store, sid: str | None) -> str | None:
     """The username of a live session, or None (unknown, ended or expired)."""
     if not sid or not isinstance(sid, str):
         return None
@@ -148,13 +151,13 @@ def user_of(st: Any, sid: str | None) -> str | None:
     return str(row[0]) if row else None
 
 
-def end(st: Any, sid: str | None) -> None:
+def end(st: Store, sid: str | None) -> None:
     """Logout: this session is over."""
     if sid and isinstance(sid, str):
         st.con.execute("DELETE FROM web_sessions WHERE sid_hash = ?", [_digest(sid)])
 
 
-def end_user(st: Any, username: str) -> int:
+def end_user(st: Store, username: str) -> int:
     """Sign the user out everywhere; returns how many sessions ended."""
     row = st.con.execute(
         "DELETE FROM web_sessions WHERE username = ? RETURNING 1", [username]
@@ -162,12 +165,12 @@ def end_user(st: Any, username: str) -> int:
     return len(row)
 
 
-def end_all(st: Any) -> int:
+def end_all(st: Store) -> int:
     """Sign every user out."""
     return len(st.con.execute("DELETE FROM web_sessions RETURNING 1").fetchall())
 
 
-def prune(st: Any, now: datetime | None = None) -> int:
+def prune(st: Store, now: datetime | None = None) -> int:
     """Forget expired sessions."""
     rows = st.con.execute(
         "DELETE FROM web_sessions WHERE expires_at <= ? RETURNING 1", [now or datetime.now()]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kaohe.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 ROLES = ("admin", "supervisor", "lead", "agent")
 MIN_PASSWORD = 8
@@ -56,7 +59,7 @@ def attempt_name(username: str) -> str:
     return username[:MAX_USERNAME]
 
 
-def _check_role(store: Any, role: str, agent: str | None, team: str | None) -> None:
+def _check_role(store: Store, role: str, agent: str | None, team: str | None) -> None:
     if role not in ROLES:
         raise UsageError(f"未知角色 / unknown role {role!r} (use {', '.join(ROLES)})")
     if role == "agent" and not agent:
@@ -73,7 +76,7 @@ def _check_role(store: Any, role: str, agent: str | None, team: str | None) -> N
 
 
 def add_user(
-    store: Any,
+    store: Store,
     username: str,
     role: str,
     password: str,
@@ -100,7 +103,7 @@ def add_user(
     return User(username, role, agent, team)
 
 
-def require_user(store: Any, username: str) -> None:
+def require_user(store: Store, username: str) -> None:
     """NotFoundError (with a "did you mean") unless the user exists, enabled or not."""
     import difflib
 
@@ -111,7 +114,7 @@ def require_user(store: Any, username: str) -> None:
         raise NotFoundError(f"没有该用户 / no such user: {username!r}{hint}")
 
 
-def set_password(store: Any, username: str, password: str) -> int:
+def set_password(store: Store, username: str, password: str) -> int:
     """Set the password and end every session of the user; returns the sessions ended."""
     from kaohe.web import sessions
 
@@ -124,7 +127,7 @@ def set_password(store: Any, username: str, password: str) -> int:
     return sessions.end_user(store, username)
 
 
-def set_disabled(store: Any, username: str, disabled: bool) -> int:
+def set_disabled(store: Store, username: str, disabled: bool) -> int:
     """Disable (ending every session of the user) or enable a user; returns the sessions
     ended."""
     from kaohe.web import sessions
@@ -134,7 +137,7 @@ def set_disabled(store: Any, username: str, disabled: bool) -> int:
     return sessions.end_user(store, username) if disabled else 0
 
 
-def get_user(store: Any, username: str) -> User | None:
+def get_user(store: Store, username: str) -> User | None:
     """The enabled user of that name, or None."""
     row = store.con.execute(
         "SELECT username, role, agent, team FROM web_users WHERE username = ? AND NOT disabled",
@@ -143,7 +146,7 @@ def get_user(store: Any, username: str) -> User | None:
     return User(*row) if row else None
 
 
-def list_users(store: Any) -> list[dict[str, Any]]:
+def list_users(store: Store) -> list[dict[str, Any]]:
     cur = store.con.execute(
         "SELECT username, role, agent, team, created_at, disabled FROM web_users ORDER BY username"
     )
@@ -151,11 +154,11 @@ def list_users(store: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def count_users(store: Any) -> int:
+def count_users(store: Store) -> int:
     return int(store.con.execute("SELECT count(*) FROM web_users").fetchone()[0])
 
 
-def is_throttled(store: Any, username: str, ip: str | None, now: datetime | None = None) -> bool:
+def is_throttled(store: Store, username: str, ip: str | None, now: datetime | None = None) -> bool:
     """Too many failed logins within THROTTLE_WINDOW: for this username from this address
     (MAX_FAILURES), for this username from anywhere (MAX_ACCOUNT_FAILURES) or from this address
     for any username (MAX_ADDRESS_FAILURES)."""
@@ -174,7 +177,7 @@ def is_throttled(store: Any, username: str, ip: str | None, now: datetime | None
     )
 
 
-def prune_attempts(store: Any, now: datetime | None = None) -> None:
+def prune_attempts(store: Store, now: datetime | None = None) -> None:
     """Forget login attempts older than ATTEMPTS_KEPT (throttling reads 15 minutes)."""
     store.con.execute(
         'DELETE FROM login_attempts WHERE "at" < ?', [(now or datetime.now()) - ATTEMPTS_KEPT]
@@ -182,7 +185,7 @@ def prune_attempts(store: Any, now: datetime | None = None) -> None:
 
 
 def authenticate(
-    store: Any, username: str, password: str, ip: str | None = None, now: datetime | None = None
+    store: Store, username: str, password: str, ip: str | None = None, now: datetime | None = None
 ) -> User | None:
     """The user when the password matches (the attempt is recorded for throttling)."""
     row = store.con.execute(

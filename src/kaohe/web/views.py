@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
 from markupsafe import Markup, escape
@@ -21,6 +21,9 @@ from kaohe.qa.findings import START_FORMAT, bounds, inspected_params, session_id
 from kaohe.spreadsheet import Column
 from kaohe.web.auth import User, current_user
 from kaohe.web.deps import period_param, store
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 # FastAPI parameters of the pages (Annotated: no calls in argument defaults)
 StoreDep = Annotated[Any, Depends(store)]
@@ -78,7 +81,7 @@ def wants_xlsx(request: Any) -> bool:
 
 
 def export(
-    store: Any,
+    store: Store,
     user: Any,
     rows: list[dict[str, Any]],
     columns: Sequence[Column | tuple[str, str]],
@@ -120,7 +123,7 @@ GROUP BY ALL
 
 
 def agent_sessions(
-    store: Any,
+    store: Store,
     agent: str,
     period: Period | None,
     sees_pii: bool,
@@ -160,7 +163,7 @@ def agent_sessions(
     return out
 
 
-def _hits_of(store: Any, agent: str, sessions: Any) -> dict[tuple[Any, Any, Any], int]:
+def _hits_of(store: Store, agent: str, sessions: Any) -> dict[tuple[Any, Any, Any], int]:
     if not sessions.num_rows:
         return {}
     store.con.register("_kaohe_sessions", sessions)
@@ -210,7 +213,7 @@ def viewed_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def thread_rows(
-    store: Any, shop: str, buyer: str, at: datetime, params: Mapping[str, Any] | None = None
+    store: Store, shop: str, buyer: str, at: datetime, params: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The conversation model of one thread, every session within LOOKUP_DAYS of `at` whole,
     in time order."""
@@ -239,7 +242,7 @@ def _session_of(rows: list[dict[str, Any]], chosen: dict[str, Any]) -> Session:
 
 
 def find_session(
-    store: Any,
+    store: Store,
     shop: str,
     buyer: str,
     at: datetime,
@@ -263,7 +266,7 @@ def find_session(
 
 
 def session_by_key(
-    store: Any, msg_key: str, params: Mapping[str, Any] | None = None
+    store: Store, msg_key: str, params: Mapping[str, Any] | None = None
 ) -> Session | None:
     """The session holding one message (by its key), with the agent it is assigned to."""
     row = store.con.execute(
@@ -277,7 +280,7 @@ def session_by_key(
     return _session_of(rows, mine[0]) if mine else None
 
 
-def session_hits(store: Any, session: Session) -> dict[str, list[dict[str, Any]]]:
+def session_hits(store: Store, session: Session) -> dict[str, list[dict[str, Any]]]:
     """msg_key -> the QA findings on that message (rule, severity, span, matched)."""
     keys = [m["msg_key"] for m in session.messages]
     if not keys:
@@ -367,7 +370,7 @@ def _mark_by_string(masked: str, hits: Sequence[Mapping[str, Any]]) -> Markup:
 # ---------------------------------------------------------------- the conversation page
 
 
-def conversation(store: Any, session: Session, sees_pii: bool) -> dict[str, Any]:
+def conversation(store: Store, session: Session, sees_pii: bool) -> dict[str, Any]:
     """What the viewer shows: every message of the session (masked for roles without the
     right) — agentless buyer rows, bots and the system too — each with its kind (a valid
     reply, an automatic reply, a bot line, a hand-off, a withdrawn message …), valid replies
@@ -408,7 +411,7 @@ def conversation(store: Any, session: Session, sees_pii: bool) -> dict[str, Any]
 
 
 def orders_near(
-    store: Any, session: Session, sees_pii: bool, overrides: Mapping[str, Any] | None = None
+    store: Store, session: Session, sees_pii: bool, overrides: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The buyer's orders in the shop from a day before the session to one credit window after
     it, the first few with the agent they are credited to (kaohe.engine.attribution.credit)."""

@@ -5,7 +5,7 @@ is audited."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,6 +16,9 @@ from kaohe.web.auth import SESSION_ID, User, csrf_protect, require_roles
 from kaohe.web.i18n import LABELS, translate
 from kaohe.web.pages.login import client_ip
 from kaohe.web.render import render
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 Admin = Annotated[User, Depends(require_roles("admin"))]
@@ -56,7 +59,7 @@ for _key, _value in PAGE_LABELS.items():
     LABELS.setdefault(_key, _value)
 
 
-def _restart_session(request: Request, st: Any, user: User) -> None:
+def _restart_session(request: Request, st: Store, user: User) -> None:
     """A fresh session for this browser (after the user's others were ended)."""
     request.session[SESSION_ID] = sessions.start(
         st, user.username, request.app.state.server.session_hours, client_ip(request)
@@ -105,7 +108,7 @@ def sign_out_everywhere(request: Request, user: views.UserDep, st: views.StoreDe
     return RedirectResponse("/login", status_code=303)
 
 
-def _user_rows(st: Any) -> list[dict[str, Any]]:
+def _user_rows(st: Store) -> list[dict[str, Any]]:
     from datetime import datetime
 
     live = dict(

@@ -4,7 +4,7 @@ team's; anyone else's answers 404 like an unknown agent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -20,6 +20,9 @@ from kaohe.web.cache import cached
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
+if TYPE_CHECKING:
+    from kaohe.store import Store
+
 router = APIRouter()
 
 HEADLINE = ("received_buyers", "avg_response_s", "reply_rate", "consult_to_pay_rate")
@@ -28,7 +31,7 @@ SESSIONS_SHOWN = 100
 NOT_FOUND = "未找到该客服 / agent not found"
 
 
-def agent_or_404(st: Any, user: User, agent: str) -> str:
+def agent_or_404(st: Store, user: User, agent: str) -> str:
     """The agent when the user may see them and the store knows them; else the same 404."""
     from kaohe.engine.explain import agent_known
 
@@ -41,7 +44,7 @@ def agent_or_404(st: Any, user: User, agent: str) -> str:
 
 
 def agent_kpis(
-    st: Any, agent: str, period: Period, lang: str, params: dict[str, Any]
+    st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Every metric of the catalogue for the agent: id, label, section, unit, value, formula."""
     from kaohe.engine import compute_kpis
@@ -70,7 +73,7 @@ def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 
 
 def trend_charts(
-    st: Any, agent: str, period: Period, lang: str, params: dict[str, Any]
+    st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One daily line chart (ECharts option) per headline metric; rates in percent."""
     from kaohe.engine import compute_kpis
@@ -106,7 +109,7 @@ def trend_charts(
 
 
 def payslip(
-    st: Any,
+    st: Store,
     agent: str,
     period: str,
     plan_id: str,
@@ -168,7 +171,7 @@ def plans() -> list[tuple[str, str]]:
 
 
 def _download(
-    request: Request, st: Any, user: User, agent: str, period: str, table: str
+    request: Request, st: Store, user: User, agent: str, period: str, table: str
 ) -> Response:
     lang = views.lang_of(request)
     pii = sees_buyer_pii(user)
@@ -223,7 +226,7 @@ def _download(
     return views.export(st, user, rows, cols, f"{name}_{table}.xlsx", f"agent {agent}")
 
 
-def _findings(st: Any, agent: str, period: Period, pii: bool) -> list[dict[str, Any]]:
+def _findings(st: Store, agent: str, period: Period, pii: bool) -> list[dict[str, Any]]:
     from kaohe.qa.findings import findings
 
     rows = findings(st, period, agent=agent, masked=not pii)
@@ -317,7 +320,7 @@ def explain_page(
         )
     return render(
         request,
-        "_w2_agent_explain.html",
+        "agent_explain.html",
         {
             "agent": agent,
             "period": period,
@@ -329,7 +332,7 @@ def explain_page(
     )
 
 
-def _name(st: Any, agent: str) -> str | None:
+def _name(st: Store, agent: str) -> str | None:
     row = st.con.execute("SELECT name FROM agents WHERE agent = ?", [agent]).fetchone()
     return row[0] if row else None
 

@@ -12,7 +12,7 @@ the buyer account use this form, so the account is not in the URL)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -22,6 +22,9 @@ from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
 from kaohe.web.cache import cached
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -40,7 +43,7 @@ def parse_at(text: str) -> datetime:
     return value.replace(tzinfo=None)
 
 
-def session_for(request: Request, st: Any, user: User) -> views.Session:
+def session_for(request: Request, st: Store, user: User) -> views.Session:
     """The session the query names, if the user may see its agent; else 404."""
     query = request.query_params
     params = views.overrides(request)
@@ -92,7 +95,7 @@ def conversation_page(request: Request, user: views.UserDep, st: views.StoreDep)
     )
 
 
-def _download(request: Request, st: Any, user: User, data: dict[str, Any]) -> Response:
+def _download(request: Request, st: Store, user: User, data: dict[str, Any]) -> Response:
     lang = views.lang_of(request)
     rows = [
         {
@@ -122,7 +125,7 @@ def _download(request: Request, st: Any, user: User, data: dict[str, Any]) -> Re
 
 
 def _download_orders(
-    request: Request, st: Any, user: User, orders: list[dict[str, Any]], session: str
+    request: Request, st: Store, user: User, orders: list[dict[str, Any]], session: str
 ) -> Response:
     lang = views.lang_of(request)
     rows = [{**o, "reason": (o["reason"] or {}).get(lang)} for o in orders]

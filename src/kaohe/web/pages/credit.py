@@ -4,7 +4,7 @@ of their team is credited or touched it; agents use their own page."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -15,6 +15,9 @@ from kaohe.web.auth import User, require_roles, sees_buyer_pii, visible_agents
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
+if TYPE_CHECKING:
+    from kaohe.store import Store
+
 router = APIRouter()
 
 ROLES = ("admin", "supervisor", "lead")
@@ -22,7 +25,7 @@ Allowed = Annotated[User, Depends(require_roles(*ROLES))]
 NOT_FOUND = "未找到该订单 / order not found"
 
 
-def credit_for(st: Any, user: User, order_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def credit_for(st: Store, user: User, order_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """The credit of an order the user may see (buyer masked for roles without PII rights);
     an unknown order and one of agents the user may not see answer the same 404."""
     from kaohe.engine.attribution import credit
@@ -55,7 +58,7 @@ def credit_page(
     return render(request, "credit.html", {"order_id": order_id, "r": result})
 
 
-def _download(request: Request, st: Any, user: User, result: dict[str, Any]) -> Response:
+def _download(request: Request, st: Store, user: User, result: dict[str, Any]) -> Response:
     lang = views.lang_of(request)
     rows = [
         {

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -28,6 +28,9 @@ from kaohe.web import audit, views
 from kaohe.web.auth import User, csrf_protect, require_roles
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -224,7 +227,7 @@ def import_settings(request: Request) -> dict[str, Any]:
 
 
 def import_staged(
-    st: Any,
+    st: Store,
     name: str,
     path: Path,
     options: dict[str, Any],
@@ -266,7 +269,7 @@ def fill_report(report: FileReport, result: Any) -> None:
     report.new_agents = list(result.new_agents)
 
 
-def quarantine_rows(st: Any, sha256: str | None = None) -> list[dict[str, Any]]:
+def quarantine_rows(st: Store, sha256: str | None = None) -> list[dict[str, Any]]:
     """Rejected rows (of one file by its checksum, or all) in file, row, column order."""
     where, args = ("WHERE sha256 = ?", [sha256]) if sha256 else ("", [])
     rows = st.con.execute(
@@ -277,7 +280,7 @@ def quarantine_rows(st: Any, sha256: str | None = None) -> list[dict[str, Any]]:
     return [dict(zip(QUARANTINE_COLUMNS, r, strict=True)) for r in rows]
 
 
-def recent_imports(st: Any) -> list[dict[str, Any]]:
+def recent_imports(st: Store) -> list[dict[str, Any]]:
     cur = st.con.execute(
         "SELECT imported_at, file, table_name, preset, rows_read, rows_inserted, rows_updated, "
         "rows_rejected, rows_read - rows_inserted - rows_updated - rows_rejected "
@@ -289,7 +292,7 @@ def recent_imports(st: Any) -> list[dict[str, Any]]:
 
 
 def page_context(
-    st: Any, reports: list[FileReport] | None = None, error: str | None = None
+    st: Store, reports: list[FileReport] | None = None, error: str | None = None
 ) -> dict[str, Any]:
     return {
         "reports": reports,

@@ -4,7 +4,7 @@ their team's; only admin and supervisor see shop-wide compliance."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -20,6 +20,9 @@ from kaohe.web.cache import cached
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.i18n import translate
 from kaohe.web.render import render, request_lang
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -45,7 +48,7 @@ def metric_columns(lang: str) -> list[dict[str, str]]:
 
 
 def kpi_rows(
-    st: Any, period: Period, scope: set[str] | None, params: dict[str, Any] | None = None
+    st: Store, period: Period, scope: set[str] | None, params: dict[str, Any] | None = None
 ) -> tuple[list[dict], dict | None]:
     """(rows, total): per shop and the whole store for all-seeing roles; per agent and the
     scope's total otherwise (one engine call each, never a loop over agents)."""
@@ -73,7 +76,7 @@ def metric_label(metric_id: str, lang: str) -> str:
 
 
 def trend_charts(
-    st: Any,
+    st: Store,
     period: Period,
     scope: set[str] | None,
     lang: str,
@@ -109,17 +112,21 @@ def trend_charts(
 
 
 def compliance_status(
-    request: Request, st: Any, period_text: str, pii: bool
+    request: Request, st: Store, period_text: str, pii: bool
 ) -> tuple[dict[str, Any] | None, str]:
     """The compliance results of the period: one summary line per rule and subject (worst
-    status over its cycles) and the failing / at-risk cycles with their first cases; None when
-    the compliance checks are not installed."""
-    try:
-        from kaohe.compliance.report import case_lines, summary_rows, value_text
-    except ImportError:
-        return None, "overview.compliance_missing"
+    status over its cycles) and the failing / at-risk cycles with their first cases."""
     from kaohe.compliance.check import AT_RISK, FAIL
-    from kaohe.compliance.report import check_label, preset_label, status_label
+    from kaohe.compliance.report import (
+        case_lines,
+        check_label,
+        consequence_text,
+        preset_label,
+        result_threshold_text,
+        status_label,
+        summary_rows,
+        value_text,
+    )
 
     lang = request_lang(request)
     results = cached_checks(request, st, period_text)
@@ -130,10 +137,10 @@ def compliance_status(
             "subject": r.subject,
             "cycle": r.cycle,
             "value": value_text(r, lang),
-            "threshold": r.threshold_text,
+            "threshold": result_threshold_text(r, lang),
             "status_id": r.status,
             "status": status_label(r.status, lang),
-            "consequence": r.consequence,
+            "consequence": consequence_text(r, lang),
             "cases": [_mask_case(c, pii) for c in r.cases[:CASES_SHOWN]],
             "more_cases": max(0, r.cases_total - min(len(r.cases), CASES_SHOWN)),
             "case_text": case_lines(r),
@@ -144,7 +151,7 @@ def compliance_status(
     return {"summary": summary_rows(results, lang), "bad": bad}, ""
 
 
-def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
+def cached_checks(request: Request, st: Store, period_text: str) -> list[Any]:
     """run_checks once per period and data version, under the parameters the CLI's `kaohe
     check` reads: the checks read every platform's metrics and take seconds on a large store."""
     from kaohe.compliance import list_presets
@@ -170,7 +177,7 @@ def _mask_case(case: dict[str, Any], pii: bool) -> dict[str, Any]:
     }
 
 
-def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[str, Any]]:
+def top_findings(st: Store, period: Period, scope: set[str] | None) -> list[dict[str, Any]]:
     """The most frequent QA rules of the period (counts only: no buyer data)."""
     from kaohe.qa.findings import bounds
 

@@ -5,7 +5,7 @@ population; a lead sees their team's rows, an agent their own."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -22,6 +22,9 @@ from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.downloads import xlsx_response
 from kaohe.web.i18n import translate
 from kaohe.web.render import render, request_lang
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -53,7 +56,7 @@ def _shops(text: Any) -> list[str]:
 
 
 def ranked_rows(
-    scheme: Any, period: str, st: Any, params: dict[str, Any] | None = None
+    scheme: Any, period: str, st: Store, params: dict[str, Any] | None = None
 ) -> tuple[list[dict], dict[str, list], list]:
     """(rows with roster fields, PK entries by metric, roster) — one engine call for all,
     under the engine parameters `params` (the ones `kaohe score` reads)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -32,6 +32,9 @@ from kaohe.web.auth import (
 )
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -69,7 +72,7 @@ def mask_session(session: str | None, sees_pii: bool) -> str | None:
 
 
 def queue(
-    st: Any,
+    st: Store,
     user: User,
     period: str,
     n: int,
@@ -92,7 +95,7 @@ def queue(
 
 
 def _with_keys(
-    st: Any, chosen: pl.DataFrame, sessions: pl.DataFrame, sees_pii: bool
+    st: Store, chosen: pl.DataFrame, sessions: pl.DataFrame, sees_pii: bool
 ) -> list[dict[str, Any]]:
     """The drawn sessions with a message key each (for links) and their review counts."""
     keys = {
@@ -122,7 +125,7 @@ def _with_keys(
     return out
 
 
-def calibration(st: Any, user: User) -> tuple[list[dict[str, Any]], str | None]:
+def calibration(st: Store, user: User) -> tuple[list[dict[str, Any]], str | None]:
     """Sessions several reviewers scored (of agents the user may see): reviewers, min, max,
     spread and mean; or the reason stored reviews cannot be scored."""
     from kaohe.qa.review import calibration_spread, review_scores, stored_reviews
@@ -145,7 +148,7 @@ def calibration(st: Any, user: User) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def session_or_404(
-    st: Any, user: User, key: str, params: dict[str, Any] | None = None
+    st: Store, user: User, key: str, params: dict[str, Any] | None = None
 ) -> views.Session:
     session = views.session_by_key(st, key, params)
     if session is None or session.agent is None or not can_see_agent(user, session.agent, st):
@@ -180,7 +183,7 @@ def ratings_from_form(card: Any, form: Any) -> dict[str, float | None]:
     return out
 
 
-def existing_reviews(st: Any, session: views.Session) -> list[dict[str, Any]]:
+def existing_reviews(st: Store, session: views.Session) -> list[dict[str, Any]]:
     """The reviews already stored for the session, each with its score."""
     from kaohe.qa.review import review_scores
 
@@ -227,7 +230,7 @@ def intent_from_form(form: Any, existing: list[dict[str, Any]]) -> str | None:
 
 
 def store_review(
-    st: Any,
+    st: Store,
     user: User,
     session: views.Session,
     card: Any,
@@ -266,7 +269,7 @@ def store_review(
 
 
 def _form_context(
-    st: Any, user: User, session: views.Session, card_id: str | None
+    st: Store, user: User, session: views.Session, card_id: str | None
 ) -> dict[str, Any]:
     from kaohe.qa.review import list_scorecards
 
@@ -345,7 +348,7 @@ async def submit_review(request: Request, key: str, user: Allowed, st: views.Sto
     return await run_in_threadpool(_submit_review, request, key, user, st, form)
 
 
-def _submit_review(request: Request, key: str, user: User, st: Any, form: Any) -> Response:
+def _submit_review(request: Request, key: str, user: User, st: Store, form: Any) -> Response:
     from kaohe.qa.review import review_passes, score_review
 
     session = session_or_404(st, user, key, views.overrides(request))
@@ -390,7 +393,7 @@ def _submit_review(request: Request, key: str, user: User, st: Any, form: Any) -
 
 def _download(
     request: Request,
-    st: Any,
+    st: Store,
     user: User,
     rows: list[dict[str, Any]],
     spread: list[dict[str, Any]],

@@ -5,7 +5,7 @@ saved."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -16,6 +16,9 @@ from kaohe.web.auth import User, csrf_protect, require_roles
 from kaohe.web.deps import parse_period_text, period_param
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -58,7 +61,7 @@ def presets() -> list[dict[str, Any]]:
 
 
 def preview(
-    st: Any, new: Any, current: Any, period: str, params: dict[str, Any] | None = None
+    st: Store, new: Any, current: Any, period: str, params: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Both schemes scored on the period (engine parameters `params`, as `kaohe score`);
     rows: agent, name, total/grade of the current (_a) and the new (_b) scheme,
@@ -187,7 +190,7 @@ def upload_scheme(
 
 
 def _download(
-    request: Request, st: Any, user: User, result: dict[str, Any], period: str
+    request: Request, st: Store, user: User, result: dict[str, Any], period: str
 ) -> Response:
     lang = views.lang_of(request)
     t = lambda key: translate(key, lang)  # noqa: E731

@@ -1,5 +1,5 @@
 """Labels of the agent, conversation, credit, import, scheme and review pages (zh and en);
-kaohe.web.i18n merges them into its LABELS."""
+kaohe.web.i18n merges them into its LABELS (its own keys win)."""
 
 from __future__ import annotations
 
