@@ -59,6 +59,26 @@ def test_every_kpi_with_the_engines_value(app, client, accounts):
     assert url(agent, f"/explain/reply_rate?period={PERIOD}") in html
 
 
+def test_the_schemes_items_grade_and_next_grade_come_first(app, client, accounts):
+    from kaohe.schemes import load_scheme, score
+    from kaohe.schemes.fetch import metric_rows, roster_rows
+
+    agent = accounts["agent"]["agent"]  # a presales agent: 售前客服标准考核 by default
+    html = main_of(client("supervisor").get(url(agent, f"?period={PERIOD}")).text)
+    assert html.index('id="score"') < html.index('id="kpis"')
+    scheme = load_scheme("presales_standard")
+    st = app.state.store
+    result = score(scheme, metric_rows(st, scheme, PERIOD), roster_rows(st), PERIOD)
+    mine = result.agent(agent)
+    section = html.split('id="score"', 1)[1].split("</section>", 1)[0]
+    assert "售前客服标准考核" in section
+    assert format_value(mine.total, "points") in section
+    for item in mine.items:
+        assert f'data-item="{item.id}"' in section and item.label in section
+    assert re.search(r"即可达到|已是最高等级|单项提升无法达到|数据不足", section)
+    assert '<small class="muted">reply_rate</small>' not in html  # no metric ids on show
+
+
 def test_daily_trends(app, client, accounts):
     html = client("admin").get(url(accounts["agent"]["agent"], f"?period={PERIOD}")).text
     options = chart_options(html)

@@ -213,7 +213,6 @@ def _download(
     else:
         rows = agent_kpis(st, agent, parse_period(period), lang, views.overrides(request))
         cols = [
-            ("id", "id"),
             ("label", t("agent.metric")),
             Column("value", t("agent.value"), unit_key="unit"),
             ("unit_label", t("agent.unit")),
@@ -288,7 +287,28 @@ def agent_page(
 
     # what the page shows depends on these alone (the data version is added by `cached`)
     key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
-    return render(request, "agent.html", cached(request, st, key, chosen.end, compute))
+    page = cached(request, st, key, chosen.end, compute)
+    return render(request, "agent.html", {**page, **scheme_score(request, st, agent, period)})
+
+
+def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str, Any]:
+    """The agent's items, grade, rank and next-grade hint under the chosen scheme (?scheme=,
+    else the role's standard one), and the schemes that cover them to choose from."""
+    from kaohe.schemes.fetch import roster_rows
+    from kaohe.schemes.why import why
+    from kaohe.web.pages.ranking import scheme_ranking, schemes_for
+
+    covering = schemes_for(agent, roster_rows(st))
+    if not covering:
+        return {"why": None, "covering": []}
+    wanted = request.query_params.get("scheme")
+    chosen = next((s for s in covering if s.id == wanted), covering[0])
+    scheme, ranked = scheme_ranking(request, st, chosen.id, period)
+    return {
+        "why": why(ranked.scored, agent, views.lang_of(request)),
+        "scheme": scheme,
+        "covering": [(s.id, s.name) for s in covering],
+    }
 
 
 @router.get("/agents/{agent}/explain/{metric}")
