@@ -77,6 +77,13 @@ def test_the_schemes_items_grade_and_next_grade_come_first(app, client, accounts
         assert f'data-item="{item.id}"' in section and item.label in section
     assert re.search(r"即可达到|已是最高等级|单项提升无法达到|数据不足", section)
     assert '<small class="muted">reply_rate</small>' not in html  # no metric ids on show
+    # the history: October and the 4 days of November, each month's own ranking
+    nov = main_of(client("supervisor").get(url(agent, "?period=2026-11")).text)
+    months = re.findall(r'<tr data-month="([^"]+)">', nov)
+    assert months == ["2026-10", "2026-11"]
+    october = nov.split('data-month="2026-10"', 1)[1].split("</tr>", 1)[0]
+    assert format_value(mine.total, "points") in october
+    assert (mine.grade.label if mine.grade else "数据不足") in october
 
 
 def test_daily_trends(app, client, accounts):

@@ -294,4 +294,16 @@ LABELS: dict[str, dict[str, str]] = {
     "why.apart": {"zh": "数据不足，不参加排名", "en": "Too little data: not ranked"},
     "why.scheme_score": {"zh": "考核得分", "en": "Scheme score"},
     "why.not_covered": {"zh": "该方案不考核此客服", "en": "This scheme does not cover the agent"},
+    # the month picker (kaohe.web.months)
+    "period.last_month": {"zh": "上月", "en": "Last month"},
+    "period.this_month": {"zh": "本月", "en": "This month"},
+    "period.unsettled": {"zh": "未结算", "en": "not settled"},
+    "period.covered": {
+        "zh": "数据覆盖 {from} 至 {to}（{n}/{total} 天）",
+        "en": "data covers {from} to {to} ({n} of {total} days)",
+    },
+    "period.no_days": {"zh": "该期间没有会话数据", "en": "no chats in this period"},
+    "period.vs_last": {"zh": "比上月", "en": "vs last month"},
+    "agent.history": {"zh": "近 12 个月等级与名次", "en": "Grade and rank, last 12 months"},
+    "agent.month": {"zh": "月份", "en": "Month"},
 }

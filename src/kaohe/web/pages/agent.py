@@ -308,7 +308,31 @@ def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str
         "why": why(ranked.scored, agent, views.lang_of(request)),
         "scheme": scheme,
         "covering": [(s.id, s.name) for s in covering],
+        "history": history(request, st, agent, chosen.id, period),
     }
+
+
+HISTORY_MONTHS = 12
+
+
+def history(request: Request, st: Any, agent: str, scheme_id: str, period: str) -> list[dict]:
+    """The agent's total, grade and rank in each of the last 12 months that have data, up to
+    the period (a month); each month's ranking is the one the ranking page shows."""
+    from kaohe.web.months import is_month, months_back
+    from kaohe.web.pages.ranking import scheme_ranking
+
+    if not is_month(period):
+        return []
+    first = st.con.execute("SELECT strftime(min(time), '%Y-%m') FROM messages").fetchone()[0]
+    out = []
+    for month in months_back(period, HISTORY_MONTHS):
+        if first is None or month < first:
+            continue
+        ranked = scheme_ranking(request, st, scheme_id, month)[1]
+        row = next((r for r in ranked.rows if r["agent"] == agent), None)
+        if row is not None:
+            out.append({**row, "month": month, "ranked": len(ranked.scored.places)})
+    return out
 
 
 @router.get("/agents/{agent}/explain/{metric}")

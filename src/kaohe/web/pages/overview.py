@@ -67,6 +67,33 @@ def kpi_rows(
     return rows, team[0]
 
 
+def deltas(total: dict | None, before: dict | None, lang: str) -> dict[str, dict[str, str]]:
+    """Each headline figure against the month before: arrow, the change in the figure's unit
+    (a rate in percentage points) and whether it is for the better."""
+    from kaohe.units import format_change
+
+    if not total or not before:
+        return {}
+    out = {}
+    for metric_id in HEADLINE:
+        now, then = total.get(metric_id), before.get(metric_id)
+        if now is None or then is None:
+            continue
+        metric = get_metric(metric_id)
+        change = float(now) - float(then)
+        better = change < 0 if metric.direction == "lower" else change > 0
+        out[metric_id] = {
+            "arrow": "▲" if change > 0 else "▼" if change < 0 else "＝",
+            "text": format_change(change, metric.unit, lang),
+            "class": ""
+            if change == 0 or metric.direction == "neutral"
+            else "good"
+            if better
+            else "bad",
+        }
+    return out
+
+
 def metric_label(metric_id: str, lang: str) -> str:
     metric = get_metric(metric_id)
     return metric.zh if lang == "zh" else metric.en
@@ -214,6 +241,18 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
         period.end,
         lambda: kpi_rows(st, period, scope, params),
     )
+    before = getattr(request.state, "period_info", None)
+    previous = before.previous if before is not None else None
+    last_total = None
+    if previous and total is not None:
+        last_period = parse_period_text(previous)
+        last_total = cached(
+            request,
+            st,
+            ("overview.kpis", previous, who),
+            last_period.end,
+            lambda: kpi_rows(st, last_period, scope, params),
+        )[1]
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
         if scope is None
@@ -227,6 +266,8 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             "columns": metric_columns(lang),
             "rows": rows,
             "total": total,
+            "deltas": deltas(total, last_total, lang),
+            "previous": previous,
             "scope": "all" if scope is None else user.role,
             "charts": cached(
                 request,
