@@ -20,7 +20,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 13  # 10 was never used (a parallel branch needed none)
+SCHEMA_VERSION = 20  # 10 was never used; 14–19 are left to parallel branches
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -208,6 +208,22 @@ def _migrate_13(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_20(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 20 (issue 19.3): QA findings a reviewer dismissed as false positives (误报) or
+    an accepted appeal took out, keyed by (pack, message, rule) so that they stay out when the
+    inspection runs again, and every dismissal and restoration in an audit log. `time` is the
+    finding's: the metric facts of its days are recomputed."""
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_dismissals (
+        pack VARCHAR NOT NULL, msg_key VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+        time TIMESTAMP, agent VARCHAR, kind VARCHAR NOT NULL, reason VARCHAR,
+        by_user VARCHAR NOT NULL, "at" TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (pack, msg_key, rule))""")
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_dismissal_log (
+        "at" TIMESTAMP NOT NULL DEFAULT current_timestamp, action VARCHAR NOT NULL,
+        pack VARCHAR NOT NULL, msg_key VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+        agent VARCHAR, kind VARCHAR, reason VARCHAR, by_user VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -221,6 +237,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     11: _migrate_11,
     12: _migrate_12,
     13: _migrate_13,
+    20: _migrate_20,
 }
 
 

@@ -170,3 +170,17 @@ def test_a_running_month_is_marked_unsettled(client):
     html = client("supervisor").get(f"/?period={month_of(date.today())}").text
     assert 'id="unsettled"' in html and "未结算" in html
     assert 'id="unsettled"' not in client("supervisor").get("/?period=2026-10").text
+
+
+def test_a_shop_row_leads_to_its_agents(app, client):
+    c = client("supervisor")
+    html = c.get(f"/?period={PERIOD}").text
+    shop = re.findall(r'class="shop-link" href="/\?period=2026-10&amp;shop=([^"]+)">([^<]+)<', html)
+    assert shop
+    name = shop[0][1]
+    page = c.get("/", params={"period": PERIOD, "shop": name}).text
+    st = app.state.store
+    serving = compute_kpis(st, by=("agent", "shop"), period=PERIOD, metrics=["consult_buyers"])
+    agents = sorted(r["agent"] for r in serving if r["shop"] == name)
+    linked = re.findall(r'<a href="/agents/[^"]+">([^<]+)</a>', page.split('id="kpis"')[1])
+    assert sorted(linked) == agents

@@ -74,6 +74,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "metric_values": None,
     "agents": None,
     "qa_findings": "time",
+    "qa_dismissals": "time",
     "qa_review_scores": "day",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63

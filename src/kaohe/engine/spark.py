@@ -9,7 +9,7 @@ from typing import Any
 from kaohe.engine.compute import Request, run
 from kaohe.engine.registry import SOURCES, all_metrics
 
-EXPORTED = ("messages", "agents", "qa_findings")
+EXPORTED = ("messages", "agents", "qa_findings", "qa_dismissals")
 
 
 def exported_tables() -> tuple[str, ...]:

@@ -29,6 +29,8 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/imports", "nav.imports", ("admin", "supervisor")),
     ("/schemes", "nav.schemes", ("admin", "supervisor")),
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+    ("/findings", "nav.findings", ("admin", "supervisor", "lead")),
+    ("/compliance", "nav.compliance", ("admin", "supervisor")),
     ("/users", "nav.users", ("admin",)),
     ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]

@@ -45,12 +45,26 @@ def metric_columns(lang: str) -> list[dict[str, str]]:
 
 
 def kpi_rows(
-    st: Any, period: Period, scope: set[str] | None, params: dict[str, Any] | None = None
+    st: Any,
+    period: Period,
+    scope: set[str] | None,
+    params: dict[str, Any] | None = None,
+    shop: str = "",
 ) -> tuple[list[dict], dict | None]:
     """(rows, total): per shop and the whole store for all-seeing roles; per agent and the
-    scope's total otherwise (one engine call each, never a loop over agents)."""
+    scope's total otherwise (one engine call each, never a loop over agents); with `shop`,
+    that shop's agents and the shop's total."""
     if scope is not None and not scope:
         return [], None
+    if shop:
+        rows = compute_kpis(
+            st, by=("agent", "shop"), period=period, metrics=HEADLINE, params=params
+        )
+        mine = [{**r, "label": r["agent"]} for r in rows if r["shop"] == shop]
+        if scope is not None:
+            mine = [r for r in mine if r["agent"] in scope]
+        shops = compute_kpis(st, by="shop", period=period, metrics=HEADLINE, params=params)
+        return mine, next((r for r in shops if r["shop"] == shop), None)
     if scope is None:
         rows = compute_kpis(st, by="shop", period=period, metrics=HEADLINE, params=params)
         total = compute_kpis(st, by=(), period=period, metrics=HEADLINE, params=params)[0]
@@ -65,6 +79,14 @@ def kpi_rows(
     # a team's distinct buyers are not the sum of its agents': computed on demand (cached)
     team = compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents, params=params)
     return rows, team[0]
+
+
+def case_header(column: str, lang: str) -> str:
+    try:
+        from kaohe.compliance.report import case_header as header_of
+    except ImportError:
+        return column
+    return header_of(column, lang)
 
 
 def deltas(total: dict | None, before: dict | None, lang: str) -> dict[str, dict[str, str]]:
@@ -168,7 +190,13 @@ def compliance_status(
         for r in results
         if r.status in (FAIL, AT_RISK)
     ]
-    return {"summary": summary_rows(results, lang), "bad": bad}, ""
+    from kaohe.schema import platform_label
+
+    summary = [
+        {**s, "platform": platform_label(s.get("platform"), lang)}
+        for s in summary_rows(results, lang)
+    ]
+    return {"summary": summary, "bad": bad}, ""
 
 
 def cached_checks(request: Request, st: Any, period_text: str) -> list[Any]:
@@ -228,7 +256,9 @@ def top_findings(st: Any, period: Period, scope: set[str] | None) -> list[dict[s
 
 
 @router.get("/")
-def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodDep) -> Response:
+def overview(
+    request: Request, user: UserDep, st: StoreDep, period_text: PeriodDep, shop: str = ""
+) -> Response:
     period = parse_period_text(period_text)
     scope = visible_agents(user, st)
     lang = request_lang(request)
@@ -237,9 +267,9 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     rows, total = cached(
         request,
         st,
-        ("overview.kpis", period_text, who),
+        ("overview.kpis", period_text, who, shop),
         period.end,
-        lambda: kpi_rows(st, period, scope, params),
+        lambda: kpi_rows(st, period, scope, params, shop),
     )
     before = getattr(request.state, "period_info", None)
     previous = before.previous if before is not None else None
@@ -249,9 +279,9 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
         last_total = cached(
             request,
             st,
-            ("overview.kpis", previous, who),
+            ("overview.kpis", previous, who, shop),
             last_period.end,
-            lambda: kpi_rows(st, last_period, scope, params),
+            lambda: kpi_rows(st, last_period, scope, params, shop),
         )[1]
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
@@ -268,7 +298,8 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             "total": total,
             "deltas": deltas(total, last_total, lang),
             "previous": previous,
-            "scope": "all" if scope is None else user.role,
+            "scope": "all" if scope is None and not shop else "shop" if shop else user.role,
+            "shop": shop,
             "charts": cached(
                 request,
                 st,
@@ -278,6 +309,7 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             ),
             "compliance": compliance,
             "compliance_note": note,
+            "case_header": lambda column: case_header(column, lang),
             "findings": top_findings(st, period, scope),
         },
     )
