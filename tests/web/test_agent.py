@@ -197,9 +197,25 @@ def test_explain_rows_mask_buyers_for_a_lead(app, client, accounts):
             "SELECT DISTINCT buyer FROM messages WHERE agent = ? AND time < '2026-10-03'", [agent]
         ).fetchall()
     ]
-    shown = re.findall(r"<td>([^<]*)</td>", html.split("前若干行数据", 1)[1])
+    shown = re.findall(r"<td>([^<]*)</td>", html.split("影响最大的数据行", 1)[1])
     assert not set(buyers) & set(shown)
     assert any(mask_buyer(b) in shown for b in buyers) or not buyers
+    assert "conv-link" not in html  # a link would carry the buyer's account
+
+
+def test_explain_rows_slowest_first_each_linked_to_its_conversation(app, client, accounts):
+    from kaohe.engine.explain import explain
+    from kaohe.engine.periods import parse_period
+
+    agent = accounts["agent"]["agent"]
+    result = explain(app.state.store, "avg_response_s", agent, parse_period(PERIOD))
+    slowest = [r["response_s"] for r in result["rows"]]
+    assert slowest == sorted(slowest, key=lambda v: -(v or 0))  # the slowest rounds first
+    html = client("supervisor").get(url(agent, f"/explain/avg_response_s?period={PERIOD}")).text
+    links = re.findall(r'class="conv-link" href="([^"]+)"', html)
+    assert len(links) == len(result["rows"])
+    opened = client("supervisor").get(links[0].replace("&amp;", "&"))
+    assert opened.status_code == 200 and "data-response-s" in opened.text
 
 
 def test_sessions_download_masks_buyers_for_the_agent(app, client, accounts):
@@ -236,4 +252,4 @@ def test_explain_rows_download(client, accounts):
         url(agent, f"/explain/avg_response_s?period={PERIOD}&format=xlsx")
     )
     frame = pl.read_excel(io.BytesIO(response.content))
-    assert 0 < len(frame) <= 10 and "response_s" in frame.columns
+    assert 0 < len(frame) <= 10 and "响应秒数" in frame.columns

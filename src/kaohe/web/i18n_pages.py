@@ -38,7 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
     "explain.numerator": {"zh": "分子", "en": "Numerator"},
     "explain.denominator": {"zh": "分母", "en": "Denominator"},
     "explain.parts": {"zh": "组成部分", "en": "Parts"},
-    "explain.rows": {"zh": "前若干行数据", "en": "First rows"},
+    "explain.rows": {"zh": "影响最大的数据行", "en": "The rows that matter most"},
     "explain.source": {"zh": "数据来源", "en": "Source"},
     "explain.back": {"zh": "返回客服页", "en": "Back to the agent"},
     # sessions, conversation
@@ -326,4 +326,18 @@ LABELS: dict[str, dict[str, str]] = {
     "compliance.title": {"zh": "平台合规检查", "en": "Platform compliance"},
     "compliance.cases_n": {"zh": "{n} 个原因案例", "en": "{n} cases"},
     "overview.shop_agents": {"zh": "该店铺的客服", "en": "Agents of the shop"},
+    # QA rule categories
+    "qacat.abuse": {"zh": "辱骂", "en": "abuse"},
+    "qacat.advertising_law": {"zh": "广告法", "en": "advertising law"},
+    "qacat.attitude": {"zh": "服务态度", "en": "attitude"},
+    "qacat.diversion": {"zh": "站外导流", "en": "diversion"},
+    "qacat.efficiency": {"zh": "响应效率", "en": "efficiency"},
+    "qacat.invoice": {"zh": "发票", "en": "invoice"},
+    "qacat.order": {"zh": "订单", "en": "order"},
+    "qacat.payment": {"zh": "付款", "en": "payment"},
+    "qacat.privacy": {"zh": "隐私", "en": "privacy"},
+    "qacat.process": {"zh": "服务流程", "en": "process"},
+    "qacat.promise": {"zh": "承诺", "en": "promise"},
+    "qacat.rating": {"zh": "评价", "en": "rating"},
+    "qacat.spam": {"zh": "广告骚扰", "en": "spam"},
 }

@@ -186,7 +186,15 @@ def _download(
             ("hits", t("session.hits")),
         ]
     elif table == "findings":
-        rows = _findings(st, agent, parse_period(period), pii)
+        rows = [
+            {
+                **f,
+                "rule": f["rule_name"],
+                "category": t(f"qacat.{f['category']}") if f.get("category") else "",
+                "severity": t(f"severity.{f['severity']}"),
+            }
+            for f in _findings(st, agent, parse_period(period), pii)
+        ]
         cols = [
             ("time", t("conv.time")),
             ("session", t("session.session")),
@@ -237,7 +245,17 @@ def _findings(st: Any, agent: str, period: Period, pii: bool) -> list[dict[str, 
         if rows
         else {}
     )
-    return [{**r, "time": views.when(times.get(r["msg_id"]))} for r in rows]
+    from kaohe.qa.rules import rule_names
+
+    names = rule_names()
+    return [
+        {
+            **r,
+            "time": views.when(times.get(r["msg_id"])),
+            "rule_name": names.get(r["rule"], r["rule"]),
+        }
+        for r in rows
+    ]
 
 
 # ---------------------------------------------------------------- routes
@@ -353,9 +371,11 @@ def explain_page(
         raise HTTPException(404, f"未知指标 / unknown metric {metric!r}")
     result = explain(st, metric, agent, parse_period(period), views.overrides(request))
     pii = sees_buyer_pii(user)
+    links = [_conversation_link(r, agent) if pii else None for r in result["rows"]]
     rows = [views.masked_row(r, pii) for r in result["rows"]]
+    lang = views.lang_of(request)
     if views.wants_xlsx(request):
-        cols = [(k, k) for k in (rows[0] if rows else {})]
+        cols = [(k, column_label(k, lang)) for k in (rows[0] if rows else {})]
         return views.export(
             st, user, rows, cols, f"{metric}_{period}_rows.xlsx", f"explain {metric} {agent}"
         )
@@ -367,10 +387,69 @@ def explain_page(
             "period": period,
             "x": result,
             "rows": rows,
+            "links": links,
+            "column_label": lambda k: column_label(k, lang),
             "unit": REGISTRY[metric].unit,
             "label": REGISTRY[metric].label(views.lang_of(request)),
         },
     )
+
+
+# the columns of the explained rows (kaohe.engine.explain.SHOWN) as the page heads them
+COLUMNS = {
+    "shop": ("店铺", "shop"),
+    "buyer": ("买家", "buyer"),
+    "agent": ("客服", "agent"),
+    "from_agent": ("转出客服", "from agent"),
+    "round_start": ("轮次开始", "round start"),
+    "start": ("开始", "start"),
+    "end": ("结束", "end"),
+    "reply_time": ("回复时间", "replied"),
+    "buyer_messages": ("买家消息数", "buyer messages"),
+    "answered": ("已回复", "answered"),
+    "response_s": ("响应秒数", "response (s)"),
+    "duration_ms": ("时长（毫秒）", "duration (ms)"),
+    "time": ("时间", "time"),
+    "chars": ("字数", "characters"),
+    "day": ("日期", "day"),
+    "open": ("同时接待", "open"),
+    "order_id": ("订单号", "order"),
+    "created_at": ("下单时间", "created"),
+    "paid_time": ("付款时间", "paid"),
+    "amount": ("金额", "amount"),
+    "items": ("件数", "items"),
+    "refund_amount": ("退款金额", "refunded"),
+    "silent": ("静默", "silent"),
+    "silent_at_creation": ("下单时静默", "silent at creation"),
+    "followed": ("已跟进", "followed"),
+    "kind": ("类型", "kind"),
+    "first": ("首次", "first"),
+    "last": ("最后", "last"),
+    "inquiry": ("询单", "inquiry"),
+    "ordered": ("已下单", "ordered"),
+    "paid": ("已付款", "paid"),
+}
+TIME_COLUMNS = ("round_start", "start", "time", "first", "created_at")
+
+
+def column_label(column: str, lang: str) -> str:
+    """A row column's header; a part's contribution (→total) reads 计入 total."""
+    if column.startswith("→"):
+        return ("counts toward " if lang == "en" else "计入 ") + column[1:]
+    zh, en = COLUMNS.get(column, (column, column))
+    return en if lang == "en" else zh
+
+
+def _conversation_link(row: dict[str, Any], agent: str) -> str | None:
+    """The conversation a row of the explanation lies in (shop, buyer and its time)."""
+    from urllib.parse import urlencode
+
+    at = next((row[c] for c in TIME_COLUMNS if row.get(c) is not None), None)
+    if not row.get("shop") or not row.get("buyer") or at is None:
+        return None
+    when = at.isoformat(sep=" ") if hasattr(at, "isoformat") else str(at)
+    query = {"shop": row["shop"], "buyer": row["buyer"], "at": when, "agent": agent}
+    return f"/conversation?{urlencode(query)}"
 
 
 def _name(st: Any, agent: str) -> str | None:
