@@ -20,7 +20,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 20  # 10 was never used; 14–19 are left to parallel branches
+SCHEMA_VERSION = 21  # 10 was never used; 14–19 are left to parallel branches
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -224,6 +224,18 @@ def _migrate_20(con: duckdb.DuckDBPyConnection) -> None:
         agent VARCHAR, kind VARCHAR, reason VARCHAR, by_user VARCHAR NOT NULL)""")
 
 
+def _migrate_21(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 21 (issue 19.4): an agent's appeals (申诉) of a QA finding with a comment, the
+    supervisor's decision, and the payslip lines before an accepted appeal changed them (so
+    the payslip can show the line that changed)."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS appeal_id_seq START 1")
+    con.execute("""CREATE TABLE IF NOT EXISTS appeals (
+        id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL, pack VARCHAR, msg_key VARCHAR,
+        rule VARCHAR, agent VARCHAR NOT NULL, period VARCHAR NOT NULL, comment VARCHAR,
+        status VARCHAR NOT NULL, filed_by VARCHAR NOT NULL, filed_at TIMESTAMP NOT NULL,
+        decided_by VARCHAR, decided_at TIMESTAMP, decision VARCHAR, pay_before VARCHAR)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -238,6 +250,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     12: _migrate_12,
     13: _migrate_13,
     20: _migrate_20,
+    21: _migrate_21,
 }
 
 

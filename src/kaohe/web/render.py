@@ -31,6 +31,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
     ("/findings", "nav.findings", ("admin", "supervisor", "lead")),
     ("/compliance", "nav.compliance", ("admin", "supervisor")),
+    ("/appeals", "nav.appeals", ("admin", "supervisor", "lead", "agent")),
     ("/users", "nav.users", ("admin",)),
     ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]

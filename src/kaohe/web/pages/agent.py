@@ -306,7 +306,12 @@ def agent_page(
     # what the page shows depends on these alone (the data version is added by `cached`)
     key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
     page = cached(request, st, key, chosen.end, compute)
-    return render(request, "agent.html", {**page, **scheme_score(request, st, agent, period)})
+    changed = changed_lines(st, agent, period, page["payslip"])
+    return render(
+        request,
+        "agent.html",
+        {**page, **scheme_score(request, st, agent, period), "changed": changed},
+    )
 
 
 def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str, Any]:
@@ -450,6 +455,32 @@ def _conversation_link(row: dict[str, Any], agent: str) -> str | None:
     when = at.isoformat(sep=" ") if hasattr(at, "isoformat") else str(at)
     query = {"shop": row["shop"], "buyer": row["buyer"], "at": when, "agent": agent}
     return f"/conversation?{urlencode(query)}"
+
+
+def amounts(slip: dict[str, Any]) -> dict[str, float]:
+    return {ln["id"]: ln["amount"] for ln in slip.get("lines", []) if ln["amount"] is not None}
+
+
+def changed_lines(st: Any, agent: str, period: str, slip: dict[str, Any]) -> dict[str, Any]:
+    """Line id → {before, appeal} for the payslip lines an accepted appeal of the period
+    changed (against the payslip as it stood before the earliest accepted appeal)."""
+    from kaohe.qa.appeals import ACCEPTED, appeals
+
+    accepted = [
+        a
+        for a in appeals(st, {agent}, ACCEPTED, period=period)
+        if a["pay_before"] and a["pay_before"].get("plan") == slip.get("plan")
+    ]
+    if not accepted:
+        return {}
+    first = accepted[-1]  # newest first: the last is the earliest
+    before = first["pay_before"]["lines"]
+    now = amounts(slip)
+    return {
+        line: {"before": before.get(line), "appeal": first["id"]}
+        for line in set(before) | set(now)
+        if round(before.get(line) or 0.0, 2) != round(now.get(line) or 0.0, 2)
+    }
 
 
 def _name(st: Any, agent: str) -> str | None:
