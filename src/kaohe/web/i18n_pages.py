@@ -355,4 +355,5 @@ LABELS: dict[str, dict[str, str]] = {
     "appeals.none": {"zh": "暂无申诉", "en": "No appeals"},
     "appeals.appeal": {"zh": "申诉", "en": "Appeal"},
     "appeals.changed": {"zh": "申诉调整，原", "en": "changed by appeal, was"},
+    "nav.menu": {"zh": "菜单", "en": "Menu"},
 }
