@@ -41,3 +41,49 @@ def test_ranking_row_to_breakdown_to_next_grade(sized, live_server, browser_logi
     assert page.locator("#score .why tr[data-item]").count() >= 2
     assert page.locator("#score .next-grade").count() == 1
     shot(page, f"i19_agent_{size}")
+
+
+def test_an_agents_appeal_accepted_by_a_supervisor(app, browser, live_server, accounts, shot):
+    """The agent lands on 我的考核, appeals a finding with a comment; the supervisor accepts it
+    on the appeals page; the agent sees it accepted (the finding left the scores)."""
+    from kaohe.qa.dismiss import FindingKey, restore
+
+    def logged_in(role: str, width: int, height: int) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", accounts[role]["username"])
+        page.fill("input[name=password]", accounts[role]["password"])
+        page.click("button[type=submit]")
+        return context, page
+
+    st = app.state.store
+    agent_ctx, me = logged_in("agent", *SIZES["phone"])
+    boss_ctx, boss = logged_in("supervisor", *SIZES["desk"])
+    key = None
+    try:
+        me.wait_for_url(f"{live_server}/agents/**")  # 我的考核, not the team overview
+        form = me.locator("form.appeal-form").first
+        key = (
+            form.locator("input[name=msg_key]").input_value(),
+            form.locator("input[name=rule]").input_value(),
+        )
+        form.locator("input[name=comment]").fill("顾客要求我复述，不是质问")
+        form.locator("button[type=submit]").click()
+        me.wait_for_url(f"{live_server}/appeals")
+        assert me.locator("tr[data-status='open']").count() == 1
+        shot(me, "i19_appeal_filed_phone")
+        boss.goto(f"{live_server}/appeals?status=open")
+        row = boss.locator("tr[data-status='open']").first
+        row.locator("input[name=decision]").fill("属实")
+        row.locator("button[value=accept]").click()
+        boss.wait_for_url(f"{live_server}/appeals")
+        shot(boss, "i19_appeal_accepted_desk")
+        me.goto(f"{live_server}/appeals")
+        assert me.locator("tr[data-status='accepted']").count() == 1
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()
+        if key is not None:
+            restore(st, FindingKey("default", *key), "test", "restore the shared store")
+            st.con.execute("DELETE FROM appeals WHERE msg_key = ?", [key[0]])
