@@ -4,6 +4,7 @@ team's; anyone else's answers 404 like an unknown agent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -112,8 +113,11 @@ def payslip(
     plan_id: str,
     scheme: str | None,
     params: dict[str, Any] | None = None,
+    keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
 ) -> dict[str, Any]:
-    """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
+    """`keep(key, compute)`: where the whole team's payslips are kept (the page cache: a
+    plan pays every agent at once, so the next agent's page reads the same result).
+    The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
     under the engine parameters `params`: lines with their explanation, total; or the reason
     there is none."""
     from kaohe.pay import list_plans
@@ -132,7 +136,9 @@ def payslip(
 
         scheme = DEFAULT_CURRENT
     try:
-        slips, _ = pay_period(st, plan, period, scheme, True, params)
+        run = lambda: pay_period(st, plan, period, scheme, True, params)  # noqa: E731
+        key = ("payslips", plan_id, period, scheme, repr(sorted((params or {}).items())))
+        slips, _ = keep(key, run) if keep is not None else run()
     except KaoheError as exc:
         return {"plan": plan_id, "error": str(exc)}
     slip = next((s for s in slips.payslips if s.agent == agent), None)
@@ -285,6 +291,9 @@ def agent_page(
     plan_id = request.query_params.get("plan") or DEFAULT_PLAN
     scheme = request.query_params.get("scheme")
 
+    def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
+        return cached(request, st, key, chosen.end, run)
+
     def compute() -> dict[str, Any]:
         sessions = views.agent_sessions(st, agent, chosen, pii, params)
         return {
@@ -297,7 +306,7 @@ def agent_page(
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params),
+            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep),
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
