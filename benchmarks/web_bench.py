@@ -76,21 +76,23 @@ def fan_out(st: object, target: int) -> None:
 
 
 def pages(db: Path) -> list[str]:
-    """The pages timed: the busiest agent's page and first conversation, an order of theirs."""
+    """The pages timed: the two busiest agents' pages (the second reads the team's payslips
+    the first computed), the busiest agent's first conversation, an order."""
     from urllib.parse import quote
 
     from kaohe.store import Store
 
     with Store(db, read_only=True) as st:
-        agent, msg = st.con.execute(
+        (agent, msg), (second, _) = st.con.execute(
             "SELECT agent, min(msg_key) FROM messages WHERE agent IS NOT NULL "
-            "GROUP BY agent ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
+            "GROUP BY agent ORDER BY count(*) DESC LIMIT 2"
+        ).fetchall()
         order = st.con.execute("SELECT min(order_id) FROM orders").fetchone()[0]
     return [
         f"/?period={PERIOD}",
         f"/ranking?period={PERIOD}",
         f"/agents/{quote(agent, safe='')}?period={PERIOD}",
+        f"/agents/{quote(second, safe='')}?period={PERIOD}",  # the team's pay is kept
         f"/conversation?msg={quote(str(msg), safe='')}",
         f"/credit?order_id={quote(str(order), safe='')}",
         f"/schemes?scheme=presales_growth&compare=presales_standard&period={PERIOD}",
