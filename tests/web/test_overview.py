@@ -162,6 +162,11 @@ def test_tiles_against_last_month_and_the_month_picker(app, client):
     assert "数据覆盖 2026-11-01 至 2026-11-04（4/30 天）" in html
 
 
+def test_no_comparison_with_a_month_without_data(client):
+    html = client("supervisor").get("/?period=2026-10").text  # September has no chats
+    assert "比上月" not in html
+
+
 def test_a_running_month_is_marked_unsettled(client):
     from datetime import date
 

@@ -81,6 +81,13 @@ def kpi_rows(
     return rows, team[0]
 
 
+def _has_chats(st: Any, period_text: str) -> bool:
+    """Whether the period has any messages (a month before the data compares with nothing)."""
+    from kaohe.web.months import covered
+
+    return covered(st, parse_period_text(period_text))[0] is not None
+
+
 def case_header(column: str, lang: str) -> str:
     try:
         from kaohe.compliance.report import case_header as header_of
@@ -274,7 +281,7 @@ def overview(
     before = getattr(request.state, "period_info", None)
     previous = before.previous if before is not None else None
     last_total = None
-    if previous and total is not None:
+    if previous and total is not None and _has_chats(st, previous):
         last_period = parse_period_text(previous)
         last_total = cached(
             request,
