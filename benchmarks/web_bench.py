@@ -1,4 +1,5 @@
-"""Server time of the web overview and ranking pages on ~1,000 agents × one month.
+"""Server time of the web pages on ~1,000 agents × one month: overview, ranking, an agent,
+a conversation, an order's credit, a scheme comparison, the QA findings and compliance.
 
     python benchmarks/web_bench.py [--messages 3000000] [--agents 1000] [--requests 20]
                                    [--dir /tmp/kaohe-web-bench]
@@ -8,9 +9,10 @@ The demo generator sizes its roster by volume (~1,500 messages per agent-day), s
 import, the generated month is loaded (as benchmarks/kpi_bench.py does) and every agent is then
 split into K agents by buyer (each buyer's chats go to one of the K), with the roster copied K
 times: the pages' work grows with agents × days × metrics, which this reproduces. Facts are
-warmed once, then N requests of / and /ranking are timed through TestClient (server time, in
-process) as a logged-in supervisor; prints median / p95 per page and the peak RSS, and, for
-comparison, a plain pandas recomputation of two of the overview's columns from the raw month.
+warmed once, then the first request and N more of each page are timed through TestClient
+(server time, in process) as a logged-in supervisor; prints median / p95 per page and the
+peak RSS, and, for comparison, a plain pandas recomputation of two of the overview's columns
+from the raw month.
 """
 
 from __future__ import annotations
@@ -71,6 +73,32 @@ def fan_out(st: object, target: int) -> None:
     )
     for table in ("refunds",):
         st.con.execute(f"UPDATE {table} SET agent = agent || '#0' WHERE agent IS NOT NULL")
+
+
+def pages(db: Path) -> list[str]:
+    """The pages timed: the two busiest agents' pages (the second reads the team's payslips
+    the first computed), the busiest agent's first conversation, an order."""
+    from urllib.parse import quote
+
+    from kaohe.store import Store
+
+    with Store(db, read_only=True) as st:
+        (agent, msg), (second, _) = st.con.execute(
+            "SELECT agent, min(msg_key) FROM messages WHERE agent IS NOT NULL "
+            "GROUP BY agent ORDER BY count(*) DESC LIMIT 2"
+        ).fetchall()
+        order = st.con.execute("SELECT min(order_id) FROM orders").fetchone()[0]
+    return [
+        f"/?period={PERIOD}",
+        f"/ranking?period={PERIOD}",
+        f"/agents/{quote(agent, safe='')}?period={PERIOD}",
+        f"/agents/{quote(second, safe='')}?period={PERIOD}",  # the team's pay is kept
+        f"/conversation?msg={quote(str(msg), safe='')}",
+        f"/credit?order_id={quote(str(order), safe='')}",
+        f"/schemes?scheme=presales_growth&compare=presales_standard&period={PERIOD}",
+        f"/findings?period={PERIOD}",
+        f"/compliance?period={PERIOD}",
+    ]
 
 
 def timed(client: object, path: str, n: int) -> list[float]:
@@ -141,6 +169,7 @@ def main() -> None:
             f"{n_agents:,} agents, {n_msgs:,} messages; facts warmed in "
             f"{time.perf_counter() - began:.1f} s"
         )
+    paths = pages(db)
     app = create_app(db, secret_key="bench")
     client = TestClient(app)
     page = client.get("/login").text
@@ -149,13 +178,13 @@ def main() -> None:
         "/login",
         data={"username": "bench", "password": "bench-password", "csrf_token": token, "next": "/"},
     )
-    for path in (f"/?period={PERIOD}", f"/ranking?period={PERIOD}"):
+    for path in paths:
         first = timed(client, path, 1)[0]
         times = sorted(timed(client, path, args.requests))
         p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
         median = statistics.median(times)
         print(
-            f"{path:<28} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
+            f"{path[:60]:<60} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
             f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})"
         )
     seconds, shops = pandas_overview(Path(args.dir))

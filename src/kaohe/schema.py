@@ -40,6 +40,24 @@ BOOL_LABELS: dict[str, bool] = {
     "0.0": False,
 }
 
+# how the pages and downloads name each platform (never its code)
+PLATFORM_LABELS: dict[str, dict[str, str]] = {
+    "taobao": {"zh": "淘宝", "en": "Taobao"},
+    "tmall": {"zh": "天猫", "en": "Tmall"},
+    "jd": {"zh": "京东", "en": "JD"},
+    "pdd": {"zh": "拼多多", "en": "Pinduoduo"},
+    "douyin": {"zh": "抖音", "en": "Douyin"},
+    "kuaishou": {"zh": "快手", "en": "Kuaishou"},
+    "other": {"zh": "其他", "en": "other"},
+}
+
+
+def platform_label(platform: str | None, lang: str = "zh") -> str:
+    if not platform:
+        return ""
+    return PLATFORM_LABELS.get(platform, {}).get(lang, platform)
+
+
 PLATFORMS: dict[str, str] = {
     "taobao": "taobao",
     "tmall": "tmall",

@@ -21,7 +21,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 13  # 10 was never used (a parallel branch needed none)
+SCHEMA_VERSION = 21  # 10 was never used; 14–19 are left to parallel branches
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -209,6 +209,34 @@ def _migrate_13(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_20(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 20 (issue 19.3): QA findings a reviewer dismissed as false positives (误报) or
+    an accepted appeal took out, keyed by (pack, message, rule) so that they stay out when the
+    inspection runs again, and every dismissal and restoration in an audit log. `time` is the
+    finding's: the metric facts of its days are recomputed."""
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_dismissals (
+        pack VARCHAR NOT NULL, msg_key VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+        time TIMESTAMP, agent VARCHAR, kind VARCHAR NOT NULL, reason VARCHAR,
+        by_user VARCHAR NOT NULL, "at" TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (pack, msg_key, rule))""")
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_dismissal_log (
+        "at" TIMESTAMP NOT NULL DEFAULT current_timestamp, action VARCHAR NOT NULL,
+        pack VARCHAR NOT NULL, msg_key VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+        agent VARCHAR, kind VARCHAR, reason VARCHAR, by_user VARCHAR NOT NULL)""")
+
+
+def _migrate_21(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 21 (issue 19.4): an agent's appeals (申诉) of a QA finding with a comment, the
+    supervisor's decision, and the payslip lines before an accepted appeal changed them (so
+    the payslip can show the line that changed)."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS appeal_id_seq START 1")
+    con.execute("""CREATE TABLE IF NOT EXISTS appeals (
+        id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL, pack VARCHAR, msg_key VARCHAR,
+        rule VARCHAR, agent VARCHAR NOT NULL, period VARCHAR NOT NULL, comment VARCHAR,
+        status VARCHAR NOT NULL, filed_by VARCHAR NOT NULL, filed_at TIMESTAMP NOT NULL,
+        decided_by VARCHAR, decided_at TIMESTAMP, decision VARCHAR, pay_before VARCHAR)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -222,6 +250,8 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     11: _migrate_11,
     12: _migrate_12,
     13: _migrate_13,
+    20: _migrate_20,
+    21: _migrate_21,
 }
 
 

@@ -147,3 +147,29 @@ def excel_format(unit: str | None, value: Any = None) -> str:
 def chart_scale(unit: str | None) -> float:
     """What a chart multiplies values by to plot them as format_value shows them."""
     return 100.0 if unit == "ratio" else 1.0
+
+
+# the smallest change worth naming in each unit: what a hint rounds a needed change up to
+STEPS: dict[Unit, float] = {
+    "count": 1.0,
+    "ratio": 0.001,  # 0.1 percentage point
+    "per_buyer": 0.01,
+    "per_1k": 0.01,
+    "seconds": 1.0,
+    "minutes": 0.1,
+    "hours": 0.01,
+    "days": 0.1,
+    "yuan": 0.01,
+    "points": 0.1,
+}
+
+
+def format_change(delta: float, unit: str | None, lang: str = "zh") -> str:
+    """The size of a change (no sign) in its unit: a ratio moves by percentage points
+    ("2.1 个百分点", not "2.1%", which would read as a relative change), the rest as
+    format_value shows the unit ("12秒", "¥300.00", "15")."""
+    size = abs(delta)
+    if unit == "ratio":
+        points = _digits(size * 100, 1, False)
+        return f"{points} percentage points" if lang == "en" else f"{points} 个百分点"
+    return format_value(size, unit, lang)

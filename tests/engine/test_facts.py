@@ -126,3 +126,29 @@ def test_answer_parts_are_the_evaluators_parts(make_store):
         answer_parts(store, make_request(("shop",), None, ["avg_response_s"], {"reply_horizon": 2}))
         is None
     )
+
+
+MONTH_END = [  # a1 answers b1 on Sat 31 Oct (ISO week 44) and b2 on Mon 2 Nov (week 45)
+    msg("b1", "a1", "buyer", "2026-10-31 10:00:00"),
+    msg("b1", "a1", "agent", "2026-10-31 10:01:00"),
+    msg("b2", "a1", "buyer", "2026-11-02 10:00:00"),
+    msg("b2", "a1", "agent", "2026-11-02 10:03:00"),
+]
+
+
+@pytest.mark.parametrize("use_facts", [False, True])
+def test_by_month_and_by_week(make_store, use_facts):
+    store = make_store(MONTH_END)
+    metrics = ["rounds", "avg_response_s"]
+    months = compute_kpis(store, by="month", metrics=metrics, use_facts=use_facts)
+    assert months == [
+        {"month": "2026-10", "rounds": 1, "avg_response_s": 60.0},
+        {"month": "2026-11", "rounds": 1, "avg_response_s": 180.0},
+    ]
+    weeks = compute_kpis(store, by="agent,week", metrics=metrics, use_facts=use_facts)
+    assert [(r["agent"], r["week"], r["rounds"]) for r in weeks] == [
+        ("a1", "2026-W44", 1),
+        ("a1", "2026-W45", 1),
+    ]
+    both = compute_kpis(store, by="all", metrics=metrics, use_facts=use_facts)
+    assert both == [{"rounds": 2, "avg_response_s": 120.0}]  # (60 + 180) / 2

@@ -88,3 +88,15 @@ def test_na_only_where_the_category_allows_it(store, tmp_path):
     result = import_reviews(store, path, scorecards=[card])
     assert result.inserted == 1
     assert [(r[1], r[2], r[4]) for r in _quarantine(store)] == [(3, "score", R_NA)]
+
+
+def test_refresh_only_the_named_sessions(store, tmp_path):
+    from kaohe.qa.reviews import refresh_review_scores
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(HEAD + ROWS, "utf-8")
+    import_reviews(store, path)
+    session = store.con.execute("SELECT session FROM qa_review_scores").fetchone()[0]
+    assert refresh_review_scores(store, sessions=["no/such/session"]) == 0
+    assert refresh_review_scores(store, sessions=[session]) == 1
+    assert refresh_review_scores(store) == 1  # all of them: the one scored review

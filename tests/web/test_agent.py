@@ -59,6 +59,33 @@ def test_every_kpi_with_the_engines_value(app, client, accounts):
     assert url(agent, f"/explain/reply_rate?period={PERIOD}") in html
 
 
+def test_the_schemes_items_grade_and_next_grade_come_first(app, client, accounts):
+    from kaohe.schemes import load_scheme, score
+    from kaohe.schemes.fetch import metric_rows, roster_rows
+
+    agent = accounts["agent"]["agent"]  # a presales agent: 售前客服标准考核 by default
+    html = main_of(client("supervisor").get(url(agent, f"?period={PERIOD}")).text)
+    assert html.index('id="score"') < html.index('id="kpis"')
+    scheme = load_scheme("presales_standard")
+    st = app.state.store
+    result = score(scheme, metric_rows(st, scheme, PERIOD), roster_rows(st), PERIOD)
+    mine = result.agent(agent)
+    section = html.split('id="score"', 1)[1].split("</section>", 1)[0]
+    assert "售前客服标准考核" in section
+    assert format_value(mine.total, "points") in section
+    for item in mine.items:
+        assert f'data-item="{item.id}"' in section and item.label in section
+    assert re.search(r"即可达到|已是最高等级|单项提升无法达到|数据不足", section)
+    assert '<small class="muted">reply_rate</small>' not in html  # no metric ids on show
+    # the history: October and the 4 days of November, each month's own ranking
+    nov = main_of(client("supervisor").get(url(agent, "?period=2026-11")).text)
+    months = re.findall(r'<tr data-month="([^"]+)">', nov)
+    assert months == ["2026-10", "2026-11"]
+    october = nov.split('data-month="2026-10"', 1)[1].split("</tr>", 1)[0]
+    assert format_value(mine.total, "points") in october
+    assert (mine.grade.label if mine.grade else "数据不足") in october
+
+
 def test_daily_trends(app, client, accounts):
     html = client("admin").get(url(accounts["agent"]["agent"], f"?period={PERIOD}")).text
     options = chart_options(html)
@@ -170,9 +197,25 @@ def test_explain_rows_mask_buyers_for_a_lead(app, client, accounts):
             "SELECT DISTINCT buyer FROM messages WHERE agent = ? AND time < '2026-10-03'", [agent]
         ).fetchall()
     ]
-    shown = re.findall(r"<td>([^<]*)</td>", html.split("前若干行数据", 1)[1])
+    shown = re.findall(r"<td>([^<]*)</td>", html.split("影响最大的数据行", 1)[1])
     assert not set(buyers) & set(shown)
     assert any(mask_buyer(b) in shown for b in buyers) or not buyers
+    assert "conv-link" not in html  # a link would carry the buyer's account
+
+
+def test_explain_rows_slowest_first_each_linked_to_its_conversation(app, client, accounts):
+    from kaohe.engine.explain import explain
+    from kaohe.engine.periods import parse_period
+
+    agent = accounts["agent"]["agent"]
+    result = explain(app.state.store, "avg_response_s", agent, parse_period(PERIOD))
+    slowest = [r["response_s"] for r in result["rows"]]
+    assert slowest == sorted(slowest, key=lambda v: -(v or 0))  # the slowest rounds first
+    html = client("supervisor").get(url(agent, f"/explain/avg_response_s?period={PERIOD}")).text
+    links = re.findall(r'class="conv-link" href="([^"]+)"', html)
+    assert len(links) == len(result["rows"])
+    opened = client("supervisor").get(links[0].replace("&amp;", "&"))
+    assert opened.status_code == 200 and "data-response-s" in opened.text
 
 
 def test_sessions_download_masks_buyers_for_the_agent(app, client, accounts):
@@ -209,4 +252,4 @@ def test_explain_rows_download(client, accounts):
         url(agent, f"/explain/avg_response_s?period={PERIOD}&format=xlsx")
     )
     frame = pl.read_excel(io.BytesIO(response.content))
-    assert 0 < len(frame) <= 10 and "response_s" in frame.columns
+    assert 0 < len(frame) <= 10 and "响应秒数" in frame.columns

@@ -202,3 +202,14 @@ def test_invalid_period_is_400_in_chinese(client):
     response = client("supervisor").get("/?period=2026-13")
     assert response.status_code == 400
     assert "无效的期间" in response.text
+
+
+def test_an_agent_lands_on_their_own_page(client, accounts):
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import log_in
+
+    acc = accounts["agent"]
+    fresh = TestClient(client("admin").app)
+    response = log_in(fresh, acc["username"], acc["password"])
+    assert response.headers["location"] == "/agents/me"

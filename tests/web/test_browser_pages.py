@@ -24,6 +24,7 @@ def test_agent_page_and_a_highlighted_conversation(
     assert page.locator("tr[data-metric]").count() > 50
     assert page.locator("#payslip tr.total").count() == 1
     shot(page, "w2_01_agent")
+    page.locator("#kpis > details > summary").click()
     page.locator("#kpis tr[data-metric='reply_rate'] details summary").click()
     assert (
         page.locator("#kpis tr[data-metric='reply_rate'] details").get_attribute("open") is not None

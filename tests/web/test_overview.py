@@ -141,3 +141,51 @@ def test_compliance_is_one_line_per_rule_and_subject_and_cached(app, client, mon
     bad = [r for r in results if r.status in ("fail", "at_risk")]
     assert section.count("<details") == len(bad)
     assert "合规检查不可用" not in section
+
+
+def test_tiles_against_last_month_and_the_month_picker(app, client):
+    from kaohe.units import format_change
+
+    html = client("supervisor").get("/?period=2026-11").text
+    st = app.state.store
+    metrics = ["consult_buyers", "avg_response_s"]
+    now = compute_kpis(st, by=(), period="2026-11", metrics=metrics)[0]
+    before = compute_kpis(st, by=(), period="2026-10", metrics=metrics)[0]
+    tile = html.split('data-metric="consult_buyers"', 1)[1].split("</div>\n", 3)
+    change = now["consult_buyers"] - before["consult_buyers"]  # 4 days against 31: fewer
+    assert change < 0
+    assert f"比上月 ▼ {format_change(change, 'count')}" in "".join(tile)
+    assert 'class="delta bad"' in "".join(tile)
+    # the picker: the month before and after, 上月 / 本月, and 4 of 30 days covered
+    assert 'href="/?period=2026-10"' in html and 'href="/?period=2026-12"' in html
+    assert "上月" in html and "本月" in html
+    assert "数据覆盖 2026-11-01 至 2026-11-04（4/30 天）" in html
+
+
+def test_no_comparison_with_a_month_without_data(client):
+    html = client("supervisor").get("/?period=2026-10").text  # September has no chats
+    assert "比上月" not in html
+
+
+def test_a_running_month_is_marked_unsettled(client):
+    from datetime import date
+
+    from kaohe.web.months import month_of
+
+    html = client("supervisor").get(f"/?period={month_of(date.today())}").text
+    assert 'id="unsettled"' in html and "未结算" in html
+    assert 'id="unsettled"' not in client("supervisor").get("/?period=2026-10").text
+
+
+def test_a_shop_row_leads_to_its_agents(app, client):
+    c = client("supervisor")
+    html = c.get(f"/?period={PERIOD}").text
+    shop = re.findall(r'class="shop-link" href="/\?period=2026-10&amp;shop=([^"]+)">([^<]+)<', html)
+    assert shop
+    name = shop[0][1]
+    page = c.get("/", params={"period": PERIOD, "shop": name}).text
+    st = app.state.store
+    serving = compute_kpis(st, by=("agent", "shop"), period=PERIOD, metrics=["consult_buyers"])
+    agents = sorted(r["agent"] for r in serving if r["shop"] == name)
+    linked = re.findall(r'<a href="/agents/[^"]+">([^<]+)</a>', page.split('id="kpis"')[1])
+    assert sorted(linked) == agents

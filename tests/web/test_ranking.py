@@ -122,3 +122,22 @@ def test_xlsx_download_is_filtered_and_audited(app, client, accounts):
     assert frame["客服"].to_list() == [accounts["agent"]["agent"]]
     last = audit.entries(app.state.store, "export")[0]
     assert last["username"] == "agent" and "ranking scheme=presales_standard" in last["detail"]
+
+
+def test_a_row_expands_into_items_grade_and_next_grade(client):
+    c = client("supervisor")
+    html = c.get(f"/ranking?period={PERIOD}").text
+    last = table_agents(html)[-1]
+    assert f"/ranking/why?scheme=presales_standard&amp;period={PERIOD}&amp;agent=" in html
+    part = c.get("/ranking/why", params={"period": PERIOD, "agent": last}).text
+    assert f'data-agent="{last}"' in part and "<html" not in part
+    assert "考核项" in part and "得分 / 满分" in part and "怎么算的" in part
+    assert re.search(r"即可达到|已是最高等级|单项提升无法达到|数据不足", part)
+    assert c.get("/ranking/why", params={"period": PERIOD, "agent": "nobody"}).status_code == 404
+
+
+def test_an_agent_cannot_expand_another_agents_row(client, accounts):
+    other = accounts["agent2"]["agent"]
+    params = {"period": PERIOD, "agent": other, "scheme": "aftersales_standard"}
+    assert client("agent").get("/ranking/why", params=params).status_code == 404
+    assert client("agent2").get("/ranking/why", params=params).status_code == 200

@@ -168,13 +168,26 @@ def test_the_library_refresh_is_called_when_present(app, client, csrf, monkeypat
     import kaohe.qa.reviews as reviews_module
 
     calls: list[object] = []
-    monkeypatch.setattr(reviews_module, "refresh_review_scores", calls.append, raising=False)
+    sessions: list[object] = []
+
+    def record(st: object, sessions_: object = None) -> None:
+        calls.append(st)
+        sessions.append(sessions_)
+
+    monkeypatch.setattr(
+        reviews_module,
+        "refresh_review_scores",
+        lambda st, sessions=None: record(st, sessions),
+        raising=False,
+    )
     admin = client("admin")
     key = fresh_keys(admin.get(QUEUE).text)[3]
     cats = categories(admin.get(f"/reviews/{key}").text)
     submit(admin, csrf, key, dict.fromkeys(cats, "2"))
-    # called once, with a connection to the app's store (one of its read pool)
+    # called once, with a connection to the app's store (one of its read pool), and only for
+    # the reviewed session (no other session's scores are recomputed)
     assert [c.path for c in calls] == [app.state.store.path]
+    assert len(sessions) == 1 and len(sessions[0]) == 1
 
 
 def test_roles_teams_and_csrf(app, client, csrf, accounts):

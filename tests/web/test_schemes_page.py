@@ -39,7 +39,8 @@ def preview_rows(html: str) -> dict[str, list[str]]:
 def test_presets_are_listed(client):
     html = client("supervisor").get("/schemes").text
     for scheme in list_schemes():
-        assert f">{scheme.id}</a>" in html
+        assert f'<tr data-scheme="{scheme.id}">' in html and f">{scheme.name}</a>" in html
+    assert ">id<" not in html and "seed 0" not in html
 
 
 def test_preset_preview_matches_compare(app, client):
@@ -130,4 +131,5 @@ def test_download(client):
 
 def test_presets_download(client):
     frame = pl.read_excel(io.BytesIO(client("admin").get("/schemes?format=xlsx").content))
-    assert sorted(frame["id"].to_list()) == sorted(s.id for s in list_schemes())
+    assert sorted(frame["方案"].to_list()) == sorted(s.name for s in list_schemes())
+    assert "id" not in frame.columns and "source" not in frame.columns

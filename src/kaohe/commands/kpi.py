@@ -53,7 +53,10 @@ KEY_LABELS = {
 @click.option("--from", "start", default=None, help="first local date (YYYY-MM-DD)")
 @click.option("--to", "end", default=None, help="last local date (YYYY-MM-DD)")
 @click.option(
-    "--by", default="agent", show_default=True, help="agent,team,shop,platform,day or all"
+    "--by",
+    default="agent",
+    show_default=True,
+    help="agent,team,shop,platform,day,week,month or all",
 )
 @click.option("--metrics", "-m", default=None, help="comma-separated metric ids")
 @click.option("--agent", "agents", multiple=True, help="only these agents")

@@ -73,6 +73,56 @@ HEADERS = {
 }
 
 
+# the columns of the cases (kaohe.compliance.cases) as a page heads them
+CASE_HEADERS: dict[str, tuple[str, str]] = {
+    "refund_id": ("退款单号", "refund"),
+    "order_id": ("订单号", "order"),
+    "buyer": ("买家", "buyer"),
+    "agent": ("客服", "agent"),
+    "type": ("类型", "type"),
+    "applied_at": ("申请时间", "applied"),
+    "status": ("状态", "status"),
+    "time": ("时间", "time"),
+    "rating": ("评价", "rating"),
+    "level": ("等级", "level"),
+    "reason": ("原因", "reason"),
+    "start": ("开始", "start"),
+    "end": ("结束", "end"),
+    "minutes": ("分钟", "minutes"),
+    "id": ("单号", "number"),
+    "received_at": ("收到时间", "received"),
+    "replied_at": ("回复时间", "replied"),
+    "rule": ("规则", "rule"),
+    "matched": ("命中内容", "matched"),
+    "msg_key": ("会话", "conversation"),
+    "due": ("截止时间", "due"),
+    "total": ("合计", "total"),
+    "state": ("状态", "state"),
+    "name": ("姓名", "name"),
+    "hours": ("小时", "hours"),
+    "grade": ("等级", "grade"),
+    "first_response_at": ("首次响应时间", "first response"),
+    "slow_rounds": ("慢响应轮次", "slow rounds"),
+    "slow_first_sessions": ("首响慢会话", "slow first replies"),
+    "qa_hits": ("质检命中", "QA hits"),
+    "poor_ratings": ("差评数", "poor ratings"),
+    "low_agents": ("不达标客服", "agents below"),
+    "long_hangups": ("长时挂机", "long hang-ups"),
+    "liable_disputes": ("有责纠纷", "liable disputes"),
+    "late_tickets": ("超时工单", "late tickets"),
+    "late_orders": ("超时订单", "late orders"),
+    "late_emails": ("超时邮件", "late e-mails"),
+    "interventions": ("介入次数", "interventions"),
+    "bad_buyers": ("不满意买家", "dissatisfied buyers"),
+    "bad_attitude": ("态度差评", "poor attitude"),
+}
+
+
+def case_header(column: str, lang: str = "zh") -> str:
+    zh, en = CASE_HEADERS.get(column, (column, column))
+    return en if lang == "en" else zh
+
+
 def status_label(status: str, lang: str = "zh") -> str:
     return STATUS_EN[status] if lang == "en" else STATUS_ZH[status]
 

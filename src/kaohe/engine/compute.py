@@ -18,7 +18,13 @@ from kaohe.engine.periods import Period
 from kaohe.engine.registry import SOURCES, Metric, Part, select
 from kaohe.errors import UsageError
 
-GROUP_KEYS = ("agent", "team", "shop", "platform", "day")
+GROUP_KEYS = ("agent", "team", "shop", "platform", "day", "week", "month")
+# calendar keys derived from a row's day: (truncation unit, label of the bucket's first day),
+# labelled as kaohe.engine.periods writes periods (2026-10, 2026-W44)
+CALENDAR_KEYS = {
+    "month": ("M", lambda d: f"{d:%Y-%m}"),
+    "week": ("W", lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2])),
+}
 BUYER_DAY = ("shop", "buyer", "day")
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
@@ -333,7 +339,10 @@ class Evaluator:
         if "team" in self.req.by:
             roster = self.con.table("agents").select("agent", "team")
             t = t.left_join(roster, "agent").select(*t.columns, "team")
-        return t
+        calendar = {
+            k: t.day.truncate(CALENDAR_KEYS[k][0]) for k in self.req.by if k in CALENDAR_KEYS
+        }
+        return t.mutate(**calendar) if calendar else t
 
     def evaluate(
         self, metrics: Iterable[Metric] | None = None, only: str | None = None
@@ -402,7 +411,7 @@ def finish(
         keys |= {()}
     rows: list[Row] = []
     for key in sorted(keys, key=lambda k: tuple("" if v is None else str(v) for v in k)):
-        row: Row = {k: _key_value(v) for k, v in zip(request.by, key, strict=True)}
+        row: Row = {k: _key_value(k, v) for k, v in zip(request.by, key, strict=True)}
         for metric in request.metrics:
             got = parts.get(key, {}).get(metric.id, {})
             row[metric.id] = metric.value(got, request.params(metric))
@@ -410,8 +419,12 @@ def finish(
     return rows
 
 
-def _key_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+def _key_value(key: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return CALENDAR_KEYS[key][1](value) if key in CALENDAR_KEYS else value.isoformat()
+    return value
 
 
 def run(con: Any, request: Request, cache: bool = True) -> list[Row]:

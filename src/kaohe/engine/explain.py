@@ -148,8 +148,10 @@ def _rows(
     parts: list[Part],
     params: Mapping[str, Any],
 ) -> list[dict]:
-    """The first rows of the source, each with what it contributes to every part: a flag
-    (counted or not) for counting parts, the value for summing parts."""
+    """The rows that matter most (the largest contribution to the first part first: the
+    slowest rounds of a response time, the counted rows of a count; then by time), each with
+    what it contributes to every part: a flag (counted or not) for counting parts, the value
+    for summing parts."""
     t = evaluator.source(bp, source, params)
     cols = [c for c in SHOWN.get(source, ()) if c in t.columns] or [
         c for c in t.columns if not c.startswith("_")
@@ -157,5 +159,7 @@ def _rows(
     contributions = {f"→{p.name}": p.row_value()(t, params) for p in parts if p.row_value()}
     t = t.mutate(**contributions) if contributions else t
     order = ORDER.get(source, cols[0])
-    t = t.order_by(order).limit(limit).select(*cols, *contributions)
+    first = next(iter(contributions), None)
+    keys = [t[first].desc(), order] if first else [order]
+    t = t.order_by(keys).limit(limit).select(*cols, *contributions)
     return t.to_pyarrow().to_pylist()

@@ -42,6 +42,18 @@ SERVES: dict[frozenset[str], str] = {
     frozenset({"day"}): "shop",
     frozenset(): "shop",
 }
+# months and weeks are sums of days: whatever a grain serves by day it serves by month or week
+SERVES.update(
+    {
+        (keys - {"day"}) | {calendar}: grain
+        for keys, grain in list(SERVES.items())
+        if "day" in keys
+        for calendar in ("month", "week")
+    }
+)
+SERVES.update({frozenset({c}): "shop" for c in ("month", "week")})
+# the calendar keys as the facts' day is bucketed (kaohe.engine.compute labels the buckets)
+CALENDAR_SQL = {"month": "date_trunc('month', day)", "week": "date_trunc('week', day)"}
 
 
 def fingerprint() -> str:
@@ -65,6 +77,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "metric_values": None,
     "agents": None,
     "qa_findings": "time",
+    "qa_dismissals": "time",
     "qa_review_scores": "day",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
@@ -293,7 +306,7 @@ def _read(
     store: Store, grain: str, request: Request, metric_ids: list[str]
 ) -> dict[GroupKey, dict[str, dict[str, Any]]]:
     keys = list(request.by)
-    cols = ", ".join(keys)
+    cols = ", ".join(CALENDAR_SQL.get(k, k) for k in keys)
     where = ["grain = ?", f"metric IN ({', '.join('?' * len(metric_ids))})"]
     args: list[Any] = [grain, *metric_ids]
     if request.period is not None:

@@ -27,11 +27,14 @@ SEVERITIES = ("info", "minor", "major", "redline")
 
 
 def _findings(blocks: Any, params: Mapping[str, Any]) -> Any:
-    """The pack's findings against agents (not the buyer-side spam ones)."""
+    """The pack's findings against agents (not the buyer-side spam ones), without those a
+    reviewer dismissed as false positives or an accepted appeal took out (kaohe.qa.dismiss)."""
     f = blocks.table("qa_findings")
-    return f.filter(
+    f = f.filter(
         (f.pack == str(params["pack"])) & f.agent.notnull() & (f.category.fill_null("") != "spam")
     )
+    d = blocks.table("qa_dismissals").select(_pack="pack", _key="msg_key", _rule="rule")
+    return f.anti_join(d, [f.pack == d._pack, f.msg_key == d._key, f.rule == d._rule])
 
 
 def _sessions(blocks: Any, params: Mapping[str, Any]) -> Any:
@@ -115,7 +118,7 @@ def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
     return with_platform(r.select("agent", "shop", "day", "score", "passed"), blocks)
 
 
-QA_TABLES = ("qa_findings", "messages")
+QA_TABLES = ("qa_findings", "messages", "qa_dismissals")
 register_source(SourceDef("qa_reviews_scored", _reviews, (), ("qa_review_scores", "messages")))
 register_source(SourceDef("qa_sessions", _sessions, ("pack",), QA_TABLES))
 register_source(SourceDef("qa_hits", _hits, ("pack",), QA_TABLES))

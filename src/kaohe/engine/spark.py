@@ -12,7 +12,7 @@ from kaohe.engine.registry import SOURCES, all_metrics
 if TYPE_CHECKING:
     from kaohe.store import Store
 
-EXPORTED = ("messages", "agents", "qa_findings")
+EXPORTED = ("messages", "agents", "qa_findings", "qa_dismissals")
 
 
 def exported_tables() -> tuple[str, ...]:

@@ -108,8 +108,9 @@ def pay_period(
     `params`: the engine overrides every figure is computed under."""
     from kaohe.engine.settle import settled_reading
     from kaohe.pay.payslip import paid_agents, pay, score_inputs
-    from kaohe.schemes import load_scheme, pk_rank
+    from kaohe.schemes import load_scheme
     from kaohe.schemes.fetch import metric_rows, roster_rows, score_period
+    from kaohe.schemes.score import scheme_pk
 
     scores = result = None
     if needs_scores(plan):
@@ -119,7 +120,8 @@ def pay_period(
             )
         scheme = load_scheme(scheme_ref) if isinstance(scheme_ref, str) else scheme_ref
         result = score_period(store, scheme, period, params)
-        pk = pk_rank(metric_rows(store, scheme, period, params), scheme.pk) if scheme.pk else None
+        figures = metric_rows(store, scheme, period, params)
+        pk = scheme_pk(scheme, figures, roster_rows(store)) if scheme.pk else None
         scores = score_inputs(result, pk)
     done = settled_reading(period, [p[-1] for p in plan_names(plan)], params)
     if not (done or provisional):

@@ -348,6 +348,14 @@ def calibration_spread(scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stored_reviews(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The qa_reviews rows of a store connection as a Polars frame."""
-    return con.execute("SELECT * FROM qa_reviews ORDER BY review_id, item").pl()
+def stored_reviews(
+    con: duckdb.DuckDBPyConnection, sessions: list[str] | None = None
+) -> pl.DataFrame:
+    """The qa_reviews rows of a store connection as a Polars frame; with `sessions`, only the
+    reviews of those sessions."""
+    if sessions is None:
+        return con.execute("SELECT * FROM qa_reviews ORDER BY review_id, item").pl()
+    return con.execute(
+        "SELECT * FROM qa_reviews WHERE session IN (SELECT unnest(?)) ORDER BY review_id, item",
+        [list(sessions)],
+    ).pl()

@@ -284,19 +284,24 @@ def _stored_sessions(con: duckdb.DuckDBPyConnection, reviews: pl.DataFrame) -> d
 
 
 def refresh_review_scores(
-    target: Store | duckdb.DuckDBPyConnection, scorecards: Iterable[Scorecard] = ()
+    target: Store | duckdb.DuckDBPyConnection,
+    scorecards: Iterable[Scorecard] = (),
+    sessions: Iterable[str] | None = None,
 ) -> int:
     """Recompute qa_review_scores from qa_reviews for every review whose scorecard is known
     (the presets plus ``scorecards``); reviews on an unknown card keep their stored score.
+    With `sessions`, only the reviews of those sessions (a review submitted on the web moves
+    no other session's scores: whether a review counts is decided within its session).
     Returns the number of scored reviews written."""
     if isinstance(target, Store):
         # one transaction: the delete and the re-insert of the same review ids must not meet
         # another connection's older snapshot in between (DuckDB refuses the insert then)
         with target.transaction() as con:
-            return refresh_review_scores(con, scorecards)
+            return refresh_review_scores(con, scorecards, sessions)
     con = target
     cards = {c.id: c for c in [*list_scorecards(), *scorecards]}
-    rows = stored_reviews(con).filter(pl.col("scorecard").is_in(list(cards)))
+    chosen = None if sessions is None else list(sessions)
+    rows = stored_reviews(con, chosen).filter(pl.col("scorecard").is_in(list(cards)))
     if rows.is_empty():
         return 0
     days = rows.group_by("review_id").agg(

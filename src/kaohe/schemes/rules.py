@@ -103,6 +103,16 @@ def metric_unit(metric: str) -> Unit | None:
         return None
 
 
+def metric_label(metric: str, lang: str = "zh") -> str | None:
+    """The registry's name of a metric; None for ids the engine does not know."""
+    from kaohe.engine.registry import get
+
+    try:
+        return get(metric).label(lang)
+    except UsageError:
+        return None
+
+
 def holds(condition: Condition, row: Mapping[str, Any], ctx: Context) -> bool | None:
     """The condition on the row; None when the metric is null."""
     value = row.get(condition.metric)
@@ -234,26 +244,33 @@ def _fixed(rule: Fixed, value: float, ctx: Context, out: ItemResult) -> ItemResu
 
 def _weighted(rule: Weighted, value: float, ctx: Context, out: ItemResult) -> ItemResult:
     lower = (rule.direction or ctx.direction(rule.metric)) == "lower"
-    norm, how = normalise(rule, value, lower, ctx)
+    norm, how, reference = normalise(rule, value, lower, ctx)
     out.points = rule.weight * norm / 100
     out.normalisation = how
     out.inputs["normalised"] = norm
+    if reference is not None:  # the target, or the team's mean or median
+        out.inputs["target" if rule.normalise.method == "target" else "reference"] = reference
     out.explanation += f"{how}; {rule.weight:g} × {norm:g} / 100 → {out.points:g}"
     return out
 
 
-def normalise(rule: Weighted, value: float, lower: bool, ctx: Context) -> tuple[float, str]:
-    """The value on 0–100 (capped) and how it was obtained; lower-is-better inverts."""
+def normalise(
+    rule: Weighted, value: float, lower: bool, ctx: Context
+) -> tuple[float, str, float | None]:
+    """The value on 0–100 (capped), how it was obtained and what it was compared with (the
+    target, or the team's mean or median; None for range and rank); lower-is-better
+    inverts."""
     n = rule.normalise
     inv = " (lower is better)" if lower else ""
     if n.method == "range":
+        assert n.floor is not None and n.ceiling is not None  # the model requires both
         span = n.ceiling - n.floor
         frac = (n.ceiling - value) / span if lower else (value - n.floor) / span
         norm = min(max(frac * 100, 0.0), 100.0)
-        return norm, f"range {n.floor:g}–{n.ceiling:g}{inv}: {value:g} → {norm:g}"
+        return norm, f"range {n.floor:g}–{n.ceiling:g}{inv}: {value:g} → {norm:g}", None
     if n.method == "rank":
         norm = percentile(value, ctx.population.get(rule.metric) or [value], lower)
-        return norm, f"rank{inv}: {value:g} at percentile {norm:g}"
+        return norm, f"rank{inv}: {value:g} at percentile {norm:g}", None
     if n.method == "target":
         ref, what = ctx.target(n.target), "target"
     else:
@@ -263,7 +280,7 @@ def normalise(rule: Weighted, value: float, lower: bool, ctx: Context) -> tuple[
     ratio = _ratio(ref, value) if lower else _ratio(value, ref)
     norm = min(ratio * 100, n.cap)
     shown = f"{ref:g} / {value:g}" if lower else f"{value:g} / {ref:g}"
-    return norm, f"{what} {ref:g}{inv}: {shown} × 100, cap {n.cap:g} → {norm:g}"
+    return norm, f"{what} {ref:g}{inv}: {shown} × 100, cap {n.cap:g} → {norm:g}", ref
 
 
 def _ratio(num: float, den: float) -> float:

@@ -17,6 +17,7 @@ from typing import Any
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import UsageError
 from kaohe.schemes.model import Condition, Population, Scheme, band_text, rule_metrics
+from kaohe.schemes.ranking import PkEntry, pk_rank
 from kaohe.schemes.rules import Context, ItemResult, evaluate, holds, metric_direction
 from kaohe.units import format_value
 
@@ -100,6 +101,41 @@ class ScoreResult:
         return out
 
 
+@dataclass
+class Scoring:
+    """What scoring a scheme's agents reads: each covered agent's metric row, their status
+    (scored, 数据不足, gated out) and the context every rule is evaluated in (parameters,
+    the population's figures for team means and ranks)."""
+
+    rows: dict[str, dict[str, Any]]
+    statuses: dict[str, str]
+    ctx: Context
+
+
+def scoring(
+    scheme: Scheme,
+    rows: list[dict[str, Any]],
+    roster: list[dict[str, Any]] | None,
+    params: Mapping[str, float] | None = None,
+    direction: Callable[[str], str] = metric_direction,
+) -> Scoring:
+    """The population, statuses and context of a scheme on `rows` (see `score`)."""
+    values = {name: p.default for name, p in scheme.params.items()}
+    values.update(params or {})
+    by_agent = _population(scheme, rows, roster)
+    ctx0 = Context(values, {}, direction)
+    statuses = {agent: _status(scheme, row, ctx0) for agent, row in by_agent.items()}
+    scored = [row for agent, row in by_agent.items() if statuses[agent] == SCORED]
+    return Scoring(
+        by_agent, statuses, Context(values, _population_values(scheme, scored), direction)
+    )
+
+
+def total_of(scheme: Scheme, row: Mapping[str, Any], ctx: Context) -> float:
+    """An agent's total on the scheme's items (dropped items re-weighted), no grade."""
+    return _total([evaluate(item, row, ctx) for item in scheme.items], scheme.max_total, [])
+
+
 def score(
     scheme: Scheme,
     rows: list[dict[str, Any]],
@@ -109,25 +145,15 @@ def score(
     direction: Callable[[str], str] = metric_direction,
 ) -> ScoreResult:
     """Score every agent of the scheme's population; ``params`` override the defaults."""
-    values = {name: p.default for name, p in scheme.params.items()}
-    values.update(params or {})
-    result = ScoreResult(scheme.id, scheme.name, period, values)
+    base = scoring(scheme, rows, roster, params, direction)
+    result = ScoreResult(scheme.id, scheme.name, period, dict(base.ctx.params))
     if _exempt(scheme, period, result):
         return result
-    by_agent = _population(scheme, rows, roster)
-    if not by_agent:
+    if not base.rows:
         result.notes.append(empty_population_note(scheme, rows, roster))
-    ctx0 = Context(values, {}, direction)
-    statuses = {agent: _status(scheme, row, ctx0) for agent, row in by_agent.items()}
-    scored = [
-        row
-        for agent, row in by_agent.items()
-        if statuses[agent] != GATED_OUT and statuses[agent] != INSUFFICIENT
-    ]
-    ctx = Context(values, _population_values(scheme, scored), direction)
     names = {r["agent"]: r.get("name") for r in roster or [] if r.get("agent")}
-    for agent, row in by_agent.items():
-        scored = _score_agent(scheme, agent, names.get(agent), row, statuses[agent], ctx)
+    for agent, row in base.rows.items():
+        scored = _score_agent(scheme, agent, names.get(agent), row, base.statuses[agent], base.ctx)
         scored.months = {period: scored.total}
         if scheme.team_score:
             team = row.get(scheme.team_score.metric)
@@ -308,6 +334,25 @@ def _population(
     return out
 
 
+def population_rows(
+    scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """The metric rows of the agents the scheme covers (its `population`), in input order:
+    what its PK compares — a 综合组 agent never wins a 售前 PK."""
+    covered = _population(scheme, rows, roster)
+    return [r for r in rows if r.get("agent") in covered]
+
+
+def scheme_pk(
+    scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None
+) -> dict[str, list[PkEntry]]:
+    """The scheme's PK tables (metric id → entries, best first) over its population; {}
+    when the scheme has no PK."""
+    if scheme.pk is None:
+        return {}
+    return pk_rank(population_rows(scheme, rows, roster), scheme.pk)
+
+
 def empty_population_note(
     scheme: Scheme, rows: list[dict[str, Any]], roster: list[dict[str, Any]] | None
 ) -> str:
@@ -404,14 +449,22 @@ def _period_span(period: str) -> Period | None:
         return None
 
 
-def result_rows(result: ScoreResult) -> list[dict[str, Any]]:
-    """The machine shape of cli.md: one row per agent with total, grade, rank (by total, ties
-    share the place; unscored agents unranked) and the points of every item by item id."""
-    totals = sorted((a.total for a in result.agents if a.total is not None), reverse=True)
-    first_place = {}  # a total's place: 1 + how many totals are higher (ties share it)
+def ranks(result: ScoreResult) -> dict[str, int]:
+    """Agent → place by total among the agents scored with enough data (ties share the
+    place); agents with too little data (数据不足) or gated out have none: a total from a
+    handful of chats must not stand first."""
+    ranked = [a for a in result.agents if a.status == SCORED and a.total is not None]
+    totals = sorted((a.total for a in ranked), reverse=True)  # type: ignore[misc]
+    first_place: dict[float, int] = {}  # 1 + how many totals are higher
     for i, total in enumerate(totals):
         first_place.setdefault(total, i + 1)
-    places = {a.agent: first_place[a.total] for a in result.agents if a.total is not None}
+    return {a.agent: first_place[a.total] for a in ranked}  # type: ignore[index]
+
+
+def result_rows(result: ScoreResult) -> list[dict[str, Any]]:
+    """The machine shape of cli.md: one row per agent with total, grade, rank (see `ranks`:
+    only agents scored with enough data) and the points of every item by item id."""
+    places = ranks(result)
     rows = []
     for a in result.agents:
         row: dict[str, Any] = {

@@ -30,7 +30,7 @@ def data_version(st: Store) -> tuple[Any, ...]:
     return st.con.execute(
         "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
         "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews), "
-        "(SELECT count(*) FROM qa_review_scores)"
+        "(SELECT count(*) FROM qa_review_scores), (SELECT count(*) FROM qa_dismissal_log)"
     ).fetchone()
 
 

@@ -14,10 +14,6 @@ from kaohe.errors import UsageError
 if TYPE_CHECKING:
     from kaohe.store import Store
 
-# The latest month is the default unless it holds fewer days of messages than this while the
-# month before has messages too: early in a month the last full month says more.
-MIN_DEFAULT_DAYS = 7
-
 
 BUSY = "服务器繁忙，请稍后再试 / the server is busy, try again shortly"
 
@@ -43,18 +39,13 @@ StoreDep = Annotated[Any, Depends(store)]  # a store connection, lent for the re
 
 
 def default_period(st: Store) -> str:
-    """The latest month that has messages (see MIN_DEFAULT_DAYS); this month when none."""
-    rows = st.con.execute(
-        "SELECT strftime(time, '%Y-%m') AS month, count(DISTINCT CAST(time AS DATE)) "
-        "FROM messages WHERE time IS NOT NULL GROUP BY month ORDER BY month DESC LIMIT 2"
-    ).fetchall()
-    if not rows:
-        from datetime import date
+    """The last complete month (kaohe.web.months.last_complete_month); this month when the
+    store has no messages."""
+    from datetime import date
 
-        return date.today().strftime("%Y-%m")
-    if len(rows) == 2 and rows[0][1] < MIN_DEFAULT_DAYS:
-        return str(rows[1][0])
-    return str(rows[0][0])
+    from kaohe.web.months import last_complete_month, month_of
+
+    return last_complete_month(st) or month_of(date.today())
 
 
 def parse_period_text(text: str) -> Period:
@@ -72,15 +63,31 @@ def period_param(request: Request, st: StoreDep) -> str:
     """The `?period=` query, validated, defaulting to default_period(store) (remembered until
     the message count changes: scanning every message per page view would cost)."""
     text = (request.query_params.get("period") or "").strip()
+    messages = st.count("messages")
     if text:
         parse_period_text(text)
-        return text
-    messages = st.count("messages")
-    cached = getattr(request.app.state, "default_period", None)
-    if cached is None or cached[0] != messages:
-        cached = (messages, default_period(st))
-        request.app.state.default_period = cached
-    return cached[1]
+    else:
+        cached = getattr(request.app.state, "default_period", None)
+        if cached is None or cached[0] != messages:
+            cached = (messages, default_period(st))
+            request.app.state.default_period = cached
+        text = cached[1]
+    request.state.period_info = _period_info(request, st, text, messages)
+    return text
+
+
+def _period_info(request: Request, st: Any, text: str, messages: int) -> Any:
+    """kaohe.web.months.period_info, kept per period until the message count changes."""
+    from datetime import date
+
+    from kaohe.web.months import period_info
+
+    infos = getattr(request.app.state, "period_infos", None)
+    if infos is None or infos[0] != (messages, date.today()):
+        infos = request.app.state.period_infos = ((messages, date.today()), {})
+    if text not in infos[1]:
+        infos[1][text] = period_info(st, text)
+    return infos[1][text]
 
 
 PeriodDep = Annotated[str, Depends(period_param)]  # the validated ?period= text

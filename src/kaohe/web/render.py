@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from kaohe.units import format_value
 from kaohe.web.auth import User, csrf_token
 from kaohe.web.i18n import DEFAULT_LANG, LANGS, translator
+from kaohe.web.months import link as month_link
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -28,6 +29,9 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/imports", "nav.imports", ("admin", "supervisor")),
     ("/schemes", "nav.schemes", ("admin", "supervisor")),
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+    ("/findings", "nav.findings", ("admin", "supervisor", "lead")),
+    ("/compliance", "nav.compliance", ("admin", "supervisor")),
+    ("/appeals", "nav.appeals", ("admin", "supervisor", "lead", "agent")),
     ("/users", "nav.users", ("admin",)),
     ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]
@@ -106,6 +110,9 @@ def render(
         "period": None,
         "nav": nav_for(user),
         "path": request.url.path,
+        # an error page has no period to move through (nor echoes the URL asked for)
+        "period_info": None if status >= 400 else getattr(request.state, "period_info", None),
+        "period_link": lambda period: month_link(request, period),
         **context,
     }
     response = HTMLResponse(ENV.get_template(template).render(full), status_code=status)

@@ -4,6 +4,7 @@ team's; anyone else's answers 404 like an unknown agent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -115,8 +116,11 @@ def payslip(
     plan_id: str,
     scheme: str | None,
     params: dict[str, Any] | None = None,
+    keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
 ) -> dict[str, Any]:
-    """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
+    """`keep(key, compute)`: where the whole team's payslips are kept (the page cache: a
+    plan pays every agent at once, so the next agent's page reads the same result).
+    The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
     under the engine parameters `params`: lines with their explanation, total; or the reason
     there is none."""
     from kaohe.pay import list_plans
@@ -135,7 +139,9 @@ def payslip(
 
         scheme = DEFAULT_CURRENT
     try:
-        slips, _ = pay_period(st, plan, period, scheme, True, params)
+        run = lambda: pay_period(st, plan, period, scheme, True, params)  # noqa: E731
+        key = ("payslips", plan_id, period, scheme, repr(sorted((params or {}).items())))
+        slips, _ = keep(key, run) if keep is not None else run()
     except KaoheError as exc:
         return {"plan": plan_id, "error": str(exc)}
     slip = next((s for s in slips.payslips if s.agent == agent), None)
@@ -189,7 +195,15 @@ def _download(
             ("hits", t("session.hits")),
         ]
     elif table == "findings":
-        rows = _findings(st, agent, parse_period(period), pii)
+        rows = [
+            {
+                **f,
+                "rule": f["rule_name"],
+                "category": t(f"qacat.{f['category']}") if f.get("category") else "",
+                "severity": t(f"severity.{f['severity']}"),
+            }
+            for f in _findings(st, agent, parse_period(period), pii)
+        ]
         cols = [
             ("time", t("conv.time")),
             ("session", t("session.session")),
@@ -216,7 +230,6 @@ def _download(
     else:
         rows = agent_kpis(st, agent, parse_period(period), lang, views.overrides(request))
         cols = [
-            ("id", "id"),
             ("label", t("agent.metric")),
             Column("value", t("agent.value"), unit_key="unit"),
             ("unit_label", t("agent.unit")),
@@ -241,7 +254,17 @@ def _findings(st: Store, agent: str, period: Period, pii: bool) -> list[dict[str
         if rows
         else {}
     )
-    return [{**r, "time": views.when(times.get(r["msg_id"]))} for r in rows]
+    from kaohe.qa.rules import rule_names
+
+    names = rule_names()
+    return [
+        {
+            **r,
+            "time": views.when(times.get(r["msg_id"])),
+            "rule_name": names.get(r["rule"], r["rule"]),
+        }
+        for r in rows
+    ]
 
 
 # ---------------------------------------------------------------- routes
@@ -271,6 +294,9 @@ def agent_page(
     plan_id = request.query_params.get("plan") or DEFAULT_PLAN
     scheme = request.query_params.get("scheme")
 
+    def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
+        return cached(request, st, key, chosen.end, run)
+
     def compute() -> dict[str, Any]:
         sessions = views.agent_sessions(st, agent, chosen, pii, params)
         return {
@@ -283,7 +309,7 @@ def agent_page(
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params),
+            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep),
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
@@ -291,7 +317,57 @@ def agent_page(
 
     # what the page shows depends on these alone (the data version is added by `cached`)
     key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
-    return render(request, "agent.html", cached(request, st, key, chosen.end, compute))
+    page = cached(request, st, key, chosen.end, compute)
+    changed = changed_lines(st, agent, period, page["payslip"])
+    return render(
+        request,
+        "agent.html",
+        {**page, **scheme_score(request, st, agent, period), "changed": changed},
+    )
+
+
+def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str, Any]:
+    """The agent's items, grade, rank and next-grade hint under the chosen scheme (?scheme=,
+    else the role's standard one), and the schemes that cover them to choose from."""
+    from kaohe.schemes.fetch import roster_rows
+    from kaohe.schemes.why import why
+    from kaohe.web.pages.ranking import scheme_ranking, schemes_for
+
+    covering = schemes_for(agent, roster_rows(st))
+    if not covering:
+        return {"why": None, "covering": []}
+    wanted = request.query_params.get("scheme")
+    chosen = next((s for s in covering if s.id == wanted), covering[0])
+    scheme, ranked = scheme_ranking(request, st, chosen.id, period)
+    return {
+        "why": why(ranked.scored, agent, views.lang_of(request)),
+        "scheme": scheme,
+        "covering": [(s.id, s.name) for s in covering],
+        "history": history(request, st, agent, chosen.id, period),
+    }
+
+
+HISTORY_MONTHS = 12
+
+
+def history(request: Request, st: Any, agent: str, scheme_id: str, period: str) -> list[dict]:
+    """The agent's total, grade and rank in each of the last 12 months that have data, up to
+    the period (a month); each month's ranking is the one the ranking page shows."""
+    from kaohe.web.months import is_month, months_back
+    from kaohe.web.pages.ranking import scheme_ranking
+
+    if not is_month(period):
+        return []
+    first = st.con.execute("SELECT strftime(min(time), '%Y-%m') FROM messages").fetchone()[0]
+    out = []
+    for month in months_back(period, HISTORY_MONTHS):
+        if first is None or month < first:
+            continue
+        ranked = scheme_ranking(request, st, scheme_id, month)[1]
+        row = next((r for r in ranked.rows if r["agent"] == agent), None)
+        if row is not None:
+            out.append({**row, "month": month, "ranked": len(ranked.scored.places)})
+    return out
 
 
 @router.get("/agents/{agent}/explain/{metric}")
@@ -312,9 +388,11 @@ def explain_page(
         raise HTTPException(404, f"未知指标 / unknown metric {metric!r}")
     result = explain(st, metric, agent, parse_period(period), views.overrides(request))
     pii = sees_buyer_pii(user)
+    links = [_conversation_link(r, agent) if pii else None for r in result["rows"]]
     rows = [views.masked_row(r, pii) for r in result["rows"]]
+    lang = views.lang_of(request)
     if views.wants_xlsx(request):
-        cols = [(k, k) for k in (rows[0] if rows else {})]
+        cols = [(k, column_label(k, lang)) for k in (rows[0] if rows else {})]
         return views.export(
             st, user, rows, cols, f"{metric}_{period}_rows.xlsx", f"explain {metric} {agent}"
         )
@@ -326,10 +404,95 @@ def explain_page(
             "period": period,
             "x": result,
             "rows": rows,
+            "links": links,
+            "column_label": lambda k: column_label(k, lang),
             "unit": REGISTRY[metric].unit,
             "label": REGISTRY[metric].label(views.lang_of(request)),
         },
     )
+
+
+# the columns of the explained rows (kaohe.engine.explain.SHOWN) as the page heads them
+COLUMNS = {
+    "shop": ("店铺", "shop"),
+    "buyer": ("买家", "buyer"),
+    "agent": ("客服", "agent"),
+    "from_agent": ("转出客服", "from agent"),
+    "round_start": ("轮次开始", "round start"),
+    "start": ("开始", "start"),
+    "end": ("结束", "end"),
+    "reply_time": ("回复时间", "replied"),
+    "buyer_messages": ("买家消息数", "buyer messages"),
+    "answered": ("已回复", "answered"),
+    "response_s": ("响应秒数", "response (s)"),
+    "duration_ms": ("时长（毫秒）", "duration (ms)"),
+    "time": ("时间", "time"),
+    "chars": ("字数", "characters"),
+    "day": ("日期", "day"),
+    "open": ("同时接待", "open"),
+    "order_id": ("订单号", "order"),
+    "created_at": ("下单时间", "created"),
+    "paid_time": ("付款时间", "paid"),
+    "amount": ("金额", "amount"),
+    "items": ("件数", "items"),
+    "refund_amount": ("退款金额", "refunded"),
+    "silent": ("静默", "silent"),
+    "silent_at_creation": ("下单时静默", "silent at creation"),
+    "followed": ("已跟进", "followed"),
+    "kind": ("类型", "kind"),
+    "first": ("首次", "first"),
+    "last": ("最后", "last"),
+    "inquiry": ("询单", "inquiry"),
+    "ordered": ("已下单", "ordered"),
+    "paid": ("已付款", "paid"),
+}
+TIME_COLUMNS = ("round_start", "start", "time", "first", "created_at")
+
+
+def column_label(column: str, lang: str) -> str:
+    """A row column's header; a part's contribution (→total) reads 计入 total."""
+    if column.startswith("→"):
+        return ("counts toward " if lang == "en" else "计入 ") + column[1:]
+    zh, en = COLUMNS.get(column, (column, column))
+    return en if lang == "en" else zh
+
+
+def _conversation_link(row: dict[str, Any], agent: str) -> str | None:
+    """The conversation a row of the explanation lies in (shop, buyer and its time)."""
+    from urllib.parse import urlencode
+
+    at = next((row[c] for c in TIME_COLUMNS if row.get(c) is not None), None)
+    if not row.get("shop") or not row.get("buyer") or at is None:
+        return None
+    when = at.isoformat(sep=" ") if hasattr(at, "isoformat") else str(at)
+    query = {"shop": row["shop"], "buyer": row["buyer"], "at": when, "agent": agent}
+    return f"/conversation?{urlencode(query)}"
+
+
+def amounts(slip: dict[str, Any]) -> dict[str, float]:
+    return {ln["id"]: ln["amount"] for ln in slip.get("lines", []) if ln["amount"] is not None}
+
+
+def changed_lines(st: Store, agent: str, period: str, slip: dict[str, Any]) -> dict[str, Any]:
+    """Line id → {before, appeal} for the payslip lines an accepted appeal of the period
+    changed (against the payslip as it stood before the earliest accepted appeal)."""
+    from kaohe.qa.appeals import ACCEPTED, appeals
+
+    accepted = [
+        a
+        for a in appeals(st, {agent}, ACCEPTED, period=period)
+        if a["pay_before"] and a["pay_before"].get("plan") == slip.get("plan")
+    ]
+    if not accepted:
+        return {}
+    first = accepted[-1]  # newest first: the last is the earliest
+    before = first["pay_before"]["lines"]
+    now = amounts(slip)
+    return {
+        line: {"before": before.get(line), "appeal": first["id"]}
+        for line in set(before) | set(now)
+        if round(before.get(line) or 0.0, 2) != round(now.get(line) or 0.0, 2)
+    }
 
 
 def _name(st: Store, agent: str) -> str | None:

@@ -44,13 +44,27 @@ def parse_at(text: str) -> datetime:
 
 
 def session_for(request: Request, st: Store, user: User) -> views.Session:
-    """The session the query names, if the user may see its agent; else 404."""
+    """The session the query names, if the user may see its agent; else 404. The lookup (the
+    conversation model over the buyer's thread, seconds on a large store) is kept per data
+    version; the permission is checked on every request."""
+    from datetime import date
+
     query = request.query_params
     params = views.overrides(request)
+    names = tuple(query.get(k) for k in ("msg", "shop", "buyer", "at", "agent"))
+    key = ("conversation.session", names, repr(sorted(params.items())))
+    session = cached(request, st, key, date.max, lambda: _lookup(query, st, params))
+    # a session without an agent: only roles that see every agent ("" is nobody's agent)
+    if session is None or not can_see_agent(user, session.agent or "", st):
+        raise HTTPException(404, NOT_FOUND)
+    return session
+
+
+def _lookup(query: Any, st: Any, params: dict[str, Any]) -> views.Session | None:
     if query.get("msg"):
-        session = views.session_by_key(st, query["msg"], params)
-    elif query.get("shop") and query.get("buyer") and query.get("at"):
-        session = views.find_session(
+        return views.session_by_key(st, query["msg"], params)
+    if query.get("shop") and query.get("buyer") and query.get("at"):
+        return views.find_session(
             st,
             query["shop"],
             query["buyer"],
@@ -58,14 +72,9 @@ def session_for(request: Request, st: Store, user: User) -> views.Session:
             query.get("agent") or None,
             params,
         )
-    else:
-        raise HTTPException(
-            400, "需要 shop、buyer 和 at（或 msg）/ shop, buyer and at (or msg) are required"
-        )
-    # a session without an agent: only roles that see every agent ("" is nobody's agent)
-    if session is None or not can_see_agent(user, session.agent or "", st):
-        raise HTTPException(404, NOT_FOUND)
-    return session
+    raise HTTPException(
+        400, "需要 shop、buyer 和 at（或 msg）/ shop, buyer and at (or msg) are required"
+    )
 
 
 @router.get("/conversation")

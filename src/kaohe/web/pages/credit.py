@@ -4,6 +4,7 @@ of their team is credited or touched it; agents use their own page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -25,13 +26,24 @@ Allowed = Annotated[User, Depends(require_roles(*ROLES))]
 NOT_FOUND = "未找到该订单 / order not found"
 
 
-def credit_for(st: Store, user: User, order_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def credit_for(
+    st: Store,
+    user: User,
+    order_id: str,
+    params: dict[str, Any],
+    keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
+) -> dict[str, Any]:
     """The credit of an order the user may see (buyer masked for roles without PII rights);
-    an unknown order and one of agents the user may not see answer the same 404."""
+    an unknown order and one of agents the user may not see answer the same 404. `keep(key,
+    compute)`: where the engine's answer is kept (the page cache, per data version)."""
+    import copy
+
     from kaohe.engine.attribution import credit
 
+    run = lambda: credit(st, order_id, params)  # noqa: E731
+    key = ("credit", order_id, repr(sorted(params.items())))
     try:
-        result = credit(st, order_id, params)
+        result = copy.deepcopy(keep(key, run) if keep is not None else run())
     except NotFoundError:
         raise HTTPException(404, NOT_FOUND) from None
     allowed = visible_agents(user, st)
@@ -52,7 +64,15 @@ def credit_page(
     request: Request, user: Allowed, st: views.StoreDep, order_id: str = ""
 ) -> Response:
     order_id = order_id.strip()
-    result = credit_for(st, user, order_id, views.overrides(request)) if order_id else None
+    from datetime import date
+
+    from kaohe.web.cache import cached
+
+    def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
+        return cached(request, st, key, date.max, run)
+
+    params = views.overrides(request)
+    result = credit_for(st, user, order_id, params, keep) if order_id else None
     if result is not None and views.wants_xlsx(request):
         return _download(request, st, user, result)
     return render(request, "credit.html", {"order_id": order_id, "r": result})

@@ -79,6 +79,8 @@ def login(
     request.session[SESSION_ID] = sessions.start(st, user.username, hours, ip)
     csrf_token(request)
     audit.record(st, user, "login", f"role={user.role}", ip=ip)
+    if target == "/" and user.role == "agent" and user.agent:
+        target = "/agents/me"  # an agent lands on their own score, not the team overview
     return RedirectResponse(target, status_code=303)
 
 

@@ -48,12 +48,26 @@ def metric_columns(lang: str) -> list[dict[str, str]]:
 
 
 def kpi_rows(
-    st: Store, period: Period, scope: set[str] | None, params: dict[str, Any] | None = None
+    st: Store,
+    period: Period,
+    scope: set[str] | None,
+    params: dict[str, Any] | None = None,
+    shop: str = "",
 ) -> tuple[list[dict], dict | None]:
     """(rows, total): per shop and the whole store for all-seeing roles; per agent and the
-    scope's total otherwise (one engine call each, never a loop over agents)."""
+    scope's total otherwise (one engine call each, never a loop over agents); with `shop`,
+    that shop's agents and the shop's total."""
     if scope is not None and not scope:
         return [], None
+    if shop:
+        rows = compute_kpis(
+            st, by=("agent", "shop"), period=period, metrics=HEADLINE, params=params
+        )
+        mine = [{**r, "label": r["agent"]} for r in rows if r["shop"] == shop]
+        if scope is not None:
+            mine = [r for r in mine if r["agent"] in scope]
+        shops = compute_kpis(st, by="shop", period=period, metrics=HEADLINE, params=params)
+        return mine, next((r for r in shops if r["shop"] == shop), None)
     if scope is None:
         rows = compute_kpis(st, by="shop", period=period, metrics=HEADLINE, params=params)
         total = compute_kpis(st, by=(), period=period, metrics=HEADLINE, params=params)[0]
@@ -68,6 +82,48 @@ def kpi_rows(
     # a team's distinct buyers are not the sum of its agents': computed on demand (cached)
     team = compute_kpis(st, by=(), period=period, metrics=HEADLINE, agents=agents, params=params)
     return rows, team[0]
+
+
+def _has_chats(st: Any, period_text: str) -> bool:
+    """Whether the period has any messages (a month before the data compares with nothing)."""
+    from kaohe.web.months import covered
+
+    return covered(st, parse_period_text(period_text))[0] is not None
+
+
+def case_header(column: str, lang: str) -> str:
+    try:
+        from kaohe.compliance.report import case_header as header_of
+    except ImportError:
+        return column
+    return header_of(column, lang)
+
+
+def deltas(total: dict | None, before: dict | None, lang: str) -> dict[str, dict[str, str]]:
+    """Each headline figure against the month before: arrow, the change in the figure's unit
+    (a rate in percentage points) and whether it is for the better."""
+    from kaohe.units import format_change
+
+    if not total or not before:
+        return {}
+    out = {}
+    for metric_id in HEADLINE:
+        now, then = total.get(metric_id), before.get(metric_id)
+        if now is None or then is None:
+            continue
+        metric = get_metric(metric_id)
+        change = float(now) - float(then)
+        better = change < 0 if metric.direction == "lower" else change > 0
+        out[metric_id] = {
+            "arrow": "▲" if change > 0 else "▼" if change < 0 else "＝",
+            "text": format_change(change, metric.unit, lang),
+            "class": ""
+            if change == 0 or metric.direction == "neutral"
+            else "good"
+            if better
+            else "bad",
+        }
+    return out
 
 
 def metric_label(metric_id: str, lang: str) -> str:
@@ -148,7 +204,13 @@ def compliance_status(
         for r in results
         if r.status in (FAIL, AT_RISK)
     ]
-    return {"summary": summary_rows(results, lang), "bad": bad}, ""
+    from kaohe.schema import platform_label
+
+    summary = [
+        {**s, "platform": platform_label(s.get("platform"), lang)}
+        for s in summary_rows(results, lang)
+    ]
+    return {"summary": summary, "bad": bad}, ""
 
 
 def cached_checks(request: Request, st: Store, period_text: str) -> list[Any]:
@@ -208,7 +270,9 @@ def top_findings(st: Store, period: Period, scope: set[str] | None) -> list[dict
 
 
 @router.get("/")
-def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodDep) -> Response:
+def overview(
+    request: Request, user: UserDep, st: StoreDep, period_text: PeriodDep, shop: str = ""
+) -> Response:
     period = parse_period_text(period_text)
     scope = visible_agents(user, st)
     lang = request_lang(request)
@@ -217,10 +281,22 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
     rows, total = cached(
         request,
         st,
-        ("overview.kpis", period_text, who),
+        ("overview.kpis", period_text, who, shop),
         period.end,
-        lambda: kpi_rows(st, period, scope, params),
+        lambda: kpi_rows(st, period, scope, params, shop),
     )
+    before = getattr(request.state, "period_info", None)
+    previous = before.previous if before is not None else None
+    last_total = None
+    if previous and total is not None and _has_chats(st, previous):
+        last_period = parse_period_text(previous)
+        last_total = cached(
+            request,
+            st,
+            ("overview.kpis", previous, who, shop),
+            last_period.end,
+            lambda: kpi_rows(st, last_period, scope, params, shop),
+        )[1]
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
         if scope is None
@@ -234,7 +310,10 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             "columns": metric_columns(lang),
             "rows": rows,
             "total": total,
-            "scope": "all" if scope is None else user.role,
+            "deltas": deltas(total, last_total, lang),
+            "previous": previous,
+            "scope": "all" if scope is None and not shop else "shop" if shop else user.role,
+            "shop": shop,
             "charts": cached(
                 request,
                 st,
@@ -244,6 +323,7 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             ),
             "compliance": compliance,
             "compliance_note": note,
+            "case_header": lambda column: case_header(column, lang),
             "findings": top_findings(st, period, scope),
         },
     )

@@ -5,14 +5,16 @@ population; a lead sees their team's rows, an agent their own."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from kaohe.schemes import list_schemes, pk_rank, with_params
+from kaohe.schemes import list_schemes, with_params
 from kaohe.schemes.fetch import metric_rows, roster_rows
-from kaohe.schemes.score import result_rows, score
+from kaohe.schemes.score import SCORED, result_rows, scheme_pk, score
+from kaohe.schemes.why import Scored, scored, why
 from kaohe.spreadsheet import Column
 from kaohe.units import Unit
 from kaohe.web import audit, views
@@ -51,15 +53,34 @@ def find_scheme(scheme_id: str) -> Any:
     raise HTTPException(400, f"未知方案 / unknown scheme: {scheme_id!r}")
 
 
+def schemes_for(agent: str, roster: list[dict]) -> list[Any]:
+    """The preset schemes whose population covers the agent, the role's standard one first."""
+    from kaohe.schemes.score import population_rows
+
+    covering = [s for s in list_schemes() if population_rows(s, [{"agent": agent}], roster)]
+    return sorted(covering, key=lambda s: not s.id.endswith("_standard"))
+
+
 def _shops(text: Any) -> list[str]:
     return [s.strip() for s in re.split(r"[,，;；]", str(text or "")) if s.strip()]
 
 
+@dataclass
+class Ranked:
+    """A scheme scored on a period: rows with roster fields, PK tables over the scheme's
+    population, the roster, and what explaining any agent needs (kaohe.schemes.why)."""
+
+    rows: list[dict]
+    pk: dict[str, list]
+    roster: list[dict]
+    scored: Scored
+
+
 def ranked_rows(
     scheme: Any, period: str, st: Store, params: dict[str, Any] | None = None
-) -> tuple[list[dict], dict[str, list], list]:
-    """(rows with roster fields, PK entries by metric, roster) — one engine call for all,
-    under the engine parameters `params` (the ones `kaohe score` reads)."""
+) -> Ranked:
+    """One engine call for all, under the engine parameters `params` (the ones `kaohe score`
+    reads)."""
     metrics = metric_rows(st, scheme, period, params)
     roster = roster_rows(st)
     result = score(scheme, metrics, roster, period)
@@ -75,8 +96,21 @@ def ranked_rows(
                 "shops": ", ".join(_shops(who.get("shops"))),
             }
         )
-    pk = pk_rank(metrics, scheme.pk) if scheme.pk else {}
-    return rows, pk, roster
+    pk = scheme_pk(scheme, metrics, roster)
+    return Ranked(rows, pk, roster, scored(scheme, result, metrics, roster))
+
+
+def scheme_ranking(request: Request, st: Any, scheme_id: str, period: str) -> tuple[Any, Ranked]:
+    """The scheme (with the request's parameters) and its ranking of the period, computed
+    once per data version (kaohe.web.cache)."""
+    chosen = find_scheme(scheme_id)
+    params = views.params(request, owners=[chosen])
+    chosen = with_params(chosen, params.of(chosen))
+    key = ("ranking", chosen.id, period, repr(sorted(params.engine.items())))
+    end = parse_period_text(period).end
+    return chosen, cached(
+        request, st, key, end, lambda: ranked_rows(chosen, period, st, params.engine)
+    )
 
 
 def apply_filters(
@@ -137,19 +171,11 @@ def ranking(
     sort: str = "rank",
     format: str = "",
 ) -> Response:  # noqa: A002 - the query name
-    chosen = find_scheme(scheme)
-    params = views.params(request, owners=[chosen])
-    chosen = with_params(chosen, params.of(chosen))
+    chosen, ranked = scheme_ranking(request, st, scheme, period)
     scope = visible_agents(user, st)
     lang = request_lang(request)
-    rows, pk, roster = cached(
-        request,
-        st,
-        ("ranking", chosen.id, period),
-        parse_period_text(period).end,
-        lambda: ranked_rows(chosen, period, st, params.engine),
-    )
-    rows = sort_rows(apply_filters(rows, shop, team, role, scope), sort)
+    rows = sort_rows(apply_filters(ranked.rows, shop, team, role, scope), sort)
+    roster = ranked.roster
     if scope is not None:  # a lead or agent picks among what they may see
         roster = [r for r in roster if r["agent"] in scope]
     if format == "xlsx":
@@ -158,7 +184,8 @@ def ranking(
         audit.record(
             st, user, "export", f"ranking scheme={chosen.id} period={period} rows={len(rows)}"
         )
-        return xlsx_response(rows, columns, f"ranking_{chosen.id}_{period}", "ranking")
+        shown = [_in_words(r, lang) for r in rows]
+        return xlsx_response(shown, columns, f"ranking_{chosen.id}_{period}", "ranking")
     return render(
         request,
         "ranking.html",
@@ -166,12 +193,41 @@ def ranking(
             "period": period,
             "schemes": list_schemes(),
             "scheme": chosen,
-            "rows": rows,
+            "rows": [r for r in rows if r["status"] == SCORED],
+            "apart": [r for r in rows if r["status"] != SCORED],
             "filters": {"shop": shop, "team": team, "role": role, "sort": sort},
             "options": _options(roster),
             "columns": COLUMNS,
             "header_keys": HEADER_KEYS,
-            "pk": pk_tables(pk, chosen, scope, lang),
+            "pk": pk_tables(ranked.pk, chosen, scope, lang),
             "sorts": SORTS,
         },
     )
+
+
+def _in_words(row: dict, lang: str) -> dict:
+    """A download row with the role and status as the page shows them, not their codes."""
+    role = row.get("role")
+    return {
+        **row,
+        "role": translate(f"post.{role}", lang) if role else "",
+        "status": translate(f"score.{row['status']}", lang),
+    }
+
+
+@router.get("/ranking/why")
+def ranking_why(
+    request: Request,
+    user: UserDep,
+    st: StoreDep,
+    period: PeriodDep,
+    agent: str,
+    scheme: str = DEFAULT_SCHEME,
+) -> Response:
+    """One agent's items, grade and next-grade hint: the fragment a ranking row expands to."""
+    scope = visible_agents(user, st)
+    chosen, ranked = scheme_ranking(request, st, scheme, period)
+    found = why(ranked.scored, agent, request_lang(request))
+    if found is None or (scope is not None and agent not in scope):
+        raise HTTPException(404, f"该方案不考核此客服 / the scheme does not cover {agent!r}")
+    return render(request, "_why.html", {"why": found, "scheme": chosen, "period": period})

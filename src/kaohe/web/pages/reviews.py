@@ -264,7 +264,7 @@ def store_review(
 
     with st.transaction() as con:
         con.executemany(INSERT, rows)
-    refresh_review_scores(st)
+    refresh_review_scores(st, sessions=[session.id])  # only the reviewed session moves
     return review_id
 
 

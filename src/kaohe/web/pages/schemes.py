@@ -114,13 +114,9 @@ def schemes_page(
     context = _context(request, period)
     if not context["scheme"] and views.wants_xlsx(request):
         lang = views.lang_of(request)
-        cols = [
-            ("id", "id"),
-            ("name", translate("common.name", lang)),
-            *[
-                (k, translate(f"schemes.{k}", lang))
-                for k in ("items", "max_total", "grades", "source")
-            ],
+        cols = [  # no internal id nor seed reference in a manager's download
+            ("name", translate("ranking.scheme", lang)),
+            *[(k, translate(f"schemes.{k}", lang)) for k in ("items", "max_total", "grades")],
         ]
         return views.export(st, user, context["presets"], cols, "schemes.xlsx", "presets")
     if not context["scheme"]:

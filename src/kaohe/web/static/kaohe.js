@@ -28,8 +28,35 @@
     });
   }
 
+  // a ranking row expands into the agent's items, grade and next-grade hint (a fragment)
+  function whyToggles() {
+    document.querySelectorAll("button.why-toggle").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var row = button.closest("tr");
+        var next = row.nextElementSibling;
+        if (next && next.classList.contains("why-row")) {
+          next.hidden = !next.hidden;
+          button.setAttribute("aria-expanded", next.hidden ? "false" : "true");
+          return;
+        }
+        var extra = document.createElement("tr");
+        extra.className = "why-row";
+        var cell = document.createElement("td");
+        cell.colSpan = row.children.length;
+        cell.textContent = "…";
+        extra.appendChild(cell);
+        row.after(extra);
+        button.setAttribute("aria-expanded", "true");
+        fetch(button.dataset.url, { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) { cell.innerHTML = html; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     renderCharts();
+    whyToggles();
     autoSubmit();
     confirmButtons();
     window.addEventListener("resize", function () {

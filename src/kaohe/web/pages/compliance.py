@@ -1,0 +1,93 @@
+"""Platform compliance on its own page: every check of the period filterable by platform, shop
+and status, each line opening its cases, each case its conversation or order. The checks are
+the overview's (one computation per period and data version)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from kaohe.schema import platform_label
+from kaohe.web import views
+from kaohe.web.auth import User, require_roles, sees_buyer_pii
+from kaohe.web.deps import PeriodDep
+from kaohe.web.render import render, request_lang
+
+router = APIRouter()
+
+Allowed = Annotated[User, Depends(require_roles("admin", "supervisor"))]
+CASES_SHOWN = 50
+LINKED = {"msg_key": "/conversation?msg=", "order_id": "/credit?order_id="}
+
+
+def lines(results: list[Any], platform: str, shop: str, status: str, lang: str) -> list[dict]:
+    from kaohe.compliance.report import check_label, preset_label, status_label, value_text
+
+    order = {"fail": 0, "at_risk": 1, "pass": 2, "not_applicable": 3}
+    chosen = [
+        r
+        for r in results
+        if (not platform or r.platform == platform)
+        and (not shop or r.shop == shop)
+        and (not status or r.status == status)
+    ]
+    chosen.sort(key=lambda r: (order.get(r.status, 9), r.preset, r.check, r.subject, r.cycle))
+    return [
+        {
+            "preset": preset_label(r.preset, lang),
+            "check": check_label(r.preset, r.check, lang),
+            "platform": platform_label(r.platform, lang),
+            "subject": r.subject,
+            "cycle": r.cycle,
+            "running": r.running,
+            "value": value_text(r, lang),
+            "threshold": r.threshold_text,
+            "status_id": r.status,
+            "status": status_label(r.status, lang),
+            "consequence": r.consequence,
+            "cases": r.cases[:CASES_SHOWN],
+            "cases_total": r.cases_total,
+        }
+        for r in chosen
+    ]
+
+
+@router.get("/compliance")
+def compliance_page(
+    request: Request,
+    user: Allowed,
+    st: views.StoreDep,
+    period: PeriodDep,
+    platform: str = "",
+    shop: str = "",
+    status: str = "",
+) -> Response:
+    from kaohe.compliance.report import case_header, status_label
+    from kaohe.web.pages.overview import _mask_case, cached_checks
+
+    lang = request_lang(request)
+    results = cached_checks(request, st, period)
+    pii = sees_buyer_pii(user)
+    shown = lines(results, platform, shop, status, lang)
+    for line in shown:
+        line["cases"] = [_mask_case(c, pii) for c in line["cases"]]
+    return render(
+        request,
+        "compliance.html",
+        {
+            "period": period,
+            "lines": shown,
+            "filters": {"platform": platform, "shop": shop, "status": status},
+            "platforms": sorted(
+                {(r.platform, platform_label(r.platform, lang)) for r in results if r.platform}
+            ),
+            "shops": sorted({r.shop for r in results if r.shop}),
+            "statuses": [
+                (s, status_label(s, lang)) for s in ("fail", "at_risk", "pass", "not_applicable")
+            ],
+            "case_header": lambda c: case_header(c, lang),
+            "linked": LINKED,
+        },
+    )

@@ -1,0 +1,77 @@
+"""Appeals on the web: an agent appeals their own finding from their page, a supervisor
+accepts it, the finding leaves the agent's quality figures, the steps are audited, and the
+payslip marks a line an accepted appeal changed."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from kaohe.engine import compute_kpis
+from kaohe.web import audit
+
+PERIOD = "2026-10"
+
+
+def test_appeal_accept_and_the_score_changes(app, client, csrf, accounts):
+    st = app.state.store
+    agent = accounts["agent"]["agent"]
+    me = client("agent")
+    page = me.get(f"/agents/{quote(agent, safe='')}?period={PERIOD}").text
+    forms = re.findall(
+        r'name="msg_key" value="([^"]+)"><input type="hidden" name="rule" value="([^"]+)"', page
+    )
+    assert forms, "the agent has findings to appeal"
+    msg_key, rule = forms[0]
+
+    def violations() -> int:
+        return compute_kpis(
+            st, by="agent", period=PERIOD, metrics=["qa_violations"], agents=[agent]
+        )[0]["qa_violations"]
+
+    before = violations()
+    sent = {"msg_key": msg_key, "rule": rule, "comment": "顾客要求复述", "csrf_token": csrf(me)}
+    assert me.post("/appeals", data=sent, follow_redirects=False).status_code == 303
+    # another agent cannot appeal it
+    other = client("agent2")
+    assert other.post("/appeals", data={**sent, "csrf_token": csrf(other)}).status_code == 404
+    boss = client("supervisor")
+    listing = boss.get("/appeals").text
+    appeal_id = re.findall(r'data-appeal="(\d+)" data-status="open"', listing)[0]
+    assert client("agent").post(
+        f"/appeals/{appeal_id}/decide", data={"action": "accept", "csrf_token": csrf(me)}
+    ).status_code in (403, 404)
+    decided = boss.post(
+        f"/appeals/{appeal_id}/decide",
+        data={"action": "accept", "decision": "属实", "csrf_token": csrf(boss)},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    try:
+        assert violations() == before - 1
+        assert "已通过" in me.get("/appeals").text
+        assert audit.entries(st, "appeal_accept")[0]["detail"] == appeal_id
+    finally:
+        from kaohe.qa.dismiss import FindingKey, restore
+
+        restore(st, FindingKey("default", msg_key, rule), "test", "restore the shared store")
+        st.con.execute("DELETE FROM appeals WHERE id = ?", [int(appeal_id)])
+
+
+def test_the_payslip_marks_a_line_an_appeal_changed(app, client, accounts):
+    import json
+
+    st = app.state.store
+    agent = accounts["agent"]["agent"]
+    url = f"/agents/{quote(agent, safe='')}?period={PERIOD}"
+    assert 'class="changed"' not in client("supervisor").get(url).text
+    st.con.execute(
+        "INSERT INTO appeals (id, kind, agent, period, status, filed_by, filed_at, pay_before) "
+        "VALUES (9999, 'finding', ?, ?, 'accepted', 'agent', now(), ?)",
+        [agent, PERIOD, json.dumps({"plan": "jd_commission", "lines": {"commission": -1.0}})],
+    )
+    try:
+        html = client("supervisor").get(url).text
+        assert 'class="changed" data-line="commission"' in html and "申诉调整，原 ¥-1.00" in html
+    finally:
+        st.con.execute("DELETE FROM appeals WHERE id = 9999")
