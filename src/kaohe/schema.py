@@ -6,6 +6,7 @@ labels with it, and validation reads the column kinds from it (spec: data-model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -383,6 +384,17 @@ RATING_REVISIONS = Table(
     key=("rating_id", "revised_at"),
     upsert=True,
 )
+
+# the roster's `shops` cell may list several shops: 店铺A,店铺B / 店铺A、店铺B / 店铺A；店铺B
+SHOP_SEPARATORS = re.compile(r"[,，、;；]+")
+
+
+def split_shops(cell: object) -> list[str]:
+    """The shops a roster `shops` cell lists (empty for none)."""
+    if cell is None:
+        return []
+    return [s.strip() for s in SHOP_SEPARATORS.split(str(cell)) if s.strip()]
+
 
 AGENTS = Table(
     "agents",

@@ -20,7 +20,6 @@ Every line keeps its formula, the inputs it read with their values, and its amou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,10 +28,10 @@ from typing import Any
 from kaohe.errors import ConfigError, UsageError
 from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
 from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool, SharedCost
+from kaohe.schema import split_shops
 from kaohe.units import Unit, format_value
 
 PROVISIONAL_MARK = "暂估：期间未结算，金额可能变化"
-_SHOP_SEP = re.compile(r"[,，、;；\s]+")
 
 
 @dataclass
@@ -284,7 +283,7 @@ class _Run:
     def _shops_of(self, agent: str) -> list[str]:
         listed = self.roster.get(agent, {}).get("shops") or self.rows.get(agent, {}).get("shop")
         if listed:
-            return [s for s in _SHOP_SEP.split(str(listed)) if s]
+            return split_shops(listed)
         return list(self.shops) if len(self.shops) == 1 else []
 
     def _pool_line(self, pool: Pool, agent: str) -> PayLine:
