@@ -214,13 +214,7 @@ def _holds(key: str, wanted: list[str], member: Member) -> bool:
 def label(key: str, value: str) -> str:
     """A platform, role or level code in Chinese (the roster's first Chinese label for it);
     other values as they are."""
-    return _ZH.get(key, {}).get(value, value)
-
-
-_ZH = {
-    key: {code: text for text, code in reversed(allowed.items()) if text != code}
-    for key, allowed in CLOSED.items()
-}
+    return schema.code_label(CLOSED[key], value) if key in CLOSED else value
 
 
 def choose(assignments: Assignments, member: Member, kind: Kind) -> Choice | None:

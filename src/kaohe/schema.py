@@ -385,6 +385,12 @@ RATING_REVISIONS = Table(
     upsert=True,
 )
 
+def code_label(codes: dict[str, str], code: str) -> str:
+    """The Chinese label of a code of a closed list (PLATFORMS, ROLES, LEVELS …): the first
+    Chinese label the list maps to it (抖音 for douyin); the code itself when it has none."""
+    return next((label for label, c in codes.items() if c == code and label != code), code)
+
+
 # the roster's `shops` cell may list several shops: 店铺A,店铺B / 店铺A、店铺B / 店铺A；店铺B
 SHOP_SEPARATORS = re.compile(r"[,，、;；]+")
 
