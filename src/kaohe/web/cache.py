@@ -91,15 +91,3 @@ def cached(
     """compute() once per key and data version (and hour, while the period runs)."""
     hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None
     return results_cache(request.app).get((key, hour), data_version(st), compute)
-
-
-def warm(app: Any) -> None:
-    """Compute the default period's platform checks before the first visitor asks (seconds
-    on a large store), on a connection of its own; visitors asking meanwhile wait for it."""
-    from types import SimpleNamespace
-
-    from kaohe.web.deps import default_period
-    from kaohe.web.pages.overview import cached_checks
-
-    with app.state.readers.extra() as st:  # closing the app interrupts it
-        cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
