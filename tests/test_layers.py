@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kaohe.compliance",
             "kaohe.alerts",
             "kaohe.imports",
+            "kaohe.assignments",
         ),
     ),
     ("reports", ("kaohe.reports",)),

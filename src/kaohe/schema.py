@@ -385,6 +385,7 @@ RATING_REVISIONS = Table(
     upsert=True,
 )
 
+
 def code_label(codes: dict[str, str], code: str) -> str:
     """The Chinese label of a code of a closed list (PLATFORMS, ROLES, LEVELS …): the first
     Chinese label the list maps to it (抖音 for douyin); the code itself when it has none."""

@@ -28,7 +28,15 @@ from typing import Any
 from kaohe.errors import ConfigError, UsageError
 from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
 from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool, SharedCost
-from kaohe.pay.wording import Glossary, Reading, cost_text, say_formula, say_pk
+from kaohe.pay.wording import (
+    Glossary,
+    Reading,
+    cost_text,
+    input_unit,
+    say_formula,
+    say_pk,
+    short_label,
+)
 from kaohe.schema import split_shops
 from kaohe.units import Unit, format_value
 
@@ -421,7 +429,7 @@ class _Run:
         amount, share = self._cost_of(i, agent, seen)
         seen["agent_share"] = share
         line.amount = round_half_up(-amount * share, cost.round)
-        line.wording = cost_text("费用", amount, share, line.amount)
+        line.wording = cost_text(short_label(cost.name), amount, share, line.amount)
         return line
 
     def _line(
@@ -505,25 +513,6 @@ def line_inputs(line: PayLine, sep: str = "; ") -> str:
         f"{name} = {_show(value, 'yuan' if name in line.amounts else input_unit(name))}"
         for name, value in line.inputs.items()
     )
-
-
-def input_unit(name: str) -> Unit | None:
-    """The unit of a name a formula reads: a metric's (also as ``team.`` or a pool's
-    ``shop.``), points for ``score.``, yuan for the base salary; None for plan parameters
-    and places (earlier lines are yuan: PayLine.amounts)."""
-    from kaohe.engine.registry import all_metrics
-
-    dotted = name.rpartition(": ")[2]  # a pool's inputs are "<shop>: <name>"
-    root, _, rest = dotted.partition(".")
-    if root == "score":
-        return None if rest == "grade" else "points"
-    if root == "rank":
-        return None
-    metric_id = rest if root in ("team", "shop") else dotted
-    units = {m.id: m.unit for m in all_metrics()}
-    if metric_id in units:
-        return units[metric_id]
-    return "yuan" if dotted == "base_salary" else None
 
 
 def _show(value: Value, unit: Unit | None = None) -> str:

@@ -13,7 +13,7 @@ catalogue (metric ids, also as ``team.`` / ``shop.``), the roster (底薪 …) a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kaohe.pay.formula import Binary, Call, Name, Node, Num, Text, Unary, Value, evaluate
@@ -115,12 +115,12 @@ class Glossary:
 
     def unit(self, dotted: str, amounts: set[str]) -> Unit | str | None:
         """A kaohe unit, a parameter's own unit text, or None (a plain number)."""
-        from kaohe.pay.payslip import input_unit
-
         if dotted in amounts:
             return "yuan"
         param = self.plan.params.get(dotted)
         if param is not None:
+            if not param.unit and param.name.endswith(("比例", "率")):
+                return "ratio"  # 个人提成比例 0.02 reads 2%
             return param.unit or None
         if dotted in self.plan.inputs:
             return "yuan" if "元" in self.plan.inputs[dotted] else None
@@ -141,6 +141,25 @@ class Glossary:
             return format_value(value, unit)  # type: ignore[arg-type]
         number = f"{value:,.4f}".rstrip("0").rstrip(".")
         return f"{number} {unit}" if unit else number
+
+
+def input_unit(name: str) -> Unit | None:
+    """The unit of a name a formula reads: a metric's (also as ``team.`` or a pool's
+    ``shop.``), points for ``score.``, yuan for the base salary; None for plan parameters
+    and places (earlier lines are yuan: PayLine.amounts)."""
+    from kaohe.engine.registry import all_metrics
+
+    dotted = name.rpartition(": ")[2]  # a pool's inputs are "<shop>: <name>"
+    root, _, rest = dotted.partition(".")
+    if root == "score":
+        return None if rest == "grade" else "points"
+    if root == "rank":
+        return None
+    metric_id = rest if root in ("team", "shop") else dotted
+    units = {m.id: m.unit for m in all_metrics()}
+    if metric_id in units:
+        return units[metric_id]
+    return "yuan" if dotted == "base_salary" else None
 
 
 def metric_label(metric: str) -> str:
@@ -229,14 +248,14 @@ def say_formula(
     tree: Node,
     amount: float,
     reading: Reading,
-    missing: Callable[[], list[str]] | None = None,
+    missing: list[str] | None = None,
     value: Value = 0.0,
 ) -> str:
     """A whole line: ``<formula in words> = <amount>``; a condition at the top says whether it
     held; a missing input or a division by zero says so."""
     shown = format_value(amount, "yuan")
     if value is None:
-        gaps = missing() if missing else []
+        gaps = missing or []
         if gaps:
             return f"{reading.say(tree)}：缺少{'、'.join(gaps)}的数据，记 {shown}"
         return f"{reading.say(tree)}：除数为 0，记 {shown}"
