@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kaohe.alerts",
             "kaohe.imports",
             "kaohe.assignments",
+            "kaohe.assigned",
         ),
     ),
     ("reports", ("kaohe.reports",)),

@@ -23,8 +23,20 @@ from kaohe.units import format_value
 DEMO_MESSAGES = 36_000
 DEMO_DAYS = 35
 DEMO_PERIOD = "2026-10"  # the generator starts on 2026-10-01: the first full month
-DEMO_SCHEMES = ("presales_standard", "aftersales_standard", "general")
-DEMO_PLAN = "jd_commission"
+# who gets which scheme and pay plan (kaohe.assignments): a scheme per role, a plan per
+# platform — what a shop group with five platforms would configure
+DEMO_ASSIGNMENTS: dict[str, Any] = {
+    "assignments": [
+        {"name": "售前客服", "when": {"role": "presales"}, "scheme": "presales_standard"},
+        {"name": "售后客服", "when": {"role": "aftersales"}, "scheme": "aftersales_standard"},
+        {"name": "其他客服", "when": {}, "scheme": "general"},
+        {"name": "天猫店", "when": {"platform": ["tmall", "taobao"]}, "plan": "tmall_commission"},
+        {"name": "京东店", "when": {"platform": "jd"}, "plan": "jd_commission"},
+        {"name": "拼多多店", "when": {"platform": "pdd"}, "plan": "pdd_commission"},
+        {"name": "抖音店", "when": {"platform": "douyin"}, "plan": "douyin_commission"},
+        {"name": "快手店", "when": {"platform": "kuaishou"}, "plan": "kuaishou_commission"},
+    ]
+}
 GBK_SHOP = "云朵拼多多店"
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -441,31 +453,30 @@ def run_demo(
 def assess(
     store: Any, path: Path, summary: list[str], params: Mapping[str, Any] | None = None
 ) -> Path:
-    """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
-    暂估 when the month is not settled yet) and write the assessment workbook; the engine
-    metrics under `params`."""
-    from kaohe.pay import load_plan
-    from kaohe.pay.fetch import pay_period
+    """Score the demo team and pay it as the demo's assignments say (a scheme per role, a
+    plan per platform; payslips marked 暂估 when the month is not settled yet), and write the
+    assessment workbook; the engine metrics under `params`."""
+    from kaohe.assigned import pay_assigned, score_assigned
+    from kaohe.assignments import load_assignments, save_assignments
     from kaohe.reports.assessment import write_assessment
-    from kaohe.schemes import load_scheme
-    from kaohe.schemes.fetch import is_settled, score_period
+    from kaohe.schemes.fetch import is_settled
 
-    results = []
-    for scheme_id in DEMO_SCHEMES:
-        scheme = load_scheme(scheme_id)
-        result = score_period(store, scheme, DEMO_PERIOD, params)
-        graded = [a for a in result.agents if a.grade]
-        summary.append(f"{scheme.name}: {len(result.agents)} 人, {len(graded)} 人定级")
-        results.append(result)
-    settled = all(is_settled(load_scheme(s), DEMO_PERIOD, params) for s in DEMO_SCHEMES)
-    payroll, _ = pay_period(
-        store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True, params=params
-    )
-    total = sum(slip.total for slip in payroll.payslips)
-    mark = "（暂估）" if payroll.provisional else ""
-    shown = format_value(total, "yuan")
-    summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
-    return write_assessment(path, results, payroll, settled=settled)
+    where = Path(store.path).parent / "assignments.yaml"  # beside the store (assignments_path)
+    assignments = load_assignments(save_assignments(where, DEMO_ASSIGNMENTS))
+    scored, _ = score_assigned(store, assignments, DEMO_PERIOD, params)
+    for run in scored:
+        graded = [a for a in run.result.agents if a.grade]
+        summary.append(f"{run.scheme.name}: {len(run.result.agents)} 人, {len(graded)} 人定级")
+    settled = all(is_settled(run.scheme, DEMO_PERIOD, params) for run in scored)
+    paid, _ = pay_assigned(store, assignments, DEMO_PERIOD, True, params)
+    for run in paid:
+        payroll = run.result
+        total = sum(slip.total for slip in payroll.payslips)
+        mark = "（暂估）" if payroll.provisional else ""
+        shown = format_value(total, "yuan")
+        summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
+    results = [run.result for run in scored]
+    return write_assessment(path, results, [run.result for run in paid], settled=settled)
 
 
 def check_compliance(store: Any, params: Any = None) -> tuple[list[Any], str]:

@@ -184,12 +184,21 @@ class Reading:
     def lookup(self, name: Name) -> Value:
         return (self.values or {}).get(name.dotted)
 
-    def name(self, dotted: str) -> str:
+    def name(self, dotted: str, like: str | None = None) -> str:
+        """The label and the figure; a plan parameter without a unit of its own compared with
+        `like` (a metric) is shown in that metric's unit (转化率达标线 25%, not 0.25)."""
         label = self.glossary.label(dotted)
         if self.values is None:
             return label
-        value = self.values.get(dotted)
-        return f"{label} {self.glossary.figure(dotted, value, self.amounts)}"
+        glossary = self.glossary
+        param = glossary.plan.params.get(dotted)
+        # a parameter the evaluation did not reach (the other branch of an if) keeps its value
+        value = self.values.get(dotted, param.default if param is not None else None)
+        if like and param is not None and not param.unit and isinstance(value, int | float):
+            unit = glossary.unit(like, self.amounts)
+            if unit in INFO:
+                return f"{label} {format_value(value, unit)}"  # type: ignore[arg-type]
+        return f"{label} {glossary.figure(dotted, value, self.amounts)}"
 
     def say(self, node: Node, outer: int = 0) -> str:
         """The expression in words; parenthesised when it binds looser than its context."""
@@ -210,6 +219,9 @@ class Reading:
             return f"{sign}{self.say(node.operand, 7)}", 7
         if isinstance(node, Binary):
             own = PRECEDENCE[node.op]
+            if own == 4 and isinstance(node.left, Name) and isinstance(node.right, Name):
+                left, right = node.left.dotted, node.right.dotted
+                return f"{self.name(left, right)}{OPERATORS[node.op]}{self.name(right, left)}", own
             # a - (b - c), a / (b * c): the right side needs brackets at equal precedence
             right = own + 1 if node.op in ("-", "/") else own
             return (
@@ -256,6 +268,9 @@ def say_formula(
     shown = format_value(amount, "yuan")
     if value is None:
         gaps = missing or []
+        if gaps and isinstance(tree, Call) and tree.function == "if":
+            when, then = (reading.say(a) for a in tree.args[:2])
+            return f"缺少{'、'.join(gaps)}的数据，不计（{when} 时为 {then}），记 {shown}"
         if gaps:
             return f"{reading.say(tree)}：缺少{'、'.join(gaps)}的数据，记 {shown}"
         return f"{reading.say(tree)}：除数为 0，记 {shown}"
