@@ -4,7 +4,7 @@ without --scheme/--plan, the web's payslip page, the reports and the demo get th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +39,13 @@ def pay_assigned(
     engine: Mapping[str, Any] | None = None,
     owner_params: Params | None = None,
     scheme_ref: str | None = None,
+    for_agents: Collection[str] | None = None,
 ) -> tuple[list[PlanPay], Populations]:
-    """Every assigned plan paid over its population (in file order). A plan reading scheme
-    results (score., rank.) reads `scheme_ref`, else its agents' assigned scheme (one plan
-    population with several schemes is paid once per scheme)."""
+    """Every assigned plan paid over its population (in file order); with `for_agents`, only
+    the populations that hold one of them (still paid whole: pools and team figures are the
+    population's). A plan reading scheme results (score., rank.) reads `scheme_ref`, else its
+    agents' assigned scheme (one plan population with several schemes is paid once per
+    scheme)."""
     from kaohe.pay import load_plan
     from kaohe.pay.fetch import needs_scores, pay_period
     from kaohe.pay.plan import with_params
@@ -53,6 +56,8 @@ def pay_assigned(
     schemes = populations(assignments, people, "scheme")
     out = []
     for ref, agents in plans.groups.items():
+        if for_agents is not None and not set(agents) & set(for_agents):
+            continue
         plan = load_plan(assignments.resolve(ref))
         if owner_params is not None:
             plan = with_params(plan, owner_params(plan))

@@ -109,17 +109,21 @@ def payslip(
     st: Any,
     agent: str,
     period: str,
-    plan_id: str,
+    plan_id: str | None,
     scheme: str | None,
     params: dict[str, Any] | None = None,
+    assignments: Any = None,
 ) -> dict[str, Any]:
-    """The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
-    under the engine parameters `params`: lines with their explanation, total; or the reason
-    there is none."""
+    """The agent's payslip (provisional, marked 暂估, when the period is not settled) under the
+    engine parameters `params`: of the plan `plan_id`, or without one of the plan the
+    assignments give the agent (paid over its whole population, kaohe.assigned); lines with
+    their explanation in plain Chinese, total; or the reason there is none."""
     from kaohe.pay import list_plans
     from kaohe.pay.fetch import needs_scores, pay_period
     from kaohe.schemes import list_schemes
 
+    if not plan_id:
+        return _assigned_payslip(st, agent, period, params, assignments)
     # presets only: a plan or scheme name from the URL is never a path on the server
     plan = next((p for p in list_plans() if p.id == plan_id), None)
     if plan is None or (scheme and scheme not in {s.id for s in list_schemes()}):
@@ -135,6 +139,34 @@ def payslip(
         slips, _ = pay_period(st, plan, period, scheme, True, params)
     except KaoheError as exc:
         return {"plan": plan_id, "error": str(exc)}
+    return _shown(plan_id, slips, agent)
+
+
+def _assigned_payslip(
+    st: Any, agent: str, period: str, params: dict[str, Any] | None, assignments: Any
+) -> dict[str, Any]:
+    from kaohe.assigned import pay_assigned
+
+    if assignments is None or not assignments.refs("plan"):
+        return _assigned_payslip_default(st, agent, period, params)
+    try:
+        runs, _ = pay_assigned(st, assignments, period, True, params, for_agents={agent})
+    except KaoheError as exc:
+        return {"plan": "", "error": str(exc)}
+    for run in runs:
+        if any(s.agent == agent for s in run.result.payslips):
+            return _shown(run.plan.id, run.result, agent)
+    return {"plan": "", "missing": True, "plan_name": ""}
+
+
+def _assigned_payslip_default(
+    st: Any, agent: str, period: str, params: dict[str, Any] | None
+) -> dict[str, Any]:
+    """No assignments file: the default plan, as before assignments existed."""
+    return payslip(st, agent, period, DEFAULT_PLAN, None, params)
+
+
+def _shown(plan_id: str, slips: Any, agent: str) -> dict[str, Any]:
     slip = next((s for s in slips.payslips if s.agent == agent), None)
     if slip is None:
         return {"plan": plan_id, "plan_name": slips.plan_name, "missing": True}
@@ -144,7 +176,7 @@ def payslip(
             "name": ln.name,
             "amount": ln.amount,
             "in_total": ln.in_total,
-            "explain": ln.explain(),
+            "explain": ln.wording or ln.explain(),
         }
         for ln in slip.lines
     ]
@@ -156,6 +188,14 @@ def payslip(
         "provisional": slip.provisional,
         "notices": slip.notices,
     }
+
+
+def assignments_of(request: Request) -> Any:
+    """The app's scheme and plan assignments (kaohe.assignments); none without a config."""
+    from kaohe.assignments import Assignments, assignments_path, load_assignments
+
+    config = getattr(request.app.state, "config", None)
+    return load_assignments(assignments_path(config)) if config else Assignments()
 
 
 def plans() -> list[tuple[str, str]]:
@@ -200,9 +240,10 @@ def _download(
             st,
             agent,
             period,
-            request.query_params.get("plan") or DEFAULT_PLAN,
+            request.query_params.get("plan"),
             request.query_params.get("scheme"),
             views.overrides(request),
+            assignments_of(request),
         )
         rows = slip.get("lines", [])
         cols = [
@@ -265,8 +306,9 @@ def agent_page(
     params = views.overrides(request)
     chosen = parse_period(period)
     pii = sees_buyer_pii(user)
-    plan_id = request.query_params.get("plan") or DEFAULT_PLAN
+    plan_id = request.query_params.get("plan") or ""
     scheme = request.query_params.get("scheme")
+    assignments = assignments_of(request)
 
     def compute() -> dict[str, Any]:
         sessions = views.agent_sessions(st, agent, chosen, pii, params)
@@ -280,14 +322,24 @@ def agent_page(
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params),
+            "payslip": payslip(st, agent, period, plan_id, scheme, params, assignments),
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
         }
 
     # what the page shows depends on these alone (the data version is added by `cached`)
-    key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
+    key = (
+        "agent_page",
+        agent,
+        period,
+        lang,
+        pii,
+        plan_id,
+        scheme,
+        repr(sorted(params.items())),
+        repr(assignments.assignments),
+    )
     return render(request, "agent.html", cached(request, st, key, chosen.end, compute))
 
 
