@@ -438,6 +438,8 @@ def run_demo(
             )
             say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
             data["compliance"], result.compliance = check_compliance(store, params)
+            say(f"老板月报 / the boss report ({DEMO_PERIOD})")
+            result.reports.update(boss_report(store, reports, params.engine))
             say("预警 / live alerts")
             result.alerts = raise_alerts(store, base)
     result.reports.update(
@@ -477,6 +479,21 @@ def assess(
         summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
     results = [run.result for run in scored]
     return write_assessment(path, results, [run.result for run in paid], settled=settled)
+
+
+def boss_report(
+    store: Any, reports: Path, params: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
+    """The month's boss report (kaohe.reports.boss) in HTML and Excel."""
+    from kaohe.assignments import load_assignments
+    from kaohe.reports.boss import boss_data, write_boss_html, write_boss_xlsx
+
+    assignments = load_assignments(Path(store.path).parent / "assignments.yaml")
+    data = boss_data(store, assignments, DEMO_PERIOD, params)
+    return {
+        "boss_html": write_boss_html(data, reports / "kaohe_boss.html"),
+        "boss_xlsx": write_boss_xlsx(data, reports / "kaohe_boss.xlsx"),
+    }
 
 
 def check_compliance(store: Any, params: Any = None) -> tuple[list[Any], str]:

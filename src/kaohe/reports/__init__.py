@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kaohe.schema import TABLES
@@ -234,3 +235,63 @@ def fmt_value(column: str, value: Any, with_unit: bool = True) -> str:
     if isinstance(value, float):  # NaN
         return MISSING
     return str(value)
+
+
+def column_label(table_name: str, column: str) -> str:
+    """A store column as its import header says it (店铺 for shop); the name otherwise."""
+    from kaohe.schema import TABLES
+
+    table = TABLES.get(table_name)
+    if table is None or column not in table.column_names:
+        return column
+    aliases = table.column(column).aliases
+    return next((a for a in aliases if any(ord(ch) > 0x2E80 for ch in a)), column)
+
+
+def readable(data: dict[str, Any]) -> dict[str, Any]:
+    """The rows as people read them: file names without folders, tables, columns, platforms,
+    roles, levels, QA rules, categories and severities in Chinese — no internal code."""
+    from kaohe.assignments import label
+    from kaohe.qa.rules import CATEGORY_LABELS, SEVERITY_LABELS, rule_names
+    from kaohe.schema import TABLES
+
+    tables = {name: t.label for name, t in TABLES.items()}
+    rules = rule_names()
+    out = dict(data)
+    out["imports"] = [
+        {**r, "file": Path(str(r["file"])).name, "table_name": tables.get(r["table_name"], "")}
+        for r in data["imports"]
+    ]
+    out["quarantine"] = [
+        {
+            **r,
+            "file": Path(str(r["file"])).name,
+            "column": column_label(r["table_name"], str(r["column"])),
+            "table_name": tables.get(r["table_name"], r["table_name"]),
+        }
+        for r in data["quarantine"]
+    ]
+    out["roster"] = [
+        {**r, "role": label("role", r["role"]), "level": label("level", r["level"])}
+        if r.get("role") or r.get("level")
+        else r
+        for r in data["roster"]
+    ]
+    out["by_shop"] = [
+        {**r, "platform": PLATFORM_LABELS.get(r["platform"], r["platform"])}
+        for r in data["by_shop"]
+    ]
+    out["qa_rules"] = [
+        {
+            **r,
+            "rule": rules.get(r["rule"], r["rule"]),
+            "category": CATEGORY_LABELS.get(r["category"], r["category"]),
+            "severity": SEVERITY_LABELS.get(r["severity"], r["severity"]),
+        }
+        for r in data.get("qa_rules") or []
+    ]
+    out["ad_filter"] = [
+        {**r, "platform": PLATFORM_LABELS.get(r["platform"], r["platform"])}
+        for r in data.get("ad_filter") or []
+    ]
+    return out
