@@ -202,27 +202,21 @@ def _shown(key: str, value: Any) -> str:
     return format_value(value, None) if isinstance(value, float) else str(value)
 
 
-def case_rows(
+def case_blocks(
     results: Sequence[CheckResult], lang: str = "zh"
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """Every case of the failing and at-risk cycles as a row (rule, subject, cycle and the
-    case's own fields as columns) and the case columns in order."""
-    keys: dict[str, None] = {}
-    rows = []
+) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+    """The cases of the failing and at-risk cycles, one block per check and subject: its
+    title, the case fields (columns) and the rows (cycle first)."""
+    blocks: dict[str, tuple[str, list[str], list[dict[str, Any]]]] = {}
     for r in results:
-        if r.status not in (FAIL, AT_RISK):
+        if r.status not in (FAIL, AT_RISK) or not r.cases:
             continue
+        title = f"{check_label(r.preset, r.check, lang)} · {r.subject}"
+        _, keys, rows = blocks.setdefault(title, (title, [], []))
         for case in r.cases:
-            keys.update(dict.fromkeys(case))
-            rows.append(
-                {
-                    "check": check_label(r.preset, r.check, lang),
-                    "subject": r.subject,
-                    "cycle": r.cycle,
-                    **{k: case_value(k, v) for k, v in case.items()},
-                }
-            )
-    return list(keys), rows
+            keys += [k for k in case if k not in keys]
+            rows.append({"cycle": r.cycle, **{k: case_value(k, v) for k, v in case.items()}})
+    return list(blocks.values())
 
 
 def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[str, Any]]:
@@ -281,13 +275,18 @@ DETAIL_COLUMNS = (
 )
 
 
-def write_sheet(workbook: Workbook, results: Sequence[CheckResult], lang: str = "zh") -> Sheet:
+def write_sheet(
+    workbook: Workbook,
+    results: Sequence[CheckResult],
+    lang: str = "zh",
+    period: str | None = None,
+) -> Sheet:
     """Add the 平台合规 sheet to a workbook (kaohe.spreadsheet): the summary per rule and
     subject, then every failing or at-risk cycle with its cases. Returns the sheet."""
     h = HEADERS[lang]
     sheet = workbook.sheet(h["sheet"])
     bold = {"bold": True, "font_size": 14}
-    sheet.write(0, 0, h["title"], bold)
+    sheet.write(0, 0, f"{h['title']} {period}" if period else h["title"], bold)
     top = _block(sheet, 2, SUMMARY_COLUMNS, summary_rows(results, lang), h)
     sheet.write(top, 0, h["details"], bold)
     details = detail_rows(results, lang, only_bad=True)
@@ -296,16 +295,14 @@ def write_sheet(workbook: Workbook, results: Sequence[CheckResult], lang: str = 
     _block(sheet, top + 1, DETAIL_COLUMNS, details, h)
     for c in range(max(len(SUMMARY_COLUMNS), len(DETAIL_COLUMNS))):
         sheet.ws.set_column(c, c, 16)
-    keys, rows = case_rows(results, lang)
     cases = workbook.sheet("合规案例")
-    columns = [
-        Column("check", h["check"]),
-        Column("subject", h["subject"]),
-        Column("cycle", h["cycle"]),
-        *[Column(k, case_label(k)) for k in keys],
-    ]
-    cases.table(0, columns, rows, HEAD)
-    cases.ws.freeze_panes(1, 2)
+    cases.write(0, 0, f"合规案例 {period or ''}".strip(), {"bold": True})
+    row = 2
+    for title, keys, rows in case_blocks(results, lang):
+        cases.write(row, 0, title, {"bold": True})
+        columns = [Column("cycle", h["cycle"]), *[Column(k, case_label(k)) for k in keys]]
+        row = cases.table(row + 1, columns, rows, HEAD)
+    cases.ws.set_column(0, 20, 17)  # times and agent names read whole
     for printed, header_row in ((sheet, 2), (cases, 0)):
         ws = printed.ws
         ws.set_landscape()

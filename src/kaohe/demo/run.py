@@ -386,7 +386,7 @@ def compute_kpis(
     if hook is None:
         return None, "指标引擎未提供 compute_kpis"
     try:
-        rows = hook(store, by=("agent",), period=None, params=params)
+        rows = hook(store, by=("agent",), period=DEMO_PERIOD, params=params)
     except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
         return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
     return [dict(r) for r in rows], ""
@@ -427,7 +427,7 @@ def run_demo(
         result.assessment.append(review_demo(store, data_dir, parse_period(DEMO_PERIOD), seed))
         say("计算指标 / computing KPIs")
         result.kpi_rows, result.kpi_note = compute_kpis(store, params.engine)
-        data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
+        data = collect(store, result.kpi_rows, result.kpi_note, result.imports, period=DEMO_PERIOD)
         result.counts = data["counts_by_table"]
         reports = base / "reports"
         reports.mkdir(exist_ok=True)

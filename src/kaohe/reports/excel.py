@@ -71,8 +71,15 @@ TITLE: Style = {"bold": True, "font_size": 14}
 class Book:
     """The report workbook (kaohe.spreadsheet): every cell in its column's unit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, period: str | None = None) -> None:
         self.wb = Workbook(path)
+        self.period = period
+
+    def caption(self, whole_store: bool = False) -> str:
+        """What a sheet covers: the period, or the whole store (imports, rejected rows)."""
+        if whole_store or not self.period:
+            return "范围：整个数据库（不限期间）"
+        return f"期间 {self.period}"
 
     def table(
         self, ws: Sheet, top: int, columns: list[tuple[str, str]], data: list[dict[str, Any]]
@@ -81,13 +88,19 @@ class Book:
         return ws.table(top, typed, data, HEAD)
 
     def sheet(
-        self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]], note: str = ""
+        self,
+        name: str,
+        columns: list[tuple[str, str]],
+        data: list[dict[str, Any]],
+        note: str = "",
+        whole_store: bool = False,
     ) -> None:
         ws = self.wb.sheet(name)
-        top = 0
+        ws.write(0, 0, f"{name} · {self.caption(whole_store)}", {"bold": True})
+        top = 2
         if note:
-            ws.write(0, 0, note)
-            top = 2
+            ws.write(1, 0, note)
+            top = 3
         self.table(ws, top, columns, data)
         ws.ws.freeze_panes(top + 1, 0)
         print_setup(ws, top)
@@ -110,7 +123,7 @@ CHART_ROWS = 15  # rows kept free under the counts for the two charts
 def overview_sheet(book: Book, data: dict[str, Any]) -> None:
     ws = book.wb.sheet("概览")
     ws.write(0, 0, "kaohe 考核 — 数据概览", TITLE)
-    ws.write(1, 0, f"生成时间 {data['generated_at']}")
+    ws.write(1, 0, f"{book.caption()} · 生成时间 {data['generated_at']}（数据表行数为整个数据库）")
     top = book.table(ws, 3, [("label", "数据表"), ("rows", "行数")], data["counts"])
     charts_at = top
     top += CHART_ROWS
@@ -166,15 +179,17 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     """Write the report workbook; returns its path."""
     out = Path(path)
     data = readable(data)
-    book = Book(out)
+    book = Book(out, data.get("period"))
     overview_sheet(book, data)
-    book.sheet("导入记录", IMPORT_COLUMNS, data["imports"])
+    book.sheet("导入记录", IMPORT_COLUMNS, data["imports"], whole_store=True)
+    book.wb.book.get_worksheet_by_name("导入记录").set_column(0, 2, 22)
+    book.wb.book.get_worksheet_by_name("导入记录").set_column(7, 7, 20)
     note = (
         f"共 {data['quarantine_total']} 行被拒收（显示前 {len(data['quarantine'])} 行）"
         if data["quarantine_total"]
         else "没有被拒收的行"
     )
-    book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note)
+    book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note, whole_store=True)
     book.sheet("客服名单", ROSTER_COLUMNS, data["roster"])
     kpi = data.get("kpi")
     if kpi:
@@ -190,6 +205,6 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     if data.get("compliance") is not None:
         from kaohe.compliance.report import write_sheet
 
-        write_sheet(book.wb, data["compliance"])
+        write_sheet(book.wb, data["compliance"], period=data.get("period"))
     book.wb.close()
     return out
