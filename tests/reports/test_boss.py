@@ -3,9 +3,14 @@ axis steps, and the SVG bars carrying their axis values and each bar's value."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from kaohe.cli import cli
 from kaohe.reports.boss import BossData, Kpi, boss_html, nice_step, previous_month, svg_bars
+from tests.test_assigned import RULES, _store
 
 
 def test_the_month_before() -> None:
@@ -49,3 +54,18 @@ def test_the_page_says_provisional_and_has_no_script() -> None:
         'xmlns="http://www.w3.org/2000/svg"', ""
     )
     assert "@page { size: A4 portrait" in page
+
+
+def test_kaohe_report_writes_the_page_and_refuses_other_files(tmp_path: Path) -> None:
+    _store(tmp_path / "k.duckdb").close()
+    (tmp_path / "assignments.yaml").write_text(RULES, encoding="utf-8")
+    db = str(tmp_path / "k.duckdb")
+    out = tmp_path / "boss.html"
+    done = CliRunner().invoke(cli, ["--db", db, "report", "-p", "2025-03", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    page = out.read_text("utf-8")
+    # 甲 3000 + 200 (tmall), 丙 2000 + 200 and 乙 0 + 200 (pdd; each answered in 20 s)
+    assert "客服团队月报 2025-03" in page and "薪资合计 ¥5,600.00" in page
+    assert "没有分配考核方案" in page  # the rules name plans only: said, not left blank
+    wrong = CliRunner().invoke(cli, ["--db", db, "report", "-p", "2025-03", "--out", "x.pdf"])
+    assert wrong.exit_code == 1 and ".html" in wrong.output

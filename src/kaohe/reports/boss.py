@@ -136,6 +136,9 @@ def _scores(store: Any, assignments: Any, period: str, params: Any, data: BossDa
     from kaohe.assigned import score_assigned
     from kaohe.errors import KaoheError
 
+    if not assignments.refs("scheme"):
+        data.notes.append("没有分配考核方案（见方案分配文件），本报告不含考核与等级")
+        return
     try:
         runs, _ = score_assigned(store, assignments, period, params)
     except KaoheError as exc:
@@ -176,6 +179,9 @@ def _pay(store: Any, assignments: Any, period: str, params: Any, data: BossData)
     from kaohe.assigned import pay_assigned
     from kaohe.errors import KaoheError
 
+    if not assignments.refs("plan"):
+        data.notes.append("没有分配薪资方案（见方案分配文件），本报告不含薪资")
+        return
     try:
         runs, _ = pay_assigned(store, assignments, period, True, params)
     except KaoheError as exc:
