@@ -12,6 +12,15 @@ from kaohe.units import format_value
 PERIOD = "2026-10"
 
 
+def _paid(app):  # noqa: ANN001, ANN202 - as the pages pay: under the app's kaohe.toml parameters
+    from kaohe.params import resolve_params
+
+    config = app.state.config
+    params = resolve_params(config.params, file=config.path).engine
+    slips, _ = pay_period(app.state.store, load_plan("jd_commission"), PERIOD, None, True, params)
+    return slips
+
+
 def _print_url(agent: str, tail: str = "") -> str:
     return f"/agents/{quote(agent, safe='')}/payslip?period={PERIOD}{tail}"
 
@@ -22,8 +31,7 @@ def test_the_print_page_shows_the_payslip_in_chinese(app, client, accounts):
     assert response.status_code == 200
     html = response.text
     # no assignments file in the web store: the agent page's default plan
-    slips, _ = pay_period(app.state.store, load_plan("jd_commission"), PERIOD, None, True)
-    slip = slips.payslip(agent)
+    slip = _paid(app).payslip(agent)
     assert html.count('class="slip"') == 1 and "@page { size: A5 portrait" in html
     assert f"期间 {PERIOD}" in html and "客服签字" in html and "主管签字" in html
     assert format_value(slip.total, "yuan") in html
@@ -49,7 +57,7 @@ def test_an_unsettled_period_prints_as_an_estimate(client, accounts):
 
 def test_every_payslip_one_per_page_and_only_for_managers(app, client, accounts):
     html = client("admin").get(f"/payslips?period={PERIOD}").text
-    slips, _ = pay_period(app.state.store, load_plan("jd_commission"), PERIOD, None, True)
+    slips = _paid(app)
     assert html.count('class="slip"') == len(slips.payslips) > 1
     assert "page-break-after: always" in html
     assert client("agent").get(f"/payslips?period={PERIOD}").status_code == 404
