@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -98,9 +99,18 @@ def test_pay_workbook_has_payroll_and_a_payslip_per_agent(db, tmp_path):
     )
     assert res.exit_code == 0, res.output
     book = fastexcel.read_excel(str(out))
-    slips = [n for n in book.sheet_names if n.startswith("工资条-")]
-    assert "工资表" in book.sheet_names and len(slips) >= 3
+    assert book.sheet_names[-2:] == ["工资表", "工资条"]
     payroll = book.load_sheet("工资表", header_row=2).to_polars()
+    # the payslips: one printed A5 page each (a page break before every one but the first)
+    slips = book.load_sheet("工资条", header_row=None).to_polars()
+    cells = [str(v) for column in slips.columns for v in slips[column] if v is not None]
+    assert sum(c.startswith("客服签字") for c in cells) == len(payroll) >= 3
+    assert sum(c.startswith("工资条　") for c in cells) == len(payroll)
+    with zipfile.ZipFile(out) as z:
+        sheet = z.read(f"xl/worksheets/sheet{len(book.sheet_names)}.xml").decode()
+    assert (
+        f'<rowBreaks count="{len(payroll) - 1}"' in sheet and '<pageSetup paperSize="11"' in sheet
+    )
     # money columns name their unit
     assert payroll.columns[:5] == ["客服", "姓名", "回复提成 (元)", "奖金 (元)", "应发合计 (元)"]
     a1 = payroll.filter(payroll["客服"] == "a1").row(0, named=True)

@@ -45,6 +45,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kaohe.compliance",
             "kaohe.alerts",
             "kaohe.imports",
+            "kaohe.assignments",
+            "kaohe.assigned",
         ),
     ),
     ("reports", ("kaohe.reports",)),

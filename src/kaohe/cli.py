@@ -104,6 +104,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kaohe.commands.refunds:command",
         "退款原因分析 / refund cases by reason category, per shop or agent.",
     ),
+    "report": (
+        "kaohe.commands.report:command",
+        "老板月报 / the monthly boss report: KPIs, grades, top and bottom, pay, compliance.",
+    ),
     "schemes": (
         "kaohe.commands.schemes:command",
         "考核方案 / assessment schemes: the presets, one in full, or check a file.",

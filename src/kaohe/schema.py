@@ -6,6 +6,7 @@ labels with it, and validation reads the column kinds from it (spec: data-model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -401,6 +402,24 @@ RATING_REVISIONS = Table(
     key=("rating_id", "revised_at"),
     upsert=True,
 )
+
+
+def code_label(codes: dict[str, str], code: str) -> str:
+    """The Chinese label of a code of a closed list (PLATFORMS, ROLES, LEVELS …): the first
+    Chinese label the list maps to it (抖音 for douyin); the code itself when it has none."""
+    return next((label for label, c in codes.items() if c == code and label != code), code)
+
+
+# the roster's `shops` cell may list several shops: 店铺A,店铺B / 店铺A、店铺B / 店铺A；店铺B
+SHOP_SEPARATORS = re.compile(r"[,，、;；]+")
+
+
+def split_shops(cell: object) -> list[str]:
+    """The shops a roster `shops` cell lists (empty for none)."""
+    if cell is None:
+        return []
+    return [s.strip() for s in SHOP_SEPARATORS.split(str(cell)) if s.strip()]
+
 
 AGENTS = Table(
     "agents",

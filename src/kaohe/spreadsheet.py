@@ -248,7 +248,7 @@ class Sheet:
         for c, column in enumerate(columns):
             title = column.title(lang)
             self.write(top, c, title, head)
-            self.ws.set_column(c, c, max(10, min(40, _width(title) + 2)))
+            self.ws.set_column(c, c, max(10, min(40, text_width(title) + 2)))
         r = top
         for r, row in enumerate(rows, start=top + 1):
             for c, column in enumerate(columns):
@@ -256,7 +256,7 @@ class Sheet:
         return r + 2
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """Excel column width of text: CJK characters count twice."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 

@@ -42,13 +42,37 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     assert str(assessment) in output and "质检、考核与薪资" in output
     with zipfile.ZipFile(assessment) as z:
         sheets = z.read("xl/workbook.xml").decode("utf-8")
-    for sheet in ("考核-售前客服标准考核", "考核-售后客服标准考核", "工资表", "工资条-"):
+    for sheet in (
+        "考核-售前客服标准考核",
+        "考核-售后客服标准考核",
+        "工资表-天猫、淘宝售前薪资",
+        "工资条",
+    ):
         assert sheet in sheets
     page = html.read_text(encoding="utf-8")
     assert "隔离区" in page and "客服名单" in page
     assert "平台合规" in page and "广告过滤" in page and "自动质检" in page
     assert "平台合规检查: 不达标" in output  # the compliance summary is printed
     assert "http://" not in page.split("<body>")[0] and "cdn" not in page.lower()
+
+
+def test_demo_pays_each_platform_with_its_own_plan(demo_dir: tuple[Path, str]) -> None:
+    base, output = demo_dir
+    for plan in (
+        "京东客服薪资",
+        "天猫/淘宝售前薪资",
+        "拼多多客服薪资",
+        "抖音客服薪资",
+        "快手客服薪资",
+    ):
+        assert f"{plan}（" in output  # one summary line per plan
+    db = str(base / "kaohe.duckdb")
+    run = ["--db", db, "pay", "--period", "2026-10", "--provisional", "--payslip"]
+    slip = CliRunner().invoke(cli, [*run, "云朵拼多多店:小雪"])
+    assert slip.exit_code == 0, slip.output
+    assert "拼多多客服薪资" in slip.output and "拼多多5分钟回复率" in slip.output
+    assert "京东" not in slip.output  # not the JD plan any more (issue 20.1)
+    assert all(code not in slip.output for code in ("sales_amount", "pdd_5min_reply_rate"))
 
 
 def test_demo_quarantines_its_bad_rows_and_says_so(demo_dir: tuple[Path, str]) -> None:

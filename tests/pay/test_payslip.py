@@ -415,3 +415,20 @@ lines:
     scores = {"a": {"grade": "达标", "items": {"satisfaction": 46.0}}}
     slip = pay(parse_plan_text(text, "y.yaml"), [], None, scores, settled=True).payslip("a")
     assert slip.amount("satisfaction_bonus") == 150.0
+
+
+def test_every_line_reads_in_chinese_with_its_figures() -> None:
+    a1 = {ln.id: ln.wording for ln in jd_pay().payslip("a1").lines}
+    # 2 % × 10000 = 200; the parameter, the metric and the amount in their units
+    assert a1["commission"] == "个人提成比例 2% × 客服销售额 ¥10,000.00 = ¥200.00"
+    # 1 % × 30000 = 300, split between the 2 agents who received buyers
+    assert a1["silent_share"].startswith("s1：静默销售分摊比例 1% × 店铺静默净销售额 ¥30,000.00")
+    assert "由 2 名客服均分，每人 ¥150.00" in a1["silent_share"]
+    assert a1["note_error_share"] == "本期没有订单备注错误费用，¥0.00"
+    a3 = {ln.id: ln.wording for ln in jd_pay().payslip("a3").lines}
+    assert a3["aov_bonus"].endswith("：缺少客单价的数据，记 ¥0.00")  # a3 sold to nobody
+    assert not any(
+        code in text
+        for text in [*a1.values(), *a3.values()]
+        for code in ("sales_amount", "received_buyers", "team.", "commission_rate")
+    )

@@ -36,7 +36,15 @@ def error_of(text: str) -> str:
 
 
 def test_presets_are_listed() -> None:
-    assert [p.id for p in list_plans()] == ["jd_commission", "pk_rewards", "supervisor_rules"]
+    assert [p.id for p in list_plans()] == [
+        "douyin_commission",
+        "jd_commission",
+        "kuaishou_commission",
+        "pdd_commission",
+        "pk_rewards",
+        "supervisor_rules",
+        "tmall_commission",
+    ]
 
 
 def test_jd_commission_preset_has_the_seed_lines() -> None:

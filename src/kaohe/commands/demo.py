@@ -40,8 +40,8 @@ def _summary(result: DemoResult) -> list[str]:
         f"  kaohe --db {db} quarantine",
         f"  kaohe --db {db} kpi --by agent",
         f"  kaohe --db {db} kpi --by shop --format csv",
-        f"  kaohe --db {db} score --scheme presales_standard --period 2026-10",
-        f"  kaohe --db {db} pay --plan jd_commission --period 2026-10 --payslip <客服>",
+        f"  kaohe --db {db} score --period 2026-10",
+        f"  kaohe --db {db} pay --period 2026-10 --payslip <客服>",
         f"  kaohe --db {db} check --period 2026-10",
         f"  kaohe --db {db} alerts list",
     ]

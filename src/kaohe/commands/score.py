@@ -8,11 +8,18 @@ import click
 
 from kaohe.commands import note
 from kaohe.engine.periods import parse_period
+from kaohe.errors import UsageError
 from kaohe.output import Column, emit, to_json
 
 
 @click.command("score")
-@click.option("--scheme", "scheme_ref", required=True, help="preset id or YAML file")
+@click.option(
+    "--scheme",
+    "scheme_ref",
+    default=None,
+    help="preset id or YAML file; without it each agent gets their population's scheme "
+    "(assignments, docs/assignments.md)",
+)
 @click.option("--period", "-p", required=True, help="2026-10, 2026-Q4, 2026-W43, 2026-10-05")
 @click.option(
     "--compare",
@@ -43,7 +50,7 @@ from kaohe.output import Column, emit, to_json
 @click.pass_obj
 def command(
     obj: Any,
-    scheme_ref: str,
+    scheme_ref: str | None,
     period: str,
     compare_ref: str | None,
     sets: tuple[str, ...],
@@ -57,6 +64,13 @@ def command(
     from kaohe.schemes.score import result_rows
 
     parse_period(period)  # a clear error before any work
+    if not scheme_ref:
+        if compare_ref:
+            raise UsageError(
+                "--compare 需要同时给出 --scheme / --compare needs --scheme (the scheme to compare)"
+            )
+        _assigned(obj, period, sets, explain_agent, fmt, out)
+        return
     scheme = load_scheme(scheme_ref)
     other = load_scheme(compare_ref) if compare_ref else None
     params = obj.params(sets, owners=[s for s in (scheme, other) if s])
@@ -113,6 +127,46 @@ def command(
     emit(payload, rows, columns, fmt, out, title=title, lang=obj.lang)
 
 
+def _assigned(
+    obj: Any, period: str, sets: tuple[str, ...], explain_agent: str | None, fmt: str, out: Any
+) -> None:
+    """Each population scored with its assigned scheme (kaohe.assigned), ranks within it."""
+    from kaohe.assigned import assigned_refs, score_assigned
+    from kaohe.assignments import assignments_path, load_assignments, unused_note
+    from kaohe.schemes.fetch import is_settled
+    from kaohe.schemes.score import result_rows
+
+    assignments = load_assignments(assignments_path(obj.config))
+    _, schemes = assigned_refs(assignments)
+    params = obj.params(sets, owners=schemes)
+    with obj.open_store(need_data=True) as store:
+        runs, found = score_assigned(store, assignments, period, params.engine, params.of)
+    if explain_agent:
+        click.echo(_explained([run.result for run in runs], explain_agent))
+        return
+    if found.unassigned:
+        note(
+            f"以下客服没有分配考核方案，未评分：{'、'.join(found.unassigned)} / no scheme "
+            f"assigned, not scored: {', '.join(found.unassigned)}"
+        )
+    if text := unused_note(found):
+        note(text)
+    done = all(is_settled(run.scheme, period, params.engine) for run in runs)
+    if fmt == "xlsx" and out:
+        from kaohe.reports.assessment import write_assessment
+
+        click.echo(write_assessment(out, [run.result for run in runs], settled=done))
+        return
+    for run in runs:
+        for text in run.result.notes:
+            note(text)
+        rows = result_rows(run.result)
+        payload = {"scheme": run.scheme.id, "period": period, "settled": done, "rows": rows}
+        mark = "" if done else " (未结算, 数据可能变动)"
+        title = f"{run.scheme.name} {period}{mark}"
+        emit(payload, rows, _columns(run.scheme), fmt, out, title=title, lang=obj.lang)
+
+
 def _columns(scheme: Any) -> list[Column]:
     """Rank, agent and name, the points of every item, the total, grade, band and
     consequence."""
@@ -128,9 +182,13 @@ def _columns(scheme: Any) -> list[Column]:
     ]
 
 
-def _explained(result: Any, agent: str) -> str:
+def _explained(results: Any, agent: str) -> str:
     from kaohe.agents import match_agent
 
-    names = {a.agent: a.name for a in result.agents}
-    among = f"方案 {result.scheme_id} 的评分对象 / scored by {result.scheme_id}"
-    return result.agent(match_agent(agent, names, names, among)).explain()
+    results = results if isinstance(results, list) else [results]
+    names = {a.agent: a.name for r in results for a in r.agents}
+    ids = "、".join(r.scheme_id for r in results)
+    among = f"方案 {ids} 的评分对象 / scored by {ids}"
+    found = match_agent(agent, names, names, among)
+    result = next(r for r in results if any(a.agent == found for a in r.agents))
+    return result.agent(found).explain()

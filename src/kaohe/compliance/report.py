@@ -20,7 +20,8 @@ from kaohe.compliance.check import (
 from kaohe.compliance.load import list_presets
 from kaohe.compliance.model import Check, Note, NoteCode
 from kaohe.compliance.values import unit_of
-from kaohe.spreadsheet import Sheet, Workbook
+from kaohe.schema import PLATFORMS, REFUND_STATUS, REFUND_TYPES, code_label
+from kaohe.spreadsheet import Column, Sheet, Workbook
 from kaohe.units import format_value
 
 COLOURS = {PASS: "#dcfce7", AT_RISK: "#fef3c7", FAIL: "#fee2e2", NOT_APPLICABLE: "#f3f4f6"}
@@ -288,7 +289,7 @@ def detail_rows(
             {
                 "preset": preset_label(r.preset, lang),
                 "check": check_label(r.preset, r.check, lang),
-                "platform": r.platform,
+                "platform": code_label(PLATFORMS, r.platform) if r.platform else "",
                 "subject": r.subject,
                 "cycle": r.cycle,
                 "value": value_text(r, lang),
@@ -305,13 +306,88 @@ def detail_rows(
     return out
 
 
+# a case's fields in Chinese, with the unit of a number (cases.py builds the cases)
+CASE_LABELS: dict[str, str] = {
+    "day": "日期",
+    "time": "时间",
+    "buyer": "买家",
+    "agent": "客服",
+    "round_start": "咨询时间",
+    "answered": "已回复",
+    "response_s": "响应时长（秒）",
+    "refund_id": "售后单号",
+    "order_id": "订单号",
+    "applied_at": "申请时间",
+    "first_response_at": "首次响应时间",
+    "state": "状态",
+    "hours": "时长（小时）",
+    "minutes": "时长（分钟）",
+    "type": "售后类型",
+    "status": "售后状态",
+    "rating": "评价",
+    "level": "评分",
+    "reason": "原因",
+    "source": "评价来源",
+    "start": "开始",
+    "end": "结束",
+    "amount": "金额（元）",
+    "paid_at": "付款时间",
+    "deadline": "截止时间",
+    "shipped_at": "发货时间",
+    "penalty": "赔付（元）",
+}
+CASE_VALUES: dict[str, dict[str, str]] = {
+    "state": {"late": "已超时", "near": "即将超时"},
+    "source": {"active": "主动评价", "invited": "邀请评价"},
+    "type": {code: label for label, code in reversed(REFUND_TYPES.items()) if label != code},
+    "status": {code: label for label, code in reversed(REFUND_STATUS.items()) if label != code},
+}
+
+
+def case_label(key: str) -> str:
+    return CASE_LABELS.get(key, key)
+
+
+def case_value(key: str, value: Any) -> Any:
+    """A case field as people read it: codes in Chinese, 是/否; other values as they are."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return CASE_VALUES.get(key, {}).get(value, value)
+    return value
+
+
 def case_lines(r: CheckResult, limit: int = CASES_SHOWN) -> list[str]:
+    """The first cases, one line each: 日期 2026-10-05，买家 p***3，响应时长（秒） 245 …"""
     lines = [
-        ", ".join(f"{k}={v}" for k, v in case.items() if v is not None) for case in r.cases[:limit]
+        "，".join(f"{case_label(k)} {_shown(k, v)}" for k, v in case.items() if v is not None)
+        for case in r.cases[:limit]
     ]
     if r.cases_total > limit:
-        lines.append(f"… +{r.cases_total - limit}")
+        lines.append(f"… 另有 {r.cases_total - limit} 条")
     return lines
+
+
+def _shown(key: str, value: Any) -> str:
+    value = case_value(key, value)
+    return format_value(value, None) if isinstance(value, float) else str(value)
+
+
+def case_blocks(
+    results: Sequence[CheckResult], lang: str = "zh"
+) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+    """The cases of the failing and at-risk cycles, one block per check and subject: its
+    title, the case fields (columns) and the rows (cycle first)."""
+    blocks: dict[str, tuple[str, list[str], list[dict[str, Any]]]] = {}
+    for r in results:
+        if r.status not in (FAIL, AT_RISK) or not r.cases:
+            continue
+        title = f"{check_label(r.preset, r.check, lang)} · {r.subject}"
+        _, keys, rows = blocks.setdefault(title, (title, [], []))
+        for case in r.cases:
+            keys += [k for k in case if k not in keys]
+            rows.append({"cycle": r.cycle, **{k: case_value(k, v) for k, v in case.items()}})
+    return list(blocks.values())
 
 
 def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[str, Any]]:
@@ -321,7 +397,7 @@ def summary_rows(results: Sequence[CheckResult], lang: str = "zh") -> list[dict[
             {
                 "preset": preset_label(s["preset"], lang),
                 "check": check_label(s["preset"], s["check"], lang),
-                "platform": s["platform"],
+                "platform": code_label(PLATFORMS, s["platform"]) if s["platform"] else "",
                 "subject": s["subject"],
                 "status": status_label(s["status"], lang),
                 "status_id": s["status"],
@@ -370,22 +446,41 @@ DETAIL_COLUMNS = (
 )
 
 
-def write_sheet(workbook: Workbook, results: Sequence[CheckResult], lang: str = "zh") -> Sheet:
+def write_sheet(
+    workbook: Workbook,
+    results: Sequence[CheckResult],
+    lang: str = "zh",
+    period: str | None = None,
+) -> Sheet:
     """Add the 平台合规 sheet to a workbook (kaohe.spreadsheet): the summary per rule and
     subject, then every failing or at-risk cycle with its cases. Returns the sheet."""
     h = HEADERS[lang]
     sheet = workbook.sheet(h["sheet"])
     bold = {"bold": True, "font_size": 14}
-    sheet.write(0, 0, h["title"], bold)
+    sheet.write(0, 0, f"{h['title']} {period}" if period else h["title"], bold)
     top = _block(sheet, 2, SUMMARY_COLUMNS, summary_rows(results, lang), h)
     sheet.write(top, 0, h["details"], bold)
     details = detail_rows(results, lang, only_bad=True)
     for row in details:
-        row["cases"] = "\n".join(row["cases"])
+        row["cases"] = f"{row['cases_total']} 条，见「合规案例」" if row["cases_total"] else ""
     _block(sheet, top + 1, DETAIL_COLUMNS, details, h)
     for c in range(max(len(SUMMARY_COLUMNS), len(DETAIL_COLUMNS))):
         sheet.ws.set_column(c, c, 16)
-    sheet.ws.set_column(len(DETAIL_COLUMNS) - 1, len(DETAIL_COLUMNS) - 1, 80)
+    cases = workbook.sheet("合规案例")
+    cases.write(0, 0, f"合规案例 {period or ''}".strip(), {"bold": True})
+    row = 2
+    for title, keys, rows in case_blocks(results, lang):
+        cases.write(row, 0, title, {"bold": True})
+        columns = [Column("cycle", h["cycle"]), *[Column(k, case_label(k)) for k in keys]]
+        row = cases.table(row + 1, columns, rows, HEAD)
+    cases.ws.set_column(0, 20, 17)  # times and agent names read whole
+    for printed, header_row in ((sheet, 2), (cases, 0)):
+        ws = printed.ws
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header_row)
+        ws.repeat_columns(0)
     return sheet
 
 

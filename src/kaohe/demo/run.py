@@ -26,8 +26,20 @@ if TYPE_CHECKING:
 DEMO_MESSAGES = 36_000
 DEMO_DAYS = 35
 DEMO_PERIOD = "2026-10"  # the generator starts on 2026-10-01: the first full month
-DEMO_SCHEMES = ("presales_standard", "aftersales_standard", "general")
-DEMO_PLAN = "jd_commission"
+# who gets which scheme and pay plan (kaohe.assignments): a scheme per role, a plan per
+# platform — what a shop group with five platforms would configure
+DEMO_ASSIGNMENTS: dict[str, Any] = {
+    "assignments": [
+        {"name": "售前客服", "when": {"role": "presales"}, "scheme": "presales_standard"},
+        {"name": "售后客服", "when": {"role": "aftersales"}, "scheme": "aftersales_standard"},
+        {"name": "其他客服", "when": {}, "scheme": "general"},
+        {"name": "天猫店", "when": {"platform": ["tmall", "taobao"]}, "plan": "tmall_commission"},
+        {"name": "京东店", "when": {"platform": "jd"}, "plan": "jd_commission"},
+        {"name": "拼多多店", "when": {"platform": "pdd"}, "plan": "pdd_commission"},
+        {"name": "抖音店", "when": {"platform": "douyin"}, "plan": "douyin_commission"},
+        {"name": "快手店", "when": {"platform": "kuaishou"}, "plan": "kuaishou_commission"},
+    ]
+}
 GBK_SHOP = "云朵拼多多店"
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -371,7 +383,7 @@ def compute_kpis(
     from kaohe.engine import compute_kpis as engine_kpis
 
     try:
-        rows = engine_kpis(store, by=("agent",), period=None, params=params)
+        rows = engine_kpis(store, by=("agent",), period=DEMO_PERIOD, params=params)
     except Exception as exc:  # noqa: BLE001 - the demo must still write its reports
         return None, f"指标计算失败 / KPI computation failed: {type(exc).__name__}: {exc}"
     return [dict(r) for r in rows], ""
@@ -412,7 +424,7 @@ def run_demo(
         result.assessment.append(review_demo(store, data_dir, parse_period(DEMO_PERIOD), seed))
         say("计算指标 / computing KPIs")
         result.kpi_rows, result.kpi_note = compute_kpis(store, params.engine)
-        data = collect(store, result.kpi_rows, result.kpi_note, result.imports)
+        data = collect(store, result.kpi_rows, result.kpi_note, result.imports, period=DEMO_PERIOD)
         result.counts = data["counts_by_table"]
         reports = base / "reports"
         reports.mkdir(exist_ok=True)
@@ -423,6 +435,8 @@ def run_demo(
             )
             say(f"平台合规 / platform compliance ({DEMO_PERIOD})")
             data["compliance"], result.compliance = check_compliance(store, params)
+            say(f"老板月报 / the boss report ({DEMO_PERIOD})")
+            result.reports.update(boss_report(store, reports, params.engine))
             say("预警 / live alerts")
             result.alerts = raise_alerts(store, base)
     result.reports.update(
@@ -438,31 +452,45 @@ def run_demo(
 def assess(
     store: Store, path: Path, summary: list[str], params: Mapping[str, Any] | None = None
 ) -> Path:
-    """Score the demo team with the preset schemes, pay it with the JD commission plan (marked
-    暂估 when the month is not settled yet) and write the assessment workbook; the engine
-    metrics under `params`."""
-    from kaohe.pay import load_plan
-    from kaohe.pay.fetch import pay_period
+    """Score the demo team and pay it as the demo's assignments say (a scheme per role, a
+    plan per platform; payslips marked 暂估 when the month is not settled yet), and write the
+    assessment workbook; the engine metrics under `params`."""
+    from kaohe.assigned import pay_assigned, score_assigned
+    from kaohe.assignments import load_assignments, save_assignments
     from kaohe.reports.assessment import write_assessment
-    from kaohe.schemes import load_scheme
-    from kaohe.schemes.fetch import is_settled, score_period
+    from kaohe.schemes.fetch import is_settled
 
-    results = []
-    for scheme_id in DEMO_SCHEMES:
-        scheme = load_scheme(scheme_id)
-        result = score_period(store, scheme, DEMO_PERIOD, params)
-        graded = [a for a in result.agents if a.grade]
-        summary.append(f"{scheme.name}: {len(result.agents)} 人, {len(graded)} 人定级")
-        results.append(result)
-    settled = all(is_settled(load_scheme(s), DEMO_PERIOD, params) for s in DEMO_SCHEMES)
-    payroll, _ = pay_period(
-        store, load_plan(DEMO_PLAN), DEMO_PERIOD, None, provisional=True, params=params
-    )
-    total = sum(slip.total for slip in payroll.payslips)
-    mark = "（暂估）" if payroll.provisional else ""
-    shown = format_value(total, "yuan")
-    summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
-    return write_assessment(path, results, payroll, settled=settled)
+    where = Path(store.path).parent / "assignments.yaml"  # beside the store (assignments_path)
+    assignments = load_assignments(save_assignments(where, DEMO_ASSIGNMENTS))
+    scored, _ = score_assigned(store, assignments, DEMO_PERIOD, params)
+    for run in scored:
+        graded = [a for a in run.result.agents if a.grade]
+        summary.append(f"{run.scheme.name}: {len(run.result.agents)} 人, {len(graded)} 人定级")
+    settled = all(is_settled(run.scheme, DEMO_PERIOD, params) for run in scored)
+    paid, _ = pay_assigned(store, assignments, DEMO_PERIOD, True, params)
+    for run in paid:
+        payroll = run.result
+        total = sum(slip.total for slip in payroll.payslips)
+        mark = "（暂估）" if payroll.provisional else ""
+        shown = format_value(total, "yuan")
+        summary.append(f"{payroll.plan_name}: {len(payroll.payslips)} 张工资条, 合计 {shown}{mark}")
+    results = [run.result for run in scored]
+    return write_assessment(path, results, [run.result for run in paid], settled=settled)
+
+
+def boss_report(
+    store: Any, reports: Path, params: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
+    """The month's boss report (kaohe.reports.boss) in HTML and Excel."""
+    from kaohe.assignments import load_assignments
+    from kaohe.reports.boss import boss_data, write_boss_html, write_boss_xlsx
+
+    assignments = load_assignments(Path(store.path).parent / "assignments.yaml")
+    data = boss_data(store, assignments, DEMO_PERIOD, params)
+    return {
+        "boss_html": write_boss_html(data, reports / "kaohe_boss.html"),
+        "boss_xlsx": write_boss_xlsx(data, reports / "kaohe_boss.xlsx"),
+    }
 
 
 def check_compliance(store: Store, params: Any = None) -> tuple[list[Any], str]:

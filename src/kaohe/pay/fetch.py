@@ -102,10 +102,12 @@ def pay_period(
     scheme_ref: Any,
     provisional: bool,
     params: Mapping[str, Any] | None = None,
+    agents: list[str] | None = None,
 ) -> tuple[Any, Any]:
     """Payslips of a plan for a period of a store's data, and the scheme results they read
     (None when the plan reads none). `scheme_ref`: a scheme id, file or loaded Scheme;
-    `params`: the engine overrides every figure is computed under."""
+    `params`: the engine overrides every figure is computed under; `agents`: only these
+    (the plan's assigned population, kaohe.assigned), everyone the plan applies to when None."""
     from kaohe.engine.settle import settled_reading
     from kaohe.pay.payslip import paid_agents, pay, score_inputs
     from kaohe.schemes import load_scheme
@@ -119,7 +121,7 @@ def pay_period(
                 f"plan {plan.id} reads scheme results (score., rank.): give --scheme ID|FILE"
             )
         scheme = load_scheme(scheme_ref) if isinstance(scheme_ref, str) else scheme_ref
-        result = score_period(store, scheme, period, params)
+        result = score_period(store, scheme, period, params, agents)
         figures = metric_rows(store, scheme, period, params)
         pk = scheme_pk(scheme, figures, roster_rows(store)) if scheme.pk else None
         scores = score_inputs(result, pk)
@@ -136,7 +138,10 @@ def pay_period(
         provisional=provisional and not done,
         shops=shop_rows(store, plan, period, params),
         period=period,
-        teams=team_rows(store, plan, period, paid_agents(plan, rows, roster, scores), params),
+        teams=team_rows(
+            store, plan, period, paid_agents(plan, rows, roster, scores, agents), params
+        ),
+        agents=agents,
     )
     return slips, result
 

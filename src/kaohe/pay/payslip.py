@@ -20,8 +20,7 @@ Every line keeps its formula, the inputs it read with their values, and its amou
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,10 +28,19 @@ from typing import Any
 from kaohe.errors import ConfigError, UsageError
 from kaohe.pay.formula import Formula, Lookup, Name, Value, round_half_up
 from kaohe.pay.plan import ROSTER_FIELDS, Line, Plan, Pool, SharedCost
+from kaohe.pay.wording import (
+    Glossary,
+    Reading,
+    cost_text,
+    input_unit,
+    say_formula,
+    say_pk,
+    short_label,
+)
+from kaohe.schema import split_shops
 from kaohe.units import Unit, format_value
 
 PROVISIONAL_MARK = "暂估：期间未结算，金额可能变化"
-_SHOP_SEP = re.compile(r"[,，、;；\s]+")
 
 
 @dataclass
@@ -45,6 +53,7 @@ class PayLine:
     in_total: bool = True
     notes: list[str] = field(default_factory=list)
     amounts: set[str] = field(default_factory=set)  # inputs that are earlier lines (yuan)
+    wording: str = ""  # the line in plain Chinese with its figures (kaohe.pay.wording)
 
     def explain(self) -> str:
         """``个人提成 = 2% * sales_amount; sales_amount = ¥10,000.00 → ¥200.00``"""
@@ -117,8 +126,10 @@ def pay(
     shops: Mapping[str, Mapping[str, Any]] | None = None,
     period: str | None = None,
     teams: Mapping[str | None, Mapping[str, Any]] | None = None,
+    agents: Collection[str] | None = None,
 ) -> PayResult:
-    """Payslips of every agent the plan applies to. An unsettled period is refused unless
+    """Payslips of every agent the plan applies to (among ``agents`` when given: the plan's
+    assigned population, kaohe.assignments). An unsettled period is refused unless
     ``provisional``, which then marks every payslip."""
     if not settled and not provisional:
         which = f"period {period}" if period else "the period"
@@ -127,7 +138,7 @@ def pay(
             "provisionally (--provisional) to see an estimate, every payslip "
             "then says so"
         )
-    run = _Run(plan, rows, roster or [], scores or {}, shops or {}, teams or {})
+    run = _Run(plan, rows, roster or [], scores or {}, shops or {}, teams or {}, agents)
     result = PayResult(plan.id, plan.name, period, provisional)
     result.pools = run.split_pools()
     for agent in run.agents:
@@ -150,6 +161,7 @@ class _Run:
         scores: Mapping[str, Mapping[str, Any]],
         shops: Mapping[str, Mapping[str, Any]],
         teams: Mapping[str | None, Mapping[str, Any]] | None = None,
+        among: Collection[str] | None = None,
     ) -> None:
         self.plan, self.scores, self.shops, self.teams = plan, scores, shops, teams or {}
         self.params = {k: p.default for k, p in plan.params.items()}
@@ -163,6 +175,9 @@ class _Run:
             for a, r in self.roster.items()
             if a not in self.rows and a not in scores and _active(r)
         ]
+        if among is not None:
+            wanted = set(among)
+            candidates = [a for a in candidates if a in wanted]
         self.agents = [a for a in candidates if self._applies(a)]
         self.team_cache: dict[tuple[str | None, str], tuple[float | None, int]] = {}
         self.shares: dict[str, dict[str, list[PoolShare]]] = {}  # pool -> agent -> splits
@@ -284,7 +299,7 @@ class _Run:
     def _shops_of(self, agent: str) -> list[str]:
         listed = self.roster.get(agent, {}).get("shops") or self.rows.get(agent, {}).get("shop")
         if listed:
-            return [s for s in _SHOP_SEP.split(str(listed)) if s]
+            return split_shops(listed)
         return list(self.shops) if len(self.shops) == 1 else []
 
     def _pool_line(self, pool: Pool, agent: str) -> PayLine:
@@ -306,9 +321,31 @@ class _Run:
             f"{format_value(s.share, 'yuan')}"
             for s in splits
         ] or ["not eligible or no shop values: 0"]
+        line.wording = self._pool_wording(pool, agent, splits)
         return line
 
+    def _pool_wording(self, pool: Pool, agent: str, splits: list[PoolShare]) -> str:
+        glossary = self.glossary(agent)
+        tree = self.formula[("pools", self.plan.pools.index(pool), "amount")].tree
+        if not splits:
+            rule = Reading(glossary, None).say(
+                self.formula[("pools", self.plan.pools.index(pool), "eligible")].tree
+            )
+            return f"不在分摊范围（条件：{rule}）或店铺无数据，¥0.00"
+        return "；".join(
+            f"{s.shop}：{Reading(glossary, s.inputs).say(tree)} = "
+            f"{format_value(s.amount, 'yuan')}，由 {len(s.eligible)} 名客服均分，每人 "
+            f"{format_value(s.share, 'yuan')}"
+            for s in splits
+        )
+
     # ------------------------------------------------------------ payslips
+
+    def glossary(self, agent: str) -> Glossary:
+        """How this agent's payslip names things (their team for team.<metric>)."""
+        items = (self.scores.get(agent) or {}).get("item_labels") or {}
+        team = self._team_of(agent) if self.plan.team_stat == "pooled" else None
+        return Glossary(self.plan, items, team)
 
     def payslip(self, agent: str) -> Payslip:
         name = self.roster.get(agent, {}).get("name")
@@ -369,22 +406,30 @@ class _Run:
             line.formula = f"−Σ team ({cost.amount}) × (1 − {cost.agent_share})"
             if cost.bears == "agent" or not members:
                 line.notes.append("not borne here" if members else "no team members: 0")
+                line.wording = "由客服承担，主管不承担，¥0.00" if members else "组内没有客服，¥0.00"
                 return line
-            total = 0.0
+            total = caused = 0.0
             for member in members:
                 amount, share = self._cost_of(i, member, {})
                 seen[f"{member}: {cost.amount}"] = amount
                 total += amount * (1 - share)
+                caused += amount
             line.amount = round_half_up(-total, cost.round)
             line.notes.append(f"supervisor's share of {len(members)} team members' costs")
+            line.wording = (
+                f"组内 {len(members)} 名客服的费用合计 {format_value(caused, 'yuan')}，主管承担其余"
+                f"部分 = {format_value(line.amount, 'yuan')}"
+            )
             return line
         line.formula = f"−({cost.amount}) × {cost.agent_share}"
         if cost.bears == "supervisor":
             line.notes.append("the supervisor's side only: 0 here")
+            line.wording = "由主管承担，¥0.00"
             return line
         amount, share = self._cost_of(i, agent, seen)
         seen["agent_share"] = share
         line.amount = round_half_up(-amount * share, cost.round)
+        line.wording = cost_text(short_label(cost.name), amount, share, line.amount)
         return line
 
     def _line(
@@ -398,14 +443,18 @@ class _Run:
         seen: dict[str, Value] = {}
         notes: list[str] = []
         out = PayLine(line.id, line.name, line.formula, 0.0, seen, line.in_total, notes)
+        glossary = self.glossary(agent)
         if line.applies:
             applies = self.formula[(*base, "applies")]
             if not applies.evaluate(self._lookup(agent, done, seen, notes)):
                 notes.append(f"does not apply ({line.applies})")
+                rule = Reading(glossary, seen).say(applies.tree)
+                out.wording = f"不适用（条件：{rule}，不成立），¥0.00"
                 return out
         formula = self.formula[(*base, field_name)]
         value = formula.evaluate(self._lookup(agent, done, seen, notes))
         out.amounts = {name for name in seen if name in done}
+        out.wording = self._wording(base, formula.tree, value, out, glossary)
         if isinstance(value, str):
             raise ConfigError(
                 f"line {line.id!r} gives the text {value!r}, not an amount",
@@ -417,7 +466,19 @@ class _Run:
             notes.append(_missing_note(seen))
             return out
         out.amount = round_half_up(float(value), line.round)
+        out.wording = self._wording(base, formula.tree, value, out, glossary)
         return out
+
+    def _wording(
+        self, base: tuple[Any, ...], tree: Any, value: Value, out: PayLine, glossary: Glossary
+    ) -> str:
+        if base[0] == "pk_rewards":
+            pk = self.plan.pk_rewards[base[1]]
+            place = out.inputs.get(f"rank.{pk.metric}")
+            return say_pk(pk.metric, place, pk.rewards, out.amount)
+        reading = Reading(glossary, out.inputs, out.amounts)
+        missing = [glossary.label(k) for k, v in out.inputs.items() if v is None]
+        return say_formula(tree, out.amount, reading, missing, None if value is None else value)
 
 
 def _missing_note(seen: Mapping[str, Value]) -> str:
@@ -454,25 +515,6 @@ def line_inputs(line: PayLine, sep: str = "; ") -> str:
     )
 
 
-def input_unit(name: str) -> Unit | None:
-    """The unit of a name a formula reads: a metric's (also as ``team.`` or a pool's
-    ``shop.``), points for ``score.``, yuan for the base salary; None for plan parameters
-    and places (earlier lines are yuan: PayLine.amounts)."""
-    from kaohe.engine.registry import all_metrics
-
-    dotted = name.rpartition(": ")[2]  # a pool's inputs are "<shop>: <name>"
-    root, _, rest = dotted.partition(".")
-    if root == "score":
-        return None if rest == "grade" else "points"
-    if root == "rank":
-        return None
-    metric_id = rest if root in ("team", "shop") else dotted
-    units = {m.id: m.unit for m in all_metrics()}
-    if metric_id in units:
-        return units[metric_id]
-    return "yuan" if dotted == "base_salary" else None
-
-
 def _show(value: Value, unit: Unit | None = None) -> str:
     if isinstance(value, float):
         if unit is not None:
@@ -486,9 +528,10 @@ def paid_agents(
     rows: Iterable[Mapping[str, Any]],
     roster: Iterable[Mapping[str, Any]] | None = None,
     scores: Mapping[str, Mapping[str, Any]] | None = None,
+    agents: Collection[str] | None = None,
 ) -> list[str]:
     """The agents :func:`pay` would pay (for pooled team figures over everyone paid)."""
-    return _Run(plan, rows, roster or [], scores or {}, {}).agents
+    return _Run(plan, rows, roster or [], scores or {}, {}, None, agents).agents
 
 
 def score_inputs(

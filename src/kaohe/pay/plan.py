@@ -361,8 +361,10 @@ def load_plan(id_or_path: str, params: dict[str, float] | None = None) -> Plan:
     if plan is None:
         path = Path(id_or_path)
         if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
-            known = ", ".join(p.id for p in list_plans())
-            raise UsageError(f"unknown pay plan {id_or_path!r} (known: {known}, or a .yaml file)")
+            from kaohe.suggest import unknown
+
+            found = unknown("薪资方案", "pay plan", id_or_path, [p.id for p in list_plans()])
+            raise UsageError(f"{found}（或一个 .yaml 文件 / or a .yaml file）")
         if not path.is_file():
             raise UsageError(f"pay plan file not found: {id_or_path}")
         plan = parse_plan_text(path.read_text("utf-8"), str(path))

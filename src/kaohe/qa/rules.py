@@ -19,6 +19,28 @@ from kaohe.errors import UsageError
 from kaohe.suggest import unknown
 
 Severity = Literal["info", "minor", "major", "redline"]
+SEVERITY_LABELS: dict[str, str] = {
+    "info": "提示",
+    "minor": "轻微",
+    "major": "严重",
+    "redline": "红线",
+}
+# the shipped packs' categories in Chinese (reports; a pack's own category shows as written)
+CATEGORY_LABELS: dict[str, str] = {
+    "abuse": "辱骂骚扰",
+    "advertising_law": "广告法用语",
+    "attitude": "服务态度",
+    "diversion": "站外引流",
+    "efficiency": "响应效率",
+    "invoice": "发票",
+    "order": "订单处理",
+    "payment": "支付",
+    "privacy": "隐私",
+    "process": "服务流程",
+    "promise": "承诺",
+    "rating": "评价",
+    "spam": "广告骚扰",
+}
 Scope = Literal["agent", "buyer", "session"]
 IdentifierKind = Literal["phone", "wechat", "qq", "bank_card", "id_card", "payment", "link"]
 

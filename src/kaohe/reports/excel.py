@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kaohe.reports import column_unit
+from kaohe.reports import column_unit, readable
 from kaohe.spreadsheet import Column, Sheet, Style, Workbook
 
 IMPORT_COLUMNS = [
@@ -71,8 +71,15 @@ TITLE: Style = {"bold": True, "font_size": 14}
 class Book:
     """The report workbook (kaohe.spreadsheet): every cell in its column's unit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, period: str | None = None) -> None:
         self.wb = Workbook(path)
+        self.period = period
+
+    def caption(self, whole_store: bool = False) -> str:
+        """What a sheet covers: the period, or the whole store (imports, rejected rows)."""
+        if whole_store or not self.period:
+            return "范围：整个数据库（不限期间）"
+        return f"期间 {self.period}"
 
     def table(
         self, ws: Sheet, top: int, columns: list[tuple[str, str]], data: list[dict[str, Any]]
@@ -81,31 +88,80 @@ class Book:
         return ws.table(top, typed, data, HEAD)
 
     def sheet(
-        self, name: str, columns: list[tuple[str, str]], data: list[dict[str, Any]], note: str = ""
+        self,
+        name: str,
+        columns: list[tuple[str, str]],
+        data: list[dict[str, Any]],
+        note: str = "",
+        whole_store: bool = False,
     ) -> None:
         ws = self.wb.sheet(name)
-        top = 0
+        ws.write(0, 0, f"{name} · {self.caption(whole_store)}", {"bold": True})
+        top = 2
         if note:
-            ws.write(0, 0, note)
-            top = 2
+            ws.write(1, 0, note)
+            top = 3
         self.table(ws, top, columns, data)
         ws.ws.freeze_panes(top + 1, 0)
+        print_setup(ws, top)
+
+
+def print_setup(sheet: Sheet, header_row: int) -> None:
+    """Landscape A4, as wide as one page, the header row and first column on every page."""
+    ws = sheet.ws
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.repeat_columns(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+CHART_ROWS = 15  # rows kept free under the counts for the two charts
 
 
 def overview_sheet(book: Book, data: dict[str, Any]) -> None:
     ws = book.wb.sheet("概览")
     ws.write(0, 0, "kaohe 考核 — 数据概览", TITLE)
-    ws.write(1, 0, f"生成时间 {data['generated_at']}")
-    top = book.table(
-        ws, 3, [("label", "数据表"), ("table", "表名"), ("rows", "行数")], data["counts"]
-    )
+    ws.write(1, 0, f"{book.caption()} · 生成时间 {data['generated_at']}（数据表行数为整个数据库）")
+    top = book.table(ws, 3, [("label", "数据表"), ("rows", "行数")], data["counts"])
+    charts_at = top
+    top += CHART_ROWS
     ws.write(top, 0, f"隔离区 {data['quarantine_total']} 行（被拒收的行，见「隔离区」）")
     top = book.table(ws, top + 2, SHOP_COLUMNS, data["by_shop"])
     hours = [{"hour": r["hour"], "n": r["buyer_messages"]} for r in data["hourly"]]
+    hours_top = top
     top = book.table(ws, top, [("hour", "小时"), ("n", "买家消息数")], hours)
     daily_cols = [("day", "日期"), ("total", "合计")] + [(s, s) for s in data["daily_shops"]]
+    daily_top = top
     book.table(ws, top, daily_cols, data["daily"])
     ws.ws.set_column(0, 0, 22)
+    print_setup(ws, 3)
+    _chart(book, ws, "column", "各小时买家消息数（条）", hours_top, len(hours), (charts_at, 0))
+    _chart(book, ws, "line", "每日消息数（条）", daily_top, len(data["daily"]), (charts_at, 4))
+
+
+def _chart(
+    book: Book, ws: Sheet, kind: str, title: str, top: int, n: int, at: tuple[int, int]
+) -> None:
+    """A native chart of a table's first two columns (categories, values) on the sheet."""
+    if not n:
+        return
+    chart = book.wb.book.add_chart({"type": kind})
+    chart.add_series(
+        {
+            "name": title,
+            "categories": [ws.name, top + 1, 0, top + n, 0],
+            "values": [ws.name, top + 1, 1, top + n, 1],
+        }
+    )
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    dates = {"num_format": "mm-dd"} if kind == "line" else {}  # the daily chart's days
+    chart.set_x_axis({"num_font": {"size": 9}, **dates})
+    chart.set_y_axis({"num_font": {"size": 9}, "major_gridlines": {"visible": True}})
+    chart.set_size({"width": 400, "height": 270})
+    ws.ws.insert_chart(*at, chart)
 
 
 def write_ad_filter(book: Book, rows: list[dict[str, Any]]) -> None:
@@ -122,15 +178,18 @@ def write_ad_filter(book: Book, rows: list[dict[str, Any]]) -> None:
 def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     """Write the report workbook; returns its path."""
     out = Path(path)
-    book = Book(out)
+    data = readable(data)
+    book = Book(out, data.get("period"))
     overview_sheet(book, data)
-    book.sheet("导入记录", IMPORT_COLUMNS, data["imports"])
+    book.sheet("导入记录", IMPORT_COLUMNS, data["imports"], whole_store=True)
+    book.wb.book.get_worksheet_by_name("导入记录").set_column(0, 2, 22)
+    book.wb.book.get_worksheet_by_name("导入记录").set_column(7, 7, 20)
     note = (
         f"共 {data['quarantine_total']} 行被拒收（显示前 {len(data['quarantine'])} 行）"
         if data["quarantine_total"]
         else "没有被拒收的行"
     )
-    book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note)
+    book.sheet("隔离区", QUARANTINE_COLUMNS, data["quarantine"], note, whole_store=True)
     book.sheet("客服名单", ROSTER_COLUMNS, data["roster"])
     kpi = data.get("kpi")
     if kpi:
@@ -146,6 +205,6 @@ def write_excel(data: dict[str, Any], path: str | Path) -> Path:
     if data.get("compliance") is not None:
         from kaohe.compliance.report import write_sheet
 
-        write_sheet(book.wb, data["compliance"])
+        write_sheet(book.wb, data["compliance"], period=data.get("period"))
     book.wb.close()
     return out

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from kaohe.reports import fmt_value
+from kaohe.reports import fmt_value, readable
 
 
 def environment() -> Environment:
@@ -29,6 +29,7 @@ def bars(values: list[tuple[str, int]]) -> list[dict[str, Any]]:
 
 def write_html(data: dict[str, Any], path: str | Path) -> Path:
     out = Path(path)
+    data = readable(data)
     hourly = bars([(f"{r['hour']:02d}", int(r["buyer_messages"])) for r in data["hourly"]])
     daily = bars([(str(r["day"])[5:], int(r["total"])) for r in data["daily"]])
     compliance = None

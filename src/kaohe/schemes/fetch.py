@@ -7,7 +7,7 @@ and platform figures: tmall ad_roi, cooperation points, spot-check counts…) ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kaohe.engine import compute_kpis
@@ -88,24 +88,35 @@ def roster_rows(store: Store) -> list[dict[str, Any]]:
 
 
 def score_period(
-    store: Store, scheme: Scheme, period: str, params: Mapping[str, Any] | None = None
+    store: Store,
+    scheme: Scheme,
+    period: str,
+    params: Mapping[str, Any] | None = None,
+    agents: Collection[str] | None = None,
 ) -> Any:
     """Score a scheme on a store's data for a period. A `cycle: month` scheme on a longer
     period (2026-Q4) is scored month by month and combined (score.combine_months); the engine
-    metrics under `params`."""
+    metrics under `params`; only `agents` when given (the scheme's assigned population, so
+    ranks and PK are within it)."""
     from kaohe.engine.periods import months_of, parse_period
     from kaohe.schemes.score import combine_months, score
 
     months = months_of(parse_period(period))
     if scheme.cycle == "month" and len(months) > 1:
         return combine_months(
-            scheme, period, [score_period(store, scheme, m.label, params) for m in months]
+            scheme, period, [score_period(store, scheme, m.label, params, agents) for m in months]
         )
-    rows = metric_rows(store, scheme, period, params)
+    wanted = None if agents is None else set(agents)
+    rows = [r for r in metric_rows(store, scheme, period, params) if _among(r, wanted)]
     roster = roster_rows(store)
     if scheme.team_score:
         with_team_scores(store, scheme, rows, roster, period, params)
+    roster = [r for r in roster if _among(r, wanted)]
     return score(scheme, rows, roster, period)
+
+
+def _among(row: Mapping[str, Any], wanted: set[str] | None) -> bool:
+    return wanted is None or str(row.get("agent")) in wanted
 
 
 def with_team_scores(

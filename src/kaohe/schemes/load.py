@@ -83,8 +83,10 @@ def load_scheme(id_or_path: str, params: dict[str, float] | None = None) -> Sche
     if scheme is None:
         path = Path(id_or_path)
         if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
-            known = ", ".join(s.id for s in list_schemes())
-            raise UsageError(f"unknown scheme {id_or_path!r} (known: {known}, or a .yaml file)")
+            from kaohe.suggest import unknown
+
+            found = unknown("考核方案", "scheme", id_or_path, [s.id for s in list_schemes()])
+            raise UsageError(f"{found}（或一个 .yaml 文件 / or a .yaml file）")
         if not path.is_file():
             raise UsageError(f"scheme file not found: {id_or_path}")
         scheme = parse_scheme_text(path.read_text("utf-8"), str(path))

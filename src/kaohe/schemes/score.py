@@ -8,7 +8,6 @@ the agents actually scored: selected, through the gate, with enough sample.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +15,7 @@ from typing import Any
 
 from kaohe.engine.periods import Period, parse_period
 from kaohe.errors import UsageError
+from kaohe.schema import split_shops
 from kaohe.schemes.model import Condition, Population, Scheme, band_text, rule_metrics
 from kaohe.schemes.ranking import PkEntry, pk_rank
 from kaohe.schemes.rules import Context, ItemResult, evaluate, holds, metric_direction
@@ -394,8 +394,7 @@ def _covers(pop: Population, agent: str, who: Mapping[str, Any], has_roster: boo
 
 
 def _shops(who: Mapping[str, Any]) -> list[str]:
-    text = who.get("shops") or who.get("shop") or ""
-    return [s.strip() for s in re.split(r"[,，;；]", str(text)) if s.strip()]
+    return split_shops(who.get("shops") or who.get("shop"))
 
 
 def _status(scheme: Scheme, row: Mapping[str, Any], ctx: Context) -> str:

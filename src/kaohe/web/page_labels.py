@@ -25,6 +25,8 @@ LABELS: dict[str, dict[str, str]] = {
     "agent.amount": {"zh": "金额", "en": "Amount"},
     "agent.how": {"zh": "计算过程", "en": "How"},
     "agent.not_in_total": {"zh": "不计入合计", "en": "not in the total"},
+    "agent.print_payslip": {"zh": "打印工资条", "en": "Print payslip"},
+    "agent.assigned_plan": {"zh": "按分配的方案", "en": "the assigned plan"},
     "agent.provisional": {
         "zh": "暂估：期间未结算，金额可能变化",
         "en": "Provisional: the period is not settled, amounts can change",

@@ -113,20 +113,24 @@ def payslip(
     st: Store,
     agent: str,
     period: str,
-    plan_id: str,
+    plan_id: str | None,
     scheme: str | None,
     params: dict[str, Any] | None = None,
     keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
+    assignments: Any = None,
 ) -> dict[str, Any]:
-    """`keep(key, compute)`: where the whole team's payslips are kept (the page cache: a
-    plan pays every agent at once, so the next agent's page reads the same result).
-    The agent's payslip of a plan (provisional, marked 暂估, when the period is not settled)
-    under the engine parameters `params`: lines with their explanation, total; or the reason
-    there is none."""
+    """The agent's payslip (provisional, marked 暂估, when the period is not settled) under the
+    engine parameters `params`: of the plan `plan_id`, or without one of the plan the
+    assignments give the agent (paid over its whole population, kaohe.assigned); lines with
+    their explanation in plain Chinese, total; or the reason there is none. `keep(key,
+    compute)`: where the whole team's payslips are kept (the page cache: a plan pays every
+    agent at once, so the next agent's page reads the same result)."""
     from kaohe.pay import list_plans
     from kaohe.pay.fetch import needs_scores, pay_period
     from kaohe.schemes import list_schemes
 
+    if not plan_id:
+        return _assigned_payslip(st, agent, period, params, assignments)
     # presets only: a plan or scheme name from the URL is never a path on the server
     plan = next((p for p in list_plans() if p.id == plan_id), None)
     if plan is None or (scheme and scheme not in {s.id for s in list_schemes()}):
@@ -144,6 +148,34 @@ def payslip(
         slips, _ = keep(key, run) if keep is not None else run()
     except KaoheError as exc:
         return {"plan": plan_id, "error": str(exc)}
+    return _shown(plan_id, slips, agent)
+
+
+def _assigned_payslip(
+    st: Store, agent: str, period: str, params: dict[str, Any] | None, assignments: Any
+) -> dict[str, Any]:
+    from kaohe.assigned import pay_assigned
+
+    if assignments is None or not assignments.refs("plan"):
+        return _assigned_payslip_default(st, agent, period, params)
+    try:
+        runs, _ = pay_assigned(st, assignments, period, True, params, for_agents={agent})
+    except KaoheError as exc:
+        return {"plan": "", "error": str(exc)}
+    for run in runs:
+        if any(s.agent == agent for s in run.result.payslips):
+            return _shown(run.plan.id, run.result, agent)
+    return {"plan": "", "missing": True, "plan_name": ""}
+
+
+def _assigned_payslip_default(
+    st: Store, agent: str, period: str, params: dict[str, Any] | None
+) -> dict[str, Any]:
+    """No assignments file: the default plan, as before assignments existed."""
+    return payslip(st, agent, period, DEFAULT_PLAN, None, params)
+
+
+def _shown(plan_id: str, slips: Any, agent: str) -> dict[str, Any]:
     slip = next((s for s in slips.payslips if s.agent == agent), None)
     if slip is None:
         return {"plan": plan_id, "plan_name": slips.plan_name, "missing": True}
@@ -153,7 +185,7 @@ def payslip(
             "name": ln.name,
             "amount": ln.amount,
             "in_total": ln.in_total,
-            "explain": ln.explain(),
+            "explain": ln.wording or ln.explain(),
         }
         for ln in slip.lines
     ]
@@ -165,6 +197,14 @@ def payslip(
         "provisional": slip.provisional,
         "notices": slip.notices,
     }
+
+
+def assignments_of(request: Request) -> Any:
+    """The app's scheme and plan assignments (kaohe.assignments); none without a config."""
+    from kaohe.assignments import Assignments, assignments_path, load_assignments
+
+    config = getattr(request.app.state, "config", None)
+    return load_assignments(assignments_path(config)) if config else Assignments()
 
 
 def plans() -> list[tuple[str, str]]:
@@ -217,9 +257,10 @@ def _download(
             st,
             agent,
             period,
-            request.query_params.get("plan") or DEFAULT_PLAN,
+            request.query_params.get("plan"),
             request.query_params.get("scheme"),
             views.overrides(request),
+            assignments_of(request),
         )
         rows = slip.get("lines", [])
         cols = [
@@ -291,8 +332,9 @@ def agent_page(
     params = views.overrides(request)
     chosen = parse_period(period)
     pii = sees_buyer_pii(user)
-    plan_id = request.query_params.get("plan") or DEFAULT_PLAN
+    plan_id = request.query_params.get("plan") or ""
     scheme = request.query_params.get("scheme")
+    assignments = assignments_of(request)
 
     def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
         return cached(request, st, key, chosen.end, run)
@@ -309,14 +351,24 @@ def agent_page(
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep),
+            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep, assignments),
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
         }
 
     # what the page shows depends on these alone (the data version is added by `cached`)
-    key = ("agent_page", agent, period, lang, pii, plan_id, scheme, repr(sorted(params.items())))
+    key = (
+        "agent_page",
+        agent,
+        period,
+        lang,
+        pii,
+        plan_id,
+        scheme,
+        repr(sorted(params.items())),
+        repr(assignments.assignments),
+    )
     page = cached(request, st, key, chosen.end, compute)
     changed = changed_lines(st, agent, period, page["payslip"])
     return render(
@@ -326,7 +378,7 @@ def agent_page(
     )
 
 
-def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str, Any]:
+def scheme_score(request: Request, st: Store, agent: str, period: str) -> dict[str, Any]:
     """The agent's items, grade, rank and next-grade hint under the chosen scheme (?scheme=,
     else the role's standard one), and the schemes that cover them to choose from."""
     from kaohe.schemes.fetch import roster_rows
@@ -350,7 +402,7 @@ def scheme_score(request: Request, st: Any, agent: str, period: str) -> dict[str
 HISTORY_MONTHS = 12
 
 
-def history(request: Request, st: Any, agent: str, scheme_id: str, period: str) -> list[dict]:
+def history(request: Request, st: Store, agent: str, scheme_id: str, period: str) -> list[dict]:
     """The agent's total, grade and rank in each of the last 12 months that have data, up to
     the period (a month); each month's ranking is the one the ranking page shows."""
     from kaohe.web.months import is_month, months_back
