@@ -10,6 +10,11 @@ limit and under memory_limit=1GB. `--catalogue all` adds orders (topped up to `-
 refunds, ratings… and a plain pandas version of the attribution rule.
 
     python benchmarks/kpi_bench.py --messages 10000000 --catalogue all [--orders 1000000]
+    python benchmarks/kpi_bench.py --messages 10000000 --catalogue all --only engine,floor
+
+The floor phase is the response pair written by hand in DuckDB SQL (FLOOR_SQL) on the same
+store and settings: the engine's whole catalogue is read as a ratio to it. `--only` picks the
+phases (each runs in its own process, back to back).
 
 --catalogue all loads every generated table (orders topped up to --orders with shifted copies,
 refunds, ratings, agent status, service orders, tickets) into its own store, computes the whole
@@ -33,6 +38,13 @@ MONTH = "2026-10"
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s() -> float:
+    """CPU seconds (user + system) this process has used: on a shared machine a steadier
+    measure than wall time, which grows with the other processes' load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class SpillWatcher(threading.Thread):
@@ -229,7 +241,7 @@ def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -
     store.con.execute(f"SET temp_directory = '{db.parent / 'spill'}'")
     watcher = SpillWatcher(db.parent / "spill")
     watcher.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     rows = compute_kpis(
         store,
         by="agent",
@@ -242,6 +254,7 @@ def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -
     mean = [r["avg_response_s"] for r in rows if r["avg_response_s"] is not None]
     out = {
         "wall_s": wall,
+        "cpu_s": cpu_s() - c0,
         "peak_rss_mb": peak_rss_mb(),
         "agents": len(rows),
         "metrics": len(rows[0]) - 1 if rows else 0,
@@ -252,6 +265,76 @@ def phase_engine(db: Path, memory_limit: str | None, catalogue: str = "part1") -
         sales = [r["sales_amount"] for r in rows if r["sales_amount"]]
         out.update(sales_agents=len(sales), sales_amount=round(float(sum(sales)), 2))
     return out
+
+
+FLOOR_SQL = """
+WITH m AS (
+    SELECT shop, buyer, agent, time, seq,
+           sender = 'agent' AS is_agent, sender = 'buyer' AS is_buyer,
+           sender = 'agent' AND coalesce(msg_type, 'text') <> 'withdrawn'
+               AND NOT coalesce(auto_reply, false) AS is_reply
+    FROM messages
+    WHERE time >= TIMESTAMP '2026-09-29' AND time < TIMESTAMP '2026-11-03'
+), filled AS (
+    SELECT *,
+        first_value(CASE WHEN is_reply THEN agent END IGNORE NULLS) OVER fwd AS next_agent,
+        first_value(CASE WHEN is_reply THEN time END IGNORE NULLS) OVER fwd AS next_time,
+        last_value(CASE WHEN is_agent THEN agent END IGNORE NULLS) OVER bwd AS prev_agent
+    FROM m
+    WINDOW fwd AS (PARTITION BY shop, buyer ORDER BY time, seq
+                   ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING),
+           bwd AS (PARTITION BY shop, buyer ORDER BY time, seq ROWS UNBOUNDED PRECEDING)
+), assigned AS (
+    SELECT shop, buyer, time, seq, is_buyer, is_reply,
+        coalesce(agent, CASE WHEN next_time - time <= INTERVAL 24 HOUR THEN next_agent END,
+                 prev_agent) AS agent
+    FROM filled WHERE is_buyer OR is_reply
+), runs AS (
+    SELECT *, sum(is_reply::INT) OVER (PARTITION BY shop, buyer, agent ORDER BY time, seq
+                                       ROWS UNBOUNDED PRECEDING) AS seg
+    FROM assigned WHERE agent IS NOT NULL
+), segs AS (
+    SELECT shop, buyer, agent, seg, min(time) FILTER (is_buyer) AS start,
+           min(time) FILTER (is_reply) AS reply_here
+    FROM runs GROUP BY ALL
+), rounds AS (
+    SELECT agent, start,
+           lead(reply_here) OVER (PARTITION BY shop, buyer, agent ORDER BY seg) AS reply
+    FROM segs
+)
+SELECT agent, avg(epoch_ms(reply) - epoch_ms(start)) / 1000.0 AS avg_response_s
+FROM rounds
+WHERE start >= TIMESTAMP '2026-10-01' AND start < TIMESTAMP '2026-11-01'
+  AND reply - start <= INTERVAL 24 HOUR
+GROUP BY agent
+"""
+
+
+def phase_floor(db: Path) -> dict:
+    """The floor: the response pair written by hand in DuckDB SQL, on the same store and
+    settings as the engine — assign buyer rows their agent (next valid reply within 24 h,
+    else the previous agent message), build rounds, mean response per agent. No hand-off,
+    no long-run split, no other metric: what any implementation has to pay at least."""
+    import duckdb
+
+    from kaohe.config import DEFAULT_MEMORY_LIMIT
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET threads = 2")
+    con.execute("SET preserve_insertion_order = false")
+    if DEFAULT_MEMORY_LIMIT:
+        con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{db.parent / 'spill'}'")
+    t0, c0 = time.perf_counter(), cpu_s()
+    rows = con.execute(FLOOR_SQL).fetchall()
+    mean = [r[1] for r in rows if r[1] is not None]
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": cpu_s() - c0,
+        "peak_rss_mb": peak_rss_mb(),
+        "agents": len(rows),
+        "mean_avg_response_s": sum(mean) / len(mean) if mean else None,
+    }
 
 
 def phase_pandas(directory: Path) -> dict:
@@ -349,6 +432,11 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--phase", default=None)
     ap.add_argument(
+        "--only",
+        default="engine,floor,unbounded,attribution,pandas,1gb",
+        help="comma-separated phases to run (engine, floor, unbounded, attribution, pandas, 1gb)",
+    )
+    ap.add_argument(
         "--memory-limit",
         default="default",
         help="DuckDB memory_limit: default (kaohe's), none (DuckDB's), or e.g. 1GB",
@@ -358,6 +446,9 @@ def main() -> None:
     db = directory / ("bench.duckdb" if args.catalogue == "part1" else "bench_all.duckdb")
     if args.phase == "engine":
         print(json.dumps(phase_engine(db, args.memory_limit, args.catalogue)))
+        return
+    if args.phase == "floor":
+        print(json.dumps(phase_floor(db)))
         return
     if args.phase == "pandas":
         print(json.dumps(phase_pandas(directory)))
@@ -382,11 +473,22 @@ def main() -> None:
         "--orders",
         str(args.orders),
     ]
-    engine = child("engine", *common)
+    only = set(args.only.split(","))
+    engine = child("engine", *common) if "engine" in only else {}
     print(f"engine (kaohe default memory_limit) : {engine}")
-    unbounded = child("engine", *common, "--memory-limit", "none")
-    print(f"engine (DuckDB default memory_limit): {unbounded}")
-    if args.catalogue == "all":
+    if "floor" in only:
+        floor = child("floor", *common)
+        print(f"floor (hand-written DuckDB SQL, response pair): {floor}")
+        if "wall_s" in engine and "wall_s" in floor:
+            print(
+                f"ratio engine/floor wall: {engine['wall_s'] / floor['wall_s']:.2f}, cpu: "
+                f"{engine['cpu_s'] / floor['cpu_s']:.2f} "
+                f"(engine: {engine['metrics']} metrics; floor: avg response only)"
+            )
+    if "unbounded" in only:
+        unbounded = child("engine", *common, "--memory-limit", "none")
+        print(f"engine (DuckDB default memory_limit): {unbounded}")
+    if args.catalogue == "all" and "attribution" in only:
         attribution = child("attribution", *common)
         print(f"pandas attribution: {attribution}")
         if "wall_s" in engine and "wall_s" in attribution:
@@ -401,15 +503,17 @@ def main() -> None:
                 f"{attribution['sales_amount']} (diff {gap:+.2f}, "
                 f"{gap / (attribution['sales_amount'] or 1):+.4%})"
             )
-    plain = child("pandas", *common)
-    print(f"pandas   : {plain}")
-    if "wall_s" in engine and "wall_s" in plain:
-        print(
-            f"ratio engine/pandas wall: {engine['wall_s'] / plain['wall_s']:.2f} "
-            f"(engine: {engine['metrics']} metrics; pandas: avg response only)"
-        )
-    limited = child("engine", *common, "--memory-limit", "1GB")
-    print(f"engine 1GB: {limited}")
+    if "pandas" in only:
+        plain = child("pandas", *common)
+        print(f"pandas   : {plain}")
+        if "wall_s" in engine and "wall_s" in plain:
+            print(
+                f"ratio engine/pandas wall: {engine['wall_s'] / plain['wall_s']:.2f} "
+                f"(engine: {engine['metrics']} metrics; pandas: avg response only)"
+            )
+    if "1gb" in only:
+        limited = child("engine", *common, "--memory-limit", "1GB")
+        print(f"engine 1GB: {limited}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 
-from kaohe.engine.blocks import delta_ms
+from kaohe.engine.blocks import delta_ms, dress
 from kaohe.engine.params import BlockParams, resolve
 from kaohe.engine.registry import SourceDef, register_source
 from kaohe.errors import ConfigError, NotFoundError
@@ -365,17 +365,22 @@ def _assists(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     )
 
 
-def inquiry_table(
-    buyer_messages: ir.Table, orders: ir.Table, prior: ir.Table, rules: Rules
-) -> ir.Table:
-    """One row per reception (shop, buyer, agent, day) with `inquiry` (not an after-sales
-    consultation), `ordered` (≥1 outcome order credited to the agent) and `paid` (≥1 such order
-    paid). Outcome: an order of the buyer in the shop created between the reception's first
-    message and `window` after its last."""
-    b = buyer_messages
-    rec = b.group_by(["shop", "buyer", "agent", "day"]).agg(
-        platform=b.platform.max(), first=b.time.min(), last=b.time.max()
-    )
+def receptions(blocks: Any) -> ir.Table:
+    """One row per reception (shop, buyer, agent, day) with its platform and its first and
+    last buyer message. Grouped on the numbers (thread, agent) — one to one with the names —
+    and only then named: the names join the receptions, not every buyer message."""
+    b = blocks.block("buyer_messages")
+    rec = b.group_by(["tid", "aid", "day"]).agg(first=b.time.min(), last=b.time.max())
+    threads, agents = blocks.dims()
+    rec = dress(rec, threads, agents)
+    return rec.select("shop", "buyer", "agent", "day", "platform", "first", "last")
+
+
+def inquiry_table(rec: ir.Table, orders: ir.Table, prior: ir.Table, rules: Rules) -> ir.Table:
+    """One row per reception (`receptions`) with `inquiry` (not an after-sales consultation),
+    `ordered` (≥1 outcome order credited to the agent) and `paid` (≥1 such order paid).
+    Outcome: an order of the buyer in the shop created between the reception's first message
+    and `window` after its last."""
     keys = ["shop", "buyer", "agent", "day"]
     oc = orders.select(
         o_shop=orders.shop,
@@ -425,9 +430,7 @@ def _inquiries(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
             & (prior.created_at < _midnight(blocks.window[1]) + timedelta(days=2))
         )
     prior = prepared_orders(prior, rules)
-    return inquiry_table(
-        blocks.get("buyer_messages"), blocks.get("attributed_orders", params), prior, rules
-    )
+    return inquiry_table(receptions(blocks), blocks.get("attributed_orders", params), prior, rules)
 
 
 _TABLES = ("orders", "refunds")

@@ -169,6 +169,12 @@ def assigned_base(
     conversation model). Rows no agent could be assigned to keep aid 0: they count for the
     shop, not for any agent (data-model.md)."""
     m = _messages(con, exclude_buyers, ad_sessions)
+    # only the columns the flags read go through the joins: the text becomes its length first
+    needed = [*THREAD, "agent", "time", "seq", "sender", "msg_type", "auto_reply"]
+    needed += [column for _, column in carry]
+    if keep_text:
+        needed.append("text")
+    m = m.select(*dict.fromkeys(needed), _chars=m.text.fill_null("").length())
     m = m.join(threads.select(*THREAD, "tid"), list(THREAD))
     m = m.left_join(agents, "agent").select(*m.columns, "aid")
     flags = {
@@ -176,7 +182,7 @@ def assigned_base(
         "seq": m.seq.fill_null(0).cast("int64"),
         "tid": m.tid.cast("int64"),
         "aid": m.aid.fill_null(0).cast("int64"),
-        "chars": m.text.fill_null("").length(),
+        "chars": m._chars,
         "is_agent": m.sender == "agent",
         "is_buyer": m.sender == "buyer",
         "is_reply": valid_reply(m, auto_reply_counts),
@@ -201,9 +207,11 @@ def assigned(m: ir.Table) -> ir.Table:
     return m.drop("is_agent")
 
 
-def dress(t: ir.Table, threads: ir.Table, agents: ir.Table) -> ir.Table:
-    """A block with the names back: shop, buyer, platform from `tid`, agent from `aid`."""
-    t = t.join(threads, "tid")
+def dress(t: ir.Table, threads: ir.Table | None, agents: ir.Table) -> ir.Table:
+    """A block with the names back: shop, buyer, platform from `tid` (unless `threads` is
+    None: a query that reads none of them skips that join), agent from `aid`."""
+    if threads is not None:
+        t = t.join(threads, "tid")
     t = t.left_join(agents, "aid").select(*t.columns, "agent")
     if "from_aid" in t.columns:
         named = agents.select(from_aid=agents.aid, from_agent=agents.agent)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from kaohe.engine import blocks as B
@@ -26,6 +27,7 @@ CALENDAR_KEYS = {
     "week": ("W", lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2])),
 }
 BUYER_DAY = ("shop", "buyer", "day")
+THREAD_NAMES = ("shop", "buyer", "platform")  # what `dress` joins back from a thread number
 Row = dict[str, Any]
 GroupKey = tuple[Any, ...]
 
@@ -106,19 +108,24 @@ class Blocks:
             self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         self.temps.clear()
 
-    def get(self, name: str, params: Mapping[str, Any] | None = None) -> ir.Table:
+    def get(
+        self, name: str, params: Mapping[str, Any] | None = None, thread_names: bool = True
+    ) -> ir.Table:
         """A message block by name, with its names (shop, buyer, platform, agent) joined
-        back, or a registered source built for `params`."""
+        back — only the agent's without `thread_names` — or a registered source built for
+        `params`."""
         if name in SOURCES:
             source = SOURCES[name]
             key = source_key(name, params or {})
             if key not in self._built:
                 self._built[key] = source.build(self, params or {})
             return self._built[key]
-        dressed = ("dressed", name)
+        dressed = ("dressed", name, thread_names)
         if dressed not in self._built:
             threads, agents = self.dims()
-            self._built[dressed] = B.dress(self.block(name), threads, agents)
+            self._built[dressed] = B.dress(
+                self.block(name), threads if thread_names else None, agents
+            )
         return self._built[dressed]
 
     def block(self, name: str) -> ir.Table:
@@ -327,9 +334,13 @@ class Evaluator:
         return self._blocks[bp]
 
     def source(
-        self, bp: BlockParams, name: str, params: Mapping[str, Any] | None = None
+        self,
+        bp: BlockParams,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        thread_names: bool = True,
     ) -> ir.Table:
-        t = self.blocks(bp).get(name, params)
+        t = self.blocks(bp).get(name, params, thread_names)
         if self.req.period is not None:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
         if self.req.agents:
@@ -364,10 +375,26 @@ class Evaluator:
         out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
         for (bp, (source, *_), level), parts in buckets.items():
             rel = self.source(bp, source, parts[0][2])
+            if source not in SOURCES and not self._reads_thread_names(rel, level, parts):
+                rel = self.source(bp, source, parts[0][2], thread_names=False)
             for key, values in self._aggregate(rel, level, parts):
                 for (metric_id, part, _), value in zip(parts, values, strict=True):
                     out[key][metric_id][part.name] = value
         return out
+
+    def _reads_thread_names(
+        self, rel: ir.Table, level: str, parts: list[tuple[str, Part, dict]]
+    ) -> bool:
+        """Whether grouping or any part reads shop, buyer or platform: if not, the message
+        block skips the join that puts them back (the thread number stands for them)."""
+        names = set(THREAD_NAMES)
+        if names & set(self.req.by) or (level == "buyer_day" and "tid" not in rel.columns):
+            return True
+        for _, part, params in parts:
+            fields = part.agg(rel, params).op().find(ops.Field)
+            if names & {field.name for field in fields}:
+                return True
+        return False
 
     def _aggregate(
         self, rel: ir.Table, level: str, parts: list[tuple[str, Part, dict]]

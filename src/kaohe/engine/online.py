@@ -108,7 +108,7 @@ def _workdays(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     """One row per agent-day with online time or a valid reply."""
     s = blocks.get(STATUS_DAYS)
     online = s.filter(s.status.isin(ONLINE) & (s.ms > 0)).select("agent", "day")
-    replies = blocks.get("replies")
+    replies = blocks.get("replies", thread_names=False)  # the agent and the day suffice
     replies = replies.filter(replies.agent.notnull()).select("agent", "day")
     return with_agent_shop(ibis.union(online, replies, distinct=True), blocks)
 

@@ -17,9 +17,7 @@ from kaohe.units import Unit
 
 SECTION = "Reception and workload"
 
-CONSULT = Part(
-    "consult_buyers", "buyer_messages", lambda t, p: t.buyer.notnull(), level="buyer_day"
-)
+CONSULT = Part("consult_buyers", "buyer_messages", lambda t, p: t.tid.notnull(), level="buyer_day")
 RECEIVED = Part("received_buyers", "rounds", lambda t, p: t.answered, level="buyer_day")
 BUYER_MSGS = counting("buyer_messages", "buyer_messages", lambda t, p: t.time.notnull())
 AGENT_MSGS = counting("agent_messages", "replies", lambda t, p: t.time.notnull())
@@ -210,11 +208,7 @@ register(
         "count",
         "neutral",
         "buyer-day",
-        (
-            Part(
-                "transfers_out", "transfers_out", lambda t, p: t.buyer.notnull(), level="buyer_day"
-            ),
-        ),
+        (Part("transfers_out", "transfers_out", lambda t, p: t.tid.notnull(), level="buyer_day"),),
         count("transfers_out"),
         "buyer-days where the thread moved from the agent to another within a session gap",
     ),
@@ -225,7 +219,7 @@ register(
         "count",
         "neutral",
         "buyer-day",
-        (Part("transfers_in", "transfers_in", lambda t, p: t.buyer.notnull(), level="buyer_day"),),
+        (Part("transfers_in", "transfers_in", lambda t, p: t.tid.notnull(), level="buyer_day"),),
         count("transfers_in"),
         "buyer-days where the thread moved to the agent from another within a session gap",
     ),
