@@ -60,7 +60,7 @@ def pay_assigned(
             continue
         plan = load_plan(assignments.resolve(ref))
         if owner_params is not None:
-            plan = with_params(plan, owner_params(plan))
+            plan = with_params(plan, dict(owner_params(plan)))
         by_scheme: dict[str | None, list[str]] = {}
         for agent in agents:
             scheme = (scheme_ref or schemes.of(agent)) if needs_scores(plan) else None
@@ -100,7 +100,7 @@ def _scheme(assignments: Assignments, ref: str | None, owner_params: Params | No
     if ref is None:
         return None
     scheme = load_scheme(assignments.resolve(ref))
-    return with_params(scheme, owner_params(scheme)) if owner_params else scheme
+    return with_params(scheme, dict(owner_params(scheme))) if owner_params else scheme
 
 
 def assigned_refs(assignments: Assignments) -> tuple[list[Any], list[Any]]:

@@ -468,11 +468,11 @@ def write_sheet(
         sheet.ws.set_column(c, c, 16)
     cases = workbook.sheet("合规案例")
     cases.write(0, 0, f"合规案例 {period or ''}".strip(), {"bold": True})
-    row = 2
+    at = 2
     for title, keys, rows in case_blocks(results, lang):
-        cases.write(row, 0, title, {"bold": True})
+        cases.write(at, 0, title, {"bold": True})
         columns = [Column("cycle", h["cycle"]), *[Column(k, case_label(k)) for k in keys]]
-        row = cases.table(row + 1, columns, rows, HEAD)
+        at = cases.table(at + 1, columns, rows, HEAD)
     cases.ws.set_column(0, 20, 17)  # times and agent names read whole
     for printed, header_row in ((sheet, 2), (cases, 0)):
         ws = printed.ws

@@ -107,8 +107,8 @@ class Glossary:
         if dotted in plan.inputs:
             return short_label(plan.inputs[dotted])
         for line in [*plan.pools, *plan.shared_costs, *plan.all_lines()]:
-            if line.id == dotted:
-                return line.name
+            if getattr(line, "id", None) == dotted:
+                return str(getattr(line, "name", dotted))
         if dotted in ROSTER_LABELS:
             return ROSTER_LABELS[dotted]
         return metric_label(dotted)
@@ -138,7 +138,7 @@ class Glossary:
         if dotted.startswith("rank."):
             return f"第 {value:g} 名"
         if unit in INFO:
-            return format_value(value, unit)  # type: ignore[arg-type]
+            return format_value(value, unit)
         number = f"{value:,.4f}".rstrip("0").rstrip(".")
         return f"{number} {unit}" if unit else number
 
@@ -197,7 +197,7 @@ class Reading:
         if like and param is not None and not param.unit and isinstance(value, int | float):
             unit = glossary.unit(like, self.amounts)
             if unit in INFO:
-                return f"{label} {format_value(value, unit)}"  # type: ignore[arg-type]
+                return f"{label} {format_value(value, unit)}"
         return f"{label} {glossary.figure(dotted, value, self.amounts)}"
 
     def say(self, node: Node, outer: int = 0) -> str:
@@ -223,9 +223,9 @@ class Reading:
                 left, right = node.left.dotted, node.right.dotted
                 return f"{self.name(left, right)}{OPERATORS[node.op]}{self.name(right, left)}", own
             # a - (b - c), a / (b * c): the right side needs brackets at equal precedence
-            right = own + 1 if node.op in ("-", "/") else own
+            inner = own + 1 if node.op in ("-", "/") else own
             return (
-                f"{self.say(node.left, own)}{OPERATORS[node.op]}{self.say(node.right, right)}",
+                f"{self.say(node.left, own)}{OPERATORS[node.op]}{self.say(node.right, inner)}",
                 own,
             )
         return self._call(node), 9

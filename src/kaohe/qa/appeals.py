@@ -75,7 +75,8 @@ def appeals(
     period: str = "",
 ) -> list[dict[str, Any]]:
     """Appeals newest first, narrowed to `agents` (None: all), a status, ids or a period."""
-    where, args = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    args: list[Any] = []
     if agents is not None:
         where.append("agent IN (SELECT unnest(?))")
         args.append(sorted(agents))

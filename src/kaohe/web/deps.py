@@ -82,7 +82,7 @@ def _period_info(request: Request, st: Any, text: str, messages: int) -> Any:
 
     from kaohe.web.months import period_info
 
-    infos = getattr(request.app.state, "period_infos", None)
+    infos: tuple[Any, dict[str, Any]] | None = getattr(request.app.state, "period_infos", None)
     if infos is None or infos[0] != (messages, date.today()):
         infos = request.app.state.period_infos = ((messages, date.today()), {})
     if text not in infos[1]:

@@ -410,7 +410,9 @@ def history(request: Request, st: Store, agent: str, scheme_id: str, period: str
 
     if not is_month(period):
         return []
-    first = st.con.execute("SELECT strftime(min(time), '%Y-%m') FROM messages").fetchone()[0]
+    from kaohe.store import scalar
+
+    first = scalar(st.con, "SELECT strftime(min(time), '%Y-%m') FROM messages")
     out = []
     for month in months_back(period, HISTORY_MONTHS):
         if first is None or month < first:

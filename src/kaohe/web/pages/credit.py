@@ -54,8 +54,8 @@ def credit_for(
     result["buyer"] = views.shown_buyer(result["buyer"], pii)
     result["reason"] = {k: views.shown_text(v, pii) for k, v in result["reason"].items()}
     result["touches"] = [{**t, "time": views.when(t["time"])} for t in result["touches"]]
-    for key in ("created_at", "paid_at"):
-        result[key] = views.when(result[key])
+    for stamp in ("created_at", "paid_at"):
+        result[stamp] = views.when(result[stamp])
     return result
 
 
