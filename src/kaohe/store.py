@@ -20,7 +20,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 13  # 10 was never used (a parallel branch needed none)
+SCHEMA_VERSION = 15  # 10 and 14 were never used here (numbers of parallel branches)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -208,6 +208,24 @@ def _migrate_13(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_15(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 15 (issue 18, the always-on server): API tokens (the SHA-256 of each, its
+    user, revocable), the scheduler's recorded runs (start, end, outcome, error) and the
+    jobs' watermarks (what the last QA run or report covered)."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS api_token_seq START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS job_run_seq START 1")
+    con.execute("""CREATE TABLE IF NOT EXISTS api_tokens (
+        id BIGINT PRIMARY KEY, token_hash VARCHAR NOT NULL UNIQUE, username VARCHAR NOT NULL,
+        label VARCHAR, prefix VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR, revoked_at TIMESTAMP, revoked_by VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS job_runs (
+        id BIGINT PRIMARY KEY, job VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP, outcome VARCHAR NOT NULL,
+        detail VARCHAR, error VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS job_state (
+        key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -221,6 +239,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     11: _migrate_11,
     12: _migrate_12,
     13: _migrate_13,
+    15: _migrate_15,
 }
 
 

@@ -271,7 +271,15 @@ def answer_parts(
 
 
 def _writable_fresh(store: Any, period: Period | None) -> bool:
-    """Bring the facts of the period up to date; False when the store cannot be written."""
+    """Bring the facts of the period up to date; False when the store cannot be written. A
+    connection that must not write (a reader of the web server) has `defer_facts`: stale
+    facts are handed to it (the server's writer refreshes them) and answered on demand."""
+    defer = getattr(store, "defer_facts", None)
+    if defer is not None:
+        if stale_days(store, period):
+            defer()
+            return False
+        return True
     try:
         if stale_days(store, period):
             # one writer at a time; another thread may have refreshed them while we waited
