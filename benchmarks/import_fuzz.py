@@ -438,7 +438,7 @@ COUNTED = ("messages", "orders", "metric_values", "refunds", "ratings", "agents"
 def worker() -> None:
     """Import the files named on stdin, one JSON answer line each."""
     from kaohe.errors import KaoheError
-    from kaohe.ingest.load import import_file
+    from kaohe.imports import import_file
     from kaohe.store import Store
 
     with Store(":memory:") as store:

@@ -1,21 +1,21 @@
 """The `kaohe` command line: a thin click layer over the library (spec: cli.md).
 
-Commands live in `kaohe.commands`, one module each exposing `command`; they are found
-here so that every feature adds its command without touching this file.
+Commands live in `kaohe.commands`, one module each exposing `command`. COMMANDS names them
+and a command's module is imported only when that command runs (click's lazy-group pattern),
+so `kaohe --help` starts without importing ibis, polars or pyarrow; tests/test_cli_lazy.py
+checks the map against the modules.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
 import traceback
 from typing import Any
 
 import click
 
-from kaohe import commands as commands_pkg
 from kaohe.config import load_config
 from kaohe.errors import KaoheError
 
@@ -62,8 +62,95 @@ class Context:
         )
 
 
+# command name → ("module:attribute", its one-line help as `kaohe --help` lists it); a new
+# command adds its line here (tests/test_cli_lazy.py checks both against the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "alerts": (
+        "kaohe.commands.alerts:command",
+        "预警 / live alerts: the inbox, evaluation, channels.",
+    ),
+    "check": (
+        "kaohe.commands.check:command",
+        "平台合规检查 / platform compliance: pass, at risk or fail per shop and cycle.",
+    ),
+    "credit": (
+        "kaohe.commands.credit:command",
+        "订单归属 / which agent an order was credited to, the touches, assists and why.",
+    ),
+    "demo": (
+        "kaohe.commands.demo:command",
+        "示例 — generate a sample, import it, compute KPIs and write the reports.",
+    ),
+    "explain": ("kaohe.commands.explain:command", "指标说明 / how a metric value comes about."),
+    "generate": (
+        "kaohe.commands.generate:command",
+        "合成数据 — write synthetic chats, orders, refunds, ratings … (deterministic).",
+    ),
+    "import": (
+        "kaohe.commands.import_:command",
+        "导入数据文件 / import export files (CSV, XLSX, JSON Lines, Parquet, chat text).",
+    ),
+    "kpi": ("kaohe.commands.kpi:command", "指标 / metric values for a period."),
+    "pay": ("kaohe.commands.pay:command", "薪资核算 / payslips, line by line."),
+    "qa": (
+        "kaohe.commands.qa:command",
+        "质检 / quality inspection: run a rule pack, list findings, sample, import reviews.",
+    ),
+    "quarantine": (
+        "kaohe.commands.quarantine:command",
+        "隔离区：导入时被拒绝的行 / rows rejected on import.",
+    ),
+    "refunds": (
+        "kaohe.commands.refunds:command",
+        "退款原因分析 / refund cases by reason category, per shop or agent.",
+    ),
+    "schemes": (
+        "kaohe.commands.schemes:command",
+        "考核方案 / assessment schemes: the presets, one in full, or check a file.",
+    ),
+    "score": (
+        "kaohe.commands.score:command",
+        "考核评分 / scheme results: points per item, total, grade, rank, consequences.",
+    ),
+    "serve": (
+        "kaohe.commands.serve:command",
+        "网页 — serve the web app (overview, ranking, agents, imports, reviews…).",
+    ),
+    "users": (
+        "kaohe.commands.users:command",
+        "网页用户 — web users and roles (admin, supervisor, lead, agent).",
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The command called `name`, importing its module (COMMANDS)."""
+    module_name, attribute = COMMANDS[name][0].split(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{COMMANDS[name][0]} is not a click command")
+    return command
+
+
 class KaoheGroup(click.Group):
-    """Turns KaoheError into one clear line on stderr and its exit code."""
+    """Commands loaded when they run (COMMANDS); KaoheError becomes one clear line on stderr
+    and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help` from the help texts in COMMANDS, so that showing it
+        imports no command module."""
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         debug = "--debug" in sys.argv
@@ -138,17 +225,6 @@ def cli(
     except KaoheError as exc:
         click.echo(f"错误 / error: {exc}", err=True)
         ctx.exit(exc.exit_code)
-
-
-def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"kaohe.commands.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register_commands()
 
 
 def main() -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from kaohe.engine import compute_kpis
-from kaohe.engine.compute import make_request, run, settled
+from kaohe.engine.compute import make_request, run
 from kaohe.engine.periods import parse_period
 from kaohe.engine.registry import all_metrics
+from kaohe.engine.settle import settled
 from kaohe.errors import ConfigError
 from tests.engine.conftest import fill_table, msg
 from tests.engine.test_attribution import order

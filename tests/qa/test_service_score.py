@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from kaohe.engine import compute_kpis
-from kaohe.ingest import import_file
+from kaohe.imports import import_file
 from kaohe.qa.reviews import import_reviews
 from kaohe.store import Store
 

@@ -33,7 +33,8 @@ def test_computed_once_until_an_import_changes_the_version():
 
 def test_warm_computes_the_default_periods_checks(app, monkeypatch):
     from kaohe.compliance import check
-    from kaohe.web.cache import ResultCache, warm
+    from kaohe.web.cache import ResultCache
+    from kaohe.web.pages.overview import warm
 
     calls = []
     monkeypatch.setattr(check, "run_checks", lambda st, period, **kw: calls.append(period) or [])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kaohe.demo.run import DemoResult, run_demo
+if TYPE_CHECKING:
+    from kaohe.demo.run import DemoResult
 
 
 def _summary(result: DemoResult) -> list[str]:
@@ -82,6 +83,8 @@ def demo_account(db: str) -> str:
 @click.pass_obj
 def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: int) -> None:
     """示例 — generate a sample, import it, compute KPIs and write the reports."""
+    from kaohe.demo.run import run_demo
+
     result = run_demo(base_dir, seed=seed, say=click.echo, params=obj.params())
     for line in _summary(result):
         click.echo(line)

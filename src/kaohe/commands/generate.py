@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from kaohe.demo.generate import generate
-
 
 def _progress_bar(total: int):  # noqa: ANN202 - rich Progress or None
     if not sys.stdout.isatty():
@@ -42,6 +40,8 @@ def _progress_bar(total: int):  # noqa: ANN202 - rich Progress or None
 )
 def command(messages: int, out_dir: str, seed: int, days: int | None, fmt: str) -> None:
     """合成数据 — write synthetic chats, orders, refunds, ratings … (deterministic)."""
+    from kaohe.demo.generate import generate
+
     counts: dict[str, int] = {}
     bar = _progress_bar(messages)
     began = time.perf_counter()

@@ -6,17 +6,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kaohe import schema
 from kaohe.errors import EXIT_REJECTED, NotFoundError, UsageError
-from kaohe.ingest.detect import DetectionError
-from kaohe.ingest.limits import limits_from_config
-from kaohe.ingest.load import ImportResult, import_file
-from kaohe.ingest.presets import mappings_dir
 from kaohe.output import emit
 from kaohe.spreadsheet import columns_of
+
+if TYPE_CHECKING:
+    from kaohe.ingest.load import ImportResult
 
 COLUMNS = ["file", "table", "preset", "read", "inserted", "updated", "rejected", "skipped"]
 HEADERS = {
@@ -62,6 +62,11 @@ def _run(
     files: tuple[str, ...],
     options: dict[str, str | None],
 ) -> list[ImportResult]:
+    from kaohe.imports import import_file
+    from kaohe.ingest.detect import DetectionError
+    from kaohe.ingest.limits import limits_from_config
+    from kaohe.ingest.presets import mappings_dir
+
     results: list[ImportResult] = []
     config = ctx.obj.config
     limits = limits_from_config(config)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kaohe.commands import note
-from kaohe.engine.compute import make_request, settled
 from kaohe.engine.periods import Period, period_from_args
-from kaohe.engine.registry import Metric
 from kaohe.errors import UsageError
 from kaohe.output import Column, emit, render_sections
+
+if TYPE_CHECKING:
+    from kaohe.engine.registry import Metric
 
 
 def data_span(store: Any, period: Period | None) -> tuple[str, str]:
@@ -91,7 +92,9 @@ def command(
 ) -> None:
     """指标 / metric values for a period."""
     from kaohe.agents import resolve_agent
+    from kaohe.engine.compute import make_request
     from kaohe.engine.facts import answer
+    from kaohe.engine.settle import settled
 
     chosen = period_from_args(period, start, end)
     overrides = obj.params(sets).engine

@@ -93,7 +93,7 @@ def _leave(grace: float) -> None:
 
 
 def _warm(app: Any) -> None:
-    from kaohe.web.cache import warm
+    from kaohe.web.pages.overview import warm
 
     try:
         warm(app)

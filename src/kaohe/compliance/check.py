@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from kaohe.compliance.cases import find_cases
 from kaohe.compliance.cycles import Cycle, cycles
 from kaohe.compliance.load import list_presets, load_preset
 from kaohe.compliance.model import Check, Condition, Preset
@@ -170,7 +171,7 @@ def _preset_cycle(
                 out.append(result)
                 continue
             if result.status in (FAIL, AT_RISK):
-                cases = source.cases(preset, check, key, day_cycle)
+                cases = find_cases(source, preset, check, key, day_cycle)
                 result.cases, result.cases_total = cases[:MAX_CASES], len(cases)
                 if preset.order_penalty:
                     result.owed = round(sum(c.get("penalty") or 0.0 for c in cases), 2)

@@ -93,11 +93,6 @@ class ValueSource:
             return self._scheme(preset, cycle)
         return self._qa_hits(preset, cycle)
 
-    def cases(self, preset: Preset, check: Check, key: Key, cycle: Cycle) -> list[dict]:
-        from kaohe.compliance.cases import find_cases
-
-        return find_cases(self, preset, check, key, cycle)
-
     # engine metrics -------------------------------------------------------------------------
 
     def _metric(

@@ -23,7 +23,9 @@ import pyarrow.compute as pc
 
 from kaohe.demo import phrases as P
 
-Format = Literal["parquet", "csv", "xlsx-mix"]
+Format = Literal["parquet", "csv"]
+# writes the whole tables as other files (the demo's platform-like exports); returns stem -> path
+Exports = Callable[[dict[str, pa.Table], Path], dict[str, Path]]
 DEFAULT_START = date(2026, 10, 1)
 DEFAULT_DAYS = 35
 CHUNK_SESSIONS = 100_000
@@ -1210,10 +1212,11 @@ def _concat_sessions(a: Sessions, b: Sessions) -> Sessions:
 
 
 class Sink:
-    """Writes tables chunk by chunk; `close` returns table -> path and keeps row counts."""
+    """Writes tables chunk by chunk (or keeps them whole for `exports`); `close` returns
+    table -> path and keeps row counts."""
 
-    def __init__(self, out_dir: Path, fmt: Format) -> None:
-        self.out_dir, self.fmt = out_dir, fmt
+    def __init__(self, out_dir: Path, fmt: Format, exports: Exports | None = None) -> None:
+        self.out_dir, self.fmt, self.exports = out_dir, fmt, exports
         self.writers: dict[str, object] = {}
         self.paths: dict[str, Path] = {}
         self.counts: dict[str, int] = {}
@@ -1221,7 +1224,7 @@ class Sink:
 
     def write(self, name: str, table: pa.Table) -> None:
         self.counts[name] = self.counts.get(name, 0) + table.num_rows
-        if self.fmt == "xlsx-mix":
+        if self.exports is not None:
             self.parts.setdefault(name, []).append(table)
             return
         if name not in self.writers:
@@ -1242,11 +1245,9 @@ class Sink:
     def close(self) -> dict[str, Path]:
         for writer in self.writers.values():
             writer.close()  # type: ignore[attr-defined]
-        if self.fmt == "xlsx-mix":
-            from kaohe.demo.run import write_mix
-
+        if self.exports is not None:
             tables = {k: pa.concat_tables(v) for k, v in self.parts.items()}
-            self.paths = write_mix(tables, self.out_dir)
+            self.paths = self.exports(tables, self.out_dir)
         return self.paths
 
 
@@ -1260,16 +1261,18 @@ def generate(
     fmt: Format = "parquet",
     progress: Callable[[int], None] | None = None,
     counts: dict[str, int] | None = None,
+    exports: Exports | None = None,
 ) -> dict[str, Path]:
     """Write every table for about `messages` chat messages; returns table -> file.
 
     Same arguments give byte-identical files. `progress` receives the messages written so
-    far; `counts`, when given, is filled with the rows written per table.
+    far; `counts`, when given, is filled with the rows written per table; `exports`, when
+    given, writes the whole tables instead of one `fmt` file per table.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(messages, seed, start, days)
-    sink = Sink(out, fmt)
+    sink = Sink(out, fmt, exports)
     sink.write("agents", agents_table(world))
     sink.write("agent_status", status_table(world))
     chunk_msgs = int(CHUNK_SESSIONS * MSGS_PER_SESSION)

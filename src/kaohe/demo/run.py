@@ -335,7 +335,7 @@ def import_all(
     store: Any, files: dict[str, Path], result: DemoResult, say: Callable[[str], None]
 ) -> None:
     from kaohe.errors import KaoheError
-    from kaohe.ingest import import_file
+    from kaohe.imports import import_file
 
     for stem in IMPORT_ORDER:
         path = files[stem]
@@ -405,7 +405,7 @@ def run_demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     db = fresh_store_path(base)
     say(f"生成示例数据 / generating sample data → {data_dir}")
-    files = generate(data_dir, messages=messages, seed=seed, days=DEMO_DAYS, fmt="xlsx-mix")
+    files = generate(data_dir, messages=messages, seed=seed, days=DEMO_DAYS, exports=write_mix)
     result = DemoResult(base, db, files)
     say("导入 / importing")
     with Store(db) as store:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,31 @@ Progress = Callable[[str], None]
 
 
 SKIP_LISTED = 20  # row numbers listed per skip reason
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What the part that owns a table adds to its import, inside the import's transaction:
+    `check` refuses more rows (they go to quarantine with the others; typed rows and rejects
+    in, the same out), `after` refreshes what that part derives from the table."""
+
+    check: Callable[
+        [duckdb.DuckDBPyConnection, pl.DataFrame, pl.DataFrame],
+        tuple[pl.DataFrame, pl.DataFrame],
+    ]
+    after: Callable[[duckdb.DuckDBPyConnection], object]
+
+
+# tables another part derives figures from (qa_reviews → qa_review_scores): imported only
+# with that part's rules, which kaohe.imports gives every import
+RULED_TABLES = frozenset({"qa_reviews"})
+
+
+def table_rules(table: Table, rules: Mapping[str, TableRules]) -> TableRules | None:
+    """The owner's rules for `table`; a ruled table without them is a programming error."""
+    if table.name in RULED_TABLES and table.name not in rules:
+        raise ValueError(f"{table.name} is imported with its owner's rules: use kaohe.imports")
+    return rules.get(table.name)
 
 
 @dataclass
@@ -524,15 +549,18 @@ def import_file(
     period: str | None = None,
     limits: ImportLimits | None = None,
     mappings: Path | None = None,
+    rules: Mapping[str, TableRules] | None = None,
 ) -> ImportResult:
     """Import one file in one transaction; see the module docstring. `period` dates a
     platform report that has no 日期 column (else a title row or the file name does);
-    `mappings` is the folder of the users' saved mappings, tried by detection."""
+    `mappings` is the folder of the users' saved mappings, tried by detection; `rules` are
+    the table owners' (TableRules, kaohe.imports)."""
     limits = limits or DEFAULT_LIMITS
     _step(progress, "read")
     raw = read_raw(path, limits, header_matcher(mappings))
     done = map_file(raw, table, preset, platform, shop, period, mappings)
     tbl = done.table
+    rule = table_rules(tbl, rules or {})
     check_columns(tbl, done.frame, raw.path)
     _step(progress, "validate")
     typed, rejects = _validate_records(tbl, done, zone, limits)
@@ -557,7 +585,7 @@ def import_file(
     store.con.execute("SET preserve_insertion_order = false")
     try:
         with store.transaction() as con:
-            _write_all(con, tbl, raw, typed, rejects, result)
+            _write_all(con, tbl, raw, typed, rejects, result, rule)
             _test_pause()
     finally:
         store.con.execute("RESET preserve_insertion_order")
@@ -572,12 +600,11 @@ def _write_all(
     typed: pl.DataFrame,
     rejects: pl.DataFrame,
     result: ImportResult,
+    rule: TableRules | None,
 ) -> None:
     result.import_id = int(con.execute("SELECT nextval('import_id_seq')").fetchone()[0])
-    if tbl.name == "qa_reviews":  # a second review of a session must say 复核 or 校准
-        from kaohe.qa.reviews import hold_unmarked_rereviews
-
-        typed, rejects = hold_unmarked_rereviews(con, typed, rejects)
+    if rule is not None:
+        typed, rejects = rule.check(con, typed, rejects)
         result.rejected = rejects["row"].n_unique()
     if tbl.name == "messages" and not typed.is_empty():
         kept = prepare_messages(typed)
@@ -592,10 +619,8 @@ def _write_all(
         con.unregister(STAGE)
     write_quarantine(con, raw, tbl, rejects, result.import_id)
     write_log(con, result)
-    if tbl.name == "qa_reviews":  # scores against the preset scorecards, for the metrics
-        from kaohe.qa.reviews import refresh_review_scores
-
-        refresh_review_scores(con)
+    if rule is not None:
+        rule.after(con)
 
 
 def import_files(
@@ -610,6 +635,7 @@ def import_files(
     progress: Progress | None = None,
     limits: ImportLimits | None = None,
     mappings: Path | None = None,
+    rules: Mapping[str, TableRules] | None = None,
 ) -> list[ImportResult]:
     """Import several files, each in its own transaction (one failing file raises; the
     files before it stay imported)."""
@@ -625,6 +651,7 @@ def import_files(
             progress=progress,
             limits=limits,
             mappings=mappings,
+            rules=rules,
         )
         for p in paths
     ]

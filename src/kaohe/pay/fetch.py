@@ -103,7 +103,7 @@ def pay_period(
     """Payslips of a plan for a period of a store's data, and the scheme results they read
     (None when the plan reads none). `scheme_ref`: a scheme id, file or loaded Scheme;
     `params`: the engine overrides every figure is computed under."""
-    from kaohe.engine.compute import settled_reading
+    from kaohe.engine.settle import settled_reading
     from kaohe.pay.payslip import paid_agents, pay, score_inputs
     from kaohe.schemes import load_scheme, pk_rank
     from kaohe.schemes.fetch import metric_rows, roster_rows, score_period

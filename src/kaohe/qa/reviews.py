@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from kaohe import schema
-from kaohe.ingest.load import ImportResult, _write_all, check_columns, map_frame
+from kaohe.ingest.load import ImportResult, TableRules, _write_all, check_columns, map_frame
 from kaohe.ingest.readers import read_raw
 from kaohe.ingest.validate import R_MISSING, REJECT_SCHEMA, validate
 from kaohe.qa.review import (
@@ -186,10 +186,18 @@ def import_reviews(
         raw.path, tbl.name, preset_id, raw.sha256, frame.height, 0, 0, rejects["row"].n_unique()
     )
     with store.transaction() as con:
-        _write_all(con, schema.QA_REVIEWS, raw, typed, rejects, result)
-        if scorecards:  # the generic write scored the reviews on preset cards
-            refresh_review_scores(con, scorecards)
+        _write_all(con, schema.QA_REVIEWS, raw, typed, rejects, result, review_rules(scorecards))
     return result
+
+
+def review_rules(scorecards: Iterable[Scorecard] = ()) -> TableRules:
+    """The rules every import of qa_reviews runs in its transaction: a second review of a
+    session must say 复核 or 校准 (hold_unmarked_rereviews), and the reviews are scored on
+    the preset scorecards plus `scorecards` for the metrics (refresh_review_scores)."""
+    cards = list(scorecards)
+    return TableRules(
+        check=hold_unmarked_rereviews, after=lambda con: refresh_review_scores(con, cards)
+    )
 
 
 SCORE_COLUMNS = (

@@ -145,6 +145,6 @@ def with_team_scores(
 
 def is_settled(scheme: Scheme, period: str, params: Mapping[str, Any] | None = None) -> bool:
     """A scheme's period is settled when every engine metric it reads is (under `params`)."""
-    from kaohe.engine.compute import settled_reading
+    from kaohe.engine.settle import settled_reading
 
     return settled_reading(period, scheme.metric_ids(), params)

@@ -201,7 +201,6 @@ def restore(backup: str | Path, db: str | Path) -> dict[str, int]:
     return counts
 
 
-
 def _require_free(db: Path) -> None:
     """No other process has the store open (a running server): busy is one line, exit 4. A
     store too damaged to open is what a restore is for: that is no reason to stop."""

@@ -45,13 +45,15 @@ class InboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="收件文件夹 / the folder watched for files to import")
-    poll_s: float = Field(5, ge=0.2, le=3600, description="多久看一次文件夹（秒）/ seconds between looks")
+    poll_s: float = Field(
+        5, ge=0.2, le=3600, description="多久看一次文件夹（秒）/ seconds between looks"
+    )
     stable_s: float = Field(
         10,
         ge=0,
         le=3600,
-        description="文件大小与修改时间不变多久后才导入（秒）/ seconds a file's size and mtime must "
-        "stay unchanged before it is imported",
+        description="文件大小与修改时间不变多久后才导入（秒）/ "
+        "seconds a file's size and mtime must stay unchanged before it is imported",
     )
     table: str | None = Field(None, description="目标表（默认自动识别）/ target table")
     preset: str | None = Field(None, description="映射预设 / mapping preset id")
@@ -183,8 +185,12 @@ class DropFolder:
         where = self._move(path, DONE, report)
         log.info(
             "inbox file imported",
-            extra={"file": path.name, "table": result.table, "inserted": result.inserted,
-                   "rejected": result.rejected},
+            extra={
+                "file": path.name,
+                "table": result.table,
+                "inserted": result.inserted,
+                "rejected": result.rejected,
+            },
         )
         return (
             f"{path.name}: {result.table} 新增 {result.inserted} 更新 {result.updated} 拒绝 "
@@ -210,7 +216,20 @@ class DropFolder:
 
 def _result_fields(result: Any) -> dict[str, Any]:
     fields = (
-        "table", "preset", "sha256", "import_id", "read", "inserted", "updated", "rejected",
-        "skipped", "skips", "ignored_columns", "period", "period_source", "notes", "new_agents",
+        "table",
+        "preset",
+        "sha256",
+        "import_id",
+        "read",
+        "inserted",
+        "updated",
+        "rejected",
+        "skipped",
+        "skips",
+        "ignored_columns",
+        "period",
+        "period_source",
+        "notes",
+        "new_agents",
     )
     return {name: getattr(result, name, None) for name in fields}

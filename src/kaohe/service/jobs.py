@@ -56,9 +56,7 @@ class JobSettings(BaseModel):
     every_s: float | None = Field(None, ge=1, le=31 * 86400, description="每隔秒数 / every N s")
     enabled: bool = True
     pack: str = Field("default", description="qa: 质检规则包 / the QA rule pack")
-    scheme: str = Field(
-        "presales_standard", description="reports: 考核方案 / the scheme scored"
-    )
+    scheme: str = Field("presales_standard", description="reports: 考核方案 / the scheme scored")
     plan: str | None = Field(
         None, description="reports: 薪资方案（工资条）/ the pay plan of the payslips"
     )
@@ -178,8 +176,7 @@ def qa_new_data(st: Any, pack: Any, params: dict[str, Any]) -> str:
     if last is None or int(last) <= mark:
         return "没有新导入 / no new import since the last run"
     first_day, last_day = st.con.execute(
-        "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages "
-        "WHERE import_id > ?",
+        "SELECT min(CAST(time AS DATE)), max(CAST(time AS DATE)) FROM messages WHERE import_id > ?",
         [mark],
     ).fetchone()
     if first_day is None:

@@ -64,7 +64,12 @@ def abandon_running(st: Any, now: datetime | None = None) -> int:
     """Runs a stopped server left 'running' are marked failed (at the next start)."""
     rows = st.con.execute(
         "UPDATE job_runs SET outcome = ?, ended_at = ?, error = ? WHERE outcome = ? RETURNING 1",
-        [FAILED, now or datetime.now(), "服务器停止时仍在运行 / the server stopped meanwhile", RUNNING],
+        [
+            FAILED,
+            now or datetime.now(),
+            "服务器停止时仍在运行 / the server stopped meanwhile",
+            RUNNING,
+        ],
     ).fetchall()
     return len(rows)
 

@@ -122,8 +122,10 @@ class Scheduler:
         """One run of a job, recorded: start, end, outcome (ok / failed) and error."""
         task = self.tasks[name]
         started = datetime.now()
-        run_id = None if task.quiet else self.recorder.call(
-            lambda st: runs.start_run(st, name, task.kind, started)
+        run_id = (
+            None
+            if task.quiet
+            else self.recorder.call(lambda st: runs.start_run(st, name, task.kind, started))
         )
         began = time.perf_counter()
         try:
@@ -133,8 +135,12 @@ class Scheduler:
             self._finish(task, run_id, started, runs.FAILED, None, error)
             log.warning(
                 "job failed",
-                extra={"job": name, "kind": task.kind, "error": error,
-                       "seconds": round(time.perf_counter() - began, 3)},
+                extra={
+                    "job": name,
+                    "kind": task.kind,
+                    "error": error,
+                    "seconds": round(time.perf_counter() - began, 3),
+                },
             )
             return
         if detail is None and task.quiet:
@@ -142,8 +148,12 @@ class Scheduler:
         self._finish(task, run_id, started, runs.OK, detail, None)
         log.info(
             "job done",
-            extra={"job": name, "kind": task.kind, "detail": detail,
-                   "seconds": round(time.perf_counter() - began, 3)},
+            extra={
+                "job": name,
+                "kind": task.kind,
+                "detail": detail,
+                "seconds": round(time.perf_counter() - began, 3),
+            },
         )
 
     def _finish(
@@ -156,7 +166,9 @@ class Scheduler:
         error: str | None,
     ) -> None:
         def record(st: Any) -> None:
-            found = run_id if run_id is not None else runs.start_run(st, task.name, task.kind, started)
+            found = (
+                run_id if run_id is not None else runs.start_run(st, task.name, task.kind, started)
+            )
             runs.end_run(st, found, outcome, detail, error)
 
         self.recorder.call(record)

@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from kaohe.web.deps import StoreDep
+from kaohe.web.users import User, get_user
 
 PII_ROLES = ("admin", "supervisor")
-ALL_ROLES = ("admin", "supervisor", "lead", "agent")
 SESSION_ID = "sid"  # the server-side session (kaohe.web.sessions); the cookie holds nothing else
 SESSION_CSRF = "csrf"
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    role: str  # admin | supervisor | lead | agent
-    agent: str | None = None
-    team: str | None = None
 
 
 class LoginRequired(Exception):
@@ -42,7 +33,6 @@ def current_user(request: Request, st: StoreDep) -> User:
     disabling or signing out everywhere), re-read from the store: a disabled user is out at
     once."""
     from kaohe.web import sessions
-    from kaohe.web.users import get_user
 
     name = sessions.user_of(st, request.session.get(SESSION_ID))
     user = get_user(st, name) if name else None

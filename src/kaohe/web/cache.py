@@ -127,15 +127,3 @@ def cached(
         if state is not None:
             state.stale = True
     return value
-
-
-def warm(app: Any) -> None:
-    """Compute the default period's platform checks before the first visitor asks (seconds
-    on a large store), on a connection of its own; visitors asking meanwhile wait for it."""
-    from types import SimpleNamespace
-
-    from kaohe.web.deps import default_period
-    from kaohe.web.pages.overview import cached_checks
-
-    with app.state.readers.extra() as st:  # closing the app interrupts it
-        cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]

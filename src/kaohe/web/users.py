@@ -6,6 +6,7 @@ agent sees only themselves (their `agent` id in the roster).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kaohe.errors import NotFoundError, UsageError
-from kaohe.web.auth import User
 
 ROLES = ("admin", "supervisor", "lead", "agent")
 MIN_PASSWORD = 8
@@ -25,6 +25,17 @@ MAX_ACCOUNT_FAILURES = 10  # ... one username from any addresses (rotating them 
 MAX_ADDRESS_FAILURES = 20  # ... one address trying any usernames
 THROTTLE_WINDOW = timedelta(minutes=15)
 ATTEMPTS_KEPT = timedelta(days=1)  # older login attempts are pruned (see prune_attempts)
+
+
+@dataclass(frozen=True)
+class User:
+    """A web account as the pages see it (kaohe.web.auth decides what it may see)."""
+
+    username: str
+    role: str  # admin | supervisor | lead | agent
+    agent: str | None = None
+    team: str | None = None
+
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong name takes as long as a wrong password.

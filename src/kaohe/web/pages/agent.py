@@ -335,6 +335,6 @@ def _name(st: Any, agent: str) -> str | None:
 
 
 def _settled(period: Period, params: dict[str, Any]) -> bool:
-    from kaohe.engine.compute import settled
+    from kaohe.engine.settle import settled
 
     return settled(period, params)

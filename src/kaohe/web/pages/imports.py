@@ -234,8 +234,8 @@ def import_staged(
     """Import a file saved on disk under the name it was uploaded with; the import log and
     the quarantine keep that name, not the temporary path. `run(job)` runs the import job on
     a writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`."""
+    from kaohe.imports import import_file
     from kaohe.ingest.detect import DetectionError
-    from kaohe.ingest.load import import_file
 
     run = run or (lambda job: job(st))
     report = FileReport(name)

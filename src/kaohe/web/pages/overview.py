@@ -240,3 +240,14 @@ def overview(request: Request, user: UserDep, st: StoreDep, period_text: PeriodD
             "findings": top_findings(st, period, scope),
         },
     )
+
+
+def warm(app: Any) -> None:
+    """Compute the default period's platform checks before the first visitor asks (seconds
+    on a large store), on a connection of its own; visitors asking meanwhile wait for it."""
+    from types import SimpleNamespace
+
+    from kaohe.web.deps import default_period
+
+    with app.state.readers.extra() as st:  # closing the app interrupts it
+        cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
