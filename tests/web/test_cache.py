@@ -42,3 +42,67 @@ def test_warm_computes_the_default_periods_checks(app, monkeypatch):
     warm(app)
     assert calls == ["2026-10"]  # the demo's default period
     assert ("compliance", "2026-10") in list(app.state.results_cache)
+
+
+def test_the_previous_value_is_served_while_the_new_version_computes():
+    import threading
+
+    from kaohe.web.cache import ResultCache
+
+    cache, started, release = ResultCache(), threading.Event(), threading.Event()
+    assert cache.lookup(("k",), 1, lambda: "old") == ("old", False)
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "new"
+
+    worker = threading.Thread(target=lambda: cache.lookup(("k",), 2, slow))
+    worker.start()
+    assert started.wait(10)
+    # another request meanwhile: the old value at once, marked stale (no wait, no recompute)
+    assert cache.lookup(("k",), 2, lambda: "again") == ("old", True)
+    release.set()
+    worker.join(10)
+    assert cache.lookup(("k",), 2, lambda: "again") == ("new", False)
+
+
+def test_a_failed_recomputation_serves_nothing_stale_afterwards():
+    from kaohe.web.cache import ResultCache
+
+    cache = ResultCache()
+    cache.lookup(("k",), 1, lambda: "old")
+
+    def boom() -> str:
+        raise ValueError("x")
+
+    try:
+        cache.lookup(("k",), 2, boom)
+    except ValueError:
+        pass
+    assert cache.lookup(("k",), 2, lambda: "new") == ("new", False)
+
+
+def test_a_reader_leaves_stale_facts_to_the_writer(monkeypatch):
+    """A connection of the read pool never takes the write lock for facts: it hands them to
+    the writer (once while a refresh is queued) and answers from the raw rows meanwhile."""
+    from kaohe.engine import facts
+    from kaohe.web.services import FactsDeferral
+
+    submitted = []
+    deferral = FactsDeferral()
+    deferral.writer = SimpleNamespace(submit=submitted.append)
+    reader = SimpleNamespace(defer_facts=deferral)
+    monkeypatch.setattr(facts, "stale_days", lambda st, period=None: [date(2026, 10, 1)])
+    assert facts._writable_fresh(reader, None) is False
+    assert facts._writable_fresh(reader, None) is False
+    assert len(submitted) == 1  # the second find adds nothing while the refresh is queued
+    monkeypatch.setattr(facts, "stale_days", lambda st, period=None: [])
+    assert facts._writable_fresh(reader, None) is True
+
+
+def test_stale_pages_say_they_are_updating():
+    from kaohe.web.i18n import translate
+
+    assert "更新" in translate("page.updating", "zh")
+    assert "updating" in translate("page.updating", "en")

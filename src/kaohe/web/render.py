@@ -106,6 +106,8 @@ def render(
         "period": None,
         "nav": nav_for(user),
         "path": request.url.path,
+        # a cached value of the previous data version, served while the new one computes
+        "stale": bool(getattr(request.state, "stale", False)),
         **context,
     }
     response = HTMLResponse(ENV.get_template(template).render(full), status_code=status)

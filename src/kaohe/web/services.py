@@ -28,7 +28,7 @@ def add_warmer(app: Any, warmer: Warmer) -> None:
     app.state.warmers.append(warmer)
 
 
-def _warm_default(app: Any, st: Any) -> None:
+def warm_default(app: Any, st: Any) -> None:
     from types import SimpleNamespace
 
     from kaohe.web.deps import default_period
@@ -173,7 +173,7 @@ def make_drop_folder(app: Any, settings: Any) -> Any:
         return None if row[0] is None else int(row[0])
 
     def import_one(path: Path) -> Any:
-        from kaohe.ingest.load import import_file
+        from kaohe.imports import import_file
 
         setup = import_settings_of(app)
 

@@ -239,8 +239,17 @@ def import_staged(
 
     run = run or (lambda job: job(st))
     report = FileReport(name)
+
+    def job(writer: Any) -> Any:
+        result = import_file(writer, path, **settings, **options)
+        writer.con.execute(
+            "UPDATE import_log SET file = ? WHERE import_id = ?", [name, result.import_id]
+        )
+        writer.con.execute("UPDATE quarantine SET file = ? WHERE sha256 = ?", [name, result.sha256])
+        return result
+
     try:
-        result = run(lambda writer: import_file(writer, path, **settings, **options))
+        result = run(job)
     except DetectionError as exc:
         report.error = str(exc).replace(str(path), name)
         report.map_token = path.parent.name
@@ -248,8 +257,6 @@ def import_staged(
     except KaoheError as exc:
         report.error = str(exc).replace(str(path), name)
         return report
-    st.con.execute("UPDATE import_log SET file = ? WHERE import_id = ?", [name, result.import_id])
-    st.con.execute("UPDATE quarantine SET file = ? WHERE sha256 = ?", [name, result.sha256])
     fill_report(report, result)
     report.rejects = quarantine_rows(st, result.sha256)
     return report
@@ -323,8 +330,10 @@ def upload(request: Request, user: Allowed, form: FormDep, st: views.StoreDep) -
     for upload_file in chosen:
         name = safe_name(upload_file.filename)
         staged = stage(upload_file, name, user, upload_limit(request))
-        # one writer: imports queue on it while pages keep reading
-        report = import_staged(st, name, staged, options, settings, request.app.state.writer.call)
+        # one writer: imports queue on it while pages keep reading; the same job refreshes the
+        # facts, then the pages are warmed and the alerts evaluated (kaohe.web.services)
+        run = request.app.state.run_import
+        report = import_staged(st, name, staged, options, settings, run)
         if report.map_token is None:
             discard(staged)
         audit.record(st, user, "import", audit_detail(report))
