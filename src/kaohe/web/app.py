@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaohe import __version__
 from kaohe.config import Config
+from kaohe.errors import KaoheError, NotFoundError
 from kaohe.store import Store
 from kaohe.web import pages as pages_pkg
 from kaohe.web.api import OPENAPI_URL, api_router
@@ -112,6 +113,12 @@ def _install_handlers(app: FastAPI) -> None:
 
             return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", 303)
         return PlainTextResponse("请先登录 / login required", status_code=401)
+
+    @app.exception_handler(KaoheError)
+    async def kaohe_error(request: Request, exc: KaoheError) -> Response:
+        """A library refusal (unknown id, invalid value): its one line, 404 or 400."""
+        status = 404 if isinstance(exc, NotFoundError) else 400
+        return _error_page(request, status, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

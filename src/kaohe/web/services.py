@@ -223,3 +223,24 @@ def stop_services(app: Any) -> None:
     scheduler = getattr(app.state, "scheduler", None)
     if scheduler is not None:
         scheduler.shutdown()
+
+
+def report_files(app: Any) -> list[dict[str, Any]]:
+    """The workbooks the scheduler's `reports` jobs wrote, newest first."""
+    from datetime import datetime
+
+    from kaohe.service.jobs import reports_folder, scheduler_settings
+
+    config = app.state.config
+    folders = {
+        reports_folder(config, job.folder)
+        for job in scheduler_settings(config).jobs.values()
+        if job.kind == "reports"
+    }
+    found = []
+    for folder in folders:
+        for path in folder.glob("*.xlsx") if folder.is_dir() else []:
+            info = path.stat()
+            modified = datetime.fromtimestamp(info.st_mtime)
+            found.append({"name": path.name, "bytes": info.st_size, "modified": modified})
+    return sorted(found, key=lambda f: f["modified"], reverse=True)

@@ -70,7 +70,8 @@ def kpis(
     metrics: Annotated[str | None, Query(max_length=4000, description="metric ids, a,b")] = None,
     agent: Annotated[list[str], Query(description="only these agents")] = [],  # noqa: B006
 ) -> Rows:
-    from kaohe.engine.compute import make_request, settled
+    from kaohe.engine.compute import make_request
+    from kaohe.engine.settle import settled
     from kaohe.engine.facts import answer
 
     chosen = parse_period_text(period)
@@ -81,7 +82,8 @@ def kpis(
     if scope is not None and not agents:
         return Rows(period=period, rows=[], notes=["没有可见的客服 / no agent visible to you"])
     request_ = make_request(by, chosen, ids, overrides, agents)
-    key = ("api.kpis", period, request_.by, tuple(m.id for m in request_.metrics), agents)
+    shown = tuple(agents) if agents is not None else None
+    key = ("api.kpis", period, request_.by, tuple(m.id for m in request_.metrics), shown)
     rows = cached(request, st, key, chosen.end, lambda: answer(st, request_))
     done = settled(chosen, overrides, metrics=request_.metrics)
     return Rows(period=period, settled=done, rows=[_plain(r) for r in rows])

@@ -44,6 +44,17 @@ async def borrow(request: Request, job: Callable[[Any], Any]) -> Any:
         pool.release(st)
 
 
+async def write(request: Request, job: Callable[[Any], Any]) -> Any:
+    """Run `job(connection)` on the server's one writer (in order with every other write),
+    holding no connection of the read pool while it waits."""
+    from kaohe.web.workers import PoolClosed
+
+    try:
+        return await request.app.state.writer.run(job)
+    except PoolClosed:
+        raise HTTPException(503, BUSY, headers={"Retry-After": "5"}) from None
+
+
 def _is_local(request: Request, token: str) -> bool:
     local = getattr(request.app.state, "local_key", None)
     return bool(local) and secrets.compare_digest(token.encode(), str(local).encode())

@@ -233,7 +233,8 @@ def import_staged(
 ) -> FileReport:
     """Import a file saved on disk under the name it was uploaded with; the import log and
     the quarantine keep that name, not the temporary path. `run(job)` runs the import job on
-    a writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`."""
+    a writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`.
+    The rejected rows are read on the writer too: `st` is needed only without `run`."""
     from kaohe.imports import import_file
     from kaohe.ingest.detect import DetectionError
 
@@ -246,10 +247,10 @@ def import_staged(
             "UPDATE import_log SET file = ? WHERE import_id = ?", [name, result.import_id]
         )
         writer.con.execute("UPDATE quarantine SET file = ? WHERE sha256 = ?", [name, result.sha256])
-        return result
+        return result, quarantine_rows(writer, result.sha256)
 
     try:
-        result = run(job)
+        result, rejects = run(job)
     except DetectionError as exc:
         report.error = str(exc).replace(str(path), name)
         report.map_token = path.parent.name
@@ -258,7 +259,7 @@ def import_staged(
         report.error = str(exc).replace(str(path), name)
         return report
     fill_report(report, result)
-    report.rejects = quarantine_rows(st, result.sha256)
+    report.rejects = rejects
     return report
 
 
