@@ -79,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kaohe.commands.alerts:command",
         "预警 / live alerts: the inbox, evaluation, channels.",
     ),
+    "backup": (
+        "kaohe.commands.backup:command",
+        "备份 — a consistent copy of the store into FOLDER (also while kaohe serve runs).",
+    ),
     "check": (
         "kaohe.commands.check:command",
         "平台合规检查 / platform compliance: pass, at risk or fail per shop and cycle.",
@@ -113,6 +117,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "refunds": (
         "kaohe.commands.refunds:command",
         "退款原因分析 / refund cases by reason category, per shop or agent.",
+    ),
+    "restore": (
+        "kaohe.commands.backup:restore_command",
+        "恢复 — check a backup and put it in place of the store (the old one is kept beside).",
     ),
     "schemes": (
         "kaohe.commands.schemes:command",

@@ -214,10 +214,14 @@ def _migrate_15(con: duckdb.DuckDBPyConnection) -> None:
     jobs' watermarks (what the last QA run or report covered)."""
     con.execute("CREATE SEQUENCE IF NOT EXISTS api_token_seq START 1")
     con.execute("CREATE SEQUENCE IF NOT EXISTS job_run_seq START 1")
+    # revocations are rows of their own: tokens are never updated (an UPDATE of an indexed
+    # row conflicts with any reader's open snapshot in DuckDB)
     con.execute("""CREATE TABLE IF NOT EXISTS api_tokens (
         id BIGINT PRIMARY KEY, token_hash VARCHAR NOT NULL UNIQUE, username VARCHAR NOT NULL,
         label VARCHAR, prefix VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
-        created_by VARCHAR, revoked_at TIMESTAMP, revoked_by VARCHAR)""")
+        created_by VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS api_token_revocations (
+        token_id BIGINT NOT NULL, revoked_at TIMESTAMP NOT NULL, revoked_by VARCHAR)""")
     con.execute("""CREATE TABLE IF NOT EXISTS job_runs (
         id BIGINT PRIMARY KEY, job VARCHAR NOT NULL, kind VARCHAR NOT NULL,
         started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP, outcome VARCHAR NOT NULL,

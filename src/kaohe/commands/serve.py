@@ -27,7 +27,8 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
     import uvicorn
 
     from kaohe.params import resolve_params
-    from kaohe.service.client import withdraw
+    from kaohe.service.client import refuse_if_served, withdraw
+    from kaohe.service.logs import configure as configure_logs
     from kaohe.web.app import close_app, create_app
     from kaohe.web.server import guarded_protocol
     from kaohe.web.services import start_services
@@ -35,6 +36,8 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
 
     require_store(db)
     resolve_params(config.params, file=config.path)  # a bad kaohe.toml: exit 1 before serving
+    refuse_if_served(db)  # a second server on the same store: one line, exit 4
+    configure_logs()
     app = create_app(db, config=config, https_only=https_only)
     settings = app.state.server
     if count_users(app.state.store) == 0:

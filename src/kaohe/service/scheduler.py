@@ -113,7 +113,8 @@ class Scheduler:
                     "name": name,
                     "kind": task.kind,
                     "when": task.cron if task.cron else f"every {task.every_s:g} s",
-                    "next_run": next_run.replace(tzinfo=None) if next_run else None,
+                    # in the server's local time, as the runs are recorded
+                    "next_run": next_run.astimezone().replace(tzinfo=None) if next_run else None,
                 }
             )
         return out

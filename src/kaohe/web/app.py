@@ -138,9 +138,11 @@ def _install_handlers(app: FastAPI) -> None:
 
 def housekeeping(st: Store, settings: ServerSettings) -> None:
     """Forget what has served its time: expired sessions, old login attempts, audit rows
-    older than [server] audit_keep_days."""
+    older than [server] audit_keep_days, the scheduler's old runs."""
+    from kaohe.service.runs import prune_runs
     from kaohe.web import audit, sessions, users
 
+    prune_runs(st)  # the scheduler's runs older than 30 days (1,440 a day from the alerts job)
     sessions.prune(st)
     users.prune_attempts(st)
     audit.prune(st, settings.audit_keep_days)

@@ -28,7 +28,9 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/imports", "nav.imports", ("admin", "supervisor")),
     ("/schemes", "nav.schemes", ("admin", "supervisor")),
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+    ("/alerts", "nav.alerts", ("admin", "supervisor", "lead")),
     ("/users", "nav.users", ("admin",)),
+    ("/admin", "nav.admin", ("admin",)),
     ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]
 

@@ -242,5 +242,7 @@ def report_files(app: Any) -> list[dict[str, Any]]:
         for path in folder.glob("*.xlsx") if folder.is_dir() else []:
             info = path.stat()
             modified = datetime.fromtimestamp(info.st_mtime)
-            found.append({"name": path.name, "bytes": info.st_size, "modified": modified})
+            found.append(
+                {"name": path.name, "bytes": info.st_size, "modified": modified, "path": str(path)}
+            )
     return sorted(found, key=lambda f: f["modified"], reverse=True)

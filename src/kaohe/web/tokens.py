@@ -54,44 +54,50 @@ def user_of_token(st: Any, token: str | None) -> User | None:
 
     if not token or not token.startswith(PREFIX) or len(token) > 200:
         return None
-    row = st.con.execute(
-        "SELECT username FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+    rows = st.con.execute(
+        "SELECT username FROM api_tokens WHERE token_hash = ? AND id NOT IN "
+        "(SELECT token_id FROM api_token_revocations)",
         [_digest(token)],
-    ).fetchone()
-    return get_user(st, str(row[0])) if row else None
+    ).fetchall()
+    return get_user(st, str(rows[0][0])) if rows else None
 
 
 TOKEN_COLUMNS = ("id", "username", "label", "prefix", "created_at", "created_by", "revoked_at")
+_SELECT = (
+    "SELECT t.id, t.username, t.label, t.prefix, t.created_at, t.created_by, r.revoked_at "
+    "FROM api_tokens t LEFT JOIN (SELECT token_id, min(revoked_at) AS revoked_at "
+    "FROM api_token_revocations GROUP BY token_id) r ON r.token_id = t.id"
+)
 
 
 def list_tokens(st: Any, username: str | None = None) -> list[dict[str, Any]]:
     """Tokens (never their secret), newest first; of one user when given."""
-    where, args = ("WHERE username = ?", [username]) if username else ("", [])
-    cols = ", ".join(TOKEN_COLUMNS)
-    rows = st.con.execute(
-        f"SELECT {cols} FROM api_tokens {where} ORDER BY id DESC", args
-    ).fetchall()
+    where, args = ("WHERE t.username = ?", [username]) if username else ("", [])
+    rows = st.con.execute(f"{_SELECT} {where} ORDER BY t.id DESC", args).fetchall()
     return [dict(zip(TOKEN_COLUMNS, r, strict=True)) for r in rows]
+
+
+def _revoke(st: Any, ids: list[int], by: str | None) -> None:
+    now = datetime.now()
+    st.con.executemany(
+        "INSERT INTO api_token_revocations VALUES (?, ?, ?)", [[i, now, by] for i in ids]
+    )
 
 
 def revoke_token(st: Any, token_id: int, by: str | None = None) -> dict[str, Any]:
     """Revoke one token by its id; NotFoundError when there is none (revoking twice is
     harmless). Returns the token's row."""
-    row = st.con.execute(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?), "
-        "revoked_by = coalesce(revoked_by, ?) WHERE id = ? RETURNING username, prefix",
-        [datetime.now(), by, token_id],
-    ).fetchone()
-    if row is None:
+    found = [t for t in list_tokens(st) if t["id"] == token_id]
+    if not found:
         raise NotFoundError(f"没有该令牌 / no token #{token_id} (kaohe users tokens)")
-    return {"id": token_id, "username": row[0], "prefix": row[1]}
+    if found[0]["revoked_at"] is None:
+        _revoke(st, [token_id], by)
+    return {"id": token_id, "username": found[0]["username"], "prefix": found[0]["prefix"]}
 
 
 def revoke_user_tokens(st: Any, username: str, by: str | None = None) -> int:
     """Revoke every live token of a user; returns how many."""
-    rows = st.con.execute(
-        "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? "
-        "WHERE username = ? AND revoked_at IS NULL RETURNING 1",
-        [datetime.now(), by, username],
-    ).fetchall()
-    return len(rows)
+    live = [t["id"] for t in list_tokens(st, username) if t["revoked_at"] is None]
+    if live:
+        _revoke(st, live, by)
+    return len(live)

@@ -71,8 +71,8 @@ def kpis(
     agent: Annotated[list[str], Query(description="only these agents")] = [],  # noqa: B006
 ) -> Rows:
     from kaohe.engine.compute import make_request
-    from kaohe.engine.settle import settled
     from kaohe.engine.facts import answer
+    from kaohe.engine.settle import settled
 
     chosen = parse_period_text(period)
     overrides = views.overrides(request)

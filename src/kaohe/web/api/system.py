@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kaohe import __version__
-from kaohe.web.api.security import AdminUser, ManagerUser, borrow
+from kaohe.web.api.security import AdminUser, ManagerUser, borrow, client_ip
 
 router = APIRouter(tags=["system"])
 
@@ -98,4 +98,54 @@ class ReportFile(BaseModel):
 def reports(request: Request, user: ManagerUser) -> list[ReportFile]:
     from kaohe.web.services import report_files
 
-    return [ReportFile(**f) for f in report_files(request.app)]
+    return [
+        ReportFile(name=f["name"], bytes=f["bytes"], modified=f["modified"])
+        for f in report_files(request.app)
+    ]
+
+
+class BackupRequest(BaseModel):
+    folder: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="服务器上的文件夹 / a folder on the server's machine",
+    )
+
+
+class BackupMade(BaseModel):
+    path: str
+    schema_version: int
+    last_import: int | None = None
+    imports: int
+    rows: dict[str, int]
+
+
+@router.post(
+    "/backups",
+    response_model=BackupMade,
+    status_code=201,
+    summary="备份 / a consistent copy of the store while it runs (admin)",
+)
+async def backup(request: Request, user: AdminUser, body: BackupRequest) -> BackupMade:
+    """The store as of one moment (every import committed before it, none after), copied on
+    a connection of its own while the writer goes on (kaohe.service.backup)."""
+    import anyio.to_thread
+
+    from kaohe.service.backup import backup_into
+    from kaohe.web import audit
+
+    def copy() -> tuple[Any, Any]:
+        with request.app.state.readers.extra() as st:
+            return backup_into(st.con, body.folder)
+
+    path, manifest = await anyio.to_thread.run_sync(copy)
+    await request.app.state.writer.run(
+        lambda st: audit.record(st, user, "backup", str(path), ip=client_ip(request))
+    )
+    return BackupMade(
+        path=str(path),
+        schema_version=manifest.schema_version,
+        last_import=manifest.last_import,
+        imports=manifest.imports,
+        rows=manifest.rows,
+    )
