@@ -244,10 +244,13 @@ async def main_async(
 
         await asyncio.gather(*(gated(c) for c in clients))
         began = time.monotonic()
-        for path in dict.fromkeys(paths):  # one visit each: a server that has been up
-            await clients[0].get(path)
-        for path in dict.fromkeys(api_paths):
-            await api_clients[0].get(path)
+        warm_errors = []
+        for client, visit in ((clients[0], paths), (api_clients[0], api_paths)):
+            for path in dict.fromkeys(visit):  # one visit each: a server that has been up
+                try:
+                    await client.get(path)
+                except httpx.HTTPError as exc:
+                    warm_errors.append(f"{path}: {type(exc).__name__}")
         warm = time.monotonic() - began
         for name, users, targets_, upload_file in (
             ("pages (a)", clients, paths, None),
@@ -280,6 +283,8 @@ async def main_async(
         f"{'run':<34} {'reqs':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'p99 ms':>8} {'max ms':>8}"
     )
+    for error in warm_errors:
+        print(f"    warm-up error: {error}")
     for run in runs:
         print(run.line())
         for error in sorted(set(run.errors))[:5]:
@@ -303,7 +308,7 @@ def main() -> None:
         [sys.executable, "-m", "kaohe", "--db", str(db), "serve", "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(SRC)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(directory / "server.log").open("w"),  # its JSON log lines, never a full pipe
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -316,9 +321,7 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit(
-                    f"kaohe serve did not start: {server.stderr.read() if server.stderr else ''}"
-                )
+                sys.exit(f"kaohe serve did not start: see {directory / 'server.log'}")
             time.sleep(0.3)
         asyncio.run(main_async(args, base, server.pid, uploads, browsed))
     finally:

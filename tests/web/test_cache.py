@@ -106,3 +106,27 @@ def test_stale_pages_say_they_are_updating():
 
     assert "更新" in translate("page.updating", "zh")
     assert "updating" in translate("page.updating", "en")
+
+
+def test_only_a_few_requests_recompute_at_once_the_rest_get_the_older_value():
+    import threading
+
+    from kaohe.web.cache import ResultCache
+
+    cache, started, release = ResultCache(recomputing=1), threading.Event(), threading.Event()
+    for key in ("a", "b"):
+        cache.lookup((key,), 1, lambda k=key: f"{k}1")
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "a2"
+
+    worker = threading.Thread(target=lambda: cache.lookup(("a",), 2, slow))
+    worker.start()
+    assert started.wait(10)
+    # another key's new version: no slot free, so its older value at once, nothing computed
+    assert cache.lookup(("b",), 2, lambda: "computed") == ("b1", True)
+    release.set()
+    worker.join(10)
+    assert cache.lookup(("b",), 2, lambda: "b2") == ("b2", False)  # a slot is free again

@@ -10,7 +10,8 @@ computed once — other requests for the same key wait for it instead of computi
 Stale while revalidating: when the version moves on (an import committed), the first request
 for a key computes the new value, and every other request meanwhile gets the previous
 version's value at once, marked as updating (`request.state.stale`; the page says so) instead
-of waiting behind it."""
+of waiting behind it. At most RECOMPUTING requests recompute at once: the rest are served the
+previous value, so an import never leaves every reader busy recomputing."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from fastapi import Request
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
+RECOMPUTING = 2  # requests recomputing newer versions at once (the read pool holds 4)
 _NOTHING = object()
 
 
@@ -49,10 +51,12 @@ class ResultCache:
     """Values per key at their latest version, at most MAX_ENTRIES (least recently used go
     first); while a key's new version computes, its previous value is served."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, recomputing: int = RECOMPUTING) -> None:
         self._lock = threading.Lock()
         self._values: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._max = max_entries
+        # at most this many requests recompute values that have an older version to serve
+        self._slots = threading.Semaphore(recomputing)
 
     def __len__(self) -> int:
         return len(self._values)
@@ -69,11 +73,20 @@ class ResultCache:
     ) -> tuple[T, bool]:
         """(value, stale): the value of `version`, computed once; or, while another request
         computes it, the previous version's value with stale = True."""
+        slot = False
         with self._lock:
             entry = self._values.get(key)
             mine = entry is None or entry.version != version
             if mine:
                 previous = _settled_value(entry) if entry is not None else _NOTHING
+                if previous is not _NOTHING:
+                    # after an import every key changes at once: a few requests recompute,
+                    # the others get the older value at once instead of each taking a reader
+                    # for seconds (the pool would run dry: 503s)
+                    if not self._slots.acquire(blocking=False):
+                        self._values.move_to_end(key)
+                        return previous, True
+                    slot = True
                 entry = _Entry(version, Future(), previous)
                 self._values[key] = entry
                 while len(self._values) > self._max:
@@ -93,6 +106,9 @@ class ResultCache:
                     del self._values[key]  # an error is not kept: the next request tries again
             entry.future.set_exception(exc)
             raise
+        finally:
+            if slot:
+                self._slots.release()
         entry.future.set_result(value)
         entry.previous = _NOTHING
         return value, False
