@@ -129,7 +129,9 @@ def stale_days(store: Any, period: Period | None = None) -> list[date]:
         if current.get(key) == stored.get(key):
             continue
         table, day = key
-        if day is None:
+        if day is None or table not in reach:
+            # (a row naming no watched table was seen once under concurrent refresh and
+            # reads — a mangled string; recomputing everything is the safe answer)
             stale |= data_days
         else:
             stale |= {day + timedelta(days=k) for k in range(-reach[table], reach[table] + 1)}

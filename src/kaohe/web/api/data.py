@@ -202,6 +202,7 @@ def compliance(request: Request, user: ManagerUser, st: StoreDep, period: Period
 
 @router.get("/findings", response_model=Rows, summary="质检发现 / QA findings (masked)")
 def findings(
+    request: Request,
     user: ApiUser,
     st: StoreDep,
     period: PeriodQuery,
@@ -215,7 +216,15 @@ def findings(
     scope = scope_of(user, st)
     if agent is not None and scope is not None and agent not in scope:
         raise HTTPException(404, f"未知客服 / unknown agent: {agent!r}")
-    rows = stored_findings(st, chosen, agent, severity, masked=not sees_buyer_pii(user))
+    masked = not sees_buyer_pii(user)
+    key = ("api.findings", period, agent, severity, masked)
+    rows = cached(
+        request,
+        st,
+        key,
+        chosen.end,
+        lambda: stored_findings(st, chosen, agent, severity, masked=masked),
+    )
     rows = _in_scope(rows, scope)
     notes = [] if rows else ["没有符合条件的发现 / no finding matches"]
     return Rows(period=period, notes=notes, rows=rows[:limit])
