@@ -6,12 +6,15 @@
 Builds the demo store (kaohe demo) once, starts `kaohe serve` on it in a subprocess, logs in
 `--users` browser sessions and has each browse like a person: request a page (the overview,
 the ranking, an agent's page or a conversation, at random), wait `--think` seconds ± 50 %,
-again. Three runs, each bounded in time: (a) the pages, after one visit to each (a server that
+again. Runs, each bounded in time: (a) the pages, after one visit to each (a server that
 has been up); (b) the same while an import of a freshly generated month of chats runs through
-the web upload (its commit empties the page caches, so the run also covers the recomputation
-that follows); (c) for scale, the same users fetching a static file. Prints p50 / p95 / p99
-latency, errors and requests per second per run, the import's duration, and the server's peak
-RSS (VmHWM). Every request goes to 127.0.0.1, every loop stops by itself.
+the web upload (its commit changes the data version, so the run also covers the
+recomputation that follows); (c) `--users` API clients with a bearer token (KPIs, scores,
+findings, alerts); (d) the same while another month is imported; (e) for scale, the users
+fetching a static file. The store is copied from a pristine demo store for every run.
+Prints p50 / p95 / p99 latency, errors and requests per second per run, the imports'
+durations, and the server's peak RSS (VmHWM). Every request goes to 127.0.0.1, every loop
+stops by itself.
 """
 
 from __future__ import annotations
@@ -67,26 +70,50 @@ def kaohe(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def prepare(directory: Path) -> tuple[Path, Path]:
-    """The demo store with a supervisor, and a fresh month of chats to import."""
-    db = directory / "kaohe.duckdb"
-    if not db.exists():
-        result = kaohe("demo", "--dir", str(directory))
+def prepare(directory: Path) -> tuple[Path, list[Path]]:
+    """The demo store with a supervisor (and an API token for it), kept pristine and copied
+    for each run; two fresh months of chats to import (one per run with an import)."""
+    import shutil
+
+    pristine = directory / "pristine.duckdb"
+    if not pristine.exists():
+        built = directory / "demo"
+        result = kaohe("demo", "--dir", str(built))
         if result.returncode != 0:
             sys.exit(f"kaohe demo failed: {result.stderr}")
+        db = built / "kaohe.duckdb"
         kaohe("--db", str(db), "users", "add", USER, "--role", "supervisor", "--password", PASSWORD)
-    upload = directory / "import" / "messages.csv"
-    if not upload.exists():
-        from datetime import date
+        token = kaohe("--db", str(db), "users", "token", USER).stdout.strip()
+        (directory / "token").write_text(token)
+        checkpoint(db)
+        shutil.copy(db, pristine)
+    db = directory / "kaohe.duckdb"
+    for stale in (db, Path(f"{db}.wal"), Path(f"{db}.server.json")):
+        stale.unlink(missing_ok=True)
+    shutil.copy(pristine, db)
+    uploads = []
+    for month, seed in ((9, 7), (8, 8)):
+        folder = directory / f"import-{month}"
+        found = sorted(folder.glob("messages*"))
+        if not found:
+            from datetime import date
 
-        sys.path.insert(0, str(SRC))
-        from kaohe.demo.generate import generate
+            sys.path.insert(0, str(SRC))
+            from kaohe.demo.generate import generate
 
-        files = generate(
-            upload.parent, messages=20000, seed=7, start=date(2026, 9, 1), days=30, fmt="csv"
-        )
-        upload = Path(files["messages"])
-    return db, upload
+            files = generate(
+                folder, messages=20000, seed=seed, start=date(2026, month, 1), days=30, fmt="csv"
+            )
+            found = [Path(files["messages"])]
+        uploads.append(found[0])
+    return db, uploads
+
+
+def checkpoint(db: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("CHECKPOINT")
 
 
 def targets(db: Path) -> tuple[list[str], list[str]]:
@@ -171,8 +198,18 @@ async def upload(base: str, path: Path) -> float:
         return time.monotonic() - began
 
 
+API_PATHS = [
+    "/api/v1/kpis?period=2026-10&metrics=rounds,reply_rate,taobao_avg_response_s",
+    "/api/v1/kpis?period=2026-10&by=team",
+    "/api/v1/scores?period=2026-10",
+    "/api/v1/findings?period=2026-10&limit=50",
+    "/api/v1/alerts?limit=50",
+    "/api/v1/me",
+]
+
+
 async def main_async(
-    args: argparse.Namespace, base: str, pid: int, upload_file: Path, browsed: tuple
+    args: argparse.Namespace, base: str, pid: int, uploads: list[Path], browsed: tuple
 ) -> None:
     db = Path(args.dir) / "kaohe.duckdb"
     agents, keys = browsed
@@ -182,10 +219,22 @@ async def main_async(
         + [f"/agents/{a}" for a in agents]
         + [f"/conversation?msg={k}" for k in keys][: 2 * len(agents)]
     )
+    api_paths = API_PATHS + [f"/api/v1/kpis?period=2026-10&agent={a}" for a in agents[:10]]
     limits = httpx.Limits(max_connections=args.users * 2)
     clients = [
         httpx.AsyncClient(base_url=base, timeout=120, limits=limits) for _ in range(args.users)
     ]
+    token = (Path(args.dir) / "token").read_text().strip()
+    api_clients = [
+        httpx.AsyncClient(
+            base_url=base,
+            timeout=120,
+            limits=limits,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        for _ in range(args.users)
+    ]
+    runs, imports = [], []
     try:
         gate = asyncio.Semaphore(4)  # argon2 per login: log the users in a few at a time
 
@@ -195,32 +244,48 @@ async def main_async(
 
         await asyncio.gather(*(gated(c) for c in clients))
         began = time.monotonic()
-        for path in dict.fromkeys(paths):  # one visit each: a server that has been up
-            await clients[0].get(path)
+        warm_errors = []
+        for client, visit in ((clients[0], paths), (api_clients[0], api_paths)):
+            for path in dict.fromkeys(visit):  # one visit each: a server that has been up
+                try:
+                    await client.get(path)
+                except httpx.HTTPError as exc:
+                    warm_errors.append(f"{path}: {type(exc).__name__}")
         warm = time.monotonic() - began
-        a = await phase(clients, paths, "pages (a)", args.seconds, args.think)
-        importing = asyncio.create_task(upload(base, upload_file))
-        b = await phase(clients, paths, "pages while importing (b)", args.seconds, args.think)
-        import_s = await importing
-        c = await phase(
-            clients,
-            ["/static/kaohe.css"],
-            "static file, for scale (c)",
-            args.seconds / 4,
-            args.think,
+        for name, users, targets_, upload_file in (
+            ("pages (a)", clients, paths, None),
+            ("pages while importing (b)", clients, paths, uploads[0]),
+            ("API (c)", api_clients, api_paths, None),
+            ("API while importing (d)", api_clients, api_paths, uploads[1]),
+        ):
+            importing = asyncio.create_task(upload(base, upload_file)) if upload_file else None
+            runs.append(await phase(users, targets_, name, args.seconds, args.think))
+            if importing is not None:
+                imports.append(await importing)
+        runs.append(
+            await phase(
+                clients,
+                ["/static/kaohe.css"],
+                "static file, for scale (e)",
+                args.seconds / 4,
+                args.think,
+            )
         )
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        await asyncio.gather(*(c.aclose() for c in [*clients, *api_clients]))
     print(f"store: {db}  users: {args.users}  think: {args.think} s ± 50 %  pages: {len(paths)}")
+    print(f"nproc: {os.cpu_count()}  load average at the end: {os.getloadavg()}")
     print(
-        f"warm-up (one visit per page, sequential): {warm:.1f} s; "
-        f"import of ~20,000 chat messages: {import_s:.1f} s"
+        f"warm-up (one visit per page and API path, sequential): {warm:.1f} s; imports of "
+        f"~20,000 chat messages: {', '.join(f'{s:.1f} s' for s in imports)}"
     )
     print(
         f"{'run':<34} {'reqs':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'p99 ms':>8} {'max ms':>8}"
     )
-    for run in (a, b, c):
+    for error in warm_errors:
+        print(f"    warm-up error: {error}")
+    for run in runs:
         print(run.line())
         for error in sorted(set(run.errors))[:5]:
             print(f"    error: {error}")
@@ -236,14 +301,14 @@ def main() -> None:
     args = parser.parse_args()
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
-    db, upload_file = prepare(directory)
+    db, uploads = prepare(directory)
     browsed = targets(db)  # read before the server holds the store
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kaohe", "--db", str(db), "serve", "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(SRC)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(directory / "server.log").open("w"),  # its JSON log lines, never a full pipe
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -256,11 +321,9 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit(
-                    f"kaohe serve did not start: {server.stderr.read() if server.stderr else ''}"
-                )
+                sys.exit(f"kaohe serve did not start: see {directory / 'server.log'}")
             time.sleep(0.3)
-        asyncio.run(main_async(args, base, server.pid, upload_file, browsed))
+        asyncio.run(main_async(args, base, server.pid, uploads, browsed))
     finally:
         server.terminate()
         try:

@@ -50,6 +50,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("reports", ("kaohe.reports",)),
+    # what keeps a store running on its own (scheduler jobs write reports; the web wires it in)
+    ("service", ("kaohe.service",)),
     ("web", ("kaohe.web",)),
     ("demo", ("kaohe.demo",)),
     ("cli", ("kaohe.commands", "kaohe.cli", "kaohe.__main__", "kaohe.docs", "kaohe.dev")),

@@ -42,8 +42,10 @@ class Context:
     ):
         """The store at --db. Only commands that write data (`create`) may create it; a read
         of a store with nothing imported (`need_data`) is an error naming the store."""
+        from kaohe.service.client import refuse_if_served
         from kaohe.store import Store
 
+        refuse_if_served(self.config.db)  # one writer: a running server holds the store
         limit = self.config.memory_limit
         if create:
             return Store(self.config.db, read_only=read_only, memory_limit=limit)
@@ -52,6 +54,14 @@ class Context:
             store.close()
             raise store.empty_error()
         return store
+
+    def server(self) -> Any:
+        """An API client of the `kaohe serve` holding the store, or None when none runs
+        (kaohe.service.client): commands that can go through it do."""
+        from kaohe.service.client import ApiClient, running_server
+
+        info = running_server(self.config.db)
+        return None if info is None else ApiClient(info)
 
     def params(self, sets: Any = (), owners: Any = (), presets: Any = ()) -> Any:
         """The parameters of a run: defaults → kaohe.toml → `sets` (kaohe.params)."""
@@ -68,6 +78,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": (
         "kaohe.commands.alerts:command",
         "预警 / live alerts: the inbox, evaluation, channels.",
+    ),
+    "backup": (
+        "kaohe.commands.backup:command",
+        "备份 — a consistent copy of the store into FOLDER (also while kaohe serve runs).",
     ),
     "check": (
         "kaohe.commands.check:command",
@@ -107,6 +121,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": (
         "kaohe.commands.report:command",
         "老板月报 / the monthly boss report: KPIs, grades, top and bottom, pay, compliance.",
+    ),
+    "restore": (
+        "kaohe.commands.backup:restore_command",
+        "恢复 — check a backup and put it in place of the store (the old one is kept beside).",
     ),
     "schemes": (
         "kaohe.commands.schemes:command",

@@ -47,6 +47,20 @@ SECTION_HELP: dict[str, dict[str, str]] = {
         "with url, secret (or secret_env), format (markdown or text), path (file), host, port, "
         "starttls, username, password_env, from, to (smtp), per_minute, per_second",
     },
+    "scheduler": {
+        "enabled": "false: no scheduled job runs (the inbox folder still does)",
+        "jobs.NAME": "a job: kind = facts, qa, reports or alerts; cron (m h dom mon dow, in "
+        "the [time] zone) or every_s; enabled; pack (qa); scheme, plan, folder, months_back "
+        "(reports). Defaults: facts_nightly, qa_new_data, monthly_reports, alerts_minute "
+        "(kaohe.service.jobs)",
+    },
+    "inbox": {
+        "path": "the folder the server imports dropped files from (relative to the store's "
+        "folder); done/ and rejected/ inside it receive the files with their reports",
+        "stable_s": "seconds a file's size and mtime must hold before it is imported",
+        "poll_s": "seconds between looks at the folder",
+        "table, preset, platform, shop": "import options for every file of the folder",
+    },
 }
 
 

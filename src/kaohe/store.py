@@ -21,7 +21,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 21  # 10 was never used; 14–19 are left to parallel branches
+SCHEMA_VERSION = 21  # 10, 14 and 16–19 were never used (numbers of parallel branches)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -209,6 +209,28 @@ def _migrate_13(con: duckdb.DuckDBPyConnection) -> None:
         key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
 
 
+def _migrate_15(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 15 (issue 18, the always-on server): API tokens (the SHA-256 of each, its
+    user, revocable), the scheduler's recorded runs (start, end, outcome, error) and the
+    jobs' watermarks (what the last QA run or report covered)."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS api_token_seq START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS job_run_seq START 1")
+    # revocations are rows of their own: tokens are never updated (an UPDATE of an indexed
+    # row conflicts with any reader's open snapshot in DuckDB)
+    con.execute("""CREATE TABLE IF NOT EXISTS api_tokens (
+        id BIGINT PRIMARY KEY, token_hash VARCHAR NOT NULL UNIQUE, username VARCHAR NOT NULL,
+        label VARCHAR, prefix VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS api_token_revocations (
+        token_id BIGINT NOT NULL, revoked_at TIMESTAMP NOT NULL, revoked_by VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS job_runs (
+        id BIGINT PRIMARY KEY, job VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP, outcome VARCHAR NOT NULL,
+        detail VARCHAR, error VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS job_state (
+        key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""")
+
+
 def _migrate_20(con: duckdb.DuckDBPyConnection) -> None:
     """Version 20 (issue 19.3): QA findings a reviewer dismissed as false positives (误报) or
     an accepted appeal took out, keyed by (pack, message, rule) so that they stay out when the
@@ -250,6 +272,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     11: _migrate_11,
     12: _migrate_12,
     13: _migrate_13,
+    15: _migrate_15,
     20: _migrate_20,
     21: _migrate_21,
 }

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -168,6 +168,10 @@ def command(
         "shop": shop,
         "period": period,
     }
+    client = ctx.obj.server()
+    if client is not None:  # a running server holds the store: the import goes through it
+        _through_server(ctx, client, files, options, fmt, out)
+        return
     results = _run(ctx, files, options)
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
     rows = [r.as_dict() for r in results]
@@ -184,4 +188,44 @@ def command(
         _report_notes(results, lang)
         _report_agents(results, lang)
     if any(r.rejected for r in results):
+        ctx.exit(EXIT_REJECTED)
+
+
+def _through_server(
+    ctx: click.Context,
+    client: Any,
+    files: tuple[str, ...],
+    options: dict[str, str | None],
+    fmt: str,
+    out: str | None,
+) -> None:
+    """`kaohe import` while `kaohe serve` holds the store: each file posted to its API (one
+    writer, the same import), the same report; a file the server refused is an error."""
+    lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
+    click.echo(f"经由服务器导入 / importing through the server at {client.info.url}", err=True)
+    rows, failed = [], []
+    for name in files:
+        with open(name, "rb") as handle:
+            answer = client.post(
+                "/imports",
+                data={k: v for k, v in options.items() if v is not None},
+                files=[("files", (Path(name).name, handle))],
+            )
+        for row in answer["files"]:
+            (failed if row.get("error") else rows).append(row)
+    emit(
+        {"files": rows},
+        rows,
+        columns_of(COLUMNS, HEADERS[lang]),
+        fmt,
+        out,
+        title="导入结果" if lang == "zh" else "import",
+        lang=lang,
+    )
+    for row in rows:
+        for text in row.get("notes") or []:
+            click.echo(f"{row['file']}: {text}", err=True)
+    if failed:
+        raise UsageError("; ".join(f"{r['file']}: {r['error']}" for r in failed))
+    if any(r["rejected"] for r in rows):
         ctx.exit(EXIT_REJECTED)

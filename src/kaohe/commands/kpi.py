@@ -108,6 +108,31 @@ def command(
     request = make_request(by, chosen, ids, overrides)  # an unknown metric: exit 1 first
     if compare_platform:
         _check_comparable(request.by, chosen)
+    client = obj.server()
+    if client is not None:  # the running server holds the store: read through its API
+        local_only = {
+            "--from/--to": bool(start or end),
+            "--set": bool(sets),
+            "--engine spark": engine == "spark",
+            "--no-facts": no_facts,
+            "--compare-platform": compare_platform,
+            "(no --period)": chosen is None,
+        }
+        refused = [name for name, given in local_only.items() if given]
+        if refused:
+            raise UsageError(
+                "服务器持有数据库时 kpi 只能经由 API：请用 --period，不用 "
+                f"/ while kaohe serve holds the store, kpi goes through its API: use --period "
+                f"and leave out {', '.join(refused)}"
+            )
+        params = {"period": period, "by": ",".join(request.by) or "all", "agent": list(agents)}
+        if metrics:
+            params["metrics"] = metrics
+        answer_ = client.get("/kpis", params)
+        rows, notes = answer_["rows"], list(answer_["notes"])
+        first, last = str(chosen.start), str(chosen.end)
+        _show(obj, request, rows, notes, first, last, bool(answer_["settled"]), fmt, out, False)
+        return
     with obj.open_store(need_data=True) as store:
         if agents:
             named = [resolve_agent(store, agent) for agent in agents]
@@ -122,11 +147,27 @@ def command(
             rows = answer(store, request, use_facts=not no_facts)
         if compare_platform:
             rows = _compared(store, rows, request, chosen)
+    is_settled = settled(chosen, overrides, metrics=request.metrics)
+    _show(obj, request, rows, notes, first, last, is_settled, fmt, out, compare_platform)
+
+
+def _show(
+    obj: Any,
+    request: Any,
+    rows: list[dict[str, Any]],
+    notes: list[str],
+    first: str,
+    last: str,
+    is_settled: bool,
+    fmt: str,
+    out: str | None,
+    compare_platform: bool,
+) -> None:
     payload = {
         "from": first,
         "to": last,
         "by": list(request.by),
-        "settled": settled(chosen, overrides, metrics=request.metrics),
+        "settled": is_settled,
         "notes": notes,
         "rows": rows,
     }

@@ -27,12 +27,17 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
     import uvicorn
 
     from kaohe.params import resolve_params
+    from kaohe.service.client import refuse_if_served, withdraw
+    from kaohe.service.logs import configure as configure_logs
     from kaohe.web.app import close_app, create_app
     from kaohe.web.server import guarded_protocol
+    from kaohe.web.services import start_services
     from kaohe.web.users import count_users
 
     require_store(db)
     resolve_params(config.params, file=config.path)  # a bad kaohe.toml: exit 1 before serving
+    refuse_if_served(db)  # a second server on the same store: one line, exit 4
+    configure_logs()
     app = create_app(db, config=config, https_only=https_only)
     settings = app.state.server
     if count_users(app.state.store) == 0:
@@ -43,6 +48,7 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
         )
     click.echo(f"kaohe 网页 / web: http://{host}:{port}/  (Ctrl+C 停止 / to stop)")
     threading.Thread(target=_warm, args=(app,), daemon=True).start()
+    start_services(app)  # the scheduler's jobs and the inbox folder
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -61,14 +67,32 @@ def serve_app(db: str, config: Any, host: str, port: int, https_only: bool = Fal
     on_main = threading.current_thread() is threading.main_thread()
     stops = (signal.SIGTERM, signal.SIGINT)
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in stops} if on_main else {}
+    threading.Thread(target=_announce, args=(server, app, db, host, port), daemon=True).start()
     try:
         server.run()
     finally:
+        withdraw(db)
         close_app(app)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("已停止，数据库已释放 / stopped, the store is released", err=True)
     _leave(settings.shutdown_s)
+
+
+def _announce(server: Any, app: Any, db: str, host: str, port: int) -> None:
+    """Once the server listens: the server file the CLI finds it by, with a local key the
+    API accepts as the local administrator (kaohe.service.client)."""
+    import time
+
+    from kaohe.service.client import announce
+
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
+    app.state.local_key = announce(db, url).key
 
 
 def _leave(grace: float) -> None:

@@ -1,5 +1,8 @@
-"""`kaohe users add|list|passwd|disable|enable|signout|rotate-secret`: accounts and sessions of
-the web app (spec: issue 8; sessions and the key file: issue 16, kaohe.web.sessions)."""
+"""`kaohe users add|list|passwd|disable|enable|token|tokens|revoke|signout|rotate-secret`:
+accounts, sessions and API tokens of the web app (spec: issue 8; sessions and the key file:
+issue 16, kaohe.web.sessions; tokens: issue 18, kaohe.web.tokens). While `kaohe serve` holds
+the store, add, list, passwd, disable, enable and the token commands go through its API
+(kaohe.service.client); the others say that the server holds it."""
 
 from __future__ import annotations
 
@@ -41,6 +44,12 @@ def add(
 
     require_store(obj.config.db)
     secret = _password(password)
+    client = obj.server()
+    if client is not None:  # the running server holds the store: through its API
+        body = {"username": name, "role": role, "password": secret, "agent": agent, "team": team}
+        made = client.post("/users", body)
+        click.echo(f"已添加 / added: {made['username']} ({made['role']}) — {_via(client)}")
+        return
     with obj.open_store() as st:
         user = add_user(st, name, role, secret, agent=agent, team=team)
     click.echo(f"已添加 / added: {user.username} ({user.role})")
@@ -53,8 +62,12 @@ def list_(obj: Any) -> None:
     from kaohe.web.users import list_users
 
     require_store(obj.config.db)
-    with obj.open_store() as st:
-        rows = list_users(st)
+    client = obj.server()
+    if client is not None:
+        rows = client.get("/users")
+    else:
+        with obj.open_store() as st:
+            rows = list_users(st)
     if not rows:
         click.echo("还没有用户 / no users yet: kaohe users add NAME --role supervisor")
         return
@@ -77,6 +90,13 @@ def passwd(obj: Any, name: str, password: str | None) -> None:
 
     require_store(obj.config.db)
     secret = _password(password)
+    client = obj.server()
+    if client is not None:
+        from urllib.parse import quote
+
+        done = client.put(f"/users/{quote(name, safe='')}/password", {"password": secret})
+        click.echo(f"{done['detail']} — {_via(client)}")
+        return
     with obj.open_store() as st:
         ended = set_password(st, name, secret)
     click.echo(f"已修改密码 / password changed: {name} (结束会话 / sessions ended: {ended})")
@@ -90,6 +110,8 @@ def disable(obj: Any, name: str) -> None:
     from kaohe.web.users import set_disabled
 
     require_store(obj.config.db)
+    if _remote(obj, "/users/{}/disable", name):
+        return
     with obj.open_store() as st:
         ended = set_disabled(st, name, True)
     click.echo(f"已停用 / disabled: {name} (结束会话 / sessions ended: {ended})")
@@ -103,9 +125,98 @@ def enable(obj: Any, name: str) -> None:
     from kaohe.web.users import set_disabled
 
     require_store(obj.config.db)
+    if _remote(obj, "/users/{}/enable", name):
+        return
     with obj.open_store() as st:
         set_disabled(st, name, False)
     click.echo(f"已启用 / enabled: {name}")
+
+
+def _via(client: Any) -> str:
+    return f"经由服务器 / through the server at {client.info.url}"
+
+
+def _remote(obj: Any, path: str, name: str) -> bool:
+    """POST path (with the user's name in it) to the running server, if one holds the store;
+    True when it did."""
+    from urllib.parse import quote
+
+    client = obj.server()
+    if client is None:
+        return False
+    done = client.post(path.format(quote(name, safe="")))
+    click.echo(f"{done['detail']} — {_via(client)}")
+    return True
+
+
+@command.command("token")
+@click.argument("name")
+@click.option("--label", default=None, help="what the token is for (shown in the list)")
+@click.pass_obj
+def token(obj: Any, name: str, label: str | None) -> None:
+    """Make an API token for a user: it acts with the user's role (shown once; revoke it
+    with `kaohe users revoke ID`)."""
+    from kaohe.web import audit
+    from kaohe.web.tokens import create_token
+
+    require_store(obj.config.db)
+    client = obj.server()
+    if client is not None:
+        from urllib.parse import quote
+
+        made = client.post(f"/users/{quote(name, safe='')}/tokens", {"label": label})
+        token_id, secret = made["id"], made["token"]
+    else:
+        with obj.open_store() as st, st.transaction():
+            token_id, secret = create_token(st, name, label, by="cli")
+            audit.record(st, None, "token.create", f"{name} #{token_id}", username="cli")
+    click.echo(secret)
+    click.echo(
+        f"令牌 #{token_id}（{name}）只显示这一次 / token #{token_id} of {name}, shown this once: "
+        "Authorization: Bearer …",
+        err=True,
+    )
+
+
+@command.command("tokens")
+@click.argument("name", required=False)
+@click.pass_obj
+def tokens(obj: Any, name: str | None) -> None:
+    """List API tokens (never their secret), of one user when given."""
+    from kaohe.web.tokens import list_tokens
+
+    require_store(obj.config.db)
+    client = obj.server()
+    if client is not None:
+        rows = client.get("/tokens", {"username": name} if name else None)
+    else:
+        with obj.open_store() as st:
+            rows = list_tokens(st, name)
+    if not rows:
+        click.echo("没有令牌 / no tokens: kaohe users token NAME")
+        return
+    for r in rows:
+        state = f"吊销 revoked {r['revoked_at']}" if r["revoked_at"] else "有效 live"
+        click.echo(f"#{r['id']:<5} {r['username']:<16} {r['prefix']}…  {r['label'] or ''}  {state}")
+
+
+@command.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def revoke(obj: Any, token_id: int) -> None:
+    """Revoke an API token by its number (kaohe users tokens)."""
+    from kaohe.web import audit
+    from kaohe.web.tokens import revoke_token
+
+    require_store(obj.config.db)
+    client = obj.server()
+    if client is not None:
+        click.echo(f"{client.delete(f'/tokens/{token_id}')['detail']} — {_via(client)}")
+        return
+    with obj.open_store() as st, st.transaction():
+        row = revoke_token(st, token_id, by="cli")
+        audit.record(st, None, "token.revoke", f"{row['username']} #{token_id}", username="cli")
+    click.echo(f"已吊销 / revoked: #{token_id} ({row['username']})")
 
 
 @command.command("signout")

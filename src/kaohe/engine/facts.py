@@ -145,7 +145,9 @@ def stale_days(store: Store, period: Period | None = None) -> list[date]:
         if current.get(key) == stored.get(key):
             continue
         table, day = key
-        if day is None:
+        if day is None or table not in reach:
+            # (a row naming no watched table was seen once under concurrent refresh and
+            # reads — a mangled string; recomputing everything is the safe answer)
             stale |= data_days
         else:
             stale |= {day + timedelta(days=k) for k in range(-reach[table], reach[table] + 1)}
@@ -287,7 +289,15 @@ def answer_parts(
 
 
 def _writable_fresh(store: Store, period: Period | None) -> bool:
-    """Bring the facts of the period up to date; False when the store cannot be written."""
+    """Bring the facts of the period up to date; False when the store cannot be written. A
+    connection that must not write (a reader of the web server) has `defer_facts`: stale
+    facts are handed to it (the server's writer refreshes them) and answered on demand."""
+    defer = getattr(store, "defer_facts", None)
+    if defer is not None:
+        if stale_days(store, period):
+            defer()
+            return False
+        return True
     try:
         if stale_days(store, period):
             # one writer at a time; another thread may have refreshed them while we waited

@@ -11,19 +11,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kaohe import __version__
 from kaohe.config import Config
+from kaohe.errors import KaoheError, NotFoundError
 from kaohe.store import Store
 from kaohe.web import pages as pages_pkg
+from kaohe.web.api import OPENAPI_URL, api_router
+from kaohe.web.api import PREFIX as API_PREFIX
 from kaohe.web.auth import LoginRequired
 from kaohe.web.cache import ResultCache
 from kaohe.web.render import STATIC_DIR, render
 from kaohe.web.server import ServerSettings, server_settings
+from kaohe.web.services import FactsDeferral, import_runner, stop_services, warm_default
 from kaohe.web.sessions import KeySource, RotatingSessionMiddleware
 from kaohe.web.workers import ReadPool, Writer
 
@@ -87,7 +93,13 @@ def _wants_html(request: Request) -> bool:
     return request.method == "GET" or "text/html" in request.headers.get("accept", "")
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX + "/")
+
+
 def _error_page(request: Request, status: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
     if not _wants_html(request):
         return PlainTextResponse(message, status_code=status)
     return render(request, "error.html", {"status": status, "message": message}, status=status)
@@ -102,6 +114,12 @@ def _install_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", 303)
         return PlainTextResponse("请先登录 / login required", status_code=401)
 
+    @app.exception_handler(KaoheError)
+    async def kaohe_error(request: Request, exc: KaoheError) -> Response:
+        """A library refusal (unknown id, invalid value): its one line, 404 or 400."""
+        status = 404 if isinstance(exc, NotFoundError) else 400
+        return _error_page(request, status, str(exc))
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)
@@ -112,15 +130,19 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):  # as the OpenAPI document says: 422 with the errors
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         fields = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
         return _error_page(request, 400, f"请求参数无效 / invalid parameters: {fields}")
 
 
 def housekeeping(st: Store, settings: ServerSettings) -> None:
     """Forget what has served its time: expired sessions, old login attempts, audit rows
-    older than [server] audit_keep_days."""
+    older than [server] audit_keep_days, the scheduler's old runs."""
+    from kaohe.service.runs import prune_runs
     from kaohe.web import audit, sessions, users
 
+    prune_runs(st)  # the scheduler's runs older than 30 days (1,440 a day from the alerts job)
     sessions.prune(st)
     users.prune_attempts(st)
     audit.prune(st, settings.audit_keep_days)
@@ -160,14 +182,24 @@ def create_app(
     keys.current()  # a missing or unreadable key file is an error before the store opens
     store = Store(db, memory_limit=config.memory_limit)
     app = FastAPI(
-        title="kaohe", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+        title="kaohe",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        lifespan=_lifespan,
     )
     app.state.store = store
     app.state.config = config
     app.state.server = settings
-    app.state.readers = ReadPool(store, settings.readers)
-    app.state.writer = Writer(store)
+    # readers never wait for the write lock: stale facts they meet are refreshed on the writer
+    deferral = FactsDeferral()
+    app.state.readers = ReadPool(store, settings.readers, defer_facts=deferral)
+    app.state.writer = deferral.writer = Writer(store)
     app.state.results_cache = ResultCache()
+    app.state.warmers = [warm_default]
+    app.state.run_import = import_runner(app)
+    app.state.local_key = None
     app.add_middleware(
         RotatingSessionMiddleware,
         keys=keys,
@@ -184,6 +216,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_handlers(app)
     _include_pages(app)
+    app.include_router(api_router())
     return app
 
 
@@ -191,6 +224,7 @@ def close_app(app: FastAPI) -> None:
     """Stop the writer (finishing its job, up to [server] shutdown_s), interrupt and close the
     readers, then close the store: the DuckDB file lock is released."""
     settings: ServerSettings = app.state.server
+    stop_services(app)
     app.state.writer.close(settings.shutdown_s)
     app.state.readers.close(settings.shutdown_s)
     if app.state.readers.busy:

@@ -1,11 +1,17 @@
 """Results the pages compute on demand (a team's totals, the platform checks, an agent's page,
-a conversation), kept per data version: any import, QA run or review changes the version and
-empties the cache. Values of a period that is still running are also kept per hour
-(projections move with the clock).
+a conversation), kept per data version: any import, QA run or review changes the version.
+Values of a period that is still running are also kept per hour (projections move with the
+clock).
 
 Requests run on many threads at once: the cache is locked, and a value being computed is
 computed once — other requests for the same key wait for it instead of computing it again
-(after an import, fifty visitors of the overview cost one computation, not fifty)."""
+(after an import, fifty visitors of the overview cost one computation, not fifty).
+
+Stale while revalidating: when the version moves on (an import committed), the first request
+for a key computes the new value, and every other request meanwhile gets the previous
+version's value at once, marked as updating (`request.state.stale`; the page says so) instead
+of waiting behind it. At most RECOMPUTING requests recompute at once: the rest are served the
+previous value, so an import never leaves every reader busy recomputing."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +30,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
+RECOMPUTING = 2  # requests recomputing newer versions at once (the read pool holds 4)
+_NOTHING = object()
 
 
 def data_version(st: Store) -> tuple[Any, ...]:
@@ -34,15 +43,23 @@ def data_version(st: Store) -> tuple[Any, ...]:
     ).fetchone()
 
 
-class ResultCache:
-    """Values per (key, version), at most MAX_ENTRIES (least recently used go first); a new
-    version drops every value of the older ones."""
+@dataclass
+class _Entry:
+    version: Any
+    future: Future[Any]
+    previous: Any = _NOTHING  # the last version's value, served while this one computes
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+
+class ResultCache:
+    """Values per key at their latest version, at most MAX_ENTRIES (least recently used go
+    first); while a key's new version computes, its previous value is served."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, recomputing: int = RECOMPUTING) -> None:
         self._lock = threading.Lock()
-        self._values: OrderedDict[tuple[Any, ...], Future[Any]] = OrderedDict()
-        self._version: Any = None
+        self._values: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._max = max_entries
+        # at most this many requests recompute values that have an older version to serve
+        self._slots = threading.Semaphore(recomputing)
 
     def __len__(self) -> int:
         return len(self._values)
@@ -52,32 +69,60 @@ class ResultCache:
             return iter(list(self._values))
 
     def get(self, key: tuple[Any, ...], version: Any, compute: Callable[[], T]) -> T:
+        return self.lookup(key, version, compute)[0]
+
+    def lookup(
+        self, key: tuple[Any, ...], version: Any, compute: Callable[[], T]
+    ) -> tuple[T, bool]:
+        """(value, stale): the value of `version`, computed once; or, while another request
+        computes it, the previous version's value with stale = True."""
+        slot = False
         with self._lock:
-            if version != self._version:
-                self._values.clear()
-                self._version = version
-            future = self._values.get(key)
-            mine = future is None
+            entry = self._values.get(key)
+            mine = entry is None or entry.version != version
             if mine:
-                future = Future()
-                self._values[key] = future
+                previous = _settled_value(entry) if entry is not None else _NOTHING
+                if previous is not _NOTHING:
+                    # after an import every key changes at once: a few requests recompute,
+                    # the others get the older value at once instead of each taking a reader
+                    # for seconds (the pool would run dry: 503s)
+                    if not self._slots.acquire(blocking=False):
+                        self._values.move_to_end(key)
+                        return previous, True
+                    slot = True
+                entry = _Entry(version, Future(), previous)
+                self._values[key] = entry
                 while len(self._values) > self._max:
                     self._values.popitem(last=False)
             else:
                 self._values.move_to_end(key)
-        assert future is not None
+        assert entry is not None
         if not mine:
-            return future.result()
+            if not entry.future.done() and entry.previous is not _NOTHING:
+                return entry.previous, True
+            return entry.future.result(), False
         try:
             value = compute()
         except BaseException as exc:
             with self._lock:
-                if self._values.get(key) is future:
+                if self._values.get(key) is entry:
                     del self._values[key]  # an error is not kept: the next request tries again
-            future.set_exception(exc)
+            entry.future.set_exception(exc)
             raise
-        future.set_result(value)
-        return value
+        finally:
+            if slot:
+                self._slots.release()
+        entry.future.set_result(value)
+        entry.previous = _NOTHING
+        return value, False
+
+
+def _settled_value(entry: _Entry) -> Any:
+    """The entry's value if it was computed without error, else what it served before."""
+    future = entry.future
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return entry.previous
 
 
 def results_cache(app: Any) -> ResultCache:
@@ -91,6 +136,13 @@ def results_cache(app: Any) -> ResultCache:
 def cached(
     request: Request, st: Store, key: tuple[Any, ...], period_end: date, compute: Callable[[], T]
 ) -> T:
-    """compute() once per key and data version (and hour, while the period runs)."""
+    """compute() once per key and data version (and hour, while the period runs); while a
+    new version computes, the previous value (the request is marked stale: the page says it
+    is updating)."""
     hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None
-    return results_cache(request.app).get((key, hour), data_version(st), compute)
+    value, stale = results_cache(request.app).lookup(key, (data_version(st), hour), compute)
+    if stale:
+        state = getattr(request, "state", None)
+        if state is not None:
+            state.stale = True
+    return value

@@ -24,6 +24,11 @@ LABELS: dict[str, dict[str, str]] = {
     "nav.schemes": {"zh": "考核方案", "en": "Schemes"},
     "nav.reviews": {"zh": "人工质检", "en": "Reviews"},
     "nav.logout": {"zh": "退出", "en": "Log out"},
+    "page.updating": {
+        "zh": "新数据已导入，本页正在更新；显示的是更新前的结果，请稍后刷新。",
+        "en": "New data was imported and this page is updating; it shows the results before "
+        "the import — reload shortly.",
+    },
     "nav.lang": {"zh": "English", "en": "中文"},
     "role.admin": {"zh": "管理员", "en": "Admin"},
     "role.supervisor": {"zh": "主管", "en": "Supervisor"},

@@ -29,10 +29,12 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/imports", "nav.imports", ("admin", "supervisor")),
     ("/schemes", "nav.schemes", ("admin", "supervisor")),
     ("/reviews", "nav.reviews", ("admin", "supervisor", "lead")),
+    ("/alerts", "nav.alerts", ("admin", "supervisor", "lead")),
     ("/findings", "nav.findings", ("admin", "supervisor", "lead")),
     ("/compliance", "nav.compliance", ("admin", "supervisor")),
     ("/appeals", "nav.appeals", ("admin", "supervisor", "lead", "agent")),
     ("/users", "nav.users", ("admin",)),
+    ("/admin", "nav.admin", ("admin",)),
     ("/account", "nav.account", ("admin", "supervisor", "lead", "agent")),
 ]
 
@@ -110,6 +112,8 @@ def render(
         "period": None,
         "nav": nav_for(user),
         "path": request.url.path,
+        # a cached value of the previous data version, served while the new one computes
+        "stale": bool(getattr(request.state, "stale", False)),
         # an error page has no period to move through (nor echoes the URL asked for)
         "period_info": None if status >= 400 else getattr(request.state, "period_info", None),
         "period_link": lambda period: month_link(request, period),

@@ -137,6 +137,20 @@ def set_disabled(store: Store, username: str, disabled: bool) -> int:
     return sessions.end_user(store, username) if disabled else 0
 
 
+def set_role(
+    store: Store, username: str, role: str, *, agent: str | None = None, team: str | None = None
+) -> User:
+    """Change a user's role, agent and team (the same rules as add_user); their sessions and
+    tokens act with the new role from their next request."""
+    require_user(store, username)
+    _check_role(store, role, agent, team)
+    store.con.execute(
+        "UPDATE web_users SET role = ?, agent = ?, team = ? WHERE username = ?",
+        [role, agent, team, username],
+    )
+    return User(username, role, agent, team)
+
+
 def get_user(store: Store, username: str) -> User | None:
     """The enabled user of that name, or None."""
     row = store.con.execute(

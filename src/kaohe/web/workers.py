@@ -35,14 +35,25 @@ class ReadPool:
     one more for background work (the warm-up). close() interrupts what runs and closes every
     connection once it is given back."""
 
-    def __init__(self, store: Store, size: int) -> None:
+    def __init__(
+        self, store: Store, size: int, defer_facts: Callable[[], None] | None = None
+    ) -> None:
         self._store = store
+        self._defer_facts = defer_facts
         self._lock = threading.Condition()
-        self._pooled = [store.cursor() for _ in range(size)]
+        self._pooled = [self._reader() for _ in range(size)]
         self._free = list(self._pooled)
         self._lent: list[Store] = []
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[Store]]] = deque()
         self._closed = False
+
+    def _reader(self) -> Store:
+        """A connection that never waits for the write lock: facts it finds stale are left
+        to the writer (`defer_facts`, read by kaohe.engine.facts) and answered on demand."""
+        store = self._store.cursor()
+        if self._defer_facts is not None:
+            store.defer_facts = self._defer_facts  # type: ignore[attr-defined]
+        return store
 
     @property
     def size(self) -> int:
@@ -108,7 +119,7 @@ class ReadPool:
         with self._lock:
             if self._closed:
                 raise PoolClosed("the server is shutting down")
-            store = self._store.cursor()
+            store = self._reader()
             self._lent.append(store)
         try:
             yield store

@@ -60,7 +60,7 @@ def session_for(request: Request, st: Store, user: User) -> views.Session:
     return session
 
 
-def _lookup(query: Any, st: Any, params: dict[str, Any]) -> views.Session | None:
+def _lookup(query: Any, st: Store, params: dict[str, Any]) -> views.Session | None:
     if query.get("msg"):
         return views.session_by_key(st, query["msg"], params)
     if query.get("shop") and query.get("buyer") and query.get("at"):

@@ -260,7 +260,7 @@ def import_mapped(
         st, user, "mapping", f"{saved.name}: {preset.table}, {len(preset.columns)} columns"
     )
     report = import_staged(
-        st, path.name, path, {"preset": preset.id}, settings, request.app.state.writer.call
+        st, path.name, path, {"preset": preset.id}, settings, request.app.state.run_import
     )
     audit.record(st, user, "import", f"{report.file}: {report.inserted} inserted via {preset.id}")
     if report.error is None:

@@ -227,7 +227,7 @@ def import_settings(request: Request) -> dict[str, Any]:
 
 
 def import_staged(
-    st: Store,
+    st: Store | None,
     name: str,
     path: Path,
     options: dict[str, Any],
@@ -236,14 +236,24 @@ def import_staged(
 ) -> FileReport:
     """Import a file saved on disk under the name it was uploaded with; the import log and
     the quarantine keep that name, not the temporary path. `run(job)` runs the import job on
-    a writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`."""
+    a writer (the server's writer queue, kaohe.web.workers.Writer.call); default: on `st`.
+    The rejected rows are read on the writer too: `st` is needed only without `run`."""
     from kaohe.imports import import_file
     from kaohe.ingest.detect import DetectionError
 
     run = run or (lambda job: job(st))
     report = FileReport(name)
+
+    def job(writer: Any) -> Any:
+        result = import_file(writer, path, **settings, **options)
+        writer.con.execute(
+            "UPDATE import_log SET file = ? WHERE import_id = ?", [name, result.import_id]
+        )
+        writer.con.execute("UPDATE quarantine SET file = ? WHERE sha256 = ?", [name, result.sha256])
+        return result, quarantine_rows(writer, result.sha256)
+
     try:
-        result = run(lambda writer: import_file(writer, path, **settings, **options))
+        result, rejects = run(job)
     except DetectionError as exc:
         report.error = str(exc).replace(str(path), name)
         report.map_token = path.parent.name
@@ -251,10 +261,8 @@ def import_staged(
     except KaoheError as exc:
         report.error = str(exc).replace(str(path), name)
         return report
-    st.con.execute("UPDATE import_log SET file = ? WHERE import_id = ?", [name, result.import_id])
-    st.con.execute("UPDATE quarantine SET file = ? WHERE sha256 = ?", [name, result.sha256])
     fill_report(report, result)
-    report.rejects = quarantine_rows(st, result.sha256)
+    report.rejects = rejects
     return report
 
 
@@ -326,8 +334,10 @@ def upload(request: Request, user: Allowed, form: FormDep, st: views.StoreDep) -
     for upload_file in chosen:
         name = safe_name(upload_file.filename)
         staged = stage(upload_file, name, user, upload_limit(request))
-        # one writer: imports queue on it while pages keep reading
-        report = import_staged(st, name, staged, options, settings, request.app.state.writer.call)
+        # one writer: imports queue on it while pages keep reading; the same job refreshes the
+        # facts, then the pages are warmed and the alerts evaluated (kaohe.web.services)
+        run = request.app.state.run_import
+        report = import_staged(st, name, staged, options, settings, run)
         if report.map_token is None:
             discard(staged)
         audit.record(st, user, "import", audit_detail(report))

@@ -1,0 +1,247 @@
+"""The server's own work besides answering requests, wired to its one writer and its read
+pool: what follows every import (the facts refreshed on the writer, the pages warmed, the
+alerts evaluated), the scheduler's jobs (kaohe.service.jobs), the inbox folder
+(kaohe.service.dropfolder), and the local key and server file the CLI finds it by
+(kaohe.service.client).
+
+Other parts hook in here: `add_warmer(app, fn)` registers `fn(app, st)`, called after every
+import on a connection of its own (precompute what a page needs); the page cache serves the
+previous values meanwhile (kaohe.web.cache)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kaohe.server")
+Warmer = Callable[[Any, Any], None]
+
+
+# ---------------------------------------------------------------- after an import
+
+
+def add_warmer(app: Any, warmer: Warmer) -> None:
+    """Run `warmer(app, st)` after every import (in the background, on its own connection)."""
+    app.state.warmers.append(warmer)
+
+
+def warm_default(app: Any, st: Any) -> None:
+    from types import SimpleNamespace
+
+    from kaohe.web.deps import default_period
+    from kaohe.web.pages.overview import cached_checks
+
+    cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
+
+
+class FactsDeferral:
+    """Stale facts a reader found: refreshed once on the writer (later finds while that
+    refresh is queued or running add nothing)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = False
+        self.writer: Any = None
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._pending or self.writer is None:
+                return
+            self._pending = True
+        try:
+            self.writer.submit(self._refresh)
+        except RuntimeError:  # the server is stopping
+            with self._lock:
+                self._pending = False
+
+    def _refresh(self, st: Any) -> None:
+        from kaohe.service.jobs import refresh_stale_facts
+
+        try:
+            refresh_stale_facts(st)
+        finally:
+            with self._lock:
+                self._pending = False
+
+
+def import_runner(app: Any) -> Callable[[Callable[[Any], Any]], Any]:
+    """`run(job)` for kaohe.web.pages.imports.import_staged: the import job on the one writer,
+    followed in the same job by the facts refresh (pages never refresh facts themselves),
+    then what follows an import (after_import)."""
+
+    def run(job: Callable[[Any], Any]) -> Any:
+        result = app.state.writer.call(lambda st: _import_then_refresh(st, job))
+        after_import(app)
+        return result
+
+    return run
+
+
+def _import_then_refresh(st: Any, job: Callable[[Any], Any]) -> Any:
+    from kaohe.service.jobs import refresh_stale_facts
+
+    result = job(st)
+    try:
+        refresh_stale_facts(st)
+    except Exception as exc:  # noqa: BLE001 - the import stands; pages compute on demand
+        log.warning("facts refresh after import failed", extra={"error": str(exc)})
+    return result
+
+
+def after_import(app: Any) -> None:
+    """Warm the pages in the background, and evaluate the alerts on the new data (when the
+    scheduler runs: `kaohe serve`)."""
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None and "alerts" in _kinds(scheduler):
+        for name, task in scheduler.tasks.items():
+            if task.kind == "alerts":
+                scheduler.run_now(name)
+    threading.Thread(target=_warm_all, args=(app,), name="kaohe-warm", daemon=True).start()
+
+
+def _kinds(scheduler: Any) -> set[str]:
+    return {task.kind for task in scheduler.tasks.values()}
+
+
+def _warm_all(app: Any) -> None:
+    try:
+        with app.state.readers.extra() as st:
+            for warmer in list(app.state.warmers):
+                warmer(app, st)
+    except Exception as exc:  # noqa: BLE001 - pages compute on demand all the same
+        if not app.state.readers.closed:
+            log.warning("warm-up after import failed", extra={"error": str(exc)})
+
+
+# ---------------------------------------------------------------- scheduler and inbox
+
+
+def _job_context(app: Any) -> Any:
+    from kaohe.service.jobs import JobContext
+
+    def read(job: Callable[[Any], Any]) -> Any:
+        with app.state.readers.extra() as st:
+            return job(st)
+
+    return JobContext(app.state.config, app.state.writer.call, read)
+
+
+def build_tasks(app: Any) -> list[Any]:
+    """The configured jobs ([scheduler]) and the inbox folder's poll ([inbox])."""
+    from kaohe.service.dropfolder import inbox_settings
+    from kaohe.service.jobs import RUNNERS, scheduler_settings
+    from kaohe.service.scheduler import Task
+
+    config = app.state.config
+    settings = scheduler_settings(config)
+    ctx = _job_context(app)
+    tasks = []
+    if settings.enabled:
+        for name, job in settings.jobs.items():
+            if job.enabled:
+                runner = RUNNERS[job.kind]
+                tasks.append(Task(name, job.kind, partial(runner, ctx, job), job.cron, job.every_s))
+    inbox = inbox_settings(config)
+    if inbox is not None:
+        folder = make_drop_folder(app, inbox)
+        folder.ensure()
+        tasks.append(Task("inbox", "inbox", folder.poll, every_s=inbox.poll_s, quiet=True))
+    return tasks
+
+
+def make_drop_folder(app: Any, settings: Any) -> Any:
+    from kaohe.service.dropfolder import DropFolder, Hooks
+    from kaohe.web.pages.imports import import_settings, quarantine_rows
+
+    options = {
+        "table": settings.table,
+        "preset": settings.preset,
+        "platform": settings.platform,
+        "shop": settings.shop,
+    }
+
+    def imported(sha: str) -> int | None:
+        with app.state.readers.extra() as st:
+            row = st.con.execute(
+                "SELECT min(import_id) FROM import_log WHERE sha256 = ?", [sha]
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def import_one(path: Path) -> Any:
+        from kaohe.imports import import_file
+
+        setup = import_settings_of(app)
+
+        def job(st: Any) -> Any:
+            result = import_file(st, path, **setup, **options)
+            st.con.execute(
+                "UPDATE import_log SET file = ? WHERE import_id = ?", [path.name, result.import_id]
+            )
+            st.con.execute(
+                "UPDATE quarantine SET file = ? WHERE sha256 = ?", [path.name, result.sha256]
+            )
+            return result
+
+        return import_runner(app)(job)
+
+    def rejects(sha: str) -> list[dict[str, Any]]:
+        with app.state.readers.extra() as st:
+            return quarantine_rows(st, sha)
+
+    del import_settings  # (the request-bound helper; the app's own settings below)
+    return DropFolder(settings, Hooks(imported, import_one, rejects))
+
+
+def import_settings_of(app: Any) -> dict[str, Any]:
+    """zone, limits and the mappings folder of the app's configuration (as the upload page's)."""
+    from types import SimpleNamespace
+
+    from kaohe.web.pages.imports import import_settings
+
+    return import_settings(SimpleNamespace(app=app))  # type: ignore[arg-type]
+
+
+def start_services(app: Any) -> None:
+    """Start the scheduler (its jobs and the inbox folder's poll); `kaohe serve` does this,
+    tests of the app without it do not."""
+    from kaohe.service.scheduler import Recorder, Scheduler
+
+    recorder_store = app.state.store.cursor()
+    app.state.recorder_store = recorder_store
+    scheduler = Scheduler(build_tasks(app), Recorder(recorder_store), app.state.config.zone)
+    app.state.scheduler = scheduler
+    scheduler.start()
+    log.info("scheduler started", extra={"jobs": ",".join(scheduler.tasks)})
+
+
+def stop_services(app: Any) -> None:
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown()
+
+
+def report_files(app: Any) -> list[dict[str, Any]]:
+    """The workbooks the scheduler's `reports` jobs wrote, newest first."""
+    from datetime import datetime
+
+    from kaohe.service.jobs import reports_folder, scheduler_settings
+
+    config = app.state.config
+    folders = {
+        reports_folder(config, job.folder)
+        for job in scheduler_settings(config).jobs.values()
+        if job.kind == "reports"
+    }
+    found = []
+    for folder in folders:
+        for path in folder.glob("*.xlsx") if folder.is_dir() else []:
+            info = path.stat()
+            modified = datetime.fromtimestamp(info.st_mtime)
+            found.append(
+                {"name": path.name, "bytes": info.st_size, "modified": modified, "path": str(path)}
+            )
+    return sorted(found, key=lambda f: f["modified"], reverse=True)

@@ -1,0 +1,88 @@
+"""One writer (issue 18): while `kaohe serve` holds the store, `kaohe import`, `kaohe users
+add` and `kaohe kpi` go through its API; a command that cannot says so in one line (exit 4);
+stopping the server releases the store and its server file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kaohe.store import Store
+from tests.service.conftest import Served, kaohe
+
+ORDERS = (
+    "order_id,shop,buyer,created_at,paid_at,amount,status\n"
+    "o1,s1,b1,2026-10-05 10:00:00,2026-10-05 10:05:00,10,paid\n"
+)
+KPI = ("kpi", "--period", "2026-10", "--metrics", "rounds", "--format", "json")
+
+
+def test_cli_commands_go_through_the_running_server(served: Served, tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(ORDERS, encoding="utf-8")
+
+    imported = kaohe(served.db, "import", str(orders), "--format", "json")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["files"][0]["inserted"] == 1
+    assert "through the server" in imported.stderr
+
+    added = kaohe(
+        served.db, "users", "add", "lin", "--role", "supervisor", "--password", "pw-12345678"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "lin (supervisor)" in added.stdout and "through the server" in added.stdout
+
+    kpi = kaohe(served.db, "kpi", "--period", "2026-10", "--metrics", "rounds", "--format", "json")
+    assert kpi.returncode == 0, kpi.stderr
+    rounds = {r["agent"]: r["rounds"] for r in json.loads(kpi.stdout)["rows"]}
+
+    # a command with no way through the server: one line, exit 4, no traceback
+    refused = kaohe(served.db, "quarantine")
+    assert refused.returncode == 4, refused.stderr
+    assert "kaohe serve" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+    assert served.stop() == 0
+    assert not Path(f"{served.db}.server.json").exists()
+    local = kaohe(
+        served.db, "kpi", "--period", "2026-10", "--metrics", "rounds", "--format", "json"
+    )
+    assert local.returncode == 0, local.stderr
+    kaohe_after_stop_rounds = {r["agent"]: r["rounds"] for r in json.loads(local.stdout)["rows"]}
+    assert rounds == kaohe_after_stop_rounds  # the same figures through the API as locally
+    with Store(served.db) as st:
+        assert st.con.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
+        assert st.con.execute("SELECT role FROM web_users WHERE username = 'lin'").fetchone() == (
+            "supervisor",
+        )
+        audit = [r[0] for r in st.con.execute("SELECT action FROM audit_log").fetchall()]
+        assert "user.add" in audit and "import" in audit
+
+
+def test_tokens_act_as_their_user_and_stop_when_revoked(served: Served) -> None:
+    import httpx
+
+    kaohe(
+        served.db,
+        "users",
+        "add",
+        "ann",
+        "--role",
+        "agent",
+        "--agent",
+        "a1",
+        "--password",
+        "pw-12345678",
+    )
+    made = kaohe(served.db, "users", "token", "ann")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    me = httpx.get(f"{served.url}/api/v1/me", headers=headers, timeout=30)
+    assert me.json() == {"username": "ann", "role": "agent", "agent": "a1", "team": None}
+    listed = kaohe(served.db, "users", "tokens", "ann")
+    token_id = listed.stdout.split()[0].lstrip("#")
+    assert kaohe(served.db, "users", "revoke", token_id).returncode == 0
+    gone = httpx.get(f"{served.url}/api/v1/me", headers=headers, timeout=30)
+    assert gone.status_code == 401
+    served.stop()
