@@ -20,16 +20,24 @@ IDS = ["who", "note", "tab", "cr", "n", "d"]
 
 
 def test_neutral_prefixes_only_text_that_would_run() -> None:
-    assert [neutral(t) for t in ("=A1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "")] == [
+    texts = ("=A1", "+1+1", "-1+cmd|' /C calc'!A0", "@x", "\tx", "\rx", "a=b", "", "-2-3")
+    assert [neutral(t) for t in texts] == [
         "'=A1",
-        "'+1",
-        "'-1",
+        "'+1+1",
+        "'-1+cmd|' /C calc'!A0",
         "'@x",
         "'\tx",
         "'\rx",
         "a=b",
         "",
+        "'-2-3",
     ]
+
+
+def test_a_signed_figure_keeps_its_sign() -> None:
+    """`kaohe pay | cat` printed '-102.97: a formatted figure is a number, not a formula."""
+    for figure in ("-102.97", "-¥1,234.50", "+3.4%", "-12秒", "+1"):
+        assert neutral(figure) == figure
 
 
 def test_csv_text_keeps_numbers_and_neutralises_text() -> None:

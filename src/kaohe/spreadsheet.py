@@ -63,8 +63,13 @@ def columns_of(ids: Sequence[str], headers: Sequence[str] | None = None) -> list
     return [Column(i, h) for i, h in zip(ids, headers or ids, strict=True)]
 
 
+# a signed figure as our formatter writes it (-102.97, -¥1,234.50, +3.4%, -12秒): a spreadsheet
+# reads it as a number or as text, never as a formula, so it keeps its sign unprefixed
+SIGNED_FIGURE = re.compile(r"[+-]¥?\d[\d,]*(\.\d+)?(%|元|秒|分钟|小时|天|分|件/人|‰)?")
+
+
 def formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_START)
+    return text.startswith(FORMULA_START) and not SIGNED_FIGURE.fullmatch(text)
 
 
 def neutral(text: str) -> str:
