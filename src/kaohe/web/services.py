@@ -25,7 +25,7 @@ Warmer = Callable[[Any, Any], None]
 
 
 def add_warmer(app: Any, warmer: Warmer) -> None:
-    """Run `warmer(app, st)` after every import (in the background, on its own connection)."""
+    """Run `warmer(app, st)` after every import (on the writer, after the facts refresh)."""
     app.state.warmers.append(warmer)
 
 
@@ -93,25 +93,27 @@ def _import_then_refresh(st: Any, job: Callable[[Any], Any]) -> Any:
 
 
 def after_import(app: Any) -> None:
-    """Warm the pages in the background, and evaluate the alerts on the new data (when the
+    """Warm the pages (a writer job), and evaluate the alerts on the new data (when the
     scheduler runs: `kaohe serve`)."""
     scheduler = getattr(app.state, "scheduler", None)
     if scheduler is not None and "alerts" in _kinds(scheduler):
         for name, task in scheduler.tasks.items():
             if task.kind == "alerts":
                 scheduler.run_now(name)
-    threading.Thread(target=_warm_all, args=(app,), name="kaohe-warm", daemon=True).start()
+    # the warm-up runs on the writer, after the import and its facts refresh: a reader
+    # materialising engine blocks while the writer refreshes facts livelocked DuckDB (a
+    # CREATE TABLE spinning for minutes beside the writer's query, seen in the test suite)
+    app.state.writer.submit(partial(_warm_all, app))
 
 
 def _kinds(scheduler: Any) -> set[str]:
     return {task.kind for task in scheduler.tasks.values()}
 
 
-def _warm_all(app: Any) -> None:
+def _warm_all(app: Any, st: Any) -> None:
     try:
-        with app.state.readers.extra() as st:
-            for warmer in list(app.state.warmers):
-                warmer(app, st)
+        for warmer in list(app.state.warmers):
+            warmer(app, st)
     except Exception as exc:  # noqa: BLE001 - pages compute on demand all the same
         if not app.state.readers.closed:
             log.warning("warm-up after import failed", extra={"error": str(exc)})
