@@ -74,14 +74,18 @@ def import_runner(app: Any) -> Callable[[Callable[[Any], Any]], Any]:
     then what follows an import (after_import)."""
 
     def run(job: Callable[[Any], Any]) -> Any:
-        result = app.state.writer.call(lambda st: _import_then_refresh(st, job))
+        result = app.state.writer.call(lambda st: _import_then_refresh(app, st, job))
         after_import(app)
         return result
 
     return run
 
 
-def _import_then_refresh(st: Any, job: Callable[[Any], Any]) -> Any:
+def _import_then_refresh(app: Any, st: Any, job: Callable[[Any], Any]) -> Any:
+    """The import, its facts refresh and the pages' warm-up as one writer job: the writer is
+    idle again when the import answers. (Run beside a later request instead, a writer
+    refreshing facts while a reader wrote — a login attempt, a materialised block — spun
+    DuckDB for minutes in the test suite.)"""
     from kaohe.service.jobs import refresh_stale_facts
 
     result = job(st)
@@ -89,21 +93,17 @@ def _import_then_refresh(st: Any, job: Callable[[Any], Any]) -> Any:
         refresh_stale_facts(st)
     except Exception as exc:  # noqa: BLE001 - the import stands; pages compute on demand
         log.warning("facts refresh after import failed", extra={"error": str(exc)})
+    _warm_all(app, st)
     return result
 
 
 def after_import(app: Any) -> None:
-    """Warm the pages (a writer job), and evaluate the alerts on the new data (when the
-    scheduler runs: `kaohe serve`)."""
+    """Evaluate the alerts on the new data (when the scheduler runs: `kaohe serve`)."""
     scheduler = getattr(app.state, "scheduler", None)
     if scheduler is not None and "alerts" in _kinds(scheduler):
         for name, task in scheduler.tasks.items():
             if task.kind == "alerts":
                 scheduler.run_now(name)
-    # the warm-up runs on the writer, after the import and its facts refresh: a reader
-    # materialising engine blocks while the writer refreshes facts livelocked DuckDB (a
-    # CREATE TABLE spinning for minutes beside the writer's query, seen in the test suite)
-    app.state.writer.submit(partial(_warm_all, app))
 
 
 def _kinds(scheduler: Any) -> set[str]:
