@@ -50,7 +50,8 @@ def app(tmp_path: Path) -> Iterator[Any]:
 def _recorded(app: Any, job: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = [r for r in runs(app.state.recorder_store, job) if r["outcome"] != "running"]
+        recorded = app.state.writer.call(lambda st: runs(st, job))  # runs are written there
+        done = [r for r in recorded if r["outcome"] != "running"]
         if done:
             return done[-1]
         time.sleep(0.2)

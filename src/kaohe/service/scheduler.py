@@ -10,7 +10,6 @@ the other jobs go on."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,16 +39,14 @@ class Task:
 
 
 class Recorder:
-    """Writes the runs through a connection of its own (small inserts: never behind a long
-    write job), one statement at a time."""
+    """Writes the runs on the one writer (`writer.call(job)`); a run's times are taken when
+    it starts and ends, so a record queued behind a long write job keeps them."""
 
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._lock = threading.Lock()
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
 
     def call(self, job: Callable[[Any], Any]) -> Any:
-        with self._lock:
-            return job(self._store)
+        return self._writer.call(job)
 
 
 class Scheduler:

@@ -212,9 +212,9 @@ def start_services(app: Any) -> None:
     tests of the app without it do not."""
     from kaohe.service.scheduler import Recorder, Scheduler
 
-    recorder_store = app.state.store.cursor()
-    app.state.recorder_store = recorder_store
-    scheduler = Scheduler(build_tasks(app), Recorder(recorder_store), app.state.config.zone)
+    # runs are recorded on the one writer: a second writing connection beside the writer's
+    # facts refresh aborted DuckDB 1.4.4 in the test suite (UPDATE job_runs)
+    scheduler = Scheduler(build_tasks(app), Recorder(app.state.writer), app.state.config.zone)
     app.state.scheduler = scheduler
     scheduler.start()
     log.info("scheduler started", extra={"jobs": ",".join(scheduler.tasks)})
