@@ -111,8 +111,10 @@ def test_explain(db):
     assert len(data["rows"]) == 4
     # each listed round says what it adds: t4 (07:00, outside 08:00-23:00) nothing, t1 60 s,
     # t2 900 s capped at 600, t3 unanswered counted at 600
-    assert [r["→response_sum"] for r in data["rows"]] == [None, 60.0, 600.0, 600.0]
-    assert [r["→responses"] for r in data["rows"]] == [False, True, True, True]
+    # listed with the rows that matter most first (issue 19: the largest contribution
+    # leads): t2 and t3 (600 each), t1 (60), t4 (nothing)
+    assert [r["→response_sum"] for r in data["rows"]] == [600.0, 600.0, 60.0, None]
+    assert [r["→responses"] for r in data["rows"]] == [True, True, True, False]
     res = kaohe(db, "explain", "reply_rate", "--agent", "a1", "--period", "2026-10")
     assert res.exit_code == 0, res.output
     assert "received_buyers / consult_buyers" in res.output

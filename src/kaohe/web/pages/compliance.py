@@ -23,7 +23,14 @@ LINKED = {"msg_key": "/conversation?msg=", "order_id": "/credit?order_id="}
 
 
 def lines(results: list[Any], platform: str, shop: str, status: str, lang: str) -> list[dict]:
-    from kaohe.compliance.report import check_label, preset_label, status_label, value_text
+    from kaohe.compliance.report import (
+        check_label,
+        consequence_text,
+        preset_label,
+        result_threshold_text,
+        status_label,
+        value_text,
+    )
 
     order = {"fail": 0, "at_risk": 1, "pass": 2, "not_applicable": 3}
     chosen = [
@@ -43,10 +50,10 @@ def lines(results: list[Any], platform: str, shop: str, status: str, lang: str) 
             "cycle": r.cycle,
             "running": r.running,
             "value": value_text(r, lang),
-            "threshold": r.threshold_text,
+            "threshold": result_threshold_text(r, lang),
             "status_id": r.status,
             "status": status_label(r.status, lang),
-            "consequence": r.consequence,
+            "consequence": consequence_text(r, lang),
             "cases": r.cases[:CASES_SHOWN],
             "cases_total": r.cases_total,
         }
