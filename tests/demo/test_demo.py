@@ -11,14 +11,6 @@ from click.testing import CliRunner
 from kaohe.cli import cli
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    base = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(cli, ["demo", "--dir", str(base), "--seed", "1"])
-    assert result.exit_code == 0, result.output
-    return base, result.output
-
-
 def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     base, output = demo_dir
     xlsx = base / "reports" / "kaohe_report.xlsx"

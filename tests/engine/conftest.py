@@ -74,10 +74,11 @@ def make_store() -> Callable[..., Store]:
 
 @pytest.fixture(scope="session")
 def spark():
-    """One SparkSession for the whole test run (no UI, 2 shuffle partitions, UTC)."""
+    """One SparkSession for the whole test run (no UI, 2 shuffle partitions, UTC). Adaptive
+    execution is off: the fixtures are kilobytes, and re-planning every stage cost 4x."""
     pytest.importorskip("pyspark")
     from kaohe.engine.spark import spark_session
 
-    session = spark_session("local[2]")
+    session = spark_session("local[2]", adaptive=False)
     yield session
     session.stop()

@@ -3,10 +3,8 @@ TestClients, a live server and a headless Chromium page (see the web contract)."
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -20,6 +18,7 @@ from fastapi.testclient import TestClient
 from kaohe.store import Store
 from kaohe.web.app import create_app
 from kaohe.web.users import add_user
+from tests.conftest import built_once
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,30 +51,20 @@ def _roster(db: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def _build_web_demo(base: Path) -> Path:
+def _build_web_demo(base: Path) -> str:
     from kaohe.demo.run import run_demo
 
-    return run_demo(base, seed=0, messages=6000).db
+    return run_demo(base, seed=0, messages=6000).db.name
 
 
 @pytest.fixture(scope="session")
 def web_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """A demo store (6,000 messages, 20 agents in 3 teams, Oct 2026 + 4 days of Nov).
 
-    Under xdist the first worker builds it once for the run (a minute of CPU) and every
-    worker tests its own copy (each app writes sessions and reviews to its store)."""
-    own = tmp_path_factory.mktemp("web")
-    if worker_id == "master":
-        return _build_web_demo(own)
-    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to workers
-    built, done = shared / "web-demo", shared / "web-demo.done"
-    with open(shared / "web-demo.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the build
-        if not done.exists():
-            done.write_text(str(_build_web_demo(built)), encoding="utf-8")
-    db = own / "kaohe.duckdb"
-    shutil.copyfile(done.read_text(encoding="utf-8"), db)
-    return db
+    Built once for the run (a minute of CPU); every worker tests its own copy (each app
+    writes sessions and reviews to its store)."""
+    own, db_name = built_once(tmp_path_factory, worker_id, "web-demo", _build_web_demo)
+    return own / db_name
 
 
 @pytest.fixture(scope="session")
