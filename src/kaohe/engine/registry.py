@@ -190,6 +190,7 @@ SECTIONS = (
     "After-sales",
     "Quality",
     "Operations, complaints, call centre",
+    "Alert handling",
 )
 
 
@@ -225,6 +226,7 @@ FAMILIES = (
     "quality",
     "operations",
     "fulfilment",
+    "alerting",
 )
 
 
