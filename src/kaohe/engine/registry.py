@@ -168,6 +168,13 @@ def instance(base: str, id: str, zh: str, en: str, source: str, **params: Any) -
     )
 
 
+def find(metric_id: str) -> Metric | None:
+    """The metric, or None for a name that is not one (a plan parameter, a roster column…):
+    for callers that label any name a formula or rule reads; `get` for a metric required."""
+    _load()
+    return REGISTRY.get(metric_id)
+
+
 def get(metric_id: str) -> Metric:
     _load()
     try:
