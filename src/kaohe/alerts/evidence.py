@@ -99,6 +99,7 @@ def metric_info(
         "name_en": metric.en,
         "unit": metric.unit,
         "formula": metric.formula,
+        "words": metric.in_words("zh"),
         "params": shown,
         "value": value,
         "of": scope,

@@ -130,6 +130,8 @@ def explain(
         "from": period.start.isoformat() if period else None,
         "to": period.end.isoformat() if period else None,
         "formula": metric.formula,
+        "words": metric.in_words("zh"),
+        "words_en": metric.in_words("en"),
         "base": metric.base,
         "params": params,
         "parts": got,

@@ -11,6 +11,7 @@ LABELS: dict[str, dict[str, str]] = {
     "agent.value": {"zh": "数值", "en": "Value"},
     "agent.unit": {"zh": "单位", "en": "Unit"},
     "agent.formula": {"zh": "公式", "en": "Formula"},
+    "agent.words": {"zh": "计算方法", "en": "In words"},
     "agent.explain": {"zh": "计算明细", "en": "Explain"},
     "agent.trend": {"zh": "每日趋势", "en": "Daily trend"},
     "agent.sessions": {"zh": "会话", "en": "Sessions"},
