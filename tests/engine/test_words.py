@@ -25,6 +25,12 @@ def test_the_chinese_words_hold_no_latin_letters():
     assert latin == {}
 
 
+def test_the_words_cite_no_source_document():
+    """The seeds are the project's sources, not the reader's: 种子 / seed stay in the docs."""
+    cited = [m.id for m in all_metrics() if "种子" in m.words or "seed" in m.words_en.lower()]
+    assert cited == []
+
+
 def test_the_english_words_name_no_code():
     for metric in all_metrics():
         text = metric.words_en

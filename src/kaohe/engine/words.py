@@ -78,8 +78,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "the 90th percentile of the response times of answered rounds",
     ),
     "first_response_s": (
-        "买家发起的会话中，第一轮响应时长之和 ÷ 这些会话数",
-        "total response time of the first round of sessions a buyer started ÷ those sessions",
+        "买家发起的会话中，已回复的第一轮的响应时长之和 ÷ 第一轮已回复的会话数",
+        "total response time of the answered first rounds of sessions a buyer started ÷ "
+        "those sessions",
     ),
     "slow_rounds": (
         "响应时长超过慢响应阈值（默认 100 秒，淘宝的提醒时间）的已回复轮次数",
@@ -219,10 +220,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "shop level: refunds and cancellations within 15 days of payment on silent orders",
     ),
     "silent_net_sales": (
-        "店铺级：静默销售额 − 静默退款金额（种子 004：买家没有咨询客服就直接拍的 1% 均摊，"
-        "月底减去退货）",
-        "shop level: silent sales − silent refunds (seed 004: the 1 % shared out, returns "
-        "taken off at month end)",
+        "店铺级：静默销售额 − 静默退款金额（买家没有咨询客服就直接拍下的订单，月底减去退货）",
+        "shop level: silent sales − silent refunds (orders placed without asking an agent, "
+        "returns taken off at month end)",
     ),
     "silent_followed_orders": (
         "店铺级：下单前 48 小时内无人接触、下单后付款前得到有效回复的已付款订单数",
@@ -437,9 +437,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "default); complaints = complaint tickets + answered complaint calls",
     ),
     "training_index": (
-        "月平均培训成绩 − 培训缺勤次数 × 培训考勤次数（按种子原文；可改为 × 缺勤系数，或 "
+        "月平均培训成绩 − 培训缺勤次数 × 培训考勤次数（按原考核办法；可改为 × 缺勤系数，或 "
         "缺勤次数 ÷ 考勤次数 × 100）",
-        "mean training score − absences × training sessions (the seed as written; or × an "
+        "mean training score − absences × training sessions (as the scheme writes it; or × an "
         "absence coefficient, or absences ÷ sessions × 100)",
     ),
     "repeat_calls": (
