@@ -282,6 +282,7 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "运营、投诉与呼叫中心",
         "en": "Operations, complaints, call centre",
     },
+    "section.Alert handling": {"zh": "预警处理", "en": "Alert handling"},
     # why an agent stands where they do (kaohe.schemes.why)
     "why.total": {"zh": "总分", "en": "Total"},
     "why.not_ranked": {"zh": "不参加排名", "en": "not ranked"},
