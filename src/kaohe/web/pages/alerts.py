@@ -93,8 +93,21 @@ def times(
         {"id": m.id, "label": m.label(lang), "unit": m.unit, "words": m.in_words(lang)}
         for m in metrics
     ]
+    names = _rule_names(request) if by == "rule" else {}
+    for row in rows:
+        row["shown"] = names.get(row[by], row[by])
     context = {"rows": rows, "columns": columns, "by": by, "choices": TIMES_BY, "period": period}
     return render(request, "alert_times.html", context)
+
+
+def _rule_names(request: Request) -> dict[str, str]:
+    """The rules in force by id → name (the Chinese page shows names, not ids)."""
+    from kaohe.alerts.load import load_rules
+    from kaohe.alerts.setup import parse_settings
+
+    config = getattr(request.app.state, "config", None)
+    section = config.section("alerts") if config is not None else {}
+    return {r.id: r.name for r in load_rules(parse_settings(section).rules).rules}
 
 
 def _alert_or_404(user: User, st: Any, alert_id: int) -> dict[str, Any]:
