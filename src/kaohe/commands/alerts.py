@@ -272,6 +272,14 @@ def times_command(obj: Any, by: str, period: str | None, fmt: str, out: str | No
     with obj.open_store() as store:
         rows = compute_kpis(store, by, period, [m.id for m in metrics])
     columns = [Column(by, BY_HEADERS[by], role="key")]
+    if by == "rule":  # the rule's name beside its id
+        from kaohe.alerts.load import load_rules
+        from kaohe.alerts.setup import parse_settings
+
+        settings = parse_settings(obj.config.section("alerts"), obj.config.path)
+        names = {r.id: r.name for r in load_rules(settings.rules).rules}
+        rows = [{"rule": r["rule"], "name": names.get(r["rule"]), **r} for r in rows]
+        columns.append(Column("name", "名称", role="name"))
     columns += [Column(m.id, m.zh, m.unit) for m in metrics]
     emit({"by": by, "period": period, "rows": rows}, rows, columns, fmt, out, lang=obj.lang)
 
