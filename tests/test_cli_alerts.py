@@ -74,7 +74,9 @@ def test_evaluate_list_ack_show_and_times(home):
     assert shown["events"][-1]["actor"] == "组长"
 
     times = json.loads(_run(home, "times", "--format", "json").output)["rows"]
-    assert times[0]["group"] == "bad_rating" and times[0]["acknowledged"] == 1
+    assert times[0]["rule"] == "bad_rating" and times[0]["alerts_acknowledged"] == 1
+    assert times[0]["name"] == "差评"  # the name in the rule file of this store
+    assert times[0]["alert_ack_minutes"] is not None and times[0]["alerts_resolved"] == 0
 
     assert _run(home, "resolve", "1", "--note", "已安抚").exit_code == 0
     assert json.loads(_run(home, "list", "--status", "resolved", "--format", "json").output)["rows"]

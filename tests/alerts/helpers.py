@@ -15,6 +15,7 @@ from kaohe.alerts.model import Routing
 from kaohe.alerts.setup import Setup, every_channel
 from kaohe.ingest import import_file
 from kaohe.store import Store
+from tests.engine.conftest import msg as engine_msg
 
 _files = itertools.count()
 
@@ -63,12 +64,5 @@ def msg(
     platform: str = "kuaishou",
     agent: str = "小美",
 ) -> dict[str, Any]:
-    return {
-        "shop": shop,
-        "platform": platform,
-        "buyer": buyer,
-        "agent": agent,
-        "sender": sender,
-        "time": time,
-        "text": text,
-    }
+    """A chat row (tests.engine.conftest.msg) with the alert scenarios' shop and agent."""
+    return engine_msg(buyer, agent, sender, time, text, shop=shop, platform=platform)

@@ -16,6 +16,7 @@ from tests.engine import fixtures_issue15 as F15
 from tests.engine import fixtures_operations as F2C
 from tests.engine import fixtures_service_quality as F2B
 from tests.engine.conftest import fill, fill_table
+from tests.engine.fixtures_alerts import ALERTS, ROSTER
 from tests.engine.test_sales import SALES_IDS, _all_scenarios
 
 pytestmark = pytest.mark.spark
@@ -51,6 +52,8 @@ def store(request):
         fill_table(s, table, rows)
     for table, rows in F15.TABLES.items():
         fill_table(s, table, rows)
+    fill_table(s, "agents", [r for r in ROSTER if r["level"] == "lead"])
+    fill_table(s, "alerts", ALERTS)
     yield s
     for st in stores:
         st.close()
@@ -64,6 +67,16 @@ def test_duckdb_and_spark_agree_on_every_metric(store, spark, by):
     if by == "shop,day":  # the fixtures exercise the catalogue (agent rows lack shop metrics)
         covered = {m.id for m in all_metrics() if any(r[m.id] for r in duck)}
         assert len(covered) > 0.9 * len(all_metrics())
+    _same(duck, run_on_spark(store, request, session=spark))
+
+
+@pytest.mark.parametrize("by", ["rule", "lead", "handler"])
+def test_duckdb_and_spark_agree_on_alert_handling(store, spark, by):
+    ids = [m.id for m in all_metrics() if m.section == "Alert handling"]
+    request = make_request(by, parse_period("2026-10"), ids, {})
+    duck = run(store.ibis(), request)
+    # two rules; two leads (one team has none); three handlers (none yet, 组长甲, 主管)
+    assert len(duck) == (3 if by == "handler" else 2) and all(r["alerts_fired"] for r in duck)
     _same(duck, run_on_spark(store, request, session=spark))
 
 

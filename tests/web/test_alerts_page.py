@@ -72,3 +72,25 @@ def test_actions_are_recorded_with_who(client, csrf, app, accounts, alert_id):
 
 def test_an_action_without_csrf_is_refused(client, alert_id):
     assert client("lead").post(f"/alerts/{alert_id}/ack").status_code in (400, 403)
+
+
+def test_handling_times_read_the_catalogue_metrics(client, app):
+    from kaohe.alerts.load import load_rules
+    from kaohe.engine.registry import get
+
+    def month(st: Any) -> str:
+        sql = "SELECT strftime(max(fired_at), '%Y-%m') FROM alerts"
+        return str(st.con.execute(sql).fetchone()[0])
+
+    supervisor = client("supervisor")
+    assert 'id="alert-times-link"' in supervisor.get("/alerts").text
+    page = supervisor.get(f"/alerts/times?by=lead&period={app.state.writer.call(month)}")
+    assert page.status_code == 200
+    ack = get("alert_ack_minutes")
+    assert f'title="{ack.in_words()}">{ack.zh}</th>' in page.text
+    by_rule = supervisor.get(f"/alerts/times?period={app.state.writer.call(month)}").text
+    rules = load_rules("default").rules
+    assert any(f"<td>{r.name}</td>" in by_rule for r in rules)  # names, never ids
+    assert not [r.id for r in rules if f"<td>{r.id}</td>" in by_rule]
+    assert supervisor.get("/alerts/times?by=shop").status_code == 400
+    assert client("lead").get("/alerts/times").status_code == 403

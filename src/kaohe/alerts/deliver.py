@@ -205,7 +205,8 @@ def _evidence_lines(card: Mapping[str, Any]) -> list[str]:
             else None
         )
         shown = f" = {value} ({metric.get('of')})" if value else ""
-        lines.append(f"指标: {metric['name']}{shown} · 公式: {metric['formula']}")
+        words = f"{metric['words']} · " if metric.get("words") else ""
+        lines.append(f"指标: {metric['name']}{shown} · {words}公式: {metric['formula']}")
     if e.get("threshold") and card["kind"] in ("compliance", "metric_window"):
         lines.append(f"门槛: {e['threshold']}")
     penalty = e.get("penalty")

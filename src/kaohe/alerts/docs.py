@@ -44,7 +44,7 @@ kaohe alerts evaluate [--now T] [--clock-only] [--no-send]   # by hand (the sche
 kaohe alerts list [--status active|open|acknowledged|resolved|all] [--format json]
 kaohe alerts show ID | ack ID | assign ID WHO | comment ID TEXT | resolve ID [--note]
 kaohe alerts test-channel NAME                               # one test message
-kaohe alerts times --by rule|team|acknowledged_by            # time to acknowledge / resolve
+kaohe alerts times --by rule|lead|handler|team|agent|shop    # time to acknowledge / resolve
 kaohe alerts rules [FILE]                                    # the rules in force, or check a file
 ```
 """

@@ -99,6 +99,7 @@ def metric_info(
         "name_en": metric.en,
         "unit": metric.unit,
         "formula": metric.formula,
+        "words": metric.in_words("zh"),
         "params": shown,
         "value": value,
         "of": scope,
@@ -106,20 +107,10 @@ def metric_info(
 
 
 def value_text(value: Any, unit: str) -> str:
-    """A metric value with its unit, as people read it (rates as percents)."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{float(value) * 100:.1f}%"
-    if unit == "seconds":
-        return f"{float(value):.0f} 秒"
-    if unit == "hours":
-        return f"{float(value):.1f} 小时"
-    if unit == "minutes":
-        return f"{float(value):.1f} 分钟"
-    if unit == "count":
-        return f"{float(value):g}"
-    return f"{float(value):.2f}"
+    """A metric value with its unit, as people read it (rates as percents): kaohe.units."""
+    from kaohe.units import INFO, format_value
+
+    return format_value(value, unit if unit in INFO else None)
 
 
 def penalty_for(

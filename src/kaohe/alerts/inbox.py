@@ -15,12 +15,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from kaohe.alerts.model import KIND_STATES, SEVERITIES
+from kaohe.engine.alerting import SYSTEM
 from kaohe.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from kaohe.store import Store
 
-SYSTEM = "system"
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
 STATUS_ZH = {OPEN: "待处理", ACKNOWLEDGED: "已确认", RESOLVED: "已解决"}

@@ -235,40 +235,52 @@ def test_channel_command(obj: Any, name: str) -> None:
     click.echo(f"已发送 / sent through {name} ({channel.config.type})")
 
 
-TIME_HEADERS = {
-    "group": "分组",
-    "alerts": "预警数",
-    "acknowledged": "已确认",
-    "ack_mean_min": "平均确认用时",
-    "ack_median_min": "确认用时中位数",
-    "resolved": "已解决",
-    "self_resolved": "自动解除",
-    "resolve_mean_min": "平均解决用时",
-    "resolve_median_min": "解决用时中位数",
+TIME_BY = ("rule", "lead", "handler", "team", "agent", "shop", "platform", "day", "month")
+BY_HEADERS = {
+    "rule": "规则",
+    "lead": "组长",
+    "handler": "确认人",
+    "team": "组",
+    "agent": "客服",
+    "shop": "店铺",
+    "platform": "平台",
+    "day": "日期",
+    "month": "月份",
 }
 
 
 @command.command("times")
 @click.option(
-    "--by", default="rule", show_default=True, help="rule, team (its lead), acknowledged_by"
+    "--by",
+    type=click.Choice(TIME_BY),
+    default="rule",
+    show_default=True,
+    help="rule; lead (of the alert's team); handler (who acknowledged) …",
 )
 @click.option("--period", "-p", default=None, help="alerts fired in this period")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--out", default=None)
 @click.pass_obj
 def times_command(obj: Any, by: str, period: str | None, fmt: str, out: str | None) -> None:
-    """确认与解决用时 / time to acknowledge and to resolve (minutes)."""
-    from kaohe.alerts.timing import COLUMNS, response_times
-    from kaohe.engine.periods import parse_period
+    """确认与解决用时 / time to acknowledge and to resolve (minutes): the catalogue's alert
+    handling metrics (kaohe.engine.alerting)."""
+    from kaohe.engine import compute_kpis
+    from kaohe.engine.alerting import SECTION
+    from kaohe.engine.registry import all_metrics
 
+    metrics = [m for m in all_metrics() if m.section == SECTION]
     with obj.open_store() as store:
-        rows = response_times(store, by, parse_period(period) if period else None)
-    columns = [
-        Column(c, TIME_HEADERS[c], "minutes" if c.endswith("_min") else "count")
-        if c != "group"
-        else Column(c, TIME_HEADERS[c], role="key")
-        for c in COLUMNS
-    ]
+        rows = compute_kpis(store, by, period, [m.id for m in metrics])
+    columns = [Column(by, BY_HEADERS[by], role="key")]
+    if by == "rule":  # the rule's name beside its id
+        from kaohe.alerts.load import load_rules
+        from kaohe.alerts.setup import parse_settings
+
+        settings = parse_settings(obj.config.section("alerts"), obj.config.path)
+        names = {r.id: r.name for r in load_rules(settings.rules).rules}
+        rows = [{"rule": r["rule"], "name": names.get(r["rule"]), **r} for r in rows]
+        columns.append(Column("name", "名称", role="name"))
+    columns += [Column(m.id, m.zh, m.unit) for m in metrics]
     emit({"by": by, "period": period, "rows": rows}, rows, columns, fmt, out, lang=obj.lang)
 
 

@@ -64,6 +64,7 @@ def _render(result: dict[str, Any], lang: str) -> None:
         f"[bold]{result['metric']}[/bold] {name} — {result['agent']} "
         f"({result['from'] or '…'} – {result['to'] or '…'})"
     )
+    console.print(f"计算方法 / in words: {result['words_en' if lang == 'en' else 'words']}")
     console.print(f"formula / 公式: {result['formula']}")
     if result["base"]:
         console.print(f"instance of / 基于: {result['base']}")

@@ -19,7 +19,21 @@ from kaohe.engine.periods import Period
 from kaohe.engine.registry import SOURCES, Metric, Part, select
 from kaohe.errors import UsageError
 
-GROUP_KEYS = ("agent", "team", "shop", "platform", "day", "week", "month")
+GROUP_KEYS = (
+    "agent",
+    "team",
+    "shop",
+    "platform",
+    "day",
+    "week",
+    "month",
+    "rule",
+    "lead",
+    "handler",
+)
+# keys only some sources carry (the alert handling source: its rule, its team's lead and who
+# acknowledged it); a metric whose source lacks one cannot be grouped by it
+SOURCE_KEYS = ("rule", "lead", "handler")
 # calendar keys derived from a row's day: (truncation unit, label of the bucket's first day),
 # labelled as kaohe.engine.periods writes periods (2026-10, 2026-W44)
 CALENDAR_KEYS = {
@@ -345,9 +359,9 @@ class Evaluator:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
         if self.req.agents:
             t = t.filter(t.agent.isin(list(self.req.agents)))
-        elif "agent" in self.req.by or "team" in self.req.by:
+        elif "agent" in self.req.by or ("team" in self.req.by and "team" not in t.columns):
             t = t.filter(t.agent.notnull())  # unassigned rows count for the shop only
-        if "team" in self.req.by:
+        if "team" in self.req.by and "team" not in t.columns:  # a source may carry its own
             roster = self.con.table("agents").select("agent", "team")
             t = t.left_join(roster, "agent").select(*t.columns, "team")
         calendar = {
@@ -375,6 +389,7 @@ class Evaluator:
         out: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
         for (bp, (source, *_), level), parts in buckets.items():
             rel = self.source(bp, source, parts[0][2])
+            _check_source_keys(self.req.by, rel, parts)
             if source not in SOURCES and not self._reads_thread_names(rel, level, parts):
                 rel = self.source(bp, source, parts[0][2], thread_names=False)
             for key, values in self._aggregate(rel, level, parts):
@@ -418,6 +433,19 @@ class Evaluator:
         expr = rel.group_by(keys).agg(**aggs) if keys else rel.agg(**aggs)
         rows = expr.to_pyarrow().to_pylist()
         return [(tuple(r[k] for k in keys), [_clean(r[n]) for n in names]) for r in rows]
+
+
+def _check_source_keys(
+    by: tuple[str, ...], rel: ir.Table, parts: list[tuple[str, Part, dict]]
+) -> None:
+    missing = [k for k in by if k in SOURCE_KEYS and k not in rel.columns]
+    if missing:
+        ids = ", ".join(dict.fromkeys(metric_id for metric_id, _, _ in parts))
+        keys = ", ".join(missing)
+        raise UsageError(
+            f"指标 {ids} 不能按 {keys} 分组（只有预警处理指标可以） / metrics {ids} cannot be "
+            f"grouped by {keys} (only the alert handling metrics can)"
+        )
 
 
 def _clean(value: Any) -> Any:

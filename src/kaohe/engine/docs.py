@@ -84,6 +84,7 @@ def render() -> str:
         row = (
             f"| `{m.id}` | {m.zh} | {m.en} | {m.unit} | {m.direction} | {m.grain} | "
             f"{_params(dict(m.params))} | {m.source if m.base is None else m.source} | "
+            f"{m.in_words('zh')}<br>{m.in_words('en')}<br>"
             f"{m.formula if m.base is None else f'{m.base}: {m.formula}'} |"
         )
         sections.setdefault(m.section, []).append(row)
@@ -92,7 +93,8 @@ def render() -> str:
             "",
             f"## {title}",
             "",
-            "| id | 中文 | English | unit | direction | grain | parameters | source | definition |",
+            "| id | 中文 | English | unit | direction | grain | parameters | source | "
+            "definition: in words (中文, English), then the formula |",
             "|---|---|---|---|---|---|---|---|---|",
             *rows,
         ]

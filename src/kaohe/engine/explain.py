@@ -54,6 +54,17 @@ SHOWN: dict[str, tuple[str, ...]] = {
     ),
     "sales_assists": ("order_id", "buyer", "agent", "kind", "day"),
     "inquiries": ("shop", "buyer", "first", "last", "inquiry", "ordered", "paid"),
+    "alert_handling": (
+        "id",
+        "rule",
+        "shop",
+        "fired_at",
+        "acknowledged_at",
+        "handler",
+        "resolved_at",
+        "ack_min",
+        "resolve_min",
+    ),
 }
 ORDER = {
     "rounds": "round_start",
@@ -68,6 +79,7 @@ ORDER = {
     "sales_shop": "paid_time",
     "sales_assists": "day",
     "inquiries": "first",
+    "alert_handling": "fired_at",
 }
 
 
@@ -118,6 +130,8 @@ def explain(
         "from": period.start.isoformat() if period else None,
         "to": period.end.isoformat() if period else None,
         "formula": metric.formula,
+        "words": metric.in_words("zh"),
+        "words_en": metric.in_words("en"),
         "base": metric.base,
         "params": params,
         "parts": got,

@@ -79,6 +79,7 @@ TABLE_DAYS: dict[str, str | None] = {
     "qa_findings": "time",
     "qa_dismissals": "time",
     "qa_review_scores": "day",
+    "alerts": "fired_at",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]
@@ -87,9 +88,13 @@ Signature = dict[tuple[str, date | None], tuple[int, int | None]]
 def margins() -> dict[str, int]:
     """Each watched table with the days a change on one of its days can move metric values
     (a reply is credited to orders paid days later, a refund nets a sale days before)."""
-    all_metrics()  # registers the sources
+    # only the sources behind additive parts feed the facts: a live source (alerts, changed
+    # after their day by an acknowledgement) is read on every request and not watched
+    kept = {p.source for m in all_metrics() for p in m.parts_for(m.params) if p.combine}
     out = {"messages": 1}
     for source in SOURCES.values():
+        if source.name not in kept:
+            continue
         for table in source.tables:
             out[table] = max(out.get(table, 1), source.margin_days or 1)
     out["qa_findings"] = out["messages"]  # ad/spam findings take sessions out of every metric

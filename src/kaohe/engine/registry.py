@@ -96,12 +96,20 @@ class Metric:
     # a figure shops used to type in or the platform reports (JD 抽检, 改评数 …): where a
     # metric_values row gives it for the subject and period, that row wins over kaohe's own
     imported_first: bool = False
+    # the formula in words (issue 19.5), put on by `register` from kaohe.engine.words
+    words: str = ""
+    words_en: str = ""
 
     def __post_init__(self) -> None:
         check_unit(self.unit, f"metric {self.id}")
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
+
+    def in_words(self, lang: str = "zh") -> str:
+        """The formula in words, after the metric's name: 回复率 = 接待人数 ÷ 咨询人数."""
+        words = self.words_en if lang == "en" else self.words
+        return f"{self.label(lang)} = {words}" if words else ""
 
     def parts_for(self, params: Mapping[str, Any]) -> tuple[Part, ...]:
         return self.parts(params) if callable(self.parts) else self.parts
@@ -143,9 +151,14 @@ def register_source(source: SourceDef) -> None:
 
 
 def register(*metrics: Metric) -> None:
+    from kaohe.engine.words import WORDS
+
     for metric in metrics:
         if metric.id in REGISTRY:
             raise ValueError(f"metric {metric.id} registered twice")
+        if metric.id in WORDS:
+            zh, en = WORDS[metric.id]
+            metric = replace(metric, words=zh, words_en=en)
         REGISTRY[metric.id] = metric
 
 
@@ -166,6 +179,13 @@ def instance(base: str, id: str, zh: str, en: str, source: str, **params: Any) -
         fixed=frozenset(params),
         section="Named platform instances",
     )
+
+
+def find(metric_id: str) -> Metric | None:
+    """The metric, or None for a name that is not one (a plan parameter, a roster column…):
+    for callers that label any name a formula or rule reads; `get` for a metric required."""
+    _load()
+    return REGISTRY.get(metric_id)
 
 
 def get(metric_id: str) -> Metric:
@@ -190,6 +210,7 @@ SECTIONS = (
     "After-sales",
     "Quality",
     "Operations, complaints, call centre",
+    "Alert handling",
 )
 
 
@@ -225,6 +246,7 @@ FAMILIES = (
     "quality",
     "operations",
     "fulfilment",
+    "alerting",
 )
 
 

@@ -147,7 +147,7 @@ def input_unit(name: str) -> Unit | None:
     """The unit of a name a formula reads: a metric's (also as ``team.`` or a pool's
     ``shop.``), points for ``score.``, yuan for the base salary; None for plan parameters
     and places (earlier lines are yuan: PayLine.amounts)."""
-    from kaohe.engine.registry import all_metrics
+    from kaohe.engine.registry import find
 
     dotted = name.rpartition(": ")[2]  # a pool's inputs are "<shop>: <name>"
     root, _, rest = dotted.partition(".")
@@ -155,18 +155,16 @@ def input_unit(name: str) -> Unit | None:
         return None if rest == "grade" else "points"
     if root == "rank":
         return None
-    metric_id = rest if root in ("team", "shop") else dotted
-    units = {m.id: m.unit for m in all_metrics()}
-    if metric_id in units:
-        return units[metric_id]
+    known = find(rest if root in ("team", "shop") else dotted)
+    if known is not None:
+        return known.unit
     return "yuan" if dotted == "base_salary" else None
 
 
 def metric_label(metric: str) -> str:
-    from kaohe.engine import registry
+    from kaohe.engine.registry import find
 
-    registry.all_metrics()
-    known = registry.REGISTRY.get(metric)
+    known = find(metric)
     return short_label(known.zh) if known else metric
 
 

@@ -11,6 +11,7 @@ LABELS: dict[str, dict[str, str]] = {
     "agent.value": {"zh": "数值", "en": "Value"},
     "agent.unit": {"zh": "单位", "en": "Unit"},
     "agent.formula": {"zh": "公式", "en": "Formula"},
+    "agent.words": {"zh": "计算方法", "en": "In words"},
     "agent.explain": {"zh": "计算明细", "en": "Explain"},
     "agent.trend": {"zh": "每日趋势", "en": "Daily trend"},
     "agent.sessions": {"zh": "会话", "en": "Sessions"},
@@ -281,6 +282,7 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "运营、投诉与呼叫中心",
         "en": "Operations, complaints, call centre",
     },
+    "section.Alert handling": {"zh": "预警处理", "en": "Alert handling"},
     # why an agent stands where they do (kaohe.schemes.why)
     "why.total": {"zh": "总分", "en": "Total"},
     "why.not_ranked": {"zh": "不参加排名", "en": "not ranked"},

@@ -47,7 +47,8 @@ def agent_or_404(st: Store, user: User, agent: str) -> str:
 def agent_kpis(
     st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Every metric of the catalogue for the agent: id, label, section, unit, value, formula."""
+    """Every metric of the catalogue for the agent: id, label, section, unit, value, formula
+    in words and in symbols."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import all_metrics
 
@@ -60,6 +61,7 @@ def agent_kpis(
             "unit": m.unit,
             "unit_label": INFO[m.unit].label(lang),
             "value": row.get(m.id),
+            "words": m.in_words(lang),
             "formula": m.formula,
         }
         for m in all_metrics()
@@ -274,6 +276,7 @@ def _download(
             ("label", t("agent.metric")),
             Column("value", t("agent.value"), unit_key="unit"),
             ("unit_label", t("agent.unit")),
+            ("words", t("agent.words")),
             ("formula", t("agent.formula")),
         ]
         table = "kpis"
@@ -462,6 +465,7 @@ def explain_page(
             "column_label": lambda k: column_label(k, lang),
             "unit": REGISTRY[metric].unit,
             "label": REGISTRY[metric].label(views.lang_of(request)),
+            "words": result["words_en" if lang == "en" else "words"],
         },
     )
 

@@ -23,6 +23,8 @@ from kaohe.web.render import render
 
 router = APIRouter()
 Inbox = Annotated[User, Depends(require_roles("admin", "supervisor", "lead"))]
+Overseers = Annotated[User, Depends(require_roles("admin", "supervisor"))]
+TIMES_BY = ("rule", "lead", "handler")
 TABS = ("active", "open", "acknowledged", "resolved")
 ACTIONS = ("ack", "assign", "comment", "resolve")
 
@@ -49,6 +51,14 @@ PAGE_LABELS: dict[str, dict[str, str]] = {
     "alerts.resolve": {"zh": "解决", "en": "Resolve"},
     "alerts.note": {"zh": "说明（可选）", "en": "Note (optional)"},
     "alerts.done": {"zh": "已记录", "en": "Recorded"},
+    "alerts.times": {"zh": "处理用时", "en": "Handling times"},
+    "alerts.by.rule": {"zh": "按规则", "en": "By rule"},
+    "alerts.by.lead": {"zh": "按组长", "en": "By lead"},
+    "alerts.by.handler": {"zh": "按确认人", "en": "By who acknowledged"},
+    "alerts.key.rule": {"zh": "规则", "en": "Rule"},
+    "alerts.key.lead": {"zh": "组长", "en": "Lead"},
+    "alerts.key.handler": {"zh": "确认人", "en": "Acknowledged by"},
+    "alerts.none_in_period": {"zh": "本期没有触发预警", "en": "No alert fired in this period"},
 }
 for _key, _value in PAGE_LABELS.items():
     LABELS.setdefault(_key, _value)
@@ -62,6 +72,42 @@ def inbox(request: Request, user: Inbox, st: views.StoreDep, status: str = "acti
         raise HTTPException(400, f"未知状态 / unknown status {status!r} ({', '.join(TABS)})")
     rows = [r for r in list_alerts(st, status, limit=500) if visible(user, st, r)]
     return render(request, "alerts.html", {"rows": rows, "tab": status, "tabs": TABS})
+
+
+@router.get("/alerts/times")
+def times(
+    request: Request, user: Overseers, st: views.StoreDep, period: views.PeriodDep, by: str = "rule"
+) -> Response:
+    """Time to acknowledge and to resolve per rule, lead or acknowledger: the catalogue's
+    alert handling metrics (kaohe.engine.alerting), for the alerts fired in the period."""
+    from kaohe.engine import compute_kpis
+    from kaohe.engine.alerting import SECTION
+    from kaohe.engine.registry import all_metrics
+
+    if by not in TIMES_BY:
+        raise HTTPException(400, f"未知分组 / unknown grouping {by!r} ({', '.join(TIMES_BY)})")
+    lang = views.lang_of(request)
+    metrics = [m for m in all_metrics() if m.section == SECTION]
+    rows = compute_kpis(st, by, period, [m.id for m in metrics])
+    columns = [
+        {"id": m.id, "label": m.label(lang), "unit": m.unit, "words": m.in_words(lang)}
+        for m in metrics
+    ]
+    names = _rule_names(request) if by == "rule" else {}
+    for row in rows:
+        row["shown"] = names.get(row[by], row[by])
+    context = {"rows": rows, "columns": columns, "by": by, "choices": TIMES_BY, "period": period}
+    return render(request, "alert_times.html", context)
+
+
+def _rule_names(request: Request) -> dict[str, str]:
+    """The rules in force by id → name (the Chinese page shows names, not ids)."""
+    from kaohe.alerts.load import load_rules
+    from kaohe.alerts.setup import parse_settings
+
+    config = getattr(request.app.state, "config", None)
+    section = config.section("alerts") if config is not None else {}
+    return {r.id: r.name for r in load_rules(parse_settings(section).rules).rules}
 
 
 def _alert_or_404(user: User, st: Any, alert_id: int) -> dict[str, Any]:
