@@ -63,6 +63,8 @@ class Context:
         if create and path is None:
             return Store(db, read_only=read_only, memory_limit=limit)
         store = Store.existing(db, read_only=read_only, memory_limit=limit)
+        if path is not None:  # messages name the store asked for, not its temporary copy
+            store.path = str(self.config.db)
         if need_data and store.is_empty():
             store.close()
             raise store.empty_error()
