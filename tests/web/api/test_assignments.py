@@ -156,3 +156,10 @@ def _version(html: str) -> str:
     found = re.search(r'name="version" value="([0-9a-f]*)"', html)
     assert found
     return found.group(1)
+
+
+def test_a_field_lists_values_the_way_people_write_them():
+    from kaohe.web.pages.admin import _values
+
+    assert _values(" 售前组，售后组、 A组;B组；C组,, ") == ["售前组", "售后组", "A组", "B组", "C组"]
+    assert _values("") == []

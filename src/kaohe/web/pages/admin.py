@@ -6,7 +6,6 @@ Every change runs on the server's one writer and is audited."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -201,7 +200,14 @@ async def roster_change(request: Request, agent: str, user: Admin) -> Response:
 
 # ---------------------------------------------------------------- scheme and plan assignments
 
-SPLIT = re.compile(r"[,，、;；]+")
+SEPARATORS = "，、;；"  # besides the comma: how people list values in a field
+
+
+def _values(text: str) -> list[str]:
+    """`售前组，售后组` → [售前组, 售后组]."""
+    for separator in SEPARATORS:
+        text = text.replace(separator, ",")
+    return [v.strip() for v in text.split(",") if v.strip()]
 
 
 def _assignments_context(st: Any, path: Path, error: str | None = None) -> dict[str, Any]:
@@ -244,7 +250,7 @@ def _form_rule(form: Any) -> dict[str, Any]:
     def field(name: str) -> str:
         return str(form.get(name) or "").strip()
 
-    when = {k: [v.strip() for v in SPLIT.split(field(k)) if v.strip()] for k in KEYS}
+    when = {k: _values(field(k)) for k in KEYS}
     return {"name": field("name"), "when": when, "scheme": field("scheme"), "plan": field("plan")}
 
 
