@@ -39,6 +39,11 @@ def test_cli_commands_go_through_the_running_server(served: Served, tmp_path: Pa
     kpi = kaohe(served.db, "kpi", "--period", "2026-10", "--metrics", "rounds", "--format", "json")
     assert kpi.returncode == 0, kpi.stderr
     rounds = {r["agent"]: r["rounds"] for r in json.loads(kpi.stdout)["rows"]}
+    month = ("--from", "2026-10-01", "--to", "2026-10-31")  # not through the API: a snapshot
+    ranged = kaohe(served.db, "kpi", *month, "--metrics", "rounds", "--format", "json")
+    assert ranged.returncode == 0, ranged.stderr
+    assert "snapshot made by the server" in ranged.stderr
+    assert {r["agent"]: r["rounds"] for r in json.loads(ranged.stdout)["rows"]} == rounds
 
     inspected = kaohe(served.db, "qa", "run", "--period", "2026-10")
     assert inspected.returncode == 0, inspected.stderr
@@ -79,7 +84,7 @@ def test_cli_commands_go_through_the_running_server(served: Served, tmp_path: Pa
         )
         audit = [r[0] for r in st.con.execute("SELECT action FROM audit_log").fetchall()]
         assert "user.add" in audit and "import" in audit and "qa.run" in audit
-        assert audit.count("backup") == 3  # the three snapshots
+        assert audit.count("backup") == 4  # the four snapshots
         stored = st.con.execute("SELECT count(*) FROM qa_findings").fetchone()[0]
         assert stored == findings
 
@@ -105,6 +110,9 @@ def test_tokens_act_as_their_user_and_stop_when_revoked(served: Served) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     me = httpx.get(f"{served.url}/api/v1/me", headers=headers, timeout=30)
     assert me.json() == {"username": "ann", "role": "agent", "agent": "a1", "team": None}
+    signed_out = kaohe(served.db, "users", "signout", "ann")
+    assert signed_out.returncode == 0, signed_out.stderr
+    assert "signed out: ann" in signed_out.stdout and "through the server" in signed_out.stdout
     listed = kaohe(served.db, "users", "tokens", "ann")
     token_id = listed.stdout.split()[0].lstrip("#")
     assert kaohe(served.db, "users", "revoke", token_id).returncode == 0
