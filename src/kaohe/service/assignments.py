@@ -91,7 +91,10 @@ def replace(st: Any, path: Path, rules: list[dict[str, Any]], version: str | Non
     changed, one line for the audit log."""
     if version is not None and version != version_of(path):
         raise ConfigError(STALE, file=str(path))
-    before = load_assignments(path) if path.is_file() else Assignments()
+    try:  # what was there, for the audit line; an unreadable file is what this edit mends
+        before = load_assignments(path)
+    except KaoheError:
+        before = Assignments()
     cleaned = [
         {k: v for k, v in rule.items() if v not in (None, "", [], {})} | {"when": _when(rule)}
         for rule in rules

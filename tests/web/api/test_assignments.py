@@ -163,3 +163,14 @@ def test_a_field_lists_values_the_way_people_write_them():
 
     assert _values(" 售前组，售后组、 A组;B组；C组,, ") == ["售前组", "售后组", "A组", "B组", "C组"]
     assert _values("") == []
+
+
+def test_a_file_that_does_not_load_is_shown_and_can_be_replaced(api, rules_file):
+    rules_file.write_text("assignments:\n  - when: {}\n    scheme: gone.yaml\n", "utf-8")
+    admin = api("admin")
+    shown = admin.get("/api/v1/assignments").json()
+    assert "gone.yaml" in shown["problem"] and shown["rules"] == []
+    body = {"version": shown["version"], "rules": [{"when": {}, "scheme": "general"}]}
+    mended = admin.put("/api/v1/assignments", json=body)
+    assert mended.status_code == 200 and mended.json()["problem"] is None
+    assert "gone.yaml" not in rules_file.read_text("utf-8")
