@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kaohe.compliance",
             "kaohe.alerts",
             "kaohe.imports",
+            "kaohe.import_report",
             "kaohe.assignments",
             "kaohe.assigned",
         ),

@@ -318,6 +318,38 @@ def members(store: Any) -> list[Member]:
     return out
 
 
+# open lists: the names a rule may use are those the store knows
+OPEN = ("agent", "shop", "team")
+
+
+def check_names(assignments: Assignments, people: Iterable[Member], shops: Iterable[str]) -> None:
+    """Every agent, shop and team a rule names is one the store knows (the members, and the
+    shops of the chats and orders): an unknown name is a ConfigError naming the rule's field,
+    with the closest known name. For edits (the admin page); a file read by `kaohe score` may
+    name a shop before its first import."""
+    people = list(people)
+    known = {
+        "agent": {m.agent for m in people},
+        "shop": {s for m in people for s in m.shops} | set(shops),
+        "team": {m.team for m in people if m.team},
+    }
+    for i, rule in enumerate(assignments.assignments):
+        for key in OPEN:
+            for j, value in enumerate(getattr(rule.when, key)):
+                if value not in known[key]:
+                    raise ConfigError(
+                        f"{rule.title(i)}: {unknown(*KEY_LABELS[key], value, known[key])}",
+                        field=f"assignments.{i}.when.{key}.{j}",
+                    )
+
+
+def store_shops(store: Any) -> list[str]:
+    """Every shop of the store's chats and orders (the shops a rule may name)."""
+    from kaohe.compliance.values import SHOP_PLATFORM_SQL
+
+    return [str(shop) for shop, _ in store.con.execute(SHOP_PLATFORM_SQL).fetchall() if shop]
+
+
 # ---------------------------------------------------------------- the file
 
 

@@ -38,22 +38,59 @@ class Context:
         return self.config.lang
 
     def open_store(  # noqa: ANN201
-        self, read_only: bool = False, create: bool = False, need_data: bool = False
+        self,
+        read_only: bool = False,
+        create: bool = False,
+        need_data: bool = False,
+        reads: bool = False,
     ):
         """The store at --db. Only commands that write data (`create`) may create it; a read
-        of a store with nothing imported (`need_data`) is an error naming the store."""
-        from kaohe.service.client import refuse_if_served
+        of a store with nothing imported (`need_data`) is an error naming the store.
+
+        While `kaohe serve` holds the store (one writer), a command that only reads
+        (`read_only`, or `reads`: it may cache computed facts, nothing else) opens a snapshot
+        the server makes (kaohe.service.client.snapshot) — the same code on a consistent
+        copy —; any other command is refused in one line (exit 4)."""
         from kaohe.store import Store
 
-        refuse_if_served(self.config.db)  # one writer: a running server holds the store
+        path = self._served_snapshot() if (read_only or reads) else None
+        if path is None:
+            from kaohe.service.client import refuse_if_served
+
+            refuse_if_served(self.config.db)  # one writer: a running server holds the store
+        db = path or self.config.db
         limit = self.config.memory_limit
-        if create:
-            return Store(self.config.db, read_only=read_only, memory_limit=limit)
-        store = Store.existing(self.config.db, read_only=read_only, memory_limit=limit)
+        if create and path is None:
+            return Store(db, read_only=read_only, memory_limit=limit)
+        store = Store.existing(db, read_only=read_only, memory_limit=limit)
+        if path is not None:  # messages name the store asked for, not its temporary copy
+            store.path = str(self.config.db)
         if need_data and store.is_empty():
             store.close()
             raise store.empty_error()
         return store
+
+    def _served_snapshot(self) -> Any:
+        """A snapshot of the store when a server holds it (deleted when the command ends),
+        else None."""
+        from kaohe.service.client import discard, snapshot
+
+        client = self.server()
+        if client is None:
+            return None
+        click.echo(
+            f"读取服务器生成的快照 / reading a snapshot made by the server at {client.info.url}",
+            err=True,
+        )
+        path, folder = snapshot(client)
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.find_root().call_on_close(lambda: discard(folder))
+        else:
+            import atexit
+
+            atexit.register(discard, folder)
+        return path
 
     def server(self) -> Any:
         """An API client of the `kaohe serve` holding the store, or None when none runs

@@ -7,6 +7,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -204,3 +205,13 @@ def _has_tag(model: type[BaseModel], part: Any) -> bool:
         ):
             return True
     return False
+
+
+def exists(path: Path, file: bool = False) -> bool:
+    """Whether `path` exists (is a file, with `file`); a name the system refuses to look up
+    (too long, …) is "not there", so that a reference given as a preset id or a file name
+    ends in the loader's one-line "unknown …" or "not found", never an OSError."""
+    try:
+        return path.is_file() if file else path.exists()
+    except OSError:
+        return False

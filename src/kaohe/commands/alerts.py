@@ -30,6 +30,21 @@ def _who(by: str | None) -> str:
     return by or getpass.getuser()
 
 
+def _served(obj: Any, alert_id: int, action: str, by: str | None, body: Any = None) -> Any:
+    """The alert action through the running server's API (its one writer), or None when no
+    server holds the store. The server records its token's user as the actor."""
+    client = obj.server()
+    if client is None:
+        return None
+    if by:
+        click.echo(
+            f"经由服务器：操作人为令牌的用户，未使用 --by {by} / through the server the token's "
+            f"user acts; --by {by} is not used",
+            err=True,
+        )
+    return client.post(f"/alerts/{alert_id}/{action}", body)
+
+
 def _setup(obj: Any) -> Any:
     from kaohe.alerts.setup import setup_from_config
 
@@ -65,7 +80,7 @@ def list_command(
     """预警列表 / the inbox, newest first."""
     from kaohe.alerts.inbox import LIST_COLUMNS, list_alerts
 
-    with obj.open_store() as store:
+    with obj.open_store(reads=True) as store:
         rows = list_alerts(store, None if status == "all" else status, rule, shop, severity, limit)
     if not rows and fmt == "table":
         click.echo(f"没有预警 / no alerts (status {status})")
@@ -101,7 +116,7 @@ def show_command(obj: Any, alert_id: int) -> None:
     from kaohe.output import to_json
 
     setup = _setup(obj)
-    with obj.open_store() as store:
+    with obj.open_store(reads=True) as store:
         card = alert_card(get_alert(store, alert_id), setup.base_url)
         card["events"] = events(store, alert_id)
     click.echo(to_json(card))
@@ -115,8 +130,12 @@ def ack_command(obj: Any, alert_id: int, by: str | None) -> None:
     """确认预警 / acknowledge an alert (stops its escalation)."""
     from kaohe.alerts.inbox import acknowledge
 
-    with obj.open_store() as store:
-        alert = acknowledge(store, alert_id, _who(by), datetime.now())
+    answer = _served(obj, alert_id, "ack", by)
+    if answer is not None:
+        alert = answer["alert"]
+    else:
+        with obj.open_store() as store:
+            alert = acknowledge(store, alert_id, _who(by), datetime.now())
     click.echo(f"已确认 / acknowledged #{alert_id}: {alert['title']}")
 
 
@@ -129,8 +148,9 @@ def assign_command(obj: Any, alert_id: int, to: str, by: str | None) -> None:
     """指派预警 / assign an alert to someone."""
     from kaohe.alerts.inbox import assign
 
-    with obj.open_store() as store:
-        assign(store, alert_id, to, _who(by), datetime.now())
+    if _served(obj, alert_id, "assign", by, {"to": to}) is None:
+        with obj.open_store() as store:
+            assign(store, alert_id, to, _who(by), datetime.now())
     click.echo(f"已指派 / assigned #{alert_id} → {to}")
 
 
@@ -143,8 +163,9 @@ def comment_command(obj: Any, alert_id: int, text: str, by: str | None) -> None:
     """备注 / comment on an alert (buyer data in the text is masked)."""
     from kaohe.alerts.inbox import comment
 
-    with obj.open_store() as store:
-        comment(store, alert_id, text, _who(by), datetime.now())
+    if _served(obj, alert_id, "comment", by, {"text": text}) is None:
+        with obj.open_store() as store:
+            comment(store, alert_id, text, _who(by), datetime.now())
     click.echo(f"已备注 / commented on #{alert_id}")
 
 
@@ -157,8 +178,9 @@ def resolve_command(obj: Any, alert_id: int, note: str | None, by: str | None) -
     """解决预警 / resolve an alert by hand."""
     from kaohe.alerts.inbox import resolve
 
-    with obj.open_store() as store:
-        resolve(store, alert_id, _who(by), datetime.now(), note)
+    if _served(obj, alert_id, "resolve", by, {"note": note}) is None:
+        with obj.open_store() as store:
+            resolve(store, alert_id, _who(by), datetime.now(), note)
     click.echo(f"已解决 / resolved #{alert_id}")
 
 
@@ -269,7 +291,7 @@ def times_command(obj: Any, by: str, period: str | None, fmt: str, out: str | No
     from kaohe.engine.registry import all_metrics
 
     metrics = [m for m in all_metrics() if m.section == SECTION]
-    with obj.open_store() as store:
+    with obj.open_store(reads=True) as store:
         rows = compute_kpis(store, by, period, [m.id for m in metrics])
     columns = [Column(by, BY_HEADERS[by], role="key")]
     if by == "rule":  # the rule's name beside its id

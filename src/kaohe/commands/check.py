@@ -73,7 +73,7 @@ def command(
     params = obj.params(sets, presets=chosen)
     now = _as_of(as_of)
     lang = obj.lang
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         results = ensure_results(
             run_checks(store, period, list(presets) or None, now, params),
             period,

@@ -44,7 +44,7 @@ def command(
     get(metric)  # unknown metric: exit 1 before touching the store
     chosen = period_from_args(period, start, end)
     overrides = obj.params(sets).engine
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         data_span(store, chosen)
         account = resolve_agent(store, agent)
         result = explain(store, metric, account, chosen, overrides, limit)

@@ -36,7 +36,7 @@ PERIOD_SOURCES = {
 STAGES = ("read", "validate", "write", "done")
 
 
-def _check_args(files: tuple[str, ...], table: str | None) -> None:
+def check_args(files: tuple[str, ...], table: str | None) -> None:
     if table is not None and table not in schema.TABLES:
         raise UsageError(f"unknown table {table!r} (known: {', '.join(schema.TABLES)})")
     for name in files:
@@ -160,7 +160,7 @@ def command(
     out: str | None,
 ) -> None:
     """导入数据文件 / import export files (CSV, XLSX, JSON Lines, Parquet, chat text)."""
-    _check_args(files, table)
+    check_args(files, table)
     options = {
         "table": table,
         "preset": preset,
@@ -170,7 +170,7 @@ def command(
     }
     client = ctx.obj.server()
     if client is not None:  # a running server holds the store: the import goes through it
-        _through_server(ctx, client, files, options, fmt, out)
+        through_server(ctx, client, files, options, fmt, out)
         return
     results = _run(ctx, files, options)
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
@@ -191,7 +191,7 @@ def command(
         ctx.exit(EXIT_REJECTED)
 
 
-def _through_server(
+def through_server(
     ctx: click.Context,
     client: Any,
     files: tuple[str, ...],

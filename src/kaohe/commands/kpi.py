@@ -109,22 +109,10 @@ def command(
     if compare_platform:
         _check_comparable(request.by, chosen)
     client = obj.server()
-    if client is not None:  # the running server holds the store: read through its API
-        local_only = {
-            "--from/--to": bool(start or end),
-            "--set": bool(sets),
-            "--engine spark": engine == "spark",
-            "--no-facts": no_facts,
-            "--compare-platform": compare_platform,
-            "(no --period)": chosen is None,
-        }
-        refused = [name for name, given in local_only.items() if given]
-        if refused:
-            raise UsageError(
-                "服务器持有数据库时 kpi 只能经由 API：请用 --period，不用 "
-                f"/ while kaohe serve holds the store, kpi goes through its API: use --period "
-                f"and leave out {', '.join(refused)}"
-            )
+    # the running server holds the store: read through its API, or (options the API does not
+    # take) from a snapshot it makes, below
+    local_only = (start, end, sets, engine == "spark", no_facts, compare_platform)
+    if client is not None and not any(local_only) and chosen is not None:
         params = {"period": period, "by": ",".join(request.by) or "all", "agent": list(agents)}
         if metrics:
             params["metrics"] = metrics
@@ -133,7 +121,7 @@ def command(
         first, last = str(chosen.start), str(chosen.end)
         _show(obj, request, rows, notes, first, last, bool(answer_["settled"]), fmt, out, False)
         return
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         if agents:
             named = [resolve_agent(store, agent) for agent in agents]
             request = make_request(by, chosen, ids, overrides, named)

@@ -120,7 +120,7 @@ def _given(
     params = obj.params(sets, owners=[o for o in (plan, scheme) if o])
     plan = plan_with(plan, params.of(plan))
     scheme = scheme_with(scheme, params.of(scheme)) if scheme else None
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         result, scored = pay_period(store, plan, period, scheme, provisional, params.engine)
     return [(plan, result, scored)]
 
@@ -135,7 +135,7 @@ def _assigned(
     assignments = load_assignments(assignments_path(obj.config))
     plans, schemes = assigned_refs(assignments)
     params = obj.params(sets, owners=[*plans, *schemes])
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         paid, found = pay_assigned(
             store, assignments, period, provisional, params.engine, params.of, scheme_ref
         )

@@ -37,7 +37,7 @@ def quarantine_rows(store: Store) -> list[dict[str, Any]]:
 @click.pass_context
 def command(ctx: click.Context, export_path: str | None, fmt: str, out: str | None) -> None:
     """隔离区：导入时被拒绝的行 / rows rejected on import."""
-    with ctx.obj.open_store() as store:
+    with ctx.obj.open_store(reads=True) as store:
         rows = quarantine_rows(store)
     lang = ctx.obj.lang if ctx.obj.lang in HEADERS else "zh"
     if export_path:

@@ -29,6 +29,6 @@ def command(obj: Any, period: str, out: str, sets: tuple[str, ...]) -> None:
         )
     assignments = load_assignments(assignments_path(obj.config))
     params = obj.params(sets)
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         data = boss_data(store, assignments, period, params.engine)
     click.echo(writers[suffix](data, out))

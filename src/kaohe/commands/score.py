@@ -76,7 +76,7 @@ def command(
     params = obj.params(sets, owners=[s for s in (scheme, other) if s])
     scheme = with_params(scheme, params.of(scheme))
     other = with_params(other, params.of(other)) if other else None
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         result = score_period(store, scheme, period, params.engine)
         second = score_period(store, other, period, params.engine) if other else None
         done = is_settled(scheme, period, params.engine)
@@ -139,7 +139,7 @@ def _assigned(
     assignments = load_assignments(assignments_path(obj.config))
     _, schemes = assigned_refs(assignments)
     params = obj.params(sets, owners=schemes)
-    with obj.open_store(need_data=True) as store:
+    with obj.open_store(need_data=True, reads=True) as store:
         runs, found = score_assigned(store, assignments, period, params.engine, params.of)
     if explain_agent:
         click.echo(_explained([run.result for run in runs], explain_agent))

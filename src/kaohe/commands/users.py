@@ -232,6 +232,13 @@ def signout(obj: Any, name: str | None, everyone: bool) -> None:
     if bool(name) == everyone:
         raise UsageError("给出用户名或 --all / give a NAME or --all")
     require_store(obj.config.db)
+    client = obj.server()
+    if client is not None:
+        from urllib.parse import quote
+
+        path = "/signout-all" if everyone else f"/users/{quote(str(name), safe='')}/signout"
+        click.echo(f"{client.post(path)['detail']} — {_via(client)}")
+        return
     with obj.open_store() as st:
         if everyone:
             ended = sessions.end_all(st)

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from kaohe import schema
-from kaohe.datafile import FieldProblem, node_line, parse_model
+from kaohe.datafile import FieldProblem, exists, node_line, parse_model
 from kaohe.errors import UsageError
 from kaohe.pay.formula import Formula, FormulaError, Name, compile_formula, names, parse
 
@@ -360,12 +360,12 @@ def load_plan(id_or_path: str, params: dict[str, float] | None = None) -> Plan:
     plan = next((p for p in _presets() if p.id == id_or_path), None)
     if plan is None:
         path = Path(id_or_path)
-        if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        if path.suffix.lower() not in (".yaml", ".yml") and not exists(path):
             from kaohe.suggest import unknown
 
             found = unknown("薪资方案", "pay plan", id_or_path, [p.id for p in list_plans()])
             raise UsageError(f"{found}（或一个 .yaml 文件 / or a .yaml file）")
-        if not path.is_file():
+        if not exists(path, file=True):
             raise UsageError(f"pay plan file not found: {id_or_path}")
         plan = parse_plan_text(path.read_text("utf-8"), str(path))
     return with_params(plan, params or {})

@@ -14,7 +14,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kaohe.datafile import FieldProblem, parse_model
+from kaohe.datafile import FieldProblem, exists, parse_model
 from kaohe.errors import UsageError
 from kaohe.suggest import unknown
 
@@ -336,9 +336,9 @@ def load_pack(id_or_path: str = "default") -> Pack:
         if pack.id == id_or_path:
             return pack
     path = Path(id_or_path)
-    if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+    if path.suffix.lower() not in (".yaml", ".yml") and not exists(path):
         known = [p.id for p in list_packs()]
         raise UsageError(unknown("规则包", "rule pack", id_or_path, known) + " (or a .yaml file)")
-    if not path.is_file():
+    if not exists(path, file=True):
         raise UsageError(f"rule pack file not found: {id_or_path}")
     return parse_pack_text(path.read_text("utf-8"), str(path))

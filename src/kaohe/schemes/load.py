@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kaohe.datafile import FieldProblem, parse_model
+from kaohe.datafile import FieldProblem, exists, parse_model
 from kaohe.errors import UsageError
 from kaohe.schemes.model import Scheme
 
@@ -82,12 +82,12 @@ def load_scheme(id_or_path: str, params: dict[str, float] | None = None) -> Sche
     scheme = next((s for s in list_schemes() if s.id == id_or_path), None)
     if scheme is None:
         path = Path(id_or_path)
-        if path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        if path.suffix.lower() not in (".yaml", ".yml") and not exists(path):
             from kaohe.suggest import unknown
 
             found = unknown("考核方案", "scheme", id_or_path, [s.id for s in list_schemes()])
             raise UsageError(f"{found}（或一个 .yaml 文件 / or a .yaml file）")
-        if not path.is_file():
+        if not exists(path, file=True):
             raise UsageError(f"scheme file not found: {id_or_path}")
         scheme = parse_scheme_text(path.read_text("utf-8"), str(path))
     return with_params(scheme, params) if params else scheme

@@ -4,9 +4,14 @@
 its process id, its URL on the loopback and a local key made for this run. A CLI command on
 the same machine that needs the store reads it:
 
-- commands that can go through the server (`kaohe import`, `kaohe users …`, `kaohe kpi`) send
-  their work to its API with the local key (acting as the local administrator, `kaohe-cli`
-  in the audit log) or with `$KAOHE_TOKEN` (acting as that token's user);
+- commands that write and can go through the server (`kaohe import`, `kaohe users …`,
+  `kaohe qa run`, `kaohe alerts ack|assign|comment|resolve`, `kaohe backup`) and `kaohe kpi`
+  send their work to its API with the local key (acting as the local administrator,
+  `kaohe-cli` in the audit log) or with `$KAOHE_TOKEN` (acting as that token's user);
+- commands that only read (score, pay, check, qa findings, alerts list …) read a `snapshot`:
+  a consistent copy the server makes of the store (as `kaohe backup` does), opened by the
+  command as it would open the store, and deleted when it ends — the same code, the same
+  output as without a server;
 - every other command says in one line that the server holds the store (ServerHoldsStore,
   exit 4) instead of failing on DuckDB's lock.
 
@@ -18,6 +23,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +43,8 @@ class ServerHoldsStore(StoreError):
             f"数据库由运行中的 kaohe serve 持有（PID {info.pid}，{info.url}）：此命令需在服务器"
             f"停止后运行，或在网页/API 中完成 / the store {db} is held by a running kaohe serve "
             f"(PID {info.pid} at {info.url}): stop it to run this command, or use the web app "
-            "or its API (kaohe import, users and kpi go through it by themselves)",
+            "or its API (imports, qa run, users, alert actions and backups go through it by "
+            "themselves, reads use a snapshot: docs/production.md)",
             EXIT_STORE_BUSY,
         )
 
@@ -162,3 +170,20 @@ def _api_error(response: Any) -> KaoheError:
     if response.status_code >= 500:
         return StoreError(text, EXIT_STORE_BUSY)
     return UsageError(text)
+
+
+def snapshot(client: ApiClient) -> tuple[Path, Path]:
+    """A consistent copy of the served store, made by the server into a new private folder
+    (POST /api/v1/backups, as of one moment: every import committed before it, none after);
+    returns the copy and its folder, which the caller deletes (`discard`)."""
+    folder = Path(tempfile.mkdtemp(prefix="kaohe-snapshot-"))
+    try:
+        made = client.post("/backups", {"folder": str(folder)})
+    except BaseException:
+        discard(folder)
+        raise
+    return Path(made["path"]), folder
+
+
+def discard(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -21,7 +21,8 @@ def test_the_openapi_document_lists_every_endpoint(api):
     for path in (
         "/imports", "/kpis", "/scores", "/pay", "/compliance", "/findings", "/alerts",
         "/alerts/{alert_id}/ack", "/users", "/users/{name}/tokens", "/tokens/{token_id}",
-        "/runs", "/reports", "/health", "/me",
+        "/runs", "/reports", "/health", "/me", "/qa/runs", "/assignments",
+        "/users/{name}/signout", "/signout-all",
     ):  # fmt: skip
         assert V1 + path in paths, path
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
@@ -169,6 +170,42 @@ def test_an_admin_manages_users_and_tokens(api, accounts):
     listed = admin.get(f"{V1}/tokens", params={"username": "api-new"}).json()
     assert listed and all(t["revoked_at"] for t in listed)
     assert "token" not in listed[0]  # the secret is never listed
+
+
+@pytest.mark.parametrize("role", ["supervisor", "lead", "agent"])
+def test_signing_users_out_is_for_admins(api, role):
+    assert api(role).post(f"{V1}/users/agent/signout").status_code == 403
+    assert api(role).post(f"{V1}/signout-all").status_code == 403
+
+
+def test_an_admin_signs_a_user_out(api, client, accounts):
+    browser = client("agent2")
+    assert browser.get("/").status_code == 200
+    done = api("admin").post(f"{V1}/users/{accounts['agent2']['username']}/signout")
+    assert done.status_code == 200 and "sessions ended: 0" not in done.json()["detail"]
+    assert browser.get("/", follow_redirects=False).status_code == 303  # to the login page
+    assert api("admin").post(f"{V1}/users/nobody/signout").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["lead", "agent"])
+def test_qa_runs_are_for_managers(api, role):
+    assert api(role).post(f"{V1}/qa/runs", json={"period": "2026-09"}).status_code == 403
+
+
+def test_a_qa_run_through_the_api(api, app):
+    # a month without chats: the run's plumbing, leaving the shared store's findings as they are
+    done = api("supervisor").post(f"{V1}/qa/runs", json={"period": "2026-09"})
+    assert done.status_code == 200, done.text
+    assert done.json()["pack"] == "default" and done.json()["messages"] == 0
+    assert done.json()["findings"] == 0 and done.json()["by_rule"] == {}
+    typo = api("admin").post(f"{V1}/qa/runs", json={"pack": "defualt"})
+    assert typo.status_code == 400 and "'default'" in typo.json()["detail"]
+    both = api("admin").post(f"{V1}/qa/runs", json={"period": "2026-09", "start": "2026-09-01"})
+    assert both.status_code == 400
+    details = app.state.writer.call(
+        lambda st: st.con.execute("SELECT detail FROM audit_log WHERE action = 'qa.run'").fetchall()
+    )
+    assert ("default 2026-09: 0 findings",) in details
 
 
 def test_runs_and_reports_for_their_roles(api):

@@ -157,6 +157,35 @@ async def _set_disabled(request: Request, user: Any, name: str, disabled: bool) 
     return Done(detail=f"{'已停用 / disabled' if disabled else '已启用 / enabled'}: {name}")
 
 
+@router.post("/users/{name}/signout", response_model=Done, summary="退出登录 / sign a user out")
+async def signout(request: Request, user: AdminUser, name: Name) -> Done:
+    """End every session of the user (their cookies stop working; tokens stay)."""
+    from kaohe.web.sessions import end_user
+    from kaohe.web.users import require_user
+
+    def job(st: Any) -> int:
+        require_user(st, name)
+        ended = end_user(st, name)
+        audit.record(st, user, "signout", f"{name}: {ended} sessions", ip=client_ip(request))
+        return ended
+
+    ended = await write(request, job)
+    return Done(detail=f"已退出登录 / signed out: {name} (结束会话 / sessions ended: {ended})")
+
+
+@router.post("/signout-all", response_model=Done, summary="所有用户退出 / sign everyone out")
+async def signout_all(request: Request, user: AdminUser) -> Done:
+    from kaohe.web.sessions import end_all
+
+    def job(st: Any) -> int:
+        ended = end_all(st)
+        audit.record(st, user, "signout", f"all: {ended} sessions", ip=client_ip(request))
+        return ended
+
+    ended = await write(request, job)
+    return Done(detail=f"已退出登录 / signed out: all (结束会话 / sessions ended: {ended})")
+
+
 @router.get("/tokens", response_model=list[TokenRow], summary="令牌 / API tokens (admin)")
 async def tokens(
     request: Request, user: AdminUser, username: Annotated[str | None, Query(max_length=64)] = None
@@ -214,3 +243,91 @@ async def revoke_all(request: Request, user: AdminUser, name: Name) -> Done:
 
     count = await write(request, job)
     return Done(detail=f"已吊销 {count} 个令牌 / revoked {count} tokens of {name}")
+
+
+# ---------------------------------------------------------------- scheme and plan assignments
+
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+WhenKey = Literal["agent", "shop", "platform", "team", "level", "role"]
+
+
+class Rule(BaseModel):
+    """One assignment (docs/assignments.md): who it covers, and the scheme and/or plan."""
+
+    name: str = Field("", max_length=100, pattern=r"^[^\x00-\x1f]*$")
+    when: dict[WhenKey, list[Text]] = Field(
+        default_factory=dict,
+        description="客服、店铺、平台、组、级别、岗位；空 = 全部客服 / {} = everyone",
+    )
+    scheme: Text | None = Field(None, description="考核方案 / scheme preset id or YAML file")
+    plan: Text | None = Field(None, description="薪资方案 / pay plan preset id or YAML file")
+
+
+class Population(BaseModel):
+    groups: dict[str, list[str]] = Field(description="方案 → 客服 / scheme or plan → agents")
+    per_rule: list[int] = Field(description="每条规则给了几位客服 / agents each rule decides")
+    unassigned: list[str] = Field(description="没有规则覆盖的客服 / agents no rule covers")
+    unused: list[str] = Field(description="没有覆盖任何客服的规则 / rules covering nobody")
+    note: str | None = None
+
+
+class AssignmentsView(BaseModel):
+    file: str
+    version: str = Field(description="修改时带上 / send it back with a change ('' = no file)")
+    rules: list[Rule]
+    scheme: Population | None = None
+    plan: Population | None = None
+    problem: str | None = Field(None, description="文件或分配的问题 / what is wrong, one line")
+
+
+class AssignmentsChange(BaseModel):
+    rules: list[Rule] = Field(max_length=500)
+    version: str | None = Field(
+        None, max_length=64, description="读取时的版本；已被他人修改则拒绝 / refused if stale"
+    )
+
+
+def assignments_file(request: Request) -> Any:
+    """Where the app's assignments live (kaohe.assignments.assignments_path)."""
+    from kaohe.assignments import assignments_path
+
+    return assignments_path(request.app.state.config)
+
+
+@router.get(
+    "/assignments",
+    response_model=AssignmentsView,
+    tags=["assignments"],
+    summary="方案分配 / scheme and pay-plan assignments (admin)",
+)
+async def assignments(request: Request, user: AdminUser) -> AssignmentsView:
+    from kaohe.service.assignments import overview
+
+    path = assignments_file(request)
+    return AssignmentsView(**await borrow(request, lambda st: overview(st, path)))
+
+
+@router.put(
+    "/assignments",
+    response_model=AssignmentsView,
+    tags=["assignments"],
+    summary="改方案分配 / replace the assignments (admin, audited)",
+)
+async def change_assignments(
+    request: Request, user: AdminUser, body: AssignmentsChange
+) -> AssignmentsView:
+    path = assignments_file(request)
+    rules = [rule.model_dump() for rule in body.rules]
+    await write(request, lambda st: save_assigned(st, user, path, rules, body.version, request))
+    return await assignments(request, user)
+
+
+def save_assigned(
+    st: Any, user: Any, path: Any, rules: list[dict[str, Any]], version: str | None, request: Any
+) -> str:
+    """Replace the assignments and audit it (on the writer; the page uses it too)."""
+    from kaohe.service.assignments import replace
+
+    detail = replace(st, path, rules, version)
+    audit.record(st, user, "assignments.edit", detail, ip=client_ip(request))
+    return detail

@@ -4,13 +4,13 @@ uses this while the server holds the store."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
+from kaohe.import_report import FileReport
 from kaohe.web import audit
 from kaohe.web.api.security import ManagerUser, client_ip
 from kaohe.web.pages.imports import (
@@ -28,28 +28,11 @@ router = APIRouter(tags=["imports"])
 REJECTS_SHOWN = 200
 
 
-class FileResult(BaseModel):
-    """One file: its counts, or the error that stopped it (nothing of it was imported)."""
-
-    file: str
-    table: str | None = None
-    preset: str | None = None
-    read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    error: str | None = None
-    new_agents: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    period: str | None = None
-    rejects: list[dict[str, Any]] = Field(
-        default_factory=list, description=f"被拒绝的行（至多 {REJECTS_SHOWN}）/ rejected rows"
-    )
-
-
 class ImportOutcome(BaseModel):
-    files: list[FileResult]
+    files: list[FileReport] = Field(
+        description=f"每个文件一项（被拒绝的行至多 {REJECTS_SHOWN}）/ one per file (at most "
+        f"{REJECTS_SHOWN} rejected rows each)"
+    )
 
 
 OptionalText = Annotated[str | None, Form(max_length=200)]
@@ -90,7 +73,6 @@ async def import_files(
         await request.app.state.writer.run(
             lambda st, d=detail: audit.record(st, user, "import", f"api: {d}", ip=ip)
         )
-        fields = {k: v for k, v in asdict(report).items() if k in FileResult.model_fields}
-        fields["rejects"] = report.rejects[:REJECTS_SHOWN]
-        results.append(FileResult(**fields))
+        report.rejects = report.rejects[:REJECTS_SHOWN]
+        results.append(report)
     return ImportOutcome(files=results)

@@ -46,6 +46,31 @@ PAGE_LABELS: dict[str, dict[str, str]] = {
     },
     "admin.revoke": {"zh": "吊销", "en": "Revoke"},
     "admin.done": {"zh": "已保存", "en": "Saved"},
+    "admin.assignments": {"zh": "方案分配", "en": "Scheme and pay-plan assignments"},
+    "admin.assign_help": {
+        "zh": "每条规则：覆盖哪些客服（各项可填多个，用逗号分隔；全部留空 = 全部客服），"
+        "给他们哪个考核方案和/或薪资方案。"
+        "最具体的规则优先：客服 > 店铺 > 平台 > 组 > 级别 > 岗位。",
+        "en": "Each rule: whom it covers (several values per field, comma-separated; all "
+        "empty = everyone) and the scheme and/or pay plan they get. The most specific rule "
+        "wins: agent > shop > platform > team > level > role.",
+    },
+    "admin.rule_name": {"zh": "名称", "en": "Name"},
+    "admin.platform": {"zh": "平台", "en": "Platform"},
+    "admin.level": {"zh": "级别", "en": "Level"},
+    "admin.scheme": {"zh": "考核方案", "en": "Scheme"},
+    "admin.plan": {"zh": "薪资方案", "en": "Pay plan"},
+    "admin.covers": {"zh": "覆盖（人）", "en": "Covers (agents)"},
+    "admin.none": {"zh": "（不指定）", "en": "(none)"},
+    "admin.delete": {"zh": "删除", "en": "Delete"},
+    "admin.add_rule": {"zh": "添加规则", "en": "Add a rule"},
+    "admin.who_gets": {"zh": "谁得到什么", "en": "Who gets what"},
+    "admin.unassigned": {"zh": "未分配的客服", "en": "Agents without one"},
+    "admin.no_rules": {
+        "zh": "还没有分配规则：kaohe score / pay 需用 --scheme / --plan",
+        "en": "No rules yet: kaohe score / pay need --scheme / --plan",
+    },
+    "admin.file": {"zh": "文件", "en": "File"},
 }
 for _key, _value in PAGE_LABELS.items():
     LABELS.setdefault(_key, _value)
@@ -171,3 +196,88 @@ async def roster_change(request: Request, agent: str, user: Admin) -> Response:
     rows = await borrow(request, roster)
     done = f"{agent}: {', '.join(changed) or '—'}"
     return render(request, "admin_roster.html", {"rows": rows, "done": done})
+
+
+# ---------------------------------------------------------------- scheme and plan assignments
+
+SEPARATORS = "，、;；"  # besides the comma: how people list values in a field
+
+
+def _values(text: str) -> list[str]:
+    """`售前组，售后组` → [售前组, 售后组]."""
+    for separator in SEPARATORS:
+        text = text.replace(separator, ",")
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _assignments_context(st: Any, path: Path, error: str | None = None) -> dict[str, Any]:
+    from kaohe.assignments import CLOSED, KEYS, label, members, store_shops
+    from kaohe.pay import list_plans
+    from kaohe.schemes import list_schemes
+    from kaohe.service.assignments import overview
+
+    found = overview(st, path)
+    people = members(st)
+    for rule in found["rules"]:  # platforms, roles and levels in Chinese
+        rule["text"] = {k: "、".join(label(k, v) for v in rule["when"][k]) for k in KEYS}
+    used = {kind: {r[kind] for r in found["rules"] if r[kind]} for kind in ("scheme", "plan")}
+    return {
+        **found,
+        "error": error,
+        "keys": KEYS,
+        "schemes": sorted({s.id for s in list_schemes()} | used["scheme"]),
+        "plans": sorted({p.id for p in list_plans()} | used["plan"]),
+        "choices": {
+            "agent": [m.agent for m in people],
+            "shop": sorted(set(store_shops(st))),
+            "team": sorted({m.team for m in people if m.team}),
+            **{k: sorted({label(k, c) for c in codes.values()}) for k, codes in CLOSED.items()},
+        },
+    }
+
+
+@router.get("/admin/assignments")
+def assignments_page(request: Request, user: Admin, st: views.StoreDep) -> Response:
+    from kaohe.web.api.admin import assignments_file
+
+    context = _assignments_context(st, assignments_file(request))
+    return render(request, "admin_assignments.html", context)
+
+
+def _form_rule(form: Any) -> dict[str, Any]:
+    from kaohe.assignments import KEYS
+
+    def field(name: str) -> str:
+        return str(form.get(name) or "").strip()
+
+    when = {k: _values(field(k)) for k in KEYS}
+    return {"name": field("name"), "when": when, "scheme": field("scheme"), "plan": field("plan")}
+
+
+@router.post("/admin/assignments", dependencies=[Depends(csrf_protect)])
+async def assignments_change(request: Request, user: Admin) -> Response:
+    """action = save (rule `index`) | delete (rule `index`) | add; `version` is the file's
+    version the page was shown with (a stale page is refused, not overwriting)."""
+    from kaohe.assignments import load_assignments
+    from kaohe.service.assignments import rules_of
+    from kaohe.web.api.admin import assignments_file, save_assigned
+    from kaohe.web.api.security import borrow, write
+
+    form = await request.form()
+    path = assignments_file(request)
+    action, version = str(form.get("action") or ""), str(form.get("version") or "")
+    error = None
+    try:
+        rules = rules_of(load_assignments(path))
+        index = int(str(form.get("index") or -1))
+        if action == "add":
+            rules.append(_form_rule(form))
+        elif action in ("save", "delete") and 0 <= index < len(rules):
+            rules[index : index + 1] = [_form_rule(form)] if action == "save" else []
+        else:
+            raise HTTPException(400, f"未知操作 / unknown action {action!r}")
+        await write(request, lambda st: save_assigned(st, user, path, rules, version, request))
+    except (KaoheError, ValueError) as exc:
+        error = str(exc)
+    context = await borrow(request, lambda st: _assignments_context(st, path, error))
+    return render(request, "admin_assignments.html", context, status=400 if error else 200)

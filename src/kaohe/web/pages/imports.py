@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +23,7 @@ from starlette.datastructures import UploadFile
 
 from kaohe import schema
 from kaohe.errors import KaoheError
+from kaohe.import_report import FileReport
 from kaohe.web import audit, views
 from kaohe.web.auth import User, csrf_protect, require_roles
 from kaohe.web.i18n import translate
@@ -43,29 +43,6 @@ CHUNK = 1024 * 1024
 STAGING = "kaohe-uploads"
 KEEP_S = 3600  # a staged upload waits this long for the wizard
 TOKEN_CHARS = set("0123456789abcdef")
-
-
-@dataclass
-class FileReport:
-    """One uploaded file: the import counts, or the error that stopped it."""
-
-    file: str
-    table: str | None = None
-    preset: str | None = None
-    read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    error: str | None = None
-    new_agents: list[str] = field(default_factory=list)
-    rejects: list[dict[str, Any]] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    skips: list[dict[str, Any]] = field(default_factory=list)
-    period: str | None = None
-    period_source: str | None = None
-    notes: list[str] = field(default_factory=list)
-    map_token: str | None = None  # the wizard can map this file's layout
 
 
 def safe_name(name: str | None) -> str:
@@ -242,7 +219,7 @@ def import_staged(
     from kaohe.ingest.detect import DetectionError
 
     run = run or (lambda job: job(st))
-    report = FileReport(name)
+    report = FileReport(file=name)
 
     def job(writer: Any) -> Any:
         result = import_file(writer, path, **settings, **options)
@@ -261,20 +238,9 @@ def import_staged(
     except KaoheError as exc:
         report.error = str(exc).replace(str(path), name)
         return report
-    fill_report(report, result)
+    report.fill(result)
     report.rejects = rejects
     return report
-
-
-def fill_report(report: FileReport, result: Any) -> None:
-    report.table, report.preset = result.table, result.preset
-    report.read, report.inserted = result.read, result.inserted
-    report.updated, report.rejected = result.updated, result.rejected
-    report.skipped, report.skips = result.skipped, list(result.skips)
-    report.ignored = list(result.ignored_columns)
-    report.period, report.period_source = result.period, result.period_source
-    report.notes = list(result.notes)
-    report.new_agents = list(result.new_agents)
 
 
 def quarantine_rows(st: Store, sha256: str | None = None) -> list[dict[str, Any]]:
