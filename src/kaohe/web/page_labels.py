@@ -366,7 +366,7 @@ LABELS: dict[str, dict[str, str]] = {
     "agent.reviews": {"zh": "人工质检", "en": "Manual reviews"},
     "review.day": {"zh": "日期", "en": "Day"},
     "review.reviewer": {"zh": "质检员", "en": "Reviewer"},
-    "review.score": {"zh": "得分", "en": "Score"},
+    "review.score": {"zh": "得分（百分制）", "en": "Score (0–100)"},
     "review.passed": {"zh": "是否合格", "en": "Passed"},
     "review.counted": {"zh": "计入考核", "en": "Counts"},
     "review.voided": {"zh": "申诉通过，不计入", "en": "appeal accepted: not counted"},
