@@ -21,7 +21,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 21  # 10, 14 and 16–19 were never used (numbers of parallel branches)
+SCHEMA_VERSION = 23  # 10, 14, 16–19 and 22 were never used (numbers of parallel branches)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -259,6 +259,23 @@ def _migrate_21(con: duckdb.DuckDBPyConnection) -> None:
         decided_by VARCHAR, decided_at TIMESTAMP, decision VARCHAR, pay_before VARCHAR)""")
 
 
+def _migrate_23(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 23 (issue 19.4): appeals of an order's credit and of a manual review. An
+    accepted credit appeal credits the order to the agent (`credit_overrides`, which the
+    attribution honours); an accepted review appeal takes the review out of the scores
+    (`qa_review_voids`, which the scorer's recomputation of qa_review_scores leaves alone).
+    `time` / `day` date the rows for the metric facts; `appeal_id` and `by_user` are the trail."""
+    con.execute("ALTER TABLE appeals ADD COLUMN IF NOT EXISTS order_id VARCHAR")
+    con.execute("ALTER TABLE appeals ADD COLUMN IF NOT EXISTS review_id VARCHAR")
+    con.execute("""CREATE TABLE IF NOT EXISTS credit_overrides (
+        order_id VARCHAR PRIMARY KEY, agent VARCHAR NOT NULL, time TIMESTAMP,
+        appeal_id BIGINT, by_user VARCHAR NOT NULL,
+        "at" TIMESTAMP NOT NULL DEFAULT current_timestamp)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS qa_review_voids (
+        review_id VARCHAR PRIMARY KEY, day DATE, agent VARCHAR, appeal_id BIGINT,
+        by_user VARCHAR NOT NULL, "at" TIMESTAMP NOT NULL DEFAULT current_timestamp)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -275,6 +292,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     15: _migrate_15,
     20: _migrate_20,
     21: _migrate_21,
+    23: _migrate_23,
 }
 
 

@@ -75,3 +75,56 @@ def test_the_payslip_marks_a_line_an_appeal_changed(app, client, accounts):
         assert 'class="changed" data-line="commission"' in html and "申诉调整，原 ¥-1.00" in html
     finally:
         st.con.execute("DELETE FROM appeals WHERE id = 9999")
+
+
+def test_an_accepted_credit_appeal_changes_the_commission_line(app, client, csrf, accounts):
+    """The agent claims an order of a buyer they served that the rule credited elsewhere; once
+    a supervisor accepts, the order is theirs and their commission line rises by 2 % of it
+    (jd_commission: commission_rate 0.02 of credited sales), marked as changed."""
+    from kaohe.engine.attribution import credit
+    from kaohe.web.pages.agent import payslip
+
+    st = app.state.store
+    agent = accounts["agent"]["agent"]
+    candidates = st.con.execute(
+        "SELECT DISTINCT o.order_id FROM orders o JOIN messages m "
+        "ON m.shop = o.shop AND m.buyer = o.buyer WHERE m.agent = ? "
+        "AND strftime(o.paid_at, '%Y-%m') = ? ORDER BY o.order_id LIMIT 30",
+        [agent, PERIOD],
+    ).fetchall()
+    found = (credit(st, o) for (o,) in candidates)
+    order = next(
+        c for c in found if c["credited_agent"] != agent and c["paid"] and not c["refund_amount"]
+    )
+
+    def line() -> float:
+        slip = payslip(st, agent, PERIOD, "jd_commission", None)
+        return next(ln["amount"] for ln in slip["lines"] if ln["id"] == "commission")
+
+    before = line()
+    me = client("agent")
+    url = f"/agents/{quote(agent, safe='')}?period={PERIOD}"
+    sent = {"kind": "credit", "order_id": order["order_id"], "comment": "是我接待的"}
+    filed = me.post("/appeals", data={**sent, "csrf_token": csrf(me)}, follow_redirects=False)
+    assert filed.status_code == 303
+    other = client("agent2")  # never served that buyer: the order is unknown to them
+    assert other.post("/appeals", data={**sent, "csrf_token": csrf(other)}).status_code == 404
+    boss = client("supervisor")
+    listing = boss.get("/appeals").text
+    appeal_id = re.findall(r'data-appeal="(\d+)" data-status="open"', listing)[0]
+    assert 'data-kind="credit"' in listing and order["order_id"] in listing
+    decided = boss.post(
+        f"/appeals/{appeal_id}/decide",
+        data={"action": "accept", "decision": "属实", "csrf_token": csrf(boss)},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    try:
+        assert credit(st, order["order_id"])["credited_agent"] == agent
+        assert line() == round(before + 0.02 * order["amount"], 2)
+        html = me.get(url).text
+        assert 'class="changed" data-line="commission"' in html
+        assert 'id="reviews"' in html
+    finally:
+        st.con.execute("DELETE FROM credit_overrides WHERE appeal_id = ?", [int(appeal_id)])
+        st.con.execute("DELETE FROM appeals WHERE id = ?", [int(appeal_id)])

@@ -87,3 +87,64 @@ def test_an_agents_appeal_accepted_by_a_supervisor(app, browser, live_server, ac
         if key is not None:
             restore(st, FindingKey("default", *key), "test", "restore the shared store")
             st.con.execute("DELETE FROM appeals WHERE msg_key = ?", [key[0]])
+
+
+def test_a_credit_appeal_accepted_changes_the_payslip_line(
+    app, browser, live_server, accounts, shot
+):
+    """An agent's claim of an order the rule credited elsewhere (filed as the conversation's
+    申诉归属 form files it) is accepted by the supervisor in the browser; the agent's page, at
+    both sizes, then marks the commission line the appeal changed, lists their manual
+    reviews, and scrolls no page sideways."""
+    from urllib.parse import quote
+
+    from kaohe.engine.attribution import credit
+    from kaohe.qa.appeals import file_credit_appeal
+
+    st = app.state.store
+    agent = accounts["agent"]["agent"]
+    rows = st.con.execute(
+        "SELECT DISTINCT o.order_id FROM orders o JOIN messages m "
+        "ON m.shop = o.shop AND m.buyer = o.buyer WHERE m.agent = ? "
+        "AND strftime(o.paid_at, '%Y-%m') = ? ORDER BY o.order_id",
+        [agent, PERIOD],
+    ).fetchall()
+    order = next(o for (o,) in rows if credit(st, o)["credited_agent"] != agent)
+    appeal_id = file_credit_appeal(st, order, agent, accounts["agent"]["username"], "是我接待的")
+
+    def logged_in(role: str, width: int, height: int) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(180_000)  # a first agent page computes the team's pay
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", accounts[role]["username"])
+        page.fill("input[name=password]", accounts[role]["password"])
+        page.click("button[type=submit]")
+        return context, page
+
+    contexts = []
+    try:
+        for size, (width, height) in SIZES.items():
+            boss_ctx, boss = logged_in("supervisor", width, height)
+            contexts.append(boss_ctx)
+            boss.goto(f"{live_server}/appeals?status=open")
+            assert boss.locator("td[data-kind='credit']").count() == 1
+            assert boss.evaluate("document.documentElement.scrollWidth") <= width
+            shot(boss, f"i19_claim_open_{size}")
+        row = boss.locator("tr[data-status='open']", has=boss.locator("td[data-kind='credit']"))
+        row.locator("input[name=decision]").fill("核实属实")
+        row.locator("button[value=accept]").click()
+        boss.wait_for_url(f"{live_server}/appeals")
+        for size, (width, height) in SIZES.items():
+            agent_ctx, me = logged_in("agent", width, height)
+            contexts.append(agent_ctx)
+            me.goto(f"{live_server}/agents/{quote(agent, safe='')}?period={PERIOD}")
+            me.locator(".changed[data-line='commission']").wait_for()
+            assert me.locator("#reviews").count() == 1
+            assert me.evaluate("document.documentElement.scrollWidth") <= width
+            shot(me, f"i19_claim_payslip_{size}")
+    finally:
+        for context in contexts:
+            context.close()
+        st.con.execute("DELETE FROM credit_overrides WHERE appeal_id = ?", [appeal_id])
+        st.con.execute("DELETE FROM appeals WHERE id = ?", [appeal_id])

@@ -160,7 +160,11 @@ register_source(
 )  # the default window's reach
 register_source(SourceDef(SERVICE_STEPS, _service_steps, tables=("service_orders", "messages")))
 register_source(
-    SourceDef(SPOT_CHECKS, _spot_checks, tables=("qa_reviews", "qa_review_scores", "messages"))
+    SourceDef(
+        SPOT_CHECKS,
+        _spot_checks,
+        tables=("qa_reviews", "qa_review_scores", "messages", "qa_review_voids"),
+    )
 )
 register_source(SourceDef(TICKETS, _tickets, tables=("tickets", "messages")))
 

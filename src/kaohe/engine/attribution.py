@@ -255,13 +255,21 @@ def refund_table(o: ir.Table, refunds: ir.Table, rules: Rules) -> ir.Table:
     return p.select("order_id", refund_amount=ibis.least(taken, p.amount))
 
 
-def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table, refunds: ir.Table) -> ir.Table:
+def attributed(
+    o: ir.Table,
+    touches: ir.Table,
+    followers: ir.Table,
+    refunds: ir.Table,
+    overrides: ir.Table | None = None,
+) -> ir.Table:
     """One row per order: credited agent (null = silent), silence at creation, follow-up
-    before payment, refund within the clawback."""
+    before payment, refund within the clawback. `overrides` (credit_overrides: an accepted
+    appeal credited the order to an agent, kaohe.qa.appeals) take the place of the rule's
+    choice; `overridden` marks them."""
     credited = touches.filter(touches.effective & (touches.rank == 0))
     credited = credited.select(
         c_id=credited.order_id,
-        credited=credited.agent,
+        by_rule=credited.agent,
         credited_time=credited.time,
         anchor_kind=credited.kind,
     )
@@ -271,6 +279,12 @@ def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table, refunds: ir.
     a = a.left_join(hit, a.order_id == hit.h_id)
     a = a.left_join(followed, a.order_id == followed.f_id)
     a = a.left_join(refunds, a.order_id == refunds.order_id)
+    if overrides is None:
+        a = a.mutate(credited=a.by_rule, overridden=ibis.literal(False))
+    else:
+        v = overrides.select(v_id=overrides.order_id, v_agent=overrides.agent)
+        a = a.left_join(v, a.order_id == v.v_id)
+        a = a.mutate(credited=ibis.coalesce(a.v_agent, a.by_rule), overridden=a.v_id.notnull())
     refund = a.refund_amount.fill_null(0.0)
     return a.select(
         "order_id",
@@ -284,6 +298,7 @@ def attributed(o: ir.Table, touches: ir.Table, followers: ir.Table, refunds: ir.
         "credited",
         "credited_time",
         "anchor_kind",
+        "overridden",
         silent=a.credited.isnull(),
         silent_at_creation=a.h_id.isnull(),
         followed=a.f_id.notnull(),
@@ -317,6 +332,7 @@ def _attributed_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
             blocks.get("attribution_touches", params),
             blocks.get("attribution_followers", params),
             refunds,
+            blocks.table("credit_overrides"),
         )
     )
 
@@ -433,7 +449,7 @@ def _inquiries(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return inquiry_table(receptions(blocks), blocks.get("attributed_orders", params), prior, rules)
 
 
-_TABLES = ("orders", "refunds")
+_TABLES = ("orders", "refunds", "credit_overrides")
 for _source in (
     SourceDef("attribution_replies", _replies, ("window", "pay_horizon"), _TABLES, MARGIN_DAYS),
     SourceDef("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
@@ -461,37 +477,32 @@ def credit_params(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def credit(store: Store, order_id: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Which agent an order is credited to, its touches (and the replies just outside the
     window), assists, the deciding rule and a reason in Chinese and English."""
-    from kaohe.engine.compute import Blocks
+    from kaohe.engine import bound
 
     p = credit_params(params)
     rules = Rules.of(p)
     found = store.con.execute(
-        "SELECT CAST(created_at AS DATE) FROM orders WHERE order_id = ?", [order_id]
+        "SELECT shop, buyer FROM orders WHERE order_id = ?", [order_id]
     ).fetchone()
     if found is None:
         raise NotFoundError(f"unknown order {order_id!r}")
-    # the replies reach one more window back, to show the ones just outside it
-    day = found[0]
-    span = (day - timedelta(days=rules.window_days), day + timedelta(days=rules.pay_days))
-    blocks = Blocks(store.ibis(), BlockParams.from_params(p), span, cache=False)
-    o = _orders(blocks, rules, order_id)
-    replies = _replies(blocks, p)
-    touches = touch_table(o, replies, rules)
-    followers = follower_table(o, replies)
-    row = (
-        attributed(o, touches, followers, refund_table(o, blocks.table("refunds"), rules))
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
-    all_touches = touches.to_pyarrow().to_pylist()
+    values = {"order": order_id, "shop": found[0], "buyer": found[1]}
+    key = repr(sorted(p.items()))
+
+    def query(part: str) -> list[dict[str, Any]]:
+        return bound.run(store, ("credit", part, key), lambda: _credit_part(store, p, part), values)
+
+    row = query("order")[0]
+    all_touches = query("touches")
+    follow = query("followers")
+    replies = query("replies")
     eff = [t for t in all_touches if t["effective"]]
     kind = _anchor_used(rules.anchor, any(t["kind"] == "order" for t in all_touches))
     anchor_time = row["created_at"] if kind == "order" else (row["paid_time"] or row["created_at"])
-    nearby = _nearby(o, replies, anchor_time, rules)
+    nearby = _nearby(row, replies, anchor_time, rules)
     assists_before = sorted(
         {t["agent"] for t in eff if t["time"] < row["created_at"]} - {row["credited"]}
     )
-    follow = followers.to_pyarrow().to_pylist()
     assists_after = sorted({f["agent"] for f in follow} - {row["credited"]})
     return {
         "order_id": order_id,
@@ -504,6 +515,7 @@ def credit(store: Store, order_id: str, params: Mapping[str, Any] | None = None)
         "amount": row["amount"],
         "items": row["items"],
         "credited_agent": row["credited"],
+        "overridden": row["overridden"],
         "silent": row["silent"],
         "silent_at_creation": row["silent_at_creation"],
         "followed_before_payment": row["followed"],
@@ -531,17 +543,40 @@ def _anchor_used(anchor: str, touched_before_order: bool) -> str:
     return anchor
 
 
+def _credit_part(store: Store, p: Mapping[str, Any], part: str) -> ir.Table:
+    """One query of `credit` for any order (its id, shop and buyer are placeholders: compiled
+    once, kaohe.engine.bound): "order" (its attribution row), "touches", "followers", or
+    "replies" (the thread's valid replies, time order). Only the order's thread is read —
+    every figure here joins it — and the whole of it (one thread is small)."""
+    from kaohe.engine.bound import placeholder
+    from kaohe.engine.compute import Blocks
+    from kaohe.engine.conversation import Narrowed, Scope
+
+    rules = Rules.of(p)
+    thread = Scope(shop=placeholder("shop"), buyer=placeholder("buyer"))
+    blocks = Blocks(Narrowed(store.ibis(), thread), BlockParams.from_params(p), None, cache=False)
+    o = _orders(blocks, rules, placeholder("order"))
+    replies = _replies(blocks, p)
+    if part == "replies":
+        return replies.select("agent", "time", "seq").order_by(["time", "seq"])
+    touches = touch_table(o, replies, rules)
+    followers = follower_table(o, replies)
+    if part == "touches":
+        return touches
+    if part == "followers":
+        return followers
+    refunds = refund_table(o, blocks.table("refunds"), rules)
+    return attributed(o, touches, followers, refunds, blocks.table("credit_overrides"))
+
+
 def _nearby(
-    o: ir.Table, replies: ir.Table, anchor_time: datetime, rules: Rules
+    order: dict[str, Any], replies: list[dict[str, Any]], anchor_time: datetime, rules: Rules
 ) -> list[dict[str, Any]]:
     """The thread's valid replies from one window before the window up to the payment (or the
     anchor), to show what fell inside and just outside."""
     lo = anchor_time - 2 * timedelta(milliseconds=rules.window_ms)
-    a = o.select(o_shop=o.shop, o_buyer=o.buyer, created_at=o.created_at, paid_time=o.paid_time)
-    j = a.join(replies, [a.o_shop == replies.shop, a.o_buyer == replies.buyer])
-    end = ibis.greatest(ibis.coalesce(j.paid_time, j.created_at), ibis.literal(anchor_time))
-    j = j.filter((j.time >= lo) & (j.time <= end))
-    return j.select("agent", "time", "seq").order_by(["time", "seq"]).to_pyarrow().to_pylist()
+    end = max(order["paid_time"] or order["created_at"], anchor_time)
+    return [r for r in replies if lo <= r["time"] <= end]
 
 
 def _touch_row(
@@ -588,6 +623,9 @@ def _reason(row: dict[str, Any], rules: Rules, kind: str) -> dict[str, str]:
         if rules.anchor == "order_first" and kind == "payment":
             zh += " (下单时静默, 按付款归属)"
             en += " (silent at the order, so attributed at payment)"
+    if row["overridden"]:
+        zh = f"申诉改判: 归属客服 {row['credited']}（规则原判: " + zh + "）"
+        en = f"credited to {row['credited']} on an accepted appeal (by the rule: " + en + ")"
     if row["paid_time"] is None:
         zh += "; 未在付款期限内付款"
         en += "; not paid within the pay horizon"

@@ -80,6 +80,8 @@ TABLE_DAYS: dict[str, str | None] = {
     "qa_dismissals": "time",
     "qa_review_scores": "day",
     "alerts": "fired_at",
+    "credit_overrides": "time",
+    "qa_review_voids": "day",
 }
 CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]

@@ -102,11 +102,16 @@ def _severity(t: Any, p: Mapping[str, Any]) -> Any:
 
 def scored_reviews(blocks: Any) -> Any:
     """qa_review_scores with `counted`: the review's score counts toward IQS — it is no
-    calibration (校准) review and no recheck (复核) replaced it (kaohe.qa.review decides both
-    when the reviews are scored)."""
+    calibration (校准) review, no recheck (复核) replaced it (kaohe.qa.review decides both
+    when the reviews are scored) and no accepted appeal voided it (qa_review_voids,
+    kaohe.qa.appeals: kept apart, so rescoring the reviews never brings it back)."""
     r = blocks.table("qa_review_scores")
-    counted = (r.intent.fill_null("") != "calibration") & r.superseded_by.isnull()
-    return r.mutate(counted=counted)
+    voids = blocks.table("qa_review_voids").select(_void="review_id")
+    r = r.left_join(voids, r.review_id == voids._void)
+    counted = (
+        (r.intent.fill_null("") != "calibration") & r.superseded_by.isnull() & r._void.isnull()
+    )
+    return r.mutate(counted=counted).drop("_void")
 
 
 def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
@@ -119,7 +124,11 @@ def _reviews(blocks: Any, params: Mapping[str, Any]) -> Any:
 
 
 QA_TABLES = ("qa_findings", "messages", "qa_dismissals")
-register_source(SourceDef("qa_reviews_scored", _reviews, (), ("qa_review_scores", "messages")))
+register_source(
+    SourceDef(
+        "qa_reviews_scored", _reviews, (), ("qa_review_scores", "messages", "qa_review_voids")
+    )
+)
 register_source(SourceDef("qa_sessions", _sessions, ("pack",), QA_TABLES))
 register_source(SourceDef("qa_hits", _hits, ("pack",), QA_TABLES))
 

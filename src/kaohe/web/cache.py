@@ -35,11 +35,13 @@ _NOTHING = object()
 
 
 def data_version(st: Store) -> tuple[Any, ...]:
-    """Changes whenever an import, a QA run or a review changes what the pages read."""
+    """Changes whenever an import, a QA run, a review or an accepted appeal changes what the
+    pages read."""
     return st.con.execute(
         "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
         "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews), "
-        "(SELECT count(*) FROM qa_review_scores), (SELECT count(*) FROM qa_dismissal_log)"
+        "(SELECT count(*) FROM qa_review_scores), (SELECT count(*) FROM qa_dismissal_log), "
+        "(SELECT max(appeal_id) FROM credit_overrides), (SELECT count(*) FROM qa_review_voids)"
     ).fetchone()
 
 

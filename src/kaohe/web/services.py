@@ -30,12 +30,21 @@ def add_warmer(app: Any, warmer: Warmer) -> None:
 
 
 def warm_default(app: Any, st: Any) -> None:
+    """The default period's pages (the last complete month, what every page opens on): the
+    overview's checks, every agent's page data (KPI catalogue, sessions, payslips, rankings),
+    every preset scheme's scores (the scheme comparison), and the viewer's and the credit
+    lookup's queries compiled."""
     from types import SimpleNamespace
 
     from kaohe.web.deps import default_period
+    from kaohe.web.pages import agent, conversation, schemes
     from kaohe.web.pages.overview import cached_checks
 
-    cached_checks(SimpleNamespace(app=app), st, default_period(st))  # type: ignore[arg-type]
+    period = default_period(st)
+    cached_checks(SimpleNamespace(app=app), st, period)  # type: ignore[arg-type]
+    agent.warm(app, st, period)
+    schemes.warm(app, st, period)
+    conversation.warm(app, st)
 
 
 class FactsDeferral:

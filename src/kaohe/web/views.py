@@ -114,9 +114,9 @@ def when(value: Any) -> str:
 # ---------------------------------------------------------------- sessions of an agent
 
 HITS_OF_SESSIONS = """
-SELECT s.shop, s.buyer, s.session_start, count(f.rule) AS hits
+SELECT s.shop, s.buyer, s.agent, s.session_start, count(f.rule) AS hits
 FROM _kaohe_sessions s LEFT JOIN qa_findings f
-  ON f.agent = ? AND f.shop = s.shop AND f.buyer = s.buyer
+  ON f.agent = s.agent AND f.shop = s.shop AND f.buyer = s.buyer
  AND coalesce(f.session_start, f.time) BETWEEN s.session_start AND s.session_end
 GROUP BY ALL
 """
@@ -128,22 +128,16 @@ def agent_sessions(
     period: Period | None,
     sees_pii: bool,
     params: Mapping[str, Any] | None = None,
+    everyone: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
     """The agent's sessions started in the period (those `sessions` counts, as the quality
     inspection reads them), newest first, with their QA hit counts (a finding in the session
     it belongs to, as qa_auto_score counts it); `key` is a message of the session (an opaque
-    id for links that must not carry the buyer)."""
-    from kaohe.engine.conversation import session_frame
-
-    start, end = bounds(period, store)
-    scope = Scope(start, end, agent=agent)
-    found = session_frame(store, inspected_params(params), scope)
-    rows = [
-        r
-        for r in found.to_pylist()
-        if r["buyer_messages"] > 0 and start <= r["session_start"] < end
-    ]
-    hits = _hits_of(store, agent, found)
+    id for links that must not carry the buyer). `everyone`: `period_sessions` of the same
+    period and parameters, read instead of the store."""
+    if everyone is None:
+        everyone = period_sessions(store, period, params, agent)
+    rows = everyone.get(agent, [])
     out = []
     for r in sorted(rows, key=lambda r: (r["session_start"], r["shop"], r["buyer"]), reverse=True):
         buyer = shown_buyer(r["buyer"], sees_pii)
@@ -156,22 +150,46 @@ def agent_sessions(
                 "end": when(r["session_end"]),
                 "messages": int(r["messages"]),
                 "buyer_messages": int(r["buyer_messages"]),
-                "hits": hits.get((r["shop"], r["buyer"], r["session_start"]), 0),
+                "hits": r["hits"],
                 "key": r["first_key"],
             }
         )
     return out
 
 
-def _hits_of(store: Store, agent: str, sessions: Any) -> dict[tuple[Any, Any, Any], int]:
+def period_sessions(
+    store: Store,
+    period: Period | None,
+    params: Mapping[str, Any] | None = None,
+    agent: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Agent → their sessions started in the period with buyer messages (the model's session
+    rows with `hits`), of every agent in one pass (what the pages precompute after an import),
+    or of `agent` alone. Sessions are computed per thread, so one agent's are the same either
+    way."""
+    from kaohe.engine.conversation import session_frame
+
+    start, end = bounds(period, store)
+    found = session_frame(store, inspected_params(params), Scope(start, end, agent=agent))
+    hits = _hits_of(store, found)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in found.to_pylist():
+        if r["agent"] is None or r["buyer_messages"] <= 0 or not start <= r["session_start"] < end:
+            continue
+        r["hits"] = hits.get((r["shop"], r["buyer"], r["agent"], r["session_start"]), 0)
+        out.setdefault(r["agent"], []).append(r)
+    return out
+
+
+def _hits_of(store: Store, sessions: Any) -> dict[tuple[Any, Any, Any, Any], int]:
     if not sessions.num_rows:
         return {}
     store.con.register("_kaohe_sessions", sessions)
     try:
-        rows = store.con.execute(HITS_OF_SESSIONS, [agent]).fetchall()
+        rows = store.con.execute(HITS_OF_SESSIONS).fetchall()
     finally:
         store.con.unregister("_kaohe_sessions")
-    return {(shop, buyer, s0): int(n) for shop, buyer, s0, n in rows}
+    return {(shop, buyer, agent, s0): int(n) for shop, buyer, agent, s0, n in rows}
 
 
 # ---------------------------------------------------------------- one conversation
@@ -217,10 +235,12 @@ def thread_rows(
 ) -> list[dict[str, Any]]:
     """The conversation model of one thread, every session within LOOKUP_DAYS of `at` whole,
     in time order."""
-    from kaohe.engine.conversation import frame
+    from kaohe.engine.conversation import thread_frame
 
     lo, hi = at - timedelta(days=LOOKUP_DAYS), at + timedelta(days=LOOKUP_DAYS)
-    rows = frame(store, viewed_params(params), Scope(lo, hi, shop, buyer)).to_pylist()
+    rows = thread_frame(store, shop, buyer, viewed_params(params))
+    # the sessions overlapping [lo, hi), whole (as Scope(lo, hi) with whole_sessions reads)
+    rows = [r for r in rows if r["session_end"] >= lo and r["session_start"] < hi]
     return sorted(rows, key=lambda r: (r["time"], r["seq"] or 0))
 
 

@@ -45,14 +45,23 @@ def agent_or_404(st: Store, user: User, agent: str) -> str:
 
 
 def agent_kpis(
-    st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
+    st: Store,
+    agent: str,
+    period: Period,
+    lang: str,
+    params: dict[str, Any],
+    everyone: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every metric of the catalogue for the agent: id, label, section, unit, value, formula
-    in words and in symbols."""
+    in words and in symbols. `everyone`: `team_kpis` of the same period and parameters, read
+    instead of the store."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import all_metrics
 
-    row = compute_kpis(st, by="agent", period=period, agents=[agent], params=params)[0]
+    if everyone is not None and agent in everyone:
+        row = everyone[agent]
+    else:
+        row = compute_kpis(st, by="agent", period=period, agents=[agent], params=params)[0]
     return [
         {
             "id": m.id,
@@ -66,6 +75,14 @@ def agent_kpis(
         }
         for m in all_metrics()
     ]
+
+
+def team_kpis(st: Store, period: Period, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Agent → every metric of the catalogue, all agents in one run (as long as one agent's:
+    what the agent pages precompute after an import)."""
+    from kaohe.engine import compute_kpis
+
+    return {r["agent"]: r for r in compute_kpis(st, by="agent", period=period, params=params)}
 
 
 def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -132,7 +149,7 @@ def payslip(
     from kaohe.schemes import list_schemes
 
     if not plan_id:
-        return _assigned_payslip(st, agent, period, params, assignments)
+        return _assigned_payslip(st, agent, period, params, assignments, keep)
     # presets only: a plan or scheme name from the URL is never a path on the server
     plan = next((p for p in list_plans() if p.id == plan_id), None)
     if plan is None or (scheme and scheme not in {s.id for s in list_schemes()}):
@@ -154,14 +171,24 @@ def payslip(
 
 
 def _assigned_payslip(
-    st: Store, agent: str, period: str, params: dict[str, Any] | None, assignments: Any
+    st: Store,
+    agent: str,
+    period: str,
+    params: dict[str, Any] | None,
+    assignments: Any,
+    keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
 ) -> dict[str, Any]:
     from kaohe.assigned import pay_assigned
 
     if assignments is None or not assignments.refs("plan"):
-        return _assigned_payslip_default(st, agent, period, params)
+        return _assigned_payslip_default(st, agent, period, params, keep)
     try:
-        runs, _ = pay_assigned(st, assignments, period, True, params, for_agents={agent})
+        if keep is None:
+            runs, _ = pay_assigned(st, assignments, period, True, params, for_agents={agent})
+        else:  # every population paid once, kept for the next agent's page
+            engine = repr(sorted((params or {}).items()))
+            key = ("payslips.assigned", period, engine, repr(assignments.assignments))
+            runs, _ = keep(key, lambda: pay_assigned(st, assignments, period, True, params))
     except KaoheError as exc:
         return {"plan": "", "error": str(exc)}
     for run in runs:
@@ -171,10 +198,14 @@ def _assigned_payslip(
 
 
 def _assigned_payslip_default(
-    st: Store, agent: str, period: str, params: dict[str, Any] | None
+    st: Store,
+    agent: str,
+    period: str,
+    params: dict[str, Any] | None,
+    keep: Callable[[tuple[Any, ...], Callable[[], Any]], Any] | None = None,
 ) -> dict[str, Any]:
     """No assignments file: the default plan, as before assignments existed."""
-    return payslip(st, agent, period, DEFAULT_PLAN, None, params)
+    return payslip(st, agent, period, DEFAULT_PLAN, None, params, keep)
 
 
 def _shown(plan_id: str, slips: Any, agent: str) -> dict[str, Any]:
@@ -311,6 +342,23 @@ def _findings(st: Store, agent: str, period: Period, pii: bool) -> list[dict[str
     ]
 
 
+def agent_reviews(st: Store, agent: str, period: Period) -> list[dict[str, Any]]:
+    """The agent's scored manual reviews of the period, newest first, each with `counted` as
+    the metrics read it (kaohe.engine.quality.scored_reviews) and `voided` (an accepted
+    appeal took it out)."""
+    from types import SimpleNamespace
+
+    from kaohe.engine.quality import scored_reviews
+    from kaohe.qa.appeals import voided_reviews
+
+    t = scored_reviews(SimpleNamespace(table=st.ibis().table))
+    t = t.filter((t.agent == agent) & t.day.between(period.start, period.end))
+    columns = ("review_id", "day", "reviewer", "score", "passed", "counted")
+    rows = t.select(*columns).order_by([t.day.desc(), t.review_id]).to_pyarrow().to_pylist()
+    voided = voided_reviews(st, [r["review_id"] for r in rows])
+    return [{**r, "voided": r["review_id"] in voided} for r in rows]
+
+
 # ---------------------------------------------------------------- routes
 
 
@@ -343,17 +391,19 @@ def agent_page(
         return cached(request, st, key, chosen.end, run)
 
     def compute() -> dict[str, Any]:
-        sessions = views.agent_sessions(st, agent, chosen, pii, params)
+        everyone = team_views(request, st, period, params)
+        sessions = views.agent_sessions(st, agent, chosen, pii, params, everyone["sessions"])
         return {
             "agent": agent,
             "period": period,
             "name": _name(st, agent),
-            "sections": by_section(agent_kpis(st, agent, chosen, lang, params)),
+            "sections": by_section(agent_kpis(st, agent, chosen, lang, params, everyone["kpis"])),
             "charts": trend_charts(st, agent, chosen, lang, params),
             "sessions": sessions[:SESSIONS_SHOWN],
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
+            "reviews": agent_reviews(st, agent, chosen),
             "payslip": payslip(st, agent, period, plan_id, scheme, params, keep, assignments),
             "plans": plans(),
             "plan": plan_id,
@@ -379,6 +429,58 @@ def agent_page(
         "agent.html",
         {**page, **scheme_score(request, st, agent, period), "changed": changed},
     )
+
+
+def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Every agent's KPI catalogue and sessions of the period, one run each per data version
+    (kaohe.web.cache): an agent's page picks its own (computed for one agent, each takes as
+    long as for all of them). Precomputed after an import (`warm`)."""
+    chosen = parse_period(period)
+    engine = repr(sorted(params.items()))
+    return {
+        "kpis": cached(
+            request,
+            st,
+            ("agent_page.kpis", period, engine),
+            chosen.end,
+            lambda: team_kpis(st, chosen, params),
+        ),
+        "sessions": cached(
+            request,
+            st,
+            ("agent_page.sessions", period, engine),
+            chosen.end,
+            lambda: views.period_sessions(st, chosen, params),
+        ),
+    }
+
+
+def warm(app: Any, st: Store, period: str) -> None:
+    """What the agent pages of the period need, computed once for every agent (after an
+    import, on the writer): the KPI catalogue, the sessions, the payslips and each role's
+    standard scheme ranking with its 12-month history."""
+    from types import SimpleNamespace
+
+    from kaohe.schemes.fetch import roster_rows
+    from kaohe.web.pages.ranking import scheme_ranking, schemes_for
+
+    request: Any = SimpleNamespace(app=app, query_params={})
+    params = views.overrides(request)
+    team_views(request, st, period, params)
+    chosen = parse_period(period)
+
+    def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
+        return cached(request, st, key, chosen.end, run)
+
+    roster = roster_rows(st)
+    agents = sorted({r["agent"] for r in roster})
+    if agents:
+        payslip(st, agents[0], period, "", None, params, keep, assignments_of(request))
+    shown = {covering[0].id for a in agents if (covering := schemes_for(a, roster))}
+    for scheme_id in sorted(shown):
+        scheme_ranking(request, st, scheme_id, period)
+        for month in _history_months(st, period):
+            scheme_ranking(request, st, scheme_id, month)
 
 
 def scheme_score(request: Request, st: Store, agent: str, period: str) -> dict[str, Any]:
@@ -408,23 +510,26 @@ HISTORY_MONTHS = 12
 def history(request: Request, st: Store, agent: str, scheme_id: str, period: str) -> list[dict]:
     """The agent's total, grade and rank in each of the last 12 months that have data, up to
     the period (a month); each month's ranking is the one the ranking page shows."""
-    from kaohe.web.months import is_month, months_back
     from kaohe.web.pages.ranking import scheme_ranking
 
-    if not is_month(period):
-        return []
-    from kaohe.store import scalar
-
-    first = scalar(st.con, "SELECT strftime(min(time), '%Y-%m') FROM messages")
     out = []
-    for month in months_back(period, HISTORY_MONTHS):
-        if first is None or month < first:
-            continue
+    for month in _history_months(st, period):
         ranked = scheme_ranking(request, st, scheme_id, month)[1]
         row = next((r for r in ranked.rows if r["agent"] == agent), None)
         if row is not None:
             out.append({**row, "month": month, "ranked": len(ranked.scored.places)})
     return out
+
+
+def _history_months(st: Store, period: str) -> list[str]:
+    """The last 12 months up to the period (a month) that have data."""
+    from kaohe.store import scalar
+    from kaohe.web.months import is_month, months_back
+
+    if not is_month(period):
+        return []
+    first = scalar(st.con, "SELECT strftime(min(time), '%Y-%m') FROM messages")
+    return [m for m in months_back(period, HISTORY_MONTHS) if first is not None and m >= first]
 
 
 @router.get("/agents/{agent}/explain/{metric}")

@@ -60,6 +60,27 @@ def session_for(request: Request, st: Store, user: User) -> views.Session:
     return session
 
 
+def warm(app: Any, st: Store) -> None:
+    """Compile the viewer's and the credit lookup's queries (kaohe.engine.bound) by reading
+    one thread and one order: the first conversation opened after a start then costs what
+    every later one does."""
+    from types import SimpleNamespace
+
+    from kaohe.engine.attribution import credit
+    from kaohe.engine.conversation import thread_frame
+    from kaohe.store import scalar
+
+    params = views.overrides(SimpleNamespace(app=app))
+    found = st.con.execute(
+        "SELECT shop, buyer FROM messages WHERE shop IS NOT NULL AND buyer IS NOT NULL LIMIT 1"
+    ).fetchone()
+    if found is not None:
+        thread_frame(st, found[0], found[1], views.viewed_params(params))
+    order = scalar(st.con, "SELECT min(order_id) FROM orders")
+    if order is not None:
+        credit(st, order, params)
+
+
 def _lookup(query: Any, st: Store, params: dict[str, Any]) -> views.Session | None:
     if query.get("msg"):
         return views.session_by_key(st, query["msg"], params)

@@ -61,15 +61,22 @@ def presets() -> list[dict[str, Any]]:
 
 
 def preview(
-    st: Store, new: Any, current: Any, period: str, params: dict[str, Any] | None = None
+    st: Store,
+    new: Any,
+    current: Any,
+    period: str,
+    params: dict[str, Any] | None = None,
+    keep: Any = None,
 ) -> dict[str, Any]:
     """Both schemes scored on the period (engine parameters `params`, as `kaohe score`);
     rows: agent, name, total/grade of the current (_a) and the new (_b) scheme,
-    difference = new − current."""
+    difference = new − current. `keep(key, compute)`: where a preset's scores are kept (the
+    page cache, per data version)."""
     from kaohe.schemes import compare
-    from kaohe.schemes.fetch import is_settled, score_period
+    from kaohe.schemes.fetch import is_settled
 
-    now, then = score_period(st, current, period, params), score_period(st, new, period, params)
+    now = scores(st, current, period, params, keep)
+    then = scores(st, new, period, params, keep)
     return {
         "rows": compare(now, then),
         "current": current,
@@ -77,6 +84,48 @@ def preview(
         "settled": is_settled(new, period, params) and is_settled(current, period, params),
         "notes": [*now.notes, *then.notes],
     }
+
+
+def scores(
+    st: Store, scheme: Any, period: str, params: dict[str, Any] | None, keep: Any = None
+) -> Any:
+    """The scheme scored on the period (kaohe.schemes.fetch.score_period); a preset's result
+    kept by `keep` (an uploaded scheme's never: its id is the uploader's to choose)."""
+    from kaohe.schemes.fetch import score_period
+
+    run = lambda: score_period(st, scheme, period, params)  # noqa: E731
+    if keep is None or scheme.id not in {s.id for s in _presets()}:
+        return run()
+    return keep(("scheme_scores", scheme.id, period, repr(sorted((params or {}).items()))), run)
+
+
+def _presets() -> list[Any]:
+    from kaohe.schemes import list_schemes
+
+    return list(list_schemes())
+
+
+def keeper(request: Any, st: Store, period: str) -> Any:
+    """`keep(key, compute)` on the page cache for values of the period."""
+    from kaohe.web.cache import cached
+
+    end = parse_period_text(period).end
+    return lambda key, run: cached(request, st, key, end, run)
+
+
+def warm(app: Any, st: Store, period: str) -> None:
+    """Every preset scheme scored on the period (after an import, on the writer): a
+    comparison of two presets then only lays them side by side."""
+    from types import SimpleNamespace
+
+    request: Any = SimpleNamespace(app=app, query_params={})
+    params = views.overrides(request)
+    keep = keeper(request, st, period)
+    for scheme in _presets():
+        try:
+            scores(st, scheme, period, params, keep)
+        except KaoheError:  # a scheme the data cannot score: the page says why when asked
+            continue
 
 
 def config_error(exc: ConfigError, text: str) -> dict[str, Any]:
@@ -128,6 +177,7 @@ def schemes_page(
             preset_scheme(context["compare"]),
             period,
             views.overrides(request),
+            keeper(request, st, period),
         )
     except KaoheError as exc:
         return render(request, "schemes.html", {**context, "error": str(exc)}, status=400)

@@ -1,0 +1,53 @@
+"""What the pages precompute after an import reads the same as computing one agent's or one
+thread's on demand: every agent's KPI catalogue and sessions in one run, and the viewer's
+and the credit lookup's queries compiled once and run with the thread bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from kaohe.engine import bound
+from kaohe.engine.attribution import credit
+from kaohe.engine.conversation import thread_frame
+from kaohe.engine.periods import parse_period
+from kaohe.store import Store
+from kaohe.web.pages.agent import agent_kpis, team_kpis
+from kaohe.web.views import agent_sessions, period_sessions
+from tests.engine.conftest import fill, fill_table
+from tests.engine.test_attribution import TWO_AGENTS, TWO_ORDER
+
+OCTOBER = parse_period("2026-10")
+
+
+@pytest.fixture(scope="module")
+def store():
+    with Store(":memory:") as s:
+        fill(s, TWO_AGENTS, roster=[("a1", "t"), ("a2", "t")])
+        fill_table(s, "orders", TWO_ORDER)
+        yield s
+
+
+def test_every_agent_at_once_reads_as_one_agent(store):
+    kpis, sessions = team_kpis(store, OCTOBER, {}), period_sessions(store, OCTOBER)
+    for agent in ("a1", "a2"):
+        alone = agent_kpis(store, agent, OCTOBER, "zh", {})
+        assert agent_kpis(store, agent, OCTOBER, "zh", {}, kpis) == alone
+        mine = agent_sessions(store, agent, OCTOBER, True, {}, sessions)
+        assert mine == agent_sessions(store, agent, OCTOBER, True, {})
+    # b1 wrote at 09:59 and a1 answered at 10:00: a1's session of 2 messages; a2's reply at
+    # 10:05 is a session without a buyer message, which `sessions` does not count
+    assert [s["messages"] for s in agent_sessions(store, "a1", OCTOBER, True, {}, sessions)] == [2]
+    assert agent_sessions(store, "a2", OCTOBER, True, {}, sessions) == []
+
+
+def test_a_thread_and_an_order_are_compiled_once(store):
+    with bound._lock:
+        bound._compiled.clear()
+    assert len(thread_frame(store, "s1", "b1")) == 3
+    assert credit(store, "o1")["credited_agent"] == "a2"  # the last touch (10:05)
+    compiled = len(bound._compiled)
+    assert thread_frame(store, "s1", "nobody") == []  # another thread: the same SQL, bound
+    assert credit(store, "o1")["credited_agent"] == "a2"
+    assert len(bound._compiled) == compiled
+    thread_frame(store, "s1", "b1", {"session_gap": 60})  # other parameters: other SQL
+    assert len(bound._compiled) == compiled + 1
