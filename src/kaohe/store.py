@@ -21,7 +21,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 21  # 10, 14 and 16–19 were never used (numbers of parallel branches)
+SCHEMA_VERSION = 22  # 10, 14 and 16–19 were never used (numbers of parallel branches)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -259,6 +259,15 @@ def _migrate_21(con: duckdb.DuckDBPyConnection) -> None:
         decided_by VARCHAR, decided_at TIMESTAMP, decision VARCHAR, pay_before VARCHAR)""")
 
 
+def _migrate_22(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 22 (issue 17.1): the row sets the facts keep for non-additive parts (a month's
+    median or P90 response computed exactly from stored per-day rows): each set's table
+    (created by kaohe.engine.facts, named by the facts' version and the set's key) and its
+    columns."""
+    con.execute("""CREATE TABLE IF NOT EXISTS metric_fact_row_sets (
+        tbl VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL)""")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
@@ -275,6 +284,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     15: _migrate_15,
     20: _migrate_20,
     21: _migrate_21,
+    22: _migrate_22,
 }
 
 
