@@ -261,3 +261,18 @@ def test_fresh_facts_answer_medians_without_building_blocks(make_store, monkeypa
     assert compute_kpis(store, by="shop,day", metrics=ids, period=month) == direct
     # 10-05: b1's round answered after midnight (720 s) and b2's (90 s); 10-06: 60 s and 40 s
     assert [r["median_response_s"] for r in direct] == [405.0, 50.0]
+
+
+def test_a_new_row_table_makes_the_other_days_stale(make_store):
+    # a row table created by a refresh of some days holds only those: the others must be
+    # recomputed before a month is read from it
+    store = make_store(DAY_ONE + DAY_TWO)
+    refresh_facts(store)
+    store.con.execute("UPDATE metric_fact_row_sets SET columns = 'older'")  # another definition
+    refresh_facts(store, [date(2026, 10, 20)])
+    assert stale_days(store) == [date(2026, 10, 5), date(2026, 10, 6)]
+    ids = ["median_response_s"]
+    month = parse_period("2026-10")
+    on_demand = compute_kpis(store, by="day", metrics=ids, period=month, use_facts=False)
+    assert compute_kpis(store, by="day", metrics=ids, period=month) == on_demand
+    assert stale_days(store) == []
