@@ -15,6 +15,8 @@ phase's own), back to back on the copy:
 - new_day:  the new day's rows inserted (an import), then the month from the facts, which
             refreshes the days the new rows make stale
 - rebuild:  on a second copy with the new day: every fact dropped, rebuilt, the month read
+- late_chats: on that copy (facts fresh), 1,000 more chat messages of the day before the new
+            day (a late chat export, no orders), then the month from the facts
 
 Prints one JSON line per phase (wall and CPU seconds, peak RSS, days refreshed) and a summary.
 """
@@ -115,6 +117,17 @@ def drop_facts(store) -> None:  # noqa: ANN001 - kaohe.store.Store
         store.con.execute("DELETE FROM metric_fact_row_sets")
 
 
+def import_late_chats(store, day: date) -> int:  # noqa: ANN001 - kaohe.store.Store
+    """1,000 copies of the day before's messages under new keys: a chat file imported late."""
+    before = day - timedelta(days=1)
+    store.con.execute(
+        "INSERT INTO messages SELECT * REPLACE (msg_key || '-late' AS msg_key) FROM messages "
+        "WHERE CAST(time AS DATE) = ? ORDER BY msg_key LIMIT 1000",
+        [before],
+    )
+    return 1000
+
+
 def read_month(store, day: date, use_facts: bool) -> list[dict]:  # noqa: ANN001
     from kaohe.engine import compute_kpis
 
@@ -124,14 +137,18 @@ def read_month(store, day: date, use_facts: bool) -> list[dict]:  # noqa: ANN001
 def phase(name: str, work: Path, day: date) -> dict:
     from kaohe.engine.facts import refresh_facts, stale_days
 
-    db = work / ("rebuild.duckdb" if name == "rebuild" else "base.duckdb")
+    db = work / (
+        "base.duckdb" if name in ("scratch", "fresh", "plain", "new_day") else "rebuild.duckdb"
+    )
     store = open_store(db)
     out: dict = {"phase": name}
     if name in ("new_day", "rebuild"):
         out["rows_added"] = import_new_day(store, work)
     if name == "rebuild":
         drop_facts(store)
-    if name == "new_day":
+    if name == "late_chats":
+        out["rows_added"] = import_late_chats(store, day)
+    if name in ("new_day", "late_chats"):
         out["days_refreshed"] = len(stale_days(store, month_of(day)))
     t0, c0 = time.perf_counter(), cpu_s()
     if name == "scratch":
@@ -172,7 +189,7 @@ def main() -> None:
         results[name] = child(name, args.dir, args.day)
         print(json.dumps(results[name]), flush=True)
     shutil.copy(args.dir / "base.duckdb", args.dir / "rebuild.duckdb")
-    for name in ("new_day", "rebuild"):
+    for name in ("new_day", "rebuild", "late_chats"):
         results[name] = child(name, args.dir, args.day)
         print(json.dumps(results[name]), flush=True)
     plain, fresh = results["plain"]["wall_s"], results["fresh"]["wall_s"]
@@ -182,6 +199,11 @@ def main() -> None:
         f"one more day, then the month from facts: {new_day:.1f} s "
         f"({results['new_day']['days_refreshed']} days refreshed; from scratch: {rebuild:.1f} s, "
         f"ratio {new_day / rebuild:.2f})"
+    )
+    late = results["late_chats"]
+    print(
+        f"a late chat file, then the month from facts: {late['wall_s']:.1f} s "
+        f"({late['days_refreshed']} days refreshed)"
     )
 
 
