@@ -276,3 +276,27 @@ def test_a_new_row_table_makes_the_other_days_stale(make_store):
     on_demand = compute_kpis(store, by="day", metrics=ids, period=month, use_facts=False)
     assert compute_kpis(store, by="day", metrics=ids, period=month) == on_demand
     assert stale_days(store) == []
+
+
+def test_a_reply_imported_later_credits_an_order_paid_days_on(make_store):
+    # messages reach the facts of orders paid up to the window + pay horizon after them (not
+    # the 29 days of the rolling refund rate, which reads messages only for the platform)
+    from tests.engine.conftest import fill_table
+
+    store = make_store(
+        [
+            msg("b1", "a1", "buyer", "2026-10-05 09:00:00"),
+            msg("b9", "a2", "buyer", "2026-10-10 10:00:00"),
+            msg("b9", "a2", "agent", "2026-10-10 10:00:30"),
+        ]
+    )
+    order = {**NEW_ORDERS[0], "buyer": "b1", "amount": 10.0}
+    order.update(created_at="2026-10-07 08:00:00", paid_at="2026-10-08 09:00:00")
+    fill_table(store, "orders", [order])
+    refresh_facts(store)
+    assert compute_kpis(store, metrics=["sales_amount"]) == []  # o1 is silent: no touch
+    assert margins()["messages"] == 6  # 48 h window (2 days) + 3-day pay horizon + 1
+    fill(store, [msg("b1", "a1", "agent", "2026-10-05 09:05:00")])  # 46 h 55 min before o1
+    assert date(2026, 10, 8) in stale_days(store)  # o1's payment, three days on
+    rows = compute_kpis(store, metrics=["sales_amount"])
+    assert rows == [{"agent": "a1", "sales_amount": 10.0}]

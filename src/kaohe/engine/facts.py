@@ -98,8 +98,9 @@ def margins() -> dict[str, int]:
     all_metrics()  # registers the sources
     out = {"messages": 1}
     for source in SOURCES.values():
+        own = dict(source.table_margins)
         for table in source.tables:
-            out[table] = max(out.get(table, 1), source.margin_days or 1)
+            out[table] = max(out.get(table, 1), own.get(table, source.margin_days) or 1)
     out["qa_findings"] = out["messages"]  # ad/spam findings take sessions out of every metric
     return out
 
