@@ -21,7 +21,7 @@ from kaohe.errors import (
 )
 from kaohe.schema import TABLES, Table
 
-SCHEMA_VERSION = 23  # 10, 14, 16–19 and 22 were never used (numbers of parallel branches)
+SCHEMA_VERSION = 23  # 10, 14 and 16–19 were never used (numbers of parallel branches)
 
 IMPORT_LOG_SQL = """
 CREATE TABLE IF NOT EXISTS import_log (
@@ -259,6 +259,15 @@ def _migrate_21(con: duckdb.DuckDBPyConnection) -> None:
         decided_by VARCHAR, decided_at TIMESTAMP, decision VARCHAR, pay_before VARCHAR)""")
 
 
+def _migrate_22(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 22 (issue 17.1): the row sets the facts keep for non-additive parts (a month's
+    median or P90 response computed exactly from stored per-day rows): each set's table
+    (created by kaohe.engine.facts, named by the facts' version and the set's key) and its
+    columns."""
+    con.execute("""CREATE TABLE IF NOT EXISTS metric_fact_row_sets (
+        tbl VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL)""")
+
+
 def _migrate_23(con: duckdb.DuckDBPyConnection) -> None:
     """Version 23 (issue 19.4): appeals of an order's credit and of a manual review. An
     accepted credit appeal credits the order to the agent (`credit_overrides`, which the
@@ -292,6 +301,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     15: _migrate_15,
     20: _migrate_20,
     21: _migrate_21,
+    22: _migrate_22,
     23: _migrate_23,
 }
 

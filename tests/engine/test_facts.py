@@ -152,3 +152,151 @@ def test_by_month_and_by_week(make_store, use_facts):
     ]
     both = compute_kpis(store, by="all", metrics=metrics, use_facts=use_facts)
     assert both == [{"rounds": 2, "avg_response_s": 120.0}]  # (60 + 180) / 2
+
+
+# one more day: b1's round opened before midnight is answered after it (on the new day), and
+# b3's order is credited to the reply it got on the new day
+DAY_ONE = [
+    msg("b1", "a1", "buyer", "2026-10-05 23:50:00"),
+    msg("b2", "a2", "buyer", "2026-10-05 10:00:00"),
+    msg("b2", "a2", "agent", "2026-10-05 10:01:30"),
+]
+DAY_TWO = [
+    msg("b1", "a1", "agent", "2026-10-06 00:02:00"),  # 720 s after 23:50
+    msg("b1", "a1", "buyer", "2026-10-06 00:05:00"),
+    msg("b1", "a1", "agent", "2026-10-06 00:06:00"),  # 60 s
+    msg("b3", "a1", "buyer", "2026-10-06 09:00:00"),
+    msg("b3", "a1", "agent", "2026-10-06 09:00:40"),  # 40 s, the touch of o1
+]
+NEW_ORDERS = [
+    {
+        "order_id": "o1",
+        "shop": "s1",
+        "platform": "taobao",
+        "buyer": "b3",
+        "created_at": "2026-10-06 09:10:00",
+        "paid_at": "2026-10-06 09:11:00",
+        "amount": 50.0,
+        "items": 1,
+        "status": "paid",
+    },
+    {  # b2 was answered by a2 the day before: within the 48 h window
+        "order_id": "o2",
+        "shop": "s1",
+        "platform": "taobao",
+        "buyer": "b2",
+        "created_at": "2026-10-06 08:00:00",
+        "paid_at": "2026-10-06 08:05:00",
+        "amount": 30.0,
+        "items": 1,
+        "status": "paid",
+    },
+]
+
+
+def _stored(store):
+    facts = store.con.execute("SELECT * FROM metric_facts ORDER BY ALL").fetchall()
+    tables = [t for (t,) in store.con.execute("SELECT tbl FROM metric_fact_row_sets").fetchall()]
+    rows = {t: store.con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in tables}
+    return facts, rows
+
+
+def test_one_more_day_refreshes_to_the_from_scratch_facts(make_store):
+    from tests.engine.conftest import fill_table
+
+    step = make_store(DAY_ONE)
+    month = parse_period("2026-10")
+    before = compute_kpis(step, metrics=["rounds", "median_response_s"], period=month)
+    assert before == [  # b1's round is open: no response yet
+        {"agent": "a1", "rounds": 1, "median_response_s": None},
+        {"agent": "a2", "rounds": 1, "median_response_s": 90.0},
+    ]
+    fill(step, DAY_TWO)
+    fill_table(step, "orders", NEW_ORDERS)
+    assert date(2026, 10, 5) in stale_days(step, month)  # the day before the new one too
+    step_rows = compute_kpis(step, by="agent,day", period=month)  # refreshes the stale days
+
+    scratch = make_store(DAY_ONE + DAY_TWO)
+    fill_table(scratch, "orders", NEW_ORDERS)
+    refresh_facts(scratch)
+    assert _stored(step) == _stored(scratch)
+    assert step_rows == compute_kpis(scratch, by="agent,day", period=month)
+    for by in ("agent", "shop,day"):
+        direct = compute_kpis(scratch, by=by, period=month, use_facts=False)
+        assert compute_kpis(step, by=by, period=month) == direct
+
+    ids = ["rounds", "avg_response_s", "median_response_s", "sales_amount"]
+    rows = compute_kpis(step, metrics=ids, period=month)
+    assert rows == [
+        {
+            "agent": "a1",
+            "rounds": 3,
+            "avg_response_s": pytest.approx((720 + 60 + 40) / 3),
+            "median_response_s": 60.0,
+            "sales_amount": 50.0,
+        },
+        {
+            "agent": "a2",
+            "rounds": 1,
+            "avg_response_s": 90.0,
+            "median_response_s": 90.0,
+            "sales_amount": 30.0,
+        },
+    ]
+
+
+def test_fresh_facts_answer_medians_without_building_blocks(make_store, monkeypatch):
+    from kaohe.engine.compute import Blocks
+
+    store = make_store(DAY_ONE + DAY_TWO)
+    month = parse_period("2026-10")
+    ids = ["rounds", "median_response_s", "p90_response_s"]
+    direct = compute_kpis(store, by="shop,day", metrics=ids, period=month, use_facts=False)
+    refresh_facts(store)
+
+    def unbuilt(self, name):
+        raise AssertionError(f"block {name} built for fresh facts")
+
+    monkeypatch.setattr(Blocks, "block", unbuilt)
+    assert compute_kpis(store, by="shop,day", metrics=ids, period=month) == direct
+    # 10-05: b1's round answered after midnight (720 s) and b2's (90 s); 10-06: 60 s and 40 s
+    assert [r["median_response_s"] for r in direct] == [405.0, 50.0]
+
+
+def test_a_new_row_table_makes_the_other_days_stale(make_store):
+    # a row table created by a refresh of some days holds only those: the others must be
+    # recomputed before a month is read from it
+    store = make_store(DAY_ONE + DAY_TWO)
+    refresh_facts(store)
+    store.con.execute("UPDATE metric_fact_row_sets SET columns = 'older'")  # another definition
+    refresh_facts(store, [date(2026, 10, 20)])
+    assert stale_days(store) == [date(2026, 10, 5), date(2026, 10, 6)]
+    ids = ["median_response_s"]
+    month = parse_period("2026-10")
+    on_demand = compute_kpis(store, by="day", metrics=ids, period=month, use_facts=False)
+    assert compute_kpis(store, by="day", metrics=ids, period=month) == on_demand
+    assert stale_days(store) == []
+
+
+def test_a_reply_imported_later_credits_an_order_paid_days_on(make_store):
+    # messages reach the facts of orders paid up to the window + pay horizon after them (not
+    # the 29 days of the rolling refund rate, which reads messages only for the platform)
+    from tests.engine.conftest import fill_table
+
+    store = make_store(
+        [
+            msg("b1", "a1", "buyer", "2026-10-05 09:00:00"),
+            msg("b9", "a2", "buyer", "2026-10-10 10:00:00"),
+            msg("b9", "a2", "agent", "2026-10-10 10:00:30"),
+        ]
+    )
+    order = {**NEW_ORDERS[0], "buyer": "b1", "amount": 10.0}
+    order.update(created_at="2026-10-07 08:00:00", paid_at="2026-10-08 09:00:00")
+    fill_table(store, "orders", [order])
+    refresh_facts(store)
+    assert compute_kpis(store, metrics=["sales_amount"]) == []  # o1 is silent: no touch
+    assert margins()["messages"] == 6  # 48 h window (2 days) + 3-day pay horizon + 1
+    fill(store, [msg("b1", "a1", "agent", "2026-10-05 09:05:00")])  # 46 h 55 min before o1
+    assert date(2026, 10, 8) in stale_days(store)  # o1's payment, three days on
+    rows = compute_kpis(store, metrics=["sales_amount"])
+    assert rows == [{"agent": "a1", "sales_amount": 10.0}]

@@ -156,6 +156,7 @@ register_source(
         params=("rolling_days",),
         tables=("refunds", "orders", "messages"),
         margin_days=ROLLING_DAYS - 1,
+        table_margins=(("messages", 1),),  # messages only name the shop's platform
     )
 )  # the default window's reach
 register_source(SourceDef(SERVICE_STEPS, _service_steps, tables=("service_orders", "messages")))

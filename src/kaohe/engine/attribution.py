@@ -449,20 +449,23 @@ def _inquiries(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return inquiry_table(receptions(blocks), blocks.get("attributed_orders", params), prior, rules)
 
 
-_TABLES = ("orders", "refunds", "credit_overrides")
-for _source in (
-    SourceDef("attribution_replies", _replies, ("window", "pay_horizon"), _TABLES, MARGIN_DAYS),
-    SourceDef("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS),
-    SourceDef(
-        "sales_credited", _credited_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days
-    ),
-    SourceDef("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
-    SourceDef("sales_assists", _assists, ATTRIBUTION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
-    SourceDef("inquiries", _inquiries, CONVERSION_PARAMS, _TABLES, MARGIN_DAYS, message_days),
+_TABLES = ("orders", "refunds", "messages", "credit_overrides")
+# a reply on day d moves credits of orders paid up to message_days later (the window and the
+# pay horizon, + 1 partial day) and receptions the day before (the reply horizon): not 21 days
+_REPLIES = (("messages", message_days(ATTRIBUTION_DEFAULTS)),)
+for _name, _build, _params, _scope in (
+    ("attribution_replies", _replies, ("window", "pay_horizon"), None),
+    ("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, None),
+    ("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, None),
+    ("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, None),
+    ("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, message_days),
+    ("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, message_days),
+    ("sales_assists", _assists, ATTRIBUTION_PARAMS, message_days),
+    ("inquiries", _inquiries, CONVERSION_PARAMS, message_days),
 ):
-    register_source(_source)
+    register_source(
+        SourceDef(_name, _build, _params, _TABLES, MARGIN_DAYS, _scope, table_margins=_REPLIES)
+    )
 
 
 # kaohe credit ---------------------------------------------------------------------------------

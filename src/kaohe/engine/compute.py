@@ -354,7 +354,12 @@ class Evaluator:
         params: Mapping[str, Any] | None = None,
         thread_names: bool = True,
     ) -> ir.Table:
-        t = self.blocks(bp).get(name, params, thread_names)
+        return self.scope(self.blocks(bp).get(name, params, thread_names))
+
+    def scope(self, t: ir.Table) -> ir.Table:
+        """A source table (with `day` and `agent`) as the request reads it: the period's days,
+        the agents asked for (or only assigned rows when grouping by agent or team), the team
+        and calendar keys added."""
         if self.req.period is not None:
             t = t.filter(t.day.between(self.req.period.start, self.req.period.end))
         if self.req.agents:
@@ -392,7 +397,7 @@ class Evaluator:
             _check_source_keys(self.req.by, rel, parts)
             if source not in SOURCES and not self._reads_thread_names(rel, level, parts):
                 rel = self.source(bp, source, parts[0][2], thread_names=False)
-            for key, values in self._aggregate(rel, level, parts):
+            for key, values in self.aggregate(rel, level, parts):
                 for (metric_id, part, _), value in zip(parts, values, strict=True):
                     out[key][metric_id][part.name] = value
         return out
@@ -411,9 +416,10 @@ class Evaluator:
                 return True
         return False
 
-    def _aggregate(
+    def aggregate(
         self, rel: ir.Table, level: str, parts: list[tuple[str, Part, dict]]
     ) -> list[tuple[GroupKey, list[Any]]]:
+        """(group key, the parts' values) per group of the request, over `rel`."""
         keys = list(self.req.by)
         names = [f"p{i}" for i in range(len(parts))]
         if level == "buyer_day":

@@ -4,7 +4,12 @@
 side, since a round can be answered after midnight); `answer()` serves a request from the
 facts when every needed part is additive and computed with default parameters, refreshing
 stale days first (a day is stale when its message count changed since it was computed), and
-computes the rest on demand (medians, P90, team grouping, overridden parameters).
+computes the rest on demand (team grouping, overridden parameters, parts over orders…).
+
+Medians and P90s over a message block (response times of rounds) are kept as stored rows:
+the refresh writes, per day, the block's rows (agent, shop, platform, day and the columns the
+parts read) to a row table, and a request computes the exact median or P90 of its period from
+those rows with the part's own aggregate — the same values, without rebuilding the blocks.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kaohe.engine.compute import Evaluator, GroupKey, Request, finish, run
+import ibis.expr.operations as ops
+
+from kaohe.engine.compute import BlockPool, Evaluator, GroupKey, Request, finish, run
+from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
-from kaohe.engine.registry import SOURCES, Metric, all_metrics
+from kaohe.engine.registry import MESSAGE_SOURCES, SOURCES, Metric, Part, all_metrics
 
 if TYPE_CHECKING:
     from kaohe.store import Store
 
-FACTS_VERSION = "2"  # raise when a definition changes: stored facts are recomputed
+FACTS_VERSION = "3"  # raise when a definition changes: stored facts are recomputed
 GRAINS: dict[str, tuple[str, ...]] = {
     "agent": ("agent", "day"),
     "shop": ("shop", "platform", "day"),
@@ -97,8 +105,9 @@ def margins() -> dict[str, int]:
     for source in SOURCES.values():
         if source.name not in kept:
             continue
+        own = dict(source.table_margins)
         for table in source.tables:
-            out[table] = max(out.get(table, 1), source.margin_days or 1)
+            out[table] = max(out.get(table, 1), own.get(table, source.margin_days) or 1)
     out["qa_findings"] = out["messages"]  # ad/spam findings take sessions out of every metric
     return out
 
@@ -170,8 +179,8 @@ def stale_days(store: Store, period: Period | None = None) -> list[date]:
 
 
 def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date]:
-    """Recompute the facts of `days` (None: every day with data); returns the days
-    rewritten."""
+    """Recompute the facts of `days` (None: every day with data), with their stored rows;
+    returns the days rewritten."""
     current = signatures(store)
     wanted = set(days) if days is not None else _data_days(current)
     if not wanted:
@@ -179,27 +188,121 @@ def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date
     widened = sorted({d + timedelta(days=k) for d in wanted for k in (-1, 0, 1)})
     period = Period(widened[0], widened[-1], "facts")
     counts = _message_days(store, period)
-    rows = [row for grain in GRAINS for row in _grain_rows(store, grain, period, widened)]
-    with store.transaction() as con:
-        con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [widened])
-        con.execute("DELETE FROM metric_facts_days WHERE day IN (SELECT unnest(?))", [widened])
-        if rows:
-            con.register("_kaohe_new_facts", _as_arrow(rows))
-            try:
-                con.execute("INSERT INTO metric_facts SELECT * FROM _kaohe_new_facts")
-            finally:
-                con.unregister("_kaohe_new_facts")
-        fp = fingerprint()
-        con.executemany(
-            "INSERT INTO metric_facts_days VALUES (?, ?, ?)",
-            [[d, counts.get(d, 0), fp] for d in widened],
-        )
-        con.execute("DELETE FROM metric_facts_sources")
-        con.executemany(
-            "INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
-            [[t, d, n, c] for (t, d), (n, c) in current.items()],
-        )
+    pool = BlockPool()  # the grains and the row sets read the same blocks: built once
+    try:
+        rows = [row for grain in GRAINS for row in _grain_rows(store, grain, period, widened, pool)]
+        row_sql = _row_set_queries(store, period, widened, pool)
+        with store.transaction() as con:
+            con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [widened])
+            con.execute("DELETE FROM metric_facts_days WHERE day IN (SELECT unnest(?))", [widened])
+            if rows:
+                con.register("_kaohe_new_facts", _as_arrow(rows))
+                try:
+                    con.execute("INSERT INTO metric_facts SELECT * FROM _kaohe_new_facts")
+                finally:
+                    con.unregister("_kaohe_new_facts")
+            _write_row_sets(con, row_sql, widened)
+            fp = fingerprint()
+            con.executemany(
+                "INSERT INTO metric_facts_days VALUES (?, ?, ?)",
+                [[d, counts.get(d, 0), fp] for d in widened],
+            )
+            con.execute("DELETE FROM metric_facts_sources")
+            con.executemany(
+                "INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
+                [[t, d, n, c] for (t, d), (n, c) in current.items()],
+            )
+    finally:
+        pool.close()
     return widened
+
+
+# stored rows: the non-additive parts over a message block ---------------------------------
+
+ROW_TABLE_PREFIX = "metric_fact_rows_"
+ROW_KEYS = ("agent", "shop", "platform", "day")  # what a request filters and groups the rows by
+RowSetKey = tuple[BlockParams, str]  # (block parameters, message block)
+RowPart = tuple[str, Part, dict[str, Any]]  # (metric id, part, its default parameters)
+
+
+def default_params(metric: Metric) -> dict[str, Any]:
+    return Request([metric], (), None, {}).params(metric)
+
+
+def row_parts(metric: Metric, params: dict[str, Any]) -> list[Part]:
+    """The metric's parts served from stored rows: not additive (a median, a P90), one value
+    per row of a message block."""
+    return [
+        part
+        for part in metric.parts_for(params)
+        if part.combine is None and part.level == "row" and part.source in MESSAGE_SOURCES
+    ]
+
+
+def row_sets() -> dict[RowSetKey, list[RowPart]]:
+    """Every stored row set, with the parts (at default parameters) it serves."""
+    out: dict[RowSetKey, list[RowPart]] = defaultdict(list)
+    for metric in all_metrics():
+        params = default_params(metric)
+        for part in row_parts(metric, params):
+            out[(BlockParams.from_params(params), part.source)].append((metric.id, part, params))
+    return dict(out)
+
+
+def row_table(key: RowSetKey) -> str:
+    """The store table of one row set (named by the facts' version and the set's key)."""
+    text = repr((FACTS_VERSION, key))
+    return ROW_TABLE_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _row_set_queries(
+    store: Store, period: Period, days: list[date], pool: BlockPool
+) -> dict[str, tuple[str, str]]:
+    """Per row table: its columns (comma-separated) and the SQL selecting the rows of `days`
+    — the block's names and day and the columns its parts read, nothing else."""
+    import ibis
+
+    request = Request(_fact_metrics(), (), period, {})
+    evaluator = Evaluator(store.ibis(), request, pool=pool)
+    out: dict[str, tuple[str, str]] = {}
+    for key, parts in row_sets().items():
+        bp, source = key
+        rel = evaluator.source(bp, source, parts[0][2])
+        read: set[str] = set()
+        for _, part, params in parts:
+            fields = part.agg(rel, params).op().find(ops.Field)
+            read |= {f.name for f in fields if f.rel == rel.op()}
+        columns = [*ROW_KEYS, *sorted(read - set(ROW_KEYS))]
+        rows = rel.filter(rel.day.isin(days)).select(*columns)
+        out[row_table(key)] = (",".join(columns), str(ibis.to_sql(rows, dialect="duckdb")))
+    return out
+
+
+def _write_row_sets(con: Any, queries: dict[str, tuple[str, str]], days: list[date]) -> None:
+    """Replace the rows of `days` in each row table. A table new to the store (or whose
+    columns changed) holds only these days: every other day's facts are then recomputed."""
+    registered = dict(con.execute("SELECT tbl, columns FROM metric_fact_row_sets").fetchall())
+    for table in set(registered) - set(queries):  # row sets no metric reads any more
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute("DELETE FROM metric_fact_row_sets WHERE tbl = ?", [table])
+    for table, (columns, sql) in queries.items():
+        if registered.get(table) != columns:
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM ({sql}) LIMIT 0')
+            con.execute("DELETE FROM metric_fact_row_sets WHERE tbl = ?", [table])
+            con.execute("INSERT INTO metric_fact_row_sets VALUES (?, ?)", [table, columns])
+            con.execute("DELETE FROM metric_facts_days")
+        con.execute(f'DELETE FROM "{table}" WHERE day IN (SELECT unnest(?))', [days])
+        con.execute(f'INSERT INTO "{table}" SELECT * FROM ({sql})')
+
+
+def _fact_metrics() -> list[Metric]:
+    """The metrics the facts keep: those with an additive part or a part on stored rows."""
+    return [
+        m
+        for m in all_metrics()
+        if any(p.combine for p in m.parts_for(m.params)) or row_parts(m, default_params(m))
+    ]
 
 
 FACT_COLUMNS = ("grain", "agent", "shop", "platform", "day", "metric", "part", "combine", "value")
@@ -219,10 +322,12 @@ def _as_arrow(rows: list[list[Any]]) -> Any:
     )
 
 
-def _grain_rows(store: Store, grain: str, period: Period, days: list[date]) -> list[list[Any]]:
-    metrics = [m for m in all_metrics() if any(p.combine for p in m.parts_for(m.params))]
+def _grain_rows(
+    store: Store, grain: str, period: Period, days: list[date], pool: BlockPool
+) -> list[list[Any]]:
+    metrics = _fact_metrics()
     request = Request(metrics, GRAINS[grain], period, {})
-    evaluator = Evaluator(store.ibis(), request)
+    evaluator = Evaluator(store.ibis(), request, pool=pool)
     try:
         parts = evaluator.evaluate(only="additive")
     finally:
@@ -258,24 +363,83 @@ def _from_facts(metric: Metric, request: Request) -> bool:
     return metric.additive(params) and params == defaults
 
 
+def _from_rows(metric: Metric, request: Request) -> bool:
+    """Whether the metric is served by the facts and stored rows: default parameters, every
+    part additive or over a stored row set, one at least."""
+    params = request.params(metric)
+    if params != default_params(metric):
+        return False
+    rows = row_parts(metric, params)
+    return bool(rows) and all(p.combine is not None or p in rows for p in metric.parts_for(params))
+
+
+def _row_keys(metric: Metric, params: dict[str, Any]) -> list[RowSetKey]:
+    bp = BlockParams.from_params(params)
+    return [(bp, part.source) for part in row_parts(metric, params)]
+
+
 def answer(store: Store, request: Request, use_facts: bool = True) -> list[dict[str, Any]]:
-    """The request's rows, from the facts where possible, the rest on demand."""
+    """The request's rows, from the facts (and stored rows) where possible, the rest on
+    demand."""
     grain = SERVES.get(frozenset(request.by))
     if request.agents and grain != "agent":
         grain = None
     cached = [m for m in request.metrics if _from_facts(m, request)] if use_facts else []
-    if grain is None or not cached or not _writable_fresh(store, request.period):
+    stored = [m for m in request.metrics if use_facts and _from_rows(m, request)]
+    if grain is None or not (cached or stored) or not _writable_fresh(store, request.period):
         return run(store.ibis(), request)
-    other = [m for m in request.metrics if m not in cached]
-    parts = _read(store, grain, request, [m.id for m in cached])
-    if other:
-        evaluator = Evaluator(store.ibis(), request)
-        try:
-            for key, values in evaluator.evaluate(other).items():
-                parts.setdefault(key, {}).update(values)
-        finally:
-            evaluator.close()
+    tables = _row_tables(store)
+    stored = [
+        m for m in stored if all(row_table(k) in tables for k in _row_keys(m, request.params(m)))
+    ]
+    other = [m for m in request.metrics if m not in cached and m not in stored]
+    parts = _read(store, grain, request, [m.id for m in cached + stored])
+    if not other and not stored:
+        return finish(request, parts)
+    evaluator = Evaluator(store.ibis(), request)
+    try:
+        found = _stored_row_parts(evaluator, stored)
+        if other:
+            found.append(evaluator.evaluate(other))
+        for computed in found:
+            for key, values in computed.items():
+                for metric_id, metric_parts in values.items():
+                    parts.setdefault(key, {}).setdefault(metric_id, {}).update(metric_parts)
+    finally:
+        evaluator.close()
     return finish(request, parts)
+
+
+def _row_tables(store: Store) -> set[str]:
+    """The row tables the store holds (none in a store opened read-only before schema 22)."""
+    known = store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'metric_fact_row_sets'"
+    ).fetchone()
+    if not known or not known[0]:
+        return set()
+    return {t for (t,) in store.con.execute("SELECT tbl FROM metric_fact_row_sets").fetchall()}
+
+
+def _stored_row_parts(
+    evaluator: Evaluator, metrics: list[Metric]
+) -> list[dict[GroupKey, dict[str, dict[str, Any]]]]:
+    """The row parts of `metrics` (medians, P90s) over their stored rows: the request's
+    filters and the part's own aggregate, on the rows the block would hold."""
+    request = evaluator.req
+    sets: dict[RowSetKey, list[RowPart]] = defaultdict(list)
+    for metric in metrics:
+        params = request.params(metric)
+        for part in row_parts(metric, params):
+            sets[(BlockParams.from_params(params), part.source)].append((metric.id, part, params))
+    out = []
+    for key, parts in sets.items():
+        rel = evaluator.scope(evaluator.con.table(row_table(key)))
+        found: dict[GroupKey, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for group, values in evaluator.aggregate(rel, "row", parts):
+            for (metric_id, part, _), value in zip(parts, values, strict=True):
+                found[group].setdefault(metric_id, {})[part.name] = value
+        out.append(dict(found))
+    return out
 
 
 def answer_parts(

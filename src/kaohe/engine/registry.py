@@ -139,6 +139,9 @@ class SourceDef:
     margin_days: int = 0  # facts: a change on day d can move values up to this many days
     # the days of messages it needs beyond the period (either side), for its parameters
     scope_days: Callable[[Mapping[str, Any]], int] | None = None
+    # (table, days) for a table whose change moves values less far than margin_days (messages
+    # read only for a shop's platform, replies that credit orders a few days on)
+    table_margins: tuple[tuple[str, int], ...] = ()
 
 
 SOURCES: dict[str, SourceDef] = {}
