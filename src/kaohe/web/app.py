@@ -29,7 +29,14 @@ from kaohe.web.auth import LoginRequired
 from kaohe.web.cache import ResultCache
 from kaohe.web.render import STATIC_DIR, render
 from kaohe.web.server import ServerSettings, server_settings
-from kaohe.web.services import FactsDeferral, import_runner, stop_services, warm_default
+from kaohe.web.services import (
+    FactsDeferral,
+    checkpoint,
+    import_runner,
+    no_auto_checkpoint,
+    stop_services,
+    warm_default,
+)
 from kaohe.web.sessions import KeySource, RotatingSessionMiddleware
 from kaohe.web.workers import ReadPool, Writer
 
@@ -158,6 +165,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async def prune_daily() -> None:
         while True:
             await app.state.writer.run(lambda st: housekeeping(st, app.state.server))
+            await app.state.writer.run(lambda st: checkpoint(app, st))
             await asyncio.sleep(HOUSEKEEPING_S)
 
     task = asyncio.create_task(prune_daily())
@@ -181,6 +189,7 @@ def create_app(
     keys = KeySource.for_store(db, secret_key, settings.secret_file)
     keys.current()  # a missing or unreadable key file is an error before the store opens
     store = Store(db, memory_limit=config.memory_limit)
+    no_auto_checkpoint(store)  # the writer checkpoints with the readers paused (services)
     app = FastAPI(
         title="kaohe",
         version=__version__,
@@ -194,8 +203,9 @@ def create_app(
     app.state.server = settings
     # readers never wait for the write lock: stale facts they meet are refreshed on the writer
     deferral = FactsDeferral()
-    app.state.readers = ReadPool(store, settings.readers, defer_facts=deferral)
     app.state.writer = deferral.writer = Writer(store)
+    # readers never write: their writes (a login, an audit row, a review) run on the writer
+    app.state.readers = ReadPool(store, settings.readers, app.state.writer.call, deferral)
     app.state.results_cache = ResultCache()
     app.state.warmers = [warm_default]
     app.state.run_import = import_runner(app)

@@ -119,6 +119,34 @@ def _warm_all(app: Any, st: Any) -> None:
             log.warning("warm-up after import failed", extra={"error": str(exc)})
 
 
+# ---------------------------------------------------------------- checkpoints
+
+# No automatic checkpoint on a commit while the server runs: DuckDB 1.4's checkpoint waits —
+# spinning a core — until no connection holds a result open, and readers always hold some
+# (a `fetchone` keeps its transaction until the next statement): an import's commit spun for
+# as long as pages were read, or for good beside an idle connection's open result.
+NO_AUTO_CHECKPOINT = "1000GB"
+CHECKPOINT_WAIT_S = 60.0  # the longest the writer waits for the lent readers to come back
+
+
+def no_auto_checkpoint(store: Any) -> None:
+    store.con.execute(f"SET checkpoint_threshold = '{NO_AUTO_CHECKPOINT}'")
+
+
+def checkpoint(app: Any, st: Any) -> bool:
+    """Write the WAL into the store file (on the writer, `st`), with the read pool paused
+    and every connection's open results closed; False when the readers did not all come back
+    within CHECKPOINT_WAIT_S (the WAL waits for the next time). Run by the daily
+    housekeeping; stopping the server checkpoints as the store closes."""
+    with app.state.readers.paused(CHECKPOINT_WAIT_S) as quiet:
+        if not quiet:
+            log.warning("checkpoint skipped: readers still busy")
+            return False
+        app.state.store.end_reads()  # the opening connection: idle, but a count it read
+        st.con.execute("CHECKPOINT")
+    return True
+
+
 # ---------------------------------------------------------------- scheduler and inbox
 
 

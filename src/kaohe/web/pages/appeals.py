@@ -61,13 +61,16 @@ def _file(user: User, st: Any, form: dict[str, Any]) -> Response:
     # an agent appeals their own findings only (anyone else's answers like an unknown one)
     if row is None or user.agent != row[1]:
         raise HTTPException(404, "未找到该质检发现 / finding not found")
+    key, comment = FindingKey(row[0], msg_key, rule), str(form.get("comment") or "")
+
+    def job(writer: Any) -> None:
+        appeal_id = file_appeal(writer, key, user.username, comment)
+        audit.record(writer, user, "appeal", f"{appeal_id} {rule} {msg_key}")
+
     try:
-        appeal_id = file_appeal(
-            st, FindingKey(row[0], msg_key, rule), user.username, str(form.get("comment") or "")
-        )
+        st.write(job)  # on the one writer (st is a reader)
     except KaoheError as exc:
         raise HTTPException(400, str(exc)) from None
-    audit.record(st, user, "appeal", f"{appeal_id} {rule} {msg_key}")
     return RedirectResponse("/appeals", 303)
 
 
@@ -86,14 +89,20 @@ def _decide(appeal_id: int, user: User, st: Any, form: dict[str, Any]) -> Respon
     from kaohe.web.pages.agent import DEFAULT_PLAN, amounts, payslip
 
     accept = form.get("action") == "accept"
+    action = "appeal_" + ("accept" if accept else "reject")
     try:
         current = appeal(st, appeal_id)
         before = None
         if accept:  # the payslip as it stands, to show the line the appeal changes
             slip = payslip(st, current["agent"], current["period"], DEFAULT_PLAN, None)
             before = {"plan": DEFAULT_PLAN, "lines": amounts(slip), "total": slip.get("total")}
-        decide(st, appeal_id, accept, user.username, str(form.get("decision") or ""), before)
+        decision = str(form.get("decision") or "")
+
+        def job(writer: Any) -> None:
+            decide(writer, appeal_id, accept, user.username, decision, before)
+            audit.record(writer, user, action, str(appeal_id))
+
+        st.write(job)  # on the one writer (st is a reader)
     except KaoheError as exc:
         raise HTTPException(400, str(exc)) from None
-    audit.record(st, user, "appeal_" + ("accept" if accept else "reject"), str(appeal_id))
     return RedirectResponse("/appeals", 303)
