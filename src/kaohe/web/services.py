@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -74,11 +75,29 @@ def import_runner(app: Any) -> Callable[[Callable[[Any], Any]], Any]:
     then what follows an import (after_import)."""
 
     def run(job: Callable[[Any], Any]) -> Any:
-        result = app.state.writer.call(lambda st: _import_then_refresh(app, st, job))
+        with importing(app):
+            result = app.state.writer.call(lambda st: _import_then_refresh(app, st, job))
         after_import(app)
         return result
 
     return run
+
+
+_importing_lock = threading.Lock()
+
+
+@contextmanager
+def importing(app: Any) -> Iterator[None]:
+    """`app.state.importing` counts the imports queued or running on the writer (with their
+    facts refresh and warm-up): the page cache serves the values it has meanwhile
+    (kaohe.web.cache.cached) instead of recomputing them from the raw rows beside the import."""
+    with _importing_lock:
+        app.state.importing = getattr(app.state, "importing", 0) + 1
+    try:
+        yield
+    finally:
+        with _importing_lock:
+            app.state.importing -= 1
 
 
 def _import_then_refresh(app: Any, st: Any, job: Callable[[Any], Any]) -> Any:
