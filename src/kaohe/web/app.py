@@ -55,6 +55,7 @@ SECURITY_HEADERS = {
 NO_STORE = {"cache-control": "no-store"}
 HSTS = {"strict-transport-security": "max-age=31536000"}  # with --https-only
 HOUSEKEEPING_S = 24 * 3600
+CHECKPOINT_RETRY_S = 300  # a checkpoint that found the readers busy tries again after this
 
 
 class SecurityHeaders:
@@ -165,8 +166,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async def prune_daily() -> None:
         while True:
             await app.state.writer.run(lambda st: housekeeping(st, app.state.server))
-            await app.state.writer.run(lambda st: checkpoint(app, st))
             await asyncio.sleep(HOUSEKEEPING_S)
+            # the day's WAL into the store file, at a moment no reader is busy
+            while not await app.state.writer.run(lambda st: checkpoint(app, st)):
+                await asyncio.sleep(CHECKPOINT_RETRY_S)
 
     task = asyncio.create_task(prune_daily())
     try:

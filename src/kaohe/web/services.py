@@ -145,7 +145,7 @@ def _warm_all(app: Any, st: Any) -> None:
 # (a `fetchone` keeps its transaction until the next statement): an import's commit spun for
 # as long as pages were read, or for good beside an idle connection's open result.
 NO_AUTO_CHECKPOINT = "1000GB"
-CHECKPOINT_WAIT_S = 60.0  # the longest the writer waits for the lent readers to come back
+CHECKPOINT_WAIT_S = 5.0  # the longest requests wait while the writer waits for the readers
 
 
 def no_auto_checkpoint(store: Any) -> None:
@@ -155,8 +155,8 @@ def no_auto_checkpoint(store: Any) -> None:
 def checkpoint(app: Any, st: Any) -> bool:
     """Write the WAL into the store file (on the writer, `st`), with the read pool paused
     and every connection's open results closed; False when the readers did not all come back
-    within CHECKPOINT_WAIT_S (the WAL waits for the next time). Run by the daily
-    housekeeping; stopping the server checkpoints as the store closes."""
+    within CHECKPOINT_WAIT_S (requests wait meanwhile; the WAL waits for the next try). Run
+    daily after the housekeeping; stopping the server checkpoints as the store closes."""
     with app.state.readers.paused(CHECKPOINT_WAIT_S) as quiet:
         if not quiet:
             log.warning("checkpoint skipped: readers still busy")
