@@ -1,7 +1,7 @@
 """Load test of `kaohe serve` on the demo store, over real HTTP on the loopback only.
 
     python benchmarks/load_bench.py [--users 50] [--seconds 60] [--think 1.0]
-                                    [--dir /tmp/kaohe-load-bench]
+                                    [--dir /tmp/kaohe-load-bench] [--runs abcde]
 
 Builds the demo store (kaohe demo) once, starts `kaohe serve` on it in a subprocess, logs in
 `--users` browser sessions and has each browse like a person: request a page (the overview,
@@ -245,7 +245,8 @@ async def main_async(
         await asyncio.gather(*(gated(c) for c in clients))
         began = time.monotonic()
         warm_errors = []
-        for client, visit in ((clients[0], paths), (api_clients[0], api_paths)):
+        api = any(run in args.runs for run in "cd")
+        for client, visit in ((clients[0], paths), (api_clients[0], api_paths if api else [])):
             for path in dict.fromkeys(visit):  # one visit each: a server that has been up
                 try:
                     await client.get(path)
@@ -258,19 +259,22 @@ async def main_async(
             ("API (c)", api_clients, api_paths, None),
             ("API while importing (d)", api_clients, api_paths, uploads[1]),
         ):
+            if name[-2] not in args.runs:
+                continue
             importing = asyncio.create_task(upload(base, upload_file)) if upload_file else None
             runs.append(await phase(users, targets_, name, args.seconds, args.think))
             if importing is not None:
                 imports.append(await importing)
-        runs.append(
-            await phase(
-                clients,
-                ["/static/kaohe.css"],
-                "static file, for scale (e)",
-                args.seconds / 4,
-                args.think,
+        if "e" in args.runs:
+            runs.append(
+                await phase(
+                    clients,
+                    ["/static/kaohe.css"],
+                    "static file, for scale (e)",
+                    args.seconds / 4,
+                    args.think,
+                )
             )
-        )
     finally:
         await asyncio.gather(*(c.aclose() for c in [*clients, *api_clients]))
     print(f"store: {db}  users: {args.users}  think: {args.think} s ± 50 %  pages: {len(paths)}")
@@ -298,6 +302,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between pages")
     parser.add_argument("--dir", default="/tmp/kaohe-load-bench")
+    parser.add_argument(
+        "--runs", default="abcde", help="which runs, e.g. ab: the pages alone and while importing"
+    )
     args = parser.parse_args()
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)

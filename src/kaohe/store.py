@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -402,13 +402,23 @@ def store_error(exc: BaseException, path: str) -> StoreError | None:
     return None
 
 
+T = TypeVar("T")
+
+
 class Store:
     """A DuckDB file (or ':memory:') with the kaohe schema, migrated on open.
 
     One Store per process opens the database; `cursor()` gives each further thread its own
     connection to it (DuckDB: one connection per thread, made with `con.cursor()`). Every
     transaction of the process takes one write lock, so writers run one at a time while
-    readers go on reading their snapshot."""
+    readers go on reading their snapshot.
+
+    A *reader* (a server's read connection, kaohe.web.workers.ReadPool) never writes the
+    database: `write(job)` runs the job on the server's one writer (`write_via`), and the
+    engine materialises its blocks there as TEMP tables (`temp_blocks`). Writes beside the
+    writer's facts refresh livelocked or aborted DuckDB 1.4.4."""
+
+    write_via: Callable[[Callable[[Store], Any]], Any] | None = None
 
     def __init__(
         self,
@@ -437,6 +447,38 @@ class Store:
         view.con = self.con.cursor()
         view.write_lock = self.write_lock
         return view
+
+    def reader(self, write_via: Callable[[Callable[[Store], Any]], Any]) -> Store:
+        """A connection that reads only: its writes are handed to `write_via(job)` (the
+        server's writer), its engine blocks are TEMP tables."""
+        view = self.cursor()
+        view.write_via = write_via
+        return view
+
+    @property
+    def temp_blocks(self) -> bool:
+        """The engine's materialised blocks are TEMP tables (connection-local, never written
+        to the database file): on a reader."""
+        return self.write_via is not None
+
+    def write(self, job: Callable[[Store], T]) -> T:
+        """Run a write `job(store)`: on this connection, or on the server's one writer when
+        this is a reader (waiting for it, with no result of its own left open)."""
+        if self.write_via is None:
+            return job(self)
+        self.end_reads()
+        result: T = self.write_via(job)
+        return result
+
+    def end_reads(self) -> None:
+        """Close what this connection left open. A result not read to its end (`fetchone`)
+        keeps its transaction, and DuckDB 1.4 checkpoints (automatic on a commit past
+        checkpoint_threshold, or CHECKPOINT) spin until every such transaction ends — a
+        reader waiting for the writer then deadlocks it. A stray BEGIN is rolled back."""
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:  # "no transaction is active": the usual case
+            pass
 
     @classmethod
     def existing(
@@ -500,7 +542,9 @@ class Store:
         """An Ibis connection on the same DuckDB database."""
         import ibis
 
-        return ibis.duckdb.from_connection(self.con)
+        backend = ibis.duckdb.from_connection(self.con)
+        backend.kaohe_temp_blocks = self.temp_blocks  # read by kaohe.engine.compute.Blocks
+        return backend
 
 
 def open_store(path: str | Path, read_only: bool = False) -> Store:

@@ -19,6 +19,7 @@ from kaohe.store import Store
 from kaohe.web.app import create_app
 from kaohe.web.users import add_user
 from tests.conftest import built_once
+from tests.web.reader_guard import guard_readers
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -81,7 +82,11 @@ def accounts(web_db: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def app(web_db: Path, accounts: dict[str, dict[str, Any]]) -> Any:
-    return create_app(web_db, secret_key="test-secret-key")
+    """The app over the demo store; its read connections refuse to write (reader_guard):
+    every web test fails when a request writes anywhere but on the one writer."""
+    made = create_app(web_db, secret_key="test-secret-key")
+    made.state.reader_writes = guard_readers(made.state.readers)
+    return made
 
 
 def csrf_of(client: TestClient) -> str:

@@ -130,3 +130,28 @@ def test_only_a_few_requests_recompute_at_once_the_rest_get_the_older_value():
     release.set()
     worker.join(10)
     assert cache.lookup(("b",), 2, lambda: "b2") == ("b2", False)  # a slot is free again
+
+
+def test_while_an_import_is_refreshed_values_are_served_not_recomputed():
+    from kaohe.web.cache import ResultCache
+
+    cache = ResultCache()
+    assert cache.lookup(("a",), 1, lambda: "a1") == ("a1", False)
+    # the import committed (version 2) but the writer still refreshes its facts: held
+    assert cache.lookup(("a",), 2, lambda: "computed", hold=True) == ("a1", True)
+    # a key never computed has nothing to serve: it computes
+    assert cache.lookup(("b",), 2, lambda: "b2", hold=True) == ("b2", False)
+    assert cache.lookup(("a",), 2, lambda: "a2") == ("a2", False)  # refreshed: recomputed
+
+
+def test_the_import_runner_holds_the_cache_while_the_writer_works(monkeypatch):
+    import kaohe.service.jobs as jobs
+    from kaohe.web.services import import_runner
+
+    seen, refreshed = [], []
+    state = SimpleNamespace(warmers=[], readers=SimpleNamespace(closed=False))
+    state.writer = SimpleNamespace(call=lambda job: job("writer"))
+    monkeypatch.setattr(jobs, "refresh_stale_facts", refreshed.append)
+    import_runner(SimpleNamespace(state=state))(lambda st: seen.append(state.importing))
+    assert seen == [1] and refreshed == ["writer"]  # held during the import and its refresh
+    assert state.importing == 0  # and no longer after

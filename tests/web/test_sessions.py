@@ -20,6 +20,7 @@ from kaohe.web.app import SESSION_COOKIE, create_app
 from kaohe.web.users import add_user, set_disabled, set_password
 
 from .conftest import csrf_of, log_in
+from .reader_guard import guard_readers
 
 PASSWORD = "correct-horse-1"
 
@@ -41,6 +42,7 @@ def small_app(small_db: Path) -> Any:
     from kaohe.web.app import close_app
 
     app = create_app(small_db)  # the key file beside the store
+    guard_readers(app.state.readers)  # a request writing on a reader fails its test
     yield app
     close_app(app)
 

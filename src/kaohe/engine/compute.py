@@ -102,7 +102,9 @@ class Blocks:
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
         dropped afterwards: it lives in the store's buffer pool and can be evicted to disk
-        under a memory limit, where a TEMP table cannot."""
+        under a memory limit, where a TEMP table cannot. On a server's reader
+        (`kaohe_temp_blocks`, kaohe.store.Store.reader) a TEMP table: a reader never writes the
+        database file (a CREATE TABLE there beside the writer's facts refresh spun DuckDB)."""
         if not self.cache:
             return t
         if getattr(self.con, "name", "") != "duckdb":
@@ -110,9 +112,10 @@ class Blocks:
             self.cached.append(cached)
             return cached
         name = f"_kaohe_tmp_{uuid.uuid4().hex[:12]}"
-        self.con.create_table(name, t)
+        temp = bool(getattr(self.con, "kaohe_temp_blocks", False))
+        kept = self.con.create_table(name, t, temp=temp)
         self.temps.append(name)
-        return self.con.table(name)
+        return kept if temp else self.con.table(name)
 
     def close(self) -> None:
         for cached in self.cached:

@@ -29,7 +29,14 @@ from kaohe.web.auth import LoginRequired
 from kaohe.web.cache import ResultCache
 from kaohe.web.render import STATIC_DIR, render
 from kaohe.web.server import ServerSettings, server_settings
-from kaohe.web.services import FactsDeferral, import_runner, stop_services, warm_default
+from kaohe.web.services import (
+    FactsDeferral,
+    checkpoint,
+    import_runner,
+    no_auto_checkpoint,
+    stop_services,
+    warm_default,
+)
 from kaohe.web.sessions import KeySource, RotatingSessionMiddleware
 from kaohe.web.workers import ReadPool, Writer
 
@@ -48,6 +55,7 @@ SECURITY_HEADERS = {
 NO_STORE = {"cache-control": "no-store"}
 HSTS = {"strict-transport-security": "max-age=31536000"}  # with --https-only
 HOUSEKEEPING_S = 24 * 3600
+CHECKPOINT_RETRY_S = 300  # a checkpoint that found the readers busy tries again after this
 
 
 class SecurityHeaders:
@@ -159,6 +167,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         while True:
             await app.state.writer.run(lambda st: housekeeping(st, app.state.server))
             await asyncio.sleep(HOUSEKEEPING_S)
+            # the day's WAL into the store file, at a moment no reader is busy
+            while not await app.state.writer.run(lambda st: checkpoint(app, st)):
+                await asyncio.sleep(CHECKPOINT_RETRY_S)
 
     task = asyncio.create_task(prune_daily())
     try:
@@ -181,6 +192,7 @@ def create_app(
     keys = KeySource.for_store(db, secret_key, settings.secret_file)
     keys.current()  # a missing or unreadable key file is an error before the store opens
     store = Store(db, memory_limit=config.memory_limit)
+    no_auto_checkpoint(store)  # the writer checkpoints with the readers paused (services)
     app = FastAPI(
         title="kaohe",
         version=__version__,
@@ -194,8 +206,9 @@ def create_app(
     app.state.server = settings
     # readers never wait for the write lock: stale facts they meet are refreshed on the writer
     deferral = FactsDeferral()
-    app.state.readers = ReadPool(store, settings.readers, defer_facts=deferral)
     app.state.writer = deferral.writer = Writer(store)
+    # readers never write: their writes (a login, an audit row, a review) run on the writer
+    app.state.readers = ReadPool(store, settings.readers, app.state.writer.call, deferral)
     app.state.results_cache = ResultCache()
     app.state.warmers = [warm_default]
     app.state.run_import = import_runner(app)

@@ -24,12 +24,16 @@ def record(
     ip: str | None = None,
     username: str | None = None,
 ) -> None:
-    """One audit row; `username` names the actor when there is no user (a failed login)."""
+    """One audit row; `username` names the actor when there is no user (a failed login).
+    Written on the server's writer when `store` is a reader (kaohe.store.Store.write)."""
     who = user.username if user is not None else username
-    store.con.execute(
-        'INSERT INTO audit_log ("at", username, action, detail, ip) '
-        "VALUES (current_timestamp, ?, ?, ?, ?)",
-        [who[:MAX_NAME] if who else who, action, detail[:MAX_DETAIL], ip],
+    row = [who[:MAX_NAME] if who else who, action, detail[:MAX_DETAIL], ip]
+    store.write(
+        lambda st: st.con.execute(
+            'INSERT INTO audit_log ("at", username, action, detail, ip) '
+            "VALUES (current_timestamp, ?, ?, ?, ?)",
+            row,
+        )
     )
 
 

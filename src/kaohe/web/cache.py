@@ -7,6 +7,9 @@ Requests run on many threads at once: the cache is locked, and a value being com
 computed once — other requests for the same key wait for it instead of computing it again
 (after an import, fifty visitors of the overview cost one computation, not fifty).
 
+While an import and the facts refresh after it run on the writer (`app.state.importing`),
+nothing that has a value is recomputed: the values are served as they are, marked updating.
+
 Stale while revalidating: when the version moves on (an import committed), the first request
 for a key computes the new value, and every other request meanwhile gets the previous
 version's value at once, marked as updating (`request.state.stale`; the page says so) instead
@@ -74,14 +77,20 @@ class ResultCache:
         return self.lookup(key, version, compute)[0]
 
     def lookup(
-        self, key: tuple[Any, ...], version: Any, compute: Callable[[], T]
+        self, key: tuple[Any, ...], version: Any, compute: Callable[[], T], hold: bool = False
     ) -> tuple[T, bool]:
         """(value, stale): the value of `version`, computed once; or, while another request
-        computes it, the previous version's value with stale = True."""
+        computes it, the previous version's value with stale = True. With `hold` (an import
+        is still being refreshed on the writer), a key that has a value is not recomputed:
+        its value is served, stale when of another version."""
         slot = False
         with self._lock:
             entry = self._values.get(key)
             mine = entry is None or entry.version != version
+            held = _settled_value(entry) if mine and hold and entry is not None else _NOTHING
+            if held is not _NOTHING:
+                self._values.move_to_end(key)
+                return held, True
             if mine:
                 previous = _settled_value(entry) if entry is not None else _NOTHING
                 if previous is not _NOTHING:
@@ -142,7 +151,10 @@ def cached(
     new version computes, the previous value (the request is marked stale: the page says it
     is updating)."""
     hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None
-    value, stale = results_cache(request.app).lookup(key, (data_version(st), hour), compute)
+    # while the writer imports and refreshes the facts, pages would recompute from the raw
+    # rows (slowly, beside the import): they serve what they have until it is done
+    hold = bool(getattr(request.app.state, "importing", 0))
+    value, stale = results_cache(request.app).lookup(key, (data_version(st), hour), compute, hold)
     if stale:
         state = getattr(request, "state", None)
         if state is not None:

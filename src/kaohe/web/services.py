@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,29 @@ def import_runner(app: Any) -> Callable[[Callable[[Any], Any]], Any]:
     then what follows an import (after_import)."""
 
     def run(job: Callable[[Any], Any]) -> Any:
-        result = app.state.writer.call(lambda st: _import_then_refresh(app, st, job))
+        with importing(app):
+            result = app.state.writer.call(lambda st: _import_then_refresh(app, st, job))
         after_import(app)
         return result
 
     return run
+
+
+_importing_lock = threading.Lock()
+
+
+@contextmanager
+def importing(app: Any) -> Iterator[None]:
+    """`app.state.importing` counts the imports queued or running on the writer (with their
+    facts refresh and warm-up): the page cache serves the values it has meanwhile
+    (kaohe.web.cache.cached) instead of recomputing them from the raw rows beside the import."""
+    with _importing_lock:
+        app.state.importing = getattr(app.state, "importing", 0) + 1
+    try:
+        yield
+    finally:
+        with _importing_lock:
+            app.state.importing -= 1
 
 
 def _import_then_refresh(app: Any, st: Any, job: Callable[[Any], Any]) -> Any:
@@ -126,6 +145,34 @@ def _warm_all(app: Any, st: Any) -> None:
     except Exception as exc:  # noqa: BLE001 - pages compute on demand all the same
         if not app.state.readers.closed:
             log.warning("warm-up after import failed", extra={"error": str(exc)})
+
+
+# ---------------------------------------------------------------- checkpoints
+
+# No automatic checkpoint on a commit while the server runs: DuckDB 1.4's checkpoint waits —
+# spinning a core — until no connection holds a result open, and readers always hold some
+# (a `fetchone` keeps its transaction until the next statement): an import's commit spun for
+# as long as pages were read, or for good beside an idle connection's open result.
+NO_AUTO_CHECKPOINT = "1000GB"
+CHECKPOINT_WAIT_S = 5.0  # the longest requests wait while the writer waits for the readers
+
+
+def no_auto_checkpoint(store: Any) -> None:
+    store.con.execute(f"SET checkpoint_threshold = '{NO_AUTO_CHECKPOINT}'")
+
+
+def checkpoint(app: Any, st: Any) -> bool:
+    """Write the WAL into the store file (on the writer, `st`), with the read pool paused
+    and every connection's open results closed; False when the readers did not all come back
+    within CHECKPOINT_WAIT_S (requests wait meanwhile; the WAL waits for the next try). Run
+    daily after the housekeeping; stopping the server checkpoints as the store closes."""
+    with app.state.readers.paused(CHECKPOINT_WAIT_S) as quiet:
+        if not quiet:
+            log.warning("checkpoint skipped: readers still busy")
+            return False
+        app.state.store.end_reads()  # the opening connection: idle, but a count it read
+        st.con.execute("CHECKPOINT")
+    return True
 
 
 # ---------------------------------------------------------------- scheduler and inbox

@@ -201,7 +201,9 @@ def prune_attempts(store: Store, now: datetime | None = None) -> None:
 def authenticate(
     store: Store, username: str, password: str, ip: str | None = None, now: datetime | None = None
 ) -> User | None:
-    """The user when the password matches (the attempt is recorded for throttling)."""
+    """The user when the password matches (the attempt is recorded for throttling). The
+    password is checked on `store`; the attempt is written on the server's writer when
+    `store` is a reader (kaohe.store.Store.write)."""
     row = store.con.execute(
         "SELECT password_hash FROM web_users WHERE username = ? AND NOT disabled",
         [attempt_name(username)],
@@ -212,21 +214,28 @@ def authenticate(
         ok = _hasher.verify(row[0] if row else _DUMMY_HASH, password) and row is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    at = now or datetime.now()
-    username = attempt_name(username)
+    name = attempt_name(username)
+    rehashed = _hasher.hash(password) if ok and _hasher.check_needs_rehash(row[0]) else None
+    store.write(lambda st: _record_attempt(st, name, ip, ok, now or datetime.now(), rehashed))
+    return get_user(store, name) if ok else None
+
+
+def _record_attempt(
+    store: Store, username: str, ip: str | None, ok: bool, at: datetime, rehashed: str | None
+) -> None:
+    """The login attempt for throttling; a success forgets this address's failures (and
+    stores the password's new hash when the hasher's parameters changed)."""
     store.con.execute(
         'INSERT INTO login_attempts ("at", username, ip, ok) VALUES (?, ?, ?, ?)',
         [at, username, ip, ok],
     )
     if not ok:
-        return None
+        return
     store.con.execute(
         "DELETE FROM login_attempts WHERE username = ? AND ip IS NOT DISTINCT FROM ? AND NOT ok",
         [username, ip],
     )
-    if _hasher.check_needs_rehash(row[0]):
+    if rehashed is not None:
         store.con.execute(
-            "UPDATE web_users SET password_hash = ? WHERE username = ?",
-            [_hasher.hash(password), username],
+            "UPDATE web_users SET password_hash = ? WHERE username = ?", [rehashed, username]
         )
-    return get_user(store, username)

@@ -36,9 +36,14 @@ class ReadPool:
     connection once it is given back."""
 
     def __init__(
-        self, store: Store, size: int, defer_facts: Callable[[], None] | None = None
+        self,
+        store: Store,
+        size: int,
+        write_via: Callable[[Callable[[Store], Any]], Any],
+        defer_facts: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        self._write_via = write_via
         self._defer_facts = defer_facts
         self._lock = threading.Condition()
         self._pooled = [self._reader() for _ in range(size)]
@@ -46,11 +51,13 @@ class ReadPool:
         self._lent: list[Store] = []
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[Store]]] = deque()
         self._closed = False
+        self._paused = False  # nothing is lent while the writer checkpoints (paused())
 
     def _reader(self) -> Store:
-        """A connection that never waits for the write lock: facts it finds stale are left
-        to the writer (`defer_facts`, read by kaohe.engine.facts) and answered on demand."""
-        store = self._store.cursor()
+        """A connection that never writes and never waits for the write lock: its writes run
+        on the writer (`write_via`, kaohe.store.Store.write), facts it finds stale are left to
+        the writer (`defer_facts`, read by kaohe.engine.facts) and answered on demand."""
+        store = self._store.reader(self._write_via)
         if self._defer_facts is not None:
             store.defer_facts = self._defer_facts  # type: ignore[attr-defined]
         return store
@@ -72,7 +79,7 @@ class ReadPool:
         with self._lock:
             if self._closed:
                 raise PoolClosed("the server is shutting down")
-            if self._free:
+            if self._free and not self._paused:
                 store = self._free.pop()
                 self._lent.append(store)
                 return store
@@ -92,7 +99,7 @@ class ReadPool:
         settle(store)
         with self._lock:
             if not self._closed and store in self._pooled:
-                while self._waiters:
+                while self._waiters and not self._paused:
                     loop, waiter = self._waiters.popleft()
                     try:
                         loop.call_soon_threadsafe(self._deliver, waiter, store)
@@ -101,6 +108,7 @@ class ReadPool:
                         continue
                 self._lent.remove(store)
                 self._free.append(store)
+                self._lock.notify_all()
                 return
             if store in self._lent:
                 self._lent.remove(store)
@@ -117,6 +125,8 @@ class ReadPool:
     def extra(self) -> Iterator[Store]:
         """One more connection, outside the pool's size, for background work."""
         with self._lock:
+            while self._paused and not self._closed:
+                self._lock.wait(timeout=0.1)
             if self._closed:
                 raise PoolClosed("the server is shutting down")
             store = self._reader()
@@ -125,6 +135,39 @@ class ReadPool:
             yield store
         finally:
             self.release(store)
+
+    @contextmanager
+    def paused(self, timeout: float) -> Iterator[bool]:
+        """Lend nothing while the body runs (requests wait on the event loop as for a busy
+        pool), once every lent connection is back, settled: yields True then, or False when
+        they were not all back within `timeout` seconds. A DuckDB checkpoint waits —
+        spinning — for every connection with a result open, so the writer checkpoints in
+        here (kaohe.web.services.checkpoint)."""
+        with self._lock:
+            self._paused = True
+            deadline = time.monotonic() + timeout
+            while self._lent and time.monotonic() < deadline:
+                self._lock.wait(timeout=0.05)
+            quiet = not self._lent
+        try:
+            yield quiet
+        finally:
+            self._resume()
+
+    def _resume(self) -> None:
+        handed = []
+        with self._lock:
+            self._paused = False
+            while self._free and self._waiters:
+                store = self._free.pop()
+                self._lent.append(store)
+                handed.append((*self._waiters.popleft(), store))
+            self._lock.notify_all()
+        for loop, waiter, store in handed:
+            try:
+                loop.call_soon_threadsafe(self._deliver, waiter, store)
+            except RuntimeError:  # that request's event loop is gone
+                self.release(store)
 
     def close(self, grace: float) -> None:
         """Stop lending, interrupt running queries, close the free connections now and the
@@ -156,12 +199,12 @@ class ReadPool:
 
 
 def settle(store: Store) -> None:
-    """End whatever the connection left open: a result not read to its end keeps its
-    transaction, and the snapshot it holds makes other connections' delete-then-insert of the
-    same key fail (DuckDB); a stray BEGIN is rolled back."""
+    """End whatever the connection left open (kaohe.store.Store.end_reads): a result not read
+    to its end keeps its transaction; the snapshot it holds makes other connections'
+    delete-then-insert of the same key fail, and keeps every checkpoint spinning (DuckDB)."""
     try:
-        store.con.execute("ROLLBACK")
-    except Exception:  # noqa: BLE001, S110 - "no transaction is active": the usual case
+        store.end_reads()
+    except Exception:  # noqa: BLE001, S110 - a closed connection: nothing is open
         pass
 
 
@@ -214,6 +257,8 @@ class Writer:
         return await asyncio.wrap_future(self.submit(job))
 
     def call(self, job: Callable[[Store], T]) -> T:
+        if threading.current_thread() is self._thread:  # a job's own write: no queueing
+            return job(self._store)
         return self.submit(job).result()
 
     def _loop(self) -> None:

@@ -59,11 +59,19 @@ for _key, _value in PAGE_LABELS.items():
     LABELS.setdefault(_key, _value)
 
 
-def _restart_session(request: Request, st: Store, user: User) -> None:
-    """A fresh session for this browser (after the user's others were ended)."""
-    request.session[SESSION_ID] = sessions.start(
-        st, user.username, request.app.state.server.session_hours, client_ip(request)
-    )
+def _new_password(request: Request, st: Store, user: User, new: str) -> int:
+    """Set the password (ending every session of the user), start a fresh session for this
+    browser and audit it, on the one writer; returns the sessions ended."""
+    hours, ip = request.app.state.server.session_hours, client_ip(request)
+
+    def job(writer: Store) -> tuple[int, str]:
+        ended = users.set_password(writer, user.username, new)
+        audit.record(writer, user, "password", f"changed; sessions ended: {ended}")
+        return ended, sessions.start(writer, user.username, hours, ip)
+
+    ended, sid = st.write(job)
+    request.session[SESSION_ID] = sid
+    return ended
 
 
 @router.get("/account")
@@ -88,12 +96,9 @@ def change_password(
         error = translate("account.wrong", lang)
     else:
         try:
-            ended = users.set_password(st, user.username, new)
+            _new_password(request, st, user, new)
         except KaoheError as exc:
             error = str(exc)
-        else:
-            _restart_session(request, st, user)
-            audit.record(st, user, "password", f"changed; sessions ended: {ended}")
     if error:
         return render(request, "account.html", {"message": None, "error": error}, status=400)
     message = translate("account.changed", lang)
@@ -102,8 +107,11 @@ def change_password(
 
 @router.post("/account/signout", dependencies=[Depends(csrf_protect)])
 def sign_out_everywhere(request: Request, user: views.UserDep, st: views.StoreDep) -> Response:
-    ended = sessions.end_user(st, user.username)
-    audit.record(st, user, "signout", f"{user.username} everywhere: {ended} sessions")
+    def job(writer: Store) -> None:
+        ended = sessions.end_user(writer, user.username)
+        audit.record(writer, user, "signout", f"{user.username} everywhere: {ended} sessions")
+
+    st.write(job)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -132,17 +140,21 @@ def user_action(
     """signout | disable | enable one user, or signout `*` (every user)."""
     if action not in ("signout", "disable", "enable") or (name == "*" and action != "signout"):
         raise HTTPException(404, f"未知操作 / unknown action {action!r}")
-    try:
+
+    def job(writer: Store) -> None:
         if name == "*":
-            ended = sessions.end_all(st)
+            ended = sessions.end_all(writer)
         elif action == "signout":
-            users.require_user(st, name)
-            ended = sessions.end_user(st, name)
+            users.require_user(writer, name)
+            ended = sessions.end_user(writer, name)
         else:
-            ended = users.set_disabled(st, name, action == "disable")
+            ended = users.set_disabled(writer, name, action == "disable")
+        audit.record(writer, user, action, f"{name}: {ended} sessions ended")
+
+    try:
+        st.write(job)  # on the one writer (st is a reader)
     except KaoheError as exc:
         raise HTTPException(404, str(exc)) from None
-    audit.record(st, user, action, f"{name}: {ended} sessions ended")
     if name in ("*", user.username) and action != "enable":
         request.session.clear()
         return RedirectResponse("/login", status_code=303)

@@ -93,15 +93,16 @@ def _mark(user: User, st: Any, form: dict[str, Any]) -> Response:
         raise HTTPException(404, "未找到该质检发现 / finding not found")
     reason = str(form.get("reason") or "").strip()
     action = str(form.get("action") or "")
+    if action not in ("dismiss", "restore"):
+        raise HTTPException(400, f"未知操作 / unknown action {action!r}")
+
+    def job(writer: Any) -> None:
+        (dismiss if action == "dismiss" else restore)(writer, key, user.username, reason)
+        audit.record(writer, user, f"qa_{action}", f"{key.pack} {key.rule} {key.msg_key} {reason}")
+
     try:
-        if action == "dismiss":
-            dismiss(st, key, user.username, reason)
-        elif action == "restore":
-            restore(st, key, user.username, reason)
-        else:
-            raise HTTPException(400, f"未知操作 / unknown action {action!r}")
+        st.write(job)  # on the one writer (st is a reader)
     except KaoheError as exc:
         raise HTTPException(400, str(exc)) from None
-    audit.record(st, user, f"qa_{action}", f"{key.pack} {key.rule} {key.msg_key} {reason}")
     back = str(form.get("back") or "/findings")
     return RedirectResponse(back if back.startswith("/findings") else "/findings", 303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -10,6 +12,9 @@ from kaohe.web.auth import SESSION_CSRF, SESSION_ID, csrf_protect, csrf_token
 from kaohe.web.deps import StoreDep
 from kaohe.web.i18n import LANGS, translate
 from kaohe.web.render import LANG_COOKIE, LANG_COOKIE_AGE, render, request_lang
+
+if TYPE_CHECKING:
+    from kaohe.store import Store
 
 router = APIRouter()
 
@@ -73,12 +78,17 @@ def login(
             {"next": target, "error": translate("login.failed", lang)},
             status=401,
         )
-    sessions.end(st, request.session.get(SESSION_ID))  # a session id is never reused
+    old, hours = request.session.get(SESSION_ID), request.app.state.server.session_hours
+
+    def begin(writer: Store) -> str:
+        sessions.end(writer, old)  # a session id is never reused
+        audit.record(writer, user, "login", f"role={user.role}", ip=ip)
+        return sessions.start(writer, user.username, hours, ip)
+
+    sid = st.write(begin)  # on the one writer (st is a reader)
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    hours = request.app.state.server.session_hours
-    request.session[SESSION_ID] = sessions.start(st, user.username, hours, ip)
+    request.session[SESSION_ID] = sid
     csrf_token(request)
-    audit.record(st, user, "login", f"role={user.role}", ip=ip)
     if target == "/" and user.role == "agent" and user.agent:
         target = "/agents/me"  # an agent lands on their own score, not the team overview
     return RedirectResponse(target, status_code=303)
@@ -86,11 +96,15 @@ def login(
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
 def logout(request: Request, st: StoreDep) -> Response:
-    sid = request.session.get(SESSION_ID)
+    sid, ip = request.session.get(SESSION_ID), client_ip(request)
     name = sessions.user_of(st, sid)
-    if name:
-        audit.record(st, None, "logout", "", ip=client_ip(request), username=name)
-    sessions.end(st, sid)  # the cookie, replayed, finds no session
+
+    def end(writer: Store) -> None:
+        if name:
+            audit.record(writer, None, "logout", "", ip=ip, username=name)
+        sessions.end(writer, sid)  # the cookie, replayed, finds no session
+
+    st.write(end)
     request.session.pop(SESSION_ID, None)
     request.session.pop(SESSION_CSRF, None)
     return RedirectResponse("/login", status_code=303)

@@ -262,9 +262,12 @@ def store_review(
     ]
     from kaohe.qa.reviews import refresh_review_scores
 
-    with st.transaction() as con:
-        con.executemany(INSERT, rows)
-    refresh_review_scores(st, sessions=[session.id])  # only the reviewed session moves
+    def job(writer: Store) -> None:
+        with writer.transaction() as con:
+            con.executemany(INSERT, rows)
+        refresh_review_scores(writer, sessions=[session.id])  # only the reviewed session moves
+
+    st.write(job)  # on the one writer (st is a reader)
     return review_id
 
 
