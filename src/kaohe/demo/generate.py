@@ -869,6 +869,10 @@ def refund_sessions(rng: np.random.Generator, world: World, o: Orders, r: Refund
     sel = np.where(rng.random(len(r.order)) < 0.6)[0]
     oi = r.order[sel]
     t0 = np.maximum(0, r.times["applied"][sel] - rng.integers(300, 7200, len(sel)))
+    # the chats stay inside the sample's days: a refund applied after them was asked about on
+    # the last evening (a clamp, not a cut: the draws after it stay as they were)
+    last_evening = world.days * DAY - 4 * 3600
+    t0 = np.where(t0 < last_evening, t0, last_evening + t0 % 3600)
     return aftersales_sessions(rng, world, o.shop[oi], t0, o.kind[oi], o.num[oi], r.rtype[sel] == 4)
 
 
