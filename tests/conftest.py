@@ -26,19 +26,26 @@ def built_once(
     worker_id: str,
     name: str,
     build: Callable[[Path], str],
+    only: str | None = None,
 ) -> tuple[Path, str]:
     """(a directory of this worker's own, build's answer): `build(directory)` runs once per test
-    run however many xdist workers ask, and every worker gets its own copy, since a DuckDB
-    store can be opened by one process at a time and tests write to theirs. Paths in the
-    answer name the copy."""
+    run however many xdist workers ask, and every worker gets its own copy (of the file `only`
+    when given, else of the whole directory), since a DuckDB store can be opened by one process
+    at a time and tests write to theirs. Paths in the answer name the copy."""
     own = tmp_path_factory.mktemp(name)
     if worker_id == "master":
-        return own, build(own)
-    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to workers
-    built, answer = shared / name, shared / f"{name}.answer"
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the build
-        if not answer.exists():
-            answer.write_text(build(built), encoding="utf-8")
-    shutil.copytree(built, own, dirs_exist_ok=True)
-    return own, answer.read_text(encoding="utf-8").replace(str(built), str(own))
+        built = tmp_path_factory.mktemp(f"{name}-built")
+        answer = build(built)
+    else:
+        shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to workers
+        built, done = shared / name, shared / f"{name}.answer"
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the build
+            if not done.exists():
+                done.write_text(build(built), encoding="utf-8")
+        answer = done.read_text(encoding="utf-8")
+    if only is None:
+        shutil.copytree(built, own, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(built / only, own / only)
+    return own, answer.replace(str(built), str(own))

@@ -40,6 +40,7 @@ def test_items_per_buyer_money_and_durations_have_their_own_units() -> None:
         (227.625, "hours", "en", "227.62 h"),
         (1234.5, "yuan", "zh", "¥1,234.50"),
         (-0.001, "yuan", "zh", "¥0.00"),
+        (-21.3, "yuan", "zh", "-¥21.30"),  # a deduction on a payslip
         (68.263700512, "points", "zh", "68.26分"),
         (2010, "count", "zh", "2,010"),
         (2.5, "per_1k", "en", "2.5 per 1k msgs"),

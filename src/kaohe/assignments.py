@@ -277,6 +277,23 @@ def populations(assignments: Assignments, members: Iterable[Member], kind: Kind)
     return out
 
 
+# what happens to an agent no rule gives a scheme (or plan) to
+LEFT_OUT = {"scheme": ("未评分", "not scored"), "plan": ("未核算", "not paid")}
+
+
+def unassigned_note(found: Populations) -> str | None:
+    """One bilingual line listing the agents no rule covers (listed, never dropped in
+    silence): the CLI's pay and score and the web's payslip page say the same."""
+    if not found.unassigned:
+        return None
+    zh, en = KIND_LABELS[found.kind]
+    left_zh, left_en = LEFT_OUT[found.kind]
+    return (
+        f"以下客服没有分配{zh}，{left_zh}：{'、'.join(found.unassigned)} / no {en} assigned, "
+        f"{left_en}: {', '.join(found.unassigned)}"
+    )
+
+
 def unused_note(found: Populations) -> str | None:
     """One bilingual line listing the rules that cover nobody (nothing ignored in silence)."""
     if not found.unused:

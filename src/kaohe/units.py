@@ -111,8 +111,8 @@ def format_value(
     text = _digits(n, 0 if whole else info.decimals, fixed)
     if not with_unit or not info.zh:
         return text
-    if unit == "yuan":
-        return f"¥{text}"
+    if unit == "yuan":  # a debit reads -¥21.30, as on a bank statement
+        return f"-¥{text[1:]}" if text.startswith("-") else f"¥{text}"
     return f"{text} {info.en}" if lang == "en" else f"{text}{info.zh}"
 
 

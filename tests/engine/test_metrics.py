@@ -130,6 +130,14 @@ def test_jd_first_30s_excludes_night_starts_and_uses_10min_gap(make_store):
     assert row["sessions"] == 2
 
 
+def test_first_response_reads_only_sessions_started_in_the_service_window(make_store):
+    # x1's session starts at 10:00 (first reply after 20 s; its 10:15 round after 60 s), y1's
+    # at 23:30 (10 s), outside 08:00-23:00: both response figures leave y1 out
+    row = one(make_store(F.JD), "a4", params={"service_window": "08:00-23:00"})
+    assert row["first_response_s"] == 20.0
+    assert row["avg_response_s"] == (20 + 60) / 2
+
+
 def test_pdd_buyer_invalid_after_61_minutes(make_store):
     row = one(make_store(F.PDD), "a5")
     assert row["pdd_effective_reply_rate"] == 0.5

@@ -63,8 +63,11 @@ def web_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """A demo store (6,000 messages, 20 agents in 3 teams, Oct 2026 + 4 days of Nov).
 
     Built once for the run (a minute of CPU); every worker tests its own copy (each app
-    writes sessions and reviews to its store)."""
-    own, db_name = built_once(tmp_path_factory, worker_id, "web-demo", _build_web_demo)
+    writes sessions and reviews to its store). The store alone: the demo's assignments.yaml
+    stays behind, so the pages pay with their default plan whichever way the suite runs."""
+    own, db_name = built_once(
+        tmp_path_factory, worker_id, "web-demo", _build_web_demo, only="kaohe.duckdb"
+    )
     return own / db_name
 
 

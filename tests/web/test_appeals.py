@@ -72,7 +72,7 @@ def test_the_payslip_marks_a_line_an_appeal_changed(app, client, accounts):
     )
     try:
         html = client("supervisor").get(url).text
-        assert 'class="changed" data-line="commission"' in html and "申诉调整，原 ¥-1.00" in html
+        assert 'class="changed" data-line="commission"' in html and "申诉调整，原 -¥1.00" in html
     finally:
         st.con.execute("DELETE FROM appeals WHERE id = 9999")
 

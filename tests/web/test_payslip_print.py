@@ -63,3 +63,23 @@ def test_every_payslip_one_per_page_and_only_for_managers(app, client, accounts)
     assert client("agent").get(f"/payslips?period={PERIOD}").status_code == 404
     other = next(s.agent for s in slips.payslips if s.agent != accounts["agent"]["agent"])
     assert client("agent").get(_print_url(other)).status_code == 404
+
+
+def test_with_assignments_the_agents_no_plan_covers_are_named_not_dropped(app, client):
+    from kaohe.assignments import assignments_path
+
+    path = assignments_path(app.state.config)
+    path.write_text(
+        "assignments:\n- name: 京东店\n  when:\n    platform: jd\n  plan: jd_commission\n",
+        encoding="utf-8",
+    )
+    try:
+        html = client("admin").get(f"/payslips?period={PERIOD}").text
+    finally:
+        path.unlink()
+    everyone = [s.agent for s in _paid(app).payslips]
+    jd = [a for a in everyone if a.startswith("云朵京东自营:")]
+    assert html.count('class="slip"') == len(jd) == 4
+    note = html.split('<p class="problem screen">', 1)[1].split("</p>", 1)[0]
+    assert "没有分配薪资方案，未核算" in note
+    assert all(a in note for a in everyone if a not in jd) and not any(a in note for a in jd)

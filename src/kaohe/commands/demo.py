@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def _summary(result: DemoResult) -> list[str]:
-    db = result.db
+    config = result.dir / "kaohe.toml"  # the demo's store and parameters (run.write_config)
     lines = ["", f"完成 / done in {result.seconds:.1f} s", "数据 / rows:"]
     lines += [f"  {table:<15} {n:>8,}" for table, n in result.counts.items() if n]
     if result.rejected:
@@ -29,6 +29,9 @@ def _summary(result: DemoResult) -> list[str]:
     if result.assessment:
         lines.append("质检、考核与薪资 / QA, scores and pay:")
         lines += [f"  {line}" for line in result.assessment]
+    if result.planted:
+        lines.append("示例数据中故意放入 / planted on purpose (the failing rules below show them):")
+        lines += [f"  {line}" for line in result.planted]
     if result.compliance:
         lines += result.compliance.splitlines()
     if result.alerts:
@@ -37,13 +40,13 @@ def _summary(result: DemoResult) -> list[str]:
         "报告 / reports:",
         *(f"  {path}" for path in result.reports.values()),
         "下一步 / try next:",
-        f"  kaohe --db {db} quarantine",
-        f"  kaohe --db {db} kpi --by agent",
-        f"  kaohe --db {db} kpi --by shop --format csv",
-        f"  kaohe --db {db} score --period 2026-10",
-        f"  kaohe --db {db} pay --period 2026-10 --payslip <客服>",
-        f"  kaohe --db {db} check --period 2026-10",
-        f"  kaohe --db {db} alerts list",
+        f"  kaohe --config {config} quarantine",
+        f"  kaohe --config {config} kpi --by agent",
+        f"  kaohe --config {config} kpi --by shop --format csv",
+        f"  kaohe --config {config} score --period 2026-10",
+        f"  kaohe --config {config} pay --period 2026-10 --payslip <客服>",
+        f"  kaohe --config {config} check --period 2026-10",
+        f"  kaohe --config {config} alerts list",
     ]
     return lines
 
@@ -90,6 +93,7 @@ def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: in
         click.echo(line)
     if serve:
         from kaohe.commands.serve import serve_app
+        from kaohe.demo.run import DEMO_PARAMS
 
         db = str(result.db)
         password = demo_account(db)
@@ -98,4 +102,5 @@ def command(obj: Any, base_dir: str, seed: int, serve: bool, host: str, port: in
             f"密码 password {password}  (主管 supervisor)"
         )
         obj.config.db = db
+        obj.config.params = {**DEMO_PARAMS, **obj.config.params}  # as the demo computed
         serve_app(db, obj.config, host, port)

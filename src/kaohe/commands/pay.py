@@ -130,7 +130,12 @@ def _assigned(
 ) -> list[Run]:
     """Each population paid with its assigned plan (kaohe.assigned)."""
     from kaohe.assigned import assigned_refs, pay_assigned
-    from kaohe.assignments import assignments_path, load_assignments, unused_note
+    from kaohe.assignments import (
+        assignments_path,
+        load_assignments,
+        unassigned_note,
+        unused_note,
+    )
 
     assignments = load_assignments(assignments_path(obj.config))
     plans, schemes = assigned_refs(assignments)
@@ -139,13 +144,9 @@ def _assigned(
         paid, found = pay_assigned(
             store, assignments, period, provisional, params.engine, params.of, scheme_ref
         )
-    if found.unassigned:
-        note(
-            f"以下客服没有分配薪资方案，未核算：{'、'.join(found.unassigned)} / no pay plan "
-            f"assigned, not paid: {', '.join(found.unassigned)}"
-        )
-    if text := unused_note(found):
-        note(text)
+    for text in (unassigned_note(found), unused_note(found)):
+        if text:
+            note(text)
     return [(p.plan, p.result, p.scored) for p in paid]
 
 

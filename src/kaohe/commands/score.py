@@ -132,7 +132,12 @@ def _assigned(
 ) -> None:
     """Each population scored with its assigned scheme (kaohe.assigned), ranks within it."""
     from kaohe.assigned import assigned_refs, score_assigned
-    from kaohe.assignments import assignments_path, load_assignments, unused_note
+    from kaohe.assignments import (
+        assignments_path,
+        load_assignments,
+        unassigned_note,
+        unused_note,
+    )
     from kaohe.schemes.fetch import is_settled
     from kaohe.schemes.score import result_rows
 
@@ -144,13 +149,9 @@ def _assigned(
     if explain_agent:
         click.echo(_explained([run.result for run in runs], explain_agent))
         return
-    if found.unassigned:
-        note(
-            f"以下客服没有分配考核方案，未评分：{'、'.join(found.unassigned)} / no scheme "
-            f"assigned, not scored: {', '.join(found.unassigned)}"
-        )
-    if text := unused_note(found):
-        note(text)
+    for text in (unassigned_note(found), unused_note(found)):
+        if text:
+            note(text)
     done = all(is_settled(run.scheme, period, params.engine) for run in runs)
     if fmt == "xlsx" and out:
         from kaohe.reports.assessment import write_assessment

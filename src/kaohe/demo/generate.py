@@ -208,6 +208,9 @@ def _shop_sizes(messages: int, days: int, share: np.ndarray) -> np.ndarray:
     return np.maximum(4, np.round(total * share)).astype(int)
 
 
+SLOW_FACTOR = 6.0  # a slow agent answers this many times slower than the others
+
+
 def build_roster(seed: int, shops: np.ndarray, sizes: np.ndarray) -> Roster:
     rng = _rng(seed, 1)
     shop = np.repeat(np.arange(len(shops)), sizes)
@@ -223,11 +226,15 @@ def build_roster(seed: int, shops: np.ndarray, sizes: np.ndarray) -> Roster:
     nick = [f"{base[i % len(base)]}{'' if i < len(base) else i // len(base) + 1}" for i in local]
     agent = np.array([f"{shops[s]}:{k}" for s, k in zip(shop, nick, strict=True)])
     shift = (local + np.repeat(n_after, sizes)) % 2
-    rude = rng.random(n) < 0.04
-    slow = rng.random(n) < 0.05
-    rude[np.argmax(role == ROLE_PRE)] = True  # at least one of each kind
-    slow[n - 1] = True
-    speed = np.exp(rng.normal(np.log(22), 0.35, n)) * np.where(slow, 6.0, 1.0)
+    # a real team: one rude agent (the first presales one) and a few slow ones (the last of
+    # each of the two smallest shops)
+    rude = np.zeros(n, bool)
+    rude[np.argmax(role == ROLE_PRE)] = True
+    slow = np.zeros(n, bool)
+    slow[(np.cumsum(sizes) - 1)[-2:]] = True
+    # an agent's typical answer: most within 10–40 s (what the platforms publish for good
+    # shops; a session's first reply, a greeting, comes faster: build_rounds); a slow one ×6
+    speed = np.exp(rng.normal(np.log(15), 0.3, n)) * np.where(slow, SLOW_FACTOR, 1.0)
     skill = np.clip(rng.normal(1.0, 0.25, n), 0.4, 1.6) * np.where(rude, 0.6, 1.0)
     lazy = (rng.random(n) < 0.1) | slow
     pre = np.where(role != ROLE_AFTER)[0]
@@ -466,27 +473,35 @@ def build_rounds(rng: np.random.Generator, world: World, s: Sessions) -> Rounds:
     nb = 1 + rng.binomial(2, 0.22, n)
     nb = np.where(first & s.bot[sid], np.maximum(nb, 2), nb)
     last = no == s.rounds[sid] - 1
-    p_ans = np.where(s.spam[sid], 0.3, np.where(last, 0.93, 0.985) - 0.07 * r.slow[agent])
+    # a buyer's closing 好的/谢谢 is left unanswered more often than a question
+    p_ans = np.where(s.spam[sid], 0.3, np.where(last & ~first, 0.93, 0.985) - 0.07 * r.slow[agent])
     answered = rng.random(n) < p_ans
     withdrawn = answered & (rng.random(n) < 0.015)
     extra = answered & ((rng.random(n) < 0.15) | withdrawn)
-    gap = rng.integers(3, 25, n)
-    delay = np.clip(r.speed[agent] * rng.lognormal(0, 0.6, n), 2, 3600)
-    delay += np.where(rng.random(n) < 0.01, rng.uniform(600, 7200, n), 0)
-    wait = np.where(first & s.bot[sid], rng.uniform(3, 12, n), 0)
+    # a session's first reply is a greeting (快捷短语): about twice as fast as an answer
+    pace = r.speed[agent] * np.where(first, 0.5, 1.0)
+    delay = np.clip(pace * rng.lognormal(0, 0.4, n), 3, 3600)
+    delay += np.where(rng.random(n) < 0.002, rng.uniform(600, 7200, n), 0)
+    handed = first & s.bot[sid]
+    wait = np.where(handed, 2.0, 0.0)  # the hand-off line, 2 s after the buyer asks for a human
     tod = s.t0[sid] % DAY
     wait += np.where(first & s.night[sid], 8 * 3600 - tod + rng.uniform(0, 1800, n), 0)
-    think = np.where(answered, rng.lognormal(np.log(45), 0.8, n), rng.uniform(120, 900, n))
+    # the agent's clock starts at the round's first buyer message (as the platforms measure
+    # a response), so the buyer's follow-ups land before the reply; after a bot it starts
+    # at the hand-off, which follows the buyer's last message (session_extras)
+    gap = np.minimum(rng.integers(3, 25, n), np.maximum(1, (wait + delay) // nb)).astype(np.int64)
+    gap = np.where(handed, rng.integers(3, 25, n), gap)
     span = (nb - 1) * gap
+    after = np.where(handed, span, 0) + wait + delay  # reply − round start
+    think = np.where(answered, rng.lognormal(np.log(45), 0.8, n), rng.uniform(120, 900, n))
     extra_gap = rng.integers(5, 40, n)
-    dur = (
-        span + np.where(answered, wait + delay, 0) + extra * extra_gap + np.clip(think, 5, 1800)
-    ).astype(np.int64)
+    busy = np.where(answered, after, span) + extra * extra_gap
+    dur = (busy + np.clip(think, 5, 1800)).astype(np.int64)
     cs = np.cumsum(dur)
     excl = cs - dur
     base = excl[np.cumsum(s.rounds) - s.rounds]
     start = s.t0[sid] + excl - base[sid]
-    reply = start + span + (wait + delay).astype(np.int64)
+    reply = start + after.astype(np.int64)
     return Rounds(sid, no, nb, gap, answered, extra, withdrawn, agent, start, reply, last)
 
 
@@ -736,16 +751,18 @@ def order_timeline(rng: np.random.Generator, o: Orders) -> dict[str, np.ndarray]
     return {"shipped": shipped, "delivered": delivered, "cancelled": cancelled}
 
 
-LATE_SHARE = 0.03  # paid orders shipped after the 72 hours (seed 000 延迟发货)
+LATE_SHARE = 0.03  # paid orders shipped after the 72 hours (seed 000 延迟发货) …
+LATE_SHOP = 0  # … in the first shop only (云朵天猫旗舰店): the one rule the demo fails on purpose
 
 
 def late_shipments(
     rng: np.random.Generator, o: Orders, tl: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """A few paid orders leave 73–120 hours after payment instead of within the day (their
-    delivery moves with them); their own stream, so nothing else the chunk draws changes."""
+    """A few paid orders of LATE_SHOP leave 73–120 hours after payment instead of within the
+    day (their delivery moves with them); their own stream, so nothing else the chunk draws
+    changes."""
     n = len(o.oid)
-    late = (o.paid >= 0) & (rng.random(n) < LATE_SHARE)
+    late = (o.paid >= 0) & (o.shop == LATE_SHOP) & (rng.random(n) < LATE_SHARE)
     shipped = np.where(late, o.paid + rng.integers(73 * 3600, 120 * 3600, n), tl["shipped"])
     delivered = np.where(late, tl["delivered"] + shipped - tl["shipped"], tl["delivered"])
     return {**tl, "shipped": shipped, "delivered": delivered}
@@ -777,6 +794,18 @@ class Refunds:
     reason: np.ndarray
 
 
+ASSESSED_REFUNDS = ("pdd", "kuaishou")  # 48-hour response, intervention and dispute rules
+
+
+def _shown_case(world: World, shop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a rare refund case may fall: the refunds of shops whose platform has no refund
+    rule (the assessed shops answer within the rules), and the index (none, or one) of the
+    refund that shows it: the first of those, else the first."""
+    quiet = ~np.isin(world.platforms[shop], ASSESSED_REFUNDS)
+    first = np.flatnonzero(quiet)[:1]
+    return (first if len(first) else np.arange(min(len(shop), 1))), quiet
+
+
 def make_refunds(
     rng: np.random.Generator, world: World, o: Orders, timeline: dict[str, np.ndarray]
 ) -> Refunds:
@@ -789,11 +818,15 @@ def make_refunds(
         o.paid[idx] + rng.integers(600, 20 * 3600, n),
         timeline["delivered"][idx] + rng.integers(3600, 7 * DAY, n),
     )
-    slow = rng.random(n) < 0.05
+    # a refund answered after the 48 hours, one the platform steps in: rare, but the demo shows
+    # one of each (in a shop whose platform does not assess them on a few dozen refunds)
+    shown, quiet = _shown_case(world, o.shop[idx])
+    slow = quiet & (rng.random(n) < 0.01)
+    slow[shown] = True
     first = applied + np.where(
         slow,
         rng.integers(48 * 3600, 96 * 3600, n),
-        rng.lognormal(np.log(7200), 1.0, n).astype(np.int64),
+        np.minimum(rng.lognormal(np.log(3600), 0.8, n), 40 * 3600).astype(np.int64),
     )
     u = rng.random(n)
     status = np.select([u < 0.75, u < 0.88], [0, 1], 2)  # success, closed, pending
@@ -815,8 +848,10 @@ def make_refunds(
     }
     ratio = np.where(rng.random(n) < 0.8, 1.0, rng.uniform(0.2, 0.8, n))
     amount = np.round(np.where(rtype <= 1, o.amount[idx] * ratio, 0.0), 2)
-    intervened = rng.random(n) < 0.06
+    intervened = quiet & (rng.random(n) < 0.01)
+    intervened[shown] = True
     liable = (intervened & (rng.random(n) < 0.45)) | (rng.random(n) < 0.01)
+    liable[shown] = True  # where the platform stepped in, it found the shop liable
     return Refunds(
         idx,
         rtype,
@@ -834,6 +869,10 @@ def refund_sessions(rng: np.random.Generator, world: World, o: Orders, r: Refund
     sel = np.where(rng.random(len(r.order)) < 0.6)[0]
     oi = r.order[sel]
     t0 = np.maximum(0, r.times["applied"][sel] - rng.integers(300, 7200, len(sel)))
+    # the chats stay inside the sample's days: a refund applied after them was asked about on
+    # the last evening (a clamp, not a cut: the draws after it stay as they were)
+    last_evening = world.days * DAY - 4 * 3600
+    t0 = np.where(t0 < last_evening, t0, last_evening + t0 % 3600)
     return aftersales_sessions(rng, world, o.shop[oi], t0, o.kind[oi], o.num[oi], r.rtype[sel] == 4)
 
 
@@ -956,14 +995,16 @@ def ratings_table(
     n = len(idx)
     agent = s.agent2[idx]
     rude, slow = world.roster.rude[agent], world.roster.slow[agent]
-    p_bad = 0.05 + 0.3 * rude + 0.2 * slow
+    p_bad = 0.02 + 0.3 * rude + 0.12 * slow
     u = rng.random(n)
     level = np.select(
-        [u < p_bad, u < p_bad + 0.08],
+        [u < p_bad, u < p_bad + 0.04],
         [rng.integers(1, 3, n), 3],
         np.where(rng.random(n) < 0.7, 5, 4),
     )
-    reason = np.select([rude, slow], [0, 1], rng.integers(0, 3, n))
+    # a bad rating's reason: 服务态度差 for a rude agent, 回复慢 for a slow one; otherwise mostly
+    # 回复慢 or 问题未解决, rarely the attitude
+    reason = np.select([rude, slow], [0, 1], rng.choice(3, n, p=[0.02, 0.49, 0.49]))
     reason = np.where(level <= 3, reason, 3 + rng.integers(0, len(P.RATING_REASONS_GOOD), n))
     reasons = [*P.RATING_REASONS_BAD, *P.RATING_REASONS_GOOD]
     return pa.table(
@@ -1105,7 +1146,7 @@ def status_table(world: World) -> pa.Table:
     parts = rng.dirichlet(np.full(k, 2.0), len(agent)) * length[:, None]
     offs = np.cumsum(parts, axis=1).astype(np.int64)
     starts = np.concatenate([np.zeros((len(agent), 1), np.int64), offs[:, :-1]], axis=1)
-    p_hang = np.where(r.lazy[agent], 0.15, 0.04)[:, None]
+    p_hang = np.where(r.lazy[agent], 0.06, 0.0)[:, None]  # only the lazy agents hang up
     u = rng.random((len(agent), k))
     status = np.select([u < p_hang, u < p_hang + 0.12, u < p_hang + 0.22], [3, 2, 1], 0)
     base = (day * DAY + shift_start)[:, None]
@@ -1249,6 +1290,20 @@ class Sink:
             tables = {k: pa.concat_tables(v) for k, v in self.parts.items()}
             self.paths = self.exports(tables, self.out_dir)
         return self.paths
+
+
+def planted(messages: int, seed: int = 0, days: int | None = None) -> list[str]:
+    """What the sample holds on purpose, one line each, so a failing rule has a visible
+    reason: the late shipments, the slow and the rude agents (as `generate` makes them)."""
+    world = build_world(messages, seed, None, days)
+    r = world.roster
+    slow, rude = "、".join(r.agent[r.slow]), "、".join(r.agent[r.rude])
+    return [
+        f"延迟发货：{world.shops[LATE_SHOP]} 约 {LATE_SHARE:.0%} 的已付款订单超过 72 小时才发货 / "
+        "late shipments in one shop",
+        f"回复慢的客服：{slow}（约慢 {SLOW_FACTOR:.0f} 倍，差评更多）/ slow agents",
+        f"态度差的客服：{rude}（粗鲁回复，质检发现）/ a rude agent",
+    ]
 
 
 def generate(

@@ -8,6 +8,7 @@ headers, and a handful of deliberately bad rows land in quarantine.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ DEMO_ASSIGNMENTS: dict[str, Any] = {
         {"name": "快手店", "when": {"platform": "kuaishou"}, "plan": "kuaishou_commission"},
     ]
 }
+# the demo shops' service hours (Taobao's 平响 window): a question sent overnight gets the
+# away message and is answered the next morning, outside the response figures. Written to the
+# demo's kaohe.toml, so the commands it suggests compute what it reported.
+DEMO_PARAMS: dict[str, Any] = {"service_window": "08:00-23:00"}
 GBK_SHOP = "云朵拼多多店"
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -335,6 +340,7 @@ class DemoResult:
     assessment: list[str] = field(default_factory=list)  # one line per scheme / plan
     compliance: str = ""  # the platform compliance summary
     alerts: str = ""  # the live alerts raised on the sample, a few of them shown
+    planted: list[str] = field(default_factory=list)  # what the sample holds on purpose
     seconds: float = 0.0
 
 
@@ -398,7 +404,7 @@ def run_demo(
 ) -> DemoResult:
     """Generate, import, compute and report; see the module docstring. `params`: the
     resolved parameters (kaohe.params.resolve_params) every figure is computed under."""
-    from kaohe.demo.generate import generate
+    from kaohe.demo.generate import generate, planted
     from kaohe.demo.reviews import review_demo
     from kaohe.engine.periods import parse_period
     from kaohe.params import resolve_params
@@ -407,15 +413,16 @@ def run_demo(
     from kaohe.reports.html import write_html
     from kaohe.store import Store
 
-    params = params or resolve_params()
+    params = demo_params(params or resolve_params())
     began = time.perf_counter()
     base = Path(base_dir)
     data_dir = base / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     db = fresh_store_path(base)
+    write_config(base / "kaohe.toml", db)
     say(f"生成示例数据 / generating sample data → {data_dir}")
     files = generate(data_dir, messages=messages, seed=seed, days=DEMO_DAYS, exports=write_mix)
-    result = DemoResult(base, db, files)
+    result = DemoResult(base, db, files, planted=planted(messages, seed, DEMO_DAYS))
     say("导入 / importing")
     with Store(db) as store:
         import_all(store, files, result, say)
@@ -447,6 +454,30 @@ def run_demo(
     )
     result.seconds = time.perf_counter() - began
     return result
+
+
+def demo_params(params: Any) -> Any:
+    """Resolved parameters with the demo's own (DEMO_PARAMS) where the user set none."""
+    from dataclasses import replace
+
+    from kaohe.params import resolve_params
+
+    shop = resolve_params(DEMO_PARAMS).engine
+    return replace(params, engine={**shop, **params.engine})
+
+
+def write_config(path: Path, db: Path) -> Path:
+    """The demo's kaohe.toml: its store and its parameters (DEMO_PARAMS)."""
+    lines = [
+        "# 示例的设置 / the demo's settings (kaohe demo)",
+        "[store]",
+        f"db = {json.dumps(str(db.resolve()), ensure_ascii=False)}",
+        "",
+        "[metrics.params]",
+        *(f"{key} = {json.dumps(value)}" for key, value in DEMO_PARAMS.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def assess(

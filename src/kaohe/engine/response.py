@@ -30,6 +30,11 @@ def _win(t: Any, p: Mapping[str, Any], key: str = "service_window") -> Any:
     return in_window(t.round_start, parse_window(p.get(key)))
 
 
+def _session_win(t: Any, p: Mapping[str, Any]) -> Any:
+    """A session (of first_rounds) that starts inside the service window."""
+    return in_window(t.start, parse_window(p.get("service_window")))
+
+
 def _m(
     id: str,
     zh: str,
@@ -202,12 +207,17 @@ register(
             summing(
                 "first_sum",
                 "first_rounds",
-                lambda t, p: ibis.ifelse(t.answered, t.response_s, ibis.null("float64")),
+                lambda t, p: ibis.ifelse(
+                    t.answered & _session_win(t, p), t.response_s, ibis.null("float64")
+                ),
             ),
-            counting("first_answered", "first_rounds", lambda t, p: t.answered),
+            counting(
+                "first_answered", "first_rounds", lambda t, p: t.answered & _session_win(t, p)
+            ),
         ),
         ratio("first_sum", "first_answered"),
-        "mean response time of the first round of sessions started by a buyer",
+        "mean response time of the first round of sessions started by a buyer (inside "
+        "`service_window`)",
     ),
     _m(
         "slow_rounds",

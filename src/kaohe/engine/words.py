@@ -78,9 +78,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "the 90th percentile of the response times of answered rounds",
     ),
     "first_response_s": (
-        "买家发起的会话中，已回复的第一轮的响应时长之和 ÷ 第一轮已回复的会话数",
+        "买家发起的会话中，已回复的第一轮的响应时长之和 ÷ 第一轮已回复的会话数（可限定服务时段）",
         "total response time of the answered first rounds of sessions a buyer started ÷ "
-        "those sessions",
+        "those sessions, optionally within service hours",
     ),
     "slow_rounds": (
         "响应时长超过慢响应阈值（默认 100 秒，淘宝的提醒时间）的已回复轮次数",

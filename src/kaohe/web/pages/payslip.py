@@ -26,6 +26,7 @@ def payslips(
     """The payslips of `agents` (None: everyone) for the period, as the print page shows
     them, and the problems met (a plan that cannot be paid, nobody assigned)."""
     from kaohe.assigned import pay_assigned
+    from kaohe.assignments import unassigned_note
     from kaohe.pay import list_plans
     from kaohe.pay.fetch import pay_period
 
@@ -33,6 +34,7 @@ def payslips(
     assignments = assignments_of(request)
     if not plan_id and not assignments.refs("plan"):
         plan_id = DEFAULT_PLAN  # no assignments yet: the agent page's default plan
+    problems: list[str] = []
     try:
         if plan_id:
             # presets only: a name from the URL is never a path on the server
@@ -42,8 +44,10 @@ def payslips(
             result, _ = pay_period(st, plan, period, None, True, params)
             results = [result]
         else:
-            runs, _ = pay_assigned(st, assignments, period, True, params, for_agents=agents)
+            runs, found = pay_assigned(st, assignments, period, True, params, for_agents=agents)
             results = [run.result for run in runs]
+            found.unassigned = [a for a in found.unassigned if agents is None or a in agents]
+            problems += [text] if (text := unassigned_note(found)) else []
     except KaoheError as exc:
         return [], [str(exc)]
     slips = [
@@ -52,7 +56,9 @@ def payslips(
         for slip in result.payslips
         if agents is None or slip.agent in agents
     ]
-    return slips, [] if slips else ["本期没有可打印的工资条 / no payslip for this period"]
+    if not slips:
+        problems.append("本期没有可打印的工资条 / no payslip for this period")
+    return slips, problems
 
 
 def _slip(result: Any, slip: Any) -> dict[str, Any]:
