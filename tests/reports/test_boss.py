@@ -56,6 +56,13 @@ def test_the_page_says_provisional_and_has_no_script() -> None:
     assert "@page { size: A4 portrait" in page
 
 
+def test_a_kpi_row_names_its_unit_once() -> None:
+    data = BossData("2026-10", "2026-09", kpis=[Kpi("平均响应时长", "seconds", 35.3, 40.0)])
+    page = boss_html(data)
+    assert "<td>平均响应时长</td>" in page and "35.3秒" in page  # the unit with the value
+    assert "平均响应时长 (秒)" not in page
+
+
 def test_kaohe_report_writes_the_page_and_refuses_other_files(tmp_path: Path) -> None:
     _store(tmp_path / "k.duckdb").close()
     (tmp_path / "assignments.yaml").write_text(RULES, encoding="utf-8")

@@ -322,7 +322,7 @@ def boss_html(data: BossData) -> str:
     ]
     for k in data.kpis:
         out.append(
-            f"<tr><td>{e(header(k.label, k.unit))}</td>"
+            f"<tr><td>{e(k.label)}</td>"  # the values carry their unit (35.3秒)
             f"<td class='n'>{e(format_value(k.value, k.unit))}</td>"
             f"<td class='n'>{e(format_value(k.previous, k.unit))}</td>"
             f"<td class='n'>{e(k.change)}</td></tr>"
