@@ -20,14 +20,15 @@ def test_an_admin_assigns_a_scheme_to_a_team(page, live_server, accounts, rules_
     new = page.locator("tr.new-rule")
     new.locator("input[name=name]").fill("售前组方案")
     new.locator("input[name=team]").fill(team)
-    new.locator("select[name=scheme]").select_option("presales_standard")
+    new.locator("select[name=scheme]").select_option(label="售前客服标准考核")  # by its name
     new.locator("button").click()
     page.wait_for_selector("tr[data-rule='0']")
     row = page.locator("tr[data-rule='0']")
     assert row.locator("input[name=team]").input_value() == team
     assert row.locator("select[name=scheme]").input_value() == "presales_standard"
     assert "考核方案" in row.inner_text()  # how many agents the rule decides
-    assert "presales_standard" in page.locator("ul.populations").first.inner_text()
+    populations = page.locator("ul.populations").first.inner_text()
+    assert "售前客服标准考核" in populations and "presales_standard" not in populations
     shot(page, "admin_assignments")
     row.locator("button[value=delete]").click()
     page.wait_for_selector("text=还没有分配规则")

@@ -221,12 +221,15 @@ def _assignments_context(st: Any, path: Path, error: str | None = None) -> dict[
     for rule in found["rules"]:  # platforms, roles and levels in Chinese
         rule["text"] = {k: "、".join(label(k, v) for v in rule["when"][k]) for k in KEYS}
     used = {kind: {r[kind] for r in found["rules"] if r[kind]} for kind in ("scheme", "plan")}
+    # shown by their Chinese names; a scheme or plan file of the user's own by its reference
+    names = {x.id: x.name for x in [*list_schemes(), *list_plans()]}
     return {
         **found,
         "error": error,
         "keys": KEYS,
         "schemes": sorted({s.id for s in list_schemes()} | used["scheme"]),
         "plans": sorted({p.id for p in list_plans()} | used["plan"]),
+        "names": names,
         "choices": {
             "agent": [m.agent for m in people],
             "shop": sorted(set(store_shops(st))),
