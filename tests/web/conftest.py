@@ -34,14 +34,16 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _roster(db: Path) -> dict[str, dict[str, Any]]:
-    """agent: the first presales agent; lead: that agent's team; agent2: an aftersales agent
-    (another team)."""
+    """agent: the first presales agent; lead: that agent's team; agent2: the aftersales agent
+    (another team) with the most QA findings."""
     with Store(db) as st:
         first = st.con.execute(
             "SELECT agent, team FROM agents WHERE team = '售前组' ORDER BY agent LIMIT 1"
         ).fetchone()
-        other = st.con.execute(
-            "SELECT agent, team FROM agents WHERE team = '售后组' ORDER BY agent LIMIT 1"
+        other = st.con.execute(  # the one with the most QA findings: tests appeal one
+            "SELECT agent, team FROM agents WHERE team = '售后组' ORDER BY (SELECT count(*) "
+            "FROM qa_findings f WHERE f.agent = agents.agent AND f.category <> 'spam') DESC, "
+            "agent LIMIT 1"
         ).fetchone()
     return {
         "admin": {"username": "admin", "role": "admin", "agent": None, "team": None},

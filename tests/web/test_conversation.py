@@ -225,9 +225,16 @@ def main_of(html: str) -> str:
     return html.split("<main>", 1)[1].split("</main>", 1)[0]
 
 
-def finding_of(st, agent: str | None = None, outside_team: str | None = None):
-    """(msg_key, shop, buyer, agent, time, rule, matched) of a finding with a span."""
+def finding_of(st, agent: str | None = None, outside_team: str | None = None, marked: bool = False):
+    """(msg_key, shop, buyer, agent, time, rule, matched) of a finding with a span; `marked`:
+    one whose span marks its matched text (a process rule's finding marks the whole message
+    and words its reason)."""
     where, args = ["span_start IS NOT NULL", "agent IS NOT NULL"], []
+    if marked:
+        where.append(
+            "matched = (SELECT substring(m.text, span_start + 1, span_end - span_start) "
+            "FROM messages m WHERE m.msg_key = qa_findings.msg_key)"
+        )
     if agent:
         where.append("agent = ?")
         args.append(agent)
@@ -242,7 +249,7 @@ def finding_of(st, agent: str | None = None, outside_team: str | None = None):
 
 
 def test_supervisor_sees_the_hit_marked(app, client):
-    key, shop, buyer, agent, at, rule, matched = finding_of(app.state.store)
+    key, shop, buyer, agent, at, rule, matched = finding_of(app.state.store, marked=True)
     html = client("supervisor").get(f"/conversation?msg={key}").text
     assert f'<mark data-rule="{rule}">{matched}</mark>' in html
     assert buyer in html  # PII rights: the account in clear

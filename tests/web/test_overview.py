@@ -131,7 +131,7 @@ def test_compliance_is_one_line_per_rule_and_subject_and_cached(app, client, mon
         return results
 
     monkeypatch.setattr(check, "run_checks", counting)
-    app.state.results_cache = None  # emptied: a new cache is made on first use
+    monkeypatch.setattr(app.state, "results_cache", None)  # a new cache is made on first use
     html = client("supervisor").get(f"/?period={PERIOD}").text
     client("supervisor").get(f"/?period={PERIOD}")
     assert len(calls) == 1  # the second page view reads the cached results
