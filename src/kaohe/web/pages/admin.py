@@ -222,7 +222,7 @@ def _assignments_context(st: Any, path: Path, error: str | None = None) -> dict[
         rule["text"] = {k: "、".join(label(k, v) for v in rule["when"][k]) for k in KEYS}
     used = {kind: {r[kind] for r in found["rules"] if r[kind]} for kind in ("scheme", "plan")}
     # shown by their Chinese names; a scheme or plan file of the user's own by its reference
-    names = {x.id: x.name for x in [*list_schemes(), *list_plans()]}
+    names = {s.id: s.name for s in list_schemes()} | {p.id: p.name for p in list_plans()}
     return {
         **found,
         "error": error,
