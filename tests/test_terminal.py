@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -27,7 +28,7 @@ def test_several_shops_are_cut_to_their_shortest_distinct_start() -> None:
     assert labels == {
         "云朵京东自营:小月": "京东:小月",
         "云朵天猫旗舰店:小月": "天猫:小月",
-        "云朵拼多多店:小月": "拼多:小月",
+        "云朵拼多多店:小月": "拼多多:小月",  # never 拼多: a platform name stays whole
         "云朵拼多多店": "拼多多店",  # a shop itself: without the common 云朵
     }
     labels, _ = short_names(["店A:x", "店AB:y", "店B:x"])  # A is a start of AB: one more
@@ -69,3 +70,11 @@ def test_layouts_by_width() -> None:
     assert "── 京东:员工0" in many or "── 云朵京东自营:员工0" in many
     for text in (wide, narrow, one, many):
         assert max(cell_len(line) for line in text.splitlines()) <= (200 if text is wide else 80)
+
+
+def test_a_record_leaves_out_its_empty_fields() -> None:
+    base = grid(6, 12)
+    rows = [[*r[:-1], ""] if i == 0 else r for i, r in enumerate(base.rows)]  # 员工0: no last
+    text = render(replace(base, rows=rows), 80)
+    first, second = text.split("── ")[1:3]
+    assert "平均接待时长11" not in first and "平均接待时长11" in second

@@ -24,11 +24,15 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from kaohe.schema import PLATFORMS
+
 HEADER_MIN = 8  # cells a wrapped header keeps per line (four Chinese characters)
 WORD_MAX = 10  # an English header word up to this long is not broken
 TEXT_MIN = 10  # a wrapped text column keeps at least this many cells (five Chinese)
 SHOP_ABBREVIATION = 2  # characters a shop is cut to at least (京东, 天猫)
 SEP = ":"  # agent ids are `shop:name`
+# platform names a shop's short form never cuts in half (拼多多店 → 拼多多, not 拼多)
+PLATFORM_WORDS = sorted((w for w in PLATFORMS if not w.isascii()), key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,12 @@ def _without_common_prefix(shops: list[str]) -> dict[str, str]:
 
 def _abbreviations(tails: dict[str, str]) -> dict[str, str]:
     """Each shop's tail cut to its shortest start, of at least SHOP_ABBREVIATION
-    characters, that no other shop's tail begins with."""
+    characters and never inside a platform's name, that no other shop's tail begins with."""
     out = {}
     for shop, tail in tails.items():
         others = [t for s, t in tails.items() if s != shop]
-        n = min(SHOP_ABBREVIATION, len(tail))
+        word = next((w for w in PLATFORM_WORDS if tail.startswith(w)), "")
+        n = min(max(SHOP_ABBREVIATION, len(word)), len(tail))
         while n < len(tail) and any(o.startswith(tail[:n]) for o in others):
             n += 1
         out[shop] = tail[:n]
@@ -211,9 +216,10 @@ def _records(grid: Grid, budget: int) -> Group:
         for _ in range(per_line):
             pairs.add_column(style="dim", no_wrap=per_line > 1)
             pairs.add_column(justify="left")
-        for start in range(0, len(fields), per_line):
+        shown = [f for f in fields if row[f]]  # an empty field (no 后果) is no line of its own
+        for start in range(0, len(shown), per_line):
             line: list[str] = []
-            for f in fields[start : start + per_line]:
+            for f in shown[start : start + per_line]:
                 line += [grid.headers[f], row[f]]
             pairs.add_row(*line, *[""] * (2 * per_line - len(line)))
         parts.append(pairs)

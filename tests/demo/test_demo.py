@@ -45,6 +45,9 @@ def test_demo_writes_both_reports(demo_dir: tuple[Path, str]) -> None:
     assert "隔离区" in page and "客服名单" in page
     assert "平台合规" in page and "广告过滤" in page and "自动质检" in page
     assert "平台合规检查: 不达标" in output  # the compliance summary is printed
+    # alert rules and the scorecard by their Chinese names, not their ids
+    assert "抖店回复慢 (3分钟) " in output and "评分表「考核表2 服务态度」" in output
+    assert "slow_reply_douyin" not in output and "kaohe2_attitude" not in output
     assert "http://" not in page.split("<body>")[0] and "cdn" not in page.lower()
 
 

@@ -72,6 +72,14 @@ def test_jd_commission_against_team_averages() -> None:
         "performance_pay": 312.22,  # 262.22 + 50
     }
     assert a1.total == 2642.22  # 150 + 2000 + 200 − 20 + 312.22 (components not added)
+    # printed as a payslip reads: 底薪 first, the shop's share and the shared costs last
+    order = [ln.id for ln in a1.lines]
+    assert order[0] == "base" and order[-3:] == [
+        "silent_share",
+        "note_error_share",
+        "special_request_share",
+    ]
+    assert [i for i, _ in load_plan("jd_commission").printed()] == order  # the pay table's too
 
 
 def test_jd_commission_below_team_average_and_missing_inputs() -> None:

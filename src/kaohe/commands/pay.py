@@ -161,7 +161,7 @@ def _table(plan: Any, result: Any) -> tuple[list[dict[str, Any]], list[Column]]:
         }
         for s in result.payslips
     ]
-    items = [(p.id, p.name) for p in plan.pools] + [(ln.id, ln.name) for ln in plan.all_lines()]
+    items = plan.printed()
     columns = [
         Column("agent", "客服", role="name"),
         Column("name", "姓名", role="key"),

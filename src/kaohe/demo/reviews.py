@@ -73,13 +73,15 @@ def review_demo(store: Store, out_dir: Path, period: Any, seed: int = 0) -> str:
 
     sessions = flagged_sessions(store, period)
     sample = sample_sessions(sessions, PER_AGENT, seed=seed, flagged_share=0.5)
-    items = [c.id for c in load_scorecard(SCORECARD).categories]
+    scorecard = load_scorecard(SCORECARD)
+    items = [c.id for c in scorecard.categories]
     frame = pl.DataFrame(review_rows(sample, items, seed), infer_schema_length=None)
     path = out_dir / "人工质检.csv"
     frame.rename(HEADERS).write_csv(path)
     result = import_reviews(store, path)
     reviews = frame["review_id"].n_unique() if frame.height else 0
     return (
-        f"人工抽检 {reviews} 份（{SCORECARD}，含 1 组校准），导入 {result.inserted} 行"
+        f"人工抽检 {reviews} 份（评分表「{scorecard.name}」，含 1 组校准），"
+        f"导入 {result.inserted} 行"
         f"{'，拒收 ' + str(result.rejected) + ' 行' if result.rejected else ''}"
     )

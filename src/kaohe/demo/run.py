@@ -559,10 +559,11 @@ def raise_alerts(store: Store, base: Path) -> str:
     counts = store.con.execute(
         "SELECT rule, count(*) FROM alerts GROUP BY rule ORDER BY count(*) DESC, rule"
     ).fetchall()
+    names = {r.id: r.name for r in setup.rules.rules}  # a rule by its Chinese name, not its id
     lines = [
         f"预警 / alerts: {len(report.changes.fired)} 条, 写入 {path} "
         f"({report.sent.messages.get('demo_file', 0)} 条消息)",
-        "  " + ", ".join(f"{rule} {n}" for rule, n in counts),
+        "  " + ", ".join(f"{names.get(rule, rule)} {n}" for rule, n in counts),
     ]
     shown = store.con.execute(
         "SELECT id, severity, title FROM alerts QUALIFY row_number() OVER "

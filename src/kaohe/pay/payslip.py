@@ -351,12 +351,15 @@ class _Run:
         name = self.roster.get(agent, {}).get("name")
         slip = Payslip(agent, name)
         done: dict[str, float] = {}
+        # pools and shared costs are computed first (a line may read them) but printed after
+        # the written lines: a payslip starts with 底薪, not with a share of the shop's sales
+        shares: list[PayLine] = []
         for pool in self.plan.pools:
-            slip.lines.append(self._pool_line(pool, agent))
-            done[pool.id] = slip.lines[-1].amount
+            shares.append(self._pool_line(pool, agent))
+            done[pool.id] = shares[-1].amount
         for i, cost in enumerate(self.plan.shared_costs):
-            slip.lines.append(self._shared_line(i, cost, agent))
-            done[cost.id] = slip.lines[-1].amount
+            shares.append(self._shared_line(i, cost, agent))
+            done[cost.id] = shares[-1].amount
         for i, line in enumerate(self.lines):
             base = (
                 ("lines", i)
@@ -367,6 +370,7 @@ class _Run:
             pay_line = self._line(agent, line, base, field_name, done)
             done[line.id] = pay_line.amount
             slip.lines.append(pay_line)
+        slip.lines += shares
         slip.total = round_half_up(sum(ln.amount for ln in slip.lines if ln.in_total), 2)
         for i, notice in enumerate(self.plan.notices):
             if self.formula[("notices", i, "when")].evaluate(self._lookup(agent, done, {})):

@@ -236,6 +236,16 @@ class Plan(BaseModel):
         """The written lines, then one line per PK reward."""
         return self.lines + [pk_line(pk) for pk in self.pk_rewards]
 
+    def printed(self) -> list[tuple[str, str]]:
+        """(id, name) of every payslip line in the order payslips and pay tables print them:
+        the written lines and PK rewards, then the pools, then the shared costs."""
+        lines = [(ln.id, ln.name) for ln in self.all_lines()]
+        return (
+            lines
+            + [(p.id, p.name) for p in self.pools]
+            + [(c.id, c.name) for c in self.shared_costs]
+        )
+
     def formula(self, loc: Loc) -> Formula:
         """The compiled formula at ``loc`` (e.g. ``("lines", 2, "formula")``)."""
         if loc not in self._formulas:

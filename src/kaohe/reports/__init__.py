@@ -12,22 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaohe.schema import TABLES
+from kaohe.schema import TABLES, platform_label
 from kaohe.units import MISSING, Unit, format_value, header, number
 
 if TYPE_CHECKING:
     from kaohe.store import Store
 
 QUARANTINE_LIMIT = 500
-PLATFORM_LABELS = {
-    "tmall": "天猫",
-    "taobao": "淘宝",
-    "jd": "京东",
-    "pdd": "拼多多",
-    "douyin": "抖音",
-    "kuaishou": "快手",
-    "other": "其他",
-}
 
 # the engine metrics of the shop rows and of the roster (by agent)
 SHOP_METRICS = ("buyer_messages", "agent_messages")
@@ -184,7 +175,7 @@ def by_shop(
         {
             **r,
             **{m: int(counts.get(r["shop"], {}).get(m) or 0) for m in SHOP_METRICS},
-            "platform_label": PLATFORM_LABELS.get(r["platform"], r["platform"]),
+            "platform_label": platform_label(r["platform"]),
         }
         for r in rows(store.con, BY_SHOP_SQL.format(**period_filters(period)))
     ]
@@ -327,10 +318,7 @@ def readable(data: dict[str, Any]) -> dict[str, Any]:
         else r
         for r in data["roster"]
     ]
-    out["by_shop"] = [
-        {**r, "platform": PLATFORM_LABELS.get(r["platform"], r["platform"])}
-        for r in data["by_shop"]
-    ]
+    out["by_shop"] = [{**r, "platform": platform_label(r["platform"])} for r in data["by_shop"]]
     out["qa_rules"] = [
         {
             **r,
@@ -341,7 +329,6 @@ def readable(data: dict[str, Any]) -> dict[str, Any]:
         for r in data.get("qa_rules") or []
     ]
     out["ad_filter"] = [
-        {**r, "platform": PLATFORM_LABELS.get(r["platform"], r["platform"])}
-        for r in data.get("ad_filter") or []
+        {**r, "platform": platform_label(r["platform"])} for r in data.get("ad_filter") or []
     ]
     return out
