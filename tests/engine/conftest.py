@@ -75,10 +75,11 @@ def make_store() -> Callable[..., Store]:
 @pytest.fixture(scope="session")
 def spark():
     """One SparkSession for the whole test run (no UI, 2 shuffle partitions, UTC). Adaptive
-    execution is off: the fixtures are kilobytes, and re-planning every stage cost 4x."""
+    execution and code generation are off: the fixtures are kilobytes, and re-planning every
+    stage cost 4x, compiling Java for every plan about 1.5x (neither changes a result)."""
     pytest.importorskip("pyspark")
     from kaohe.engine.spark import spark_session
 
-    session = spark_session("local[2]", adaptive=False)
+    session = spark_session("local[2]", adaptive=False, codegen=False)
     yield session
     session.stop()

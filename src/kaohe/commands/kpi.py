@@ -73,6 +73,13 @@ KEY_LABELS = {
     "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
 )
 @click.option("--master", default="local[2]", show_default=True, help="Spark master URL")
+@click.option(
+    "--spark-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="with --engine spark: a folder every Spark worker can read (shared storage), where "
+    "the store's tables are exported for the run; default: this machine's temporary folder",
+)
 @click.option("--no-facts", is_flag=True, help="compute from messages, not the facts table")
 @click.option(
     "--compare-platform",
@@ -93,6 +100,7 @@ def command(
     out: str | None,
     engine: str,
     master: str,
+    spark_dir: str | None,
     no_facts: bool,
     compare_platform: bool,
 ) -> None:
@@ -130,7 +138,7 @@ def command(
         if engine == "spark":
             from kaohe.engine.spark import run_on_spark
 
-            rows = run_on_spark(store, request, master=master)
+            rows = run_on_spark(store, request, master=master, shared_dir=spark_dir)
         else:
             rows = answer(store, request, use_facts=not no_facts)
         if compare_platform:
