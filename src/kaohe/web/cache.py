@@ -7,8 +7,13 @@ Requests run on many threads at once: the cache is locked, and a value being com
 computed once — other requests for the same key wait for it instead of computing it again
 (after an import, fifty visitors of the overview cost one computation, not fifty).
 
-While an import and the facts refresh after it run on the writer (`app.state.importing`),
-nothing that has a value is recomputed: the values are served as they are, marked updating.
+While an import, the facts refresh and the warm-up after it run on the writer
+(`app.state.importing`), a reader recomputes nothing that has a value: the values are served
+as they are, marked updating. The writer computes (`fresh`): its warm-up brings the default
+pages up to date, then `rewarm` recomputes every value kept with `cached_on` (a computation
+that takes the store, so the writer can run it on its own connection), most recently used
+first — a page is computed once per data version, by the writer, and readers never wait for
+it.
 
 Stale while revalidating: when the version moves on (an import committed), the first request
 for a key computes the new value, and every other request meanwhile gets the previous
@@ -18,7 +23,9 @@ previous value, so an import never leaves every reader busy recomputing."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -34,7 +41,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MAX_ENTRIES = 256
 RECOMPUTING = 2  # requests recomputing newer versions at once (the read pool holds 4)
+REWARM_S = 180.0  # the longest the writer recomputes kept values after an import
 _NOTHING = object()
+log = logging.getLogger("kaohe.server")
 
 
 def data_version(st: Store) -> tuple[Any, ...]:
@@ -48,11 +57,21 @@ def data_version(st: Store) -> tuple[Any, ...]:
     ).fetchone()
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a kept value is computed again on any connection: `compute(store)`, and the end
+    of its period (a period still running is also kept per hour)."""
+
+    compute: Callable[[Any], Any]
+    period_end: date
+
+
 @dataclass
 class _Entry:
     version: Any
     future: Future[Any]
     previous: Any = _NOTHING  # the last version's value, served while this one computes
+    recipe: Recipe | None = None
 
 
 class ResultCache:
@@ -77,12 +96,19 @@ class ResultCache:
         return self.lookup(key, version, compute)[0]
 
     def lookup(
-        self, key: tuple[Any, ...], version: Any, compute: Callable[[], T], hold: bool = False
+        self,
+        key: tuple[Any, ...],
+        version: Any,
+        compute: Callable[[], T],
+        hold: bool = False,
+        fresh: bool = False,
+        recipe: Recipe | None = None,
     ) -> tuple[T, bool]:
         """(value, stale): the value of `version`, computed once; or, while another request
         computes it, the previous version's value with stale = True. With `hold` (an import
         is still being refreshed on the writer), a key that has a value is not recomputed:
-        its value is served, stale when of another version."""
+        its value is served, stale when of another version. With `fresh` (the writer's
+        warm-up) the value of `version` is always returned: computed, or waited for."""
         slot = False
         with self._lock:
             entry = self._values.get(key)
@@ -93,7 +119,7 @@ class ResultCache:
                 return held, True
             if mine:
                 previous = _settled_value(entry) if entry is not None else _NOTHING
-                if previous is not _NOTHING:
+                if previous is not _NOTHING and not fresh:
                     # after an import every key changes at once: a few requests recompute,
                     # the others get the older value at once instead of each taking a reader
                     # for seconds (the pool would run dry: 503s)
@@ -101,7 +127,7 @@ class ResultCache:
                         self._values.move_to_end(key)
                         return previous, True
                     slot = True
-                entry = _Entry(version, Future(), previous)
+                entry = _Entry(version, Future(), previous, recipe)
                 self._values[key] = entry
                 while len(self._values) > self._max:
                     self._values.popitem(last=False)
@@ -109,7 +135,7 @@ class ResultCache:
                 self._values.move_to_end(key)
         assert entry is not None
         if not mine:
-            if not entry.future.done() and entry.previous is not _NOTHING:
+            if not fresh and not entry.future.done() and entry.previous is not _NOTHING:
                 return entry.previous, True
             return entry.future.result(), False
         try:
@@ -126,6 +152,34 @@ class ResultCache:
         entry.future.set_result(value)
         entry.previous = _NOTHING
         return value, False
+
+    def rewarm(self, st: Any, version_of: Callable[[date], Any], budget_s: float = REWARM_S) -> int:
+        """Recompute on `st` (the writer, after an import) every kept value that has a recipe
+        and an older version, most recently used first, for at most `budget_s` seconds (what
+        is left is recomputed when asked); readers are served the older values meanwhile.
+        Returns how many were recomputed."""
+        began, done = time.monotonic(), 0
+        with self._lock:
+            keys = list(reversed(self._values))
+        for key in keys:
+            if time.monotonic() - began > budget_s:
+                log.warning("rewarm stopped at its budget", extra={"left": len(keys) - done})
+                break
+            with self._lock:
+                entry = self._values.get(key)
+            recipe = entry.recipe if entry is not None else None
+            if recipe is None or entry is None:
+                continue
+            version = version_of(recipe.period_end)
+            if entry.version == version:
+                continue
+            try:
+                self.lookup(key, version, lambda r=recipe: r.compute(st), fresh=True, recipe=recipe)
+            except Exception as exc:  # noqa: BLE001 - that page computes when asked, as before
+                log.warning("rewarm failed", extra={"key": repr(key)[:200], "error": str(exc)})
+                continue
+            done += 1
+        return done
 
 
 def _settled_value(entry: _Entry) -> Any:
@@ -144,19 +198,54 @@ def results_cache(app: Any) -> ResultCache:
     return cache
 
 
+def version_of(st: Store, period_end: date) -> tuple[Any, Any]:
+    """The cache version of a value of a period ending `period_end`: the data version, and
+    the hour while the period runs (projections move with the clock)."""
+    hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None
+    return data_version(st), hour
+
+
 def cached(
-    request: Request, st: Store, key: tuple[Any, ...], period_end: date, compute: Callable[[], T]
+    request: Request,
+    st: Store,
+    key: tuple[Any, ...],
+    period_end: date,
+    compute: Callable[[], T],
+    recipe: Recipe | None = None,
 ) -> T:
     """compute() once per key and data version (and hour, while the period runs); while a
     new version computes, the previous value (the request is marked stale: the page says it
     is updating)."""
-    hour = datetime.now().strftime("%Y-%m-%d %H") if period_end >= date.today() else None
-    # while the writer imports and refreshes the facts, pages would recompute from the raw
-    # rows (slowly, beside the import): they serve what they have until it is done
-    hold = bool(getattr(request.app.state, "importing", 0))
-    value, stale = results_cache(request.app).lookup(key, (data_version(st), hour), compute, hold)
+    # a reader of the server (its writes go to the writer) serves what it has while the
+    # writer imports, refreshes the facts and warms the pages: recomputing beside it would
+    # read raw rows, slowly, for a value the writer is about to compute. The writer (and a
+    # store of its own: the CLI, tests) computes the value of the version it reads.
+    reader = getattr(st, "write_via", None) is not None
+    hold = reader and bool(getattr(request.app.state, "importing", 0))
+    value, stale = results_cache(request.app).lookup(
+        key, version_of(st, period_end), compute, hold, fresh=not reader, recipe=recipe
+    )
     if stale:
         state = getattr(request, "state", None)
         if state is not None:
             state.stale = True
     return value
+
+
+def cached_on(
+    request: Request,
+    st: Store,
+    key: tuple[Any, ...],
+    period_end: date,
+    compute: Callable[[Store], T],
+) -> T:
+    """`cached`, for a value computed from the store it is given (`compute(st)`, using no
+    other connection): after an import the writer recomputes it on its own connection
+    (`ResultCache.rewarm`) while readers serve the older value."""
+    recipe = Recipe(compute, period_end)
+    return cached(request, st, key, period_end, lambda: compute(st), recipe)
+
+
+def rewarm(app: Any, st: Store, budget_s: float = REWARM_S) -> int:
+    """Recompute the kept values of the pages (`cached_on`) on the writer's `st`."""
+    return results_cache(app).rewarm(st, lambda end: version_of(st, end), budget_s)

@@ -19,7 +19,7 @@ from kaohe.spreadsheet import Column
 from kaohe.units import Unit
 from kaohe.web import audit, views
 from kaohe.web.auth import UserDep, visible_agents
-from kaohe.web.cache import cached
+from kaohe.web.cache import cached_on
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.downloads import xlsx_response
 from kaohe.web.i18n import translate
@@ -108,8 +108,8 @@ def scheme_ranking(request: Request, st: Any, scheme_id: str, period: str) -> tu
     chosen = with_params(chosen, params.of(chosen))
     key = ("ranking", chosen.id, period, repr(sorted(params.engine.items())))
     end = parse_period_text(period).end
-    return chosen, cached(
-        request, st, key, end, lambda: ranked_rows(chosen, period, st, params.engine)
+    return chosen, cached_on(
+        request, st, key, end, lambda st: ranked_rows(chosen, period, st, params.engine)
     )
 
 
