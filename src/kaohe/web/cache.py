@@ -43,6 +43,7 @@ MAX_ENTRIES = 256
 RECOMPUTING = 2  # requests recomputing newer versions at once (the read pool holds 4)
 REWARM_S = 180.0  # the longest the writer recomputes kept values after an import
 _NOTHING = object()
+COMPUTE: Any = _NOTHING  # `absent` default: a key without a value is computed, held or not
 log = logging.getLogger("kaohe.server")
 
 
@@ -103,19 +104,26 @@ class ResultCache:
         hold: bool = False,
         fresh: bool = False,
         recipe: Recipe | None = None,
+        absent: Any = COMPUTE,
     ) -> tuple[T, bool]:
         """(value, stale): the value of `version`, computed once; or, while another request
         computes it, the previous version's value with stale = True. With `hold` (an import
         is still being refreshed on the writer), a key that has a value is not recomputed:
-        its value is served, stale when of another version. With `fresh` (the writer's
-        warm-up) the value of `version` is always returned: computed, or waited for."""
+        its value is served, stale when of another version; a key without one answers
+        `absent` (stale) when given — what the page showed before the import (a month that
+        had no data) — instead of computing it from the raw rows beside the import. With
+        `fresh` (the writer's warm-up) the value of `version` is always returned: computed,
+        or waited for."""
         slot = False
         with self._lock:
             entry = self._values.get(key)
             mine = entry is None or entry.version != version
             held = _settled_value(entry) if mine and hold and entry is not None else _NOTHING
+            if held is _NOTHING and mine and hold and absent is not COMPUTE:
+                held = absent
             if held is not _NOTHING:
-                self._values.move_to_end(key)
+                if entry is not None:
+                    self._values.move_to_end(key)
                 return held, True
             if mine:
                 previous = _settled_value(entry) if entry is not None else _NOTHING
@@ -212,10 +220,12 @@ def cached(
     period_end: date,
     compute: Callable[[], T],
     recipe: Recipe | None = None,
+    absent: Any = COMPUTE,
 ) -> T:
     """compute() once per key and data version (and hour, while the period runs); while a
     new version computes, the previous value (the request is marked stale: the page says it
-    is updating)."""
+    is updating). While an import holds the readers, a key never computed answers `absent`
+    when given (see ResultCache.lookup)."""
     # a reader of the server (its writes go to the writer) serves what it has while the
     # writer imports, refreshes the facts and warms the pages: recomputing beside it would
     # read raw rows, slowly, for a value the writer is about to compute. The writer (and a
@@ -223,7 +233,13 @@ def cached(
     reader = getattr(st, "write_via", None) is not None
     hold = reader and bool(getattr(request.app.state, "importing", 0))
     value, stale = results_cache(request.app).lookup(
-        key, version_of(st, period_end), compute, hold, fresh=not reader, recipe=recipe
+        key,
+        version_of(st, period_end),
+        compute,
+        hold,
+        fresh=not reader,
+        recipe=recipe,
+        absent=absent,
     )
     if stale:
         state = getattr(request, "state", None)
@@ -238,12 +254,13 @@ def cached_on(
     key: tuple[Any, ...],
     period_end: date,
     compute: Callable[[Store], T],
+    absent: Any = COMPUTE,
 ) -> T:
     """`cached`, for a value computed from the store it is given (`compute(st)`, using no
     other connection): after an import the writer recomputes it on its own connection
     (`ResultCache.rewarm`) while readers serve the older value."""
     recipe = Recipe(compute, period_end)
-    return cached(request, st, key, period_end, lambda: compute(st), recipe)
+    return cached(request, st, key, period_end, lambda: compute(st), recipe, absent)
 
 
 def rewarm(app: Any, st: Store, budget_s: float = REWARM_S) -> int:

@@ -514,7 +514,11 @@ def history(request: Request, st: Store, agent: str, scheme_id: str, period: str
 
     out = []
     for month in _history_months(st, period):
-        ranked = scheme_ranking(request, st, scheme_id, month)[1]
+        # a month an import running now brings: left out until the import is done (the page
+        # says it is updating) rather than ranked from the raw rows beside the import
+        ranked = scheme_ranking(request, st, scheme_id, month, absent=None)[1]
+        if ranked is None:
+            continue
         row = next((r for r in ranked.rows if r["agent"] == agent), None)
         if row is not None:
             out.append({**row, "month": month, "ranked": len(ranked.scored.places)})

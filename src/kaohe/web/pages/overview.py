@@ -296,6 +296,7 @@ def overview(
             ("overview.kpis", previous, who, shop),
             last_period.end,
             lambda st: kpi_rows(st, last_period, scope, params, shop),
+            absent=([], None),  # a month an import running now fills: no change shown yet
         )[1]
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
