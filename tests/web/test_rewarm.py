@@ -137,3 +137,19 @@ def test_a_key_never_computed_answers_absent_while_readers_are_held():
     assert cache.lookup(("new month",), 2, boom, hold=True, absent=None) == (None, True)
     assert len(cache) == 0  # nothing kept: computed once the import is done
     assert cache.lookup(("new month",), 2, lambda: "ranked", absent=None) == ("ranked", False)
+
+
+def test_a_request_reads_the_data_version_once():
+    """A page looks up many values: the version is read at its first lookup and kept for
+    the request (one version throughout the page, one query instead of one per value)."""
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()), state=SimpleNamespace())
+    with Store(":memory:") as writer:
+        reader = writer.reader(lambda job: job(writer))
+        try:
+            assert cached(request, reader, ("k",), PAST, lambda: "before") == "before"
+            _import(writer)  # committed while the page is still being built
+            assert cached(request, reader, ("k",), PAST, lambda: "after") == "before"
+            later = SimpleNamespace(app=request.app, state=SimpleNamespace())  # the next page
+            assert cached(later, reader, ("k",), PAST, lambda: "after") == "after"
+        finally:
+            reader.close()
