@@ -47,15 +47,33 @@ COMPUTE: Any = _NOTHING  # `absent` default: a key without a value is computed, 
 log = logging.getLogger("kaohe.server")
 
 
+# one row per watched quantity, as text (only equality matters): a UNION ALL of plain
+# aggregates costs DuckDB a seventh of the same values as scalar subqueries (2.5 vs 18.7 ms
+# wall, 1.0 vs 7.3 ms CPU on the demo store) — read on every page request
+_VERSION_SQL = (
+    " UNION ALL ".join(
+        f"SELECT {i} AS i, {aggregate}::VARCHAR AS v FROM {table}"
+        for i, (aggregate, table) in enumerate(
+            (
+                ("max(import_id)", "import_log"),
+                ("count(*)", "qa_findings"),
+                ("max(found_at)", "qa_findings"),
+                ("count(*)", "qa_reviews"),
+                ("count(*)", "qa_review_scores"),
+                ("count(*)", "qa_dismissal_log"),
+                ("max(appeal_id)", "credit_overrides"),
+                ("count(*)", "qa_review_voids"),
+            )
+        )
+    )
+    + " ORDER BY i"
+)
+
+
 def data_version(st: Store) -> tuple[Any, ...]:
     """Changes whenever an import, a QA run, a review or an accepted appeal changes what the
     pages read."""
-    return st.con.execute(
-        "SELECT (SELECT max(import_id) FROM import_log), (SELECT count(*) FROM qa_findings), "
-        "(SELECT max(found_at) FROM qa_findings), (SELECT count(*) FROM qa_reviews), "
-        "(SELECT count(*) FROM qa_review_scores), (SELECT count(*) FROM qa_dismissal_log), "
-        "(SELECT max(appeal_id) FROM credit_overrides), (SELECT count(*) FROM qa_review_voids)"
-    ).fetchone()
+    return tuple(row[1] for row in st.con.execute(_VERSION_SQL).fetchall())
 
 
 @dataclass(frozen=True)
