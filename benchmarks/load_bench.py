@@ -13,7 +13,8 @@ recomputation that follows); (c) `--users` API clients with a bearer token (KPIs
 findings, alerts); (d) the same while another month is imported; (e) for scale, the users
 fetching a static file. The store is copied from a pristine demo store for every run.
 Prints p50 / p95 / p99 latency, errors and requests per second per run, the imports'
-durations, and the server's peak RSS (VmHWM). Every request goes to 127.0.0.1, every loop
+durations, the server's CPU seconds and the load average per run, and the server's peak RSS
+(VmHWM). Every request goes to 127.0.0.1, every loop
 stops by itself.
 """
 
@@ -45,6 +46,8 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu: float = 0.0  # the server's CPU seconds during the run (and the import it waits for)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-min load average at its start and end
 
     def line(self) -> str:
         lat = sorted(self.latencies) or [float("nan")]
@@ -56,7 +59,8 @@ class Run:
         return (
             f"{self.name:<34} {len(self.latencies):>6} {len(self.errors):>6} {rate:>7.1f} "
             f"{statistics.median(lat) * 1000:>8.0f} {pct(0.95) * 1000:>8.0f} "
-            f"{pct(0.99) * 1000:>8.0f} {max(lat) * 1000:>8.0f}"
+            f"{pct(0.99) * 1000:>8.0f} {max(lat) * 1000:>8.0f} {self.cpu:>7.1f} "
+            f"{self.load[0]:>5.1f}→{self.load[1]:<5.1f}"
         )
 
 
@@ -137,6 +141,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cpu_s(pid: int) -> float:
+    """The server's CPU seconds so far (user + system, every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -262,9 +272,11 @@ async def main_async(
             if name[-2] not in args.runs:
                 continue
             importing = asyncio.create_task(upload(base, upload_file)) if upload_file else None
+            cpu, load = cpu_s(pid), os.getloadavg()[0]
             runs.append(await phase(users, targets_, name, args.seconds, args.think))
             if importing is not None:
                 imports.append(await importing)
+            runs[-1].cpu, runs[-1].load = cpu_s(pid) - cpu, (load, os.getloadavg()[0])
         if "e" in args.runs:
             runs.append(
                 await phase(
@@ -285,7 +297,7 @@ async def main_async(
     )
     print(
         f"{'run':<34} {'reqs':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'max ms':>8}"
+        f"{'p99 ms':>8} {'max ms':>8} {'cpu s':>7} load"
     )
     for error in warm_errors:
         print(f"    warm-up error: {error}")

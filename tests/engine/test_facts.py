@@ -48,6 +48,24 @@ def test_refresh_only_touched_days(make_store):
     assert rows == [{"agent": "a1", "rounds": 2, "avg_response_s": 45.0}]
 
 
+def test_a_day_refreshes_twice_while_a_reader_holds_an_older_snapshot(make_store):
+    """The server's readers always hold a snapshot; DuckDB 1.4 refused the second
+    delete-and-insert of a fact day under such a snapshot ("write-write conflict on key"),
+    so the refresh after an import failed and the pages read stale facts."""
+    store = make_store(F.MULTI)
+    refresh_facts(store)
+    reader = store.cursor()
+    try:
+        reader.con.execute("SELECT count(*) FROM metric_facts_days").fetchone()  # kept open
+        assert refresh_facts(store, [date(2026, 10, 5)]) == refresh_facts(
+            store, [date(2026, 10, 5)]
+        )
+    finally:
+        reader.close()
+    assert stale_days(store) == []
+    assert store.count("metric_facts_days") == 3  # 10-04..10-06, each once
+
+
 def test_overridden_parameters_compute_on_demand(make_store):
     store = make_store(F.TAOBAO)
     refresh_facts(store)

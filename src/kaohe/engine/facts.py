@@ -194,7 +194,6 @@ def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date
         row_sql = _row_set_queries(store, period, widened, pool)
         with store.transaction() as con:
             con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [widened])
-            con.execute("DELETE FROM metric_facts_days WHERE day IN (SELECT unnest(?))", [widened])
             if rows:
                 con.register("_kaohe_new_facts", _as_arrow(rows))
                 try:
@@ -203,8 +202,13 @@ def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date
                     con.unregister("_kaohe_new_facts")
             _write_row_sets(con, row_sql, widened)
             fp = fingerprint()
+            # updated in place, not deleted and inserted again: DuckDB 1.4 refuses to commit a
+            # second delete-and-insert of a key while any connection still reads a snapshot
+            # from before the first ("write-write conflict on key"), and the server's readers
+            # always hold some — the refresh after an import failed and the facts stayed stale
             con.executemany(
-                "INSERT INTO metric_facts_days VALUES (?, ?, ?)",
+                "INSERT INTO metric_facts_days VALUES (?, ?, ?) ON CONFLICT (day) "
+                "DO UPDATE SET messages = excluded.messages, fingerprint = excluded.fingerprint",
                 [[d, counts.get(d, 0), fp] for d in widened],
             )
             con.execute("DELETE FROM metric_facts_sources")

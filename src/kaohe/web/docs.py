@@ -36,8 +36,12 @@ static files) answer at once even when every reader is busy; after `reader_wait_
 503 with `Retry-After`. Writes take turns through one write lock; imports run on a single
 writer thread (a queue), so a long import never holds a page thread and readers keep reading
 their snapshot while it runs. Computed page data (overview, ranking, agent pages,
-conversations) is cached per data version: an import, a QA run or a review empties it, and
-each value is computed once even when many visitors ask for it at the same moment.
+conversations) is cached per data version: an import, a QA run or a review makes it out of
+date, and each value is computed once even when many visitors ask for it at the same moment.
+After an import the writer computes the pages again (the default month's, then every cached
+page, most recently visited first, for up to 3 minutes) before the import answers; meanwhile
+visitors get the pages as they were before the import, marked "本页正在更新 / updating", and
+no page is computed twice for the same data.
 
 Stopping (Ctrl+C or SIGTERM): running requests get `shutdown_s` seconds, then running queries
 are interrupted and the store is closed, so a restart can open it at once.

@@ -139,11 +139,17 @@ def _kinds(scheduler: Any) -> set[str]:
 
 
 def _warm_all(app: Any, st: Any) -> None:
-    try:
-        for warmer in list(app.state.warmers):
-            warmer(app, st)
-    except Exception as exc:  # noqa: BLE001 - pages compute on demand all the same
-        if not app.state.readers.closed:
+    """The warmers (the default period's pages), then every page value the cache keeps
+    recomputed on the writer (kaohe.web.cache.rewarm): readers, held meanwhile, serve the
+    older values marked updating and find the new ones computed once the import answers."""
+    from kaohe.web.cache import rewarm
+
+    for step in [*app.state.warmers, rewarm]:
+        try:
+            step(app, st)
+        except Exception as exc:  # noqa: BLE001 - pages compute on demand all the same
+            if app.state.readers.closed:
+                return
             log.warning("warm-up after import failed", extra={"error": str(exc)})
 
 

@@ -17,7 +17,7 @@ from kaohe.spreadsheet import Column
 from kaohe.units import INFO, chart_scale, header
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
-from kaohe.web.cache import cached
+from kaohe.web.cache import cached, cached_on
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
@@ -387,10 +387,10 @@ def agent_page(
     scheme = request.query_params.get("scheme")
     assignments = assignments_of(request)
 
-    def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
-        return cached(request, st, key, chosen.end, run)
+    def compute(st: Store) -> dict[str, Any]:
+        def keep(key: tuple[Any, ...], run: Callable[[], Any]) -> Any:
+            return cached(request, st, key, chosen.end, run)
 
-    def compute() -> dict[str, Any]:
         everyone = team_views(request, st, period, params)
         sessions = views.agent_sessions(st, agent, chosen, pii, params, everyone["sessions"])
         return {
@@ -422,7 +422,7 @@ def agent_page(
         repr(sorted(params.items())),
         repr(assignments.assignments),
     )
-    page = cached(request, st, key, chosen.end, compute)
+    page = cached_on(request, st, key, chosen.end, compute)
     changed = changed_lines(st, agent, period, page["payslip"])
     return render(
         request,
@@ -438,19 +438,19 @@ def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> 
     chosen = parse_period(period)
     engine = repr(sorted(params.items()))
     return {
-        "kpis": cached(
+        "kpis": cached_on(
             request,
             st,
             ("agent_page.kpis", period, engine),
             chosen.end,
-            lambda: team_kpis(st, chosen, params),
+            lambda st: team_kpis(st, chosen, params),
         ),
-        "sessions": cached(
+        "sessions": cached_on(
             request,
             st,
             ("agent_page.sessions", period, engine),
             chosen.end,
-            lambda: views.period_sessions(st, chosen, params),
+            lambda st: views.period_sessions(st, chosen, params),
         ),
     }
 
@@ -514,7 +514,11 @@ def history(request: Request, st: Store, agent: str, scheme_id: str, period: str
 
     out = []
     for month in _history_months(st, period):
-        ranked = scheme_ranking(request, st, scheme_id, month)[1]
+        # a month an import running now brings: left out until the import is done (the page
+        # says it is updating) rather than ranked from the raw rows beside the import
+        ranked = scheme_ranking(request, st, scheme_id, month, absent=None)[1]
+        if ranked is None:
+            continue
         row = next((r for r in ranked.rows if r["agent"] == agent), None)
         if row is not None:
             out.append({**row, "month": month, "ranked": len(ranked.scored.places)})

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from kaohe.web import views
 from kaohe.web.auth import User, can_see_agent, sees_buyer_pii
-from kaohe.web.cache import cached
+from kaohe.web.cache import cached_on
 from kaohe.web.i18n import translate
 from kaohe.web.render import render
 
@@ -53,7 +53,7 @@ def session_for(request: Request, st: Store, user: User) -> views.Session:
     params = views.overrides(request)
     names = tuple(query.get(k) for k in ("msg", "shop", "buyer", "at", "agent"))
     key = ("conversation.session", names, repr(sorted(params.items())))
-    session = cached(request, st, key, date.max, lambda: _lookup(query, st, params))
+    session = cached_on(request, st, key, date.max, lambda st: _lookup(query, st, params))
     # a session without an agent: only roles that see every agent ("" is nobody's agent)
     if session is None or not can_see_agent(user, session.agent or "", st):
         raise HTTPException(404, NOT_FOUND)
@@ -104,16 +104,15 @@ def conversation_page(request: Request, user: views.UserDep, st: views.StoreDep)
     pii = sees_buyer_pii(user)
     params = views.overrides(request)
     key = ("conversation", session.id, pii, repr(sorted(params.items())))
-    data, orders = cached(
-        request,
-        st,
-        key,
-        session.day,
-        lambda: (
-            views.conversation(st, session, pii),
-            views.orders_near(st, session, pii, params),
-        ),
-    )
+
+    def load(on: Store) -> tuple[dict[str, Any], Any]:
+        # recomputed on the writer after an import: the session as the new data has it
+        now = session if on is st else _lookup(request.query_params, on, params)
+        if now is None or now.id != session.id:
+            raise LookupError(f"the session {session.id} is no longer found by this query")
+        return views.conversation(on, now, pii), views.orders_near(on, now, pii, params)
+
+    data, orders = cached_on(request, st, key, session.day, load)
     if views.wants_xlsx(request) and request.query_params.get("table") != "orders":
         return _download(request, st, user, data)
     if views.wants_xlsx(request):

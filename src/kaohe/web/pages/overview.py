@@ -16,7 +16,7 @@ from kaohe.privacy import mask_buyer, mask_text
 from kaohe.qa.rules import rule_names
 from kaohe.web import charts, views
 from kaohe.web.auth import UserDep, sees_buyer_pii, visible_agents
-from kaohe.web.cache import cached
+from kaohe.web.cache import cached_on
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.i18n import translate
 from kaohe.web.render import render, request_lang
@@ -221,12 +221,12 @@ def cached_checks(request: Request, st: Store, period_text: str) -> list[Any]:
 
     end = parse_period_text(period_text).end
     params = views.params(request, presets=list_presets())
-    return cached(
+    return cached_on(
         request,
         st,
         ("compliance", period_text),
         end,
-        lambda: run_checks(st, period_text, overrides=params),
+        lambda st: run_checks(st, period_text, overrides=params),
     )
 
 
@@ -278,24 +278,25 @@ def overview(
     lang = request_lang(request)
     who = None if scope is None else tuple(sorted(scope))
     params = views.overrides(request)
-    rows, total = cached(
+    rows, total = cached_on(
         request,
         st,
         ("overview.kpis", period_text, who, shop),
         period.end,
-        lambda: kpi_rows(st, period, scope, params, shop),
+        lambda st: kpi_rows(st, period, scope, params, shop),
     )
     before = getattr(request.state, "period_info", None)
     previous = before.previous if before is not None else None
     last_total = None
     if previous and total is not None and _has_chats(st, previous):
         last_period = parse_period_text(previous)
-        last_total = cached(
+        last_total = cached_on(
             request,
             st,
             ("overview.kpis", previous, who, shop),
             last_period.end,
-            lambda: kpi_rows(st, last_period, scope, params, shop),
+            lambda st: kpi_rows(st, last_period, scope, params, shop),
+            absent=([], None),  # a month an import running now fills: no change shown yet
         )[1]
     compliance, note = (
         compliance_status(request, st, period_text, sees_buyer_pii(user))
@@ -314,12 +315,12 @@ def overview(
             "previous": previous,
             "scope": "all" if scope is None and not shop else "shop" if shop else user.role,
             "shop": shop,
-            "charts": cached(
+            "charts": cached_on(
                 request,
                 st,
                 ("overview.charts", period_text, who, lang),
                 period.end,
-                lambda: trend_charts(st, period, scope, lang, params),
+                lambda st: trend_charts(st, period, scope, lang, params),
             ),
             "compliance": compliance,
             "compliance_note": note,

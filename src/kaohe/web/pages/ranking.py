@@ -19,7 +19,7 @@ from kaohe.spreadsheet import Column
 from kaohe.units import Unit
 from kaohe.web import audit, views
 from kaohe.web.auth import UserDep, visible_agents
-from kaohe.web.cache import cached
+from kaohe.web.cache import COMPUTE, cached_on
 from kaohe.web.deps import PeriodDep, StoreDep, parse_period_text
 from kaohe.web.downloads import xlsx_response
 from kaohe.web.i18n import translate
@@ -100,16 +100,19 @@ def ranked_rows(
     return Ranked(rows, pk, roster, scored(scheme, result, metrics, roster))
 
 
-def scheme_ranking(request: Request, st: Any, scheme_id: str, period: str) -> tuple[Any, Ranked]:
+def scheme_ranking(
+    request: Request, st: Any, scheme_id: str, period: str, absent: Any = COMPUTE
+) -> tuple[Any, Ranked]:
     """The scheme (with the request's parameters) and its ranking of the period, computed
-    once per data version (kaohe.web.cache)."""
+    once per data version (kaohe.web.cache); `absent` while an import holds the readers and
+    the period was never ranked (kaohe.web.cache.cached)."""
     chosen = find_scheme(scheme_id)
     params = views.params(request, owners=[chosen])
     chosen = with_params(chosen, params.of(chosen))
     key = ("ranking", chosen.id, period, repr(sorted(params.engine.items())))
     end = parse_period_text(period).end
-    return chosen, cached(
-        request, st, key, end, lambda: ranked_rows(chosen, period, st, params.engine)
+    return chosen, cached_on(
+        request, st, key, end, lambda st: ranked_rows(chosen, period, st, params.engine), absent
     )
 
 
