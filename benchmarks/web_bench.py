@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 PERIOD = "2026-10"
+UNWARMED = "2026-11"  # the generated data runs into November: a month the warm-up leaves out
 TABLES = ("orders", "refunds")  # loaded as generated (kpi_bench does the same)
 
 
@@ -81,8 +82,10 @@ def fan_out(st: object, target: int) -> None:
 
 
 def pages(db: Path) -> list[str]:
-    """The pages timed: the two busiest agents' pages and a quiet one, two conversations and
-    two orders (a first view of each: the second reads what the first compiled)."""
+    """The pages timed: the two busiest agents' pages, a quiet one and one of an agent with no
+    chats in the period, two conversations and two orders (a first view of each: the second
+    reads what the first compiled), and the busiest agents' pages of a month the warm-up leaves
+    out (the first view of a new month)."""
     from urllib.parse import quote
 
     from kaohe.store import Store
@@ -97,12 +100,19 @@ def pages(db: Path) -> list[str]:
             "GROUP BY agent ORDER BY count(*), agent LIMIT 1"
         ).fetchone()[0]
         order, order2 = st.con.execute("SELECT min(order_id), max(order_id) FROM orders").fetchone()
+        idle = st.con.execute(
+            "SELECT min(agent) FROM agents WHERE agent NOT IN "
+            "(SELECT agent FROM messages WHERE agent IS NOT NULL)"
+        ).fetchone()[0]
     return [
         f"/?period={PERIOD}",
         f"/ranking?period={PERIOD}",
         f"/agents/{quote(agent, safe='')}?period={PERIOD}",
         f"/agents/{quote(second, safe='')}?period={PERIOD}",
         f"/agents/{quote(quiet, safe='')}?period={PERIOD}",
+        *([f"/agents/{quote(idle, safe='')}?period={PERIOD}"] if idle else []),
+        f"/agents/{quote(agent, safe='')}?period={UNWARMED}",
+        f"/agents/{quote(second, safe='')}?period={UNWARMED}",
         f"/conversation?msg={quote(str(msg), safe='')}",
         f"/conversation?msg={quote(str(msg2), safe='')}",
         f"/credit?order_id={quote(str(order), safe='')}",
@@ -187,10 +197,13 @@ def main() -> None:
     app = create_app(db, secret_key="bench")
     client = TestClient(app)
     if not args.cold:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         for warmer in app.state.warmers:  # what kaohe.web.services runs after an import
             app.state.writer.call(lambda st, warmer=warmer: warmer(app, st))
-        print(f"warm-up after an import (on the writer): {time.perf_counter() - began:.1f} s")
+        print(
+            f"warm-up after an import (on the writer): {time.perf_counter() - began:.1f} s "
+            f"({time.process_time() - cpu:.1f} CPU s)"
+        )
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     client.post(
@@ -202,8 +215,9 @@ def main() -> None:
         times = sorted(timed(client, path, args.requests))
         p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
         median = statistics.median(times)
+        shown = path if len(path) <= 60 else f"{path[:40]}…{path[-19:]}"
         print(
-            f"{path[:60]:<60} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
+            f"{shown:<60} first {first * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
             f"p95 {p95 * 1000:7.1f} ms  (n={len(times)})"
         )
     seconds, shops = pandas_overview(Path(args.dir))

@@ -22,7 +22,7 @@ OCTOBER = parse_period("2026-10")
 @pytest.fixture(scope="module")
 def store():
     with Store(":memory:") as s:
-        fill(s, TWO_AGENTS, roster=[("a1", "t"), ("a2", "t")])
+        fill(s, TWO_AGENTS, roster=[("a1", "t"), ("a2", "t"), ("a3", "t")])
         fill_table(s, "orders", TWO_ORDER)
         yield s
 
@@ -38,6 +38,19 @@ def test_every_agent_at_once_reads_as_one_agent(store):
     # 10:05 is a session without a buyer message, which `sessions` does not count
     assert [s["messages"] for s in agent_sessions(store, "a1", OCTOBER, True, {}, sessions)] == [2]
     assert agent_sessions(store, "a2", OCTOBER, True, {}, sessions) == []
+
+
+def test_an_agent_without_data_reads_as_computed_alone(store):
+    """a3 is on the roster without a message or an order in October: the team's run has no
+    row for them, and the page shows what computing them alone gives (0 buyers received,
+    no response time)."""
+    kpis = team_kpis(store, OCTOBER, {})
+    assert "a3" not in kpis
+    shown = agent_kpis(store, "a3", OCTOBER, "zh", {}, kpis)
+    assert shown == agent_kpis(store, "a3", OCTOBER, "zh", {})
+    values = {k["id"]: k["value"] for k in shown}
+    assert values["received_buyers"] == 0
+    assert values["avg_response_s"] is None
 
 
 def test_a_thread_and_an_order_are_compiled_once(store):

@@ -54,12 +54,12 @@ def agent_kpis(
 ) -> list[dict[str, Any]]:
     """Every metric of the catalogue for the agent: id, label, section, unit, value, formula
     in words and in symbols. `everyone`: `team_kpis` of the same period and parameters, read
-    instead of the store."""
+    instead of the store (an agent it lacks had no rows in the period: `no_data_row`)."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import all_metrics
 
-    if everyone is not None and agent in everyone:
-        row = everyone[agent]
+    if everyone is not None:
+        row = everyone.get(agent) or no_data_row(agent, period, params)
     else:
         row = compute_kpis(st, by="agent", period=period, agents=[agent], params=params)[0]
     return [
@@ -83,6 +83,15 @@ def team_kpis(st: Store, period: Period, params: dict[str, Any]) -> dict[str, di
     from kaohe.engine import compute_kpis
 
     return {r["agent"]: r for r in compute_kpis(st, by="agent", period=period, params=params)}
+
+
+def no_data_row(agent: str, period: Period, params: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue of an agent without a row in the period, as the engine finishes a group
+    that has no parts (kaohe.engine.compute.finish): a count of nothing is 0, a ratio or a
+    time of nothing is none (shown as "—")."""
+    from kaohe.engine.compute import finish, make_request
+
+    return finish(make_request("agent", period, None, params, [agent]), {})[0]
 
 
 def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
