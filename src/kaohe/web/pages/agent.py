@@ -402,7 +402,10 @@ def agent_page(
     def compute() -> dict[str, Any]:
         everyone = team_views(request, st, period, params)
         sessions = views.agent_sessions(st, agent, chosen, pii, params, everyone["sessions"])
+        slip = payslip(st, agent, period, plan_id, scheme, params, keep, assignments)
         return {
+            # the scheme's items, grade and 12-month history move only with the data version
+            **scheme_score(request, st, agent, period),
             "agent": agent,
             "period": period,
             "name": _name(st, agent),
@@ -413,7 +416,7 @@ def agent_page(
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
             "reviews": agent_reviews(st, agent, chosen),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep, assignments),
+            "payslip": slip,
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
@@ -432,12 +435,9 @@ def agent_page(
         repr(assignments.assignments),
     )
     page = cached(request, st, key, chosen.end, compute)
+    # (one query on the appeals, whose decisions the data version does not follow)
     changed = changed_lines(st, agent, period, page["payslip"])
-    return render(
-        request,
-        "agent.html",
-        {**page, **scheme_score(request, st, agent, period), "changed": changed},
-    )
+    return render(request, "agent.html", {**page, "changed": changed})
 
 
 def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> dict[str, Any]:
