@@ -471,7 +471,7 @@ def warm(app: Any, st: Store, period: str) -> None:
     from types import SimpleNamespace
 
     from kaohe.schemes.fetch import roster_rows
-    from kaohe.web.pages.ranking import scheme_ranking, schemes_for
+    from kaohe.web.pages.ranking import covering_schemes, scheme_ranking
 
     request: Any = SimpleNamespace(app=app, query_params={})
     params = views.overrides(request)
@@ -485,7 +485,7 @@ def warm(app: Any, st: Store, period: str) -> None:
     agents = sorted({r["agent"] for r in roster})
     if agents:
         payslip(st, agents[0], period, "", None, params, keep, assignments_of(request))
-    shown = {covering[0].id for a in agents if (covering := schemes_for(a, roster))}
+    shown = {covering[0].id for covering in covering_schemes(agents, roster).values() if covering}
     for scheme_id in sorted(shown):
         scheme_ranking(request, st, scheme_id, period)
         for month in _history_months(st, period):
