@@ -64,3 +64,31 @@ def test_a_thread_and_an_order_are_compiled_once(store):
     assert len(bound._compiled) == compiled
     thread_frame(store, "s1", "b1", {"session_gap": 60})  # other parameters: other SQL
     assert len(bound._compiled) == compiled + 1
+
+
+def test_the_warm_up_adds_the_newest_imported_month_and_gives_way_to_a_queued_import(
+    store, monkeypatch
+):
+    """After the default month (October here), the newest later month the import's facts
+    refresh rewrote is warmed; older ones are not. With another import queued behind this one
+    (`importing` counts both) nothing is warmed and the months wait for the next warm-up."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from kaohe.web import deps, services
+    from kaohe.web.pages import conversation
+
+    warmed: list[str] = []
+    monkeypatch.setattr(services, "_warm_period", lambda app, st, period: warmed.append(period))
+    monkeypatch.setattr(conversation, "warm", lambda app, st: warmed.append("queries"))
+    monkeypatch.setattr(deps, "default_period", lambda st: "2026-10")
+    app = SimpleNamespace(state=SimpleNamespace(importing=2))
+    imported = [date(2026, 9, 30), date(2026, 10, 1), date(2026, 11, 2), date(2026, 12, 1)]
+    services.note_imported(app, imported)
+    services.warm_default(app, store)
+    assert warmed == [] and app.state.months_to_warm == {"2026-09", "2026-10", "2026-11", "2026-12"}
+    app.state.importing = 1
+    # (the fixture's messages are all in October: December is given some to be warmed)
+    monkeypatch.setattr(services, "_has_messages", lambda st, month: month == "2026-12")
+    services.warm_default(app, store)
+    assert warmed == ["2026-10", "queries", "2026-12"] and app.state.months_to_warm == set()
