@@ -13,8 +13,8 @@ The demo generator sizes its roster by volume (~1,500 messages per agent-day), s
 1,000 real-volume agents would be ~46M messages. To time the pages at 1,000 agents without that
 import, the generated month is loaded (as benchmarks/kpi_bench.py does) and every agent is then
 split into K agents by buyer (each buyer's chats go to one of the K), with the roster copied K
-times: the pages' work grows with agents × days × metrics, which this reproduces. Facts are
-warmed once, then the first request and N more of each page are timed through TestClient
+times: the pages' work grows with agents × days × metrics, which this reproduces. The first
+request and N more of each page are timed through TestClient
 (server time, in process) as a logged-in supervisor; prints median / p95 per page and the
 peak RSS, and, for comparison, a plain pandas recomputation of two of the overview's columns
 from the raw month.
