@@ -11,7 +11,14 @@ from kaohe.engine.attribution import credit
 from kaohe.engine.conversation import thread_frame
 from kaohe.engine.periods import parse_period
 from kaohe.store import Store
-from kaohe.web.pages.agent import agent_kpis, team_kpis
+from kaohe.web.pages.agent import (
+    agent_kpis,
+    agent_reviews,
+    team_daily,
+    team_kpis,
+    team_reviews,
+    trend_charts,
+)
 from kaohe.web.views import agent_sessions, period_sessions
 from tests.engine.conftest import fill, fill_table
 from tests.engine.test_attribution import TWO_AGENTS, TWO_ORDER
@@ -29,9 +36,13 @@ def store():
 
 def test_every_agent_at_once_reads_as_one_agent(store):
     kpis, sessions = team_kpis(store, OCTOBER, {}), period_sessions(store, OCTOBER)
-    for agent in ("a1", "a2"):
+    daily, reviews = team_daily(store, OCTOBER, {}), team_reviews(store, OCTOBER)
+    for agent in ("a1", "a2", "a3"):
         alone = agent_kpis(store, agent, OCTOBER, "zh", {})
         assert agent_kpis(store, agent, OCTOBER, "zh", {}, kpis) == alone
+        charts = trend_charts(store, agent, OCTOBER, "zh", {})
+        assert trend_charts(store, agent, OCTOBER, "zh", {}, daily) == charts
+        assert agent_reviews(store, agent, OCTOBER, reviews) == agent_reviews(store, agent, OCTOBER)
         mine = agent_sessions(store, agent, OCTOBER, True, {}, sessions)
         assert mine == agent_sessions(store, agent, OCTOBER, True, {})
     # b1 wrote at 09:59 and a1 answered at 10:00: a1's session of 2 messages; a2's reply at

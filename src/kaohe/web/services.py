@@ -55,10 +55,11 @@ def warm_default(app: Any, st: Any) -> None:
 def _warm_period(app: Any, st: Any, period: str) -> None:
     from types import SimpleNamespace
 
-    from kaohe.web.pages import agent, schemes
+    from kaohe.web.pages import agent, compliance, schemes
     from kaohe.web.pages.overview import cached_checks
 
     cached_checks(SimpleNamespace(app=app), st, period)  # type: ignore[arg-type]
+    compliance.warm(app, st, period)
     if not _gives_way(app):
         agent.warm(app, st, period)
     if not _gives_way(app):

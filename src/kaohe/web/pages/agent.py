@@ -101,23 +101,38 @@ def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return list(sections.items())
 
 
-def trend_charts(
-    st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """One daily line chart (ECharts option) per headline metric; rates in percent."""
+def team_daily(
+    st: Store, period: Period, params: dict[str, Any], agents: list[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Agent → the headline metrics per day (the trend charts), every agent (or `agents`) in
+    one run."""
     from kaohe.engine import compute_kpis
+
+    rows = compute_kpis(
+        st, by=("agent", "day"), period=period, agents=agents, metrics=list(HEADLINE), params=params
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["agent"], []).append(row)
+    return out
+
+
+def trend_charts(
+    st: Store,
+    agent: str,
+    period: Period,
+    lang: str,
+    params: dict[str, Any],
+    everyone: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """One daily line chart (ECharts option) per headline metric; rates in percent.
+    `everyone`: `team_daily` of the same period and parameters, read instead of the store."""
     from kaohe.engine.registry import get
     from kaohe.web.charts import line
 
-    rows = compute_kpis(
-        st,
-        by=("agent", "day"),
-        period=period,
-        agents=[agent],
-        metrics=list(HEADLINE),
-        params=params,
-    )
-    by_day = {r["day"]: r for r in rows}
+    if everyone is None:
+        everyone = team_daily(st, period, params, [agent])
+    by_day = {r["day"]: r for r in everyone.get(agent, [])}
     days = [d.isoformat() for d in period.days]
     charts = []
     for metric_id in HEADLINE:
@@ -351,21 +366,39 @@ def _findings(st: Store, agent: str, period: Period, pii: bool) -> list[dict[str
     ]
 
 
-def agent_reviews(st: Store, agent: str, period: Period) -> list[dict[str, Any]]:
+def agent_reviews(
+    st: Store,
+    agent: str,
+    period: Period,
+    everyone: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
     """The agent's scored manual reviews of the period, newest first, each with `counted` as
     the metrics read it (kaohe.engine.quality.scored_reviews) and `voided` (an accepted
-    appeal took it out)."""
+    appeal took it out). `everyone`: `team_reviews` of the period, read instead."""
+    return (everyone if everyone is not None else team_reviews(st, period, agent)).get(agent, [])
+
+
+def team_reviews(
+    st: Store, period: Period, agent: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Agent → `agent_reviews`, every agent (or `agent`) in one query."""
     from types import SimpleNamespace
 
     from kaohe.engine.quality import scored_reviews
     from kaohe.qa.appeals import voided_reviews
 
     t = scored_reviews(SimpleNamespace(table=st.ibis().table))
-    t = t.filter((t.agent == agent) & t.day.between(period.start, period.end))
-    columns = ("review_id", "day", "reviewer", "score", "passed", "counted")
+    t = t.filter(t.day.between(period.start, period.end))
+    if agent is not None:
+        t = t.filter(t.agent == agent)
+    columns = ("agent", "review_id", "day", "reviewer", "score", "passed", "counted")
     rows = t.select(*columns).order_by([t.day.desc(), t.review_id]).to_pyarrow().to_pylist()
     voided = voided_reviews(st, [r["review_id"] for r in rows])
-    return [{**r, "voided": r["review_id"] in voided} for r in rows]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        who = row.pop("agent")
+        out.setdefault(who, []).append({**row, "voided": row["review_id"] in voided})
+    return out
 
 
 # ---------------------------------------------------------------- routes
@@ -410,12 +443,12 @@ def agent_page(
             "period": period,
             "name": _name(st, agent),
             "sections": by_section(agent_kpis(st, agent, chosen, lang, params, everyone["kpis"])),
-            "charts": trend_charts(st, agent, chosen, lang, params),
+            "charts": trend_charts(st, agent, chosen, lang, params, everyone["daily"]),
             "sessions": sessions[:SESSIONS_SHOWN],
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "reviews": agent_reviews(st, agent, chosen),
+            "reviews": agent_reviews(st, agent, chosen, everyone["reviews"]),
             "payslip": slip,
             "plans": plans(),
             "plan": plan_id,
@@ -441,9 +474,10 @@ def agent_page(
 
 
 def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Every agent's KPI catalogue and sessions of the period, one run each per data version
-    (kaohe.web.cache): an agent's page picks its own (computed for one agent, each takes as
-    long as for all of them). Precomputed after an import (`warm`)."""
+    """Every agent's KPI catalogue, sessions, daily headline metrics and manual reviews of the
+    period, one run each per data version (kaohe.web.cache): an agent's page picks its own
+    (computed for one agent, each takes about as long as for all of them). Precomputed after
+    an import (`warm`)."""
     chosen = parse_period(period)
     engine = repr(sorted(params.items()))
     return {
@@ -460,6 +494,20 @@ def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> 
             ("agent_page.sessions", period, engine),
             chosen.end,
             lambda: views.period_sessions(st, chosen, params),
+        ),
+        "daily": cached(
+            request,
+            st,
+            ("agent_page.daily", period, engine),
+            chosen.end,
+            lambda: team_daily(st, chosen, params),
+        ),
+        "reviews": cached(
+            request,
+            st,
+            ("agent_page.reviews", period),
+            chosen.end,
+            lambda: team_reviews(st, chosen),
         ),
     }
 

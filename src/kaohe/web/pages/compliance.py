@@ -117,3 +117,12 @@ def shaped(
 
     key = ("compliance.page", period, *sorted(filters.items()), lang, pii)
     return cached(request, st, key, parse_period_text(period).end, compute)
+
+
+def warm(app: Any, st: Any, period: str) -> None:
+    """The page as it first opens (no filter, in Chinese, for the roles allowed: both see
+    buyer data), shaped after an import (kaohe.web.services)."""
+    from types import SimpleNamespace
+
+    request: Any = SimpleNamespace(app=app)
+    shaped(request, st, period, {"platform": "", "shop": "", "status": ""}, "zh", True)
