@@ -92,25 +92,25 @@ def test_an_agents_appeal_accepted_by_a_supervisor(app, browser, live_server, ac
 def test_a_credit_appeal_accepted_changes_the_payslip_line(
     app, browser, live_server, accounts, shot
 ):
-    """An agent's claim of an order the rule credited elsewhere (filed as the conversation's
-    申诉归属 form files it) is accepted by the supervisor in the browser; the agent's page, at
-    both sizes, then marks the commission line the appeal changed, lists their manual
-    reviews, and scrolls no page sideways."""
+    """An agent claims, with the conversation's 申诉归属 form, an order the rule credited
+    elsewhere; the supervisor accepts it in the browser; the agent's page, at both sizes, then
+    marks the commission line the appeal changed, lists their manual reviews, and scrolls no
+    page sideways."""
     from urllib.parse import quote
 
-    from kaohe.engine.attribution import credit
-    from kaohe.qa.appeals import file_credit_appeal
+    from kaohe.engine.periods import parse_period
+    from kaohe.web import views
 
     st = app.state.store
     agent = accounts["agent"]["agent"]
-    rows = st.con.execute(
-        "SELECT DISTINCT o.order_id FROM orders o JOIN messages m "
-        "ON m.shop = o.shop AND m.buyer = o.buyer WHERE m.agent = ? "
-        "AND strftime(o.paid_at, '%Y-%m') = ? ORDER BY o.order_id",
-        [agent, PERIOD],
-    ).fetchall()
-    order = next(o for (o,) in rows if credit(st, o)["credited_agent"] != agent)
-    appeal_id = file_credit_appeal(st, order, agent, accounts["agent"]["username"], "是我接待的")
+    # a session of theirs whose conversation lists an order of the month credited to someone
+    # else (the claim form shows on it): the first such pair, as the page lists them
+    msg, order = next(
+        (s["key"], o["order_id"])
+        for s in views.agent_sessions(st, agent, parse_period(PERIOD), True)
+        for o in views.orders_near(st, views.session_by_key(st, s["key"], {}), True)
+        if o["credited_agent"] != agent and (o["paid_at"] or "").startswith(PERIOD)
+    )
 
     def logged_in(role: str, width: int, height: int) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height})
@@ -124,6 +124,17 @@ def test_a_credit_appeal_accepted_changes_the_payslip_line(
 
     contexts = []
     try:
+        claimant_ctx, claimant = logged_in("agent", *SIZES["desk"])
+        contexts.append(claimant_ctx)
+        claimant.goto(f"{live_server}/conversation?msg={quote(msg, safe='')}")
+        claim = claimant.locator(f"form[data-claim='{order}']")
+        claim.locator("input[name=comment]").fill("是我接待的")
+        claim.locator("button[type=submit]").click()
+        claimant.wait_for_url(f"{live_server}/appeals")
+        filed = st.con.execute(
+            "SELECT agent, status FROM appeals WHERE kind = 'credit' AND order_id = ?", [order]
+        ).fetchall()
+        assert filed == [(agent, "open")]
         for size, (width, height) in SIZES.items():
             boss_ctx, boss = logged_in("supervisor", width, height)
             contexts.append(boss_ctx)
@@ -146,5 +157,5 @@ def test_a_credit_appeal_accepted_changes_the_payslip_line(
     finally:
         for context in contexts:
             context.close()
-        st.con.execute("DELETE FROM credit_overrides WHERE appeal_id = ?", [appeal_id])
-        st.con.execute("DELETE FROM appeals WHERE id = ?", [appeal_id])
+        st.con.execute("DELETE FROM credit_overrides WHERE order_id = ?", [order])
+        st.con.execute("DELETE FROM appeals WHERE order_id = ?", [order])

@@ -28,3 +28,18 @@ def test_lines_filters_and_no_codes(client):
 
 def test_only_admin_and_supervisor(client):
     assert client("lead").get(f"/compliance?period={PERIOD}").status_code in (403, 404)
+
+
+def test_the_shaped_page_is_kept_and_warmed(app, client):
+    """A view keeps the lines shaped for its filters, language and masking; the warm-up after
+    an import shapes the unfiltered page, so the first view only renders it."""
+    from kaohe.web.cache import results_cache
+    from kaohe.web.pages import compliance
+
+    opened = ("compliance.page", PERIOD, ("platform", ""), ("shop", ""), ("status", ""))
+    client("supervisor").get(f"/compliance?period={PERIOD}&status=fail")
+    keys = list(results_cache(app))
+    assert (*opened[:4], ("status", "fail"), "zh", True) in keys
+    with app.state.readers.extra() as st:
+        compliance.warm(app, st, PERIOD)
+    assert (*opened, "zh", True) in list(results_cache(app))

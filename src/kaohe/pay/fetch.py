@@ -74,10 +74,13 @@ def team_rows(
     period: str,
     paid: list[str],
     params: Mapping[str, Any] | None = None,
+    roster: list[dict[str, Any]] | None = None,
 ) -> dict[str | None, dict[str, Any]]:
     """For a `team_stat: pooled` plan, the `team.<metric>` values computed over each roster
     team's members as one group (key: the team), and over everyone paid (key None: the
-    population, and an agent without a team)."""
+    population, and an agent without a team). With the `roster` the payslips read, the
+    population is left out when pooling by team and every agent paid has a team (no payslip
+    reads it: a run over the whole month saved)."""
     from kaohe.engine import compute_kpis
 
     ids = sorted({p[1] for p in plan_names(plan) if p[0] == "team"})
@@ -88,7 +91,9 @@ def team_rows(
         for row in compute_kpis(store, by="team", period=period, metrics=ids, params=params):
             if row.get("team") is not None:
                 out[str(row["team"])] = row
-    if paid:
+    teams = {str(r["agent"]): r.get("team") for r in roster or [] if r.get("agent") is not None}
+    everyone_has_a_team = all(teams.get(a) is not None for a in paid)
+    if paid and not (plan.team_scope == "team" and roster is not None and everyone_has_a_team):
         out[None] = compute_kpis(
             store, by=(), period=period, metrics=ids, agents=paid, params=params
         )[0]
@@ -139,7 +144,7 @@ def pay_period(
         shops=shop_rows(store, plan, period, params),
         period=period,
         teams=team_rows(
-            store, plan, period, paid_agents(plan, rows, roster, scores, agents), params
+            store, plan, period, paid_agents(plan, rows, roster, scores, agents), params, roster
         ),
         agents=agents,
     )

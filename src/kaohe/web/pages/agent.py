@@ -54,12 +54,12 @@ def agent_kpis(
 ) -> list[dict[str, Any]]:
     """Every metric of the catalogue for the agent: id, label, section, unit, value, formula
     in words and in symbols. `everyone`: `team_kpis` of the same period and parameters, read
-    instead of the store."""
+    instead of the store (an agent it lacks had no rows in the period: `no_data_row`)."""
     from kaohe.engine import compute_kpis
     from kaohe.engine.registry import all_metrics
 
-    if everyone is not None and agent in everyone:
-        row = everyone[agent]
+    if everyone is not None:
+        row = everyone.get(agent) or no_data_row(agent, period, params)
     else:
         row = compute_kpis(st, by="agent", period=period, agents=[agent], params=params)[0]
     return [
@@ -85,6 +85,15 @@ def team_kpis(st: Store, period: Period, params: dict[str, Any]) -> dict[str, di
     return {r["agent"]: r for r in compute_kpis(st, by="agent", period=period, params=params)}
 
 
+def no_data_row(agent: str, period: Period, params: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue of an agent without a row in the period, as the engine finishes a group
+    that has no parts (kaohe.engine.compute.finish): a count of nothing is 0, a ratio or a
+    time of nothing is none (shown as "—")."""
+    from kaohe.engine.compute import finish, make_request
+
+    return finish(make_request("agent", period, None, params, [agent]), {})[0]
+
+
 def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     sections: dict[str, list[dict[str, Any]]] = {}
     for kpi in kpis:
@@ -92,23 +101,38 @@ def by_section(kpis: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return list(sections.items())
 
 
-def trend_charts(
-    st: Store, agent: str, period: Period, lang: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """One daily line chart (ECharts option) per headline metric; rates in percent."""
+def team_daily(
+    st: Store, period: Period, params: dict[str, Any], agents: list[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Agent → the headline metrics per day (the trend charts), every agent (or `agents`) in
+    one run."""
     from kaohe.engine import compute_kpis
+
+    rows = compute_kpis(
+        st, by=("agent", "day"), period=period, agents=agents, metrics=list(HEADLINE), params=params
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["agent"], []).append(row)
+    return out
+
+
+def trend_charts(
+    st: Store,
+    agent: str,
+    period: Period,
+    lang: str,
+    params: dict[str, Any],
+    everyone: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """One daily line chart (ECharts option) per headline metric; rates in percent.
+    `everyone`: `team_daily` of the same period and parameters, read instead of the store."""
     from kaohe.engine.registry import get
     from kaohe.web.charts import line
 
-    rows = compute_kpis(
-        st,
-        by=("agent", "day"),
-        period=period,
-        agents=[agent],
-        metrics=list(HEADLINE),
-        params=params,
-    )
-    by_day = {r["day"]: r for r in rows}
+    if everyone is None:
+        everyone = team_daily(st, period, params, [agent])
+    by_day = {r["day"]: r for r in everyone.get(agent, [])}
     days = [d.isoformat() for d in period.days]
     charts = []
     for metric_id in HEADLINE:
@@ -342,21 +366,39 @@ def _findings(st: Store, agent: str, period: Period, pii: bool) -> list[dict[str
     ]
 
 
-def agent_reviews(st: Store, agent: str, period: Period) -> list[dict[str, Any]]:
+def agent_reviews(
+    st: Store,
+    agent: str,
+    period: Period,
+    everyone: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
     """The agent's scored manual reviews of the period, newest first, each with `counted` as
     the metrics read it (kaohe.engine.quality.scored_reviews) and `voided` (an accepted
-    appeal took it out)."""
+    appeal took it out). `everyone`: `team_reviews` of the period, read instead."""
+    return (everyone if everyone is not None else team_reviews(st, period, agent)).get(agent, [])
+
+
+def team_reviews(
+    st: Store, period: Period, agent: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Agent → `agent_reviews`, every agent (or `agent`) in one query."""
     from types import SimpleNamespace
 
     from kaohe.engine.quality import scored_reviews
     from kaohe.qa.appeals import voided_reviews
 
     t = scored_reviews(SimpleNamespace(table=st.ibis().table))
-    t = t.filter((t.agent == agent) & t.day.between(period.start, period.end))
-    columns = ("review_id", "day", "reviewer", "score", "passed", "counted")
+    t = t.filter(t.day.between(period.start, period.end))
+    if agent is not None:
+        t = t.filter(t.agent == agent)
+    columns = ("agent", "review_id", "day", "reviewer", "score", "passed", "counted")
     rows = t.select(*columns).order_by([t.day.desc(), t.review_id]).to_pyarrow().to_pylist()
     voided = voided_reviews(st, [r["review_id"] for r in rows])
-    return [{**r, "voided": r["review_id"] in voided} for r in rows]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        who = row.pop("agent")
+        out.setdefault(who, []).append({**row, "voided": row["review_id"] in voided})
+    return out
 
 
 # ---------------------------------------------------------------- routes
@@ -393,18 +435,21 @@ def agent_page(
 
         everyone = team_views(request, st, period, params)
         sessions = views.agent_sessions(st, agent, chosen, pii, params, everyone["sessions"])
+        slip = payslip(st, agent, period, plan_id, scheme, params, keep, assignments)
         return {
+            # the scheme's items, grade and 12-month history move only with the data version
+            **scheme_score(request, st, agent, period),
             "agent": agent,
             "period": period,
             "name": _name(st, agent),
             "sections": by_section(agent_kpis(st, agent, chosen, lang, params, everyone["kpis"])),
-            "charts": trend_charts(st, agent, chosen, lang, params),
+            "charts": trend_charts(st, agent, chosen, lang, params, everyone["daily"]),
             "sessions": sessions[:SESSIONS_SHOWN],
             "sessions_total": len(sessions),
             "sessions_shown": SESSIONS_SHOWN,
             "findings": _findings(st, agent, chosen, pii),
-            "reviews": agent_reviews(st, agent, chosen),
-            "payslip": payslip(st, agent, period, plan_id, scheme, params, keep, assignments),
+            "reviews": agent_reviews(st, agent, chosen, everyone["reviews"]),
+            "payslip": slip,
             "plans": plans(),
             "plan": plan_id,
             "settled": _settled(chosen, params),
@@ -423,18 +468,16 @@ def agent_page(
         repr(assignments.assignments),
     )
     page = cached_on(request, st, key, chosen.end, compute)
+    # (one query on the appeals, whose decisions the data version does not follow)
     changed = changed_lines(st, agent, period, page["payslip"])
-    return render(
-        request,
-        "agent.html",
-        {**page, **scheme_score(request, st, agent, period), "changed": changed},
-    )
+    return render(request, "agent.html", {**page, "changed": changed})
 
 
 def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Every agent's KPI catalogue and sessions of the period, one run each per data version
-    (kaohe.web.cache): an agent's page picks its own (computed for one agent, each takes as
-    long as for all of them). Precomputed after an import (`warm`)."""
+    """Every agent's KPI catalogue, sessions, daily headline metrics and manual reviews of the
+    period, one run each per data version (kaohe.web.cache): an agent's page picks its own
+    (computed for one agent, each takes about as long as for all of them). Precomputed after
+    an import (`warm`)."""
     chosen = parse_period(period)
     engine = repr(sorted(params.items()))
     return {
@@ -452,6 +495,20 @@ def team_views(request: Any, st: Store, period: str, params: dict[str, Any]) -> 
             chosen.end,
             lambda st: views.period_sessions(st, chosen, params),
         ),
+        "daily": cached_on(
+            request,
+            st,
+            ("agent_page.daily", period, engine),
+            chosen.end,
+            lambda st: team_daily(st, chosen, params),
+        ),
+        "reviews": cached_on(
+            request,
+            st,
+            ("agent_page.reviews", period),
+            chosen.end,
+            lambda st: team_reviews(st, chosen),
+        ),
     }
 
 
@@ -462,7 +519,7 @@ def warm(app: Any, st: Store, period: str) -> None:
     from types import SimpleNamespace
 
     from kaohe.schemes.fetch import roster_rows
-    from kaohe.web.pages.ranking import scheme_ranking, schemes_for
+    from kaohe.web.pages.ranking import covering_schemes, scheme_ranking
 
     request: Any = SimpleNamespace(app=app, query_params={})
     params = views.overrides(request)
@@ -476,7 +533,7 @@ def warm(app: Any, st: Store, period: str) -> None:
     agents = sorted({r["agent"] for r in roster})
     if agents:
         payslip(st, agents[0], period, "", None, params, keep, assignments_of(request))
-    shown = {covering[0].id for a in agents if (covering := schemes_for(a, roster))}
+    shown = {covering[0].id for covering in covering_schemes(agents, roster).values() if covering}
     for scheme_id in sorted(shown):
         scheme_ranking(request, st, scheme_id, period)
         for month in _history_months(st, period):

@@ -55,10 +55,25 @@ def find_scheme(scheme_id: str) -> Any:
 
 def schemes_for(agent: str, roster: list[dict]) -> list[Any]:
     """The preset schemes whose population covers the agent, the role's standard one first."""
+    return covering_schemes([agent], roster)[agent]
+
+
+def covering_schemes(agents: list[str], roster: list[dict]) -> dict[str, list[Any]]:
+    """`schemes_for` of many agents at once: each preset's population is taken once over all
+    of them (whether it covers an agent reads only that agent's row and the roster), not once
+    per agent (a roster of 1,000 read 12,000 times)."""
     from kaohe.schemes.score import population_rows
 
-    covering = [s for s in list_schemes() if population_rows(s, [{"agent": agent}], roster)]
-    return sorted(covering, key=lambda s: not s.id.endswith("_standard"))
+    rows = [{"agent": a} for a in agents]
+    schemes = list_schemes()
+    covered = {s.id: {r["agent"] for r in population_rows(s, rows, roster)} for s in schemes}
+    return {
+        a: sorted(
+            (s for s in schemes if a in covered[s.id]),
+            key=lambda s: not s.id.endswith("_standard"),
+        )
+        for a in agents
+    }
 
 
 def _shops(text: Any) -> list[str]:
