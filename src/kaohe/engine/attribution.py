@@ -359,10 +359,13 @@ def _by_rule_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     if stored is not None:
         return stored.select(*BY_RULE)
     rules = Rules.of(params)
-    return by_rule(
-        _orders(blocks, rules),
-        blocks.get("attribution_touches", params),
-        blocks.get("attribution_followers", params),
+    # kept: the netting reads it twice, and a facts refresh stores it
+    return blocks.keep(
+        by_rule(
+            _orders(blocks, rules),
+            blocks.get("attribution_touches", params),
+            blocks.get("attribution_followers", params),
+        )
     )
 
 
