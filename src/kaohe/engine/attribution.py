@@ -266,6 +266,31 @@ def attributed(
     before payment, refund within the clawback. `overrides` (credit_overrides: an accepted
     appeal credited the order to an agent, kaohe.qa.appeals) take the place of the rule's
     choice; `overridden` marks them."""
+    return netted(by_rule(o, touches, followers), refunds, overrides)
+
+
+BY_RULE = (
+    "order_id",
+    "shop",
+    "platform",
+    "buyer",
+    "created_at",
+    "cancelled_at",
+    "paid_time",
+    "amount",
+    "items",
+    "by_rule",
+    "credited_time",
+    "anchor_kind",
+    "silent_at_creation",
+    "followed",
+)
+
+
+def by_rule(o: ir.Table, touches: ir.Table, followers: ir.Table) -> ir.Table:
+    """One row per order (`prepared_orders`) with what its touches decide: the agent the rule
+    credits (`by_rule`), that touch's time and anchor, silence at creation, follow-up before
+    payment — what the facts store per order; refunds and overrides come after (`netted`)."""
     credited = touches.filter(touches.effective & (touches.rank == 0))
     credited = credited.select(
         c_id=credited.order_id,
@@ -278,6 +303,11 @@ def attributed(
     a = o.left_join(credited, o.order_id == credited.c_id)
     a = a.left_join(hit, a.order_id == hit.h_id)
     a = a.left_join(followed, a.order_id == followed.f_id)
+    return a.select(*BY_RULE[:-2], silent_at_creation=a.h_id.isnull(), followed=a.f_id.notnull())
+
+
+def netted(a: ir.Table, refunds: ir.Table, overrides: ir.Table | None = None) -> ir.Table:
+    """`by_rule` rows with the refunds (`refund_table`) netted and the overrides applied."""
     a = a.left_join(refunds, a.order_id == refunds.order_id)
     if overrides is None:
         a = a.mutate(credited=a.by_rule, overridden=ibis.literal(False))
@@ -300,8 +330,8 @@ def attributed(
         "anchor_kind",
         "overridden",
         silent=a.credited.isnull(),
-        silent_at_creation=a.h_id.isnull(),
-        followed=a.f_id.notnull(),
+        silent_at_creation=a.silent_at_creation,
+        followed=a.followed,
         refund_amount=refund,
         refunded=refund > 0,
     )
@@ -322,19 +352,28 @@ def _follower_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
     return blocks.keep(follower_table(_orders(blocks, rules), replies))
 
 
-def _attributed_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+def _by_rule_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    """The orders' `by_rule` rows; in a facts refresh that nets refunds on days whose touches
+    did not change, the rows the facts stored for those days (kaohe.engine.facts)."""
+    stored = blocks.stored_rows("attribution_by_rule", params)
+    if stored is not None:
+        return stored.select(*BY_RULE)
     rules = Rules.of(params)
-    o = _orders(blocks, rules)
-    refunds = refund_table(o, blocks.table("refunds"), rules)
+    # kept: the netting reads it twice, and a facts refresh stores it
     return blocks.keep(
-        attributed(
-            o,
+        by_rule(
+            _orders(blocks, rules),
             blocks.get("attribution_touches", params),
             blocks.get("attribution_followers", params),
-            refunds,
-            blocks.table("credit_overrides"),
         )
     )
+
+
+def _attributed_source(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
+    rules = Rules.of(params)
+    a = blocks.get("attribution_by_rule", params)
+    refunds = refund_table(a, blocks.table("refunds"), rules)
+    return blocks.keep(netted(a, refunds, blocks.table("credit_overrides")))
 
 
 def _paid(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
@@ -453,18 +492,43 @@ _TABLES = ("orders", "refunds", "messages", "credit_overrides")
 # a reply on day d moves credits of orders paid up to message_days later (the window and the
 # pay horizon, + 1 partial day) and receptions the day before (the reply horizon): not 21 days
 _REPLIES = (("messages", message_days(ATTRIBUTION_DEFAULTS)),)
-for _name, _build, _params, _scope in (
-    ("attribution_replies", _replies, ("window", "pay_horizon"), None),
-    ("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, None),
-    ("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, None),
-    ("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, None),
-    ("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, message_days),
-    ("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, message_days),
-    ("sales_assists", _assists, ATTRIBUTION_PARAMS, message_days),
-    ("inquiries", _inquiries, CONVERSION_PARAMS, message_days),
+# backwards (default parameters): a reply or an order moves credits of orders paid on or after
+# its day, and a reply the receptions of the day before (the reply horizon); an order is the
+# outcome of receptions up to the window (2 days) + 1 before its creation, and a reply credits
+# it, so receptions move that far back too; refunds do not reach the receptions or assists
+_SALES_BACK = (("orders", 1), ("messages", 1))
+_INQUIRY_BACK = (("orders", 3), ("messages", 3), ("refunds", 1))
+_NET = ("refunds", "credit_overrides")  # applied to the stored attribution (`by_rule` rows)
+for _name, _build, _params, _scope, _back, _net in (
+    ("attribution_replies", _replies, ("window", "pay_horizon"), None, (), ()),
+    ("attribution_touches", _touch_source, ATTRIBUTION_PARAMS, None, (), ()),
+    ("attribution_followers", _follower_source, ATTRIBUTION_PARAMS, None, (), ()),
+    ("attribution_by_rule", _by_rule_source, ATTRIBUTION_PARAMS, None, (), ()),
+    ("attributed_orders", _attributed_source, ATTRIBUTION_PARAMS, None, (), ()),
+    ("sales_credited", _credited_sales, ATTRIBUTION_PARAMS, message_days, _SALES_BACK, _NET),
+    ("sales_shop", _shop_sales, ATTRIBUTION_PARAMS, message_days, _SALES_BACK, _NET),
+    (
+        "sales_assists",
+        _assists,
+        ATTRIBUTION_PARAMS,
+        message_days,
+        (*_SALES_BACK, ("refunds", 1)),
+        (),
+    ),
+    ("inquiries", _inquiries, CONVERSION_PARAMS, message_days, _INQUIRY_BACK, ()),
 ):
     register_source(
-        SourceDef(_name, _build, _params, _TABLES, MARGIN_DAYS, _scope, table_margins=_REPLIES)
+        SourceDef(
+            _name,
+            _build,
+            _params,
+            _TABLES,
+            MARGIN_DAYS,
+            _scope,
+            table_margins=_REPLIES,
+            table_back=_back,
+            net_tables=_net,
+        )
     )
 
 

@@ -98,6 +98,9 @@ class Blocks:
     shared: dict[Any, ir.Table] = field(default_factory=dict)  # assigned messages
     scope_days: int = 0  # messages loaded this many days beyond the window, either side
     carry: tuple[tuple[str, str], ...] = ()  # message columns the assigned rows keep (name, column)
+    # registered sources served from rows the facts stored (source_key -> store table with a
+    # `day` column): a facts refresh netting refunds reads the stored per-order attribution
+    stored: Mapping[tuple[Any, ...], str] = field(default_factory=dict)
 
     def _keep(self, t: ir.Table) -> ir.Table:
         """Materialise a block that several queries read. On DuckDB a plain (not TEMP) table,
@@ -154,6 +157,14 @@ class Blocks:
     def table(self, name: str) -> ir.Table:
         """A store table, as the backend sees it."""
         return self.con.table(name)
+
+    def stored_rows(self, name: str, params: Mapping[str, Any]) -> ir.Table | None:
+        """The stored rows standing for source `name` over the window's days, if any."""
+        table = self.stored.get(source_key(name, params))
+        if table is None:
+            return None
+        t = self.con.table(table)
+        return t.filter(t.day.between(*self.window)) if self.window is not None else t
 
     def keep(self, t: ir.Table) -> ir.Table:
         """Materialise a table several parts read (a registered source may call this)."""
@@ -318,9 +329,15 @@ class Evaluator:
     """Evaluates parts for a request on one Ibis backend connection."""
 
     def __init__(
-        self, con: Any, request: Request, cache: bool = True, pool: BlockPool | None = None
+        self,
+        con: Any,
+        request: Request,
+        cache: bool = True,
+        pool: BlockPool | None = None,
+        stored: Mapping[BlockParams, Mapping[tuple[Any, ...], str]] | None = None,
     ) -> None:
         self.con, self.req, self.cache = con, request, cache
+        self._stored = stored or {}
         window = (request.period.start, request.period.end) if request.period else None
         self._window = window
         self._scope_days = scope_days(request)
@@ -347,6 +364,7 @@ class Evaluator:
                 self.cache,
                 shared=self._shared,
                 scope_days=self._scope_days,
+                stored=self._stored.get(bp, {}),
             )
         return self._blocks[bp]
 

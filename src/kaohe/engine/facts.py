@@ -19,12 +19,21 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import ibis.expr.operations as ops
 
-from kaohe.engine.compute import BlockPool, Evaluator, GroupKey, Request, finish, run
+from kaohe.engine.compute import (
+    BlockPool,
+    Evaluator,
+    GroupKey,
+    Request,
+    finish,
+    run,
+    source_key,
+)
 from kaohe.engine.params import BlockParams
 from kaohe.engine.periods import Period
 from kaohe.engine.registry import MESSAGE_SOURCES, SOURCES, Metric, Part, all_metrics
@@ -32,7 +41,7 @@ from kaohe.engine.registry import MESSAGE_SOURCES, SOURCES, Metric, Part, all_me
 if TYPE_CHECKING:
     from kaohe.store import Store
 
-FACTS_VERSION = "3"  # raise when a definition changes: stored facts are recomputed
+FACTS_VERSION = "4"  # raise when a definition changes: stored facts are recomputed
 GRAINS: dict[str, tuple[str, ...]] = {
     "agent": ("agent", "day"),
     "shop": ("shop", "platform", "day"),
@@ -95,20 +104,50 @@ CHECKSUM_MOD = 9_223_372_036_854_775_783  # the largest prime below 2^63
 Signature = dict[tuple[str, date | None], tuple[int, int | None]]
 
 
+Reach = dict[str, tuple[int, int]]  # table -> (days before, days after) a changed day
+
+
+def _kept_sources() -> set[str]:
+    """The sources behind the facts' parts: additive parts and parts over stored rows. A live
+    source (alerts, changed after their day by an acknowledgement) is read on every request
+    and not watched."""
+    out = set()
+    for metric in _fact_metrics():
+        params = default_params(metric)
+        rows = row_parts(metric, params)
+        out |= {p.source for p in metric.parts_for(params) if p.combine or p in rows}
+    return out
+
+
+def source_reach() -> dict[str, Reach]:
+    """Per source behind the facts: each table it reads, with how many days before and after
+    a day whose rows changed its values can move (kaohe.engine.registry.SourceDef: a reply is
+    credited to orders paid days later, a refund nets a sale days before). Every source reads
+    the message blocks' day and the day either side (a round answered after midnight)."""
+    out: dict[str, Reach] = {}
+    for name in sorted(_kept_sources()):
+        reach = {"messages": (1, 1), "qa_findings": (1, 1)}
+        source = SOURCES.get(name)
+        if source is not None:
+            own, back = dict(source.table_margins), dict(source.table_back)
+            for table in source.tables:
+                after = own.get(table, source.margin_days) or 1
+                before = max(1, min(after, back.get(table, after)))
+                b0, a0 = reach.get(table, (1, 1))
+                reach[table] = (max(b0, before), max(a0, after))
+            # ad/spam findings take sessions out of the blocks the source reads
+            reach["qa_findings"] = reach["messages"]
+        out[name] = reach
+    return out
+
+
 def margins() -> dict[str, int]:
-    """Each watched table with the days a change on one of its days can move metric values
-    (a reply is credited to orders paid days later, a refund nets a sale days before)."""
-    # only the sources behind additive parts feed the facts: a live source (alerts, changed
-    # after their day by an acknowledgement) is read on every request and not watched
-    kept = {p.source for m in all_metrics() for p in m.parts_for(m.params) if p.combine}
-    out = {"messages": 1}
-    for source in SOURCES.values():
-        if source.name not in kept:
-            continue
-        own = dict(source.table_margins)
-        for table in source.tables:
-            out[table] = max(out.get(table, 1), own.get(table, source.margin_days) or 1)
-    out["qa_findings"] = out["messages"]  # ad/spam findings take sessions out of every metric
+    """Each watched table with the most days, before or after, a change on one of its days
+    can move metric values."""
+    out: dict[str, int] = {}
+    for reach in source_reach().values():
+        for table, (before, after) in reach.items():
+            out[table] = max(out.get(table, 1), before, after)
     return out
 
 
@@ -149,33 +188,75 @@ def _message_days(store: Store, period: Period | None = None) -> dict[date, int]
     return dict(store.con.execute(sql + " GROUP BY d", args).fetchall())
 
 
-def stale_days(store: Store, period: Period | None = None) -> list[date]:
-    """Days whose facts must be (re)computed: every day within a table's margin of a day
-    whose rows changed since the last refresh; and, within the period, days never computed
-    or computed by other metric definitions."""
+@dataclass
+class Plan:
+    """What a refresh recomputes: per source, the days whose values are computed again from
+    the blocks (`full`), and the days whose stored per-order attribution only needs its
+    refunds and overrides netted again (`net`: no touch of theirs changed)."""
+
+    full: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
+    net: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
+
+    def days(self) -> list[date]:
+        return sorted(set().union(*self.full.values(), *self.net.values()))
+
+
+def stale_plan(store: Store, period: Period | None = None) -> Plan:
+    """Per source, the days whose facts must be (re)computed: every day within the source's
+    reach (before and after, per table) of a day whose rows changed since the last refresh;
+    and, within the period, days never computed or computed by other metric definitions
+    (every source)."""
     current, stored = signatures(store), _stored_signatures(store)
-    reach = margins()
+    reach = source_reach()
+    watched = {table for r in reach.values() for table in r}
     data_days = _data_days(current)
-    stale: set[date] = set()
+    plan, everywhere = Plan(), set()
     for key in set(current) | set(stored):
         if current.get(key) == stored.get(key):
             continue
         table, day = key
-        if day is None or table not in reach:
+        if day is None or table not in watched:
             # (a row naming no watched table was seen once under concurrent refresh and
             # reads — a mangled string; recomputing everything is the safe answer)
-            stale |= data_days
-        else:
-            stale |= {day + timedelta(days=k) for k in range(-reach[table], reach[table] + 1)}
+            everywhere |= data_days
+            continue
+        for name, r in reach.items():
+            if table in r:
+                before, after = r[table]
+                span = {day + timedelta(days=k) for k in range(-before, after + 1)}
+                nets = SOURCES[name].net_tables if name in SOURCES else ()
+                (plan.net if table in nets else plan.full)[name] |= span
     done = dict(store.con.execute("SELECT day, fingerprint FROM metric_facts_days").fetchall())
     fp = fingerprint()
-    stale |= {d for d in data_days if done.get(d) != fp}
+    everywhere |= {d for d in data_days if done.get(d) != fp}
+    lo = hi = None
     if period is not None:
-        wide = max(reach.values())
+        wide = max(margins().values())
         lo, hi = period.start - timedelta(days=wide), period.end + timedelta(days=wide)
-        changed = {d for d in stale if d in done}  # rows changed under computed facts
-        stale = {d for d in stale if lo <= d <= hi} | changed
-    return sorted(d for d in stale if d in data_days or d in done)
+
+    def kept(days: set[date]) -> set[date]:
+        # rows changed under computed facts are recomputed wherever they are
+        near = {d for d in days if lo is None or hi is None or lo <= d <= hi or d in done}
+        return {d for d in near if d in data_days or d in done}
+
+    for name in reach:
+        plan.full[name] = kept(plan.full[name] | everywhere)
+        plan.net[name] = kept(plan.net[name]) - plan.full[name]
+    return plan
+
+
+def stale_days(store: Store, period: Period | None = None) -> list[date]:
+    """Days whose facts must be (re)computed, for some source at least (`stale_plan`)."""
+    return stale_plan(store, period).days()
+
+
+def refresh_stale(store: Store, period: Period | None = None) -> list[date]:
+    """Recompute what `stale_plan` finds stale — each source on its own days, refunds on
+    days whose touches did not change netted on the stored attribution; the days rewritten."""
+    plan = stale_plan(store, period)
+    for name, days in plan.full.items():  # a round can be answered after midnight
+        plan.full[name] = {d + timedelta(days=k) for d in days for k in (-1, 0, 1)}
+    return _refresh(store, plan) if plan.days() else []
 
 
 def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date]:
@@ -185,32 +266,61 @@ def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date
     wanted = set(days) if days is not None else _data_days(current)
     if not wanted:
         return []
-    widened = sorted({d + timedelta(days=k) for d in wanted for k in (-1, 0, 1)})
-    period = Period(widened[0], widened[-1], "facts")
-    counts = _message_days(store, period)
+    widened = {d + timedelta(days=k) for d in wanted for k in (-1, 0, 1)}
+    _refresh(store, Plan(full={name: set(widened) for name in source_reach()}), current)
+    return sorted(widened)
+
+
+def _refresh(store: Store, plan: Plan, current: Signature | None = None) -> list[date]:
+    """Run a plan: the sources with full days over those days' span, from the blocks (with
+    their stored rows); then the sources with netting days over theirs, from the stored
+    attribution. Written in one transaction with the tables' signatures."""
+    current = current if current is not None else signatures(store)
+    every = set(source_reach())
+    full_sources = {name for name, days in plan.full.items() if days}
+    hull: list[date] = []
+    if full_sources:
+        days = set().union(*plan.full.values())
+        hull = [min(days) + timedelta(days=k) for k in range((max(days) - min(days)).days + 1)]
+    net = {
+        name: days - (set(hull) if name in full_sources else set())
+        for name, days in plan.net.items()
+    }
+    net = {name: days for name, days in net.items() if days}
     pool = BlockPool()  # the grains and the row sets read the same blocks: built once
     try:
-        rows = [row for grain in GRAINS for row in _grain_rows(store, grain, period, widened, pool)]
-        row_sql = _row_set_queries(store, period, widened, pool)
+        writes: list[tuple[dict[str, set[date]], list[list[Any]]]] = []
+        row_sql: dict[str, tuple[str, str]] = {}
+        if full_sources:
+            period = Period(hull[0], hull[-1], "facts")
+            metrics = _restricted(full_sources)
+            rows = [
+                row
+                for grain in GRAINS
+                for row in _grain_rows(store, grain, period, hull, pool, metrics)
+            ]
+            writes.append(({name: set(hull) for name in full_sources}, rows))
+            row_sql = _row_set_queries(store, period, hull, pool, full_sources)
+        if net:
+            writes.append((net, _net_rows(store, net)))
         with store.transaction() as con:
-            con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [widened])
-            if rows:
-                con.register("_kaohe_new_facts", _as_arrow(rows))
-                try:
-                    con.execute("INSERT INTO metric_facts SELECT * FROM _kaohe_new_facts")
-                finally:
-                    con.unregister("_kaohe_new_facts")
-            _write_row_sets(con, row_sql, widened)
-            fp = fingerprint()
-            # updated in place, not deleted and inserted again: DuckDB 1.4 refuses to commit a
-            # second delete-and-insert of a key while any connection still reads a snapshot
-            # from before the first ("write-write conflict on key"), and the server's readers
-            # always hold some — the refresh after an import failed and the facts stayed stale
-            con.executemany(
-                "INSERT INTO metric_facts_days VALUES (?, ?, ?) ON CONFLICT (day) "
-                "DO UPDATE SET messages = excluded.messages, fingerprint = excluded.fingerprint",
-                [[d, counts.get(d, 0), fp] for d in widened],
-            )
+            for by_source, rows in writes:
+                _replace_facts(con, by_source, rows, whole=set(by_source) == every)
+            if hull:
+                _write_row_sets(con, row_sql, hull)
+            if full_sources == every:
+                counts = _message_days(store, Period(hull[0], hull[-1], "facts"))
+                fp = fingerprint()
+                # updated in place, not deleted and inserted again: DuckDB 1.4 refuses to
+                # commit a second delete-and-insert of a key while any connection still reads
+                # a snapshot from before the first ("write-write conflict on key"), and the
+                # server's readers always hold some — the refresh after an import failed and
+                # the facts stayed stale
+                con.executemany(
+                    "INSERT INTO metric_facts_days VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE "
+                    "SET messages = excluded.messages, fingerprint = excluded.fingerprint",
+                    [[d, counts.get(d, 0), fp] for d in hull],
+                )
             con.execute("DELETE FROM metric_facts_sources")
             con.executemany(
                 "INSERT INTO metric_facts_sources VALUES (?, ?, ?, ?)",
@@ -218,7 +328,61 @@ def refresh_facts(store: Store, days: Iterable[date] | None = None) -> list[date
             )
     finally:
         pool.close()
-    return widened
+    return plan.days()
+
+
+def _restricted(sources: set[str]) -> list[Metric]:
+    """The facts' metrics with only their parts over `sources` (at default parameters)."""
+    out = []
+    for metric in _fact_metrics():
+        parts = tuple(p for p in metric.parts_for(default_params(metric)) if p.source in sources)
+        if parts:
+            out.append(replace(metric, parts=parts))
+    return out
+
+
+def _replace_facts(
+    con: Any, by_source: dict[str, set[date]], rows: list[list[Any]], whole: bool
+) -> None:
+    """Replace the facts of each source's parts on its days with `rows` (whole: every fact of
+    those days, a metric no longer defined included)."""
+    days = sorted(set().union(*by_source.values()))
+    if whole:
+        con.execute("DELETE FROM metric_facts WHERE day IN (SELECT unnest(?))", [days])
+    else:
+        for source, its_days in by_source.items():
+            keys = [f"{m.id}\x1f{p.name}" for m in _restricted({source}) for p in m.parts_for({})]
+            con.execute(
+                "DELETE FROM metric_facts WHERE day IN (SELECT unnest(?)) "
+                "AND metric || chr(31) || part IN (SELECT unnest(?))",
+                [sorted(its_days), keys],
+            )
+    source_of = {
+        (m.id, p.name): p.source for m in _restricted(set(by_source)) for p in m.parts_for({})
+    }
+    kept = [r for r in rows if r[4] in by_source[source_of[(r[5], r[6])]]]
+    if kept:
+        con.register("_kaohe_new_facts", _as_arrow(kept))
+        try:
+            con.execute("INSERT INTO metric_facts SELECT * FROM _kaohe_new_facts")
+        finally:
+            con.unregister("_kaohe_new_facts")
+
+
+def _net_rows(store: Store, net: dict[str, set[date]]) -> list[list[Any]]:
+    """The facts of sources served by the stored attribution on days whose touches did not
+    change: their refunds and overrides netted again on the rows the facts stored."""
+    days = set().union(*net.values())
+    period = Period(min(days), max(days), "facts")
+    stored: dict[BlockParams, dict[tuple[Any, ...], str]] = defaultdict(dict)
+    for (bp, key), table in attribution_sets().items():
+        stored[bp][key] = table
+    metrics = _restricted(set(net))
+    return [
+        row
+        for grain in GRAINS
+        for row in _grain_rows(store, grain, period, sorted(days), None, metrics, stored)
+    ]
 
 
 # stored rows: the non-additive parts over a message block ---------------------------------
@@ -259,18 +423,42 @@ def row_table(key: RowSetKey) -> str:
     return ROW_TABLE_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+NET_SOURCE = "attribution_by_rule"  # what sources with `net_tables` read, stored per order
+
+
+def attribution_sets() -> dict[tuple[BlockParams, tuple[Any, ...]], str]:
+    """Per (block parameters, source key of NET_SOURCE) the facts' sales parts read at their
+    default parameters: the store table of its per-order rows (dated by payment)."""
+    out: dict[tuple[BlockParams, tuple[Any, ...]], str] = {}
+    for metric in _fact_metrics():
+        params = default_params(metric)
+        for part in metric.parts_for(params):
+            source = SOURCES.get(part.source)
+            if source is None or not source.net_tables:
+                continue
+            key = (BlockParams.from_params(params), source_key(NET_SOURCE, params))
+            text = repr((FACTS_VERSION, NET_SOURCE, key))
+            out[key] = ROW_TABLE_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:12]
+    return out
+
+
 def _row_set_queries(
-    store: Store, period: Period, days: list[date], pool: BlockPool
+    store: Store, period: Period, days: list[date], pool: BlockPool, sources: set[str]
 ) -> dict[str, tuple[str, str]]:
-    """Per row table: its columns (comma-separated) and the SQL selecting the rows of `days`
-    — the block's names and day and the columns its parts read, nothing else."""
+    """Per row table of `sources`: its columns (comma-separated) and the SQL selecting the
+    rows of `days` — the block's names and day and the columns its parts read, nothing else;
+    and, when a source nets on stored attribution, the paid orders' `by_rule` rows."""
     import ibis
 
-    request = Request(_fact_metrics(), (), period, {})
+    from kaohe.engine.attribution import BY_RULE
+
+    request = Request(_restricted(sources), (), period, {})  # the grains' message scope
     evaluator = Evaluator(store.ibis(), request, pool=pool)
     out: dict[str, tuple[str, str]] = {}
     for key, parts in row_sets().items():
         bp, source = key
+        if source not in sources:
+            continue
         rel = evaluator.source(bp, source, parts[0][2])
         read: set[str] = set()
         for _, part, params in parts:
@@ -279,6 +467,13 @@ def _row_set_queries(
         columns = [*ROW_KEYS, *sorted(read - set(ROW_KEYS))]
         rows = rel.filter(rel.day.isin(days)).select(*columns)
         out[row_table(key)] = (",".join(columns), str(ibis.to_sql(rows, dialect="duckdb")))
+    if any(SOURCES[s].net_tables for s in sources if s in SOURCES):
+        defaults = {source_key(NET_SOURCE, p): p for p in map(default_params, _fact_metrics())}
+        for (bp, skey), table in attribution_sets().items():
+            a = evaluator.blocks(bp).get(NET_SOURCE, defaults[skey])
+            a = a.filter(a.paid_time.notnull()).mutate(day=a.paid_time.date())
+            by_day = a.filter(a.day.isin(days)).select(*BY_RULE, "day")
+            out[table] = (",".join([*BY_RULE, "day"]), str(ibis.to_sql(by_day, dialect="duckdb")))
     return out
 
 
@@ -286,7 +481,8 @@ def _write_row_sets(con: Any, queries: dict[str, tuple[str, str]], days: list[da
     """Replace the rows of `days` in each row table. A table new to the store (or whose
     columns changed) holds only these days: every other day's facts are then recomputed."""
     registered = dict(con.execute("SELECT tbl, columns FROM metric_fact_row_sets").fetchall())
-    for table in set(registered) - set(queries):  # row sets no metric reads any more
+    known = {row_table(key) for key in row_sets()} | set(attribution_sets().values())
+    for table in set(registered) - known:  # row sets no metric reads any more
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute("DELETE FROM metric_fact_row_sets WHERE tbl = ?", [table])
     for table, (columns, sql) in queries.items():
@@ -327,11 +523,16 @@ def _as_arrow(rows: list[list[Any]]) -> Any:
 
 
 def _grain_rows(
-    store: Store, grain: str, period: Period, days: list[date], pool: BlockPool
+    store: Store,
+    grain: str,
+    period: Period,
+    days: list[date],
+    pool: BlockPool | None,
+    metrics: list[Metric],
+    stored: dict[BlockParams, dict[tuple[Any, ...], str]] | None = None,
 ) -> list[list[Any]]:
-    metrics = _fact_metrics()
     request = Request(metrics, GRAINS[grain], period, {})
-    evaluator = Evaluator(store.ibis(), request, pool=pool)
+    evaluator = Evaluator(store.ibis(), request, pool=pool, stored=stored)
     try:
         parts = evaluator.evaluate(only="additive")
     finally:
@@ -477,9 +678,7 @@ def _writable_fresh(store: Store, period: Period | None) -> bool:
         if stale_days(store, period):
             # one writer at a time; another thread may have refreshed them while we waited
             with getattr(store, "writing", nullcontext)():
-                stale = stale_days(store, period)
-                if stale:
-                    refresh_facts(store, stale)
+                refresh_stale(store, period)
     except Exception as exc:  # noqa: BLE001 - a read-only store answers on demand
         if "read-only" in str(exc).lower() or "read only" in str(exc).lower():
             return False

@@ -181,7 +181,14 @@ def _returning(blocks: Any, params: Mapping[str, Any]) -> ir.Table:
 
 
 register_source(
-    SourceDef(RETURNING, _returning, params=("lookback_days",), tables=("orders",), margin_days=365)
+    SourceDef(
+        RETURNING,
+        _returning,
+        params=("lookback_days",),
+        tables=("orders",),
+        margin_days=365,
+        table_back=(("orders", 1),),  # an order makes later ones returning, not earlier ones
+    )
 )
 
 
@@ -241,6 +248,8 @@ register_source(
         params=("reminder_phrases", "pay_horizon"),
         tables=("orders", "messages"),
         margin_days=3,
+        # a reminder follows its order; a later message is never an earlier order's first one
+        table_back=(("orders", 1), ("messages", 1)),
     )
 )
 

@@ -142,6 +142,14 @@ class SourceDef:
     # (table, days) for a table whose change moves values less far than margin_days (messages
     # read only for a shop's platform, replies that credit orders a few days on)
     table_margins: tuple[tuple[str, int], ...] = ()
+    # (table, days) for a table whose change on day d moves values at most this many days
+    # *before* d (fewer than its margin): an order or a reply moves nothing dated before it
+    # but the day before (a round or reception across midnight), a refund nets a payment
+    # days before it. The facts refresh of a new last day reaches back only this far.
+    table_back: tuple[tuple[str, int], ...] = ()
+    # tables whose changes the facts apply to the stored per-order attribution (a refund nets
+    # an order, a credit override re-credits it) without recomputing its touches
+    net_tables: tuple[str, ...] = ()
 
 
 SOURCES: dict[str, SourceDef] = {}

@@ -121,6 +121,8 @@ register_source(
         params=("followup_hours",),
         tables=("ratings", "rating_revisions", "messages", "orders"),
         margin_days=4,
+        # a rating is dated by itself; the messages and revisions after it follow it up
+        table_back=(("ratings", 1), ("orders", 1)),
     )
 )
 

@@ -151,10 +151,9 @@ def run_facts(ctx: JobContext, job: JobSettings) -> str:
 
 def refresh_stale_facts(st: Any) -> list[date]:
     """Recompute the facts of every stale day (kaohe.engine.facts); the days rewritten."""
-    from kaohe.engine.facts import refresh_facts, stale_days
+    from kaohe.engine.facts import refresh_stale
 
-    stale = stale_days(st)
-    return refresh_facts(st, stale) if stale else []
+    return refresh_stale(st)
 
 
 def run_qa(ctx: JobContext, job: JobSettings) -> str:
