@@ -97,7 +97,9 @@ def turns(messages: pl.DataFrame) -> pl.DataFrame:
         .filter("_turn")
         .drop("_turn")
     )
-    ordered = kept.sort([*SESSION_KEY, "time", "seq"], maintain_order=True, nulls_last=True)
+    # not a stable sort: seq (from the import's sequence) breaks every tie, and the model
+    # comes in no particular order anyway
+    ordered = kept.sort([*SESSION_KEY, "time", "seq"], nulls_last=True)
     new_conversation = pl.any_horizontal(
         *[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SESSION_KEY[:-1]]
     ).fill_null(True)
