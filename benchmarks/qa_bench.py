@@ -8,7 +8,10 @@ the parquet file is timed apart), findings per rule and the process's peak RSS.
 Target: ≥ 1M messages/s on 2 cores. For comparison, the same phrase rules as plain pandas
 ``str.contains`` over the agent messages (one regex per rule) in the same run; with
 ``--sessions``, also the behavioural session rules (kaohe.qa.behaviour) over a month of those
-messages in a store, the conversation model they judge timed apart.
+messages in a store, the conversation model they judge timed apart: slice by slice of whole
+threads as kaohe.qa.findings.session_findings runs them (``--slices``: how many; by default
+~1M messages each), or with ``--whole`` on the month's model at once (the plain alternative:
+run both, one process each, for their peak RSS). ``--sessions-only`` skips the text rules.
 With ``--store``, ``kaohe qa run`` as a user runs it: the whole default pack over a month
 (2026-10) of a DuckDB store holding the messages (``DIR/N/qa.duckdb``, built once), the
 conversation model, the text and session rules and the write of the findings together.
@@ -60,11 +63,17 @@ def main() -> None:
     ap.add_argument(
         "--sessions", action="store_true", help="also time the behavioural session rules"
     )
+    ap.add_argument("--sessions-only", action="store_true", help="only the session rules")
+    ap.add_argument("--whole", action="store_true", help="session rules on the whole month")
+    ap.add_argument("--slices", type=int, default=None, help="thread slices (default ~1M each)")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
     ap.add_argument("--store", action="store_true", help="time `kaohe qa run` on a month")
     args = ap.parse_args()
     if args.store:
         qa_run(ensure_messages(args.dir, args.messages))
+        return
+    if args.sessions_only:
+        sessions(ensure_messages(args.dir, args.messages), args.whole, args.slices)
         return
     pack = load_pack("default")
     keep = PHRASE_DETECTORS | {"pattern"} | ({"ad_buyer", "withdrawn"} if args.all_text else set())
@@ -85,18 +94,19 @@ def main() -> None:
     print(findings.group_by("rule").len().sort("len", descending=True))
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
     if args.sessions:
-        sessions(ensure_messages(args.dir, args.messages))
+        sessions(ensure_messages(args.dir, args.messages), args.whole, args.slices)
     if not args.no_pandas:
         pandas_phrases(messages, pack)
 
 
-def sessions(parquet: Path) -> None:
+def sessions(parquet: Path, whole: bool = False, slices: int | None = None) -> None:
     """The behavioural session rules over a month of the store: the conversation model they
-    judge (kaohe.engine.conversation) and the rules themselves, timed apart."""
+    judge (kaohe.engine.conversation) and the rules themselves, timed apart (wall and CPU),
+    slice by slice or (`whole`) on the month's model at once."""
     from datetime import datetime
 
     from kaohe.qa.behaviour import behaviour_findings
-    from kaohe.qa.findings import inspected_messages
+    from kaohe.qa.findings import inspected_messages, model_slices, slice_count
     from kaohe.qa.rules import SESSION_DETECTORS
     from kaohe.store import Store
 
@@ -104,21 +114,38 @@ def sessions(parquet: Path) -> None:
     pack = full.model_copy(
         update={"rules": [r for r in full.rules if r.detector in SESSION_DETECTORS]}
     )
+    start, end = datetime(2026, 10, 1), datetime(2026, 11, 1)
+    model_s = model_cpu = rules_s = rules_cpu = 0.0
+    n = found = 0
     with Store(ensure_store(parquet)) as store:
+        count = 1 if whole else slices or slice_count(store, start, end)
         began, cpu = time.perf_counter(), cpu_seconds()
-        messages = inspected_messages(store, datetime(2026, 10, 1), datetime(2026, 11, 1))
-        took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+        models = (
+            iter([inspected_messages(store, start, end)])
+            if whole
+            else model_slices(store, start, end, slices=count)
+        )
+        for messages in models:  # a slice's model is built when the loop asks for it
+            model_s += time.perf_counter() - began
+            model_cpu += cpu_seconds() - cpu
+            began, cpu = time.perf_counter(), cpu_seconds()
+            found += behaviour_findings(messages, pack).height
+            n += messages.height
+            del messages
+            rules_s += time.perf_counter() - began
+            rules_cpu += cpu_seconds() - cpu
+            began, cpu = time.perf_counter(), cpu_seconds()
+    how = "whole month at once" if whole else f"{count} thread slices"
     print(
-        f"conversation model 2026-10: {messages.height:,} messages in {took:.1f} s "
-        f"({cpu:.1f} s CPU); peak RSS {peak_rss_mb():,.0f} MB"
+        f"conversation model 2026-10 ({how}): {n:,} messages in {model_s:.1f} s "
+        f"({model_cpu:.1f} s CPU)"
     )
-    began = time.perf_counter()
-    found = behaviour_findings(messages, pack)
-    took = time.perf_counter() - began
     print(
-        f"session rules: {len(pack.rules)}  {took:.1f} s → {messages.height / took:,.0f} "
-        f"messages/s, {found.height:,} findings; peak RSS {peak_rss_mb():,.0f} MB"
+        f"session rules: {len(pack.rules)}  {rules_s:.1f} s ({rules_cpu:.1f} s CPU) → "
+        f"{n / rules_s:,.0f} messages/s, {n / rules_cpu:,.0f} per CPU second; "
+        f"{found:,} findings"
     )
+    print(f"peak RSS (model and rules): {peak_rss_mb():,.0f} MB")
 
 
 def ensure_store(parquet: Path) -> Path:

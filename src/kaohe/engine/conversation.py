@@ -72,7 +72,8 @@ COLUMNS: dict[str, str] = {
 class Scope:
     """Which messages: [start, end) (None: from the first / to the last), one thread (shop and
     buyer) or the threads of one agent; `whole_sessions` keeps every message of a session
-    that overlaps [start, end), so a session crossing the edge is read whole."""
+    that overlaps [start, end), so a session crossing the edge is read whole. `slice`
+    (index, count): only the threads :func:`in_slice` puts in that slice."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -80,6 +81,7 @@ class Scope:
     buyer: str | None = None
     agent: str | None = None
     whole_sessions: bool = True
+    slice: tuple[int, int] | None = None
 
 
 def block_params(params: Mapping[str, Any] | None = None) -> BlockParams:
@@ -192,7 +194,18 @@ class Narrowed:
         if self._scope.agent is not None:
             own = t.filter(t.agent == self._scope.agent).select("shop", "buyer").distinct()
             t = t.semi_join(own, ["shop", "buyer"])
+        if self._scope.slice is not None:
+            t = t.filter(in_slice(t, *self._scope.slice))
         return t
+
+
+def in_slice(t: ir.Table, index: int, count: int) -> ir.BooleanValue:
+    """The rows of the threads (shop, buyer) a hash puts in slice `index` of `count`. Slices
+    hold whole threads, and every block is computed per thread (assignment, sessions, rounds),
+    so a slice's model is the whole model's rows of those threads: a session or a round is
+    never cut in two, also where it crosses midnight or the period's edge."""
+    hashed = t.shop.hash() ^ t.buyer.hash()
+    return (hashed % count + count) % count == index
 
 
 def _model(blocks: Blocks, scope: Scope, rounds: bool) -> ir.Table:

@@ -36,7 +36,7 @@ from kaohe.qa.rules import (
 from kaohe.qa.scan import FINDING_SCHEMA
 
 SESSION_KEY = ["shop", "buyer", "agent", "session_start"]
-ROUND_KEY = ["shop", "buyer", "agent", "round_start"]
+ROUND_KEY = ["_cid", "round_start"]  # a round of one conversation (turns numbers them: _cid)
 MODEL_COLUMNS = (  # of kaohe.engine.conversation.COLUMNS, the ones the detectors read
     "msg_key",
     "shop",
@@ -56,6 +56,7 @@ MODEL_COLUMNS = (  # of kaohe.engine.conversation.COLUMNS, the ones the detector
 )
 TEXT = pl.col("text")
 SID = pl.col("_sid")
+SESSION_START = pl.col("session_start")
 IS_BUYER = pl.col("buyer_message")
 MS = pl.Datetime("ms")
 SESSION_SCHEMA = {**FINDING_SCHEMA, "session_start": MS, "session_end": MS}
@@ -69,36 +70,49 @@ def empty_findings() -> pl.DataFrame:
 def turns(messages: pl.DataFrame) -> pl.DataFrame:
     """The buyer's messages and the agent's valid replies of the sessions with an agent, in
     session order: ``_n`` (position), ``_sid`` (session), ``_run`` (a run of messages of one
-    sender: a buyer's turn or the agent's), both counted over the whole frame, and
-    ``_counted`` (the session has a buyer message). `messages` is the conversation model
+    sender: a buyer's turn or the agent's), both counted over the whole frame, ``_cid`` (the
+    conversation: shop, buyer and agent, as a number) and ``_counted`` (the session has a
+    buyer message). `messages` is the conversation model
     (kaohe.engine.conversation.frame)."""
     missing = [c for c in MODEL_COLUMNS if c not in messages.columns]
     if missing:
         raise ValueError(f"session rules read the conversation model; missing {missing}")
     turn = pl.col("agent").is_not_null() & (IS_BUYER | pl.col("valid_reply"))
-    kept = messages.filter(turn).select(
-        pl.col("msg_key").cast(pl.Utf8),
-        *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer", "agent")],
-        pl.col("time").cast(MS),
-        pl.col("session_start").cast(MS),
-        pl.col("session_end").cast(MS),
-        (pl.col("session_buyer_messages") > 0).alias("_counted"),
-        "seq",
-        IS_BUYER,
-        TEXT.cast(pl.Utf8).fill_null(""),
-        pl.col("round_start").cast(MS),
-        "round_answered",
-        "response_s",
+    kept = (
+        messages.select(  # only these columns go through the filter and the sort
+            turn.alias("_turn"),
+            pl.col("msg_key").cast(pl.Utf8),
+            *[pl.col(c).cast(pl.Utf8) for c in ("shop", "buyer", "agent")],
+            pl.col("time").cast(MS),
+            pl.col("session_start").cast(MS),
+            pl.col("session_end").cast(MS),
+            (pl.col("session_buyer_messages") > 0).alias("_counted"),
+            "seq",
+            IS_BUYER,
+            TEXT.cast(pl.Utf8).fill_null(""),
+            pl.col("round_start").cast(MS),
+            "round_answered",
+            "response_s",
+        )
+        .filter("_turn")
+        .drop("_turn")
     )
-    ordered = kept.sort([*SESSION_KEY, "time", "seq"], maintain_order=True, nulls_last=True)
-    new_session = pl.any_horizontal(
-        *[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SESSION_KEY]
-    )
+    # not a stable sort: seq (from the import's sequence) breaks every tie, and the model
+    # comes in no particular order anyway
+    ordered = kept.sort([*SESSION_KEY, "time", "seq"], nulls_last=True)
+    new_conversation = pl.any_horizontal(
+        *[pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SESSION_KEY[:-1]]
+    ).fill_null(True)
+    new_session = new_conversation | SESSION_START.ne_missing(SESSION_START.shift(1))
     new_session = new_session.fill_null(True)
     new_run = new_session | IS_BUYER.ne_missing(IS_BUYER.shift(1))
     return (
         ordered.with_row_index("_n")
-        .with_columns(new_session.cum_sum().alias("_sid"), new_run.cum_sum().alias("_run"))
+        .with_columns(
+            new_session.cum_sum().alias("_sid"),
+            new_run.cum_sum().alias("_run"),
+            new_conversation.cum_sum().alias("_cid"),
+        )
         .drop("seq")
     )
 
@@ -147,9 +161,13 @@ def repeated_reply(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     p = rule.parsed()
     assert isinstance(p, RepeatedParams)
     same = TEXT.str.replace_all(r"\s+", "")
-    replies = _replies(t).with_columns(same.alias("_same"))
-    counted = replies.filter(pl.col("_same").str.len_chars() >= p.min_chars).with_columns(
-        pl.int_range(1, pl.len() + 1).over("_sid", "_same").alias("_k")
+    long_enough = _replies(t).filter(TEXT.str.len_chars() >= p.min_chars)  # stripping shortens
+    replies = long_enough.with_columns(same.alias("_same"))
+    same_in_session = ("_sid", "_same")
+    counted = (
+        replies.filter(pl.col("_same").str.len_chars() >= p.min_chars)
+        .filter(pl.len().over(same_in_session) >= p.min_count)  # numbering the rest is slow
+        .with_columns(pl.int_range(1, pl.len() + 1).over(same_in_session).alias("_k"))
     )
     return _found(counted.filter(pl.col("_k") == p.min_count), rule)
 
@@ -200,10 +218,10 @@ def slow_reply(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     response time are the engine's (a reply after the session gap still answers it)."""
     p = rule.parsed()
     assert isinstance(p, SlowParams)
-    answers = _replies(t).filter(pl.col("response_s").is_not_null())
+    seconds = pl.col("response_s")
+    answers = _replies(t).filter(seconds > min(p.first_seconds, p.round_seconds))  # the rest: fast
     r = answers.join(_first_rounds(t), on=ROUND_KEY, how="left", nulls_equal=False)
     first = pl.col("_first").fill_null(False)
-    seconds = pl.col("response_s")
     limit = pl.when(first).then(p.first_seconds).otherwise(p.round_seconds)
     shown = seconds.ceil().cast(pl.Int64).cast(pl.Utf8)
     label = (
@@ -247,11 +265,12 @@ def no_soothing(t: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     p = rule.parsed()
     assert isinstance(p, SoothingParams)
     upset_rx = "|".join(re.escape(w) for w in sorted(set(p.upset), key=len, reverse=True))
-    upset_buyer = IS_BUYER & TEXT.str.contains_any(p.upset)
+    upset_buyer = TEXT.str.contains_any(p.upset)
     if p.exceptions:
         upset_buyer = upset_buyer & _without_any(p.exceptions)
     upset = (
-        t.filter(upset_buyer)
+        t.filter(IS_BUYER)
+        .filter(upset_buyer)
         .group_by("_sid", "_run", maintain_order=True)
         .agg(TEXT.first().str.extract(f"({upset_rx})").alias("_upset"))
     )

@@ -11,7 +11,7 @@ judged once, as a whole, each finding stored by the run of its own month."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ import polars as pl
 
 from kaohe.engine.conversation import Scope, block_params
 from kaohe.engine.periods import Period
-from kaohe.qa.behaviour import behaviour_findings
+from kaohe.qa.behaviour import behaviour_findings, empty_findings
 from kaohe.qa.process import process_findings_for_store
 from kaohe.qa.rules import Pack
 from kaohe.qa.scan import scan
@@ -48,6 +48,7 @@ COLUMNS = (
     "span_end",
     "matched",
 )
+SLICE_MESSAGES = 1_000_000  # messages of the period per slice of a sliced run (its memory)
 
 
 @dataclass
@@ -88,6 +89,53 @@ def inspected_messages(
 
     table = frame(store, inspected_params(params), Scope(start, end))
     return pl.from_arrow(table)  # type: ignore[return-value]
+
+
+def slice_count(store: Store, start: datetime, end: datetime, size: int = SLICE_MESSAGES) -> int:
+    """How many thread slices keep a slice near `size` messages of [start, end)."""
+    row = store.con.execute(
+        "SELECT count(*) FROM messages WHERE time >= ? AND time < ?", [start, end]
+    ).fetchone()
+    return max(1, -(-int(row[0] if row else 0) // size))
+
+
+def model_slices(
+    store: Store,
+    start: datetime,
+    end: datetime,
+    params: Mapping[str, Any] | None = None,
+    slices: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """:func:`inspected_messages` one slice of whole threads at a time
+    (kaohe.engine.conversation.in_slice; `slices`: how many, by default ~1M messages each):
+    the slices' rows together are the whole run's, and memory holds one slice's model. The
+    engine builds each slice's blocks on that slice's threads alone."""
+    from kaohe.engine.conversation import frame
+
+    count = slices or slice_count(store, start, end)
+    for index in range(count):
+        scope = Scope(start, end, slice=(index, count))
+        yield pl.from_arrow(frame(store, inspected_params(params), scope))  # type: ignore[misc]
+
+
+def session_findings(
+    store: Store,
+    pack: Pack,
+    start: datetime,
+    end: datetime,
+    params: Mapping[str, Any] | None = None,
+    slices: int | None = None,
+) -> pl.DataFrame:
+    """The pack's session rules (:func:`kaohe.qa.behaviour.behaviour_findings`) on every
+    session overlapping [start, end), judged slice by slice (:func:`model_slices`): the same
+    rows as on the whole period's model at once (in another order), in a slice's memory. A
+    session rule reads one thread's sessions and rounds only, so no finding needs two
+    slices."""
+    found = [empty_findings()]
+    for messages in model_slices(store, start, end, params, slices):
+        found.append(behaviour_findings(messages, pack))
+        del messages  # not alive beside the next slice's model
+    return pl.concat(found)
 
 
 def _inside(start: datetime, end: datetime) -> pl.Expr:
