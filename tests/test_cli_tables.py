@@ -5,6 +5,7 @@ four characters; piped, the same commands print plain TSV."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 
@@ -130,3 +131,12 @@ def test_one_shop_drops_its_name_and_says_so(db: str) -> None:
 def test_totals_show_at_most_two_decimals(db: str) -> None:
     out = run(db, COMMANDS["score"][0], {"TTY_COMPATIBLE": "1", "COLUMNS": "200"})
     assert not re.search(r"\d\.\d{3,}", out)
+
+
+def test_an_agent_without_a_grade_says_why(db: str) -> None:
+    # every agent received fewer buyers than presales_standard's min_sample (30): 数据不足
+    args = ["score", "--scheme", "presales_standard", "--period", "2026-10"]
+    table = run(db, [*args, "--format", "csv"])
+    assert table.count(",数据不足,") == len(AGENTS)
+    rows = json.loads(run(db, [*args, "--format", "json"]))["rows"]
+    assert {(r["grade"], r["status"]) for r in rows} == {(None, "insufficient_data")}

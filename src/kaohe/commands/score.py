@@ -124,7 +124,8 @@ def command(
         return
     mark = "" if done else " (未结算, 数据可能变动)"
     title = f"{scheme.name} {period}{mark}"
-    emit(payload, rows, columns, fmt, out, title=title, lang=obj.lang)
+    shown = [_graded_or_why(r) for r in rows]
+    emit(payload, shown, columns, fmt, out, title=title, lang=obj.lang)
 
 
 def _assigned(
@@ -163,9 +164,20 @@ def _assigned(
             note(text)
         rows = result_rows(run.result)
         payload = {"scheme": run.scheme.id, "period": period, "settled": done, "rows": rows}
+        shown = [_graded_or_why(r) for r in rows]
         mark = "" if done else " (未结算, 数据可能变动)"
         title = f"{run.scheme.name} {period}{mark}"
-        emit(payload, rows, _columns(run.scheme), fmt, out, title=title, lang=obj.lang)
+        emit(payload, shown, _columns(run.scheme), fmt, out, title=title, lang=obj.lang)
+
+
+def _graded_or_why(row: dict[str, Any]) -> dict[str, Any]:
+    """A person reads why an agent has no grade (数据不足, 不适用) where the grade would be;
+    the JSON keeps the grade null and the status code."""
+    from kaohe.schemes.score import SCORED, STATUS_ZH
+
+    if row["grade"] is None and row.get("status") != SCORED:
+        return {**row, "grade": STATUS_ZH.get(row["status"], row["status"])}
+    return row
 
 
 def _columns(scheme: Any) -> list[Column]:
