@@ -409,3 +409,25 @@ def test_a_compliance_cycle_failing_by_projection_fires_and_is_run_at_most_hourl
     import_rows(store, tmp_path, "messages", [msg("buyer_c", "agent", "2026-11-03 10:50:00")])
     evaluate_imports(store, s, datetime(2026, 11, 3, 11, 1))
     assert get_alert(store, alert["id"])["status"] == "resolved"
+
+
+def test_timers_are_replaced_again_while_a_reader_holds_an_older_snapshot(store, tmp_path):
+    # the server's readers hold snapshots while pages compute; DuckDB refuses a second delete
+    # and insert of a key beside one, so a still-waiting buyer's timer is updated in place
+    s = setup(["waiting_kuaishou"])
+    import_rows(store, tmp_path, "messages", [msg("buyer_w", "buyer", "2026-11-03 10:00:00")])
+    reader = store.con.cursor()
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM alert_timers").fetchone() == (0,)
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 1))
+    import_rows(store, tmp_path, "messages", [msg("buyer_v", "buyer", "2026-11-03 10:01:30")])
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 2))  # buyer_w's timer again
+    import_rows(store, tmp_path, "messages", [msg("buyer_v", "buyer", "2026-11-03 10:01:40")])
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 2, 10))  # and again: was refused
+    waiting = store.con.execute("SELECT due_at FROM alert_timers ORDER BY due_at").fetchall()
+    assert waiting == [(datetime(2026, 11, 3, 10, 3),), (datetime(2026, 11, 3, 10, 4, 30),)]
+    import_rows(store, tmp_path, "messages", [msg("buyer_w", "agent", "2026-11-03 10:02:30")])
+    evaluate_imports(store, s, datetime(2026, 11, 3, 10, 3))  # answered: its timer goes
+    waiting = store.con.execute("SELECT due_at FROM alert_timers").fetchall()
+    assert waiting == [(datetime(2026, 11, 3, 10, 4, 30),)]
+    reader.execute("ROLLBACK")

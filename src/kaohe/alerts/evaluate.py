@@ -117,15 +117,21 @@ def _data_rules(ctx: kinds.Context, rules: Sequence[Any], report: Report) -> Non
 
 
 def _replace_timers(store: Store, rule_id: str, timers: list[tuple], days: frozenset) -> None:
-    """A rule's timers for the days evaluated (every timer of the rule when `days` is empty)."""
+    """A rule's timers for the days evaluated (every timer of the rule when `days` is empty).
+    Timers still due are updated in place and only the others deleted: DuckDB 1.4 refuses to
+    commit a second delete-and-insert of the same key while a reader of the server still holds
+    a snapshot from before the first ("write-write conflict on key"), so deleting and inserting
+    every timer again failed the alert evaluation of the next import under load."""
+    kept = sorted({subject for subject, *_ in timers})
     with store.transaction() as con:
+        stale = "rule = ? AND subject NOT IN (SELECT unnest(?::VARCHAR[]))"
         if days:
             con.execute(
-                "DELETE FROM alert_timers WHERE rule = ? AND day IN (SELECT unnest(?::DATE[]))",
-                [rule_id, sorted(days)],
+                f"DELETE FROM alert_timers WHERE {stale} AND day IN (SELECT unnest(?::DATE[]))",
+                [rule_id, kept, sorted(days)],
             )
         else:
-            con.execute("DELETE FROM alert_timers WHERE rule = ?", [rule_id])
+            con.execute(f"DELETE FROM alert_timers WHERE {stale}", [rule_id, kept])
         if timers:
             con.executemany(
                 "INSERT OR REPLACE INTO alert_timers VALUES (?, ?, ?, ?, ?, ?)",
