@@ -100,3 +100,20 @@ def test_refresh_only_the_named_sessions(store, tmp_path):
     assert refresh_review_scores(store, sessions=["no/such/session"]) == 0
     assert refresh_review_scores(store, sessions=[session]) == 1
     assert refresh_review_scores(store) == 1  # all of them: the one scored review
+
+
+def test_scores_refreshed_again_beside_a_readers_older_snapshot(store, tmp_path):
+    # the server's readers hold snapshots while pages compute; DuckDB refuses a second delete
+    # and insert of a review id beside one, so a score is replaced in place
+    from kaohe.qa.reviews import refresh_review_scores
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(HEAD + ROWS, "utf-8")
+    import_reviews(store, path)
+    reader = store.con.cursor()
+    reader.execute("BEGIN")
+    before = reader.execute("SELECT review_id, score FROM qa_review_scores").fetchall()
+    for _ in range(3):
+        assert refresh_review_scores(store) == 1
+    assert store.con.execute("SELECT review_id, score FROM qa_review_scores").fetchall() == before
+    reader.execute("ROLLBACK")

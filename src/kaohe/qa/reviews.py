@@ -294,8 +294,7 @@ def refresh_review_scores(
     no other session's scores: whether a review counts is decided within its session).
     Returns the number of scored reviews written."""
     if isinstance(target, Store):
-        # one transaction: the delete and the re-insert of the same review ids must not meet
-        # another connection's older snapshot in between (DuckDB refuses the insert then)
+        # one transaction: a refresh's scores are written together
         with target.transaction() as con:
             return refresh_review_scores(con, scorecards, sessions)
     con = target
@@ -310,12 +309,11 @@ def refresh_review_scores(
     frame = review_scores(rows, cards).join(days, on="review_id", how="left").select(SCORE_COLUMNS)
     con.register("_kaohe_review_scores", frame.to_arrow())
     try:
+        # replaced in place, not deleted and inserted again: DuckDB 1.4 refuses to commit a
+        # second delete-and-insert of a review id while a reader of the server still holds a
+        # snapshot from before the first ("write-write conflict on key")
         con.execute(
-            "DELETE FROM qa_review_scores WHERE review_id IN "
-            "(SELECT review_id FROM _kaohe_review_scores)"
-        )
-        con.execute(
-            f"INSERT INTO qa_review_scores ({', '.join(SCORE_COLUMNS)}) "
+            f"INSERT OR REPLACE INTO qa_review_scores ({', '.join(SCORE_COLUMNS)}) "
             f"SELECT {', '.join(SCORE_COLUMNS)} FROM _kaohe_review_scores"
         )
     finally:
