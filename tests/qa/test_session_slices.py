@@ -15,21 +15,9 @@ from kaohe.qa.findings import inspected_messages, model_slices, session_findings
 from kaohe.qa.rules import parse_pack_text
 from kaohe.store import Store
 from tests.engine.conftest import fill, msg
+from tests.qa.test_behaviour import PACK as TIMING_PACK
 
-PACK = parse_pack_text(
-    """\
-id: timing
-name: 时效规则
-rules:
-  - {id: no_greeting, name: 缺少问候语, category: process, severity: minor, scope: session,
-     detector: no_greeting, params: {phrases: [您好]}, deduction: 2, explanation: 请问候。}
-  - {id: slow_reply, name: 回复慢, category: efficiency, severity: minor, scope: session,
-     detector: slow_reply, deduction: 1, explanation: 请及时回复。}
-  - {id: left_unanswered, name: 漏跟进, category: process, severity: major, scope: session,
-     detector: left_unanswered, deduction: 5, explanation: 请跟进。}
-""",
-    "timing.yaml",
-)
+PACK = parse_pack_text(TIMING_PACK, "timing.yaml")  # the behaviour tests' session rules
 START, END = datetime(2026, 10, 6), datetime(2026, 10, 8)  # the first session opens before
 COLUMNS = ["msg_key", "shop", "buyer", "agent", "rule", "matched", "session_start", "session_end"]
 

@@ -119,6 +119,15 @@ def csrf() -> Callable[[TestClient], str]:
     return csrf_of
 
 
+def decide_appeal(boss: TestClient, appeal_id: Any, action: str, decision: str) -> int:
+    """A supervisor decides an appeal through its form; the response's status code."""
+    return boss.post(
+        f"/appeals/{appeal_id}/decide",
+        data={"action": action, "decision": decision, "csrf_token": csrf_of(boss)},
+        follow_redirects=False,
+    ).status_code
+
+
 @pytest.fixture()
 def client(app: Any, accounts: dict[str, dict[str, Any]]) -> Callable[[str], TestClient]:
     """client("admin" | "supervisor" | "lead" | "agent" | "agent2") -> a logged-in client."""

@@ -11,6 +11,7 @@ import pytest
 
 from kaohe.engine import compute_kpis
 from kaohe.web import audit
+from tests.web.conftest import decide_appeal
 
 PERIOD = "2026-10"
 
@@ -43,12 +44,7 @@ def test_appeal_accept_and_the_score_changes(app, client, csrf, accounts):
     assert client("agent").post(
         f"/appeals/{appeal_id}/decide", data={"action": "accept", "csrf_token": csrf(me)}
     ).status_code in (403, 404)
-    decided = boss.post(
-        f"/appeals/{appeal_id}/decide",
-        data={"action": "accept", "decision": "属实", "csrf_token": csrf(boss)},
-        follow_redirects=False,
-    )
-    assert decided.status_code == 303
+    assert decide_appeal(boss, appeal_id, "accept", "属实") == 303
     try:
         assert violations() == before - 1
         assert "已通过" in me.get("/appeals").text
@@ -115,12 +111,7 @@ def test_an_accepted_credit_appeal_changes_the_commission_line(app, client, csrf
     listing = boss.get("/appeals").text
     appeal_id = re.findall(r'data-appeal="(\d+)" data-status="open"', listing)[0]
     assert 'data-kind="credit"' in listing and order["order_id"] in listing
-    decided = boss.post(
-        f"/appeals/{appeal_id}/decide",
-        data={"action": "accept", "decision": "属实", "csrf_token": csrf(boss)},
-        follow_redirects=False,
-    )
-    assert decided.status_code == 303
+    assert decide_appeal(boss, appeal_id, "accept", "属实") == 303
     try:
         assert credit(st, order["order_id"])["credited_agent"] == agent
         # both lines are rounded to the cent from exact figures: within a cent of each other

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from kaohe.engine import compute_kpis
 from kaohe.web import audit
 from kaohe.web.users import add_user, get_user
+from tests.web.conftest import decide_appeal
 
 from .conftest import PASSWORD, csrf_of, log_in
 from .reader_guard import ReaderWrote
@@ -100,12 +101,7 @@ def test_reviews_dismissals_appeals_and_imports_write_on_the_writer(app, client,
     try:
         assert appellant.post("/appeals", data=appeal, follow_redirects=False).status_code == 303
         appeal_id = st.con.execute("SELECT max(id) FROM appeals").fetchone()[0]
-        decided = boss.post(
-            f"/appeals/{appeal_id}/decide",
-            data={"action": "reject", "decision": "guard", "csrf_token": csrf(boss)},
-            follow_redirects=False,
-        )
-        assert decided.status_code == 303
+        assert decide_appeal(boss, appeal_id, "reject", "guard") == 303
     finally:
         st.con.execute("DELETE FROM appeals WHERE comment = 'guard'")
     token = re.search(r'name="csrf_token" value="([^"]+)"', boss.get("/imports").text)[1]
